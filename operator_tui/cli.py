@@ -1,0 +1,100 @@
+"""Argument parsing, wiring and exit codes. Each subcommand lives in ``operator_tui.commands``.
+
+Exit codes: 0 success/healthy, 1 violations found, 2 bad config or unreachable
+subject or missing tool, 130 interrupted. A user error is one line on stderr,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+from operator_tui import __version__
+from operator_tui.config import ConfigError, Settings, load_settings
+
+EXIT_OK = 0
+EXIT_VIOLATIONS = 1
+EXIT_ERROR = 2
+
+# Subcommands in help order; a module that is not there yet is simply not offered.
+COMMAND_MODULES = ("config", "check", "sim", "tickets", "deploy", "chaos", "eval")
+
+
+def _load_commands() -> dict[str, ModuleType]:
+    found: dict[str, ModuleType] = {}
+    for name in COMMAND_MODULES:
+        try:
+            found[name] = importlib.import_module(f"operator_tui.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"operator_tui.commands.{name}":
+                raise
+    return found
+
+
+def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.ArgumentParser:
+    commands = _load_commands() if commands is None else commands
+    parser = argparse.ArgumentParser(
+        prog="operator-tui",
+        description="An AI operator for TiKV clusters that lives in the terminal.",
+    )
+    parser.add_argument("--version", action="version", version=f"operator-tui {__version__}")
+    parser.add_argument("--config", type=Path, metavar="FILE", help="TOML settings file")
+    parser.add_argument("--pd", metavar="URL[,URL]", help="PD endpoints (overrides OPERATOR_PD)")
+    parser.add_argument("--prometheus", metavar="URL", help="Prometheus URL (overrides OPERATOR_PROMETHEUS_URL)")
+    parser.add_argument("--db", type=Path, metavar="FILE", help="ticket database (overrides OPERATOR_DB_PATH)")
+    parser.add_argument("--interval", type=float, metavar="SECONDS", help="monitor interval")
+    parser.add_argument("--no-ui", action="store_true", help="run headless: JSON-lines events on stdout")
+    parser.add_argument("--demo", action="store_true", help="run against the embedded simulated cluster")
+    parser.add_argument("--stream", action="store_true", help="with --no-ui, also emit diagnosis.chunk events")
+    parser.add_argument("--backend", choices=("auto", "claude", "offline"), help="diagnosis backend")
+    parser.add_argument("--mode", choices=("observe", "approve", "auto"), help="actions mode")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module in commands.items():
+        module.register(sub)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        args.config,
+        pd=args.pd,
+        prometheus_url=args.prometheus,
+        db_path=args.db,
+        interval_s=args.interval,
+        diagnosis_backend=args.backend,
+        actions_mode=args.mode,
+    )
+
+
+def error(message: str) -> None:
+    print(f"operator-tui: error: {message}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    commands = _load_commands()
+    parser = build_parser(commands)
+    args = parser.parse_args(argv)
+    try:
+        settings = settings_from_args(args)
+        if args.command is None:
+            try:
+                run = importlib.import_module("operator_tui.commands.run")
+            except ModuleNotFoundError:
+                parser.print_help()
+                return EXIT_OK
+            return int(run.run(args, settings))
+        return int(commands[args.command].run(args, settings))
+    except ConfigError as exc:
+        error(str(exc))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the ``operator-tui`` CLI, one module each with ``register`` and ``run``."""

@@ -1,0 +1,29 @@
+"""``operator-tui config``: print the effective settings, secrets masked."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from rich.console import Console
+from rich.table import Table
+
+from operator_tui.config import Settings, describe_fields
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("config", help="print the effective settings (secrets masked)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    values = settings.masked()
+    if args.json:
+        print(json.dumps(values, default=str))
+        return 0
+    table = Table("setting", "value", "environment", "description", title="operator-tui settings")
+    for name, env, _default, desc in describe_fields():
+        value = values[name]
+        table.add_row(name, "" if value is None else str(value), env, desc)
+    Console().print(table)
+    return 0

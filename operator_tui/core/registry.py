@@ -1,0 +1,24 @@
+"""Finds subject plugins through the ``operator_tui.subjects`` entry-point group."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+from operator_tui.core.subject import SubjectError, SubjectPlugin
+
+GROUP = "operator_tui.subjects"
+
+
+def available_subjects() -> list[str]:
+    return sorted(ep.name for ep in entry_points(group=GROUP))
+
+
+def load_plugin(name: str) -> SubjectPlugin:
+    for ep in entry_points(group=GROUP):
+        if ep.name == name:
+            plugin = ep.load()
+            if not isinstance(plugin, SubjectPlugin):
+                raise SubjectError(f"subject plugin {name!r} does not implement SubjectPlugin")
+            return plugin
+    known = ", ".join(available_subjects()) or "none installed"
+    raise SubjectError(f"unknown subject {name!r} (available: {known})")

@@ -1,0 +1,230 @@
+"""Shared domain types that flow from a subject through the monitor to the front ends.
+
+Plain dataclasses: pydantic lives only at the edges (API payloads, settings).
+Store ids are ints because every subject we know of (TiKV, and the stores of
+most distributed databases) numbers its nodes; a cluster-wide target is ``None``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class StoreState(StrEnum):
+    """PD's ``state_name`` values, spelled as PD spells them."""
+
+    UP = "Up"
+    DISCONNECTED = "Disconnected"
+    DOWN = "Down"
+    OFFLINE = "Offline"
+    TOMBSTONE = "Tombstone"
+    PREPARING = "Preparing"
+    SERVING = "Serving"
+    REMOVING = "Removing"
+    REMOVED = "Removed"
+    UNKNOWN = "Unknown"
+
+
+class Severity(StrEnum):
+    """Ordered from least to most urgent; ``rank`` gives the order."""
+
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return {"info": 0, "warning": 1, "critical": 2}[self.value]
+
+
+@dataclass(slots=True)
+class Store:
+    """One storage node as the placement driver sees it."""
+
+    id: int
+    address: str
+    state: StoreState
+    status_address: str = ""
+    version: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    capacity_bytes: int = 0
+    available_bytes: int = 0
+    used_bytes: int = 0
+    leader_count: int = 0
+    region_count: int = 0
+    leader_score: float = 0.0
+    region_score: float = 0.0
+    slow_score: float = 0.0
+    start_time: datetime | None = None
+    last_heartbeat: datetime | None = None
+    uptime_s: float | None = None
+
+    @property
+    def used_ratio(self) -> float:
+        """Share of capacity not available, as PD's low-space check computes it."""
+        if self.capacity_bytes <= 0:
+            return 0.0
+        return 1.0 - self.available_bytes / self.capacity_bytes
+
+    @property
+    def is_tiflash(self) -> bool:
+        return self.labels.get("engine") == "tiflash"
+
+
+@dataclass(slots=True)
+class Peer:
+    id: int
+    store_id: int
+    role: str = "Voter"
+
+
+@dataclass(slots=True)
+class Region:
+    """A key range and its replicas; hot-region entries carry flow figures."""
+
+    id: int
+    start_key: str = ""
+    end_key: str = ""
+    peers: list[Peer] = field(default_factory=list)
+    leader_store_id: int | None = None
+    conf_ver: int = 0
+    version: int = 0
+    approximate_size_mb: int = 0
+    approximate_keys: int = 0
+    written_bytes: int = 0
+    read_bytes: int = 0
+
+
+@dataclass(slots=True)
+class HotRegion:
+    """One entry of PD's hot write (or read) statistics, per leader store."""
+
+    region_id: int
+    store_id: int
+    is_leader: bool
+    flow_bytes: float
+    flow_keys: float
+    flow_query: float = 0.0
+    hot_degree: int = 0
+    peer_store_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class StoreMetrics:
+    """Instantaneous figures for one store; ``None`` means not measured this tick."""
+
+    store_id: int
+    reachable: bool = True
+    qps: float | None = None
+    p99_latency_ms: float | None = None
+    p99_write_latency_ms: float | None = None
+    cpu_ratio: float | None = None
+    capacity_bytes: int | None = None
+    available_bytes: int | None = None
+    used_bytes: int | None = None
+    region_count: int | None = None
+    leader_count: int | None = None
+    raft_log_lag: float | None = None
+    write_stall: float | None = None
+    channel_full_per_s: float | None = None
+    scheduler_busy_per_s: float | None = None
+    slow_score: float | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]
+
+
+@dataclass(slots=True)
+class ClusterMetrics:
+    """Cluster-wide figures for the header and the ``tick`` event."""
+
+    stores_up: int = 0
+    stores_total: int = 0
+    region_count: int = 0
+    qps: float = 0.0
+    p99_latency_ms: float | None = None
+    miss_peer_regions: int = 0
+    down_peer_regions: int = 0
+    pending_peer_regions: int = 0
+    offline_peer_regions: int = 0
+    pd_leader: str | None = None
+    pd_members_healthy: int = 0
+    pd_members_total: int = 0
+    cluster_id: str | None = None
+    leader_schedule_limit: int | None = None
+    region_schedule_limit: int | None = None
+    replica_schedule_limit: int | None = None
+
+
+@dataclass(slots=True)
+class LogEvent:
+    """A parsed log line; ``kind`` is a subject-defined category such as ``became_leader``."""
+
+    time: datetime
+    level: str
+    source: str
+    message: str
+    fields: dict[str, str] = field(default_factory=dict)
+    region_id: int | None = None
+    term: int | None = None
+    takes_ms: float | None = None
+    kind: str = "other"
+    store_id: int | None = None
+    raw: str = ""
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """Everything one monitor tick observed. Invariants and the diagnosis read only this."""
+
+    taken_at: datetime
+    stores: list[Store] = field(default_factory=list)
+    hot_write_regions: list[HotRegion] = field(default_factory=list)
+    store_metrics: dict[int, StoreMetrics] = field(default_factory=dict)
+    cluster: ClusterMetrics = field(default_factory=ClusterMetrics)
+    log_events: list[LogEvent] = field(default_factory=list)
+    source: str = ""
+    errors: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def store(self, store_id: int) -> Store | None:
+        return next((s for s in self.stores if s.id == store_id), None)
+
+
+def violation_target(store_id: int | None) -> str:
+    return "cluster" if store_id is None else f"store-{store_id}"
+
+
+@dataclass(slots=True)
+class Violation:
+    """An invariant that does not hold right now (after its grace period)."""
+
+    invariant: str
+    severity: Severity
+    message: str
+    store_id: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def target(self) -> str:
+        return violation_target(self.store_id)
+
+    @property
+    def key(self) -> str:
+        """Stable dedupe key ``invariant:target``."""
+        return f"{self.invariant}:{self.target}"
+
+
+@dataclass(slots=True)
+class ActionResult:
+    """What came of an action request; ``refused`` covers observe mode and unknown actions."""
+
+    action: str
+    args: dict[str, Any]
+    ok: bool
+    message: str
+    refused: bool = False
