@@ -54,7 +54,7 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
     parser.add_argument("--backend", choices=("auto", "claude", "offline"), help="diagnosis backend")
     parser.add_argument("--mode", choices=("observe", "approve", "auto"), help="actions mode")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module in commands.items():
+    for module in commands.values():
         module.register(sub)
     return parser
 
