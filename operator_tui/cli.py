@@ -45,13 +45,25 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
     parser.add_argument("--version", action="version", version=f"operator-tui {__version__}")
     parser.add_argument("--config", type=Path, metavar="FILE", help="TOML settings file")
     parser.add_argument("--pd", metavar="URL[,URL]", help="PD endpoints (overrides OPERATOR_PD)")
-    parser.add_argument("--prometheus", metavar="URL", help="Prometheus URL (overrides OPERATOR_PROMETHEUS_URL)")
-    parser.add_argument("--db", type=Path, metavar="FILE", help="ticket database (overrides OPERATOR_DB_PATH)")
+    parser.add_argument(
+        "--prometheus", metavar="URL", help="Prometheus URL (overrides OPERATOR_PROMETHEUS_URL)"
+    )
+    parser.add_argument(
+        "--db", type=Path, metavar="FILE", help="ticket database (overrides OPERATOR_DB_PATH)"
+    )
     parser.add_argument("--interval", type=float, metavar="SECONDS", help="monitor interval")
-    parser.add_argument("--no-ui", action="store_true", help="run headless: JSON-lines events on stdout")
-    parser.add_argument("--demo", action="store_true", help="run against the embedded simulated cluster")
-    parser.add_argument("--stream", action="store_true", help="with --no-ui, also emit diagnosis.chunk events")
-    parser.add_argument("--backend", choices=("auto", "claude", "offline"), help="diagnosis backend")
+    parser.add_argument(
+        "--no-ui", action="store_true", help="run headless: JSON-lines events on stdout"
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="run against the embedded simulated cluster"
+    )
+    parser.add_argument(
+        "--stream", action="store_true", help="with --no-ui, also emit diagnosis.chunk events"
+    )
+    parser.add_argument(
+        "--backend", choices=("auto", "claude", "offline"), help="diagnosis backend"
+    )
     parser.add_argument("--mode", choices=("observe", "approve", "auto"), help="actions mode")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in commands.values():

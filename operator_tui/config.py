@@ -37,27 +37,37 @@ class Settings(BaseSettings):
         validate_default=True,
     )
 
-    subject: str = Field("tikv", description="Subject plugin to operate (entry point in operator_tui.subjects).")
+    subject: str = Field(
+        "tikv", description="Subject plugin to operate (entry point in operator_tui.subjects)."
+    )
     pd: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["http://127.0.0.1:2379"],
         description="PD endpoints, comma-separated; tried in order, the one that answered is preferred.",
     )
     prometheus_url: str | None = Field(
-        None, description="Prometheus base URL; when unset, metrics are scraped straight from each store."
+        None,
+        description="Prometheus base URL; when unset, metrics are scraped straight from each store.",
     )
     metrics_source: Literal["prometheus", "direct", "auto"] = Field(
-        "auto", description="Where store metrics come from: prometheus, direct (/metrics of each store), or auto."
+        "auto",
+        description="Where store metrics come from: prometheus, direct (/metrics of each store), or auto.",
     )
     interval_s: float = Field(2.0, ge=0.1, le=3600, description="Monitor interval in seconds.")
-    db_path: Path = Field(default_factory=default_db_path, description="SQLite file holding tickets and diagnoses.")
+    db_path: Path = Field(
+        default_factory=default_db_path, description="SQLite file holding tickets and diagnoses."
+    )
     anthropic_api_key: SecretStr | None = Field(
         None,
-        validation_alias=AliasChoices("ANTHROPIC_API_KEY", "OPERATOR_ANTHROPIC_API_KEY", "anthropic_api_key"),
+        validation_alias=AliasChoices(
+            "ANTHROPIC_API_KEY", "OPERATOR_ANTHROPIC_API_KEY", "anthropic_api_key"
+        ),
         description="Claude API key; never printed. Without it the offline diagnoser serves.",
     )
     anthropic_base_url: str | None = Field(
         None,
-        validation_alias=AliasChoices("ANTHROPIC_BASE_URL", "OPERATOR_ANTHROPIC_BASE_URL", "anthropic_base_url"),
+        validation_alias=AliasChoices(
+            "ANTHROPIC_BASE_URL", "OPERATOR_ANTHROPIC_BASE_URL", "anthropic_base_url"
+        ),
         description="Messages API base URL (default: Anthropic's).",
     )
     claude_model: str = Field("claude-sonnet-4-5", description="Claude model used for diagnosis.")
@@ -66,15 +76,22 @@ class Settings(BaseSettings):
         "auto", description="auto: Claude when a key is set, else offline."
     )
     agent_concurrency: int = Field(2, ge=1, le=16, description="Diagnoses run at once.")
-    agent_max_retries: int = Field(3, ge=0, le=10, description="Retries on 429, 529, 5xx, timeouts, cut streams.")
+    agent_max_retries: int = Field(
+        3, ge=0, le=10, description="Retries on 429, 529, 5xx, timeouts, cut streams."
+    )
     actions_mode: Literal["observe", "approve", "auto"] = Field(
-        "observe", description="observe: never act; approve: act after a person approves; auto: act."
+        "observe",
+        description="observe: never act; approve: act after a person approves; auto: act.",
     )
     compose_file: Path = Field(
         Path("compose/tikv/docker-compose.yml"), description="Compose file of the local lab."
     )
-    compose_project: str = Field("operator-tikv", description="Compose project name of the local lab.")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level on stderr.")
+    compose_project: str = Field(
+        "operator-tikv", description="Compose project name of the local lab."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level on stderr."
+    )
 
     @field_validator("pd", mode="before")
     @classmethod
