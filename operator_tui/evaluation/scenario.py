@@ -1,0 +1,160 @@
+"""Fault scenarios with their ground truth, read from TOML files.
+
+A scenario says how to start the simulated cluster, which faults to inject
+and when (seconds of simulated time after the start), how long to watch, and
+what a good operator should conclude. Controls inject nothing that deserves a
+ticket and expect ``detected = false``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from operator_tui.core.diagnosis.schema import RootCauseClass
+
+
+class ScenarioError(Exception):
+    """A scenario file that cannot be used, worded for one line."""
+
+
+class SimSettings(BaseModel):
+    """How the simulated cluster is started for this scenario."""
+
+    model_config = ConfigDict(extra="forbid")
+    stores: int = Field(3, ge=1, le=1000)
+    regions: int = Field(100, ge=1, le=1_000_000)
+    seed: int = 42
+    speed: float = Field(1.0, gt=0)
+    workload: Literal["uniform", "zipfian", "hotspot"] = "zipfian"
+    max_store_down_time: float = Field(1800.0, gt=0, description="PD max-store-down-time, seconds")
+
+
+class FaultSpec(BaseModel):
+    """One injected fault (or, for controls, one benign disturbance).
+
+    ``target`` is an alternative spelling of ``store_id`` for readability;
+    ``clear_at`` (seconds after start) clears the fault again when given.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(min_length=1)
+    at: float = Field(0.0, ge=0)
+    store_id: int | None = None
+    target: int | Literal["cluster"] | None = None
+    clear_at: float | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> FaultSpec:
+        if self.store_id is None and isinstance(self.target, int):
+            self.store_id = self.target
+        elif (
+            self.store_id is not None
+            and isinstance(self.target, int)
+            and self.target != self.store_id
+        ):
+            raise ValueError(
+                f"fault {self.kind}: store_id {self.store_id} and target {self.target} disagree"
+            )
+        if self.clear_at is not None and self.clear_at <= self.at:
+            raise ValueError(f"fault {self.kind}: clear_at must come after at")
+        return self
+
+
+class Expectation(BaseModel):
+    """The ground truth: was there anything to detect, where, and of which class.
+
+    ``target`` may list several stores when any of them is a right answer
+    (two stores killed at once).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    detected: bool
+    target: int | Literal["cluster"] | list[int] | None = None
+    root_cause_class: RootCauseClass | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Expectation:
+        if self.detected and (self.target is None or self.root_cause_class is None):
+            raise ValueError("expect: a detectable fault needs target and root_cause_class")
+        if isinstance(self.target, list) and not self.target:
+            raise ValueError("expect: target list is empty")
+        return self
+
+    def target_matches(self, target: int | str | None) -> bool:
+        if isinstance(self.target, list):
+            return target in self.target
+        return target == self.target
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    description: str = ""
+    sim: SimSettings = Field(default_factory=SimSettings)
+    faults: list[FaultSpec] = Field(default_factory=list)
+    duration: float = Field(gt=0, description="simulated seconds to watch after the start")
+    warmup: float = Field(
+        10.0, ge=0, description="simulated seconds of normal running before time 0 of the faults"
+    )
+    expect: Expectation
+
+    @model_validator(mode="after")
+    def _check(self) -> Scenario:
+        for fault in self.faults:
+            if fault.at >= self.duration:
+                raise ValueError(
+                    f"fault {fault.kind} at {fault.at}s starts after the duration ({self.duration}s)"
+                )
+        if self.expect.detected and not self.faults:
+            raise ValueError("expect.detected is true but the scenario injects no fault")
+        return self
+
+    @property
+    def is_control(self) -> bool:
+        return not self.expect.detected
+
+    @property
+    def first_fault_at(self) -> float | None:
+        return min((f.at for f in self.faults), default=None)
+
+
+def load_scenario(path: Path) -> Scenario:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError(f"cannot read scenario {path}: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err.get("loc", ())) or "scenario"
+        msg = err.get("msg", "invalid value").removeprefix("Value error, ")
+        raise ScenarioError(f"{path}: {loc}: {msg}") from None
+
+
+def load_suite(path: Path) -> list[Scenario]:
+    """One file, or every ``*.toml`` of a directory in name order; names must be unique."""
+    if path.is_dir():
+        files = sorted(path.glob("*.toml"))
+        if not files:
+            raise ScenarioError(f"no *.toml scenario in {path}")
+    elif path.is_file():
+        files = [path]
+    else:
+        raise ScenarioError(f"scenario path not found: {path}")
+    scenarios = [load_scenario(f) for f in files]
+    seen: dict[str, Path] = {}
+    for scenario, file in zip(scenarios, files, strict=True):
+        if scenario.name in seen:
+            raise ScenarioError(
+                f"scenario name {scenario.name!r} used by both {seen[scenario.name]} and {file}"
+            )
+        seen[scenario.name] = file
+    return scenarios

@@ -1,0 +1,94 @@
+"""Scenario files: the shipped suite loads, and bad files give one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from operator_tui.evaluation.scenario import ScenarioError, load_scenario, load_suite
+
+SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "scenarios"
+
+
+def test_shipped_suite_loads_with_faults_and_controls() -> None:
+    scenarios = load_suite(SUITE)
+    names = [s.name for s in scenarios]
+    assert len(names) == len(set(names))
+    faults = [s for s in scenarios if not s.is_control]
+    controls = [s for s in scenarios if s.is_control]
+    assert len(faults) >= 9
+    assert len(controls) >= 3
+    kinds = {f.kind for s in faults for f in s.faults}
+    assert {
+        "kill",
+        "pause",
+        "partition",
+        "slow_disk",
+        "disk_pressure",
+        "hot_region",
+        "pd_leader_kill",
+    } <= kinds
+    for s in faults:
+        assert s.expect.root_cause_class is not None
+        assert s.first_fault_at is not None and s.first_fault_at < s.duration
+
+
+def test_target_list_and_alias(tmp_path: Path) -> None:
+    f = tmp_path / "two.toml"
+    f.write_text(
+        'name = "two"\nduration = 30\n'
+        '[[faults]]\nkind = "kill"\nat = 1\ntarget = 4\n'
+        '[expect]\ndetected = true\ntarget = [1, 4]\nroot_cause_class = "store_down"\n'
+    )
+    s = load_scenario(f)
+    assert s.faults[0].store_id == 4
+    assert s.expect.target_matches(4)
+    assert s.expect.target_matches(1)
+    assert not s.expect.target_matches(2)
+    assert not s.expect.target_matches("cluster")
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ("name = [", "not valid TOML"),
+        ('name = "x"\nduration = 10\n[expect]\ndetected = true\n', "needs target"),
+        ('name = "x"\nduration = 10\n[expect]\ndetected = false\nbogus = 1\n', "expect.bogus"),
+        (
+            'name = "x"\nduration = 10\n[[faults]]\nkind = "kill"\nat = 20\nstore_id = 1\n'
+            '[expect]\ndetected = true\ntarget = 1\nroot_cause_class = "store_down"\n',
+            "starts after the duration",
+        ),
+        (
+            'name = "x"\nduration = 10\n[[faults]]\nkind = "kill"\nat = 1\nstore_id = 1\n'
+            '[expect]\ndetected = true\ntarget = 1\nroot_cause_class = "cosmic_rays"\n',
+            "root_cause_class",
+        ),
+        (
+            'name = "x"\nduration = 10\n[expect]\ndetected = true\ntarget = 1\nroot_cause_class = "store_down"\n',
+            "no fault",
+        ),
+    ],
+)
+def test_bad_scenarios_are_one_line_errors(tmp_path: Path, body: str, needle: str) -> None:
+    f = tmp_path / "bad.toml"
+    f.write_text(body)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(f)
+    message = str(info.value)
+    assert needle in message
+    assert "\n" not in message
+    assert str(f) in message
+
+
+def test_suite_errors(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="not found"):
+        load_suite(tmp_path / "missing")
+    with pytest.raises(ScenarioError, match=r"no \*\.toml"):
+        load_suite(tmp_path)
+    body = 'name = "same"\nduration = 10\n[expect]\ndetected = false\n'
+    (tmp_path / "a.toml").write_text(body)
+    (tmp_path / "b.toml").write_text(body)
+    with pytest.raises(ScenarioError, match="used by both"):
+        load_suite(tmp_path)
