@@ -1,0 +1,629 @@
+"""The ticket database: one SQLite file (WAL) holding tickets, diagnoses and per-ticket history.
+
+Dedupe is enforced by the database itself: a partial unique index allows one
+unresolved ticket per violation key. Every write runs in one ``BEGIN
+IMMEDIATE`` transaction under an asyncio lock, so the monitor and the agent
+never interleave half-written changes and a ``kill -9`` leaves either all of a
+change or none of it. Times are stored as UTC epoch seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent, TicketStatus
+from operator_tui.core.types import Severity, Violation
+
+BUSY_TIMEOUT_MS = 5_000
+_CHUNK = 400  # stays under SQLite's bound-parameter limit
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE tickets (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        violation_key TEXT NOT NULL,
+        invariant TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        target TEXT NOT NULL,
+        store_id INTEGER,
+        severity TEXT NOT NULL,
+        status TEXT NOT NULL,
+        message TEXT NOT NULL,
+        first_seen REAL NOT NULL,
+        last_seen REAL NOT NULL,
+        occurrences INTEGER NOT NULL DEFAULT 1,
+        resolved_at REAL,
+        previous_ticket_id INTEGER REFERENCES tickets(id),
+        snapshot TEXT NOT NULL DEFAULT '{}',
+        diagnosis_failed INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE UNIQUE INDEX tickets_one_unresolved ON tickets(violation_key) WHERE status != 'resolved';
+    CREATE INDEX tickets_status_id ON tickets(status, id);
+    CREATE INDEX tickets_key_id ON tickets(violation_key, id);
+    CREATE TABLE diagnoses (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        backend TEXT NOT NULL,
+        model TEXT,
+        text TEXT NOT NULL DEFAULT '',
+        result TEXT,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        started_at REAL NOT NULL,
+        finished_at REAL,
+        error TEXT
+    );
+    CREATE INDEX diagnoses_ticket ON diagnoses(ticket_id, id);
+    CREATE TABLE ticket_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+        ts REAL NOT NULL,
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX ticket_events_ticket ON ticket_events(ticket_id, id);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_LIST_COLUMNS = (
+    "id, violation_key, invariant, subject, target, store_id, severity, status, message, "
+    "first_seen, last_seen, occurrences, resolved_at, previous_ticket_id, diagnosis_failed"
+)
+_ALL_COLUMNS = _LIST_COLUMNS + ", snapshot"
+
+
+class TicketStoreError(Exception):
+    """The ticket database cannot be used; the message fits on one line."""
+
+
+def _ts(value: datetime) -> float:
+    return value.timestamp()
+
+
+def _dt(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _row_ticket(row: Sequence[Any]) -> Ticket:
+    return Ticket(
+        id=row[0],
+        violation_key=row[1],
+        invariant=row[2],
+        subject=row[3],
+        target=row[4],
+        store_id=row[5],
+        severity=Severity(row[6]),
+        status=TicketStatus(row[7]),
+        message=row[8],
+        first_seen=datetime.fromtimestamp(row[9], UTC),
+        last_seen=datetime.fromtimestamp(row[10], UTC),
+        occurrences=row[11],
+        resolved_at=_dt(row[12]),
+        previous_ticket_id=row[13],
+        diagnosis_failed=bool(row[14]),
+        snapshot=json.loads(row[15]) if len(row) > 15 else {},
+    )
+
+
+def _row_diagnosis(row: Sequence[Any]) -> DiagnosisRecord:
+    return DiagnosisRecord(
+        id=row[0],
+        ticket_id=row[1],
+        backend=row[2],
+        model=row[3],
+        text=row[4],
+        result=json.loads(row[5]) if row[5] else None,
+        input_tokens=row[6],
+        output_tokens=row[7],
+        started_at=datetime.fromtimestamp(row[8], UTC),
+        finished_at=_dt(row[9]),
+        error=row[10],
+    )
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+class TicketStore:
+    """Async access to the ticket database. Create with ``await TicketStore.open(path)``."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path, subject: str) -> None:
+        self._conn = conn
+        self.path = path
+        self.subject = subject
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str, *, subject: str = "") -> TicketStore:
+        """Open (creating if absent) and migrate; never overwrites a file it cannot read."""
+        path = Path(path)
+        where = str(path)
+        if path.is_dir():
+            raise TicketStoreError(f"ticket database {where} is a directory")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TicketStoreError(
+                f"cannot create the directory of {where}: {exc.strerror}"
+            ) from None
+        conn: aiosqlite.Connection | None = None
+        try:
+            conn = await aiosqlite.connect(where, isolation_level=None)
+            await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            async with conn.execute("PRAGMA user_version") as cur:
+                row = await cur.fetchone()
+            version = int(row[0]) if row else 0
+            if version > SCHEMA_VERSION:
+                raise TicketStoreError(
+                    f"ticket database {where} has schema v{version}, newer than this "
+                    f"operator-tui understands (v{SCHEMA_VERSION})"
+                )
+            if version == 0:
+                async with conn.execute(
+                    "SELECT count(*) FROM sqlite_master WHERE type='table'"
+                ) as cur:
+                    row = await cur.fetchone()
+                if row and row[0]:
+                    raise TicketStoreError(
+                        f"{where} is an SQLite database but not a ticket database; refusing to touch it"
+                    )
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            for number in range(version, SCHEMA_VERSION):
+                await conn.executescript(
+                    f"BEGIN IMMEDIATE; {MIGRATIONS[number]}; PRAGMA user_version={number + 1}; COMMIT;"
+                )
+            async with conn.execute("PRAGMA quick_check") as cur:
+                row = await cur.fetchone()
+            if not row or row[0] != "ok":
+                raise TicketStoreError(
+                    f"ticket database {where} is damaged: {row[0] if row else '?'}"
+                )
+        except TicketStoreError:
+            if conn is not None:
+                await conn.close()
+            raise
+        except (sqlite3.Error, OSError) as exc:
+            if conn is not None:
+                await conn.close()
+            raise TicketStoreError(f"cannot open ticket database {where}: {exc}") from None
+        return cls(conn, path, subject)
+
+    async def aclose(self) -> None:
+        async with self._lock:
+            await self._conn.close()
+
+    async def __aenter__(self) -> TicketStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # --- reads -------------------------------------------------------------------------
+
+    async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        async with self._conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def get_ticket(self, ticket_id: int) -> Ticket | None:
+        rows = await self._fetchall(
+            f"SELECT {_ALL_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)
+        )
+        return _row_ticket(rows[0]) if rows else None
+
+    async def list_tickets(
+        self,
+        *,
+        include_resolved: bool = True,
+        limit: int = 500,
+        status: TicketStatus | None = None,
+    ) -> list[Ticket]:
+        """Unresolved tickets first, then resolved ones; newest first within each. No snapshots."""
+        if status is not None:
+            rows = await self._fetchall(
+                f"SELECT {_LIST_COLUMNS} FROM tickets WHERE status = ? ORDER BY id DESC LIMIT ?",
+                (status.value, limit),
+            )
+            return [_row_ticket(r) for r in rows]
+        rows = await self._fetchall(
+            f"SELECT {_LIST_COLUMNS} FROM tickets WHERE status != 'resolved' ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        if include_resolved and len(rows) < limit:
+            rows += await self._fetchall(
+                f"SELECT {_LIST_COLUMNS} FROM tickets WHERE status = 'resolved' ORDER BY id DESC LIMIT ?",
+                (limit - len(rows),),
+            )
+        return [_row_ticket(r) for r in rows]
+
+    async def count_tickets(self) -> int:
+        rows = await self._fetchall("SELECT count(*) FROM tickets")
+        return int(rows[0][0])
+
+    async def tickets_needing_diagnosis(self, limit: int = 10) -> list[Ticket]:
+        """Open tickets whose last diagnosis did not fail, oldest first."""
+        rows = await self._fetchall(
+            f"SELECT {_LIST_COLUMNS} FROM tickets WHERE status = 'open' AND diagnosis_failed = 0 "
+            "ORDER BY id LIMIT ?",
+            (limit,),
+        )
+        return [_row_ticket(r) for r in rows]
+
+    async def latest_diagnosis(self, ticket_id: int) -> DiagnosisRecord | None:
+        rows = await self._fetchall(
+            "SELECT * FROM diagnoses WHERE ticket_id = ? ORDER BY id DESC LIMIT 1", (ticket_id,)
+        )
+        return _row_diagnosis(rows[0]) if rows else None
+
+    async def diagnoses(self, ticket_id: int) -> list[DiagnosisRecord]:
+        rows = await self._fetchall(
+            "SELECT * FROM diagnoses WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+        )
+        return [_row_diagnosis(r) for r in rows]
+
+    async def events(self, ticket_id: int) -> list[TicketEvent]:
+        rows = await self._fetchall(
+            "SELECT id, ticket_id, ts, kind, detail FROM ticket_events WHERE ticket_id = ? ORDER BY id",
+            (ticket_id,),
+        )
+        return [
+            TicketEvent(
+                id=r[0],
+                ticket_id=r[1],
+                ts=datetime.fromtimestamp(r[2], UTC),
+                kind=r[3],
+                detail=json.loads(r[4]),
+            )
+            for r in rows
+        ]
+
+    # --- writes ------------------------------------------------------------------------
+
+    async def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, params in statements:
+                    await self._conn.execute(sql, params)
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+
+    async def upsert_violations(
+        self,
+        violations: Sequence[Violation],
+        snapshot: dict[str, Any],
+        now: datetime | None = None,
+        *,
+        resolve_absent: bool = True,
+        subject: str | None = None,
+    ) -> list[tuple[str, Ticket]]:
+        """Record one tick's violations; returns ``("opened"|"updated"|"resolved", ticket)`` changes.
+
+        A known key bumps ``last_seen`` and ``occurrences`` ("updated" only when its
+        severity changed); a new key opens a ticket linked to the last resolved one of
+        the same key; unresolved tickets whose key is absent are resolved unless
+        ``resolve_absent`` is false (a tick that could not observe must not resolve).
+        """
+        now = now or _utcnow()
+        ts = _ts(now)
+        subject = self.subject if subject is None else subject
+        current: dict[str, Violation] = {}
+        for v in violations:
+            held = current.get(v.key)
+            if held is None or v.severity.rank > held.severity.rank:
+                current[v.key] = v
+        snapshot_json = json.dumps(snapshot, default=str, separators=(",", ":"))
+        changes: list[tuple[str, Ticket]] = []
+        conn = self._conn
+        async with self._lock:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                open_rows = await self._fetchall(
+                    f"SELECT {_LIST_COLUMNS} FROM tickets WHERE status != 'resolved'"
+                )
+                unresolved = {row[1]: _row_ticket(row) for row in open_rows}
+                seen_updates: list[tuple[Any, ...]] = []
+                events: list[tuple[Any, ...]] = []
+                for key, v in current.items():
+                    ticket = unresolved.get(key)
+                    if ticket is None:
+                        continue
+                    ticket.last_seen = now
+                    ticket.occurrences += 1
+                    ticket.message = v.message
+                    if v.severity != ticket.severity:
+                        events.append(
+                            (
+                                ticket.id,
+                                ts,
+                                "severity_changed",
+                                json.dumps({"from": ticket.severity.value, "to": v.severity.value}),
+                            )
+                        )
+                        ticket.severity = v.severity
+                        changes.append(("updated", ticket))
+                    seen_updates.append((ts, v.severity.value, v.message, ticket.id))
+                if seen_updates:
+                    await conn.executemany(
+                        "UPDATE tickets SET last_seen = ?, occurrences = occurrences + 1, severity = ?, "
+                        "message = ? WHERE id = ?",
+                        seen_updates,
+                    )
+                new_keys = [k for k in current if k not in unresolved]
+                previous: dict[str, int] = {}
+                for part in _chunks(new_keys):
+                    marks = ",".join("?" * len(part))
+                    for key, last_id in await self._fetchall(
+                        f"SELECT violation_key, max(id) FROM tickets WHERE violation_key IN ({marks}) "
+                        "GROUP BY violation_key",
+                        part,
+                    ):
+                        previous[key] = last_id
+                if new_keys:
+                    await conn.executemany(
+                        "INSERT INTO tickets (violation_key, invariant, subject, target, store_id, severity, "
+                        "status, message, first_seen, last_seen, previous_ticket_id, snapshot) "
+                        "VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)",
+                        [
+                            (
+                                k,
+                                current[k].invariant,
+                                subject,
+                                current[k].target,
+                                current[k].store_id,
+                                current[k].severity.value,
+                                current[k].message,
+                                ts,
+                                ts,
+                                previous.get(k),
+                                snapshot_json,
+                            )
+                            for k in new_keys
+                        ],
+                    )
+                    opened: list[Ticket] = []
+                    for part in _chunks(new_keys):
+                        marks = ",".join("?" * len(part))
+                        rows = await self._fetchall(
+                            f"SELECT {_LIST_COLUMNS} FROM tickets WHERE status != 'resolved' "
+                            f"AND violation_key IN ({marks})",
+                            part,
+                        )
+                        opened += [_row_ticket(r) for r in rows]
+                    opened.sort(key=lambda t: t.id)
+                    for t in opened:
+                        t.snapshot = snapshot
+                        detail = {"message": t.message, "severity": t.severity.value}
+                        if t.previous_ticket_id is not None:
+                            detail["previous_ticket_id"] = t.previous_ticket_id
+                        events.append((t.id, ts, "opened", json.dumps(detail)))
+                        changes.append(("opened", t))
+                if resolve_absent:
+                    gone = [t for k, t in unresolved.items() if k not in current]
+                    if gone:
+                        await conn.executemany(
+                            "UPDATE tickets SET status = 'resolved', resolved_at = ? WHERE id = ?",
+                            [(ts, t.id) for t in gone],
+                        )
+                        for t in gone:
+                            t.status = TicketStatus.RESOLVED
+                            t.resolved_at = now
+                            events.append((t.id, ts, "resolved", "{}"))
+                            changes.append(("resolved", t))
+                if events:
+                    await conn.executemany(
+                        "INSERT INTO ticket_events (ticket_id, ts, kind, detail) VALUES (?, ?, ?, ?)",
+                        events,
+                    )
+                await conn.execute("COMMIT")
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+        return changes
+
+    async def add_event(
+        self,
+        ticket_id: int,
+        kind: str,
+        detail: dict[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        await self._write(
+            [
+                (
+                    "INSERT INTO ticket_events (ticket_id, ts, kind, detail) VALUES (?, ?, ?, ?)",
+                    (ticket_id, _ts(now or _utcnow()), kind, json.dumps(detail or {}, default=str)),
+                )
+            ]
+        )
+
+    async def start_diagnosis(
+        self,
+        ticket_id: int,
+        backend: str,
+        model: str | None,
+        *,
+        attempt: int = 1,
+        now: datetime | None = None,
+    ) -> int:
+        """Open a diagnosis record and mark the ticket ``diagnosing`` (a resolved one stays resolved)."""
+        ts = _ts(now or _utcnow())
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                await self._conn.execute(
+                    "UPDATE tickets SET status = 'diagnosing', diagnosis_failed = 0 "
+                    "WHERE id = ? AND status != 'resolved'",
+                    (ticket_id,),
+                )
+                cur = await self._conn.execute(
+                    "INSERT INTO diagnoses (ticket_id, backend, model, started_at) VALUES (?, ?, ?, ?)",
+                    (ticket_id, backend, model, ts),
+                )
+                diag_id = int(cur.lastrowid or 0)
+                await self._conn.execute(
+                    "INSERT INTO ticket_events (ticket_id, ts, kind, detail) VALUES (?, ?, 'diagnosis.started', ?)",
+                    (
+                        ticket_id,
+                        ts,
+                        json.dumps(
+                            {"diagnosis_id": diag_id, "backend": backend, "attempt": attempt}
+                        ),
+                    ),
+                )
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+        return diag_id
+
+    async def append_diagnosis_text(self, diagnosis_id: int, text: str) -> None:
+        if text:
+            await self._write(
+                [("UPDATE diagnoses SET text = text || ? WHERE id = ?", (text, diagnosis_id))]
+            )
+
+    async def finish_diagnosis(
+        self,
+        diagnosis_id: int,
+        result: dict[str, Any],
+        *,
+        text: str | None = None,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        now: datetime | None = None,
+    ) -> Ticket | None:
+        """Store the result; a ticket still ``diagnosing`` becomes ``diagnosed``."""
+        ts = _ts(now or _utcnow())
+        ticket_id = await self._diagnosis_ticket(diagnosis_id)
+        stmts: list[tuple[str, Sequence[Any]]] = [
+            (
+                "UPDATE diagnoses SET result = ?, input_tokens = ?, output_tokens = ?, finished_at = ?, "
+                "error = NULL, text = coalesce(?, text) WHERE id = ?",
+                (
+                    json.dumps(result, default=str),
+                    input_tokens,
+                    output_tokens,
+                    ts,
+                    text,
+                    diagnosis_id,
+                ),
+            ),
+            (
+                "UPDATE tickets SET status = 'diagnosed', diagnosis_failed = 0 WHERE id = ? AND status = 'diagnosing'",
+                (ticket_id,),
+            ),
+            (
+                "INSERT INTO ticket_events (ticket_id, ts, kind, detail) VALUES (?, ?, 'diagnosis.finished', ?)",
+                (
+                    ticket_id,
+                    ts,
+                    json.dumps(
+                        {
+                            "diagnosis_id": diagnosis_id,
+                            "root_cause_class": result.get("root_cause_class"),
+                        }
+                    ),
+                ),
+            ),
+        ]
+        await self._write(stmts)
+        return await self.get_ticket(ticket_id)
+
+    async def fail_diagnosis(
+        self,
+        diagnosis_id: int,
+        error: str,
+        *,
+        final: bool = True,
+        text: str | None = None,
+        now: datetime | None = None,
+    ) -> Ticket | None:
+        """Record a failed attempt. A final failure puts the ticket back to ``open`` flagged failed:
+        still diagnosable on request, not retried forever by the agent."""
+        ts = _ts(now or _utcnow())
+        ticket_id = await self._diagnosis_ticket(diagnosis_id)
+        stmts: list[tuple[str, Sequence[Any]]] = [
+            (
+                "UPDATE diagnoses SET error = ?, finished_at = ?, text = coalesce(?, text) WHERE id = ?",
+                (error, ts, text, diagnosis_id),
+            ),
+            (
+                "INSERT INTO ticket_events (ticket_id, ts, kind, detail) VALUES (?, ?, ?, ?)",
+                (
+                    ticket_id,
+                    ts,
+                    "diagnosis.failed" if final else "diagnosis.retry",
+                    json.dumps({"diagnosis_id": diagnosis_id, "error": error}),
+                ),
+            ),
+        ]
+        if final:
+            stmts.append(
+                (
+                    "UPDATE tickets SET status = 'open', diagnosis_failed = 1 WHERE id = ? AND status = 'diagnosing'",
+                    (ticket_id,),
+                )
+            )
+        await self._write(stmts)
+        return await self.get_ticket(ticket_id)
+
+    async def mark_for_rediagnosis(self, ticket_id: int) -> Ticket | None:
+        """Clear a failure flag and queue an unresolved ticket for the agent again."""
+        await self._write(
+            [
+                (
+                    "UPDATE tickets SET diagnosis_failed = 0, status = CASE WHEN status = 'resolved' "
+                    "THEN 'resolved' ELSE 'open' END WHERE id = ?",
+                    (ticket_id,),
+                )
+            ]
+        )
+        return await self.get_ticket(ticket_id)
+
+    async def requeue_interrupted(self, now: datetime | None = None) -> list[int]:
+        """After a crash: tickets left ``diagnosing`` go back to ``open``; dangling diagnoses are closed."""
+        ts = _ts(now or _utcnow())
+        ids = [
+            r[0] for r in await self._fetchall("SELECT id FROM tickets WHERE status = 'diagnosing'")
+        ]
+        stmts: list[tuple[str, Sequence[Any]]] = [
+            (
+                "UPDATE diagnoses SET error = 'interrupted', finished_at = ? WHERE finished_at IS NULL",
+                (ts,),
+            ),
+            ("UPDATE tickets SET status = 'open' WHERE status = 'diagnosing'", ()),
+        ]
+        stmts += [
+            (
+                "INSERT INTO ticket_events (ticket_id, ts, kind, detail) VALUES (?, ?, 'requeued', '{}')",
+                (i, ts),
+            )
+            for i in ids
+        ]
+        await self._write(stmts)
+        return ids
+
+    async def _diagnosis_ticket(self, diagnosis_id: int) -> int:
+        rows = await self._fetchall("SELECT ticket_id FROM diagnoses WHERE id = ?", (diagnosis_id,))
+        if not rows:
+            raise TicketStoreError(f"no diagnosis {diagnosis_id}")
+        return int(rows[0][0])
