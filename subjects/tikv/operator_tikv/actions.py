@@ -1,0 +1,125 @@
+"""The remediations the TiKV subject offers, as PD operator and config calls.
+
+Bodies are PD's own: ``POST /operators`` with ``{"name": "transfer-leader",
+"region_id": N, "to_store_id": M}`` or ``{"name": "split-region", ...,
+"policy": "approximate"}``, ``POST /config/schedule`` with kebab-case keys,
+``DELETE /store/{id}`` to drain a store (PD sets it Offline and moves its
+regions away). Whether an action may run (observe / approve / auto) is core's
+decision; the subject only validates arguments and executes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from operator_tui.core.subject import Action, ActionArg
+
+ACTIONS: tuple[Action, ...] = (
+    Action(
+        "transfer_leader",
+        (
+            ActionArg("region_id", "int", "region whose leader moves"),
+            ActionArg("to_store_id", "int", "store holding a voter of the region"),
+        ),
+        "Move a region's leader to another store (PD transfer-leader operator).",
+        "low",
+    ),
+    Action(
+        "split_region",
+        (ActionArg("region_id", "int", "region to split in two"),),
+        "Split a region at its approximate middle (PD split-region operator).",
+        "low",
+    ),
+    Action(
+        "set_leader_schedule_limit",
+        (ActionArg("n", "int", "concurrent leader-transfer operators"),),
+        "Set PD's leader-schedule-limit.",
+        "medium",
+    ),
+    Action(
+        "set_replica_schedule_limit",
+        (ActionArg("n", "int", "concurrent replica-repair operators"),),
+        "Set PD's replica-schedule-limit (speed of re-replication after a failure).",
+        "medium",
+    ),
+    Action(
+        "set_region_schedule_limit",
+        (ActionArg("n", "int", "concurrent region-move operators"),),
+        "Set PD's region-schedule-limit.",
+        "medium",
+    ),
+    Action(
+        "drain_store",
+        (ActionArg("store_id", "int", "store to take out of service"),),
+        "Set a store Offline so PD moves all its regions away (it becomes Tombstone when empty).",
+        "high",
+    ),
+    Action(
+        "set_low_space_threshold",
+        (
+            ActionArg(
+                "percent",
+                "float",
+                "used-space percentage at which PD treats a store as low on space",
+            ),
+        ),
+        "Set PD's low-space-ratio (percent / 100); must stay above high-space-ratio.",
+        "medium",
+    ),
+)
+
+BY_NAME = {a.name: a for a in ACTIONS}
+
+
+class BadArguments(ValueError):
+    """Arguments that do not match the action's declaration."""
+
+
+def _as_int(name: str, value: Any) -> int:
+    if isinstance(value, bool):
+        raise BadArguments(f"{name} must be an integer, got {value!r}")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("+").isdigit():
+        number = int(value.strip())
+    else:
+        raise BadArguments(f"{name} must be an integer, got {value!r}")
+    if number < 0:
+        raise BadArguments(f"{name} must not be negative, got {number}")
+    return number
+
+
+def _as_float(name: str, value: Any) -> float:
+    if isinstance(value, bool):
+        raise BadArguments(f"{name} must be a number, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BadArguments(f"{name} must be a number, got {value!r}") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise BadArguments(f"{name} must be a finite number, got {value!r}")
+    return number
+
+
+def validate(action: Action, args: dict[str, Any]) -> dict[str, Any]:
+    """Typed arguments for ``action``; raises ``BadArguments`` with a one-line reason."""
+    if not isinstance(args, dict):
+        raise BadArguments(f"arguments must be an object, got {type(args).__name__}")
+    declared = {a.name: a for a in action.args}
+    unknown = sorted(set(args) - set(declared))
+    if unknown:
+        raise BadArguments(f"unknown argument(s) {', '.join(unknown)} for {action.name}")
+    missing = [a for a in declared if a not in args]
+    if missing:
+        raise BadArguments(f"missing argument(s) {', '.join(missing)} for {action.name}")
+    out: dict[str, Any] = {}
+    for name, spec in declared.items():
+        out[name] = _as_int(name, args[name]) if spec.type == "int" else _as_float(name, args[name])
+    if action.name.startswith("set_") and action.name.endswith("_schedule_limit"):
+        if out["n"] > 1_000_000:
+            raise BadArguments(f"n is implausibly large: {out['n']}")
+    if action.name == "set_low_space_threshold" and not 0 < out["percent"] <= 100:
+        raise BadArguments(f"percent must be in (0, 100], got {out['percent']:g}")
+    return out

@@ -1,0 +1,243 @@
+"""Where each store's log lines come from: the simulator's log route, files, or ``docker logs``.
+
+Every source returns only lines it has not returned before, parsed with
+``logs.parse_line`` and tagged with the store id. A failing source reports a
+one-line error and returns nothing; it never breaks a monitor tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from operator_tikv.logs import parse_line
+from operator_tui.core.types import LogEvent, Store, StoreState
+
+MAX_LINES_PER_STORE = 2000
+MAX_BYTES_PER_READ = 1 << 20
+_SKIPPED = (StoreState.TOMBSTONE, StoreState.REMOVED)
+
+
+class LogSource(Protocol):
+    name: str
+
+    async def fetch(self, stores: list[Store]) -> tuple[list[LogEvent], list[str]]:
+        """New events of every store since the last call, and one-line errors."""
+        ...
+
+
+def _events(store_id: int, lines: list[str]) -> list[LogEvent]:
+    out = []
+    for line in lines[-MAX_LINES_PER_STORE:]:
+        if not line.strip():
+            continue
+        event = parse_line(line)
+        if event is not None:
+            event.store_id = store_id
+            out.append(event)
+    return out
+
+
+def _host(address: str) -> str:
+    host = address.rsplit(":", 1)[0] if ":" in address else address
+    return host.strip("[]")
+
+
+async def _gather(
+    stores: list[Store], one: Callable[[Store], Any]
+) -> tuple[list[LogEvent], list[str]]:
+    live = [s for s in stores if s.state not in _SKIPPED]
+    results = await asyncio.gather(*(one(s) for s in live), return_exceptions=True)
+    events: list[LogEvent] = []
+    errors: list[str] = []
+    for store, result in zip(live, results, strict=True):
+        if isinstance(result, BaseException):
+            if isinstance(result, asyncio.CancelledError):
+                raise result
+            errors.append(f"logs of store {store.id}: {result}")
+        elif isinstance(result, str):
+            errors.append(result)
+        else:
+            events.extend(result)
+    return events, errors
+
+
+class SimLogSource:
+    """The simulator's ``GET {pd}/sim/api/v1/stores/{id}/logs?since=<cursor>``."""
+
+    name = "sim"
+
+    def __init__(
+        self, http: httpx.AsyncClient, base_url: Callable[[], str], timeout_s: float = 2.0
+    ) -> None:
+        self._http = http
+        self._base_url = base_url
+        self.timeout_s = timeout_s
+        self._cursor: dict[int, Any] = {}
+
+    async def _one(self, store: Store) -> list[LogEvent] | str:
+        url = f"{self._base_url()}/sim/api/v1/stores/{store.id}/logs"
+        params: dict[str, Any] = {}
+        if store.id in self._cursor:
+            params["since"] = self._cursor[store.id]
+        try:
+            response = await self._http.get(url, params=params, timeout=self.timeout_s)
+        except httpx.HTTPError as exc:
+            return f"sim logs of store {store.id}: {type(exc).__name__}"
+        if response.status_code != 200:
+            return f"sim logs of store {store.id}: HTTP {response.status_code}"
+        lines, cursor = _sim_body(response)
+        events = _events(store.id, lines)
+        if cursor is None and events:
+            cursor = int(max(e.time for e in events).timestamp() * 1e9)
+        if cursor is not None:
+            self._cursor[store.id] = cursor
+        return events
+
+    async def fetch(self, stores: list[Store]) -> tuple[list[LogEvent], list[str]]:
+        return await _gather(stores, self._one)
+
+
+def _sim_body(response: httpx.Response) -> tuple[list[str], Any]:
+    """Lines and the next cursor, from a JSON body (list or object) or plain text."""
+    if "json" in response.headers.get("content-type", ""):
+        try:
+            body = response.json()
+        except ValueError:
+            return [], None
+        if isinstance(body, list):
+            return [str(x) for x in body if isinstance(x, str)], None
+        if isinstance(body, dict):
+            lines = body.get("lines") or body.get("logs") or []
+            cursor = None
+            for key in ("next_since", "next", "cursor", "until", "last"):
+                if body.get(key) is not None:
+                    cursor = body[key]
+                    break
+            return [str(x) for x in lines if isinstance(x, str)], cursor
+        return [], None
+    return response.text.splitlines(), None
+
+
+class FileLogSource:
+    """Tails one file per store in ``log_dir``, remembering the offset; a shorter file restarts."""
+
+    name = "file"
+
+    def __init__(self, log_dir: str | os.PathLike[str]) -> None:
+        self.log_dir = Path(log_dir)
+        self._offset: dict[Path, int] = {}
+        self._partial: dict[Path, str] = {}
+
+    def path_for(self, store: Store) -> Path | None:
+        host = _host(store.address)
+        candidates = [
+            self.log_dir / f"tikv-{store.id}.log",
+            self.log_dir / f"store-{store.id}.log",
+            self.log_dir / f"{store.id}.log",
+            self.log_dir / f"{host}.log",
+            self.log_dir / host / "tikv.log",
+        ]
+        return next((p for p in candidates if p.is_file()), None)
+
+    def _read(self, store: Store) -> list[LogEvent] | str:
+        path = self.path_for(store)
+        if path is None:
+            return []
+        try:
+            size = path.stat().st_size
+            offset = self._offset.get(path)
+            if offset is None:
+                offset = max(0, size - MAX_BYTES_PER_READ)
+            if size < offset:
+                offset = 0
+                self._partial.pop(path, None)
+            with path.open("rb") as fh:
+                fh.seek(offset)
+                data = fh.read(MAX_BYTES_PER_READ)
+        except OSError as exc:
+            return f"log file of store {store.id}: {exc.strerror or exc}"
+        self._offset[path] = offset + len(data)
+        text = self._partial.pop(path, "") + data.decode("utf-8", errors="replace")
+        lines = text.split("\n")
+        if lines and lines[-1]:
+            self._partial[path] = lines[-1]
+        return _events(store.id, lines[:-1])
+
+    async def fetch(self, stores: list[Store]) -> tuple[list[LogEvent], list[str]]:
+        async def one(store: Store) -> list[LogEvent] | str:
+            return await asyncio.to_thread(self._read, store)
+
+        return await _gather(stores, one)
+
+
+class DockerLogSource:
+    """``docker compose logs <service>`` (or ``docker logs <container>``) through python-on-whales.
+
+    The service is the host part of the store's address (``tikv1:20160`` -> ``tikv1``).
+    """
+
+    name = "docker"
+
+    def __init__(
+        self,
+        compose_file: str | None = None,
+        compose_project: str | None = None,
+        container_template: str = "{host}",
+    ) -> None:
+        self.compose_file = compose_file
+        self.compose_project = compose_project
+        self.container_template = container_template
+        self._since: dict[int, datetime] = {}
+        self._seen: dict[int, set[str]] = {}
+        self._client: Any = None
+
+    def _docker(self) -> Any:
+        if self._client is None:
+            from python_on_whales import DockerClient
+
+            if self.compose_file:
+                self._client = DockerClient(
+                    compose_files=[self.compose_file], compose_project_name=self.compose_project
+                )
+            else:
+                self._client = DockerClient()
+        return self._client
+
+    def _read(self, store: Store) -> list[LogEvent] | str:
+        from python_on_whales.exceptions import DockerException
+
+        host = _host(store.address)
+        since = self._since.get(store.id)
+        started = datetime.now(UTC)
+        try:
+            docker = self._docker()
+            if self.compose_file:
+                text = docker.compose.logs(
+                    services=[host], since=since, no_log_prefix=True, tail=None if since else "500"
+                )
+            else:
+                name = self.container_template.format(host=host, store_id=store.id)
+                text = docker.container.logs(name, since=since, tail=None if since else 500)
+        except DockerException as exc:
+            return f"docker logs of store {store.id} ({host}): exit {exc.return_code}"
+        except Exception as exc:
+            return f"docker logs of store {store.id} ({host}): {type(exc).__name__}: {exc}"
+        self._since[store.id] = started
+        lines = [ln for ln in str(text).splitlines() if ln.strip()]
+        seen = self._seen.get(store.id, set())
+        fresh = [ln for ln in lines if ln not in seen]
+        self._seen[store.id] = set(lines[-200:])
+        return _events(store.id, fresh)
+
+    async def fetch(self, stores: list[Store]) -> tuple[list[LogEvent], list[str]]:
+        async def one(store: Store) -> list[LogEvent] | str:
+            return await asyncio.to_thread(self._read, store)
+
+        return await _gather(stores, one)

@@ -1,0 +1,139 @@
+"""Metrics read straight from each store's status port (``/metrics``), no Prometheus needed.
+
+Rates and quantiles come from the difference between this tick's scrape and the
+previous one, the way ``rate()`` and ``histogram_quantile(sum(rate(...)) by (le))``
+compute them. A refused connection marks the store unreachable at once, which is
+how a dead store is seen before PD's 20 s heartbeat timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import httpx
+
+from operator_tikv.metrics.base import SKIPPED_STATES, MetricsResult, status_url
+from operator_tikv.metrics.exposition import Scrape, parse_exposition, quantile_between, rate
+from operator_tui.core.types import Store, StoreMetrics
+
+FAMILIES = (
+    "tikv_grpc_msg_duration_seconds",
+    "tikv_storage_engine_async_request_duration_seconds",
+    "process_cpu_seconds_total",
+    "tikv_server_cpu_cores_quota",
+    "tikv_store_size_bytes",
+    "tikv_raftstore_region_count",
+    "tikv_raftstore_log_lag",
+    "tikv_engine_write_stall",
+    "tikv_channel_full_total",
+    "tikv_scheduler_too_busy_total",
+    "tikv_raftstore_slow_score",
+)
+
+
+def _type_is(value: str) -> Callable[[dict[str, str]], bool]:
+    return lambda labels: labels.get("type") == value
+
+
+def _not_gc(labels: dict[str, str]) -> bool:
+    return labels.get("type") != "kv_gc"
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1000.0
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def compute_store_metrics(store_id: int, prev: Scrape | None, cur: Scrape) -> StoreMetrics:
+    """One store's figures from its latest scrape and, for rates, the one before."""
+    m = StoreMetrics(store_id=store_id, reachable=True)
+    m.capacity_bytes = _int(cur.total("tikv_store_size_bytes", _type_is("capacity")))
+    m.available_bytes = _int(cur.total("tikv_store_size_bytes", _type_is("available")))
+    m.used_bytes = _int(cur.total("tikv_store_size_bytes", _type_is("used")))
+    m.region_count = _int(cur.total("tikv_raftstore_region_count", _type_is("region")))
+    m.leader_count = _int(cur.total("tikv_raftstore_region_count", _type_is("leader")))
+    m.write_stall = cur.max("tikv_engine_write_stall", _type_is("write_stall_percentile99"))
+    m.slow_score = cur.max("tikv_raftstore_slow_score")
+    if prev is None:
+        return m
+    m.qps = rate(prev, cur, "tikv_grpc_msg_duration_seconds_count", _not_gc)
+    m.p99_latency_ms = _ms(
+        quantile_between(prev, cur, "tikv_grpc_msg_duration_seconds", 0.99, _not_gc)
+    )
+    m.p99_write_latency_ms = _ms(
+        quantile_between(
+            prev, cur, "tikv_storage_engine_async_request_duration_seconds", 0.99, _type_is("write")
+        )
+    )
+    cpu = rate(prev, cur, "process_cpu_seconds_total")
+    quota = cur.max("tikv_server_cpu_cores_quota")
+    if cpu is not None:
+        m.cpu_ratio = cpu / quota if quota else cpu
+    m.raft_log_lag = quantile_between(prev, cur, "tikv_raftstore_log_lag", 0.99)
+    m.channel_full_per_s = rate(prev, cur, "tikv_channel_full_total")
+    m.scheduler_busy_per_s = rate(prev, cur, "tikv_scheduler_too_busy_total")
+    return m
+
+
+class DirectMetrics:
+    """Scrapes every live store's ``/metrics`` concurrently, bounded in time and in parallelism."""
+
+    name = "direct"
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        timeout_s: float = 2.0,
+        concurrency: int = 64,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._http = http
+        self.timeout_s = timeout_s
+        self._limit = asyncio.Semaphore(concurrency)
+        self._clock = clock
+        self._previous: dict[int, Scrape] = {}
+
+    async def scrape(self, store: Store) -> StoreMetrics:
+        if not store.status_address:
+            return StoreMetrics(store_id=store.id, error="no status address from PD")
+        url = status_url(store.status_address) + "/metrics"
+        async with self._limit:
+            try:
+                response = await self._http.get(url, timeout=self.timeout_s)
+            except httpx.TimeoutException:
+                return StoreMetrics(store_id=store.id, reachable=False, error=f"{url}: timed out")
+            except httpx.HTTPError as exc:
+                reason = "connection refused" if isinstance(exc, httpx.ConnectError) else str(exc)
+                return StoreMetrics(
+                    store_id=store.id,
+                    reachable=False,
+                    error=f"{url}: {reason or type(exc).__name__}",
+                )
+        if response.status_code != 200:
+            return StoreMetrics(
+                store_id=store.id, reachable=True, error=f"{url}: HTTP {response.status_code}"
+            )
+        try:
+            cur = parse_exposition(response.text, self._clock(), FAMILIES)
+        except ValueError as exc:
+            return StoreMetrics(store_id=store.id, reachable=True, error=f"{url}: {exc}")
+        prev = self._previous.get(store.id)
+        self._previous[store.id] = cur
+        return compute_store_metrics(store.id, prev, cur)
+
+    async def collect(self, stores: list[Store]) -> MetricsResult:
+        live = [s for s in stores if s.state.value not in SKIPPED_STATES]
+        results = await asyncio.gather(*(self.scrape(s) for s in live))
+        known = {s.id for s in stores}
+        for gone in set(self._previous) - known:
+            del self._previous[gone]
+        out = MetricsResult(source=self.name)
+        for m in results:
+            out.by_store[m.store_id] = m
+        return out

@@ -1,0 +1,161 @@
+"""Metrics from Prometheus, with the PromQL of TiKV's official Grafana dashboards.
+
+The expressions are those of ``tikv_summary`` / ``tikv_trouble_shooting`` (and
+the alert rules for raft log lag) without the Grafana template selectors and
+the ``job`` matcher, whose value depends on how the scrape job is named; every
+query is one call for all stores, so the cost does not grow with the cluster.
+Prometheus' ``instance`` label is the scraped status address, which PD reports
+as each store's ``status_address``; ``up`` tells whether the last scrape worked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import Any
+
+import httpx
+
+from operator_tikv.metrics.base import SKIPPED_STATES, MetricsResult
+from operator_tui.core.types import Store, StoreMetrics
+
+
+def queries(window: str = "1m") -> dict[str, str]:
+    """StoreMetrics field -> PromQL, each grouped ``by (instance)``."""
+    w = window
+    return {
+        "qps": f'sum(rate(tikv_grpc_msg_duration_seconds_count{{type!="kv_gc"}}[{w}])) by (instance)',
+        "p99_latency_ms": (
+            "histogram_quantile(0.99, sum(rate(tikv_grpc_msg_duration_seconds_bucket"
+            f'{{type!="kv_gc"}}[{w}])) by (le, instance)) * 1000'
+        ),
+        "p99_write_latency_ms": (
+            "histogram_quantile(0.99, sum(rate(tikv_storage_engine_async_request_duration_seconds_bucket"
+            f'{{type="write"}}[{w}])) by (le, instance)) * 1000'
+        ),
+        "cpu_cores": f"sum(rate(process_cpu_seconds_total[{w}])) by (instance)",
+        "cpu_quota": "sum(tikv_server_cpu_cores_quota) by (instance)",
+        "used_bytes": 'sum(tikv_store_size_bytes{type="used"}) by (instance)',
+        "available_bytes": 'sum(tikv_store_size_bytes{type="available"}) by (instance)',
+        "capacity_bytes": 'sum(tikv_store_size_bytes{type="capacity"}) by (instance)',
+        "region_count": 'sum(tikv_raftstore_region_count{type="region"}) by (instance)',
+        "leader_count": 'sum(tikv_raftstore_region_count{type="leader"}) by (instance)',
+        "raft_log_lag": (
+            f"histogram_quantile(0.99, sum(rate(tikv_raftstore_log_lag_bucket[{w}])) by (le, instance))"
+        ),
+        "write_stall": (
+            'max(avg(tikv_engine_write_stall{type="write_stall_percentile99"}) by (instance, db)) by (instance)'
+        ),
+        "channel_full_per_s": f"sum(rate(tikv_channel_full_total[{w}])) by (instance)",
+        "scheduler_busy_per_s": f"sum(rate(tikv_scheduler_too_busy_total[{w}])) by (instance)",
+        "slow_score": "max(tikv_raftstore_slow_score) by (instance)",
+        "up": "up",
+    }
+
+
+_INT_FIELDS = {"used_bytes", "available_bytes", "capacity_bytes", "region_count", "leader_count"}
+
+
+class PrometheusError(Exception):
+    pass
+
+
+def _instance_key(address: str) -> str:
+    address = address.strip().lower()
+    if "://" in address:
+        address = address.split("://", 1)[1]
+    return address.rstrip("/")
+
+
+class PrometheusMetrics:
+    """Runs the dashboard queries against ``/api/v1/query`` and maps instances to stores."""
+
+    name = "prometheus"
+
+    def __init__(
+        self, http: httpx.AsyncClient, url: str, *, window: str = "1m", timeout_s: float = 3.0
+    ) -> None:
+        self._http = http
+        self.url = url.rstrip("/")
+        self.timeout_s = timeout_s
+        self.queries = queries(window)
+
+    async def query(self, promql: str) -> dict[str, float | None]:
+        """Instant query; ``{instance: value}`` (``None`` for NaN)."""
+        try:
+            response = await self._http.get(
+                f"{self.url}/api/v1/query", params={"query": promql}, timeout=self.timeout_s
+            )
+        except httpx.TimeoutException:
+            raise PrometheusError(f"prometheus {self.url}: timed out") from None
+        except httpx.HTTPError as exc:
+            reason = "connection refused" if isinstance(exc, httpx.ConnectError) else str(exc)
+            raise PrometheusError(f"prometheus {self.url}: {reason}") from None
+        try:
+            body: Any = response.json()
+        except ValueError:
+            raise PrometheusError(
+                f"prometheus {self.url}/api/v1/query: HTTP {response.status_code}, not JSON"
+            ) from None
+        if not isinstance(body, dict) or body.get("status") != "success":
+            error = body.get("error") if isinstance(body, dict) else None
+            raise PrometheusError(
+                f"prometheus {self.url}/api/v1/query: {error or f'HTTP {response.status_code}'}"
+            )
+        out: dict[str, float | None] = {}
+        try:
+            for item in body["data"]["result"]:
+                instance = item["metric"].get("instance", "")
+                value = float(item["value"][1])
+                key = _instance_key(instance)
+                if promql == "up" and key in out and out[key] == 1.0:
+                    continue
+                out[key] = None if math.isnan(value) else value
+        except (KeyError, TypeError, ValueError, IndexError):
+            raise PrometheusError(
+                f"prometheus {self.url}/api/v1/query: unexpected result shape"
+            ) from None
+        return out
+
+    async def collect(self, stores: list[Store]) -> MetricsResult:
+        names = list(self.queries)
+        answers = await asyncio.gather(
+            *(self.query(self.queries[n]) for n in names), return_exceptions=True
+        )
+        result = MetricsResult(source=self.name)
+        values: dict[str, dict[str, float | None]] = {}
+        for name, answer in zip(names, answers, strict=True):
+            if isinstance(answer, BaseException):
+                message = str(answer)
+                if message not in result.errors:
+                    result.errors.append(message)
+                continue
+            values[name] = answer
+        if "up" not in values:
+            raise PrometheusError(result.errors[0] if result.errors else "prometheus: no answer")
+        for store in stores:
+            if store.state.value in SKIPPED_STATES:
+                continue
+            key = _instance_key(store.status_address)
+            m = StoreMetrics(store_id=store.id)
+            up = values["up"].get(key)
+            if up is None:
+                m.error = (
+                    f"status address {store.status_address or '(none)'} not scraped by Prometheus"
+                )
+            elif up < 1:
+                m.reachable = False
+                m.error = f"prometheus: scrape of {store.status_address} failing (up=0)"
+            for name, by_instance in values.items():
+                if name in ("up", "cpu_cores", "cpu_quota"):
+                    continue
+                value = by_instance.get(key)
+                if value is not None and name in _INT_FIELDS:
+                    value = int(value)
+                setattr(m, name, value)
+            cpu = values.get("cpu_cores", {}).get(key)
+            quota = values.get("cpu_quota", {}).get(key)
+            if cpu is not None:
+                m.cpu_ratio = cpu / quota if quota else cpu
+            result.by_store[store.id] = m
+        return result

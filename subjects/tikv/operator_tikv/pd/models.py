@@ -1,0 +1,387 @@
+"""Pydantic models of PD v8.5 HTTP responses, and their conversion to core dataclasses.
+
+PD omits protobuf zero values (``state`` for Up stores, ``node_state`` for
+Preparing ones, peer ``role`` for voters), writes sizes as go-units strings
+(``"311.7GiB"``), durations as Go strings, ``last_heartbeat`` in Unix
+nanoseconds and booleans of the config as JSON strings; every field that may
+be missing has a default.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from operator_tikv.encoding import parse_byte_size, parse_go_duration
+from operator_tui.core.types import HotRegion, Peer, Region, Store, StoreState
+
+ByteSize = Annotated[int, BeforeValidator(parse_byte_size)]
+GoDuration = Annotated[float, BeforeValidator(parse_go_duration)]
+
+
+def _go_bool(value: Any) -> Any:
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+    return value
+
+
+GoBool = Annotated[bool, BeforeValidator(_go_bool)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+def _null_to_list(value: Any) -> Any:
+    return [] if value is None else value
+
+
+class Label(_Model):
+    key: str
+    value: str = ""
+
+
+class MetaStore(_Model):
+    id: int
+    address: str = ""
+    state: int = 0
+    labels: Annotated[list[Label], BeforeValidator(_null_to_list)] = Field(default_factory=list)
+    version: str = ""
+    peer_address: str = ""
+    status_address: str = ""
+    git_hash: str = ""
+    start_timestamp: int = 0
+    deploy_path: str = ""
+    last_heartbeat: int = 0
+    physically_destroyed: bool = False
+    node_state: int = 0
+    state_name: str = ""
+
+
+class SlowTrend(_Model):
+    cause_value: float = 0.0
+    cause_rate: float = 0.0
+    result_value: float = 0.0
+    result_rate: float = 0.0
+
+
+class StoreStatus(_Model):
+    capacity: ByteSize = 0
+    available: ByteSize = 0
+    used_size: ByteSize = 0
+    leader_count: int = 0
+    leader_weight: float = 1.0
+    leader_score: float = 0.0
+    leader_size: int = 0
+    region_count: int = 0
+    region_weight: float = 1.0
+    region_score: float = 0.0
+    region_size: int = 0
+    learner_count: int = 0
+    witness_count: int = 0
+    pending_peer_count: int = 0
+    slow_score: float = 0.0
+    network_slow_score: dict[str, float] | None = None
+    slow_trend: SlowTrend | None = None
+    sending_snap_count: int = 0
+    receiving_snap_count: int = 0
+    is_busy: bool = False
+    start_ts: datetime | None = None
+    last_heartbeat_ts: datetime | None = None
+    uptime: GoDuration | None = None
+
+
+_STATE_BY_INT = {0: StoreState.UP, 1: StoreState.OFFLINE, 2: StoreState.TOMBSTONE}
+_STATE_BY_NAME = {s.value.lower(): s for s in StoreState}
+
+
+class StoreInfo(_Model):
+    store: MetaStore
+    status: StoreStatus = Field(default_factory=StoreStatus)
+
+    def to_store(self) -> Store:
+        meta, st = self.store, self.status
+        state = _STATE_BY_NAME.get(meta.state_name.lower()) if meta.state_name else None
+        if state is None:
+            state = _STATE_BY_INT.get(meta.state, StoreState.UNKNOWN)
+        heartbeat = (
+            datetime.fromtimestamp(meta.last_heartbeat / 1e9, tz=UTC)
+            if meta.last_heartbeat > 0
+            else st.last_heartbeat_ts
+        )
+        start = (
+            datetime.fromtimestamp(meta.start_timestamp, tz=UTC)
+            if meta.start_timestamp > 0
+            else st.start_ts
+        )
+        return Store(
+            id=meta.id,
+            address=meta.address,
+            state=state,
+            status_address=meta.status_address,
+            version=meta.version,
+            labels={label.key: label.value for label in meta.labels},
+            capacity_bytes=st.capacity,
+            available_bytes=st.available,
+            used_bytes=st.used_size,
+            leader_count=st.leader_count,
+            region_count=st.region_count,
+            leader_score=st.leader_score,
+            region_score=st.region_score,
+            slow_score=st.slow_score,
+            start_time=start,
+            last_heartbeat=heartbeat,
+            uptime_s=st.uptime,
+        )
+
+
+class StoresInfo(_Model):
+    count: int = 0
+    stores: Annotated[list[StoreInfo], BeforeValidator(_null_to_list)] = Field(default_factory=list)
+
+
+class MetaPeer(_Model):
+    role_name: str = ""
+    is_learner: bool = False
+    id: int = 0
+    store_id: int = 0
+    role: int = 0
+    is_witness: bool = False
+
+    def to_peer(self) -> Peer:
+        role = self.role_name or ("Learner" if self.is_learner else "Voter")
+        return Peer(id=self.id, store_id=self.store_id, role=role)
+
+
+class DownPeer(_Model):
+    peer: MetaPeer = Field(default_factory=MetaPeer)
+    down_seconds: int = 0
+
+
+class RegionEpoch(_Model):
+    conf_ver: int = 0
+    version: int = 0
+
+
+class RegionInfo(_Model):
+    id: int
+    start_key: str = ""
+    end_key: str = ""
+    epoch: RegionEpoch = Field(default_factory=RegionEpoch)
+    peers: Annotated[list[MetaPeer], BeforeValidator(_null_to_list)] = Field(default_factory=list)
+    leader: MetaPeer = Field(default_factory=MetaPeer)
+    down_peers: Annotated[list[DownPeer], BeforeValidator(_null_to_list)] = Field(
+        default_factory=list
+    )
+    pending_peers: Annotated[list[MetaPeer], BeforeValidator(_null_to_list)] = Field(
+        default_factory=list
+    )
+    cpu_usage: int = 0
+    written_bytes: int = 0
+    read_bytes: int = 0
+    written_keys: int = 0
+    read_keys: int = 0
+    approximate_size: int = 0
+    approximate_keys: int = 0
+
+    @property
+    def exists(self) -> bool:
+        """PD v8.5 answers 200 with a zero region for an unknown id."""
+        return self.id != 0
+
+    def to_region(self) -> Region:
+        return Region(
+            id=self.id,
+            start_key=self.start_key,
+            end_key=self.end_key,
+            peers=[p.to_peer() for p in self.peers],
+            leader_store_id=self.leader.store_id or None,
+            conf_ver=self.epoch.conf_ver,
+            version=self.epoch.version,
+            approximate_size_mb=self.approximate_size,
+            approximate_keys=self.approximate_keys,
+            written_bytes=self.written_bytes,
+            read_bytes=self.read_bytes,
+        )
+
+
+class RegionsInfo(_Model):
+    count: int = 0
+    regions: Annotated[list[RegionInfo], BeforeValidator(_null_to_list)] = Field(
+        default_factory=list
+    )
+
+
+class RegionCount(_Model):
+    """Only the count of a ``RegionsInfo``: the region list is skipped, not built."""
+
+    count: int
+
+
+class HistBucket(_Model):
+    start: int
+    end: int
+    count: int
+
+
+class HotPeerStat(_Model):
+    store_id: int
+    stores: Annotated[list[int], BeforeValidator(_null_to_list)] = Field(default_factory=list)
+    is_leader: bool = False
+    is_learner: bool = False
+    region_id: int
+    hot_degree: int = 0
+    flow_bytes: float = 0.0
+    flow_keys: float = 0.0
+    flow_query: float = 0.0
+    anti_count: int = 0
+    last_update_time: datetime | None = None
+
+    def to_hot_region(self) -> HotRegion:
+        return HotRegion(
+            region_id=self.region_id,
+            store_id=self.store_id,
+            is_leader=self.is_leader,
+            flow_bytes=self.flow_bytes,
+            flow_keys=self.flow_keys,
+            flow_query=self.flow_query,
+            hot_degree=self.hot_degree,
+            peer_store_ids=list(self.stores),
+        )
+
+
+class HotPeersStat(_Model):
+    store_bytes: float = 0.0
+    store_keys: float = 0.0
+    store_query: float = 0.0
+    total_flow_bytes: float = 0.0
+    total_flow_keys: float = 0.0
+    total_flow_query: float = 0.0
+    regions_count: int = 0
+    statistics: Annotated[list[HotPeerStat], BeforeValidator(_null_to_list)] = Field(
+        default_factory=list
+    )
+
+
+class StoreHotPeersInfos(_Model):
+    as_peer: dict[int, HotPeersStat] = Field(default_factory=dict)
+    as_leader: dict[int, HotPeersStat] = Field(default_factory=dict)
+
+    @field_validator("as_peer", "as_leader", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+    def leader_regions(self) -> list[HotRegion]:
+        """One entry per hot region, on its leader's store, hottest first."""
+        seen: dict[int, HotRegion] = {}
+        for stat in self.as_leader.values():
+            for peer in stat.statistics:
+                if peer.region_id not in seen:
+                    seen[peer.region_id] = peer.to_hot_region()
+        if not seen:
+            for stat in self.as_peer.values():
+                for peer in stat.statistics:
+                    if peer.is_leader and peer.region_id not in seen:
+                        seen[peer.region_id] = peer.to_hot_region()
+        return sorted(seen.values(), key=lambda h: h.flow_bytes, reverse=True)
+
+
+class HealthMember(_Model):
+    name: str = ""
+    member_id: int = 0
+    client_urls: Annotated[list[str], BeforeValidator(_null_to_list)] = Field(default_factory=list)
+    health: bool = False
+
+
+class Member(_Model):
+    name: str = ""
+    member_id: int = 0
+    peer_urls: Annotated[list[str], BeforeValidator(_null_to_list)] = Field(default_factory=list)
+    client_urls: Annotated[list[str], BeforeValidator(_null_to_list)] = Field(default_factory=list)
+    leader_priority: int = 0
+    deploy_path: str = ""
+    binary_version: str = ""
+    git_hash: str = ""
+
+
+class MembersHeader(_Model):
+    cluster_id: int = 0
+
+
+class MembersInfo(_Model):
+    header: MembersHeader = Field(default_factory=MembersHeader)
+    members: Annotated[list[Member], BeforeValidator(_null_to_list)] = Field(default_factory=list)
+    leader: Member | None = None
+    etcd_leader: Member | None = None
+
+
+class ClusterInfo(_Model):
+    id: int
+    max_peer_count: int = 0
+
+
+class ClusterStatus(_Model):
+    raft_bootstrap_time: datetime | None = None
+    is_initialized: bool = False
+    replication_status: str = ""
+
+
+class PDStatus(_Model):
+    build_ts: str = ""
+    version: str = ""
+    git_hash: str = ""
+    start_timestamp: int = 0
+
+
+class SchedulerSpec(_Model):
+    type: str
+    args: list[str] | None = None
+    disable: bool = False
+    args_payload: str = Field("", alias="args-payload")
+
+
+class ScheduleConfig(_Model):
+    """The keys the operator reads or sets; PD sends many more, kept in ``model_extra``."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    max_snapshot_count: int = Field(64, alias="max-snapshot-count")
+    max_pending_peer_count: int = Field(64, alias="max-pending-peer-count")
+    max_store_down_time: GoDuration = Field(1800.0, alias="max-store-down-time")
+    leader_schedule_limit: int = Field(4, alias="leader-schedule-limit")
+    region_schedule_limit: int = Field(2048, alias="region-schedule-limit")
+    replica_schedule_limit: int = Field(64, alias="replica-schedule-limit")
+    merge_schedule_limit: int = Field(8, alias="merge-schedule-limit")
+    hot_region_schedule_limit: int = Field(4, alias="hot-region-schedule-limit")
+    low_space_ratio: float = Field(0.8, alias="low-space-ratio")
+    high_space_ratio: float = Field(0.7, alias="high-space-ratio")
+    enable_remove_down_replica: GoBool = Field(True, alias="enable-remove-down-replica")
+    enable_replace_offline_replica: GoBool = Field(True, alias="enable-replace-offline-replica")
+    enable_make_up_replica: GoBool = Field(True, alias="enable-make-up-replica")
+    schedulers_v2: Annotated[list[SchedulerSpec], BeforeValidator(_null_to_list)] = Field(
+        default_factory=list, alias="schedulers-v2"
+    )
+
+
+class ReplicationConfig(_Model):
+    max_replicas: int = Field(3, alias="max-replicas")
+    location_labels: str = Field("", alias="location-labels")
+    strictly_match_label: GoBool = Field(False, alias="strictly-match-label")
+    enable_placement_rules: GoBool = Field(True, alias="enable-placement-rules")
+    enable_placement_rules_cache: GoBool = Field(False, alias="enable-placement-rules-cache")
+    isolation_level: str = Field("", alias="isolation-level")
+
+
+class OperatorObject(_Model):
+    desc: str = ""
+    brief: str = ""
+    region_id: int = 0
+    region_epoch: RegionEpoch = Field(default_factory=RegionEpoch)
+    kind: int = 0
+    timeout: GoDuration = 0.0
+    status: int = 0

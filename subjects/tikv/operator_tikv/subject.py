@@ -1,0 +1,470 @@
+"""``TikvSubject``: the TiKV cluster as core sees it.
+
+One tick reads PD's store list first (no answer from any PD member means the
+subject is unreachable), then, concurrently and within the tick's budget, the
+hot write regions, the region checks, the region count, the schedule config,
+the PD members and their health, every store's metrics and new log lines. Any
+of those failing is written into ``Snapshot.errors`` and leaves its part
+unmeasured; it never fails the tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from operator_tikv.actions import ACTIONS, BY_NAME, BadArguments, validate
+from operator_tikv.invariants import (
+    HOT_WRITE,
+    PD_HEALTH,
+    PD_MEMBERS,
+    REGION_CHECKS,
+    InvariantChecker,
+    InvariantSettings,
+    specs,
+)
+from operator_tikv.logsources import DockerLogSource, FileLogSource, LogSource, SimLogSource
+from operator_tikv.metrics import DirectMetrics, MetricsResult, PrometheusMetrics
+from operator_tikv.metrics.prometheus import PrometheusError
+from operator_tikv.pd import PDClient
+from operator_tikv.pd.client import REGION_CHECKS as CHECK_KINDS
+from operator_tikv.pd.models import HealthMember, MembersInfo, ScheduleConfig
+from operator_tui.core.subject import (
+    SLO,
+    Observation,
+    SubjectConfig,
+    SubjectContext,
+    SubjectError,
+    SubjectUnreachable,
+)
+from operator_tui.core.types import (
+    ActionResult,
+    ClusterMetrics,
+    HotRegion,
+    LogEvent,
+    Snapshot,
+    Store,
+    StoreMetrics,
+    StoreState,
+    Violation,
+)
+
+OBSERVATIONS = (
+    Observation("stores", "PD /stores: state, heartbeat, capacity, leaders, regions, slow score"),
+    Observation("hot_write_regions", "PD /hotspot/regions/write: hot regions by leader store"),
+    Observation("region_checks", "PD /regions/check/{miss,down,pending,offline}-peer counts"),
+    Observation("schedule_config", "PD /config/schedule: schedule limits and space ratios"),
+    Observation("pd_members", "PD /members and /health: leader and member health"),
+    Observation(
+        "store_metrics",
+        "QPS, p99 latency, p99 write latency, CPU, disk, regions, leaders, raft log lag, "
+        "write stall, channel full, scheduler busy, slow score (Prometheus or /metrics)",
+    ),
+    Observation("logs", "TiKV log events: elections, snapshots, splits, slow operations, PD loss"),
+)
+
+_GONE = (StoreState.TOMBSTONE, StoreState.REMOVED)
+
+
+def _float_option(options: dict[str, Any], name: str, default: float) -> float:
+    value = options.get(name, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SubjectError(f"option {name}: not a number: {value!r}") from None
+    if number <= 0:
+        raise SubjectError(f"option {name}: must be positive")
+    return number
+
+
+class TikvSubject:
+    """Implements ``operator_tui.core.subject.Subject`` for TiKV through PD's HTTP API."""
+
+    name = "tikv"
+
+    def __init__(self, ctx: SubjectContext) -> None:
+        opts = dict(ctx.options)
+        self.ctx = ctx
+        self.tick_budget_s = _float_option(opts, "tick_timeout_s", max(5.0, ctx.interval_s * 2))
+        self.pd = PDClient(
+            ctx.http,
+            ctx.endpoints,
+            timeout_s=_float_option(opts, "pd_timeout_s", 2.0),
+            retries=int(opts.get("pd_retries", 2)),
+            call_budget_s=min(self.tick_budget_s, _float_option(opts, "pd_call_budget_s", 8.0)),
+        )
+        self.settings = InvariantSettings.from_options(opts)
+        self.checker = InvariantChecker(self.settings)
+        mode = ctx.metrics_source
+        if mode == "auto":
+            mode = "prometheus" if ctx.prometheus_url else "direct"
+        if mode not in ("prometheus", "direct"):
+            raise SubjectError(f"unknown metrics source {ctx.metrics_source!r}")
+        if mode == "prometheus" and not ctx.prometheus_url:
+            raise SubjectError("metrics source is prometheus but no Prometheus URL is set")
+        self.metrics_mode = mode
+        scrape_timeout = _float_option(opts, "scrape_timeout_s", 2.0)
+        self.direct = DirectMetrics(ctx.http, timeout_s=scrape_timeout)
+        self.prometheus = (
+            PrometheusMetrics(
+                ctx.http,
+                ctx.prometheus_url,
+                window=str(opts.get("prometheus_rate_window", "1m")),
+                timeout_s=scrape_timeout,
+            )
+            if ctx.prometheus_url
+            else None
+        )
+        self.log_source = self._log_source(opts)
+        clock = opts.get("clock")
+        self._clock: Callable[[], datetime] = (
+            clock if callable(clock) else lambda: datetime.now(UTC)
+        )
+        self.include_tombstone = bool(opts.get("include_tombstone", False))
+        self._history_len = int(opts.get("history_len", 900))
+        self._history: dict[int, deque[tuple[datetime, StoreMetrics]]] = {}
+        self._logs: deque[LogEvent] = deque(maxlen=int(opts.get("log_buffer", 5000)))
+        self._store_logs: dict[int, deque[LogEvent]] = {}
+        self.last_snapshot: Snapshot | None = None
+        self._closed = False
+
+    def _log_source(self, opts: dict[str, Any]) -> LogSource | None:
+        kind = opts.get("log_source")
+        if kind == "sim":
+            return SimLogSource(self.ctx.http, lambda: self.pd.preferred)
+        if kind == "docker":
+            return DockerLogSource(
+                opts.get("compose_file"),
+                opts.get("compose_project"),
+                str(opts.get("docker_container", "{host}")),
+            )
+        if kind == "file" or (kind is None and opts.get("log_dir")):
+            if not opts.get("log_dir"):
+                raise SubjectError("log source file needs the log_dir option")
+            return FileLogSource(opts["log_dir"])
+        if kind not in (None, "", "none"):
+            raise SubjectError(f"unknown log source {kind!r} (sim, file, docker)")
+        return None
+
+    # Description
+
+    def describe(self) -> SubjectConfig:
+        s = self.settings
+        return SubjectConfig(
+            name=self.name,
+            actions=ACTIONS,
+            observations=OBSERVATIONS,
+            slos=(
+                SLO(
+                    "p99_write_latency_ms",
+                    s.high_write_latency_ms,
+                    s.grace(s.high_write_latency_grace_s),
+                    "p99 async write latency per store stays below this",
+                ),
+                SLO(
+                    "disk_used_ratio",
+                    s.disk_used_warning_ratio,
+                    s.grace(s.low_disk_grace_s),
+                    "share of each store's capacity in use stays below this",
+                ),
+                SLO(
+                    "under_replicated_regions",
+                    0,
+                    s.grace(s.under_replicated_grace_s),
+                    "regions missing a replica or with a down peer",
+                ),
+                SLO("stores_down", 0, 0.0, "stores whose process does not answer"),
+            ),
+            invariants=specs(s),
+        )
+
+    # Observations
+
+    async def get_stores(self) -> list[Store]:
+        states = (0, 1, 2) if self.include_tombstone else ()
+        info = await self.pd.stores(states)
+        return [s.to_store() for s in info.stores]
+
+    async def get_hot_write_regions(self) -> list[HotRegion]:
+        return (await self.pd.hot_write()).leader_regions()
+
+    async def get_store_metrics(self, store_id: int) -> StoreMetrics:
+        store = (await self.pd.store(store_id)).to_store()
+        result = await self._collect_metrics([store])
+        found = result.by_store.get(store_id)
+        if found is None:
+            return StoreMetrics(store_id=store_id, error="; ".join(result.errors) or "not measured")
+        return found
+
+    async def get_cluster_metrics(self) -> ClusterMetrics:
+        stores = await self.get_stores()
+        parts, _errors = await self._gather(self._cluster_calls(), self.tick_budget_s)
+        cluster, _extra = self._cluster_metrics(stores, parts, set())
+        return cluster
+
+    def _cluster_calls(self) -> dict[str, Awaitable[Any]]:
+        calls: dict[str, Awaitable[Any]] = {
+            f"check:{kind}": self.pd.region_check_count(kind) for kind in CHECK_KINDS
+        }
+        calls["region_count"] = self.pd.region_count()
+        calls["config"] = self.pd.schedule_config()
+        calls["members"] = self.pd.members()
+        calls["health"] = self.pd.health()
+        return calls
+
+    async def _gather(
+        self, calls: dict[str, Awaitable[Any]], budget_s: float
+    ) -> tuple[dict[str, Any], list[str]]:
+        """Run calls concurrently for at most ``budget_s``; results by name, and errors."""
+        tasks = {name: asyncio.ensure_future(c) for name, c in calls.items()}
+        if not tasks:
+            return {}, []
+        _done, pending = await asyncio.wait(tasks.values(), timeout=max(0.01, budget_s))
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        results: dict[str, Any] = {}
+        errors: list[str] = []
+        for name, task in tasks.items():
+            if task in pending:
+                errors.append(f"{name}: no answer within the tick budget of {budget_s:.1f}s")
+                continue
+            exc = task.exception()
+            if exc is None:
+                results[name] = task.result()
+            elif isinstance(exc, SubjectError | PrometheusError):
+                errors.append(f"{name}: {exc}")
+            else:
+                errors.append(f"{name}: {type(exc).__name__}: {exc}")
+        return results, errors
+
+    async def _collect_metrics(self, stores: list[Store]) -> MetricsResult:
+        if self.metrics_mode == "prometheus" and self.prometheus is not None:
+            try:
+                return await self.prometheus.collect(stores)
+            except PrometheusError as exc:
+                if self.ctx.metrics_source != "auto":
+                    return MetricsResult(errors=[str(exc)], source="prometheus")
+                result = await self.direct.collect(stores)
+                result.errors.insert(0, f"{exc}; scraped the stores directly instead")
+                return result
+        return await self.direct.collect(stores)
+
+    async def _collect_logs(self, stores: list[Store]) -> tuple[list[LogEvent], list[str]]:
+        if self.log_source is None:
+            return [], []
+        return await self.log_source.fetch(stores)
+
+    async def observe(self) -> Snapshot:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        taken_at = self._clock()
+        try:
+            async with asyncio.timeout(self.tick_budget_s):
+                stores = await self.get_stores()
+        except TimeoutError:
+            raise SubjectUnreachable(
+                f"PD did not answer GET /stores within {self.tick_budget_s:.1f}s "
+                f"({', '.join(self.pd.endpoints)})"
+            ) from None
+        calls = self._cluster_calls()
+        calls["hot_write"] = self.pd.hot_write()
+        calls["metrics"] = self._collect_metrics(stores)
+        calls["logs"] = self._collect_logs(stores)
+        remaining = self.tick_budget_s - (loop.time() - started)
+        parts, errors = await self._gather(calls, remaining)
+        unmeasured: set[str] = set()
+        cluster, extra = self._cluster_metrics(stores, parts, unmeasured)
+        metrics: MetricsResult = parts.get("metrics") or MetricsResult()
+        errors.extend(metrics.errors)
+        hot: list[HotRegion] = []
+        if "hot_write" in parts:
+            hot = parts["hot_write"].leader_regions()
+        else:
+            unmeasured.add(HOT_WRITE)
+        store_metrics: dict[int, StoreMetrics] = {}
+        for store in stores:
+            m = metrics.by_store.get(store.id)
+            if m is None:
+                continue
+            store_metrics[store.id] = m
+            history = self._history.get(store.id)
+            if history is None:
+                history = self._history[store.id] = deque(maxlen=self._history_len)
+            history.append((taken_at, m))
+        cluster.qps = sum(m.qps for m in store_metrics.values() if m.qps is not None)
+        p99s = [m.p99_latency_ms for m in store_metrics.values() if m.p99_latency_ms is not None]
+        cluster.p99_latency_ms = max(p99s) if p99s else None
+        new_logs: list[LogEvent] = []
+        if "logs" in parts:
+            new_logs, log_errors = parts["logs"]
+            errors.extend(log_errors)
+            self._remember_logs(new_logs)
+        extra.update(
+            {
+                "unmeasured": sorted(unmeasured),
+                "pd_endpoint": self.pd.preferred,
+                "pd_failovers": self.pd.failovers,
+                "metrics_source": metrics.source or self.metrics_mode,
+                "tick_seconds": round(loop.time() - started, 4),
+            }
+        )
+        snapshot = Snapshot(
+            taken_at=taken_at,
+            stores=stores,
+            hot_write_regions=hot,
+            store_metrics=store_metrics,
+            cluster=cluster,
+            log_events=new_logs[-500:],
+            source=f"pd+{metrics.source or self.metrics_mode}",
+            errors=errors,
+            extra=extra,
+        )
+        self.last_snapshot = snapshot
+        return snapshot
+
+    def _cluster_metrics(
+        self, stores: list[Store], parts: dict[str, Any], unmeasured: set[str]
+    ) -> tuple[ClusterMetrics, dict[str, Any]]:
+        cm = ClusterMetrics()
+        extra: dict[str, Any] = {}
+        live = [s for s in stores if s.state not in _GONE]
+        cm.stores_total = len(live)
+        metrics: MetricsResult | None = parts.get("metrics")
+        reachable = {sid: m.reachable for sid, m in (metrics.by_store.items() if metrics else ())}
+        cm.stores_up = sum(
+            1 for s in live if s.state == StoreState.UP and reachable.get(s.id, True)
+        )
+        if all(f"check:{k}" in parts for k in CHECK_KINDS):
+            cm.miss_peer_regions = parts["check:miss-peer"]
+            cm.down_peer_regions = parts["check:down-peer"]
+            cm.pending_peer_regions = parts["check:pending-peer"]
+            cm.offline_peer_regions = parts["check:offline-peer"]
+        else:
+            unmeasured.add(REGION_CHECKS)
+        if "region_count" in parts:
+            cm.region_count = parts["region_count"]
+        config: ScheduleConfig | None = parts.get("config")
+        if config is not None:
+            cm.leader_schedule_limit = config.leader_schedule_limit
+            cm.region_schedule_limit = config.region_schedule_limit
+            cm.replica_schedule_limit = config.replica_schedule_limit
+            extra["low_space_ratio"] = config.low_space_ratio
+            extra["high_space_ratio"] = config.high_space_ratio
+            extra["max_store_down_time_s"] = config.max_store_down_time
+        members: MembersInfo | None = parts.get("members")
+        if members is not None:
+            cm.pd_leader = members.leader.name if members.leader else None
+            cm.cluster_id = str(members.header.cluster_id) if members.header.cluster_id else None
+            extra["pd_members"] = [m.name for m in members.members]
+        else:
+            unmeasured.add(PD_MEMBERS)
+        health: list[HealthMember] | None = parts.get("health")
+        if health is not None:
+            cm.pd_members_total = len(health)
+            cm.pd_members_healthy = sum(1 for h in health if h.health)
+            extra["pd_unhealthy_members"] = [h.name for h in health if not h.health]
+        else:
+            unmeasured.add(PD_HEALTH)
+        return cm, extra
+
+    def _remember_logs(self, events: list[LogEvent]) -> None:
+        for event in events:
+            self._logs.append(event)
+            if event.store_id is not None:
+                ring = self._store_logs.get(event.store_id)
+                if ring is None:
+                    ring = self._store_logs[event.store_id] = deque(maxlen=1000)
+                ring.append(event)
+
+    def evaluate(self, snapshot: Snapshot) -> list[Violation]:
+        return self.checker.evaluate(snapshot)
+
+    def metric_history(self, store_id: int) -> Sequence[tuple[datetime, StoreMetrics]]:
+        return list(self._history.get(store_id, ()))
+
+    def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list[LogEvent]:
+        ring = self._logs if store_id is None else self._store_logs.get(store_id, ())
+        if limit <= 0:
+            return []
+        return list(ring)[-limit:]
+
+    # Actions
+
+    async def _act(
+        self, action: str, args: dict[str, Any], call: Callable[[], Awaitable[str]]
+    ) -> ActionResult:
+        try:
+            message = await call()
+        except SubjectError as exc:
+            return ActionResult(action, args, False, str(exc))
+        return ActionResult(action, args, True, message)
+
+    async def transfer_leader(self, region_id: int, to_store_id: int) -> ActionResult:
+        body = {"name": "transfer-leader", "region_id": region_id, "to_store_id": to_store_id}
+        return await self._act(
+            "transfer_leader",
+            {"region_id": region_id, "to_store_id": to_store_id},
+            lambda: self.pd.add_operator(body),
+        )
+
+    async def split_region(self, region_id: int) -> ActionResult:
+        body = {"name": "split-region", "region_id": region_id, "policy": "approximate"}
+        return await self._act(
+            "split_region", {"region_id": region_id}, lambda: self.pd.add_operator(body)
+        )
+
+    async def _set_limit(self, action: str, key: str, n: int) -> ActionResult:
+        return await self._act(action, {"n": n}, lambda: self.pd.set_schedule_config({key: n}))
+
+    async def set_leader_schedule_limit(self, n: int) -> ActionResult:
+        return await self._set_limit("set_leader_schedule_limit", "leader-schedule-limit", n)
+
+    async def set_replica_schedule_limit(self, n: int) -> ActionResult:
+        return await self._set_limit("set_replica_schedule_limit", "replica-schedule-limit", n)
+
+    async def set_region_schedule_limit(self, n: int) -> ActionResult:
+        return await self._set_limit("set_region_schedule_limit", "region-schedule-limit", n)
+
+    async def drain_store(self, store_id: int) -> ActionResult:
+        return await self._act(
+            "drain_store", {"store_id": store_id}, lambda: self.pd.remove_store(store_id)
+        )
+
+    async def set_low_space_threshold(self, percent: float) -> ActionResult:
+        ratio = round(percent / 100.0, 6)
+        return await self._act(
+            "set_low_space_threshold",
+            {"percent": percent},
+            lambda: self.pd.set_schedule_config({"low-space-ratio": ratio}),
+        )
+
+    async def execute(self, action: str, args: dict[str, Any]) -> ActionResult:
+        if not isinstance(args, dict):
+            return ActionResult(
+                str(action), {}, False, "action arguments must be an object", refused=True
+            )
+        spec = BY_NAME.get(action)
+        if spec is None:
+            known = ", ".join(a.name for a in ACTIONS)
+            return ActionResult(
+                action, args, False, f"unknown action {action!r} (declared: {known})", refused=True
+            )
+        try:
+            typed = validate(spec, args)
+        except BadArguments as exc:
+            return ActionResult(action, args, False, f"{action}: {exc}", refused=True)
+        try:
+            return await getattr(self, action)(**typed)
+        except Exception as exc:
+            return ActionResult(
+                action, typed, False, f"{action} failed: {type(exc).__name__}: {exc}"
+            )
+
+    async def aclose(self) -> None:
+        """Core owns the HTTP client; nothing else holds a resource."""
+        self._closed = True
