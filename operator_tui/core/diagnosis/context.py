@@ -1,0 +1,199 @@
+"""What a diagnoser gets to see about a ticket, gathered once and shared by every backend.
+
+The ticket, the topology, per-store metric history around the event, the
+metrics that moved with it (on the ticket's store and on the others), recent
+parsed log events, PD's scheduling state, other open tickets, and the actions
+the subject declares. Baselines come from history before the ticket opened;
+with too little history, from the other stores at the same moment.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from operator_tui.core.subject import Action, Subject
+from operator_tui.core.ticket import Ticket
+from operator_tui.core.types import (
+    ClusterMetrics,
+    HotRegion,
+    LogEvent,
+    Snapshot,
+    Store,
+    StoreMetrics,
+)
+
+# Metric -> smallest absolute move worth reporting.
+METRIC_FLOORS: dict[str, float] = {
+    "qps": 50.0,
+    "p99_latency_ms": 5.0,
+    "p99_write_latency_ms": 5.0,
+    "cpu_ratio": 0.15,
+    "raft_log_lag": 20.0,
+    "write_stall": 0.5,
+    "channel_full_per_s": 0.5,
+    "scheduler_busy_per_s": 0.5,
+    "slow_score": 10.0,
+    "leader_count": 3.0,
+    "region_count": 3.0,
+    "used_ratio": 0.05,
+}
+RELATIVE_MOVE = 0.3
+HISTORY_WINDOW_S = 300.0
+MAX_SHIFTS = 16
+
+
+@dataclass(slots=True)
+class MetricShift:
+    """A metric that moved around the event: its value now against its baseline."""
+
+    metric: str
+    store_id: int
+    value: float
+    baseline: float
+
+    @property
+    def delta(self) -> float:
+        return self.value - self.baseline
+
+    @property
+    def relative(self) -> float:
+        return abs(self.delta) / abs(self.baseline) if self.baseline else float("inf")
+
+
+@dataclass(slots=True)
+class DiagnosisContext:
+    ticket: Ticket
+    subject: str
+    stores: list[Store] = field(default_factory=list)
+    store_metrics: dict[int, StoreMetrics] = field(default_factory=dict)
+    cluster: ClusterMetrics = field(default_factory=ClusterMetrics)
+    hot_regions: list[HotRegion] = field(default_factory=list)
+    history: dict[int, list[tuple[datetime, StoreMetrics]]] = field(default_factory=dict)
+    correlated: list[MetricShift] = field(default_factory=list)
+    log_events: list[LogEvent] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    other_tickets: list[Ticket] = field(default_factory=list)
+    observed_at: datetime | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def store(self, store_id: int | None) -> Store | None:
+        return next((s for s in self.stores if s.id == store_id), None)
+
+    def metrics(self, store_id: int | None) -> StoreMetrics | None:
+        return None if store_id is None else self.store_metrics.get(store_id)
+
+    @property
+    def action_names(self) -> set[str]:
+        return {a.name for a in self.actions}
+
+    def shifts(self, store_id: int | None = None, metric: str | None = None) -> list[MetricShift]:
+        return [
+            s
+            for s in self.correlated
+            if (store_id is None or s.store_id == store_id)
+            and (metric is None or s.metric == metric)
+        ]
+
+
+def metric_value(m: StoreMetrics, name: str) -> float | None:
+    if name == "used_ratio":
+        if m.capacity_bytes and m.available_bytes is not None:
+            return 1.0 - m.available_bytes / m.capacity_bytes
+        return None
+    value = getattr(m, name, None)
+    return None if value is None else float(value)
+
+
+def _significant(name: str, value: float, baseline: float) -> bool:
+    delta = abs(value - baseline)
+    if delta < METRIC_FLOORS[name]:
+        return False
+    return baseline == 0 or delta / abs(baseline) >= RELATIVE_MOVE
+
+
+def correlate(
+    history: dict[int, list[tuple[datetime, StoreMetrics]]],
+    current: dict[int, StoreMetrics],
+    since: datetime,
+    target_store: int | None,
+) -> list[MetricShift]:
+    """Metrics that moved since ``since``, the ticket's store first, biggest moves next."""
+    shifts: list[MetricShift] = []
+    for store_id, now in current.items():
+        before = [m for t, m in history.get(store_id, []) if t < since]
+        if before and all(m.reachable for m in before[-3:]) and not now.reachable:
+            shifts.append(MetricShift("reachable", store_id, 0.0, 1.0))
+        if not now.reachable:
+            continue
+        for name in METRIC_FLOORS:
+            value = metric_value(now, name)
+            if value is None:
+                continue
+            samples = [
+                x for x in (metric_value(m, name) for m in before if m.reachable) if x is not None
+            ]
+            if len(samples) < 2:
+                samples = [
+                    x
+                    for sid, m in current.items()
+                    if sid != store_id and m.reachable
+                    for x in [metric_value(m, name)]
+                    if x is not None
+                ]
+            if not samples:
+                continue
+            baseline = statistics.median(samples)
+            if _significant(name, value, baseline):
+                shifts.append(MetricShift(name, store_id, round(value, 4), round(baseline, 4)))
+    shifts.sort(
+        key=lambda s: (s.store_id != target_store, s.metric != "reachable", -min(s.relative, 1e9))
+    )
+    return shifts[:MAX_SHIFTS]
+
+
+def build_context(
+    ticket: Ticket,
+    subject: Subject,
+    snapshot: Snapshot | None,
+    *,
+    other_tickets: list[Ticket] | None = None,
+    window_s: float = HISTORY_WINDOW_S,
+    log_limit: int = 60,
+) -> DiagnosisContext:
+    """Gather the context from in-memory state only (no network): cheap enough for every ticket."""
+    ctx = DiagnosisContext(ticket=ticket, subject=subject.name)
+    ctx.actions = list(subject.describe().actions)
+    ctx.other_tickets = [t for t in other_tickets or [] if t.id != ticket.id]
+    if snapshot is None:
+        return ctx
+    ctx.observed_at = snapshot.taken_at
+    ctx.stores = list(snapshot.stores)
+    ctx.store_metrics = dict(snapshot.store_metrics)
+    ctx.cluster = snapshot.cluster
+    ctx.hot_regions = sorted(snapshot.hot_write_regions, key=lambda h: -h.flow_bytes)[:20]
+    ctx.errors = list(snapshot.errors)
+    since = ticket.first_seen - timedelta(seconds=window_s)
+    store_ids = sorted({s.id for s in snapshot.stores} | set(snapshot.store_metrics))
+    for store_id in store_ids:
+        try:
+            series = subject.metric_history(store_id)
+        except Exception as exc:  # a subject's history must never sink a diagnosis
+            ctx.errors.append(f"history of store {store_id}: {exc}")
+            continue
+        ctx.history[store_id] = [(t, m) for t, m in series if t >= since][-120:]
+    ctx.correlated = correlate(ctx.history, ctx.store_metrics, ticket.first_seen, ticket.store_id)
+    try:
+        events = subject.recent_log_events(None, limit=log_limit * 4)
+    except Exception as exc:
+        ctx.errors.append(f"log events: {exc}")
+        events = list(snapshot.log_events)
+    interesting = [e for e in events if e.kind != "other"] or events
+    ctx.log_events = interesting[-log_limit:]
+    return ctx
+
+
+def describe_args(action: Action) -> dict[str, Any]:
+    return {a.name: a.type for a in action.args}
