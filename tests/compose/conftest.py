@@ -1,0 +1,204 @@
+"""Shared helpers for the compose lab tests: the stand-in docker, a fake PD, the PromQL reader."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+LAB = ROOT / "compose" / "tikv"
+COMPOSE_FILE = LAB / "docker-compose.yml"
+
+
+@dataclass
+class StandinDocker:
+    """A ``docker`` on PATH (and as ``path``) that records each call."""
+
+    path: Path
+    log: Path
+
+    def calls(self) -> list[list[str]]:
+        if not self.log.exists():
+            return []
+        return [json.loads(line) for line in self.log.read_text().splitlines()]
+
+    def compose_calls(self) -> list[list[str]]:
+        return [c for c in self.calls() if c[:1] == ["compose"]]
+
+
+@pytest.fixture
+def standin_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StandinDocker:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    docker = bindir / "docker"
+    docker.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{HERE / "standin_docker.py"}" "$@"\n')
+    docker.chmod(docker.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    log = tmp_path / "docker-argv.jsonl"
+    monkeypatch.setenv("STANDIN_LOG", str(log))
+    monkeypatch.setenv("STANDIN_PS", str(HERE / "data" / "compose_ps.ndjson"))
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
+    return StandinDocker(docker, log)
+
+
+@dataclass
+class FakePD:
+    url: str
+    port: int
+    stores: list[dict]
+    requests: list[str]
+
+
+@pytest.fixture
+def fake_pd() -> Iterator[FakePD]:
+    """A loopback PD answering ``/pd/api/v1/stores`` with three stores on tikv0..2."""
+    stores = [
+        {
+            "store": {
+                "id": sid,
+                "address": f"tikv{i}:20160",
+                "status_address": f"tikv{i}:20180",
+                "version": "8.5.4",
+                "state_name": "Up",
+            },
+            "status": {"leader_count": 10, "region_count": 30},
+        }
+        for i, sid in enumerate((1, 4, 5))
+    ]
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            if self.path.startswith("/pd/api/v1/stores"):
+                body = json.dumps({"count": len(stores), "stores": stores}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            else:
+                self.send_error(404)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    port = server.server_address[1]
+    try:
+        yield FakePD(f"http://127.0.0.1:{port}", port, stores, seen)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def lab_copy(tmp_path: Path) -> Callable[[int], Path]:
+    """A copy of compose/tikv whose pd0 publishes the given host port (for a fake PD)."""
+
+    def make(pd_port: int) -> Path:
+        target = tmp_path / "lab"
+        if not target.exists():
+            import shutil
+
+            shutil.copytree(LAB, target)
+        text = COMPOSE_FILE.read_text()
+        text = text.replace('"127.0.0.1:2379:2379"', f'"127.0.0.1:{pd_port}:2379"')
+        (target / "docker-compose.yml").write_text(text)
+        return target / "docker-compose.yml"
+
+    return make
+
+
+PROMQL_WORDS = {
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "and",
+    "or",
+    "unless",
+    "bool",
+    "offset",
+    "inf",
+    "nan",
+}
+PROMQL_FUNCTIONS = {
+    "sum",
+    "max",
+    "min",
+    "avg",
+    "count",
+    "stddev",
+    "stdvar",
+    "topk",
+    "bottomk",
+    "quantile",
+    "count_values",
+    "group",
+    "rate",
+    "irate",
+    "increase",
+    "delta",
+    "idelta",
+    "deriv",
+    "changes",
+    "resets",
+    "histogram_quantile",
+    "clamp_min",
+    "clamp_max",
+    "clamp",
+    "abs",
+    "absent",
+    "absent_over_time",
+    "avg_over_time",
+    "max_over_time",
+    "min_over_time",
+    "sum_over_time",
+    "count_over_time",
+    "last_over_time",
+    "label_replace",
+    "label_join",
+    "round",
+    "ceil",
+    "floor",
+    "vector",
+    "scalar",
+    "time",
+    "timestamp",
+    "sort",
+    "sort_desc",
+    "predict_linear",
+    "exp",
+    "ln",
+}
+
+
+def promql_metrics(expr: str) -> set[str]:
+    """Metric names an expression selects (labels, functions, keywords, numbers removed)."""
+    text = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'', '""', expr)
+    text = re.sub(r"\{[^}]*\}", " ", text)
+    text = re.sub(r"\[[^\]]*\]", " ", text)
+    text = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", text)
+    text = re.sub(r"\$\w+", " ", text)
+    names = set(re.findall(r"(?<![\w.])[A-Za-z_:][\w:]*", text))
+    return {n for n in names if n.lower() not in PROMQL_WORDS and n not in PROMQL_FUNCTIONS}
+
+
+@pytest.fixture
+def promql() -> Callable[[str], set[str]]:
+    return promql_metrics
