@@ -123,6 +123,10 @@ class DirectMetrics:
             cur = parse_exposition(response.text, self._clock(), FAMILIES)
         except ValueError as exc:
             return StoreMetrics(store_id=store.id, reachable=True, error=f"{url}: {exc}")
+        if not cur.samples:
+            return StoreMetrics(
+                store_id=store.id, reachable=True, error=f"{url}: no TiKV metrics on the page"
+            )
         prev = self._previous.get(store.id)
         self._previous[store.id] = cur
         return compute_store_metrics(store.id, prev, cur)

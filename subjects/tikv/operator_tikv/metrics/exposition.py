@@ -69,8 +69,6 @@ def parse_exposition(text: str, at: float, families: Iterable[str] | None = None
             for sample in family.samples:
                 key = tuple(sorted(sample.labels.items()))
                 scrape.samples.setdefault(sample.name, {})[key] = float(sample.value)
-    except ValueError:
-        raise
     except Exception as exc:
         raise ValueError(f"not a Prometheus text exposition: {exc}") from None
     return scrape

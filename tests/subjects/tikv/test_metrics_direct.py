@@ -1,0 +1,142 @@
+"""Exposition parsing, Prometheus' histogram_quantile and rate maths, and direct scraping."""
+
+import math
+
+import pytest
+from operator_tikv.metrics.direct import DirectMetrics, compute_store_metrics
+from operator_tikv.metrics.exposition import (
+    counter_increase,
+    histogram_quantile,
+    parse_exposition,
+    rate,
+)
+
+from operator_tui.core.types import Store, StoreState
+
+INF = math.inf
+
+
+@pytest.mark.parametrize(
+    ("q", "buckets", "expected"),
+    [
+        (0.99, {0.1: 50, 0.2: 100, INF: 100}, 0.198),
+        (0.5, {0.1: 50, 0.2: 100, INF: 100}, 0.1),
+        (0.25, {0.1: 50, 0.2: 100, INF: 100}, 0.05),
+        (0.99, {0.1: 0, 0.2: 0, INF: 10}, 0.2),
+        (0.5, {0.1: 10, 0.2: 5, INF: 10}, 0.05),
+        (0.5, {-1.0: 10, 0.2: 10, INF: 10}, -1.0),
+        (0.75, {1.0: 1, 2.0: 3, 4.0: 3, INF: 4}, 2.0),
+        (2.0, {0.1: 1, INF: 1}, INF),
+        (-1.0, {0.1: 1, INF: 1}, -INF),
+    ],
+)
+def test_histogram_quantile_as_prometheus(q, buckets, expected):
+    assert histogram_quantile(q, buckets) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "buckets",
+    [{}, {0.1: 5, 0.2: 6}, {INF: 5}, {0.1: 0, INF: 0}],
+    ids=["empty", "noinf", "one", "zero"],
+)
+def test_histogram_quantile_nan_cases(buckets):
+    assert histogram_quantile(0.99, buckets) is None
+
+
+def test_counter_increase_handles_resets():
+    assert counter_increase(1000, 1500) == 500
+    assert counter_increase(1000, 200) == 200
+    assert counter_increase(None, 5) == 0
+
+
+def test_parse_keeps_only_wanted_families(tk):
+    scrape = parse_exposition(tk.metrics_page(), 0.0, ("tikv_store_size_bytes",))
+    assert set(scrape.samples) == {"tikv_store_size_bytes"}
+    assert scrape.total("tikv_store_size_bytes", lambda l: l["type"] == "capacity") == 100 * 2**30
+
+
+def test_parse_rejects_garbage():
+    with pytest.raises(ValueError):
+        parse_exposition('tikv_x{type="a" 1\n', 0.0)
+
+
+def test_rate_between_scrapes(tk):
+    prev = parse_exposition(tk.metrics_page(grpc_count=1000), 0.0)
+    cur = parse_exposition(tk.metrics_page(grpc_count=3000), 10.0)
+    not_gc = lambda l: l.get("type") != "kv_gc"  # noqa: E731
+    assert rate(prev, cur, "tikv_grpc_msg_duration_seconds_count", not_gc) == pytest.approx(200)
+    assert rate(cur, prev, "tikv_grpc_msg_duration_seconds_count", not_gc) is None
+    assert rate(prev, cur, "no_such_metric") is None
+
+
+def test_store_metrics_from_two_scrapes(tk):
+    prev = parse_exposition(tk.metrics_page(grpc_count=1000, cpu_seconds=100), 0.0)
+    cur = parse_exposition(
+        tk.metrics_page(
+            grpc_count=3000,
+            cpu_seconds=120,
+            write_buckets={"0.001": 0, "0.002": 0, "0.004": 0, "0.008": 100, "+Inf": 100},
+            log_lag_buckets={"2": 0, "4": 0, "5120": 0, "10240": 10, "+Inf": 10},
+            channel_full=50,
+            scheduler_busy=20,
+            write_stall=3,
+            slow_score=85,
+        ),
+        10.0,
+    )
+    m = compute_store_metrics(1, prev, cur)
+    assert m.reachable and m.error is None
+    assert m.qps == pytest.approx(200)
+    assert m.p99_latency_ms == pytest.approx(1.98)
+    assert m.p99_write_latency_ms == pytest.approx(7.96)
+    assert m.cpu_ratio == pytest.approx(0.5)
+    assert m.raft_log_lag == pytest.approx(5120 + 5120 * 0.99)
+    assert m.channel_full_per_s == pytest.approx(5.0)
+    assert m.scheduler_busy_per_s == pytest.approx(2.0)
+    assert m.write_stall == 3 and m.slow_score == 85
+    assert m.capacity_bytes == 100 * 2**30 and m.available_bytes == 60 * 2**30
+    assert m.used_bytes == 40 * 2**30
+    assert (m.region_count, m.leader_count) == (60, 20)
+
+
+def test_first_scrape_has_gauges_but_no_rates(tk):
+    m = compute_store_metrics(1, None, parse_exposition(tk.metrics_page(), 0.0))
+    assert m.capacity_bytes == 100 * 2**30
+    assert m.qps is None and m.p99_write_latency_ms is None
+
+
+def _store(sid, status):
+    return Store(id=sid, address=f"tikv{sid}:20160", state=StoreState.UP, status_address=status)
+
+
+async def test_direct_scrape_marks_refused_store_unreachable(fake_pd, mock_http, tk):
+    fake_pd.metrics["tikv1:20180"] = tk.metrics_page()
+    now = [0.0]
+    direct = DirectMetrics(mock_http, clock=lambda: now[0])
+    stores = [_store(1, "tikv1:20180"), _store(2, "tikv2:20180"), _store(3, "")]
+    stores.append(Store(id=4, address="x", state=StoreState.TOMBSTONE, status_address="x:1"))
+    result = await direct.collect(stores)
+    assert result.by_store[1].reachable and result.by_store[1].region_count == 60
+    assert not result.by_store[2].reachable
+    assert "connection refused" in result.by_store[2].error
+    assert result.by_store[3].error == "no status address from PD"
+    assert 4 not in result.by_store
+    fake_pd.metrics["tikv1:20180"] = tk.metrics_page(grpc_count=1500)
+    now[0] = 5.0
+    result = await direct.collect(stores)
+    assert result.by_store[1].qps == pytest.approx(100)
+
+
+async def test_direct_scrape_bad_page_and_http_error(fake_pd, mock_http):
+    fake_pd.metrics["tikv1:20180"] = "this is { not prometheus"
+    fake_pd.overrides["http://tikv2:20180/metrics"] = (500, "oops")
+    direct = DirectMetrics(mock_http)
+    result = await direct.collect([_store(1, "tikv1:20180"), _store(2, "tikv2:20180")])
+    assert result.by_store[1].reachable and "no TiKV metrics" in result.by_store[1].error
+    assert result.by_store[2].reachable and "HTTP 500" in result.by_store[2].error
+
+
+async def test_direct_scrape_broken_wanted_family(fake_pd, mock_http):
+    fake_pd.metrics["tikv1:20180"] = 'tikv_store_size_bytes{type="capacity" 12\n'
+    result = await DirectMetrics(mock_http).collect([_store(1, "tikv1:20180")])
+    assert result.by_store[1].reachable and "not a Prometheus" in result.by_store[1].error

@@ -1,0 +1,192 @@
+"""Every PD fixture parses into the models and the core dataclasses."""
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from operator_tikv.pd.models import (
+    ClusterInfo,
+    ClusterStatus,
+    HealthMember,
+    HistBucket,
+    MembersInfo,
+    OperatorObject,
+    PDStatus,
+    RegionCount,
+    RegionInfo,
+    RegionsInfo,
+    ReplicationConfig,
+    ScheduleConfig,
+    StoreHotPeersInfos,
+    StoreInfo,
+    StoresInfo,
+)
+from pydantic import TypeAdapter, ValidationError
+
+from operator_tui.core.types import StoreState
+
+MODELS = {
+    "cluster.json": ClusterInfo,
+    "cluster_status.json": ClusterStatus,
+    "cluster_status_not_bootstrapped.json": ClusterStatus,
+    "config_replicate.json": ReplicationConfig,
+    "config_schedule.json": ScheduleConfig,
+    "health.json": list[HealthMember],
+    "hotspot_read.json": StoreHotPeersInfos,
+    "hotspot_write.json": StoreHotPeersInfos,
+    "members.json": MembersInfo,
+    "operator_by_region.json": str,
+    "operators.json": list[str],
+    "operators_empty.json": list[str],
+    "operators_object.json": list[OperatorObject],
+    "region.json": RegionInfo,
+    "region_missing_v8.5.json": RegionInfo,
+    "regions.json": RegionsInfo,
+    "regions_check_down_peer.json": RegionsInfo,
+    "regions_check_empty.json": RegionsInfo,
+    "regions_check_hist_size.json": list[HistBucket],
+    "regions_count.json": RegionsInfo,
+    "status.json": PDStatus,
+    "store.json": StoreInfo,
+    "stores.json": StoresInfo,
+    "stores_mixed_states.json": StoresInfo,
+    "stores_state_2_tombstone.json": StoresInfo,
+}
+
+
+def test_every_fixture_has_a_model(tk):
+    assert {p.name for p in tk.PD_FIXTURES.glob("*.json")} == set(MODELS)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_fixture_parses(tk, name):
+    value = TypeAdapter(MODELS[name]).validate_json(tk.pd_fixture(name))
+    assert value is not None
+
+
+def test_stores_verbatim_capture(tk):
+    info = StoresInfo.model_validate_json(tk.pd_fixture("stores.json"))
+    stores = {s.store.id: s.to_store() for s in info.stores}
+    assert sorted(stores) == [1, 4, 5, 20]
+    s4 = stores[4]
+    assert s4.state is StoreState.UP
+    assert s4.capacity_bytes == int(311.7 * 2**30)
+    assert s4.available_bytes == int(222.1 * 2**30)
+    assert s4.used_bytes == int(290.7 * 2**20)
+    assert s4.leader_count == 17 and s4.region_count == 60
+    assert s4.status_address == "basic-tikv-5gzwgj.basic-tikv-peer.default:20180"
+    assert s4.last_heartbeat == datetime(2024, 12, 25, 3, 41, 23, 480550, tzinfo=UTC)
+    assert s4.start_time == datetime(2024, 12, 25, 3, 5, 3, tzinfo=UTC)
+    assert s4.uptime_s == pytest.approx(2180.480549971)
+    assert s4.slow_score == 1
+    assert stores[20].is_tiflash and stores[20].labels == {"engine": "tiflash"}
+    assert not s4.is_tiflash
+
+
+def test_mixed_states_and_omitted_enum_fields(tk):
+    info = StoresInfo.model_validate_json(tk.pd_fixture("stores_mixed_states.json"))
+    states = {s.store.id: s.to_store().state for s in info.stores}
+    assert states == {
+        1: StoreState.UP,
+        7: StoreState.UP,
+        4: StoreState.DISCONNECTED,
+        5: StoreState.DOWN,
+        6: StoreState.OFFLINE,
+    }
+    preparing = next(s for s in info.stores if s.store.id == 7)
+    assert preparing.store.node_state == 0 and preparing.store.state == 0
+    offline = next(s for s in info.stores if s.store.id == 6)
+    assert offline.store.state == 1 and offline.store.node_state == 2
+    assert info.stores[0].to_store().capacity_bytes == int(1.745 * 2**40)
+
+
+def test_tombstone_with_zero_sizes_and_no_start_ts(tk):
+    info = StoresInfo.model_validate_json(tk.pd_fixture("stores_state_2_tombstone.json"))
+    store = info.stores[0].to_store()
+    assert store.state is StoreState.TOMBSTONE
+    assert store.capacity_bytes == 0 and store.used_ratio == 0.0
+    assert store.uptime_s == pytest.approx(100000.0)
+    assert store.slow_score == 0
+
+
+def test_state_falls_back_to_the_integer_when_state_name_is_missing(tk):
+    body = json.loads(tk.pd_fixture("stores_state_2_tombstone.json"))
+    del body["stores"][0]["store"]["state_name"]
+    info = StoresInfo.model_validate(body)
+    assert info.stores[0].to_store().state is StoreState.TOMBSTONE
+
+
+def test_hotspot_write_leader_regions(tk):
+    hot = StoreHotPeersInfos.model_validate_json(tk.pd_fixture("hotspot_write.json"))
+    regions = hot.leader_regions()
+    assert len(regions) == 1
+    r = regions[0]
+    assert (r.region_id, r.store_id, r.is_leader) == (10, 1, True)
+    assert r.flow_bytes == pytest.approx(1048576.5)
+    assert r.peer_store_ids == [1, 4, 5]
+    assert r.hot_degree == 25
+    assert sorted(hot.as_peer) == [1, 4, 5]
+
+
+def test_regions_learner_peer_and_missing_region(tk):
+    regions = RegionsInfo.model_validate_json(tk.pd_fixture("regions.json"))
+    r14 = regions.regions[2].to_region()
+    assert [p.role for p in r14.peers] == ["Voter", "Voter", "Voter", "Learner"]
+    assert r14.leader_store_id == 4 and r14.approximate_size_mb == 54
+    missing = RegionInfo.model_validate_json(tk.pd_fixture("region_missing_v8.5.json"))
+    assert not missing.exists
+    assert missing.to_region().leader_store_id is None
+
+
+def test_region_checks_and_count(tk):
+    down = RegionsInfo.model_validate_json(tk.pd_fixture("regions_check_down_peer.json"))
+    assert down.count == 1 and down.regions[0].down_peers[0].down_seconds == 3600
+    assert RegionCount.model_validate_json(tk.pd_fixture("regions_count.json")).count == 3
+    assert RegionCount.model_validate_json(tk.pd_fixture("regions_check_down_peer.json")).count == 1
+
+
+def test_schedule_config_go_encodings(tk):
+    config = ScheduleConfig.model_validate_json(tk.pd_fixture("config_schedule.json"))
+    assert config.max_store_down_time == 1800.0
+    assert config.leader_schedule_limit == 4
+    assert config.region_schedule_limit == 2048
+    assert config.replica_schedule_limit == 64
+    assert config.low_space_ratio == 0.8 and config.high_space_ratio == 0.7
+    assert config.enable_remove_down_replica is True
+    assert [s.type for s in config.schedulers_v2][:2] == ["balance-region", "balance-leader"]
+    replicate = ReplicationConfig.model_validate_json(tk.pd_fixture("config_replicate.json"))
+    assert replicate.enable_placement_rules is True and replicate.strictly_match_label is False
+
+
+def test_members_and_health(tk):
+    members = MembersInfo.model_validate_json(tk.pd_fixture("members.json"))
+    assert members.leader is not None and members.leader.name == "basic-53pe89"
+    assert members.header.cluster_id == 7452180154224557728
+    health = TypeAdapter(list[HealthMember]).validate_json(tk.pd_fixture("health.json"))
+    assert all(h.health for h in health) and health[2].member_id == 12818309996638325969
+
+
+def test_operators_object_kind_and_timeout(tk):
+    ops = TypeAdapter(list[OperatorObject]).validate_json(tk.pd_fixture("operators_object.json"))
+    assert ops[0].kind == 129 and ops[0].timeout == 60.0 and ops[0].region_epoch.conf_ver == 5
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"count": 1, "stores": [{"store": {"address": "x"}}]}',
+        b'{"count": 1, "stores": [{"store": {"id": 1}, "status": {"capacity": "lots"}}]}',
+        b'{"count": 1, "stores": [{"store": {"id": 1}, "status": {"uptime": "3 days"}}]}',
+        b"[1, 2, 3]",
+    ],
+)
+def test_malformed_store_bodies_are_validation_errors(body):
+    with pytest.raises(ValidationError):
+        StoresInfo.model_validate_json(body)
+
+
+def test_null_lists_are_empty(tk):
+    info = StoresInfo.model_validate_json(b'{"count": 0, "stores": null}')
+    assert info.stores == []
+    hot = StoreHotPeersInfos.model_validate_json(b'{"as_peer": null, "as_leader": null}')
+    assert hot.leader_regions() == []
