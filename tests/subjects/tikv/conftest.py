@@ -267,11 +267,11 @@ def prometheus_binary() -> str | None:
 
 
 async def wait_until(
-    predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.1
+    predicate: Callable[[], Any], within: float = 10.0, interval: float = 0.1
 ) -> bool:
-    """Polls ``predicate`` (sync or async) until truthy or the timeout passes."""
+    """Polls ``predicate`` (sync or async) until truthy or ``within`` seconds pass."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while loop.time() < deadline:
         result = predicate()
         if asyncio.iscoroutine(result):

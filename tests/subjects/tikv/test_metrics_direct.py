@@ -52,7 +52,7 @@ def test_counter_increase_handles_resets():
 def test_parse_keeps_only_wanted_families(tk):
     scrape = parse_exposition(tk.metrics_page(), 0.0, ("tikv_store_size_bytes",))
     assert set(scrape.samples) == {"tikv_store_size_bytes"}
-    assert scrape.total("tikv_store_size_bytes", lambda l: l["type"] == "capacity") == 100 * 2**30
+    assert scrape.total("tikv_store_size_bytes", lambda lb: lb["type"] == "capacity") == 100 * 2**30
 
 
 def test_parse_rejects_garbage():
@@ -63,7 +63,7 @@ def test_parse_rejects_garbage():
 def test_rate_between_scrapes(tk):
     prev = parse_exposition(tk.metrics_page(grpc_count=1000), 0.0)
     cur = parse_exposition(tk.metrics_page(grpc_count=3000), 10.0)
-    not_gc = lambda l: l.get("type") != "kv_gc"  # noqa: E731
+    not_gc = lambda lb: lb.get("type") != "kv_gc"  # noqa: E731
     assert rate(prev, cur, "tikv_grpc_msg_duration_seconds_count", not_gc) == pytest.approx(200)
     assert rate(cur, prev, "tikv_grpc_msg_duration_seconds_count", not_gc) is None
     assert rate(prev, cur, "no_such_metric") is None
