@@ -136,7 +136,7 @@ async def test_stream_cut_mid_way(
 ) -> None:
     api.enqueue(Reply.message(NARRATIVE, tool_input=good(), cut_after_events=6, chunk_chars=8))
     sink = Sink()
-    with pytest.raises(TransientDiagnosisError, match="cut|ended"):
+    with pytest.raises(TransientDiagnosisError, match=r"cut|ended"):
         await claude.diagnose(store_down_context, sink)
     assert sink.chunks and "".join(sink.chunks) != NARRATIVE
 
