@@ -1,0 +1,355 @@
+"""TikvSubject end to end against PD fixtures (MockTransport) and fake store /metrics pages."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from operator_tikv.plugin import plugin
+
+from operator_tui.core.subject import (
+    Subject,
+    SubjectContext,
+    SubjectError,
+    SubjectPlugin,
+    SubjectUnreachable,
+)
+from operator_tui.core.types import StoreState
+
+STATUS = {
+    1: "basic-tikv-06vg39.basic-tikv-peer.default:20180",
+    4: "basic-tikv-5gzwgj.basic-tikv-peer.default:20180",
+    5: "basic-tikv-4q2bgw.basic-tikv-peer.default:20180",
+}
+
+
+def make(fake_pd, http, **options):
+    options.setdefault("pd_retries", 0)
+    ctx = SubjectContext(
+        http=http,
+        endpoints=list(fake_pd.endpoints),
+        prometheus_url=options.pop("prometheus_url", None),
+        metrics_source=options.pop("metrics_source", "auto"),
+        interval_s=1.0,
+        options=options,
+    )
+    return plugin.create(ctx)
+
+
+TIFLASH_STATUS = "basic-tiflash-tphn85.basic-tiflash-peer.default:20292"
+
+
+def serve_metrics(fake_pd, tk, **kw):
+    for address in STATUS.values():
+        fake_pd.metrics[address] = tk.metrics_page(**kw)
+    fake_pd.metrics[TIFLASH_STATUS] = "# TYPE tiflash_proxy_x gauge\ntiflash_proxy_x 1\n"
+
+
+def test_plugin_contract():
+    assert isinstance(plugin, SubjectPlugin) and plugin.name == "tikv"
+
+
+async def test_observe_reads_everything(fake_pd, mock_http, tk):
+    serve_metrics(fake_pd, tk)
+    subject = make(fake_pd, mock_http)
+    assert isinstance(subject, Subject)
+    snap = await subject.observe()
+    assert [s.id for s in snap.stores] == [4, 20, 1, 5]
+    assert snap.errors == []
+    assert snap.store_metrics[20].error.endswith("no TiKV metrics on the page")
+    assert snap.hot_write_regions[0].region_id == 10
+    c = snap.cluster
+    assert (c.down_peer_regions, c.miss_peer_regions, c.region_count) == (1, 0, 3)
+    assert c.pd_leader == "basic-53pe89" and c.cluster_id == "7452180154224557728"
+    assert (c.pd_members_healthy, c.pd_members_total) == (3, 3)
+    assert (c.leader_schedule_limit, c.region_schedule_limit, c.replica_schedule_limit) == (
+        4,
+        2048,
+        64,
+    )
+    assert c.stores_total == 4
+    assert snap.store_metrics[4].region_count == 60 and snap.store_metrics[4].qps is None
+    assert snap.source == "pd+direct"
+    assert snap.extra["unmeasured"] == []
+    assert snap.extra["max_store_down_time_s"] == 1800.0
+    # Pages never hit /regions (all regions) and never more than once per endpoint.
+    assert not fake_pd.requests_to("/regions")
+    assert len(fake_pd.requests_to("/stores")) == 1
+
+
+async def test_second_tick_has_rates_and_history(fake_pd, mock_http, tk):
+    serve_metrics(fake_pd, tk, grpc_count=1000)
+    clock = [datetime(2026, 1, 1, tzinfo=UTC)]
+    subject = make(fake_pd, mock_http, clock=lambda: clock[0])
+    await subject.observe()
+    serve_metrics(fake_pd, tk, grpc_count=1100)
+    clock[0] += timedelta(seconds=2)
+    snap = await subject.observe()
+    assert snap.store_metrics[1].qps is not None and snap.store_metrics[1].qps > 0
+    assert snap.cluster.qps == pytest.approx(sum(snap.store_metrics[s].qps for s in (1, 4, 5)))
+    history = subject.metric_history(1)
+    assert [t for t, _ in history] == [datetime(2026, 1, 1, tzinfo=UTC), clock[0]]
+    assert subject.metric_history(99) == []
+
+
+async def test_dead_store_is_seen_at_once(fake_pd, mock_http, tk):
+    serve_metrics(fake_pd, tk)
+    del fake_pd.metrics[STATUS[5]]
+    subject = make(fake_pd, mock_http)
+    snap = await subject.observe()
+    assert not snap.store_metrics[5].reachable
+    assert snap.cluster.stores_up == 3
+    violations = subject.evaluate(snap)
+    assert "store_down:store-5" in [v.key for v in violations]
+
+
+async def test_all_pd_members_down_is_unreachable(fake_pd, mock_http):
+    fake_pd.dead.update(fake_pd.endpoints)
+    subject = make(fake_pd, mock_http)
+    with pytest.raises(SubjectUnreachable) as err:
+        await subject.observe()
+    assert "no PD endpoint answered GET /stores" in str(err.value)
+
+
+async def test_pd_leader_member_dead_fails_over_within_the_tick(fake_pd, mock_http, tk):
+    serve_metrics(fake_pd, tk)
+    subject = make(fake_pd, mock_http)
+    await subject.observe()
+    fake_pd.dead.add("http://pd1:2379")
+    snap = await subject.observe()
+    assert snap.extra["pd_endpoint"] == "http://pd2:2379"
+    assert snap.errors == []
+
+
+async def test_partial_failures_are_recorded_not_raised(fake_pd, mock_http, tk):
+    serve_metrics(fake_pd, tk)
+    fake_pd.overrides["/pd/api/v1/hotspot/regions/write"] = (200, "{broken")
+    fake_pd.overrides["/pd/api/v1/regions/check/miss-peer"] = (
+        500,
+        '"[PD:cluster:ErrNotBootstrapped]x"',
+    )
+    fake_pd.overrides["/pd/api/v1/health"] = (200, '{"unexpected": true}')
+    subject = make(fake_pd, mock_http)
+    snap = await subject.observe()
+    joined = "\n".join(snap.errors)
+    assert (
+        "hot_write: GET http://pd1:2379/pd/api/v1/hotspot/regions/write: malformed JSON" in joined
+    )
+    assert "check:miss-peer" in joined and "ErrNotBootstrapped" in joined
+    assert "health: GET http://pd1:2379/pd/api/v1/health: unexpected response" in joined
+    assert set(snap.extra["unmeasured"]) == {"hot_write", "pd_health", "region_checks"}
+    assert snap.hot_write_regions == []
+
+
+async def test_malformed_stores_is_a_subject_error_naming_the_endpoint(fake_pd, mock_http):
+    fake_pd.overrides["/pd/api/v1/stores"] = (200, '{"count": 1, "stores": [{"store": {}}]}')
+    subject = make(fake_pd, mock_http)
+    with pytest.raises(SubjectError) as err:
+        await subject.observe()
+    assert "GET http://pd1:2379/pd/api/v1/stores: unexpected response" in str(err.value)
+
+
+async def test_tick_budget_bounds_a_slow_part(fake_pd, tk):
+    import asyncio
+
+    serve_metrics(fake_pd, tk)
+
+    async def handler(request):
+        if request.url.path.endswith("/health"):
+            await asyncio.sleep(5)
+        return fake_pd.handler(request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        subject = make(fake_pd, http, tick_timeout_s=0.5, pd_timeout_s=10)
+        snap = await subject.observe()
+    assert any("health: no answer within the tick budget" in e for e in snap.errors)
+    assert snap.extra["tick_seconds"] < 2
+
+
+async def test_tombstones_only_on_request(fake_pd, mock_http):
+    subject = make(fake_pd, mock_http, include_tombstone=True)
+    await subject.get_stores()
+    assert fake_pd.requests_to("/stores")[-1].url.query == b"state=0&state=1&state=2"
+
+
+async def test_observation_methods(fake_pd, mock_http, tk):
+    serve_metrics(fake_pd, tk)
+    subject = make(fake_pd, mock_http)
+    assert [h.region_id for h in await subject.get_hot_write_regions()] == [10]
+    m = await subject.get_store_metrics(4)
+    assert m.store_id == 4 and m.leader_count == 20
+    c = await subject.get_cluster_metrics()
+    assert c.pd_leader == "basic-53pe89" and c.down_peer_regions == 1
+
+
+async def test_logs_from_a_directory(fake_pd, mock_http, tk, tmp_path):
+    serve_metrics(fake_pd, tk)
+    log = tmp_path / "basic-tikv-06vg39.basic-tikv-peer.default.log"
+    samples = [
+        ln
+        for ln in (tk.TIKV_FIXTURES / "log_samples.txt").read_text().splitlines()
+        if ln.startswith("[")
+    ]
+    log.write_text("\n".join(samples[:5]) + "\n")
+    subject = make(fake_pd, mock_http, log_dir=str(tmp_path))
+    snap = await subject.observe()
+    assert len(snap.log_events) == 5 and {e.store_id for e in snap.log_events} == {1}
+    with log.open("a") as fh:
+        fh.write(samples[5] + "\n" + "garbage line\n" + samples[6][:20])
+    snap = await subject.observe()
+    assert [e.raw for e in snap.log_events] == [samples[5]]
+    assert len(subject.recent_log_events()) == 6
+    assert len(subject.recent_log_events(store_id=1, limit=2)) == 2
+    assert subject.recent_log_events(store_id=4) == []
+    with log.open("a") as fh:
+        fh.write(samples[6][20:] + "\n")
+    snap = await subject.observe()
+    assert [e.raw for e in snap.log_events] == [samples[6]]
+
+
+async def test_broken_log_source_never_breaks_the_tick(fake_pd, tk):
+    serve_metrics(fake_pd, tk)
+
+    def handler(request):
+        if "/sim/api/v1/" in request.url.path:
+            raise httpx.ConnectError("refused", request=request)
+        return fake_pd.handler(request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        subject = make(fake_pd, http, log_source="sim")
+        snap = await subject.observe()
+    assert any("sim logs of store 4" in e for e in snap.errors)
+    assert snap.stores
+
+
+async def test_sim_log_route_with_cursor(fake_pd, tk):
+    serve_metrics(fake_pd, tk)
+    line = '[2026/01/01 00:00:01.000 +00:00] [INFO] [raft.rs:1] ["became leader at term 2"] [term=2] [region_id=9]'
+    seen = []
+
+    def handler(request):
+        if "/sim/api/v1/stores/1/logs" in request.url.path:
+            seen.append(dict(request.url.params))
+            return httpx.Response(200, json={"lines": [line], "next_since": 42})
+        if "/sim/api/v1/" in request.url.path:
+            return httpx.Response(200, json={"lines": []})
+        return fake_pd.handler(request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        subject = make(fake_pd, http, log_source="sim")
+        snap = await subject.observe()
+        await subject.observe()
+    assert [(e.kind, e.store_id, e.region_id) for e in snap.log_events] == [("became_leader", 1, 9)]
+    assert seen == [{}, {"since": "42"}]
+
+
+def test_bad_options_are_subject_errors(fake_pd):
+    http = httpx.AsyncClient()
+    with pytest.raises(SubjectError):
+        make(fake_pd, http, log_source="carrier-pigeon")
+    with pytest.raises(SubjectError):
+        make(fake_pd, http, metrics_source="prometheus")
+    with pytest.raises(SubjectError):
+        make(fake_pd, http, tick_timeout_s="soon")
+    with pytest.raises(SubjectError):
+        make(fake_pd, http, log_source="file")
+
+
+def test_describe(fake_pd):
+    subject = make(fake_pd, httpx.AsyncClient())
+    config = subject.describe()
+    assert config.name == "tikv"
+    assert [a.name for a in config.actions] == [
+        "transfer_leader",
+        "split_region",
+        "set_leader_schedule_limit",
+        "set_replica_schedule_limit",
+        "set_region_schedule_limit",
+        "drain_store",
+        "set_low_space_threshold",
+    ]
+    assert config.action("drain_store").risk == "high"
+    assert [a.name for a in config.action("transfer_leader").args] == ["region_id", "to_store_id"]
+    assert {s.name for s in config.slos} >= {"p99_write_latency_ms", "disk_used_ratio"}
+    assert len(config.invariants) == 12
+    assert {o.name for o in config.observations} >= {"stores", "store_metrics", "logs"}
+
+
+async def test_actions_send_pd_bodies(fake_pd, mock_http):
+    subject = make(fake_pd, mock_http)
+    r = await subject.transfer_leader(10, 4)
+    assert r.ok and r.message == "The operator is created." and not r.refused
+    r = await subject.execute("split_region", {"region_id": "14"})
+    assert r.ok and r.args == {"region_id": 14}
+    assert (await subject.set_leader_schedule_limit(8)).ok
+    assert (await subject.execute("set_replica_schedule_limit", {"n": 32})).ok
+    assert (await subject.set_region_schedule_limit(16)).ok
+    assert (await subject.set_low_space_threshold(85)).ok
+    r = await subject.drain_store(5)
+    assert r.ok and r.message == "The store is set as Offline."
+    bodies = [json.loads(c.content) for c in fake_pd.calls if c.method == "POST"]
+    assert bodies == [
+        {"name": "transfer-leader", "region_id": 10, "to_store_id": 4},
+        {"name": "split-region", "region_id": 14, "policy": "approximate"},
+        {"leader-schedule-limit": 8},
+        {"replica-schedule-limit": 32},
+        {"region-schedule-limit": 16},
+        {"low-space-ratio": 0.85},
+    ]
+    assert [c.url.path for c in fake_pd.calls if c.method == "DELETE"] == ["/pd/api/v1/store/5"]
+
+
+async def test_pd_error_comes_back_as_pd_message(fake_pd, mock_http):
+    fake_pd.overrides["/pd/api/v1/operators"] = (
+        500,
+        '"[PD:region:ErrRegionNotFound]region 77 not found"',
+    )
+    subject = make(fake_pd, mock_http)
+    r = await subject.execute("transfer_leader", {"region_id": 77, "to_store_id": 1})
+    assert not r.ok and not r.refused
+    assert r.message == "[PD:region:ErrRegionNotFound]region 77 not found"
+
+
+@pytest.mark.parametrize(
+    ("action", "args", "fragment"),
+    [
+        ("reboot_cluster", {}, "unknown action 'reboot_cluster'"),
+        ("transfer_leader", {"region_id": 1}, "missing argument(s) to_store_id"),
+        (
+            "transfer_leader",
+            {"region_id": 1, "to_store_id": 2, "force": True},
+            "unknown argument(s) force",
+        ),
+        ("split_region", {"region_id": "ten"}, "region_id must be an integer"),
+        ("split_region", {"region_id": True}, "region_id must be an integer"),
+        ("drain_store", {"store_id": -4}, "must not be negative"),
+        ("set_low_space_threshold", {"percent": 150}, "percent must be in (0, 100]"),
+        ("set_low_space_threshold", {"percent": "nan"}, "finite"),
+        ("set_leader_schedule_limit", None, "arguments must be an object"),
+    ],
+)
+async def test_execute_refuses_bad_requests_without_raising(
+    fake_pd, mock_http, action, args, fragment
+):
+    subject = make(fake_pd, mock_http)
+    r = await subject.execute(action, args)
+    assert r.refused and not r.ok
+    assert fragment in r.message
+    assert not [c for c in fake_pd.calls if c.method != "GET"]
+
+
+async def test_execute_survives_unreachable_pd(fake_pd, mock_http):
+    fake_pd.dead.update(fake_pd.endpoints)
+    subject = make(fake_pd, mock_http)
+    r = await subject.execute("set_region_schedule_limit", {"n": 4})
+    assert not r.ok and not r.refused and "no PD endpoint answered" in r.message
+    await subject.aclose()
+
+
+async def test_store_states_reach_the_snapshot(fake_pd, mock_http, tk):
+    fake_pd.overrides["/pd/api/v1/stores"] = (200, tk.pd_fixture("stores_mixed_states.json"))
+    subject = make(fake_pd, mock_http)
+    snap = await subject.observe()
+    assert {s.id: s.state for s in snap.stores}[5] is StoreState.DOWN
+    found = {v.key for v in subject.evaluate(snap)}
+    assert {"store_down:store-4", "store_down:store-5"} <= found
