@@ -133,18 +133,15 @@ def _print_up(result: UpResult, console: Console) -> None:
         watch = f"operator-tui --pd {urls['PD API']}"
         if "Prometheus" in urls:
             watch += f" --prometheus {urls['Prometheus']}"
-        console.print(f"watch it with: {watch}")
+        console.print(f"watch it with: {watch}", soft_wrap=True)
 
 
 def _print_status(services: list[ServiceStatus], lab: LocalDeployment, console: Console) -> None:
-    table = Table(
-        "service", "container", "state", "health", "status", "ports", title=f"lab {lab.project}"
-    )
+    table = Table("service", "state", "health", "status", "ports", title=f"lab {lab.project}")
     for s in services:
         style = "green" if s.ready else ("dim" if s.state == "absent" else "red")
         table.add_row(
             s.service,
-            s.container,
             f"[{style}]{s.state}[/]",
             s.health or "",
             s.status,

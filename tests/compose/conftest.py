@@ -31,6 +31,11 @@ class StandinDocker:
     def calls(self) -> list[list[str]]:
         if not self.log.exists():
             return []
+        return [json.loads(line)["argv"] for line in self.log.read_text().splitlines()]
+
+    def records(self) -> list[dict]:
+        if not self.log.exists():
+            return []
         return [json.loads(line) for line in self.log.read_text().splitlines()]
 
     def compose_calls(self) -> list[list[str]]:
@@ -94,7 +99,7 @@ def fake_pd() -> Iterator[FakePD]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     port = server.server_address[1]
     try:

@@ -1,7 +1,8 @@
 """A stand-in ``docker`` executable for tests: records argv, answers like the real CLI.
 
 Tests write a small wrapper into tmp_path that runs this file, and steer it through the
-environment: STANDIN_LOG (file receiving one JSON argv per line), STANDIN_MODE
+environment: STANDIN_LOG (file receiving one JSON object per call: argv and the
+YCSB_WORKLOAD it saw), STANDIN_MODE
 (ok | no-compose | old-compose | no-daemon | permission), STANDIN_PS (file answered to
 ``compose ps --format json``), STANDIN_FAIL (compose subcommand that fails) with
 STANDIN_FAIL_STDERR. The messages are the ones docker 28 and compose v2 print.
@@ -42,7 +43,8 @@ def main(argv: list[str]) -> int:
     log = os.environ.get("STANDIN_LOG")
     if log:
         with open(log, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(argv) + "\n")
+            record = {"argv": argv, "YCSB_WORKLOAD": os.environ.get("YCSB_WORKLOAD")}
+            fh.write(json.dumps(record) + "\n")
     if argv[:1] == ["version"]:
         if mode == "no-daemon":
             sys.stderr.write(
