@@ -220,6 +220,7 @@ class LoopbackPD:
         self.url = f"http://127.0.0.1:{self.port}"
         self.stores: bytes | None = None
         self.metrics_text: str | None = None
+        self.routes: dict[str, bytes] = {}
         self._runner: web.AppRunner | None = None
 
     async def _handle(self, request: web.Request) -> web.Response:
@@ -227,6 +228,10 @@ class LoopbackPD:
         if path == "/metrics" and self.metrics_text is not None:
             return web.Response(text=self.metrics_text, content_type="text/plain")
         prefix = "/pd/api/v1"
+        if path[len(prefix) :] in self.routes:
+            return web.Response(
+                body=self.routes[path[len(prefix) :]], content_type="application/json"
+            )
         if path == prefix + "/stores" and self.stores is not None:
             return web.Response(body=self.stores, content_type="application/json")
         name = PD_ROUTES.get(path[len(prefix) :]) if path.startswith(prefix) else None

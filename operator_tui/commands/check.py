@@ -1,0 +1,217 @@
+"""``operator-tui check``: one pass against the cluster, stores and violations, exit 0/1/2.
+
+With ``--json`` it prints one object ``{"stores": [...], "violations": [{"invariant",
+"store_id", "severity", "message"}]}``. A single pass has no history, so invariants
+are evaluated without their grace periods (what holds right now). With the global
+``--demo`` flag it starts the subject's simulated cluster, lets it settle and
+checks that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from operator_tui.config import Settings
+from operator_tui.core.registry import load_plugin
+from operator_tui.core.subject import (
+    DemoOptions,
+    Subject,
+    SubjectContext,
+    SubjectError,
+    SubjectPlugin,
+)
+from operator_tui.core.types import Snapshot, Violation
+
+EXIT_OK = 0
+EXIT_VIOLATIONS = 1
+EXIT_ERROR = 2
+
+SETTLE_S = 20.0
+RATE_GAP_S = 1.0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "check",
+        help="one pass against the cluster: stores and violations (exit 0 healthy, 1 violations)",
+        description="One pass against --pd (and --prometheus): stores, then violations. "
+        "Exit 0 healthy, 1 violations, 2 unreachable or bad input.",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _error(message: str) -> None:
+    print(f"operator-tui: error: {message}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        plugin = load_plugin(settings.subject)
+        return asyncio.run(
+            _check(plugin, settings, bool(args.json), bool(getattr(args, "demo", False)))
+        )
+    except SubjectError as exc:
+        _error(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return EXIT_ERROR
+
+
+async def _check(plugin: SubjectPlugin, settings: Settings, as_json: bool, demo: bool) -> int:
+    async with httpx.AsyncClient() as http:
+        if not demo:
+            snapshot, violations = await _one_pass(
+                plugin, http, settings.pd, settings.prometheus_url, settings, settle=False
+            )
+        else:
+            try:
+                cluster_cm = plugin.demo(DemoOptions())
+            except ModuleNotFoundError as exc:
+                raise SubjectError(f"demo cluster unavailable: {exc}") from None
+            async with cluster_cm as cluster:
+                snapshot, violations = await _one_pass(
+                    plugin, http, cluster.endpoints, cluster.prometheus_url, settings, settle=True
+                )
+    _report(snapshot, violations, as_json)
+    return EXIT_VIOLATIONS if violations else EXIT_OK
+
+
+def _settled(snapshot: Snapshot) -> bool:
+    if not snapshot.stores:
+        return False
+    for store in snapshot.stores:
+        if store.state.value != "Up":
+            return False
+        m = snapshot.store_metrics.get(store.id)
+        if m is None or not m.reachable:
+            return False
+    return True
+
+
+async def _one_pass(
+    plugin: SubjectPlugin,
+    http: httpx.AsyncClient,
+    endpoints: list[str],
+    prometheus_url: str | None,
+    settings: Settings,
+    *,
+    settle: bool,
+) -> tuple[Snapshot, list[Violation]]:
+    ctx = SubjectContext(
+        http=http,
+        endpoints=list(endpoints),
+        prometheus_url=prometheus_url,
+        metrics_source=settings.metrics_source,
+        interval_s=settings.interval_s,
+        options={"grace_scale": 0.0},
+    )
+    subject: Subject = plugin.create(ctx)
+    try:
+        snapshot = await subject.observe()
+        if settle:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + SETTLE_S
+            while not _settled(snapshot) and loop.time() < deadline:
+                await asyncio.sleep(0.5)
+                snapshot = await subject.observe()
+        if any(m.qps is None and m.reachable for m in snapshot.store_metrics.values()):
+            # Rates need two reads of each store's counters.
+            await asyncio.sleep(RATE_GAP_S)
+            snapshot = await subject.observe()
+        return snapshot, subject.evaluate(snapshot)
+    finally:
+        await subject.aclose()
+
+
+def _used_pct(snapshot: Snapshot, store_id: int) -> float | None:
+    store = snapshot.store(store_id)
+    m = snapshot.store_metrics.get(store_id)
+    capacity = available = 0
+    if m is not None and m.capacity_bytes and m.available_bytes is not None:
+        capacity, available = m.capacity_bytes, m.available_bytes
+    elif store is not None:
+        capacity, available = store.capacity_bytes, store.available_bytes
+    if capacity <= 0:
+        return None
+    return round((1.0 - available / capacity) * 100.0, 2)
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def store_rows(snapshot: Snapshot) -> list[dict[str, Any]]:
+    rows = []
+    for store in sorted(snapshot.stores, key=lambda s: s.id):
+        m = snapshot.store_metrics.get(store.id)
+        rows.append(
+            {
+                "id": store.id,
+                "address": store.address,
+                "state": store.state.value,
+                "leaders": store.leader_count,
+                "regions": store.region_count,
+                "used_pct": _used_pct(snapshot, store.id),
+                "qps": _round(m.qps if m else None),
+                "p99_ms": _round(m.p99_latency_ms if m else None),
+            }
+        )
+    return rows
+
+
+def violation_rows(violations: list[Violation]) -> list[dict[str, Any]]:
+    return [
+        {
+            "invariant": v.invariant,
+            "store_id": v.store_id,
+            "severity": v.severity.value,
+            "message": v.message,
+        }
+        for v in violations
+    ]
+
+
+def _fmt(value: float | None, suffix: str = "") -> str:
+    return "-" if value is None else f"{value:g}{suffix}"
+
+
+def _report(snapshot: Snapshot, violations: list[Violation], as_json: bool) -> None:
+    for problem in snapshot.errors:
+        print(f"operator-tui: warning: {problem}", file=sys.stderr)
+    if as_json:
+        print(
+            json.dumps({"stores": store_rows(snapshot), "violations": violation_rows(violations)})
+        )
+        return
+    console = Console()
+    table = Table(
+        "id", "address", "state", "leaders", "regions", "used", "QPS", "p99", title="stores"
+    )
+    for row in store_rows(snapshot):
+        table.add_row(
+            str(row["id"]),
+            row["address"],
+            row["state"],
+            str(row["leaders"]),
+            str(row["regions"]),
+            _fmt(row["used_pct"], "%"),
+            _fmt(row["qps"]),
+            _fmt(row["p99_ms"], " ms"),
+        )
+    console.print(table)
+    if not violations:
+        console.print("no violations")
+        return
+    for v in violations:
+        target = "cluster" if v.store_id is None else f"store {v.store_id}"
+        console.print(
+            f"[bold]{v.severity.value}[/bold] {v.invariant} ({target}): {escape(v.message)}",
+            highlight=False,
+        )
