@@ -1,0 +1,206 @@
+"""Go and Rust value encodings PD and TiKV put on the wire, reproduced byte for byte.
+
+PD is Go: sizes come from go-units ``BytesSize``, durations from
+``time.Duration.String``, times from ``time.Time.MarshalJSON`` (RFC 3339 with
+trimmed nanoseconds), JSON from ``encoding/json`` (indented) or easyjson
+(compact), Prometheus values from ``expfmt`` (``%g``-like). TiKV is Rust: its
+Prometheus values use ``Display`` for f64 (shortest round-trip, no exponent).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from decimal import Decimal
+from typing import Any
+
+_BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+NS = 1_000_000_000
+
+
+def bytes_size(n: float) -> str:
+    """go-units ``BytesSize``: ``"311.7GiB"``, ``"0B"``, ``"1.745TiB"`` (``%.4g``, no space)."""
+    size = float(n)
+    i = 0
+    while size >= 1024 and i < len(_BINARY_UNITS) - 1:
+        size /= 1024
+        i += 1
+    return f"{size:.4g}{_BINARY_UNITS[i]}"
+
+
+def _frac(value: int, digits: int) -> str:
+    whole, rest = divmod(value, 10**digits)
+    tail = f"{rest:0{digits}d}".rstrip("0")
+    return f"{whole}.{tail}" if tail else str(whole)
+
+
+def go_duration(ns: int) -> str:
+    """Go ``time.Duration.String``: ``"30m0s"``, ``"36m20.480549971s"``, ``"10ms"``, ``"0s"``."""
+    if ns == 0:
+        return "0s"
+    sign = "-" if ns < 0 else ""
+    u = abs(int(ns))
+    if u < NS:
+        if u < 1_000:
+            return f"{sign}{u}ns"
+        if u < 1_000_000:
+            return f"{sign}{_frac(u, 3)}µs"
+        return f"{sign}{_frac(u, 6)}ms"
+    sec, frac = divmod(u, NS)
+    s_part = _frac(sec % 60 * NS + frac, 9) + "s"
+    mins = sec // 60
+    if mins == 0:
+        return sign + s_part
+    m_part = f"{mins % 60}m"
+    hours = mins // 60
+    if hours == 0:
+        return sign + m_part + s_part
+    return f"{sign}{hours}h{m_part}{s_part}"
+
+
+_UNITS_NS = {
+    "ns": 1,
+    "us": 1_000,
+    "µs": 1_000,
+    "μs": 1_000,
+    "ms": 1_000_000,
+    "s": NS,
+    "m": 60 * NS,
+    "h": 3600 * NS,
+}
+
+
+def parse_go_duration(text: str) -> int:
+    """Go ``time.ParseDuration`` (``"1h30m"``, ``"60s"``, ``"1.5s"``) to nanoseconds; ``ValueError`` if bad."""
+    s = text.strip()
+    if not s:
+        raise ValueError(f"time: invalid duration {text!r}")
+    sign = 1
+    if s[0] in "+-":
+        sign = -1 if s[0] == "-" else 1
+        s = s[1:]
+    if s == "0":
+        return 0
+    total = 0.0
+    i = 0
+    if not s:
+        raise ValueError(f"time: invalid duration {text!r}")
+    while i < len(s):
+        j = i
+        while j < len(s) and (s[j].isdigit() or s[j] == "."):
+            j += 1
+        if j == i:
+            raise ValueError(f"time: invalid duration {text!r}")
+        number = s[i:j]
+        k = j
+        while k < len(s) and not (s[k].isdigit() or s[k] == "."):
+            k += 1
+        unit = s[j:k]
+        if unit not in _UNITS_NS:
+            raise ValueError(
+                f"time: missing unit in duration {text!r}"
+                if not unit
+                else f"time: unknown unit {unit!r} in duration {text!r}"
+            )
+        try:
+            total += float(number) * _UNITS_NS[unit]
+        except ValueError as exc:
+            raise ValueError(f"time: invalid duration {text!r}") from exc
+        i = k
+    return sign * round(total)
+
+
+def rfc3339(ns: int) -> str:
+    """Go ``time.Time`` JSON in UTC: ``"2024-12-25T03:41:23.480549971Z"`` (trailing zeros trimmed)."""
+    sec, frac = divmod(int(ns), NS)
+    base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
+    tail = f"{frac:09d}".rstrip("0")
+    return f"{base}.{tail}Z" if tail else f"{base}Z"
+
+
+def go_time_string(ns: int, mono_ns: int | None = None) -> str:
+    """Go ``time.Time.String`` as PD prints operator times: ``2024-12-25 03:41:30.1235 +0000 UTC m=+2187.000043212``."""
+    if ns <= 0:
+        return "0001-01-01 00:00:00 +0000 UTC"
+    sec, frac = divmod(int(ns), NS)
+    base = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(sec))
+    tail = f"{frac:09d}".rstrip("0")
+    text = f"{base}.{tail}" if tail else base
+    text += " +0000 UTC"
+    if mono_ns is not None:
+        msec, mfrac = divmod(abs(mono_ns), NS)
+        text += f" m={'-' if mono_ns < 0 else '+'}{msec}.{mfrac:09d}"
+    return text
+
+
+def log_time(ns: int) -> str:
+    """TiKV log timestamp ``2024/12/25 03:41:23.480 +00:00`` (UTC, milliseconds)."""
+    sec, frac = divmod(int(ns), NS)
+    return time.strftime("%Y/%m/%d %H:%M:%S", time.gmtime(sec)) + f".{frac // 1_000_000:03d} +00:00"
+
+
+def go_json_value(value: Any) -> Any:
+    """Normalise floats the way Go prints them: integral floats lose their ``.0``."""
+    if isinstance(value, float):
+        if math.isfinite(value) and value == int(value) and abs(value) < 1e21:
+            return int(value)
+        return value
+    if isinstance(value, dict):
+        return {k: go_json_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [go_json_value(v) for v in value]
+    return value
+
+
+def indented(value: Any) -> bytes:
+    """``encoding/json`` ``MarshalIndent(v, "", "  ")`` plus the newline unrolled/render appends."""
+    return (json.dumps(go_json_value(value), indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def compact(value: Any) -> bytes:
+    """easyjson output: compact, no trailing newline."""
+    return json.dumps(go_json_value(value), separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def rust_float(value: float) -> str:
+    """Rust ``Display`` for f64 as the prometheus crate prints sample values and bucket bounds."""
+    if value == math.inf:
+        return "+Inf"
+    if value == -math.inf:
+        return "-Inf"
+    if math.isnan(value):
+        return "NaN"
+    if value == int(value) and abs(value) < 1e17:
+        return str(int(value))
+    return format(Decimal(repr(float(value))), "f")
+
+
+def go_float(value: float) -> str:
+    """client_golang ``expfmt`` sample values: ``strconv.FormatFloat(v, 'g', -1, 64)`` (``1e+06``)."""
+    if value == math.inf:
+        return "+Inf"
+    if value == -math.inf:
+        return "-Inf"
+    if math.isnan(value):
+        return "NaN"
+    if value == 0:
+        return "0"
+    sign, digits, exponent = Decimal(repr(float(value))).normalize().as_tuple()
+    text = "".join(map(str, digits))
+    exp = len(text) - 1 + int(exponent)
+    prefix = "-" if sign else ""
+    if exp < -4 or exp >= 6:
+        body = f"{text[0]}.{text[1:]}" if len(text) > 1 else text
+        return f"{prefix}{body}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+    return prefix + format(Decimal(repr(abs(float(value)))).normalize(), "f")
+
+
+def exponential_buckets(start: float, factor: float, count: int) -> list[float]:
+    """Same arithmetic as the prometheus crate's ``exponential_buckets`` (repeated multiply)."""
+    out: list[float] = []
+    nxt = start
+    for _ in range(count):
+        out.append(nxt)
+        nxt *= factor
+    return out

@@ -1,0 +1,700 @@
+"""PD's HTTP API (``/pd/api/v1``), PD ``/metrics`` and the simulator's ``/sim/api/v1`` control routes.
+
+Every PD member answers from the shared model, as a follower does by proxying
+to the leader; with no leader elected the API answers 503 like PD's redirector.
+Encodings follow PD v8.5: indented JSON with a trailing newline for ``rd.JSON``
+routes, compact easyjson bytes (``application/octet-stream``) for region routes,
+JSON strings for messages and errors.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from operator_tikv.sim import views
+from operator_tikv.sim.encode import NS, compact, indented
+from operator_tikv.sim.keys import decode_hex, memcomparable
+from operator_tikv.sim.metrics import go_render
+from operator_tikv.sim.model import (
+    OP_ADMIN,
+    OP_LEADER,
+    OP_REGION,
+    OP_SPLIT,
+    STATUS_WORDS,
+    Cluster,
+    SimError,
+    Step,
+)
+from operator_tikv.sim.regions import CHECK_BITS, PEER_SLOTS, ROLE_VOTER
+
+if TYPE_CHECKING:
+    from operator_tikv.sim.cluster import SimCluster
+
+API = "/pd/api/v1"
+JSON_TYPE = "application/json; charset=UTF-8"
+BINARY_TYPE = "application/octet-stream"
+NO_LEADER = "[PD:apiutil:ErrRedirectNoLeader]redirect finds no leader"
+# Routes a member answers itself, leader or not.
+LOCAL_ROUTES = (
+    "/pd/api/v1/ping",
+    "/pd/api/v1/health",
+    "/pd/api/v1/members",
+    "/pd/api/v1/status",
+    "/pd/ping",
+    "/pd/health",
+)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def json_response(value: Any, status: int = 200) -> web.Response:
+    return web.Response(body=indented(value), status=status, headers={"Content-Type": JSON_TYPE})
+
+
+def data_response(value: Any) -> web.Response:
+    return web.Response(body=compact(value), status=200, headers={"Content-Type": BINARY_TYPE})
+
+
+def error_response(status: int, message: str) -> web.Response:
+    return json_response(message, status)
+
+
+def _sim(request: web.Request) -> SimCluster:
+    return request.app["sim"]
+
+
+def _model(request: web.Request) -> Cluster:
+    model = _sim(request).model
+    assert model is not None
+    return model
+
+
+def _member(request: web.Request) -> int:
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    return _sim(request).member_for_port(sockname[1] if sockname else 0)
+
+
+@web.middleware
+async def pd_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    sim = _sim(request)
+    model = sim.model
+    if model is None:
+        raise web.HTTPServiceUnavailable()
+    member = _member(request)
+    if not model.members[member].alive:
+        # The process is gone: drop the connection as a dead server would.
+        if request.transport is not None:
+            request.transport.close()
+        raise web.HTTPServiceUnavailable()
+    path = request.path
+    if path.startswith("/sim/"):
+        return await handler(request)
+    if path.startswith(API) and path not in LOCAL_ROUTES and model.pd_leader is None:
+        return web.Response(
+            text=NO_LEADER + "\n", status=503, content_type="text/plain", charset="utf-8"
+        )
+    try:
+        return await handler(request)
+    except SimError as exc:
+        if exc.status == 503:
+            return web.Response(
+                text=exc.message + "\n", status=503, content_type="text/plain", charset="utf-8"
+            )
+        return error_response(exc.status, exc.message)
+
+
+def _parse_uint(text: str, name: str = "id") -> int:
+    if not re.fullmatch(r"[0-9]+", text or ""):
+        raise SimError(400, f'strconv.ParseUint: parsing "{text}": invalid syntax')
+    return int(text)
+
+
+# ---------------------------------------------------------------------------- stores
+async def get_stores(request: web.Request) -> web.Response:
+    model = _model(request)
+    raw = request.query.getall("state", [])
+    states: set[int] = set()
+    for text in raw:
+        if not re.fullmatch(r"-?[0-9]+", text):
+            raise SimError(400, f'strconv.Atoi: parsing "{text}": invalid syntax')
+        value = int(text)
+        if value not in (0, 1, 2):
+            raise SimError(500, "unknown StoreState")
+        states.add(value)
+    return json_response(views.stores_info(model, states or {0, 1}))
+
+
+async def get_store(request: web.Request) -> web.Response:
+    model = _model(request)
+    sid = _parse_uint(request.match_info["id"])
+    return json_response(views.store_info(model, model._store(sid)))
+
+
+async def delete_store(request: web.Request) -> web.Response:
+    model = _model(request)
+    sid = _parse_uint(request.match_info["id"])
+    model.remove_store(sid, "force" in request.query)
+    return json_response("The store is set as Offline.")
+
+
+async def set_store_state(request: web.Request) -> web.Response:
+    model = _model(request)
+    sid = _parse_uint(request.match_info["id"])
+    state = request.query.get("state", "")
+    if state.lower() == "up":
+        model.up_store(sid)
+    elif state.lower() == "offline":
+        model.remove_store(sid, False)
+    else:
+        raise SimError(400, f"invalid state {state}")
+    return json_response("The store's state is updated.")
+
+
+# ---------------------------------------------------------------------------- regions
+def _regions_body(model: Cluster, indices: list[int]) -> dict[str, Any]:
+    return {"count": len(indices), "regions": [model.region_dict(i) for i in indices]}
+
+
+async def get_regions(request: web.Request) -> web.Response:
+    model = _model(request)
+    return data_response(_regions_body(model, list(model.regions.korder)))
+
+
+async def get_regions_count(request: web.Request) -> web.Response:
+    return json_response({"count": len(_model(request).regions), "regions": None})
+
+
+async def get_region_by_id(request: web.Request) -> web.Response:
+    model = _model(request)
+    rid = _parse_uint(request.match_info["id"])
+    i = model.regions.by_id.get(rid)
+    if i is None:
+        return data_response(_ZERO_REGION)
+    return data_response(model.region_dict(i))
+
+
+_ZERO_REGION = {
+    "id": 0,
+    "start_key": "",
+    "end_key": "",
+    "leader": {"role_name": ""},
+    "cpu_usage": 0,
+    "written_bytes": 0,
+    "read_bytes": 0,
+    "written_keys": 0,
+    "read_keys": 0,
+    "approximate_size": 0,
+    "approximate_keys": 0,
+}
+
+
+def _key_pos(text: str) -> int | None:
+    pos = decode_hex(text)
+    if pos is None and text:
+        pos = decode_hex(memcomparable(text.encode("latin-1", "replace")).hex().upper())
+    return pos
+
+
+async def get_region_by_key(request: web.Request) -> web.Response:
+    model = _model(request)
+    pos = _key_pos(request.match_info["key"])
+    if pos is None:
+        return data_response(_ZERO_REGION)
+    return data_response(model.region_dict(model.regions.locate(pos)))
+
+
+async def get_regions_by_key(request: web.Request) -> web.Response:
+    """``/regions/key?key=&end_key=&limit=``: regions in key order from ``key``; the paging PD offers."""
+    model = _model(request)
+    rt = model.regions
+    limit_text = request.query.get("limit", "16")
+    if not re.fullmatch(r"-?[0-9]+", limit_text):
+        raise SimError(400, f'strconv.Atoi: parsing "{limit_text}": invalid syntax')
+    limit = int(limit_text)
+    if limit <= 0 or limit > 1024:
+        limit = 1024 if limit > 1024 else 16
+    start_pos = _key_pos(request.query.get("key", "")) or 0
+    end_text = request.query.get("end_key", "")
+    end_pos = _key_pos(end_text) if end_text else None
+    k = max(0, rt.key_rank(start_pos) - (0 if start_pos in (0,) else 1))
+    out: list[int] = []
+    while k < len(rt.korder) and len(out) < limit:
+        i = rt.korder[k]
+        if rt.end[i] > start_pos or start_pos == 0:
+            if end_pos is not None and end_pos > 0 and rt.start[i] >= end_pos:
+                break
+            out.append(i)
+        k += 1
+    return data_response(_regions_body(model, out))
+
+
+async def get_regions_by_store(request: web.Request) -> web.Response:
+    model = _model(request)
+    sid = _parse_uint(request.match_info["id"])
+    rt = model.regions
+    out = [i for i in rt.korder if sid in rt.pstore[i * PEER_SLOTS : i * PEER_SLOTS + PEER_SLOTS]]
+    return data_response(_regions_body(model, out))
+
+
+async def get_regions_check(request: web.Request) -> web.Response:
+    model = _model(request)
+    kind = request.match_info["kind"]
+    if kind in ("hist-size", "hist-keys"):
+        bound_text = request.query.get("bound", "10" if kind == "hist-size" else "10000")
+        bound = _parse_uint(bound_text)
+        return json_response(
+            views.region_hist(model, "size" if kind == "hist-size" else "keys", max(bound, 1))
+        )
+    bit = CHECK_BITS.get(kind)
+    if bit is None:
+        raise web.HTTPNotFound(text="404 page not found\n")
+    rt = model.regions
+    flags = rt.flags
+    out = [i for i in rt.korder if flags[i] & bit]
+    return data_response(_regions_body(model, out))
+
+
+# ---------------------------------------------------------------------------- hotspot
+async def get_hotspot(request: web.Request) -> web.Response:
+    model = _model(request)
+    only: set[int] = set()
+    for text in request.query.getall("store_id", []):
+        sid = _parse_uint(text)
+        if sid not in model.stores:
+            raise SimError(500, f"[PD:core:ErrStoreNotFound]store {sid} not found")
+        only.add(sid)
+    return json_response(views.hotspot(model, request.match_info["kind"], only or None))
+
+
+async def get_hot_stores(request: web.Request) -> web.Response:
+    return json_response(views.hot_stores(_model(request)))
+
+
+# ---------------------------------------------------------------------------- members, cluster
+async def get_health(request: web.Request) -> web.Response:
+    return json_response(views.health(_model(request)))
+
+
+async def get_ping(request: web.Request) -> web.Response:
+    return web.Response(status=200)
+
+
+async def get_members(request: web.Request) -> web.Response:
+    return json_response(views.members(_model(request)))
+
+
+async def get_leader(request: web.Request) -> web.Response:
+    model = _model(request)
+    assert model.pd_leader is not None
+    return json_response(views.member_dict(model, model.pd_leader))
+
+
+async def get_cluster(request: web.Request) -> web.Response:
+    model = _model(request)
+    return json_response(
+        {"id": model.cluster_id, "max_peer_count": int(model.replication["max-replicas"])}
+    )
+
+
+async def get_cluster_status(request: web.Request) -> web.Response:
+    return json_response(views.cluster_status(_model(request)))
+
+
+async def get_status(request: web.Request) -> web.Response:
+    return json_response(views.pd_status(_model(request), _member(request)))
+
+
+# ---------------------------------------------------------------------------- config
+async def get_config(request: web.Request) -> web.Response:
+    return json_response(views.full_config(_model(request), _member(request)))
+
+
+async def get_schedule(request: web.Request) -> web.Response:
+    return json_response(_model(request).schedule)
+
+
+async def get_replicate(request: web.Request) -> web.Response:
+    return json_response(_model(request).replication)
+
+
+async def _read_json(request: web.Request) -> Any:
+    raw = await request.read()
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SimError(400, f"invalid character in JSON body: {exc}") from exc
+
+
+async def post_schedule(request: web.Request) -> web.Response:
+    body = await _read_json(request)
+    if not isinstance(body, dict):
+        raise SimError(400, "json: cannot unmarshal into Go value of type config.ScheduleConfig")
+    _model(request).update_schedule(body)
+    return json_response("The config is updated.")
+
+
+async def post_config(request: web.Request) -> web.Response:
+    """``POST /config`` with short (``leader-schedule-limit``) or dotted (``schedule.x``) keys."""
+    model = _model(request)
+    body = await _read_json(request)
+    if not isinstance(body, dict):
+        raise SimError(400, "json: cannot unmarshal into Go value of type map[string]interface {}")
+    changes: dict[str, Any] = {}
+    for key, value in body.items():
+        short = key.split(".", 1)[1] if key.startswith("schedule.") else key
+        if short not in model.schedule:
+            raise SimError(400, f"config item {key} not found")
+        changes[short] = value
+    model.update_schedule(changes)
+    return json_response("The config is updated.")
+
+
+# ---------------------------------------------------------------------------- operators
+_KIND_FILTER = {"admin": OP_ADMIN, "leader": OP_LEADER, "region": OP_REGION, "split": OP_SPLIT}
+
+
+async def get_operators(request: web.Request) -> web.Response:
+    model = _model(request)
+    ops = list(model.operators.values())
+    kinds = request.query.getall("kind", [])
+    if kinds:
+        mask = 0
+        for k in kinds:
+            mask |= _KIND_FILTER.get(k, 0)
+        ops = [op for op in ops if op.kind & mask]
+    if "object" in request.query:
+        return json_response([model.op_object(op) for op in ops])
+    return json_response([model._op_string(op) for op in ops])
+
+
+async def get_operator(request: web.Request) -> web.Response:
+    model = _model(request)
+    rid = _parse_uint(request.match_info["region_id"])
+    op = model.operators.get(rid) or model.finished_ops.get(rid)
+    if op is None:
+        raise SimError(500, "[PD:operator:ErrOperatorNotFound]operator not found")
+    return json_response(f"status: {STATUS_WORDS[op.status]}, operator: {model._op_string(op)}")
+
+
+async def delete_operator(request: web.Request) -> web.Response:
+    model = _model(request)
+    rid = _parse_uint(request.match_info["region_id"])
+    op = model.operators.get(rid)
+    if op is None:
+        raise SimError(500, "[PD:operator:ErrOperatorNotFound]operator not found")
+    from operator_tikv.sim.model import ST_CANCELED
+
+    model._finish(op, ST_CANCELED)
+    return json_response("The pending operator is canceled.")
+
+
+def _num(body: dict[str, Any], key: str) -> int | None:
+    value = body.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
+
+
+async def post_operators(request: web.Request) -> web.Response:
+    model = _model(request)
+    body = await _read_json(request)
+    if not isinstance(body, dict):
+        raise SimError(400, "json: cannot unmarshal into Go value of type map[string]interface {}")
+    name = body.get("name")
+    if not isinstance(name, str) or not name:
+        raise SimError(400, "missing operator name")
+    rid = _num(body, "region_id")
+    if rid is None:
+        raise SimError(400, "missing region id")
+    i = model.regions.by_id.get(rid)
+    rt = model.regions
+    if name == "transfer-leader":
+        to = _num(body, "to_store_id")
+        if to is None:
+            raise SimError(400, "missing store id to transfer leader to")
+        if i is None:
+            raise SimError(500, f"[PD:region:ErrRegionNotFound]region {rid} not found")
+        slot = rt.slot_of_store(i, to)
+        if slot < 0 or rt.prole[i * PEER_SLOTS + slot] != ROLE_VOTER:
+            raise SimError(500, f"region has no voter in store {to}")
+        src = rt.leader_store(i)
+        model.add_operator(
+            i,
+            "admin-transfer-leader",
+            f"transfer leader: store {src} to {to}",
+            OP_ADMIN | OP_LEADER,
+            [Step("transfer_leader", store=src, to_store=to)],
+        )
+    elif name == "split-region":
+        policy = body.get("policy")
+        if not isinstance(policy, str) or not policy:
+            raise SimError(400, "missing split policy")
+        if policy.lower() not in ("scan", "approximate", "usekey"):
+            raise SimError(400, f"check policy {policy} is not supported")
+        if i is None:
+            raise SimError(500, f"[PD:region:ErrRegionNotFound]region {rid} not found")
+        word = policy.upper()
+        model.add_operator(
+            i,
+            "admin-split-region",
+            f"split: region {rid} use policy {word}",
+            OP_ADMIN | OP_SPLIT,
+            [Step("split", policy=word)],
+        )
+    elif name in ("transfer-peer", "add-peer", "remove-peer"):
+        if i is None:
+            raise SimError(500, f"[PD:region:ErrRegionNotFound]region {rid} not found")
+        _peer_operator(model, i, name, body)
+    else:
+        raise SimError(400, f"unknown operator {name}")
+    return json_response("The operator is created.")
+
+
+def _peer_operator(model: Cluster, i: int, name: str, body: dict[str, Any]) -> None:
+    rt = model.regions
+    rid = rt.ids[i]
+    if name == "add-peer":
+        to = _num(body, "store_id")
+        if to is None or to not in model.stores:
+            raise SimError(400, "missing store id")
+        if rt.slot_of_store(i, to) >= 0:
+            raise SimError(500, f"region already has peer in store {to}")
+        pid = model.alloc_id()
+        model.add_operator(
+            i,
+            "admin-add-peer",
+            f"add peer: store [{to}]",
+            OP_ADMIN | OP_REGION,
+            [Step("add_learner", store=to, peer_id=pid), Step("promote", store=to, peer_id=pid)],
+        )
+    elif name == "remove-peer":
+        sid = _num(body, "store_id")
+        if sid is None or rt.slot_of_store(i, sid) < 0:
+            raise SimError(500, f"region has no peer in store {sid}")
+        steps = []
+        if rt.leader_store(i) == sid:
+            other = next(s for s in rt.peer_stores(i) if s != sid)
+            steps.append(Step("transfer_leader", store=sid, to_store=other))
+        steps.append(Step("remove_peer", store=sid))
+        model.add_operator(
+            i, "admin-remove-peer", f"rm peer: store [{sid}]", OP_ADMIN | OP_REGION, steps
+        )
+    else:
+        src, to = _num(body, "from_store_id"), _num(body, "to_store_id")
+        if src is None or to is None or to not in model.stores:
+            raise SimError(400, "missing store id")
+        if rt.slot_of_store(i, src) < 0:
+            raise SimError(500, f"region has no peer in store {src}")
+        pid = model.alloc_id()
+        steps = [Step("add_learner", store=to, peer_id=pid), Step("promote", store=to, peer_id=pid)]
+        if rt.leader_store(i) == src:
+            steps.append(Step("transfer_leader", store=src, to_store=to))
+        steps.append(Step("remove_peer", store=src))
+        model.add_operator(
+            i, "admin-move-peer", f"mv peer: store [{src}] to [{to}]", OP_ADMIN | OP_REGION, steps
+        )
+    del rid
+
+
+# ---------------------------------------------------------------------------- metrics
+async def get_metrics(request: web.Request) -> web.Response:
+    model = _model(request)
+    text = go_render(model.pd_registry(_member(request)))
+    return web.Response(
+        body=text.encode(), headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
+    )
+
+
+# ---------------------------------------------------------------------------- simulator control
+def _control_json(value: Any, status: int = 200) -> web.Response:
+    return web.Response(
+        body=(json.dumps(value) + "\n").encode(), status=status, content_type="application/json"
+    )
+
+
+@web.middleware
+async def control_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith("/sim/"):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except SimError as exc:
+        return _control_json({"error": exc.message}, exc.status or 400)
+
+
+def _store_id(request: web.Request) -> int:
+    text = request.match_info["id"]
+    if not text.isdigit():
+        raise SimError(400, f"bad store id {text!r}")
+    return int(text)
+
+
+async def sim_kill(request: web.Request) -> web.Response:
+    sim = _sim(request)
+    sid = _store_id(request)
+    model = _model(request)
+    model._store(sid)
+    if not model.stores[sid].alive:
+        return _control_json({"id": None, "message": f"store {sid} is already down"})
+    fid = await sim.kill_store(sid)
+    return _control_json(
+        {"id": fid, "message": f"store {sid} killed: heartbeats stopped, status port closed"}
+    )
+
+
+async def sim_start(request: web.Request) -> web.Response:
+    sim = _sim(request)
+    sid = _store_id(request)
+    model = _model(request)
+    model._store(sid)
+    if model.stores[sid].alive:
+        return _control_json({"cleared": [], "message": f"store {sid} is already running"})
+    cleared = await sim.start_store(sid)
+    return _control_json(
+        {"cleared": cleared, "message": f"store {sid} started: heartbeats resume, status port open"}
+    )
+
+
+async def sim_add_fault(request: web.Request) -> web.Response:
+    sim = _sim(request)
+    try:
+        body = json.loads(await request.read())
+    except ValueError as exc:
+        raise SimError(400, f"malformed JSON body: {exc}") from exc
+    if not isinstance(body, dict) or not isinstance(body.get("kind"), str):
+        raise SimError(400, 'body must be a JSON object with a "kind"')
+    kind = body.pop("kind")
+    sid = body.pop("store_id", None)
+    if sid is not None and (isinstance(sid, bool) or not isinstance(sid, int)):
+        raise SimError(400, "store_id must be an integer")
+    fid = sim.add_fault(kind, sid, **body)
+    await sim._sync_sites()
+    return _control_json({"id": fid})
+
+
+async def sim_list_faults(request: web.Request) -> web.Response:
+    return _control_json(_sim(request).list_faults())
+
+
+async def sim_clear_fault(request: web.Request) -> web.Response:
+    sim = _sim(request)
+    fault = sim.clear_fault(request.match_info["fid"])
+    await sim._sync_sites()
+    return _control_json({"id": fault.id, "cleared": True})
+
+
+def parse_since(text: str) -> int:
+    """RFC 3339 (``2024-12-25T03:41:23.48Z``) or unix seconds, to unix nanoseconds."""
+    text = text.strip()
+    try:
+        return int(float(text) * NS)
+    except ValueError:
+        pass
+    m = re.fullmatch(r"(.*?T\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)", text)
+    if not m:
+        raise SimError(400, f"bad since {text!r}: want RFC 3339 or unix seconds")
+    try:
+        base = datetime.fromisoformat(m.group(1) + (m.group(3).replace("Z", "+00:00")))
+    except ValueError as exc:
+        raise SimError(400, f"bad since {text!r}: {exc}") from exc
+    frac = (m.group(2) or ".0")[1:10].ljust(9, "0")
+    return int(base.timestamp()) * NS + int(frac)
+
+
+async def sim_logs(request: web.Request) -> web.Response:
+    model = _model(request)
+    sid = _store_id(request)
+    store = model._store(sid)
+    since = request.query.get("since")
+    limit_text = request.query.get("limit", "1000")
+    if not limit_text.isdigit():
+        raise SimError(400, f"bad limit {limit_text!r}")
+    assert store.log is not None
+    lines = store.log.since(parse_since(since) if since else None, int(limit_text))
+    body = "".join(line + "\n" for line in lines)
+    return web.Response(text=body, content_type="text/plain", charset="utf-8")
+
+
+async def sim_status(request: web.Request) -> web.Response:
+    sim = _sim(request)
+    model = _model(request)
+    return _control_json(
+        {
+            "now": views.rfc3339(model.now),
+            "now_unix_ns": model.now,
+            "speed": sim.config.speed,
+            "manual_clock": sim.config.manual_clock,
+            "stores": len(model.stores),
+            "regions": len(model.regions),
+            "pd_leader": None if model.pd_leader is None else model.members[model.pd_leader].name,
+            "pd_urls": sim.pd_urls,
+            "store_status_urls": {str(k): v for k, v in sim.store_status_urls.items()},
+        }
+    )
+
+
+async def sim_advance(request: web.Request) -> web.Response:
+    sim = _sim(request)
+    if not sim.config.manual_clock:
+        raise SimError(409, "the clock runs by itself; advance works only with a manual clock")
+    try:
+        body = json.loads(await request.read() or b"{}")
+        seconds = float(body.get("seconds", 0))
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise SimError(400, 'body must be {"seconds": N}') from exc
+    if not 0 <= seconds <= 86400:
+        raise SimError(400, "seconds must be between 0 and 86400")
+    await sim.advance(seconds)
+    return _control_json({"now": views.rfc3339(_model(request).now)})
+
+
+def build_pd_app(sim: SimCluster) -> web.Application:
+    app = web.Application(middlewares=[control_errors, pd_middleware])
+    app["sim"] = sim
+    r = app.router
+    r.add_get(f"{API}/stores", get_stores)
+    r.add_get(f"{API}/store/{{id}}", get_store)
+    r.add_delete(f"{API}/store/{{id}}", delete_store)
+    r.add_post(f"{API}/store/{{id}}/state", set_store_state)
+    r.add_get(f"{API}/regions", get_regions)
+    r.add_get(f"{API}/regions/count", get_regions_count)
+    r.add_get(f"{API}/regions/key", get_regions_by_key)
+    r.add_get(f"{API}/regions/store/{{id}}", get_regions_by_store)
+    r.add_get(f"{API}/regions/check/{{kind}}", get_regions_check)
+    r.add_get(f"{API}/region/id/{{id}}", get_region_by_id)
+    r.add_get(f"{API}/region/key/{{key}}", get_region_by_key)
+    r.add_get(f"{API}/hotspot/regions/{{kind:write|read}}", get_hotspot)
+    r.add_get(f"{API}/hotspot/stores", get_hot_stores)
+    r.add_get(f"{API}/health", get_health)
+    r.add_get(f"{API}/ping", get_ping)
+    r.add_get("/pd/ping", get_ping)
+    r.add_get(f"{API}/members", get_members)
+    r.add_get(f"{API}/leader", get_leader)
+    r.add_get(f"{API}/cluster", get_cluster)
+    r.add_get(f"{API}/cluster/status", get_cluster_status)
+    r.add_get(f"{API}/status", get_status)
+    r.add_get(f"{API}/config", get_config)
+    r.add_post(f"{API}/config", post_config)
+    r.add_get(f"{API}/config/schedule", get_schedule)
+    r.add_post(f"{API}/config/schedule", post_schedule)
+    r.add_get(f"{API}/config/replicate", get_replicate)
+    r.add_get(f"{API}/operators", get_operators)
+    r.add_post(f"{API}/operators", post_operators)
+    r.add_get(f"{API}/operators/{{region_id}}", get_operator)
+    r.add_delete(f"{API}/operators/{{region_id}}", delete_operator)
+    r.add_get("/metrics", get_metrics)
+    r.add_post("/sim/api/v1/stores/{id}/kill", sim_kill)
+    r.add_post("/sim/api/v1/stores/{id}/start", sim_start)
+    r.add_get("/sim/api/v1/stores/{id}/logs", sim_logs)
+    r.add_post("/sim/api/v1/faults", sim_add_fault)
+    r.add_get("/sim/api/v1/faults", sim_list_faults)
+    r.add_delete("/sim/api/v1/faults/{fid}", sim_clear_fault)
+    r.add_get("/sim/api/v1/status", sim_status)
+    r.add_post("/sim/api/v1/advance", sim_advance)
+    return app

@@ -1,0 +1,70 @@
+"""Each store's status port: ``/metrics`` (TiKV's Prometheus exposition) and ``/status``.
+
+A killed store's port is closed by ``SimCluster``; this app also drops any
+kept-alive connection to a dead store, and holds requests to a paused store
+unanswered until it resumes, the way a stopped process behaves.
+"""
+
+from __future__ import annotations
+
+import gzip
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from operator_tikv.sim.cluster import SimCluster
+
+METRICS_TYPE = "text/plain; version=0.0.4"
+
+
+def _store_id(request: web.Request) -> int:
+    sim: SimCluster = request.app["sim"]
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    return sim.store_for_port(sockname[1] if sockname else 0)
+
+
+@web.middleware
+async def store_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    sim: SimCluster = request.app["sim"]
+    sid = _store_id(request)
+    model = sim.model
+    if model is None or sid not in model.stores:
+        raise web.HTTPNotFound(text="path not found")
+    await sim.wait_unpaused(sid)
+    store = model.stores[sid]
+    if not store.alive:
+        if request.transport is not None:
+            request.transport.close()
+        raise web.HTTPServiceUnavailable()
+    request["store_id"] = sid
+    return await handler(request)
+
+
+async def get_metrics(request: web.Request) -> web.Response:
+    sim: SimCluster = request.app["sim"]
+    assert sim.model is not None
+    store = sim.model.stores[request["store_id"]]
+    body = store.registry.render().encode()
+    headers = {"Content-Type": METRICS_TYPE}
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        body = gzip.compress(body)
+        headers["Content-Encoding"] = "gzip"
+    return web.Response(body=body, headers=headers)
+
+
+async def get_status(request: web.Request) -> web.Response:
+    return web.Response(status=200)
+
+
+async def not_found(request: web.Request) -> web.Response:
+    return web.Response(text="path not found", status=404)
+
+
+def build_store_app(sim: SimCluster) -> web.Application:
+    app = web.Application(middlewares=[store_middleware])
+    app["sim"] = sim
+    app.router.add_get("/metrics", get_metrics)
+    app.router.add_get("/status", get_status)
+    app.router.add_route("*", "/{tail:.*}", not_found)
+    return app

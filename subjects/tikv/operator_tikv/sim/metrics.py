@@ -1,0 +1,382 @@
+"""Prometheus text exposition for simulated TiKV stores (Rust prometheus 0.13) and PD (client_golang).
+
+Histograms are kept lazily: each series remembers how many observations it took
+from each (median, spread) log-normal distribution, and the cumulative bucket
+counts are computed from the distribution's CDF only when scraped. Counting is
+then O(series) per tick whatever the request rate, and buckets stay monotonic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from operator_tikv.sim.encode import exponential_buckets, go_float, rust_float
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    name: str
+    kind: str  # counter | gauge | histogram
+    help: str
+    labels: tuple[str, ...] = ()
+    buckets: tuple[float, ...] = ()
+    integer: bool = False
+
+
+def _exp(start: float, factor: float, count: int) -> tuple[float, ...]:
+    return tuple(exponential_buckets(start, factor, count))
+
+
+_B_1E5_26 = _exp(0.00001, 2.0, 26)
+_B_1E5_32 = _exp(0.00001, 2.0, 32)
+
+# HELP texts, label names and buckets as registered in tikv/tikv v8.5.7 (see metric_index.json).
+TIKV_FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in (
+        Family(
+            "process_cpu_seconds_total",
+            "counter",
+            "Total user and system CPU time spent in seconds.",
+            integer=True,
+        ),
+        Family(
+            "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", integer=True
+        ),
+        Family(
+            "process_start_time_seconds",
+            "gauge",
+            "Start time of the process since unix epoch in seconds.",
+            integer=True,
+        ),
+        Family(
+            "tikv_channel_full_total", "counter", "Total number of channel full errors.", ("type",)
+        ),
+        Family("tikv_critical_error_total", "counter", "Counter of critical error.", ("type",)),
+        Family("tikv_engine_size_bytes", "gauge", "Sizes of each column families", ("db", "type")),
+        Family("tikv_engine_write_stall", "gauge", "Histogram of write stall", ("db", "type")),
+        Family(
+            "tikv_grpc_msg_duration_seconds",
+            "histogram",
+            "Bucketed histogram of grpc server messages",
+            ("type", "priority"),
+            _exp(5e-5, 2.0, 22),
+        ),
+        Family(
+            "tikv_grpc_msg_fail_total",
+            "counter",
+            "Total number of handle grpc message failure",
+            ("type",),
+        ),
+        Family(
+            "tikv_pd_heartbeat_message_total",
+            "counter",
+            "Total number of PD heartbeat messages.",
+            ("type",),
+        ),
+        Family(
+            "tikv_pd_reconnect_total", "counter", "Total number of PD reconnections.", ("type",)
+        ),
+        Family(
+            "tikv_raftstore_append_log_duration_seconds",
+            "histogram",
+            "Bucketed histogram of peer appending log duration.",
+            (),
+            _B_1E5_26,
+        ),
+        Family(
+            "tikv_raftstore_apply_log_duration_seconds",
+            "histogram",
+            "Bucketed histogram of peer applying log duration.",
+            (),
+            _B_1E5_26,
+        ),
+        Family(
+            "tikv_raftstore_commit_log_duration_seconds",
+            "histogram",
+            "Bucketed histogram of peer commits logs duration.",
+            (),
+            _B_1E5_32,
+        ),
+        Family(
+            "tikv_raftstore_leader_missing",
+            "gauge",
+            "Total number of leader missed region.",
+            integer=True,
+        ),
+        Family(
+            "tikv_raftstore_log_lag",
+            "histogram",
+            "Bucketed histogram of log lag in a region.",
+            (),
+            (2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0, 5120.0, 10240.0),
+        ),
+        Family(
+            "tikv_raftstore_raft_process_duration_secs",
+            "histogram",
+            "Bucketed histogram of peer processing raft duration.",
+            ("type",),
+            _B_1E5_26,
+        ),
+        Family(
+            "tikv_raftstore_raft_sent_message_total",
+            "counter",
+            "Total number of raft ready sent messages.",
+            ("type", "status"),
+        ),
+        Family(
+            "tikv_raftstore_region_count",
+            "gauge",
+            "Number of regions collected in region_collector",
+            ("type",),
+        ),
+        Family(
+            "tikv_raftstore_slow_score",
+            "gauge",
+            "Slow score of the store.",
+            ("type",),
+            integer=True,
+        ),
+        Family(
+            "tikv_raftstore_snapshot_total",
+            "counter",
+            "Total number of raftstore snapshot processed.",
+            ("type", "status"),
+        ),
+        Family(
+            "tikv_raftstore_snapshot_traffic_total",
+            "gauge",
+            "Total number of raftstore snapshot traffic.",
+            ("type",),
+        ),
+        Family(
+            "tikv_raftstore_admin_cmd_total",
+            "counter",
+            "Total number of admin cmd processed.",
+            ("type", "status"),
+        ),
+        Family("tikv_scheduler_contex_total", "gauge", "Total number of pending commands."),
+        Family(
+            "tikv_scheduler_too_busy_total",
+            "counter",
+            "Total count of scheduler too busy",
+            ("type",),
+        ),
+        Family("tikv_server_cpu_cores_quota", "gauge", "Total CPU cores quota for TiKV server"),
+        Family(
+            "tikv_server_memory_quota_bytes", "gauge", "Total memory bytes quota for TiKV server"
+        ),
+        Family(
+            "tikv_server_report_failure_msg_total",
+            "counter",
+            "Total number of reporting failure messages",
+            ("type", "store_id"),
+        ),
+        Family(
+            "tikv_storage_engine_async_request_duration_seconds",
+            "histogram",
+            "Bucketed histogram of processing successful asynchronous requests.",
+            ("type",),
+            _B_1E5_32,
+        ),
+        Family(
+            "tikv_storage_engine_async_request_total",
+            "counter",
+            "Total number of engine asynchronous requests",
+            ("type", "status"),
+        ),
+        Family("tikv_store_size_bytes", "gauge", "Size of storage.", ("type",), integer=True),
+        Family(
+            "tikv_thread_cpu_seconds_total",
+            "gauge",
+            "Total user and system CPU time spent in seconds by threads.",
+            ("name", "tid"),
+        ),
+    )
+}
+
+_CDF_CACHE: dict[tuple[tuple[float, ...], float, float], tuple[float, ...]] = {}
+
+
+def _cdf(buckets: tuple[float, ...], median: float, sigma: float) -> tuple[float, ...]:
+    key = (buckets, median, sigma)
+    hit = _CDF_CACHE.get(key)
+    if hit is None:
+        mu = math.log(median)
+        scale = sigma * math.sqrt(2.0)
+        hit = tuple(0.5 * (1.0 + math.erf((math.log(b) - mu) / scale)) for b in buckets)
+        if len(_CDF_CACHE) < 20000:
+            _CDF_CACHE[key] = hit
+    return hit
+
+
+def quantize(value: float) -> float:
+    """Round a positive value to 1/8 of a power of two so few distinct distributions exist."""
+    if value <= 0:
+        return 1e-9
+    return 2.0 ** (round(math.log2(value) * 8) / 8)
+
+
+@dataclass(slots=True)
+class HistSeries:
+    dists: dict[tuple[float, float], float] = field(default_factory=dict)
+    total: float = 0.0
+    sum: float = 0.0
+
+
+class Registry:
+    """One process's metrics: counters and gauges by label values, histograms as distributions."""
+
+    def __init__(self, families: dict[str, Family]) -> None:
+        self.families = families
+        self.values: dict[str, dict[tuple[str, ...], float]] = {}
+        self.hists: dict[str, dict[tuple[str, ...], HistSeries]] = {}
+
+    def inc(self, name: str, labels: tuple[str, ...] = (), by: float = 1.0) -> None:
+        series = self.values.setdefault(name, {})
+        series[labels] = series.get(labels, 0.0) + by
+
+    def set(self, name: str, labels: tuple[str, ...], value: float) -> None:
+        self.values.setdefault(name, {})[labels] = value
+
+    def get(self, name: str, labels: tuple[str, ...] = ()) -> float:
+        return self.values.get(name, {}).get(labels, 0.0)
+
+    def observe(
+        self, name: str, labels: tuple[str, ...], n: float, median: float, sigma: float = 0.6
+    ) -> None:
+        if n <= 0:
+            return
+        series = self.hists.setdefault(name, {}).get(labels)
+        if series is None:
+            series = self.hists[name][labels] = HistSeries()
+        key = (quantize(median), sigma)
+        series.dists[key] = series.dists.get(key, 0.0) + n
+        series.total += n
+        series.sum += n * key[0] * math.exp(sigma * sigma / 2.0)
+
+    def ensure_hist(self, name: str, labels: tuple[str, ...] = ()) -> None:
+        self.hists.setdefault(name, {}).setdefault(labels, HistSeries())
+
+    def render(self, fmt: Callable[[float], str] = rust_float) -> str:
+        """Families sorted by name, series by label values, label pairs by name, ``le`` last."""
+        out: list[str] = []
+        names = sorted(set(self.values) | set(self.hists))
+        for name in names:
+            fam = self.families[name]
+            if fam.kind == "histogram":
+                series_map = self.hists.get(name, {})
+                if not series_map:
+                    continue
+                out.append(f"# HELP {name} {fam.help}")
+                out.append(f"# TYPE {name} histogram")
+                for labels in sorted(series_map, key=lambda ls: _sorted_pairs(fam.labels, ls)):
+                    self._render_hist(out, fam, labels, series_map[labels], fmt)
+            else:
+                series_vals = self.values.get(name, {})
+                if not series_vals:
+                    continue
+                out.append(f"# HELP {name} {fam.help}")
+                out.append(f"# TYPE {name} {fam.kind}")
+                for labels in sorted(series_vals, key=lambda ls: _sorted_pairs(fam.labels, ls)):
+                    value = series_vals[labels]
+                    text = str(int(value)) if fam.integer else fmt(value)
+                    out.append(f"{name}{_label_text(fam.labels, labels)} {text}")
+        return "\n".join(out) + "\n"
+
+    @staticmethod
+    def _render_hist(
+        out: list[str],
+        fam: Family,
+        labels: tuple[str, ...],
+        s: HistSeries,
+        fmt: Callable[[float], str],
+    ) -> None:
+        pairs = _sorted_pairs(fam.labels, labels)
+        acc = [0.0] * len(fam.buckets)
+        for (median, sigma), n in s.dists.items():
+            cdf = _cdf(fam.buckets, median, sigma)
+            for i, c in enumerate(cdf):
+                acc[i] += n * c
+        total = int(s.total)
+        prev = 0
+        for bound, value in zip(fam.buckets, acc, strict=True):
+            count = min(max(int(value), prev), total)
+            prev = count
+            out.append(f"{fam.name}_bucket{_pairs_text([*pairs, ('le', fmt(bound))])} {count}")
+        out.append(f"{fam.name}_bucket{_pairs_text([*pairs, ('le', '+Inf')])} {total}")
+        out.append(f"{fam.name}_sum{_pairs_text(pairs)} {fmt(s.sum)}")
+        out.append(f"{fam.name}_count{_pairs_text(pairs)} {total}")
+
+
+def _sorted_pairs(names: tuple[str, ...], values: tuple[str, ...]) -> list[tuple[str, str]]:
+    return sorted(zip(names, values, strict=True))
+
+
+def _pairs_text(pairs: list[tuple[str, str]]) -> str:
+    if not pairs:
+        return ""
+    inner = ",".join(f'{k}="{_escape(v)}"' for k, v in pairs)
+    return "{" + inner + "}"
+
+
+def _label_text(names: tuple[str, ...], values: tuple[str, ...]) -> str:
+    return _pairs_text(_sorted_pairs(names, values))
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+# PD (Go client_golang) families the simulator serves on each member's /metrics.
+PD_FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in (
+        Family(
+            "etcd_server_has_leader",
+            "gauge",
+            "Whether or not a leader exists. 1 is existence, 0 is not.",
+        ),
+        Family(
+            "etcd_server_is_leader",
+            "gauge",
+            "Whether or not this member is a leader. 1 if is, 0 otherwise.",
+        ),
+        Family("pd_cluster_health_status", "gauge", "Status of the cluster.", ("name",)),
+        Family("pd_cluster_status", "gauge", "Status of the cluster.", ("type",)),
+        Family("pd_config_status", "gauge", "Status of the scheduling configurations.", ("type",)),
+        Family(
+            "pd_hotspot_status", "gauge", "Status of the hotspot.", ("address", "store", "type")
+        ),
+        Family("pd_regions_status", "gauge", "Status of the regions.", ("type",)),
+        Family(
+            "pd_schedule_operators_count",
+            "counter",
+            "Counter of schedule operators.",
+            ("type", "event"),
+        ),
+        Family(
+            "pd_scheduler_store_status",
+            "gauge",
+            "Store status for schedule",
+            ("address", "store", "type"),
+        ),
+        Family(
+            "pd_tso_role",
+            "gauge",
+            "Indicate the PD server role info, whether it's a TSO allocator.",
+            ("dc",),
+        ),
+        Family(
+            "process_start_time_seconds",
+            "gauge",
+            "Start time of the process since unix epoch in seconds.",
+        ),
+    )
+}
+
+
+def go_render(registry: Registry) -> str:
+    return registry.render(go_float)
