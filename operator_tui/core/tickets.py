@@ -12,15 +12,17 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent, TicketStatus
 from operator_tui.core.types import Severity, Violation
+
+T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5_000
 _CHUNK = 400  # stays under SQLite's bound-parameter limit
@@ -295,21 +297,35 @@ class TicketStore:
 
     # --- writes ------------------------------------------------------------------------
 
-    async def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
-        async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, params in statements:
-                    await self._conn.execute(sql, params)
+    async def _transaction(self, body: Callable[[], Awaitable[T]]) -> T:
+        """Run ``body`` in one write transaction, shielded: a cancelled caller never leaves it half done."""
+
+        async def run() -> T:
+            async with self._lock:
+                await self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = await body()
+                except BaseException:
+                    await self._conn.execute("ROLLBACK")
+                    raise
                 await self._conn.execute("COMMIT")
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
+                return result
+
+        task = asyncio.ensure_future(run())
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return await asyncio.shield(task)
+
+    async def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        async def body() -> None:
+            for sql, params in statements:
+                await self._conn.execute(sql, params)
+
+        await self._transaction(body)
 
     async def upsert_violations(
         self,
         violations: Sequence[Violation],
-        snapshot: dict[str, Any],
+        snapshot: dict[str, Any] | Callable[[], dict[str, Any]],
         now: datetime | None = None,
         *,
         resolve_absent: bool = True,
@@ -321,6 +337,7 @@ class TicketStore:
         severity changed); a new key opens a ticket linked to the last resolved one of
         the same key; unresolved tickets whose key is absent are resolved unless
         ``resolve_absent`` is false (a tick that could not observe must not resolve).
+        ``snapshot`` may be a callable, so it is built only when a ticket opens.
         """
         now = now or _utcnow()
         ts = _ts(now)
@@ -330,113 +347,111 @@ class TicketStore:
             held = current.get(v.key)
             if held is None or v.severity.rank > held.severity.rank:
                 current[v.key] = v
-        snapshot_json = json.dumps(snapshot, default=str, separators=(",", ":"))
         changes: list[tuple[str, Ticket]] = []
         conn = self._conn
-        async with self._lock:
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                open_rows = await self._fetchall(
-                    f"SELECT {_LIST_COLUMNS} FROM tickets WHERE status != 'resolved'"
-                )
-                unresolved = {row[1]: _row_ticket(row) for row in open_rows}
-                seen_updates: list[tuple[Any, ...]] = []
-                events: list[tuple[Any, ...]] = []
-                for key, v in current.items():
-                    ticket = unresolved.get(key)
-                    if ticket is None:
-                        continue
-                    ticket.last_seen = now
-                    ticket.occurrences += 1
-                    ticket.message = v.message
-                    if v.severity != ticket.severity:
-                        events.append(
-                            (
-                                ticket.id,
-                                ts,
-                                "severity_changed",
-                                json.dumps({"from": ticket.severity.value, "to": v.severity.value}),
-                            )
+
+        async def body() -> None:
+            open_rows = await self._fetchall(
+                f"SELECT {_LIST_COLUMNS} FROM tickets WHERE status != 'resolved'"
+            )
+            unresolved = {row[1]: _row_ticket(row) for row in open_rows}
+            seen_updates: list[tuple[Any, ...]] = []
+            events: list[tuple[Any, ...]] = []
+            for key, v in current.items():
+                ticket = unresolved.get(key)
+                if ticket is None:
+                    continue
+                ticket.last_seen = now
+                ticket.occurrences += 1
+                ticket.message = v.message
+                if v.severity != ticket.severity:
+                    events.append(
+                        (
+                            ticket.id,
+                            ts,
+                            "severity_changed",
+                            json.dumps({"from": ticket.severity.value, "to": v.severity.value}),
                         )
-                        ticket.severity = v.severity
-                        changes.append(("updated", ticket))
-                    seen_updates.append((ts, v.severity.value, v.message, ticket.id))
-                if seen_updates:
-                    await conn.executemany(
-                        "UPDATE tickets SET last_seen = ?, occurrences = occurrences + 1, severity = ?, "
-                        "message = ? WHERE id = ?",
-                        seen_updates,
                     )
-                new_keys = [k for k in current if k not in unresolved]
-                previous: dict[str, int] = {}
+                    ticket.severity = v.severity
+                    changes.append(("updated", ticket))
+                seen_updates.append((ts, v.severity.value, v.message, ticket.id))
+            if seen_updates:
+                await conn.executemany(
+                    "UPDATE tickets SET last_seen = ?, occurrences = occurrences + 1, severity = ?, "
+                    "message = ? WHERE id = ?",
+                    seen_updates,
+                )
+            new_keys = [k for k in current if k not in unresolved]
+            previous: dict[str, int] = {}
+            for part in _chunks(new_keys):
+                marks = ",".join("?" * len(part))
+                for key, last_id in await self._fetchall(
+                    f"SELECT violation_key, max(id) FROM tickets WHERE violation_key IN ({marks}) "
+                    "GROUP BY violation_key",
+                    part,
+                ):
+                    previous[key] = last_id
+            if new_keys:
+                snap = snapshot() if callable(snapshot) else snapshot
+                snapshot_json = json.dumps(snap, default=str, separators=(",", ":"))
+                await conn.executemany(
+                    "INSERT INTO tickets (violation_key, invariant, subject, target, store_id, severity, "
+                    "status, message, first_seen, last_seen, previous_ticket_id, snapshot) "
+                    "VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            k,
+                            current[k].invariant,
+                            subject,
+                            current[k].target,
+                            current[k].store_id,
+                            current[k].severity.value,
+                            current[k].message,
+                            ts,
+                            ts,
+                            previous.get(k),
+                            snapshot_json,
+                        )
+                        for k in new_keys
+                    ],
+                )
+                opened: list[Ticket] = []
                 for part in _chunks(new_keys):
                     marks = ",".join("?" * len(part))
-                    for key, last_id in await self._fetchall(
-                        f"SELECT violation_key, max(id) FROM tickets WHERE violation_key IN ({marks}) "
-                        "GROUP BY violation_key",
+                    rows = await self._fetchall(
+                        f"SELECT {_LIST_COLUMNS} FROM tickets WHERE status != 'resolved' "
+                        f"AND violation_key IN ({marks})",
                         part,
-                    ):
-                        previous[key] = last_id
-                if new_keys:
-                    await conn.executemany(
-                        "INSERT INTO tickets (violation_key, invariant, subject, target, store_id, severity, "
-                        "status, message, first_seen, last_seen, previous_ticket_id, snapshot) "
-                        "VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)",
-                        [
-                            (
-                                k,
-                                current[k].invariant,
-                                subject,
-                                current[k].target,
-                                current[k].store_id,
-                                current[k].severity.value,
-                                current[k].message,
-                                ts,
-                                ts,
-                                previous.get(k),
-                                snapshot_json,
-                            )
-                            for k in new_keys
-                        ],
                     )
-                    opened: list[Ticket] = []
-                    for part in _chunks(new_keys):
-                        marks = ",".join("?" * len(part))
-                        rows = await self._fetchall(
-                            f"SELECT {_LIST_COLUMNS} FROM tickets WHERE status != 'resolved' "
-                            f"AND violation_key IN ({marks})",
-                            part,
-                        )
-                        opened += [_row_ticket(r) for r in rows]
-                    opened.sort(key=lambda t: t.id)
-                    for t in opened:
-                        t.snapshot = snapshot
-                        detail = {"message": t.message, "severity": t.severity.value}
-                        if t.previous_ticket_id is not None:
-                            detail["previous_ticket_id"] = t.previous_ticket_id
-                        events.append((t.id, ts, "opened", json.dumps(detail)))
-                        changes.append(("opened", t))
-                if resolve_absent:
-                    gone = [t for k, t in unresolved.items() if k not in current]
-                    if gone:
-                        await conn.executemany(
-                            "UPDATE tickets SET status = 'resolved', resolved_at = ? WHERE id = ?",
-                            [(ts, t.id) for t in gone],
-                        )
-                        for t in gone:
-                            t.status = TicketStatus.RESOLVED
-                            t.resolved_at = now
-                            events.append((t.id, ts, "resolved", "{}"))
-                            changes.append(("resolved", t))
-                if events:
+                    opened += [_row_ticket(r) for r in rows]
+                opened.sort(key=lambda t: t.id)
+                for t in opened:
+                    t.snapshot = snap
+                    detail = {"message": t.message, "severity": t.severity.value}
+                    if t.previous_ticket_id is not None:
+                        detail["previous_ticket_id"] = t.previous_ticket_id
+                    events.append((t.id, ts, "opened", json.dumps(detail)))
+                    changes.append(("opened", t))
+            if resolve_absent:
+                gone = [t for k, t in unresolved.items() if k not in current]
+                if gone:
                     await conn.executemany(
-                        "INSERT INTO ticket_events (ticket_id, ts, kind, detail) VALUES (?, ?, ?, ?)",
-                        events,
+                        "UPDATE tickets SET status = 'resolved', resolved_at = ? WHERE id = ?",
+                        [(ts, t.id) for t in gone],
                     )
-                await conn.execute("COMMIT")
-            except BaseException:
-                await conn.execute("ROLLBACK")
-                raise
+                    for t in gone:
+                        t.status = TicketStatus.RESOLVED
+                        t.resolved_at = now
+                        events.append((t.id, ts, "resolved", "{}"))
+                        changes.append(("resolved", t))
+            if events:
+                await conn.executemany(
+                    "INSERT INTO ticket_events (ticket_id, ts, kind, detail) VALUES (?, ?, ?, ?)",
+                    events,
+                )
+
+        await self._transaction(body)
         return changes
 
     async def add_event(
@@ -466,33 +481,29 @@ class TicketStore:
     ) -> int:
         """Open a diagnosis record and mark the ticket ``diagnosing`` (a resolved one stays resolved)."""
         ts = _ts(now or _utcnow())
-        async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                await self._conn.execute(
-                    "UPDATE tickets SET status = 'diagnosing', diagnosis_failed = 0 "
-                    "WHERE id = ? AND status != 'resolved'",
-                    (ticket_id,),
-                )
-                cur = await self._conn.execute(
-                    "INSERT INTO diagnoses (ticket_id, backend, model, started_at) VALUES (?, ?, ?, ?)",
-                    (ticket_id, backend, model, ts),
-                )
-                diag_id = int(cur.lastrowid or 0)
-                await self._conn.execute(
-                    "INSERT INTO ticket_events (ticket_id, ts, kind, detail) VALUES (?, ?, 'diagnosis.started', ?)",
-                    (
-                        ticket_id,
-                        ts,
-                        json.dumps(
-                            {"diagnosis_id": diag_id, "backend": backend, "attempt": attempt}
-                        ),
-                    ),
-                )
-                await self._conn.execute("COMMIT")
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
+
+        async def body() -> int:
+            await self._conn.execute(
+                "UPDATE tickets SET status = 'diagnosing', diagnosis_failed = 0 "
+                "WHERE id = ? AND status != 'resolved'",
+                (ticket_id,),
+            )
+            cur = await self._conn.execute(
+                "INSERT INTO diagnoses (ticket_id, backend, model, started_at) VALUES (?, ?, ?, ?)",
+                (ticket_id, backend, model, ts),
+            )
+            diag_id = int(cur.lastrowid or 0)
+            await self._conn.execute(
+                "INSERT INTO ticket_events (ticket_id, ts, kind, detail) VALUES (?, ?, 'diagnosis.started', ?)",
+                (
+                    ticket_id,
+                    ts,
+                    json.dumps({"diagnosis_id": diag_id, "backend": backend, "attempt": attempt}),
+                ),
+            )
+            return diag_id
+
+        diag_id = await self._transaction(body)
         return diag_id
 
     async def append_diagnosis_text(self, diagnosis_id: int, text: str) -> None:

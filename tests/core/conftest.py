@@ -37,3 +37,21 @@ def ticket_for(v: Violation, first_seen: datetime, ticket_id: int = 1) -> Ticket
 @pytest.fixture
 def make_ticket():
     return ticket_for
+
+
+async def wait_for_event(sub, kind: str, within: float = 5.0, **match):
+    """The next event of ``kind`` (with matching fields) from a subscription, bounded in time."""
+    import asyncio
+
+    async def find():
+        while True:
+            ev = await sub.get()
+            if ev.event == kind and all(ev.data.get(k) == v for k, v in match.items()):
+                return ev
+
+    return await asyncio.wait_for(find(), within)
+
+
+@pytest.fixture
+def wait_event():
+    return wait_for_event

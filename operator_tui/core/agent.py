@@ -1,0 +1,257 @@
+"""The agent runner: picks tickets that need a diagnosis and runs the diagnoser on them.
+
+Bounded concurrency (``agent_concurrency`` diagnoses at once); bounded retries
+with exponential backoff (or the server's ``retry-after``) on transient
+failures; every attempt is a diagnosis record, so nothing is lost. After the
+last retry the ticket goes back to ``open`` flagged failed: it stays
+diagnosable on request (``rediagnose``) but is not retried forever. Chunks are
+published as they stream and written to the database in batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+
+from operator_tui.core.diagnosis.base import (
+    Diagnoser,
+    DiagnosisError,
+    DiagnosisOutcome,
+    TransientDiagnosisError,
+)
+from operator_tui.core.diagnosis.context import build_context
+from operator_tui.core.events import EventBus
+from operator_tui.core.subject import Subject
+from operator_tui.core.ticket import Ticket
+from operator_tui.core.tickets import TicketStore
+from operator_tui.core.types import Snapshot
+
+log = logging.getLogger(__name__)
+
+FLUSH_EVERY_S = 0.5
+POLL_S = 5.0
+
+
+class AgentRunner:
+    def __init__(
+        self,
+        subject: Subject,
+        tickets: TicketStore,
+        bus: EventBus,
+        diagnoser: Diagnoser,
+        *,
+        snapshot: Callable[[], Snapshot | None],
+        concurrency: int = 2,
+        max_retries: int = 3,
+        retry_base_s: float = 1.0,
+        retry_max_s: float = 30.0,
+        on_diagnosed: Callable[[Ticket, DiagnosisOutcome], Awaitable[None]] | None = None,
+    ) -> None:
+        self.subject = subject
+        self.tickets = tickets
+        self.bus = bus
+        self.diagnoser = diagnoser
+        self.snapshot = snapshot
+        self.concurrency = concurrency
+        self.max_retries = max_retries
+        self.retry_base_s = retry_base_s
+        self.retry_max_s = retry_max_s
+        self.on_diagnosed = on_diagnosed
+        self.running: dict[int, asyncio.Task[None]] = {}
+        self.requested: list[int] = []
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def request(self, ticket_id: int) -> None:
+        """Diagnose this ticket again whatever its status (a resolved one included)."""
+        if ticket_id not in self.requested:
+            self.requested.append(ticket_id)
+        self._wake.set()
+
+    def backoff(self, attempt: int, retry_after: float | None) -> float:
+        delay = min(self.retry_max_s, self.retry_base_s * 2 ** (attempt - 1))
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.retry_max_s * 2))
+        return delay * (1 + random.uniform(0, 0.1))
+
+    async def run(self) -> None:
+        """Diagnose until cancelled; running diagnoses are cancelled with it (and requeued on close)."""
+        try:
+            while True:
+                self._wake.clear()
+                await self._start_ready()
+                wake = asyncio.ensure_future(self._wake.wait())
+                try:
+                    await asyncio.wait(
+                        {wake, *self.running.values()},
+                        timeout=POLL_S,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                finally:
+                    wake.cancel()
+        finally:
+            tasks = list(self.running.values())
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self.running.clear()
+
+    async def _start_ready(self) -> None:
+        free = self.concurrency - len(self.running)
+        if free <= 0:
+            return
+        ids: list[int] = []
+        while self.requested and len(ids) < free:
+            tid = self.requested.pop(0)
+            if tid not in self.running and tid not in ids:
+                ids.append(tid)
+        if len(ids) < free:
+            try:
+                waiting = await self.tickets.tickets_needing_diagnosis(
+                    limit=free + len(self.running)
+                )
+            except Exception as exc:
+                log.exception("reading tickets failed")
+                self.bus.publish("error", message=f"ticket database: {type(exc).__name__}: {exc}")
+                waiting = []
+            for t in waiting:
+                if len(ids) >= free:
+                    break
+                if t.id not in self.running and t.id not in ids:
+                    ids.append(t.id)
+        for tid in ids:
+            task = asyncio.create_task(self.diagnose_ticket(tid), name=f"diagnose-{tid}")
+            self.running[tid] = task
+            task.add_done_callback(lambda _t, tid=tid: self.running.pop(tid, None))
+
+    async def diagnose_ticket(self, ticket_id: int) -> None:
+        """All attempts at one ticket; never raises except on cancellation."""
+        try:
+            await self._diagnose(ticket_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("diagnosis of ticket %s failed", ticket_id)
+            self.bus.publish(
+                "error", message=f"diagnosis of ticket {ticket_id}: {type(exc).__name__}: {exc}"
+            )
+
+    async def _diagnose(self, ticket_id: int) -> None:
+        ticket = await self.tickets.get_ticket(ticket_id)
+        if ticket is None:
+            return
+        others = await self.tickets.list_tickets(include_resolved=False, limit=50)
+        context = build_context(ticket, self.subject, self.snapshot(), other_tickets=others)
+        backend, model = self.diagnoser.backend, self.diagnoser.model
+        attempts = self.max_retries + 1
+        for attempt in range(1, attempts + 1):
+            diag_id = await self.tickets.start_diagnosis(ticket_id, backend, model, attempt=attempt)
+            if attempt == 1:
+                current = await self.tickets.get_ticket(ticket_id)
+                if current is not None:
+                    self.bus.publish("ticket.updated", ticket=current.summary())
+            self.bus.publish(
+                "diagnosis.started",
+                ticket_id=ticket_id,
+                diagnosis_id=diag_id,
+                backend=backend,
+                model=model,
+                attempt=attempt,
+            )
+            sink = _ChunkSink(self.tickets, self.bus, ticket_id, diag_id)
+            started = time.perf_counter()
+            try:
+                outcome = await self.diagnoser.diagnose(context, sink)
+            except TransientDiagnosisError as exc:
+                await sink.flush()
+                final = attempt == attempts
+                await self._failed(ticket_id, diag_id, str(exc), attempt, final=final)
+                if final:
+                    return
+                await asyncio.sleep(self.backoff(attempt, exc.retry_after))
+                continue
+            except DiagnosisError as exc:
+                await sink.flush()
+                await self._failed(ticket_id, diag_id, str(exc), attempt, final=True)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("diagnoser crashed on ticket %s", ticket_id)
+                await sink.flush()
+                await self._failed(
+                    ticket_id, diag_id, f"{type(exc).__name__}: {exc}", attempt, final=True
+                )
+                return
+            result = outcome.diagnosis.model_dump(mode="json")
+            done = await self.tickets.finish_diagnosis(
+                diag_id,
+                result,
+                text=outcome.text,
+                input_tokens=outcome.input_tokens,
+                output_tokens=outcome.output_tokens,
+            )
+            self.bus.publish(
+                "diagnosis.finished",
+                ticket_id=ticket_id,
+                diagnosis_id=diag_id,
+                backend=backend,
+                model=model,
+                attempt=attempt,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                input_tokens=outcome.input_tokens,
+                output_tokens=outcome.output_tokens,
+                diagnosis=result,
+            )
+            if done is not None:
+                self.bus.publish("ticket.updated", ticket=done.summary())
+                if self.on_diagnosed is not None:
+                    await self.on_diagnosed(done, outcome)
+            return
+
+    async def _failed(
+        self, ticket_id: int, diag_id: int, error: str, attempt: int, *, final: bool
+    ) -> None:
+        log.warning("diagnosis of ticket %s attempt %s failed: %s", ticket_id, attempt, error)
+        ticket = await self.tickets.fail_diagnosis(diag_id, error, final=final)
+        if final:
+            self.bus.publish(
+                "diagnosis.failed",
+                ticket_id=ticket_id,
+                diagnosis_id=diag_id,
+                error=error,
+                attempts=attempt,
+            )
+            if ticket is not None:
+                self.bus.publish("ticket.updated", ticket=ticket.summary())
+
+
+class _ChunkSink:
+    """Publishes every chunk at once; writes them to the database every half second."""
+
+    def __init__(self, tickets: TicketStore, bus: EventBus, ticket_id: int, diag_id: int) -> None:
+        self.tickets = tickets
+        self.bus = bus
+        self.ticket_id = ticket_id
+        self.diag_id = diag_id
+        self.pending: list[str] = []
+        self.last_flush = time.monotonic()
+
+    async def __call__(self, text: str) -> None:
+        self.bus.publish(
+            "diagnosis.chunk", ticket_id=self.ticket_id, diagnosis_id=self.diag_id, text=text
+        )
+        self.pending.append(text)
+        if time.monotonic() - self.last_flush >= FLUSH_EVERY_S:
+            await self.flush()
+
+    async def flush(self) -> None:
+        self.last_flush = time.monotonic()
+        if self.pending:
+            text, self.pending = "".join(self.pending), []
+            await self.tickets.append_diagnosis_text(self.diag_id, text)

@@ -1,0 +1,272 @@
+"""The monitor: observe the subject, check invariants, record tickets, publish what changed.
+
+``Monitor.tick_once`` is one pass and never raises for a subject's failure: an
+unreachable subject becomes a ``subject_unreachable`` violation (a ticket),
+and a tick that cannot observe never resolves the tickets it could not check.
+``Monitor.run`` ticks on a fixed-rate grid (``FixedRateSchedule``): no drift,
+never two ticks at once, a slow tick skips the slots it overran and is
+reported as an ``error`` event rather than stacked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from operator_tui.core.events import EventBus
+from operator_tui.core.subject import Subject, SubjectError
+from operator_tui.core.ticket import Ticket
+from operator_tui.core.tickets import TicketStore
+from operator_tui.core.types import Severity, Snapshot, Violation
+
+log = logging.getLogger(__name__)
+
+UNREACHABLE = "subject_unreachable"
+SNAPSHOT_HOT_REGIONS = 10
+SNAPSHOT_LOG_EVENTS = 20
+
+
+def snapshot_dict(snapshot: Snapshot) -> dict[str, Any]:
+    """The compact, JSON-ready copy of a snapshot kept with the ticket it opened."""
+    return {
+        "taken_at": snapshot.taken_at.isoformat(),
+        "source": snapshot.source,
+        "stores": [asdict(s) for s in snapshot.stores],
+        "store_metrics": {str(k): m.as_dict() for k, m in snapshot.store_metrics.items()},
+        "cluster": asdict(snapshot.cluster),
+        "hot_write_regions": [
+            asdict(h)
+            for h in sorted(snapshot.hot_write_regions, key=lambda h: -h.flow_bytes)[
+                :SNAPSHOT_HOT_REGIONS
+            ]
+        ],
+        "log_events": [
+            {k: v for k, v in asdict(e).items() if k != "raw"}
+            for e in snapshot.log_events[-SNAPSHOT_LOG_EVENTS:]
+        ],
+        "errors": list(snapshot.errors),
+    }
+
+
+def tick_summary(snapshot: Snapshot) -> dict[str, Any]:
+    c = snapshot.cluster
+    stores_total = c.stores_total or len(snapshot.stores)
+    return {
+        "stores_up": c.stores_up,
+        "stores_total": stores_total,
+        "regions": c.region_count,
+        "qps": round(c.qps, 1),
+        "p99_ms": None if c.p99_latency_ms is None else round(c.p99_latency_ms, 2),
+    }
+
+
+class FixedRateSchedule:
+    """Tick slots on the grid ``start + k * interval``, in a monotonic clock's seconds.
+
+    After a tick, the next slot is the first grid point after *now*: a tick that
+    ran long skips (and counts) the slots it overran instead of firing them late.
+    """
+
+    def __init__(self, interval_s: float, start: float) -> None:
+        self.interval_s = interval_s
+        self.due = start
+        self.skipped = 0
+
+    def is_due(self, now: float) -> bool:
+        return now >= self.due
+
+    def advance(self, now: float) -> int:
+        """Move past a tick that was due; returns how many slots were skipped."""
+        self.due += self.interval_s
+        missed = 0
+        if now >= self.due:
+            missed = math.floor((now - self.due) / self.interval_s) + 1
+            self.due += missed * self.interval_s
+        self.skipped += missed
+        return missed
+
+    def set_interval(self, interval_s: float, now: float) -> None:
+        """New interval; the next tick comes no later than one new interval from now."""
+        self.interval_s = interval_s
+        self.due = min(self.due, now + interval_s)
+
+    def restart(self, now: float) -> None:
+        self.due = now
+
+
+class Monitor:
+    def __init__(
+        self,
+        subject: Subject,
+        tickets: TicketStore,
+        bus: EventBus,
+        *,
+        interval_s: float,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.subject = subject
+        self.tickets = tickets
+        self.bus = bus
+        self.clock = clock
+        self.interval_s = interval_s
+        self.paused = False
+        self.latest: Snapshot | None = None
+        self.ticks = 0
+        self.slow_ticks = 0
+        self.last_tick_ms: float | None = None
+        self.on_opened: Callable[[list[Ticket]], None] | None = None
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._manual = False
+        self._schedule: FixedRateSchedule | None = None
+
+    # --- one pass ---------------------------------------------------------------------
+
+    async def tick_once(self) -> Snapshot | None:
+        async with self._lock:
+            return await self._tick()
+
+    async def _tick(self) -> Snapshot | None:
+        started = time.perf_counter()
+        now = self.clock()
+        self.ticks += 1
+        try:
+            snapshot = await self.subject.observe()
+        except SubjectError as exc:
+            await self._unobservable(str(exc) or type(exc).__name__, now, started)
+            return None
+        except Exception as exc:
+            log.exception("observing the subject failed")
+            await self._unobservable(
+                f"observation failed: {type(exc).__name__}: {exc}", now, started
+            )
+            return None
+        try:
+            violations = self.subject.evaluate(snapshot)
+        except Exception as exc:
+            log.exception("evaluating invariants failed")
+            self.bus.publish("error", message=f"invariants failed: {type(exc).__name__}: {exc}")
+            violations = None
+        self.latest = snapshot
+        if violations is not None:
+            await self._record(
+                violations, lambda: snapshot_dict(snapshot), now, resolve_absent=True
+            )
+        tick_ms = (time.perf_counter() - started) * 1000
+        self.last_tick_ms = tick_ms
+        self.bus.publish(
+            "tick",
+            **tick_summary(snapshot),
+            tick_ms=round(tick_ms, 1),
+            seq=self.ticks,
+            reachable=True,
+            violations=len(violations or ()),
+        )
+        return snapshot
+
+    async def _unobservable(self, message: str, now: datetime, started: float) -> None:
+        violation = Violation(UNREACHABLE, Severity.CRITICAL, message, None)
+        await self._record(
+            [violation], {"taken_at": now.isoformat(), "error": message}, now, resolve_absent=False
+        )
+        tick_ms = (time.perf_counter() - started) * 1000
+        self.last_tick_ms = tick_ms
+        self.bus.publish(
+            "tick", reachable=False, error=message, tick_ms=round(tick_ms, 1), seq=self.ticks
+        )
+
+    async def _record(
+        self,
+        violations: list[Violation],
+        snap: dict[str, Any] | Callable[[], dict[str, Any]],
+        now: datetime,
+        *,
+        resolve_absent: bool,
+    ) -> list[tuple[str, Ticket]]:
+        try:
+            changes = await self.tickets.upsert_violations(
+                violations, snap, now, resolve_absent=resolve_absent
+            )
+        except Exception as exc:
+            log.exception("recording tickets failed")
+            self.bus.publish("error", message=f"ticket database: {type(exc).__name__}: {exc}")
+            return []
+        opened = []
+        for change, ticket in changes:
+            self.bus.publish(f"ticket.{change}", ticket=ticket.summary())
+            if change == "opened":
+                opened.append(ticket)
+        if opened and self.on_opened is not None:
+            self.on_opened(opened)
+        return changes
+
+    # --- the loop ---------------------------------------------------------------------
+
+    def tick_now(self) -> None:
+        self._manual = True
+        self._wake.set()
+
+    def pause(self) -> None:
+        if not self.paused:
+            self.paused = True
+            self.bus.publish("monitor.paused")
+            self._wake.set()
+
+    def resume(self) -> None:
+        if self.paused:
+            self.paused = False
+            if self._schedule is not None:
+                self._schedule.restart(asyncio.get_running_loop().time())
+            self.bus.publish("monitor.resumed")
+            self._wake.set()
+
+    def set_interval(self, seconds: float) -> float:
+        self.interval_s = seconds
+        if self._schedule is not None:
+            self._schedule.set_interval(seconds, asyncio.get_running_loop().time())
+        self._wake.set()
+        return seconds
+
+    async def run(self) -> None:
+        """Tick on a fixed-rate grid until cancelled."""
+        loop = asyncio.get_running_loop()
+        schedule = self._schedule = FixedRateSchedule(self.interval_s, loop.time())
+        try:
+            while True:
+                self._wake.clear()
+                now = loop.time()
+                scheduled = not self.paused and schedule.is_due(now)
+                if scheduled or self._manual:
+                    self._manual = False
+                    async with self._lock:
+                        began = loop.time()
+                        await self._tick()
+                        took = loop.time() - began
+                    if scheduled:
+                        missed = schedule.advance(loop.time())
+                        if missed:
+                            self.slow_ticks += 1
+                            self.bus.publish(
+                                "error",
+                                kind="slow_tick",
+                                message=(
+                                    f"tick took {took * 1000:.0f} ms, longer than the "
+                                    f"{schedule.interval_s:g} s interval; {missed} tick(s) skipped"
+                                ),
+                                tick_ms=round(took * 1000, 1),
+                                skipped=missed,
+                            )
+                    continue
+                timeout = None if self.paused else max(0.0, schedule.due - now)
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+                except TimeoutError:
+                    pass
+        finally:
+            self._schedule = None

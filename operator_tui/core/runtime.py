@@ -1,0 +1,251 @@
+"""``OperatorRuntime``: the monitor, the agent, the ticket store and actions behind one command interface.
+
+Front ends hold a runtime and nothing else: they run ``run_monitor`` and
+``run_agent`` (Textual workers, or asyncio tasks in the headless runner),
+subscribe to ``bus``, and send commands through the ``Commands`` methods.
+Tests call ``tick_once`` directly for determinism.
+
+Actions follow ``settings.actions_mode``: ``observe`` refuses and records every
+approval; ``approve`` executes a recommended action when a person approves it;
+``auto`` executes low- and medium-risk recommendations right after the
+diagnosis and leaves high-risk ones for approval. Everything goes through
+``subject.execute``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from operator_tui.config import Settings
+from operator_tui.core.agent import AgentRunner
+from operator_tui.core.diagnosis.base import Diagnoser, DiagnosisOutcome
+from operator_tui.core.events import EventBus
+from operator_tui.core.monitor import Monitor
+from operator_tui.core.subject import Chaos, Subject, SubjectConfig, SubjectError
+from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent
+from operator_tui.core.tickets import TicketStore
+from operator_tui.core.types import ActionResult, Snapshot
+
+log = logging.getLogger(__name__)
+
+MIN_INTERVAL_S = 1.0
+MAX_INTERVAL_S = 3600.0
+AUTO_RISKS = {"low", "medium"}
+
+
+class OperatorRuntime:
+    def __init__(
+        self,
+        settings: Settings,
+        subject: Subject,
+        tickets: TicketStore,
+        diagnoser: Diagnoser,
+        *,
+        bus: EventBus | None = None,
+        chaos: Chaos | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        retry_base_s: float = 1.0,
+        retry_max_s: float = 30.0,
+    ) -> None:
+        self.settings = settings
+        self.subject = subject
+        self.tickets = tickets
+        self.diagnoser = diagnoser
+        self.bus = bus or EventBus()
+        self.chaos = chaos
+        self.config: SubjectConfig = subject.describe()
+        self.monitor = Monitor(
+            subject, tickets, self.bus, interval_s=settings.interval_s, clock=clock
+        )
+        self.agent = AgentRunner(
+            subject,
+            tickets,
+            self.bus,
+            diagnoser,
+            snapshot=lambda: self.monitor.latest,
+            concurrency=settings.agent_concurrency,
+            max_retries=settings.agent_max_retries,
+            retry_base_s=retry_base_s,
+            retry_max_s=retry_max_s,
+            on_diagnosed=self._after_diagnosis,
+        )
+        self.monitor.on_opened = lambda _opened: self.agent.wake()
+
+    # --- state ------------------------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        return self.monitor.paused
+
+    @property
+    def interval_s(self) -> float:
+        return self.monitor.interval_s
+
+    @property
+    def latest_snapshot(self) -> Snapshot | None:
+        return self.monitor.latest
+
+    @property
+    def actions_mode(self) -> str:
+        return self.settings.actions_mode
+
+    # --- loops ------------------------------------------------------------------------
+
+    async def tick_once(self) -> Snapshot | None:
+        return await self.monitor.tick_once()
+
+    async def run_monitor(self) -> None:
+        await self.monitor.run()
+
+    async def run_agent(self) -> None:
+        await self.agent.run()
+
+    async def aclose(self) -> None:
+        """Put diagnoses cut short by shutdown back in the queue; the store itself is closed by its owner."""
+        try:
+            await self.tickets.requeue_interrupted()
+        except Exception as exc:
+            log.warning("could not requeue interrupted diagnoses: %s", exc)
+
+    # --- monitor commands -------------------------------------------------------------
+
+    def pause(self) -> None:
+        self.monitor.pause()
+
+    def resume(self) -> None:
+        self.monitor.resume()
+
+    def tick_now(self) -> None:
+        self.monitor.tick_now()
+
+    def set_interval(self, seconds: float) -> float:
+        return self.monitor.set_interval(min(MAX_INTERVAL_S, max(MIN_INTERVAL_S, float(seconds))))
+
+    # --- chaos ------------------------------------------------------------------------
+
+    async def kill_store(self, store_id: int) -> str:
+        return await self._chaos("kill", store_id)
+
+    async def start_store(self, store_id: int) -> str:
+        return await self._chaos("start", store_id)
+
+    async def _chaos(self, verb: str, store_id: int) -> str:
+        if self.chaos is None:
+            raise SubjectError(
+                f"cannot {verb} store {store_id}: no chaos control here (use --demo or the compose lab)"
+            )
+        try:
+            fn = self.chaos.kill_store if verb == "kill" else self.chaos.start_store
+            message = await fn(store_id)
+        except SubjectError:
+            raise
+        except Exception as exc:
+            raise SubjectError(f"cannot {verb} store {store_id}: {exc}") from None
+        self.bus.publish("chaos", action=verb, store_id=store_id, message=message)
+        self.monitor.tick_now()
+        return message
+
+    # --- diagnosis and actions --------------------------------------------------------
+
+    async def rediagnose(self, ticket_id: int) -> None:
+        ticket = await self.tickets.mark_for_rediagnosis(ticket_id)
+        if ticket is None:
+            raise SubjectError(f"no ticket {ticket_id}")
+        self.agent.request(ticket_id)
+
+    async def approve(self, ticket_id: int, action_index: int = 0) -> ActionResult:
+        ticket = await self.tickets.get_ticket(ticket_id)
+        record = await self.tickets.latest_diagnosis(ticket_id) if ticket else None
+        actions = list((record.result or {}).get("recommended_actions", [])) if record else []
+        if ticket is None or not actions or not 0 <= action_index < len(actions):
+            what = (
+                f"no ticket {ticket_id}"
+                if ticket is None
+                else f"ticket {ticket_id} has no recommended action #{action_index}"
+            )
+            return ActionResult(action="", args={}, ok=False, message=what, refused=True)
+        chosen = actions[action_index]
+        name, args = str(chosen.get("action", "")), dict(chosen.get("args") or {})
+        if self.settings.actions_mode == "observe":
+            result = ActionResult(
+                action=name,
+                args=args,
+                ok=False,
+                refused=True,
+                message=(
+                    f"observe mode: {name} not executed "
+                    "(set OPERATOR_ACTIONS_MODE=approve or --mode approve to allow actions)"
+                ),
+            )
+            await self._record_action(ticket_id, "action.refused", result, approved=True)
+            return result
+        return await self._execute(ticket_id, name, args, approved=True)
+
+    async def _execute(
+        self, ticket_id: int, name: str, args: dict[str, Any], *, approved: bool
+    ) -> ActionResult:
+        if self.config.action(name) is None:
+            result = ActionResult(
+                name, args, ok=False, refused=True, message=f"{name} is not a declared action"
+            )
+            await self._record_action(ticket_id, "action.refused", result, approved=approved)
+            return result
+        try:
+            result = await self.subject.execute(name, args)
+        except Exception as exc:
+            result = ActionResult(name, args, ok=False, message=f"{name} failed: {exc}")
+        kind = "action.refused" if result.refused else "action.done"
+        await self._record_action(ticket_id, kind, result, approved=approved)
+        return result
+
+    async def _record_action(
+        self, ticket_id: int, kind: str, result: ActionResult, *, approved: bool
+    ) -> None:
+        detail = {
+            "action": result.action,
+            "args": result.args,
+            "ok": result.ok,
+            "message": result.message,
+            "mode": self.settings.actions_mode,
+            "approved": approved,
+        }
+        try:
+            await self.tickets.add_event(ticket_id, kind, detail)
+        except Exception as exc:
+            log.warning("could not record %s on ticket %s: %s", kind, ticket_id, exc)
+        self.bus.publish(kind, ticket_id=ticket_id, **detail)
+
+    async def _after_diagnosis(self, ticket: Ticket, outcome: DiagnosisOutcome) -> None:
+        mode = self.settings.actions_mode
+        for index, rec in enumerate(outcome.diagnosis.recommended_actions):
+            if mode == "auto" and rec.risk in AUTO_RISKS:
+                await self._execute(ticket.id, rec.action, dict(rec.args), approved=False)
+                continue
+            detail = {
+                "action": rec.action,
+                "args": rec.args,
+                "risk": rec.risk,
+                "index": index,
+                "mode": mode,
+            }
+            await self.tickets.add_event(ticket.id, "action.proposed", detail)
+            self.bus.publish("action.proposed", ticket_id=ticket.id, **detail)
+
+    # --- reads ------------------------------------------------------------------------
+
+    async def list_tickets(
+        self, *, include_resolved: bool = True, limit: int = 500
+    ) -> list[Ticket]:
+        return await self.tickets.list_tickets(include_resolved=include_resolved, limit=limit)
+
+    async def get_ticket(self, ticket_id: int) -> Ticket | None:
+        return await self.tickets.get_ticket(ticket_id)
+
+    async def latest_diagnosis(self, ticket_id: int) -> DiagnosisRecord | None:
+        return await self.tickets.latest_diagnosis(ticket_id)
+
+    async def ticket_events(self, ticket_id: int) -> list[TicketEvent]:
+        return await self.tickets.events(ticket_id)
