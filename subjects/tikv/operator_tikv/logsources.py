@@ -69,35 +69,57 @@ async def _gather(
 
 
 class SimLogSource:
-    """The simulator's ``GET {pd}/sim/api/v1/stores/{id}/logs?since=<cursor>``."""
+    """The simulator's ``GET {pd}/sim/api/v1/stores/{id}/logs?since=<unix seconds>``.
+
+    ``since`` is inclusive and log times are to the millisecond, so the lines of the
+    last millisecond already returned are remembered and skipped the next time.
+    """
 
     name = "sim"
 
     def __init__(
-        self, http: httpx.AsyncClient, base_url: Callable[[], str], timeout_s: float = 2.0
+        self,
+        http: httpx.AsyncClient,
+        base_urls: Callable[[], list[str]],
+        timeout_s: float = 2.0,
     ) -> None:
         self._http = http
-        self._base_url = base_url
+        self._base_urls = base_urls
         self.timeout_s = timeout_s
         self._cursor: dict[int, Any] = {}
+        self._boundary: dict[int, set[str]] = {}
+
+    async def _get(self, store_id: int, params: dict[str, Any]) -> httpx.Response | str:
+        reason = "no PD endpoint"
+        for base in self._base_urls():
+            url = f"{base}/sim/api/v1/stores/{store_id}/logs"
+            try:
+                return await self._http.get(url, params=params, timeout=self.timeout_s)
+            except httpx.HTTPError as exc:
+                reason = type(exc).__name__
+        return f"sim logs of store {store_id}: {reason}"
 
     async def _one(self, store: Store) -> list[LogEvent] | str:
-        url = f"{self._base_url()}/sim/api/v1/stores/{store.id}/logs"
         params: dict[str, Any] = {}
         if store.id in self._cursor:
             params["since"] = self._cursor[store.id]
-        try:
-            response = await self._http.get(url, params=params, timeout=self.timeout_s)
-        except httpx.HTTPError as exc:
-            return f"sim logs of store {store.id}: {type(exc).__name__}"
+        response = await self._get(store.id, params)
+        if isinstance(response, str):
+            return response
         if response.status_code != 200:
             return f"sim logs of store {store.id}: HTTP {response.status_code}"
         lines, cursor = _sim_body(response)
-        events = _events(store.id, lines)
-        if cursor is None and events:
-            cursor = int(max(e.time for e in events).timestamp() * 1e9)
+        seen = self._boundary.get(store.id, set())
+        events = [e for e in _events(store.id, lines) if e.raw not in seen]
         if cursor is not None:
             self._cursor[store.id] = cursor
+        elif events:
+            last = max(e.time for e in events)
+            self._cursor[store.id] = f"{last.timestamp():.3f}"
+            boundary = {e.raw for e in events if e.time == last}
+            if self._boundary.get(store.id) and self._cursor.get(store.id) == params.get("since"):
+                boundary |= seen
+            self._boundary[store.id] = boundary
         return events
 
     async def fetch(self, stores: list[Store]) -> tuple[list[LogEvent], list[str]]:

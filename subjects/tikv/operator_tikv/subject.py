@@ -11,6 +11,7 @@ unmeasured; it never fails the tick.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -106,8 +107,16 @@ class TikvSubject:
         if mode == "prometheus" and not ctx.prometheus_url:
             raise SubjectError("metrics source is prometheus but no Prometheus URL is set")
         self.metrics_mode = mode
+        clock = opts.get("clock")
+        self._clock: Callable[[], datetime] = (
+            clock if callable(clock) else lambda: datetime.now(UTC)
+        )
         scrape_timeout = _float_option(opts, "scrape_timeout_s", 2.0)
-        self.direct = DirectMetrics(ctx.http, timeout_s=scrape_timeout)
+        self.direct = DirectMetrics(
+            ctx.http,
+            timeout_s=scrape_timeout,
+            clock=(lambda: self._clock().timestamp()) if callable(clock) else time.monotonic,
+        )
         self.prometheus = (
             PrometheusMetrics(
                 ctx.http,
@@ -119,10 +128,6 @@ class TikvSubject:
             else None
         )
         self.log_source = self._log_source(opts)
-        clock = opts.get("clock")
-        self._clock: Callable[[], datetime] = (
-            clock if callable(clock) else lambda: datetime.now(UTC)
-        )
         self.include_tombstone = bool(opts.get("include_tombstone", False))
         self._history_len = int(opts.get("history_len", 900))
         self._history: dict[int, deque[tuple[datetime, StoreMetrics]]] = {}
@@ -134,7 +139,7 @@ class TikvSubject:
     def _log_source(self, opts: dict[str, Any]) -> LogSource | None:
         kind = opts.get("log_source")
         if kind == "sim":
-            return SimLogSource(self.ctx.http, lambda: self.pd.preferred)
+            return SimLogSource(self.ctx.http, self.pd.ordered_endpoints)
         if kind == "docker":
             return DockerLogSource(
                 opts.get("compose_file"),

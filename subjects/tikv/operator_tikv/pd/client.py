@@ -125,6 +125,11 @@ class PDClient:
         """The member that answered last; tried first by the next call."""
         return self.endpoints[self._preferred]
 
+    def ordered_endpoints(self) -> list[str]:
+        """Every member, the preferred one first."""
+        n = len(self.endpoints)
+        return [self.endpoints[(self._preferred + k) % n] for k in range(n)]
+
     async def send(
         self,
         method: str,
