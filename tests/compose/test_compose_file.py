@@ -86,6 +86,8 @@ def test_cluster_flags_make_one_3_plus_3_cluster(services: dict[str, dict[str, A
         assert flags["--status-addr"] == "0.0.0.0:20180", "status port must be open to the network"
         assert flags["--advertise-status-addr"] == f"{name}:20180"
         assert "--log-file" not in flags, "logs must go to stdout for `docker compose logs`"
+        nofile = services[name]["ulimits"]["nofile"]
+        assert min(nofile["soft"], nofile["hard"]) >= 82920, "tikv-server needs 82920 open files"
 
 
 def test_health_checks_use_wget_against_the_right_endpoints(
