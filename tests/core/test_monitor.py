@@ -1,0 +1,141 @@
+"""The monitor loop: fixed-rate grid, no overlap, slow ticks reported, pause/resume/tick now/interval."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from operator_tui.core.events import EventBus
+from operator_tui.core.monitor import FixedRateSchedule, Monitor, snapshot_dict
+from operator_tui.core.tickets import TicketStore
+from operator_tui.testing.fake_subject import FakeSubject
+
+
+def test_schedule_keeps_the_grid() -> None:
+    s = FixedRateSchedule(2.0, start=100.0)
+    assert s.is_due(100.0) and not s.is_due(99.9)
+    assert s.advance(100.3) == 0 and s.due == 102.0
+    assert s.advance(102.9) == 0 and s.due == 104.0  # a late tick does not push the grid
+    assert s.advance(109.5) == 2 and s.due == 110.0  # overran 106 and 108: skipped, not stacked
+    assert s.skipped == 2
+    s.set_interval(10.0, now=110.5)
+    assert s.due == 110.0
+    s.set_interval(0.5, now=109.0)
+    assert s.due == 109.5
+    s.restart(200.0)
+    assert s.is_due(200.0)
+
+
+@pytest.fixture
+async def monitor(tmp_path: Path, fake: FakeSubject):
+    store = await TicketStore.open(tmp_path / "m.db")
+    bus = EventBus()
+    m = Monitor(fake, store, bus, interval_s=0.1)
+    yield m
+    await store.aclose()
+
+
+class Loop:
+    def __init__(self, m: Monitor) -> None:
+        self.m = m
+
+    async def __aenter__(self) -> Monitor:
+        self.task = asyncio.create_task(self.m.run())
+        return self.m
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+
+
+def record_starts(fake: FakeSubject) -> tuple[list[float], dict[str, int]]:
+    loop = asyncio.get_running_loop()
+    starts: list[float] = []
+    live = {"now": 0, "peak": 0}
+    original = fake.observe
+
+    async def observe():
+        starts.append(loop.time())
+        live["now"] += 1
+        live["peak"] = max(live["peak"], live["now"])
+        try:
+            return await original()
+        finally:
+            live["now"] -= 1
+
+    fake.observe = observe  # type: ignore[method-assign]
+    return starts, live
+
+
+async def test_fixed_rate_without_drift(monitor: Monitor, fake: FakeSubject) -> None:
+    starts, _ = record_starts(fake)
+    async with Loop(monitor):
+        await asyncio.sleep(0.65)
+    assert 4 <= len(starts) <= 8
+    t0 = starts[0]
+    for k, t in enumerate(starts):
+        assert t - t0 >= k * 0.1 - 0.01  # never early: each tick sits on its grid slot or after it
+    # lateness does not accumulate: the last tick is at most one late tick off its slot
+    assert starts[-1] - t0 <= (len(starts) - 1) * 0.1 + 0.15
+
+
+async def test_slow_tick_reported_not_stacked(monitor: Monitor, fake: FakeSubject) -> None:
+    starts, live = record_starts(fake)
+    fake.observe_delay_s = 0.25
+    sub = monitor.bus.subscribe()
+    async with Loop(monitor):
+        for _ in range(5):
+            monitor.tick_now()
+            await asyncio.sleep(0.03)
+        await asyncio.sleep(0.4)
+    assert live["peak"] == 1
+    events = [sub.queue.get_nowait() for _ in range(sub.queue.qsize())]
+    slow = [e for e in events if e.event == "error" and e.data.get("kind") == "slow_tick"]
+    assert slow and slow[0].data["skipped"] >= 1 and "longer than" in slow[0].data["message"]
+    assert len(starts) <= 5
+
+
+async def test_pause_resume_tick_now(monitor: Monitor, fake: FakeSubject) -> None:
+    starts, _ = record_starts(fake)
+    sub = monitor.bus.subscribe()
+    async with Loop(monitor):
+        await asyncio.sleep(0.05)
+        monitor.pause()
+        await asyncio.sleep(0.05)
+        paused_at = len(starts)
+        await asyncio.sleep(0.3)
+        assert len(starts) == paused_at
+        monitor.tick_now()
+        await asyncio.sleep(0.05)
+        assert len(starts) == paused_at + 1
+        monitor.resume()
+        await asyncio.sleep(0.25)
+        assert len(starts) >= paused_at + 3
+    kinds = [sub.queue.get_nowait().event for _ in range(sub.queue.qsize())]
+    assert "monitor.paused" in kinds and "monitor.resumed" in kinds
+    assert monitor.paused is False
+
+
+async def test_set_interval_takes_effect(monitor: Monitor, fake: FakeSubject) -> None:
+    starts, _ = record_starts(fake)
+    monitor.interval_s = 30.0
+    async with Loop(monitor):
+        await asyncio.sleep(0.1)
+        assert len(starts) == 1
+        assert monitor.set_interval(0.05) == 0.05
+        await asyncio.sleep(0.3)
+    assert len(starts) >= 4
+
+
+async def test_snapshot_dict_is_json_ready(fake: FakeSubject) -> None:
+    import json
+
+    fake.kill(1)
+    fake.log(2, "became_leader", "x")
+    snap = await fake.observe()
+    d = json.loads(json.dumps(snapshot_dict(snap), default=str))
+    assert d["stores"][0]["state"] == "Disconnected"
+    assert d["store_metrics"]["1"]["reachable"] is False
+    assert d["log_events"][0]["kind"] == "became_leader" and "raw" not in d["log_events"][0]
