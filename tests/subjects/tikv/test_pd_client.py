@@ -153,3 +153,37 @@ async def test_changes_are_not_resent_after_a_read_timeout(fake_pd, mock_http):
         await pd.add_operator({"name": "split-region", "region_id": 1})
     assert "not retried" in str(err.value)
     assert len(fake_pd.requests_to("/operators")) == 1
+
+
+async def test_leader_election_503s_are_waited_out_within_the_budget(fake_pd):
+    answers = {"n": 0}
+
+    def handler(request):
+        if request.url.host == "pd1":
+            raise httpx.ConnectError("refused", request=request)
+        answers["n"] += 1
+        if answers["n"] <= 12:
+            return httpx.Response(
+                503, text="[PD:apiutil:ErrRedirectNoLeader]redirect finds no leader\n"
+            )
+        return fake_pd.handler(request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        pd = PDClient(http, fake_pd.endpoints, retries=1, backoff_s=0.01, call_budget_s=5)
+        assert (await pd.stores()).count == 4
+    assert answers["n"] == 13
+
+
+async def test_no_leader_for_the_whole_budget_is_a_pd_error_not_unreachable(fake_pd):
+    def handler(request):
+        return httpx.Response(
+            503, text="[PD:apiutil:ErrRedirectNoLeader]redirect finds no leader\n"
+        )
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        pd = PDClient(http, fake_pd.endpoints, backoff_s=0.01, call_budget_s=0.3)
+        with pytest.raises(PDError) as err:
+            await pd.stores()
+    assert not isinstance(err.value, PDUnreachable)
+    assert "leader election in progress?" in str(err.value)
+    assert "ErrRedirectNoLeader" in str(err.value)

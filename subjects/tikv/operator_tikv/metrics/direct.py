@@ -16,6 +16,7 @@ import httpx
 
 from operator_tikv.metrics.base import SKIPPED_STATES, MetricsResult, status_url
 from operator_tikv.metrics.exposition import Scrape, parse_exposition, quantile_between, rate
+from operator_tikv.pd.client import describe_transport_error
 from operator_tui.core.types import Store, StoreMetrics
 
 FAMILIES = (
@@ -106,14 +107,11 @@ class DirectMetrics:
         async with self._limit:
             try:
                 response = await self._http.get(url, timeout=self.timeout_s)
-            except httpx.TimeoutException:
-                return StoreMetrics(store_id=store.id, reachable=False, error=f"{url}: timed out")
             except httpx.HTTPError as exc:
-                reason = "connection refused" if isinstance(exc, httpx.ConnectError) else str(exc)
                 return StoreMetrics(
                     store_id=store.id,
                     reachable=False,
-                    error=f"{url}: {reason or type(exc).__name__}",
+                    error=f"{url}: {describe_transport_error(exc)}",
                 )
         if response.status_code != 200:
             return StoreMetrics(

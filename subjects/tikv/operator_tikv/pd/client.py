@@ -59,7 +59,7 @@ def _adapter(tp: Any) -> TypeAdapter[Any]:
     return adapter
 
 
-def _describe_transport_error(exc: httpx.HTTPError) -> str:
+def describe_transport_error(exc: httpx.HTTPError) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
     if isinstance(exc, httpx.ConnectError):
@@ -139,12 +139,19 @@ class PDClient:
         body: Any = None,
         idempotent: bool = True,
     ) -> tuple[str, httpx.Response]:
-        """One request, failing over between members; returns (endpoint, response)."""
+        """One request, failing over between members; returns (endpoint, response).
+
+        Transport failures use up ``retries`` rounds; a 503 (PD electing a leader)
+        means the cluster is there, so rounds go on until the call budget is spent.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.call_budget_s
         errors: dict[str, str] = {}
         n = len(self.endpoints)
-        for attempt in range(self.retries + 1):
+        transport_rounds = 0
+        round_no = 0
+        while True:
+            answered = False
             start = self._preferred
             for k in range(n):
                 index = (start + k) % n
@@ -161,7 +168,7 @@ class PDClient:
                         timeout=min(self.timeout_s, remaining),
                     )
                 except httpx.HTTPError as exc:
-                    errors[endpoint] = _describe_transport_error(exc)
+                    errors[endpoint] = describe_transport_error(exc)
                     if not idempotent and not isinstance(
                         exc, httpx.ConnectError | httpx.ConnectTimeout
                     ):
@@ -171,16 +178,26 @@ class PDClient:
                         ) from None
                     continue
                 if response.status_code in _RETRY_STATUS:
+                    answered = True
                     errors[endpoint] = f"HTTP {response.status_code} {pd_message(response)}"
                     continue
                 if index != self._preferred:
                     self.failovers += 1
                     self._preferred = index
                 return endpoint, response
+            if not answered:
+                transport_rounds += 1
             remaining = deadline - loop.time()
-            if attempt < self.retries and remaining > 0:
-                await asyncio.sleep(min(self.backoff_s * (2**attempt), remaining))
+            if transport_rounds > self.retries or remaining <= 0:
+                break
+            await asyncio.sleep(min(self.backoff_s * (2 ** min(round_no, 4)), 1.0, remaining))
+            round_no += 1
         detail = "; ".join(f"{ep}: {why}" for ep, why in errors.items()) or "call budget exhausted"
+        if any(why.startswith("HTTP ") for why in errors.values()):
+            raise PDError(
+                f"PD answered {method} {path} but could not serve it within "
+                f"{self.call_budget_s:g}s (leader election in progress?): {detail}"
+            )
         raise PDUnreachable(f"no PD endpoint answered {method} {path} ({detail})")
 
     async def get(self, path: str, model: type[T] | Any, params: Any = None) -> T:
