@@ -22,6 +22,7 @@ from operator_tikv.sim.encode import NS
 from operator_tikv.sim.model import Cluster, Fault, SimError
 
 STEP_NS = NS
+SIM_KEY: web.AppKey[SimCluster] = web.AppKey("sim")
 
 
 def _bind(host: str, port: int) -> socket.socket:

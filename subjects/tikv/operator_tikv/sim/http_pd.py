@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from operator_tikv.sim import views
+from operator_tikv.sim.cluster import SIM_KEY
 from operator_tikv.sim.encode import NS, compact, indented
 from operator_tikv.sim.keys import decode_hex, memcomparable
 from operator_tikv.sim.metrics import go_render
@@ -66,7 +67,7 @@ def error_response(status: int, message: str) -> web.Response:
 
 
 def _sim(request: web.Request) -> SimCluster:
-    return request.app["sim"]
+    return request.app[SIM_KEY]
 
 
 def _model(request: web.Request) -> Cluster:
@@ -656,7 +657,7 @@ async def sim_advance(request: web.Request) -> web.Response:
 
 def build_pd_app(sim: SimCluster) -> web.Application:
     app = web.Application(middlewares=[control_errors, pd_middleware])
-    app["sim"] = sim
+    app[SIM_KEY] = sim
     r = app.router
     r.add_get(f"{API}/stores", get_stores)
     r.add_get(f"{API}/store/{{id}}", get_store)

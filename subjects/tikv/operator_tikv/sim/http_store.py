@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from operator_tikv.sim.cluster import SIM_KEY
+
 if TYPE_CHECKING:
     from operator_tikv.sim.cluster import SimCluster
 
@@ -19,14 +21,14 @@ METRICS_TYPE = "text/plain; version=0.0.4"
 
 
 def _store_id(request: web.Request) -> int:
-    sim: SimCluster = request.app["sim"]
+    sim: SimCluster = request.app[SIM_KEY]
     sockname = request.transport.get_extra_info("sockname") if request.transport else None
     return sim.store_for_port(sockname[1] if sockname else 0)
 
 
 @web.middleware
 async def store_middleware(request: web.Request, handler):  # type: ignore[no-untyped-def]
-    sim: SimCluster = request.app["sim"]
+    sim: SimCluster = request.app[SIM_KEY]
     sid = _store_id(request)
     model = sim.model
     if model is None or sid not in model.stores:
@@ -42,7 +44,7 @@ async def store_middleware(request: web.Request, handler):  # type: ignore[no-un
 
 
 async def get_metrics(request: web.Request) -> web.Response:
-    sim: SimCluster = request.app["sim"]
+    sim: SimCluster = request.app[SIM_KEY]
     assert sim.model is not None
     store = sim.model.stores[request["store_id"]]
     body = store.registry.render().encode()
@@ -63,7 +65,7 @@ async def not_found(request: web.Request) -> web.Response:
 
 def build_store_app(sim: SimCluster) -> web.Application:
     app = web.Application(middlewares=[store_middleware])
-    app["sim"] = sim
+    app[SIM_KEY] = sim
     app.router.add_get("/metrics", get_metrics)
     app.router.add_get("/status", get_status)
     app.router.add_route("*", "/{tail:.*}", not_found)

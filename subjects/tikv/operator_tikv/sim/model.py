@@ -533,6 +533,7 @@ class Cluster:
             self._refill_tokens(dt)
             self._patrol(dt)
             self._balance()
+            self.bury_drained()
         self._expire_finished()
 
     def _pd_election(self) -> None:
@@ -1173,7 +1174,7 @@ class Cluster:
             slot = rt.slot_of_store(i, s.store)
             if slot < 0:
                 return True
-            if rt.leader[i] == slot:
+            if rt.leader[i] == slot and not self._step_down(i, slot):
                 return False
             lead = rt.leader_store(i)
             if not lead or not self.stores[lead].reachable:
@@ -1202,6 +1203,25 @@ class Cluster:
                 return False
             self._split(i, "admin")
             return True
+        return False
+
+    def _step_down(self, i: int, slot: int) -> bool:
+        """Move leadership off ``slot`` to a reachable voter before that peer is removed."""
+        rt = self.regions
+        base = i * PEER_SLOTS
+        for k in range(PEER_SLOTS):
+            sid = rt.pstore[base + k]
+            if (
+                k != slot
+                and sid
+                and rt.prole[base + k] == ROLE_VOTER
+                and self.stores[sid].reachable
+            ):
+                old_sid, old_pid, old_term = rt.pstore[base + slot], rt.pid[base + slot], rt.term[i]
+                rt.term[i] = old_term + 1
+                self._set_leader(i, k)
+                self._log_transfer(i, k, old_sid, old_pid, old_term)
+                return True
         return False
 
     def _log_transfer(self, i: int, slot: int, old_sid: int, old_pid: int, old_term: int) -> None:
