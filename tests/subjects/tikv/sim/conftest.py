@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from operator_tikv.sim import SimCluster, SimConfig
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"

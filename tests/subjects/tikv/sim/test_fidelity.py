@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from operator_tikv.sim import SimCluster, SimConfig
 
 API = "/pd/api/v1"
@@ -88,11 +87,7 @@ def test_layout_checks_accept_the_fixtures(fixtures_dir: Any) -> None:
         "cluster.json",
         "config_schedule.json",
     ):
-        check_indented(
-            (fixtures_dir / "pd" / name).read_bytes()
-            if name != "cluster.json"
-            else (fixtures_dir / "pd" / name).read_bytes()
-        )
+        check_indented((fixtures_dir / "pd" / name).read_bytes())
     for name in (
         "region.json",
         "regions.json",
