@@ -1,0 +1,46 @@
+"""The default command: the full-screen app, or with ``--no-ui`` the headless JSON-lines runner.
+
+``--demo`` runs against the subject's embedded simulated cluster (stores
+declared Down after 60 s, so the whole story fits in a demo). An unreachable
+cluster at start is not an error: it becomes a ``subject_unreachable`` ticket.
+A bad ticket database, an unknown subject or a missing API key is one line on
+stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from operator_tui.config import ConfigError, Settings
+from operator_tui.core.subject import DemoOptions, SubjectError
+from operator_tui.core.tickets import TicketStoreError
+
+DEMO = DemoOptions(max_store_down_time_s=60)
+
+
+def demo_options(args: argparse.Namespace) -> DemoOptions | None:
+    return (
+        DemoOptions(**{f: getattr(DEMO, f) for f in DEMO.__slots__})
+        if getattr(args, "demo", False)
+        else None
+    )  # type: ignore[attr-defined]
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    demo = demo_options(args)
+    if getattr(args, "no_ui", False):
+        from operator_tui.headless import configure_logging, run_headless
+
+        configure_logging(settings.log_level)
+        try:
+            return asyncio.run(
+                run_headless(settings, demo=demo, stream=bool(getattr(args, "stream", False)))
+            )
+        except (TicketStoreError, SubjectError, ConfigError) as exc:
+            print(f"operator-tui: error: {exc}", file=sys.stderr)
+            return 2
+    from operator_tui.tui.app import run_tui
+
+    return run_tui(settings, demo=demo)

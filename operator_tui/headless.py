@@ -1,0 +1,120 @@
+"""The ``--no-ui`` front end: the core's events as JSON lines on stdout, human logs on stderr.
+
+Every line is one ``Event.to_json()`` object with ``ts`` and ``event``:
+``tick``, ``ticket.opened``/``ticket.updated``/``ticket.resolved`` (with
+``ticket``), ``diagnosis.started``, ``diagnosis.chunk`` (only with
+``--stream``), ``diagnosis.finished`` (with ``diagnosis``),
+``diagnosis.failed``, ``error``, plus ``action.*``, ``chaos`` and
+``monitor.*``. SIGTERM and SIGINT stop the loops, print the events already
+published, and exit 0 (1 only if a loop crashed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from typing import TextIO
+
+from operator_tui.config import Settings
+from operator_tui.core.bootstrap import open_runtime
+from operator_tui.core.diagnosis.base import Diagnoser
+from operator_tui.core.events import Event, EventBus, Subscription
+from operator_tui.core.subject import DemoOptions, SubjectPlugin
+
+log = logging.getLogger("operator_tui.headless")
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+class Printer:
+    """Writes events as JSON lines; ``diagnosis.chunk`` only when streaming."""
+
+    def __init__(self, sub: Subscription, out: TextIO, *, stream: bool) -> None:
+        self.sub = sub
+        self.out = out
+        self.stream = stream
+        self.broken = False
+
+    def write(self, event: Event) -> None:
+        if self.broken or (event.event == "diagnosis.chunk" and not self.stream):
+            return
+        try:
+            self.out.write(event.to_json() + "\n")
+            self.out.flush()
+        except (BrokenPipeError, ValueError):
+            self.broken = True
+
+    async def run(self) -> None:
+        while True:
+            self.write(await self.sub.get())
+
+    def drain(self) -> None:
+        while not self.sub.queue.empty():
+            self.write(self.sub.queue.get_nowait())
+
+
+async def run_headless(
+    settings: Settings,
+    *,
+    demo: DemoOptions | None = None,
+    stream: bool = False,
+    out: TextIO | None = None,
+    stop: asyncio.Event | None = None,
+    plugin: SubjectPlugin | None = None,
+    diagnoser: Diagnoser | None = None,
+) -> int:
+    """Run monitor and agent until ``stop`` is set (SIGTERM/SIGINT set it). Startup errors propagate."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled: list[signal.Signals] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            handled.append(sig)
+    failed = False
+    bus = EventBus()
+    printer = Printer(bus.subscribe(), out or sys.stdout, stream=stream)
+    try:
+        async with open_runtime(
+            settings, demo=demo, plugin=plugin, diagnoser=diagnoser, bus=bus
+        ) as rt:
+            log.info(
+                "operator-tui headless: subject %s, %s, interval %gs, diagnosis %s, actions %s",
+                rt.config.name,
+                "demo cluster" if demo else ", ".join(settings.pd),
+                rt.interval_s,
+                rt.diagnoser.backend,
+                settings.actions_mode,
+            )
+            printing = asyncio.create_task(printer.run(), name="printer")
+            loops = [
+                asyncio.create_task(rt.run_monitor(), name="monitor"),
+                asyncio.create_task(rt.run_agent(), name="agent"),
+            ]
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait([stopping, *loops], return_when=asyncio.FIRST_COMPLETED)
+            for task in [stopping, *loops]:
+                task.cancel()
+            results = await asyncio.gather(*loops, return_exceptions=True)
+            printing.cancel()
+            await asyncio.gather(printing, return_exceptions=True)
+            for task, result in zip(loops, results, strict=True):
+                if isinstance(result, Exception):
+                    failed = True
+                    log.error("%s loop failed: %s", task.get_name(), result)
+                    bus.publish("error", message=f"{task.get_name()} loop failed: {result}")
+            printer.drain()
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+    log.info("operator-tui headless: stopped")
+    return 1 if failed else 0

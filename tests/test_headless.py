@@ -1,0 +1,147 @@
+"""The --no-ui contract: one JSON event per line on stdout, chunks only with --stream, SIGTERM exits 0."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from operator_tui.config import Settings
+from operator_tui.core.diagnosis.offline import OfflineDiagnoser
+from operator_tui.headless import run_headless
+from operator_tui.testing.fake_subject import FakePlugin
+
+CONTRACT = {
+    "tick",
+    "ticket.opened",
+    "ticket.updated",
+    "ticket.resolved",
+    "diagnosis.started",
+    "diagnosis.chunk",
+    "diagnosis.finished",
+    "diagnosis.failed",
+    "error",
+    "action.proposed",
+    "action.refused",
+    "action.done",
+    "chaos",
+    "monitor.paused",
+    "monitor.resumed",
+}
+
+
+async def run_story(tmp_path: Path, *, stream: bool) -> list[dict]:
+    plugin = FakePlugin()
+    out = io.StringIO()
+    stop = asyncio.Event()
+    settings = Settings(db_path=tmp_path / "h.db", interval_s=0.1)
+
+    async def story() -> None:
+        await asyncio.sleep(0.25)
+        plugin.subject.kill(2)
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if '"diagnosis.finished"' in out.getvalue():
+                break
+        plugin.subject.start(2)
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if '"ticket.resolved"' in out.getvalue():
+                break
+        stop.set()
+
+    driver = asyncio.create_task(story())
+    code = await run_headless(
+        settings, stream=stream, out=out, stop=stop, plugin=plugin, diagnoser=OfflineDiagnoser()
+    )
+    await driver
+    assert code == 0
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+async def test_events_are_json_lines(tmp_path: Path) -> None:
+    events = await run_story(tmp_path, stream=False)
+    kinds = [e["event"] for e in events]
+    assert set(kinds) <= CONTRACT and all("ts" in e and e["ts"].endswith("Z") for e in events)
+    assert "diagnosis.chunk" not in kinds
+    for kind in (
+        "tick",
+        "ticket.opened",
+        "diagnosis.started",
+        "diagnosis.finished",
+        "ticket.resolved",
+    ):
+        assert kind in kinds, kind
+    tick = next(e for e in events if e["event"] == "tick")
+    assert {"stores_up", "stores_total", "regions", "qps", "p99_ms", "tick_ms"} <= tick.keys()
+    opened = next(e for e in events if e["event"] == "ticket.opened")
+    assert {"id", "invariant", "store_id", "severity", "status", "message"} <= opened[
+        "ticket"
+    ].keys()
+    assert opened["ticket"]["store_id"] == 2
+    finished = next(e for e in events if e["event"] == "diagnosis.finished")
+    assert (
+        finished["diagnosis"]["root_cause_class"] == "store_down"
+        and finished["ticket_id"] == opened["ticket"]["id"]
+    )
+    assert (
+        kinds.index("ticket.opened")
+        < kinds.index("diagnosis.started")
+        < kinds.index("diagnosis.finished")
+    )
+
+
+async def test_stream_adds_chunks(tmp_path: Path) -> None:
+    events = await run_story(tmp_path, stream=True)
+    chunks = [e for e in events if e["event"] == "diagnosis.chunk"]
+    assert chunks and chunks[0]["text"].startswith("## Observation") and "ticket_id" in chunks[0]
+
+
+SCRIPT = """
+import asyncio, sys
+from operator_tui.config import Settings
+from operator_tui.headless import configure_logging, run_headless
+from operator_tui.testing.fake_subject import FakePlugin
+configure_logging("INFO")
+plugin = FakePlugin()
+plugin.subject.kill(1)
+sys.exit(asyncio.run(run_headless(Settings(db_path=sys.argv[1], interval_s=0.1, diagnosis_backend="offline"), plugin=plugin)))
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_exits_zero_after_complete_lines(tmp_path: Path, sig: signal.Signals) -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(tmp_path / "s.db")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        seen = []
+        for _ in range(200):
+            line = proc.stdout.readline()
+            if not line:
+                break
+            seen.append(json.loads(line))
+            if line and '"diagnosis.finished"' in line:
+                break
+        proc.send_signal(sig)
+        rest, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    seen += [json.loads(line) for line in rest.splitlines()]
+    assert [e["event"] for e in seen].count("ticket.opened") == 1
+    assert "headless" in err and "Traceback" not in err
