@@ -32,24 +32,31 @@ def _target(value: Any) -> str:
     return str(value)
 
 
+def _got(value: Any, ok: bool | None, expected: Any) -> str:
+    if ok:
+        return f"{_target(value)} ok"
+    return f"{_target(value)} NO (want {_target(expected)})"
+
+
 def _row(s: ScenarioScore) -> list[str]:
     if s.control:
-        detected = "none (ok)" if s.false_alarms == 0 else f"{s.false_alarms} FALSE ALARM"
+        detected = "none, ok" if s.false_alarms == 0 else f"{s.false_alarms} FALSE ALARM"
     else:
         detected = _mark(s.detected)
         if s.false_alarms:
             detected += f" +{s.false_alarms} early"
+    fault = not s.control
     return [
         s.scenario,
-        "control" if s.control else f"{_target(s.expected_target)} {s.expected_class}",
+        f"{s.expected_class}@{_target(s.expected_target)}" if fault else "control",
         detected,
         _secs(s.ttd_sim_s),
         _secs(s.ttd_wall_s),
-        "-" if s.control else f"{_target(s.target)} {_mark(s.localized)}",
-        "-" if s.control else f"{s.root_cause_class or '-'} {_mark(s.root_cause_ok)}",
-        "-" if s.control else f"{s.options} {_mark(s.options_ok)}",
-        "-" if s.control else f"{len(s.actions)} {_mark(s.actions_ok)}",
-        ("PASS" if s.passed else "FAIL") + (f" ({s.error})" if s.error else ""),
+        _got(s.target, s.localized, s.expected_target) if fault else "-",
+        _got(s.root_cause_class, s.root_cause_ok, s.expected_class) if fault else "-",
+        f"{s.options} {_mark(s.options_ok)}" if fault else "-",
+        f"{len(s.actions)} {_mark(s.actions_ok)}" if fault else "-",
+        "PASS" if s.passed else "FAIL",
     ]
 
 
@@ -67,12 +74,19 @@ HEADERS = (
 )
 
 
+def notes(scores: list[ScenarioScore]) -> list[str]:
+    """One line per run error, so that the table itself stays narrow."""
+    return [f"{s.scenario}: {s.error}" for s in scores if s.error]
+
+
 def render_table(scores: list[ScenarioScore], backend: str, console: Console) -> None:
     table = Table(*HEADERS, title=f"operator-tui eval ({backend} backend)")
     for s in scores:
         style = None if s.passed else "red"
         table.add_row(*_row(s), style=style)
     console.print(table)
+    for line in notes(scores):
+        console.print(f"[red]error[/red] {line}", highlight=False)
     totals = summarize(scores)
     tt = Table("measure", "value", "target", "met", title="totals")
     for t in TARGETS:
@@ -110,6 +124,9 @@ def to_markdown(scores: list[ScenarioScore], backend: str) -> str:
     for s in scores:
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in _row(s)) + " |")
     totals = summarize(scores)
+    for line in notes(scores):
+        lines.append("")
+        lines.append(f"Error: {line}")
     lines.append("")
     lines.append(f"Totals ({backend} backend, {totals['scenarios']} scenarios):")
     lines.append("")

@@ -31,6 +31,9 @@ class SimSettings(BaseModel):
     speed: float = Field(1.0, gt=0)
     workload: Literal["uniform", "zipfian", "hotspot"] = "zipfian"
     max_store_down_time: float = Field(1800.0, gt=0, description="PD max-store-down-time, seconds")
+    qps_per_store: float | None = Field(
+        None, ge=0, description="client load per store; simulator default when unset"
+    )
 
 
 class FaultSpec(BaseModel):

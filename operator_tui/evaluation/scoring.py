@@ -35,6 +35,7 @@ class TicketObservation:
     opened_wall_s: float
     diagnosis: dict[str, Any] | None = None
     diagnosis_error: str | None = None
+    message: str = ""
 
 
 @dataclass(slots=True)

@@ -1,0 +1,511 @@
+"""Runs a scenario: the simulated cluster, the subject, the monitor and the diagnoser, composed here.
+
+The runner builds the same ``OperatorRuntime`` the front ends use, but drives
+it itself so that time is deterministic: with the default ``manual`` clock the
+simulator advances only when told, one monitor interval at a time, and every
+clock the operator reads (snapshot times, grace periods, ticket times, metric
+rates) is the simulator's. Each ticket opened is diagnosed right after the
+tick that opened it, before simulated time moves on. The ``realtime`` clock
+lets the simulator run at its own speed instead (the alert baseline needs it,
+because Prometheus evaluates ``for:`` in wall time).
+
+Scenario time 0 is the end of the warm-up; fault times count from there.
+Ticks fall on the grid ``k * interval`` of scenario time; a fault due at the
+same instant as a tick is injected just after it (the conservative order).
+A fault scenario stops once the first ticket after the fault has its
+diagnosis; a control runs its whole duration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import httpx
+
+from operator_tui.config import ConfigError, Settings
+from operator_tui.core import bootstrap
+from operator_tui.core.diagnosis.base import Diagnoser
+from operator_tui.core.events import Event, Subscription
+from operator_tui.core.registry import load_plugin
+from operator_tui.core.runtime import OperatorRuntime
+from operator_tui.core.subject import SubjectContext, SubjectError
+from operator_tui.core.tickets import TicketStore
+from operator_tui.evaluation.scenario import FaultSpec, Scenario
+from operator_tui.evaluation.scoring import RunOutcome, ScenarioScore, TicketObservation, score_run
+
+NS = 1_000_000_000
+
+# Spellings of the issue mapped to the simulator's fault kinds; other kinds pass through unchanged.
+FAULT_ALIASES = {
+    "kill": "kill_store",
+    "pause": "pause_store",
+    "partition": "partition_store",
+    "pd_leader_kill": "kill_pd_leader",
+}
+# Disturbances the runner makes itself through PD's API or the workload, not simulator faults.
+RUNNER_KINDS = ("load_spike", "transfer_leaders")
+
+
+class EvalError(Exception):
+    """The evaluation cannot run at all (no simulator, bad backend); one line."""
+
+
+class RunHooks(Protocol):
+    """What the alert baseline plugs into a run; every method may be a no-op."""
+
+    async def started(self, cluster: Any) -> None: ...
+    async def fault_injected(self, fault: FaultSpec, sim_s: float) -> None: ...
+    async def stepped(self, sim_s: float) -> bool:
+        """Called after each tick with scenario time; return True to stop early."""
+        ...
+
+    async def finished(self) -> None: ...
+
+
+@dataclass(slots=True)
+class RunOptions:
+    backend: Literal["offline", "claude"] = "offline"
+    clock: Literal["manual", "realtime"] = "manual"
+    interval_s: float | None = None
+    diagnosis_timeout_s: float = 180.0
+    scenario_wall_timeout_s: float = 240.0
+    stop_when_diagnosed: bool = True
+    subject: str = "tikv"
+    subject_options: dict[str, Any] = field(default_factory=dict)
+    hooks: RunHooks | None = None
+
+
+def make_diagnoser(backend: str, settings: Settings) -> Diagnoser:
+    """The core's diagnoser for ``backend`` (``offline`` or ``claude``), whatever the settings say."""
+    if backend not in ("offline", "claude"):
+        raise EvalError(f"unknown backend {backend!r} (offline, claude)")
+    try:
+        return bootstrap.make_diagnoser(settings.model_copy(update={"diagnosis_backend": backend}))
+    except ConfigError as exc:
+        raise EvalError(str(exc)) from None
+
+
+def _sim_api() -> tuple[Any, Any]:
+    try:
+        from operator_tikv.sim import SimCluster, SimConfig
+    except ImportError as exc:
+        raise EvalError(f"the TiKV simulator is not available: {exc}") from None
+    return SimCluster, SimConfig
+
+
+class _Timeline:
+    """Scenario time over the simulator's clock, and the step that moves it."""
+
+    def __init__(self, cluster: Any, clock: str, speed: float) -> None:
+        self.cluster = cluster
+        self.clock = clock
+        self.speed = speed
+        self.zero_ns = cluster.now_ns
+
+    def set_zero_after(self, seconds: float) -> None:
+        self.zero_ns = self.cluster.now_ns + int(seconds * NS)
+
+    @property
+    def now_s(self) -> float:
+        return (self.cluster.now_ns - self.zero_ns) / NS
+
+    def sim_datetime(self) -> datetime:
+        return datetime.fromtimestamp(self.cluster.now_ns / NS, UTC)
+
+    def sim_seconds(self) -> float:
+        return self.cluster.now_ns / NS
+
+    async def advance_to(self, target_s: float) -> None:
+        if self.clock == "manual":
+            gap = target_s - self.now_s
+            if gap > 0:
+                await self.cluster.advance(gap)
+            return
+        # The simulator's own clock task moves time; poll it, bounded by the wall time it should take.
+        deadline = time.monotonic() + max(0.0, target_s - self.now_s) / self.speed + 5.0
+        for _ in range(1_000_000):
+            if self.now_s >= target_s or time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(min(0.05, max(0.005, (target_s - self.now_s) / self.speed)))
+
+
+async def _pd_json(http: httpx.AsyncClient, cluster: Any, path: str, body: Any = None) -> Any:
+    errors = []
+    for base in cluster.pd_urls:
+        try:
+            if body is None:
+                resp = await http.get(base + path, timeout=5.0)
+            else:
+                resp = await http.post(base + path, json=body, timeout=5.0)
+        except httpx.HTTPError as exc:
+            errors.append(f"{base}: {type(exc).__name__}")
+            continue
+        if resp.status_code >= 400:
+            errors.append(f"{base}{path}: HTTP {resp.status_code} {resp.text[:200]}")
+            continue
+        try:
+            return resp.json()
+        except ValueError:
+            return resp.text
+    raise EvalError(f"PD {path}: {'; '.join(errors) or 'no answer'}")
+
+
+async def _leaders(http: httpx.AsyncClient, cluster: Any) -> list[tuple[int, int]]:
+    """(region id, leader store id) for every region, in region id order."""
+    data = await _pd_json(http, cluster, "/pd/api/v1/regions")
+    out = []
+    for region in data.get("regions") or []:
+        leader = region.get("leader") or {}
+        if "store_id" in leader:
+            out.append((int(region["id"]), int(leader["store_id"])))
+    return sorted(out)
+
+
+class _Injector:
+    """Applies and clears the faults of a scenario; remembers what to undo."""
+
+    def __init__(self, cluster: Any, http: httpx.AsyncClient) -> None:
+        self.cluster = cluster
+        self.http = http
+        self.active: dict[int, Callable[[], Awaitable[None]]] = {}
+
+    async def inject(self, index: int, fault: FaultSpec) -> None:
+        kind = FAULT_ALIASES.get(fault.kind, fault.kind)
+        c = self.cluster
+        try:
+            if kind == "load_spike":
+                self.active[index] = self._load_spike(float(fault.params.get("factor", 3.0)))
+            elif kind == "transfer_leaders":
+                await self._transfer_leaders(fault)
+            elif kind == "kill_store":
+                fid = await c.kill_store(fault.store_id)
+                self.active[index] = self._clearer(fid)
+            else:
+                params = dict(fault.params)
+                if kind == "hot_region" and "region_id" not in params and "key" not in params:
+                    params["region_id"] = await self._region_led_by(fault.store_id)
+                store = None if kind in ("hot_region", "kill_pd_leader") else fault.store_id
+                fid = c.add_fault(kind, store, **params)
+                self.active[index] = self._clearer(fid)
+        except EvalError:
+            raise
+        except Exception as exc:
+            raise EvalError(f"cannot inject fault {fault.kind}: {exc}") from None
+
+    def _clearer(self, fid: str) -> Callable[[], Awaitable[None]]:
+        async def clear() -> None:
+            self.cluster.clear_fault(fid)
+
+        return clear
+
+    def _load_spike(self, factor: float) -> Callable[[], Awaitable[None]]:
+        config = self.cluster.model.config
+        before = config.qps_per_store
+        config.qps_per_store = before * factor
+
+        async def clear() -> None:
+            config.qps_per_store = before
+
+        return clear
+
+    async def _region_led_by(self, store_id: int | None) -> int:
+        leaders = await _leaders(self.http, self.cluster)
+        if not leaders:
+            raise EvalError("hot_region: PD lists no region with a leader")
+        if store_id is None:
+            return leaders[len(leaders) // 2][0]
+        for rid, sid in leaders:
+            if sid == store_id:
+                return rid
+        raise EvalError(f"hot_region: no region has its leader on store {store_id}")
+
+    async def _transfer_leaders(self, fault: FaultSpec) -> None:
+        """Move ``count`` leaders off ``store_id`` (default: the store leading most) onto the others."""
+        leaders = await _leaders(self.http, self.cluster)
+        stores = sorted({sid for _rid, sid in leaders})
+        if len(stores) < 2:
+            raise EvalError("transfer_leaders: needs leaders on at least two stores")
+        source = fault.store_id
+        if source is None:
+            counts = {sid: sum(1 for _r, s in leaders if s == sid) for sid in stores}
+            source = max(stores, key=lambda sid: (counts[sid], -sid))
+        targets = [sid for sid in stores if sid != source]
+        count = int(fault.params.get("count", 10))
+        moved = 0
+        for rid, sid in leaders:
+            if moved >= count:
+                break
+            if sid != source:
+                continue
+            body = {
+                "name": "transfer-leader",
+                "region_id": rid,
+                "to_store_id": targets[moved % len(targets)],
+            }
+            await _pd_json(self.http, self.cluster, "/pd/api/v1/operators", body)
+            moved += 1
+
+    async def clear(self, index: int) -> None:
+        undo = self.active.pop(index, None)
+        if undo is not None:
+            await undo()
+
+
+def _events(sub: Subscription) -> list[Event]:
+    out = []
+    while not sub.queue.empty():
+        out.append(sub.queue.get_nowait())
+    return out
+
+
+async def run_scenario(
+    scenario: Scenario, settings: Settings, options: RunOptions | None = None
+) -> RunOutcome:
+    """Run one scenario end to end; any failure of the run is recorded in ``RunOutcome.error``."""
+    options = options or RunOptions()
+    diagnoser = make_diagnoser(options.backend, settings)
+    outcome = RunOutcome(scenario=scenario.name, backend=options.backend)
+    started = time.monotonic()
+    try:
+        async with asyncio.timeout(options.scenario_wall_timeout_s):
+            await _run(scenario, settings, options, diagnoser, outcome)
+    except TimeoutError:
+        outcome.error = f"run exceeded {options.scenario_wall_timeout_s:g} s of wall time"
+    except (EvalError, SubjectError) as exc:
+        outcome.error = str(exc)
+    finally:
+        outcome.wall_seconds = time.monotonic() - started
+        close = getattr(diagnoser, "aclose", None)
+        if close is not None:
+            await close()
+    return outcome
+
+
+async def _run(
+    scenario: Scenario,
+    settings: Settings,
+    options: RunOptions,
+    diagnoser: Diagnoser,
+    outcome: RunOutcome,
+) -> None:
+    SimCluster, SimConfig = _sim_api()
+    sim = scenario.sim
+    interval = options.interval_s or settings.interval_s
+    speed = sim.speed if options.clock == "realtime" else 1.0
+    config = SimConfig(
+        stores=sim.stores,
+        regions=sim.regions,
+        seed=sim.seed,
+        speed=speed,
+        max_store_down_time_s=sim.max_store_down_time,
+        workload=sim.workload,
+        manual_clock=options.clock == "manual",
+    )
+    if sim.qps_per_store is not None:
+        config.qps_per_store = sim.qps_per_store
+    hooks = options.hooks
+    with tempfile.TemporaryDirectory(prefix="operator-eval-") as tmp:
+        async with (
+            SimCluster(config) as cluster,
+            httpx.AsyncClient(timeout=bootstrap.HTTP_TIMEOUT) as http,
+        ):
+            timeline = _Timeline(cluster, options.clock, speed)
+            subject_options: dict[str, Any] = {"log_source": "sim", **options.subject_options}
+            if options.clock == "manual":
+                subject_options["clock"] = timeline.sim_datetime
+            ctx = SubjectContext(
+                http=http, endpoints=cluster.pd_urls, interval_s=interval, options=subject_options
+            )
+            subject = load_plugin(options.subject).create(ctx)
+            if options.clock == "manual":
+                _use_sim_clock_for_rates(subject, http, timeline)
+            outcome.declared_actions = [a.name for a in subject.describe().actions]
+            run_settings = settings.model_copy(
+                update={"interval_s": interval, "actions_mode": "observe"}
+            )
+            store = await TicketStore.open(Path(tmp) / "tickets.db", subject=subject.name)
+            try:
+                runtime = OperatorRuntime(
+                    run_settings,
+                    subject,
+                    store,
+                    diagnoser,
+                    clock=timeline.sim_datetime
+                    if options.clock == "manual"
+                    else lambda: datetime.now(UTC),
+                )
+                sub = runtime.bus.subscribe()
+                try:
+                    if hooks is not None:
+                        await hooks.started(cluster)
+                    await _drive(
+                        scenario,
+                        options,
+                        runtime,
+                        sub,
+                        timeline,
+                        _Injector(cluster, http),
+                        outcome,
+                        interval,
+                    )
+                finally:
+                    sub.close()
+                    await runtime.aclose()
+                    if hooks is not None:
+                        await hooks.finished()
+            finally:
+                await store.aclose()
+                await subject.aclose()
+
+
+def _use_sim_clock_for_rates(subject: Any, http: httpx.AsyncClient, timeline: _Timeline) -> None:
+    """Give the subject's direct scraper the simulator's clock, so rates are per simulated second."""
+    direct = getattr(subject, "direct", None)
+    if direct is None:
+        return
+    from operator_tikv.metrics import DirectMetrics
+
+    subject.direct = DirectMetrics(http, timeout_s=direct.timeout_s, clock=timeline.sim_seconds)
+
+
+async def _drive(
+    scenario: Scenario,
+    options: RunOptions,
+    runtime: OperatorRuntime,
+    sub: Subscription,
+    timeline: _Timeline,
+    injector: _Injector,
+    outcome: RunOutcome,
+    interval: float,
+) -> None:
+    timeline.set_zero_after(scenario.warmup)
+    first_fault = scenario.first_fault_at
+    origin = first_fault if first_fault is not None else 0.0
+    wall_origin: float | None = None
+    # (time, order, action, index): ticks sort before faults at the same instant.
+    plan: list[tuple[float, int, str, int]] = []
+    for i, fault in enumerate(scenario.faults):
+        plan.append((fault.at, 1, "inject", i))
+        if fault.clear_at is not None and fault.clear_at < scenario.duration:
+            plan.append((fault.clear_at, 1, "clear", i))
+    k = -int(scenario.warmup // interval)
+    while k * interval <= scenario.duration:
+        plan.append((k * interval, 0, "tick", k))
+        k += 1
+    plan.sort()
+    tickets: dict[int, TicketObservation] = {}
+    primary: int | None = None
+    for at, _order, action, index in plan:
+        await timeline.advance_to(at)
+        if action == "inject":
+            fault = scenario.faults[index]
+            await injector.inject(index, fault)
+            if wall_origin is None:
+                wall_origin = time.monotonic()
+            if options.hooks is not None:
+                await options.hooks.fault_injected(fault, timeline.now_s)
+            continue
+        if action == "clear":
+            await injector.clear(index)
+            continue
+        tick_sim_s = timeline.now_s
+        await runtime.tick_once()
+        outcome.ticks += 1
+        opened = _collect(sub, tickets, tick_sim_s - origin, wall_origin)
+        for ticket_id in opened:
+            await _diagnose(runtime, sub, tickets, ticket_id, options.diagnosis_timeout_s)
+            if primary is None and tickets[ticket_id].opened_sim_s >= 0 and first_fault is not None:
+                primary = ticket_id
+        outcome.sim_seconds = timeline.now_s + scenario.warmup
+        stop = False
+        if options.hooks is not None:
+            stop = await options.hooks.stepped(timeline.now_s)
+        if options.stop_when_diagnosed and primary is not None:
+            t = tickets[primary]
+            if t.diagnosis is not None or t.diagnosis_error is not None:
+                stop = True
+        if stop:
+            break
+    outcome.tickets = sorted(tickets.values(), key=lambda t: t.ticket_id)
+
+
+def _collect(
+    sub: Subscription,
+    tickets: dict[int, TicketObservation],
+    rel_sim_s: float,
+    wall_origin: float | None,
+) -> list[int]:
+    opened = []
+    for ev in _events(sub):
+        if ev.event != "ticket.opened":
+            _apply_diagnosis_event(ev, tickets)
+            continue
+        t = ev.data["ticket"]
+        wall = 0.0 if wall_origin is None else time.monotonic() - wall_origin
+        tickets[t["id"]] = TicketObservation(
+            ticket_id=t["id"],
+            invariant=t["invariant"],
+            target=t.get("target", ""),
+            store_id=t.get("store_id"),
+            severity=t.get("severity", ""),
+            opened_sim_s=round(rel_sim_s, 3),
+            opened_wall_s=round(wall if wall_origin is not None else -1.0, 3),
+            message=str(t.get("message", "")),
+        )
+        opened.append(t["id"])
+    return opened
+
+
+def _apply_diagnosis_event(ev: Event, tickets: dict[int, TicketObservation]) -> None:
+    ticket = tickets.get(ev.data.get("ticket_id", -1))
+    if ticket is None:
+        return
+    if ev.event == "diagnosis.finished":
+        ticket.diagnosis = ev.data.get("diagnosis")
+    elif ev.event == "diagnosis.failed":
+        ticket.diagnosis_error = str(ev.data.get("error"))
+
+
+async def _diagnose(
+    runtime: OperatorRuntime,
+    sub: Subscription,
+    tickets: dict[int, TicketObservation],
+    ticket_id: int,
+    timeout_s: float,
+) -> None:
+    try:
+        async with asyncio.timeout(timeout_s):
+            await runtime.agent.diagnose_ticket(ticket_id)
+    except TimeoutError:
+        tickets[ticket_id].diagnosis_error = f"no diagnosis within {timeout_s:g} s"
+    for ev in _events(sub):
+        _apply_diagnosis_event(ev, tickets)
+
+
+ProgressFn = Callable[[Scenario, ScenarioScore], None]
+
+
+async def run_suite(
+    scenarios: list[Scenario],
+    settings: Settings,
+    options: RunOptions | None = None,
+    progress: ProgressFn | None = None,
+) -> list[ScenarioScore]:
+    """Run scenarios one after another (each with its own simulator and ticket file) and score them."""
+    options = options or RunOptions()
+    make_diagnoser(options.backend, settings)
+    scores = []
+    for scenario in scenarios:
+        outcome = await run_scenario(scenario, settings, options)
+        score = score_run(scenario, outcome)
+        scores.append(score)
+        if progress is not None:
+            progress(scenario, score)
+    return scores
