@@ -154,6 +154,17 @@ def correlate(
     return shifts[:MAX_SHIFTS]
 
 
+def pick_log_events(events: list[LogEvent], limit: int) -> list[LogEvent]:
+    """The latest events, in time order; when there are too many, uncategorised ones go first."""
+    if len(events) <= limit:
+        return list(events)
+    known = [e for e in events if e.kind != "other"][-limit:]
+    other = [e for e in events if e.kind == "other"]
+    room = limit - len(known)
+    chosen = known + (other[-room:] if room > 0 else [])
+    return sorted(chosen, key=lambda e: e.time)
+
+
 def build_context(
     ticket: Ticket,
     subject: Subject,
@@ -190,8 +201,7 @@ def build_context(
     except Exception as exc:
         ctx.errors.append(f"log events: {exc}")
         events = list(snapshot.log_events)
-    interesting = [e for e in events if e.kind != "other"] or events
-    ctx.log_events = interesting[-log_limit:]
+    ctx.log_events = pick_log_events(events, log_limit)
     return ctx
 
 
