@@ -5,7 +5,8 @@ environment: STANDIN_LOG (file receiving one JSON object per call: argv and the
 YCSB_WORKLOAD it saw), STANDIN_MODE
 (ok | no-compose | old-compose | no-daemon | permission), STANDIN_PS (file answered to
 ``compose ps --format json``), STANDIN_FAIL (compose subcommand that fails) with
-STANDIN_FAIL_STDERR. The messages are the ones docker 28 and compose v2 print.
+STANDIN_FAIL_STDERR; with STANDIN_PIDFILE a followed ``logs`` writes its pid there and keeps
+running like the real one. The messages are the ones docker 28 and compose v2 print.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 GLOBAL_FLAGS_WITH_VALUE = {
@@ -92,6 +94,10 @@ def main(argv: list[str]) -> int:
             print(
                 f'{name}-1  | [2026/11/22 14:02:41.000 +00:00] [INFO] [server.rs:100] ["hello from {name}"]'
             )
+        if "--follow" in rest and os.environ.get("STANDIN_PIDFILE"):
+            sys.stdout.flush()
+            Path(os.environ["STANDIN_PIDFILE"]).write_text(str(os.getpid()))
+            time.sleep(120)
         return 0
     return 0
 

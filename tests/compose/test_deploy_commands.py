@@ -338,8 +338,10 @@ async def test_up_reports_progress_then_gives_up_on_missing_stores(
 
 
 async def test_logs_stream_stops_its_process_when_the_reader_stops(
-    standin_docker, lab: Path
+    standin_docker, lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    pidfile = tmp_path / "logs.pid"
+    monkeypatch.setenv("STANDIN_PIDFILE", str(pidfile))
     async with httpx.AsyncClient() as http:
         deployment = LocalDeployment(
             lab, "operator-tikv", http, client_call=[str(standin_docker.path)]
@@ -347,4 +349,12 @@ async def test_logs_stream_stops_its_process_when_the_reader_stops(
         stream = deployment.logs(follow=True)
         first = await asyncio.wait_for(anext(stream), timeout=30)
         assert "hello from" in first
-        await stream.aclose()
+        for _ in range(300):
+            if pidfile.exists() and pidfile.read_text():
+                break
+            await asyncio.sleep(0.05)
+        pid = int(pidfile.read_text())
+        os.kill(pid, 0)
+        await asyncio.wait_for(stream.aclose(), timeout=10)
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
