@@ -157,7 +157,7 @@ async def _pd_json(http: httpx.AsyncClient, cluster: Any, path: str, body: Any =
     raise EvalError(f"PD {path}: {'; '.join(errors) or 'no answer'}")
 
 
-async def _leaders(http: httpx.AsyncClient, cluster: Any) -> list[tuple[int, int]]:
+async def pd_leaders(http: httpx.AsyncClient, cluster: Any) -> list[tuple[int, int]]:
     """(region id, leader store id) for every region, in region id order."""
     data = await _pd_json(http, cluster, "/pd/api/v1/regions")
     out = []
@@ -168,7 +168,7 @@ async def _leaders(http: httpx.AsyncClient, cluster: Any) -> list[tuple[int, int
     return sorted(out)
 
 
-class _Injector:
+class Injector:
     """Applies and clears the faults of a scenario; remembers what to undo."""
 
     def __init__(self, cluster: Any, http: httpx.AsyncClient) -> None:
@@ -216,7 +216,7 @@ class _Injector:
         return clear
 
     async def _region_led_by(self, store_id: int | None) -> int:
-        leaders = await _leaders(self.http, self.cluster)
+        leaders = await pd_leaders(self.http, self.cluster)
         if not leaders:
             raise EvalError("hot_region: PD lists no region with a leader")
         if store_id is None:
@@ -228,7 +228,7 @@ class _Injector:
 
     async def _transfer_leaders(self, fault: FaultSpec) -> None:
         """Move ``count`` leaders off ``store_id`` (default: the store leading most) onto the others."""
-        leaders = await _leaders(self.http, self.cluster)
+        leaders = await pd_leaders(self.http, self.cluster)
         stores = sorted({sid for _rid, sid in leaders})
         if len(stores) < 2:
             raise EvalError("transfer_leaders: needs leaders on at least two stores")
@@ -351,7 +351,7 @@ async def _run(
                         runtime,
                         sub,
                         timeline,
-                        _Injector(cluster, http),
+                        Injector(cluster, http),
                         outcome,
                         interval,
                     )
@@ -381,7 +381,7 @@ async def _drive(
     runtime: OperatorRuntime,
     sub: Subscription,
     timeline: _Timeline,
-    injector: _Injector,
+    injector: Injector,
     outcome: RunOutcome,
     interval: float,
 ) -> None:

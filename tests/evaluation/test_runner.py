@@ -1,0 +1,128 @@
+"""The runner end to end on the simulator's manual clock with the offline diagnoser (a few seconds each)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from operator_tikv.sim import SimCluster, SimConfig
+
+from operator_tui.cli import main
+from operator_tui.config import Settings
+from operator_tui.evaluation.runner import Injector, RunOptions, pd_leaders, run_scenario
+from operator_tui.evaluation.scenario import FaultSpec, load_scenario, load_suite
+from operator_tui.evaluation.scoring import score_run
+
+SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "scenarios"
+
+
+def _shipped(name: str):
+    return next(s for s in load_suite(SUITE) if s.name == name)
+
+
+async def test_store_killed_is_detected_localized_and_classified() -> None:
+    scenario = _shipped("store-killed")
+    outcome = await run_scenario(scenario, Settings(), RunOptions(backend="offline"))
+    assert outcome.error is None
+    score = score_run(scenario, outcome)
+    assert score.detected and score.false_alarms == 0
+    assert score.ticket_invariant == "store_down"
+    assert score.target == 2 and score.root_cause_class == "store_down"
+    # The fault lands mid-interval (11 s on a 2 s grid): the next tick sees it.
+    assert score.ttd_sim_s == 1.0
+    assert score.options_ok and score.actions_ok and score.passed
+    assert "set_replica_schedule_limit" in outcome.declared_actions
+
+
+async def test_wrong_ground_truth_scores_as_a_miss(tmp_path: Path) -> None:
+    f = tmp_path / "wrong.toml"
+    f.write_text(
+        'name = "wrong"\nduration = 20\nwarmup = 4\n'
+        '[[faults]]\nkind = "kill"\nat = 3\nstore_id = 1\n'
+        '[expect]\ndetected = true\ntarget = 3\nroot_cause_class = "slow_disk"\n'
+    )
+    scenario = load_scenario(f)
+    outcome = await run_scenario(scenario, Settings(), RunOptions(backend="offline"))
+    score = score_run(scenario, outcome)
+    assert score.detected and score.target == 1
+    assert score.localized is False and score.root_cause_ok is False and not score.passed
+
+
+async def test_control_without_fault_opens_nothing(tmp_path: Path) -> None:
+    f = tmp_path / "quiet.toml"
+    f.write_text('name = "quiet"\nduration = 30\n[sim]\nseed = 5\n[expect]\ndetected = false\n')
+    scenario = load_scenario(f)
+    outcome = await run_scenario(scenario, Settings(), RunOptions(backend="offline"))
+    assert outcome.error is None
+    assert outcome.tickets == []
+    assert outcome.ticks == (30 + 10) // 2 + 1
+    assert score_run(scenario, outcome).passed
+
+
+async def test_unknown_fault_kind_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    f = tmp_path / "odd.toml"
+    f.write_text(
+        'name = "odd"\nduration = 10\nwarmup = 2\n[[faults]]\nkind = "meteor"\nat = 1\nstore_id = 1\n'
+        '[expect]\ndetected = true\ntarget = 1\nroot_cause_class = "store_down"\n'
+    )
+    scenario = load_scenario(f)
+    outcome = await run_scenario(scenario, Settings(), RunOptions(backend="offline"))
+    assert outcome.error is not None and "meteor" in outcome.error
+    assert not score_run(scenario, outcome).passed
+
+
+async def test_runner_disturbances_take_effect() -> None:
+    async with SimCluster(SimConfig(manual_clock=True, seed=3)) as c, httpx.AsyncClient() as http:
+        await c.advance(5)
+        injector = Injector(c, http)
+        base = c.model.config.qps_per_store
+        await injector.inject(0, FaultSpec(kind="load_spike", params={"factor": 2.5}))
+        assert c.model.config.qps_per_store == pytest.approx(base * 2.5)
+        await injector.clear(0)
+        assert c.model.config.qps_per_store == pytest.approx(base)
+        before = await pd_leaders(http, c)
+        counts = {sid: sum(1 for _r, s in before if s == sid) for _r, sid in before}
+        busiest = max(counts, key=lambda sid: (counts[sid], -sid))
+        await injector.inject(1, FaultSpec(kind="transfer_leaders", params={"count": 4}))
+        await c.advance(30)
+        after = await pd_leaders(http, c)
+        moved = {rid for rid, sid in before if sid == busiest} - {
+            rid for rid, sid in after if sid == busiest
+        }
+        assert len(moved) >= 4
+
+
+def test_cli_json_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "kill.toml"
+    f.write_text(
+        'name = "kill-3"\nduration = 20\nwarmup = 4\n'
+        '[[faults]]\nkind = "kill"\nat = 3\nstore_id = 3\n'
+        '[expect]\ndetected = true\ntarget = 3\nroot_cause_class = "store_down"\n'
+    )
+    assert main(["eval", "--scenarios", str(f), "--json", "--backend", "offline"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["backend"] == "offline"
+    assert doc["scenarios"][0]["scenario"] == "kill-3" and doc["scenarios"][0]["passed"]
+    assert doc["totals"]["detection"] == 1.0
+
+    assert main(["eval", "--scenarios", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not found" in err
+
+    assert main(["eval", "--scenarios", str(f), "--only", "other"]) == 2
+    assert "no scenario named other" in capsys.readouterr().err
+
+
+def test_cli_claude_without_key_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("OPERATOR_ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    f = tmp_path / "quiet.toml"
+    f.write_text('name = "quiet"\nduration = 4\n[expect]\ndetected = false\n')
+    assert main(["eval", "--scenarios", str(f), "--backend", "claude"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "ANTHROPIC_API_KEY" in err
