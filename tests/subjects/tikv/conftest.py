@@ -299,6 +299,7 @@ def tk() -> Any:
         PD_ROUTES=PD_ROUTES,
         FakePD=FakePD,
         LoopbackPD=LoopbackPD,
+        PrometheusServer=PrometheusServer,
         pd_fixture=pd_fixture,
         metrics_page=metrics_page,
         stores_body=stores_body,
@@ -306,3 +307,56 @@ def tk() -> Any:
         wait_until=wait_until,
         prometheus_binary=prometheus_binary,
     )
+
+
+class PrometheusServer:
+    """Debian's ``prometheus`` on a free loopback port, scraping the given targets every second."""
+
+    def __init__(self, binary: str, workdir: Path, jobs: dict[str, list[str]]) -> None:
+        self.binary = binary
+        self.workdir = workdir
+        self.jobs = jobs
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        import yaml
+
+        config = {
+            "global": {"scrape_interval": "1s", "scrape_timeout": "900ms"},
+            "scrape_configs": [
+                {"job_name": job, "static_configs": [{"targets": targets}]}
+                for job, targets in self.jobs.items()
+            ],
+        }
+        path = self.workdir / "prometheus.yml"
+        path.write_text(yaml.safe_dump(config))
+        self.proc = await asyncio.create_subprocess_exec(
+            self.binary,
+            f"--config.file={path}",
+            f"--storage.tsdb.path={self.workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+
+        async def ready() -> bool:
+            try:
+                async with httpx.AsyncClient() as http:
+                    return (await http.get(self.url + "/-/ready", timeout=1)).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        if not await wait_until(ready, within=30, interval=0.2):
+            await self.stop()
+            pytest.fail("prometheus did not become ready within 30 s")
+
+    async def stop(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.terminate()
+            try:
+                await asyncio.wait_for(self.proc.wait(), timeout=10)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()

@@ -1,0 +1,188 @@
+"""The subject against the simulated cluster: kill, partition, disk pressure, slow disk,
+hot region, PD leader killed mid-run. Time is the simulator's (manual clock), and the
+subject's clock follows it, so grace periods run in simulated seconds."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from operator_tikv.plugin import plugin
+from operator_tikv.sim import SimCluster, SimConfig
+
+from operator_tui.core.subject import SubjectContext
+from operator_tui.core.types import Severity, StoreState
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[SimCluster]:
+    async with SimCluster(SimConfig(stores=3, regions=100, seed=7, manual_clock=True)) as cluster:
+        await cluster.advance(12)
+        yield cluster
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+def subject_for(sim, http, **options):
+    options.setdefault("clock", lambda: datetime.fromtimestamp(sim.now_ns / 1e9, UTC))
+    options.setdefault("log_source", "sim")
+    ctx = SubjectContext(http=http, endpoints=sim.pd_urls, interval_s=2.0, options=options)
+    return plugin.create(ctx)
+
+
+async def tick(subject):
+    snapshot = await subject.observe()
+    return snapshot, {v.key: v for v in subject.evaluate(snapshot)}
+
+
+async def run_for(sim, subject, seconds, step=10.0):
+    """Advance simulated time in steps, observing after each; returns the last tick."""
+    result = None
+    elapsed = 0.0
+    while elapsed < seconds:
+        await sim.advance(step)
+        elapsed += step
+        result = await tick(subject)
+    return result
+
+
+async def test_healthy_cluster(sim, http):
+    subject = subject_for(sim, http)
+    await tick(subject)
+    await sim.advance(2)
+    snap, violations = await tick(subject)
+    assert violations == {}
+    assert snap.errors == []
+    assert [s.state for s in snap.stores] == [StoreState.UP] * 3
+    assert snap.cluster.stores_up == 3 and snap.cluster.region_count == 100
+    assert snap.cluster.pd_members_total == 3 and snap.cluster.pd_leader
+    for sid in (1, 2, 3):
+        m = snap.store_metrics[sid]
+        assert m.reachable and m.qps > 0 and m.p99_write_latency_ms > 0
+        assert m.region_count == snap.store(sid).region_count
+    assert subject.recent_log_events(limit=5)
+    assert len(subject.metric_history(1)) == 2
+
+
+async def test_killed_store_is_down_on_the_next_tick(sim, http):
+    subject = subject_for(sim, http)
+    await tick(subject)
+    await sim.advance(2)
+    await tick(subject)
+    await sim.kill_store(2)
+    await sim.advance(2)
+    snap, violations = await tick(subject)
+    assert snap.store(2).state is StoreState.UP  # PD has not noticed yet (20 s)
+    assert list(violations) == ["store_down:store-2"]
+    assert violations["store_down:store-2"].severity is Severity.CRITICAL
+    assert not snap.store_metrics[2].reachable
+    await sim.advance(30)
+    snap, violations = await tick(subject)
+    assert snap.store(2).state is StoreState.DISCONNECTED
+    assert "store_down:store-2" in violations
+    survivors = {
+        e.store_id for e in subject.recent_log_events(limit=1000) if e.kind == "became_leader"
+    }
+    assert survivors and 2 not in survivors
+    await sim.start_store(2)
+    await sim.advance(12)
+    await tick(subject)
+    await sim.advance(2)
+    snap, violations = await tick(subject)
+    assert "store_down:store-2" not in violations
+    assert snap.store(2).state is StoreState.UP
+
+
+async def test_partition_is_reported_as_disconnected(sim, http):
+    subject = subject_for(sim, http)
+    await tick(subject)
+    sim.add_fault("partition_store", 3)
+    await sim.advance(25)
+    snap, violations = await tick(subject)
+    assert snap.store(3).state is StoreState.DISCONNECTED
+    assert snap.store_metrics[3].reachable
+    assert "store_disconnected:store-3" in violations
+    assert "store_down:store-3" not in violations
+
+
+async def test_disk_pressure_warns_then_goes_critical(sim, http):
+    subject = subject_for(sim, http, low_disk_grace_s=10)
+    await tick(subject)
+    capacity = sim.model.stores[1].capacity
+    sim.add_fault(
+        "disk_pressure", 1, target_available_ratio=0.05, rate_bytes_per_s=capacity * 0.005
+    )
+    seen = set()
+    for _ in range(40):
+        await sim.advance(10)
+        _, violations = await tick(subject)
+        if "low_disk:store-1" in violations:
+            seen.add(violations["low_disk:store-1"].severity)
+        if Severity.CRITICAL in seen:
+            break
+    assert seen == {Severity.WARNING, Severity.CRITICAL}
+    assert all(not k.startswith("low_disk:store-2") for k in violations)
+
+
+async def test_slow_disk_raises_write_latency(sim, http):
+    subject = subject_for(sim, http)
+    await tick(subject)
+    sim.add_fault("slow_disk", 2, latency_ms=1500)
+    _, violations = await run_for(sim, subject, 70)
+    assert "high_write_latency:store-2" in violations
+    v = violations["high_write_latency:store-2"]
+    assert v.details["p99_write_latency_ms"] > 100
+    assert not [k for k in violations if k.startswith("high_write_latency") and k != v.key]
+
+
+async def test_hot_region_concentrates_write_flow(sim, http):
+    subject = subject_for(sim, http)
+    await tick(subject)
+    sim.add_fault("hot_region", share=0.9)
+    _, violations = await run_for(sim, subject, 130)
+    hot = [v for k, v in violations.items() if k.startswith("hot_write_region:")]
+    assert len(hot) == 1 and hot[0].details["share"] >= 0.6
+
+
+async def test_pd_leader_killed_mid_run_is_not_a_cluster_down(sim, http):
+    subject = subject_for(sim, http)
+    before, _ = await tick(subject)
+    old_leader = before.cluster.pd_leader
+
+    async def clock_runs():
+        while True:
+            await asyncio.sleep(0.05)
+            await sim.advance(0.5)
+
+    runner = asyncio.create_task(clock_runs())
+    try:
+        sim.kill_pd_leader()
+        snap, violations = await tick(subject)
+    finally:
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+    assert len(snap.stores) == 3
+    assert snap.cluster.pd_leader and snap.cluster.pd_leader != old_leader
+    assert not [k for k in violations if k.startswith("store_down")]
+    assert "pd_leader_changed:cluster" in violations
+    assert snap.extra["pd_failovers"] >= 1 or snap.extra["pd_endpoint"] != sim.pd_urls[0]
+    assert (snap.cluster.pd_members_healthy, snap.cluster.pd_members_total) == (2, 3)
+    assert "pd_member_unhealthy:cluster" in violations
+
+
+async def test_actions_reach_pd(sim, http):
+    subject = subject_for(sim, http)
+    await tick(subject)
+    r = await subject.execute("set_leader_schedule_limit", {"n": 8})
+    assert r.ok, r.message
+    snap, _ = await tick(subject)
+    assert snap.cluster.leader_schedule_limit == 8
+    r = await subject.execute("transfer_leader", {"region_id": 999999, "to_store_id": 1})
+    assert not r.ok and not r.refused and "999999" in r.message

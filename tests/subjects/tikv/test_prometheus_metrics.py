@@ -1,0 +1,158 @@
+"""Metrics through a real Prometheus scraping the simulator, with the dashboards' PromQL."""
+
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from operator_tikv.metrics.prometheus import PrometheusMetrics, queries
+from operator_tikv.plugin import plugin
+from operator_tikv.sim import SimCluster, SimConfig
+
+from operator_tui.core.subject import SubjectContext
+from operator_tui.core.types import Store, StoreState
+
+pytestmark = pytest.mark.prometheus
+
+
+async def test_prometheus_source_against_the_simulator(tk, tmp_path):
+    binary = tk.prometheus_binary()
+    async with SimCluster(SimConfig(stores=3, regions=60, seed=3)) as sim:
+        server = tk.PrometheusServer(binary, tmp_path, {"tikv": sim.prometheus_targets()["tikv"]})
+        await server.start()
+        try:
+            async with httpx.AsyncClient() as http:
+                ctx = SubjectContext(
+                    http=http,
+                    endpoints=sim.pd_urls,
+                    prometheus_url=server.url,
+                    metrics_source="prometheus",
+                    options={"prometheus_rate_window": "30s"},
+                )
+                subject = plugin.create(ctx)
+                state = {}
+
+                async def measured():
+                    snap = await subject.observe()
+                    state["snap"] = snap
+                    ms = snap.store_metrics
+                    return len(ms) == 3 and all(
+                        m.reachable and m.qps and m.p99_write_latency_ms for m in ms.values()
+                    )
+
+                assert await tk.wait_until(measured, within=30, interval=0.5), state["snap"]
+                snap = state["snap"]
+                assert snap.source == "pd+prometheus" and snap.errors == []
+                for store in snap.stores:
+                    m = snap.store_metrics[store.id]
+                    assert m.error is None
+                    assert m.capacity_bytes == store.capacity_bytes
+                    assert m.region_count == store.region_count
+                    assert 0 < m.p99_latency_ms < 1000 and m.slow_score >= 1
+                    assert m.write_stall is not None and m.raft_log_lag is not None
+                assert subject.evaluate(snap) == [] or all(
+                    v.invariant in ("leader_imbalance", "hot_write_region")
+                    for v in subject.evaluate(snap)
+                )
+
+                await sim.kill_store(2)
+
+                async def seen_down():
+                    snap = await subject.observe()
+                    state["snap"] = snap
+                    return not snap.store_metrics[2].reachable
+
+                assert await tk.wait_until(seen_down, within=15, interval=0.5)
+                keys = [v.key for v in subject.evaluate(state["snap"])]
+                assert "store_down:store-2" in keys
+                assert "up=0" in state["snap"].store_metrics[2].error
+        finally:
+            await server.stop()
+
+
+async def test_prometheus_down_falls_back_to_direct_in_auto_mode(tk):
+    dead = f"http://127.0.0.1:{tk.free_port()}"
+    async with SimCluster(SimConfig(stores=3, regions=30, manual_clock=True)) as sim:
+        await sim.advance(12)
+        async with httpx.AsyncClient() as http:
+            clock = lambda: datetime.fromtimestamp(sim.now_ns / 1e9, UTC)  # noqa: E731
+            auto = plugin.create(
+                SubjectContext(
+                    http=http, endpoints=sim.pd_urls, prometheus_url=dead, options={"clock": clock}
+                )
+            )
+            snap = await auto.observe()
+            assert snap.source == "pd+direct"
+            assert snap.errors and "scraped the stores directly instead" in snap.errors[0]
+            assert all(m.reachable for m in snap.store_metrics.values())
+            strict = plugin.create(
+                SubjectContext(
+                    http=http,
+                    endpoints=sim.pd_urls,
+                    prometheus_url=dead,
+                    metrics_source="prometheus",
+                )
+            )
+            snap = await strict.observe()
+            assert snap.store_metrics == {} and "connection refused" in snap.errors[0]
+
+
+def test_queries_are_the_dashboards():
+    q = queries("1m")
+    assert (
+        q["qps"]
+        == 'sum(rate(tikv_grpc_msg_duration_seconds_count{type!="kv_gc"}[1m])) by (instance)'
+    )
+    assert q["raft_log_lag"] == (
+        "histogram_quantile(0.99, sum(rate(tikv_raftstore_log_lag_bucket[1m])) by (le, instance))"
+    )
+    assert q["available_bytes"] == 'sum(tikv_store_size_bytes{type="available"}) by (instance)'
+
+
+async def test_prometheus_result_mapping_and_bad_answers(fake_pd):
+    answers = {
+        "up": [
+            {"metric": {"instance": "tikv1:20180", "job": "tikv"}, "value": [1, "1"]},
+            {"metric": {"instance": "tikv2:20180", "job": "tikv"}, "value": [1, "0"]},
+        ],
+    }
+
+    def handler(request):
+        query = request.url.params["query"]
+        if query == "up":
+            return httpx.Response(
+                200, json={"status": "success", "data": {"result": answers["up"]}}
+            )
+        if "region_count" in query and "region" in query and "leader" not in query:
+            return httpx.Response(
+                200,
+                json={
+                    "status": "success",
+                    "data": {
+                        "result": [{"metric": {"instance": "tikv1:20180"}, "value": [1, "42"]}]
+                    },
+                },
+            )
+        if "p99" in query or "histogram_quantile" in query:
+            return httpx.Response(
+                200,
+                json={
+                    "status": "success",
+                    "data": {
+                        "result": [{"metric": {"instance": "tikv1:20180"}, "value": [1, "NaN"]}]
+                    },
+                },
+            )
+        return httpx.Response(400, json={"status": "error", "error": "parse error"})
+
+    stores = [
+        Store(1, "tikv1:20160", StoreState.UP, status_address="tikv1:20180"),
+        Store(2, "tikv2:20160", StoreState.UP, status_address="tikv2:20180"),
+        Store(3, "tikv3:20160", StoreState.UP, status_address="tikv3:20180"),
+    ]
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        result = await PrometheusMetrics(http, "http://prom:9090").collect(stores)
+    assert result.by_store[1].reachable and result.by_store[1].region_count == 42
+    assert result.by_store[1].p99_latency_ms is None
+    assert not result.by_store[2].reachable and "up=0" in result.by_store[2].error
+    assert "not scraped by Prometheus" in result.by_store[3].error
+    assert result.errors == ["prometheus http://prom:9090/api/v1/query: parse error"]
