@@ -125,6 +125,7 @@ class Store:
     paused: bool = False
     partitioned: bool = False
     slow_ms: float = 0.0
+    critical: dict[str, float] = field(default_factory=dict)
     slow_score: float = 1.0
     fill_bytes: float = 0.0
     fill_rate: float = 0.0
@@ -239,8 +240,16 @@ FAULT_KINDS = (
     "disk_pressure",
     "hot_region",
     "kill_pd_leader",
+    "critical_error",
 )
-STORE_FAULTS = {"kill_store", "pause_store", "partition_store", "slow_disk", "disk_pressure"}
+STORE_FAULTS = {
+    "kill_store",
+    "pause_store",
+    "partition_store",
+    "slow_disk",
+    "disk_pressure",
+    "critical_error",
+}
 
 
 def _stable_int(*parts: object) -> int:
@@ -688,6 +697,10 @@ class Cluster:
                 key,
                 reg.get("tikv_thread_cpu_seconds_total", key) + cpu * share * dt,
             )
+        for typ, rate in s.critical.items():
+            reg.inc("tikv_critical_error_total", (typ,), rate * dt)
+            if int(self.now / NS) % 10 == 0:
+                self.log(s.id, "ERROR", "mod.rs:91", "critical error", [("type", typ)])
         s.pd_rates = (
             repl_bytes,
             repl_bytes / VALUE_BYTES,
@@ -1917,6 +1930,12 @@ class Cluster:
             s.fill_rate = rate
         elif kind == "hot_region":
             self._hot_fault(params)
+        elif kind == "critical_error":
+            typ = str(params.setdefault("type", "sst_corruption"))
+            rate = float(params.setdefault("rate_per_s", 1.0))
+            if rate <= 0:
+                raise SimError(400, "rate_per_s must be positive")
+            self.stores[store_id].critical[typ] = rate  # type: ignore[index]
         elif kind == "kill_pd_leader":
             old = self.kill_pd_leader()
             if old is None:
@@ -1977,6 +1996,8 @@ class Cluster:
             s.fill_rate = 0.0
             s.fill_bytes = 0.0
             self._disk_state(s)
+        elif fault.kind == "critical_error":
+            self.stores[sid].critical.pop(str(fault.params.get("type")), None)  # type: ignore[index]
         elif fault.kind == "hot_region":
             hit = self.hot_boost.pop(fid[1:], None)
             if hit is not None:
