@@ -185,6 +185,24 @@ def test_operator_container_is_not_root_and_reads_its_settings_from_env(
     assert operator.get("read_only") is True
 
 
+def test_operator_build_context_sends_what_the_dockerfile_copies(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    build = services["operator"]["build"]
+    context = (LAB / build["context"]).resolve()
+    assert context == ROOT
+    dockerfile = context / build["dockerfile"]
+    ignore = Path(f"{dockerfile}.dockerignore").read_text().splitlines()
+    kept = {line[1:] for line in ignore if line.startswith("!")}
+    assert "*" in ignore, "the context is the whole checkout: exclude by default"
+    copied = re.findall(r"^COPY\s+(.+)\s+\S+$", dockerfile.read_text(), flags=re.MULTILINE)
+    sources = [src for line in copied for src in line.split() if not src.startswith("--")]
+    assert sources
+    for src in sources:
+        assert src in kept, f"{src} is copied but excluded from the build context"
+        assert (context / src).exists(), src
+
+
 def test_prometheus_scrapes_jobs_pd_and_tikv_of_the_lab(
     services: dict[str, dict[str, Any]],
 ) -> None:
