@@ -96,3 +96,25 @@ async def test_malformed_pd_exits_two(loopback_pd, tk):
     code, _, err = await run_cli("--pd", loopback_pd.url, "check")
     assert code == 2
     assert "stores: unexpected response" in err and "Traceback" not in err
+
+
+async def test_demo_flag_checks_the_embedded_cluster():
+    code, out, err = await run_cli("--demo", "check", "--json")
+    assert code == 0, err
+    body = json.loads(out)
+    assert [s["id"] for s in body["stores"]] == [1, 2, 3]
+    assert all(s["state"] == "Up" and s["qps"] > 0 and s["p99_ms"] > 0 for s in body["stores"])
+    assert body["violations"] == []
+
+
+async def test_killed_simulated_store_exits_one():
+    from operator_tikv.sim import SimCluster, SimConfig
+
+    async with SimCluster(SimConfig(stores=3, regions=50, seed=5)) as sim:
+        await sim.kill_store(3)
+        code, out, err = await run_cli("--pd", ",".join(sim.pd_urls), "check", "--json")
+    assert code == 1, err
+    violations = json.loads(out)["violations"]
+    assert {"invariant": "store_down", "store_id": 3, "severity": "critical"}.items() <= violations[
+        0
+    ].items()
