@@ -207,3 +207,83 @@ def promql_metrics(expr: str) -> set[str]:
 @pytest.fixture
 def promql() -> Callable[[str], set[str]]:
     return promql_metrics
+
+
+@pytest.fixture
+def prometheus_binary() -> str:
+    """Debian's ``prometheus``; skipped when missing unless OPERATOR_REQUIRE_PROMETHEUS=1."""
+    import shutil
+
+    path = shutil.which("prometheus")
+    if path is None:
+        if os.environ.get("OPERATOR_REQUIRE_PROMETHEUS") == "1":
+            pytest.fail(
+                "prometheus not found and OPERATOR_REQUIRE_PROMETHEUS=1 (apt-get install prometheus)"
+            )
+        pytest.skip("prometheus not found: apt-get install prometheus to run the lab's rules live")
+    return path
+
+
+@dataclass
+class LivePrometheus:
+    """A real Prometheus on a free loopback port, with a config written by the test."""
+
+    binary: str
+    workdir: Path
+    url: str = ""
+    _proc: object = None
+
+    async def start(self, config: dict) -> None:
+        import asyncio
+        import socket
+
+        import httpx
+        import yaml
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        path = self.workdir / "prometheus.yml"
+        path.write_text(yaml.safe_dump(config))
+        log = (self.workdir / "prometheus.log").open("wb")
+        self._proc = await asyncio.create_subprocess_exec(
+            self.binary,
+            f"--config.file={path}",
+            f"--storage.tsdb.path={self.workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            stdout=log,
+            stderr=log,
+        )
+        async with httpx.AsyncClient(timeout=2) as http:
+            for _ in range(150):
+                try:
+                    if (await http.get(f"{self.url}/-/ready")).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise AssertionError(
+            f"Prometheus did not start: {(self.workdir / 'prometheus.log').read_text()[-2000:]}"
+        )
+
+    async def stop(self) -> None:
+        import asyncio
+
+        proc = self._proc
+        if proc is not None and proc.returncode is None:
+            proc.terminate()
+            try:
+                await asyncio.wait_for(proc.wait(), timeout=10)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+
+
+@pytest.fixture
+async def live_prometheus(prometheus_binary: str, tmp_path: Path):
+    server = LivePrometheus(prometheus_binary, tmp_path)
+    try:
+        yield server
+    finally:
+        await server.stop()
