@@ -39,14 +39,13 @@ async def store_middleware(request: web.Request, handler):  # type: ignore[no-un
         if request.transport is not None:
             request.transport.close()
         raise web.HTTPServiceUnavailable()
-    request["store_id"] = sid
     return await handler(request)
 
 
 async def get_metrics(request: web.Request) -> web.Response:
     sim: SimCluster = request.app[SIM_KEY]
     assert sim.model is not None
-    store = sim.model.stores[request["store_id"]]
+    store = sim.model.stores[_store_id(request)]
     body = store.registry.render().encode()
     headers = {"Content-Type": METRICS_TYPE}
     if "gzip" in request.headers.get("Accept-Encoding", ""):

@@ -71,5 +71,9 @@ class StoreLog:
             lines = lines[-limit:]
         return lines
 
+    @property
+    def last_ns(self) -> int:
+        return self._times[-1] if self._times else 0
+
     def __len__(self) -> int:
         return len(self._lines)

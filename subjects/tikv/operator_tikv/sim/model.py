@@ -473,7 +473,7 @@ class Cluster:
         store = self.stores.get(sid)
         if store is None or store.log is None or not store.alive:
             return
-        ts = self.now if at_ns is None else at_ns
+        ts = max(self.now if at_ns is None else at_ns, store.log.last_ns)
         tid = thread if thread is not None else 100 + sid % 7
         store.log.add(ts, L.format_line(ts, level, source, message, fields, tid))
 

@@ -1,0 +1,188 @@
+"""``operator-tui sim`` (standalone, Ctrl-C/SIGTERM stop it cleanly) and the embedded demo cluster."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+import pytest
+from operator_tikv.sim.cli import main
+from operator_tikv.sim.demo import SimChaos, run_demo
+
+from operator_tui.commands import sim as sim_command
+from operator_tui.core.subject import Chaos, DemoOptions, SubjectError
+
+START = "from operator_tikv.sim.cli import main; import sys; sys.exit(main(sys.argv[1:]))"
+
+
+def _spawn(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", START, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def _read_banner(proc: subprocess.Popen[str]) -> list[str]:
+    assert proc.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip("\n"))
+        if line.startswith("Ctrl-C stops it."):
+            return lines
+    raise AssertionError(f"no banner: {lines!r}")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_standalone_prints_endpoints_and_stops_cleanly(sig: signal.Signals) -> None:
+    proc = _spawn(
+        "--stores", "3", "--regions", "50", "--speed", "5", "--max-store-down-time", "60s"
+    )
+    try:
+        lines = _read_banner(proc)
+        pd_urls = [x.strip() for x in lines if x.startswith("  http://")]
+        assert len(pd_urls) == 3
+        assert sum(1 for x in lines if x.startswith("  store ")) == 3
+        assert any("/sim/api/v1/stores/<id>/kill" in x for x in lines)
+        resp = httpx.get(pd_urls[0] + "/pd/api/v1/stores", timeout=5)
+        assert resp.status_code == 200 and resp.json()["count"] == 3
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "simulator stopped" in out
+    assert "Traceback" not in err
+
+
+def test_large_cluster_banner_summarises_store_ports(capsys: pytest.CaptureFixture[str]) -> None:
+    proc = _spawn("--stores", "25", "--regions", "200", "--port", "0")
+    try:
+        lines = _read_banner(proc)
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert any(x.startswith("  stores 1-25: ") for x in lines)
+    assert not any(x.startswith("  store 1: ") for x in lines)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--stores", "0"], "stores must be between 1 and 1000"),
+        (["--workload", "random"], "invalid choice"),
+        (["--max-store-down-time", "soon"], "not a duration"),
+        (["--speed", "0"], "speed must be positive"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err
+
+
+def test_port_in_use_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    port = holder.getsockname()[1]
+    try:
+        assert main(["--port", str(port)]) == 2
+    finally:
+        holder.close()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot listen" in err[0]
+
+
+def test_sim_command_passes_every_flag_to_the_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[list[str]] = []
+
+    class Plugin:
+        name = "tikv"
+
+        def sim_main(self, argv: list[str]) -> int:
+            seen.append(argv)
+            return 0
+
+    monkeypatch.setattr(sim_command, "load_plugin", lambda name: Plugin())
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command")
+    sim_command.register(sub)
+    args = parser.parse_args(
+        ["sim", "--stores", "5", "--regions", "500", "--seed", "3", "--speed", "20",
+         "--max-store-down-time", "60s", "--port", "23790", "--workload", "hotspot"]
+    )  # fmt: skip
+    settings: Any = argparse.Namespace(subject="tikv")
+    assert sim_command.run(args, settings) == 0
+    assert seen == [
+        ["--stores", "5", "--regions", "500", "--seed", "3", "--speed", "20.0", "--max-store-down-time", "60s",
+         "--port", "23790", "--workload", "hotspot"]
+    ]  # fmt: skip
+
+
+def test_sim_command_unknown_subject_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def missing(name: str) -> Any:
+        raise SubjectError(f"unknown subject {name!r} (available: none installed)")
+
+    monkeypatch.setattr(sim_command, "load_plugin", missing)
+    parser = argparse.ArgumentParser()
+    sim_command.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["sim"])
+    assert sim_command.run(args, argparse.Namespace(subject="nope")) == 2  # type: ignore[arg-type]
+    assert "unknown subject 'nope'" in capsys.readouterr().err
+
+
+async def test_demo_cluster_kills_and_starts_through_http() -> None:
+    options = DemoOptions(stores=3, regions=30, speed=20.0, max_store_down_time_s=60.0)
+    async with run_demo(options) as demo:
+        assert isinstance(demo.chaos, Chaos)
+        assert demo.extra["log_source"] == "sim"
+        sim = demo.extra["sim"]
+        assert demo.endpoints == sim.pd_urls
+        async with httpx.AsyncClient(timeout=5) as http:
+            message = await demo.chaos.kill_store(2)
+            assert message.startswith("store 2 killed")
+            with pytest.raises(httpx.ConnectError):
+                await http.get(sim.store_status_urls[2] + "/status")
+            deadline = time.monotonic() + 10
+            state = "Up"
+            while time.monotonic() < deadline and state != "Disconnected":
+                await asyncio.sleep(0.2)
+                body = (await http.get(demo.endpoints[0] + "/pd/api/v1/store/2")).json()
+                state = body["store"]["state_name"]
+            assert state == "Disconnected"
+            assert (await demo.chaos.start_store(2)).startswith("store 2 started")
+            assert (await http.get(sim.store_status_urls[2] + "/status")).status_code == 200
+
+
+async def test_sim_chaos_reports_an_unreachable_simulator() -> None:
+    chaos = SimChaos(["http://127.0.0.1:9"], timeout_s=0.5)
+    try:
+        with pytest.raises(SubjectError, match="unreachable"):
+            await chaos.kill_store(1)
+    finally:
+        await chaos.aclose()
