@@ -472,19 +472,19 @@ class LocalDeployment:
             cmd.append("--follow")
         if service is not None:
             cmd.append(service)
+        # Containers' stderr (TiKV logs there) comes out on compose's stderr: read both as one.
         proc = await asyncio.create_subprocess_exec(
-            *cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            *cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, limit=1 << 20
         )
-        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout is not None
+        last = ""
         try:
             async for raw in proc.stdout:
-                yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
-            err = (await proc.stderr.read()).decode("utf-8", errors="replace")
+                line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+                last = line.strip() or last
+                yield line
             if await proc.wait() != 0:
-                lines = [ln.strip() for ln in err.splitlines() if ln.strip()]
-                raise DeployError(
-                    lines[-1] if lines else f"docker compose logs exited {proc.returncode}"
-                )
+                raise DeployError(last or f"docker compose logs exited with {proc.returncode}")
         finally:
             if proc.returncode is None:
                 proc.terminate()

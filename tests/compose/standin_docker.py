@@ -91,8 +91,12 @@ def main(argv: list[str]) -> int:
     if sub == "logs":
         names = [a for a in rest if not a.startswith("-") and not a.isdigit()] or ["pd0", "tikv0"]
         for name in names:
+            # Like compose: a container's stderr (TiKV logs there) comes out on stderr.
+            out = sys.stderr if name.startswith("tikv") else sys.stdout
             print(
-                f'{name}-1  | [2026/11/22 14:02:41.000 +00:00] [INFO] [server.rs:100] ["hello from {name}"]'
+                f'{name}-1  | [2026/11/22 14:02:41.000 +00:00] [INFO] [server.rs:100] ["hello from {name}"]',
+                file=out,
+                flush=True,
             )
         if "--follow" in rest and os.environ.get("STANDIN_PIDFILE"):
             sys.stdout.flush()

@@ -173,6 +173,17 @@ def test_logs_of_one_service_and_follow(
     ]
 
 
+def test_logs_failure_is_one_line_exit_2(
+    standin_docker, lab: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("STANDIN_FAIL", "logs")
+    monkeypatch.setenv("STANDIN_FAIL_STDERR", 'no container found for project "operator-tikv"\n')
+    assert main(["deploy", "local", "logs"]) == 2
+    assert _one_line(capsys.readouterr().err).endswith(
+        'no container found for project "operator-tikv"'
+    )
+
+
 def test_restart(standin_docker, lab: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["deploy", "local", "restart", "pd1"]) == 0
     assert _actions(standin_docker, lab) == [["restart", "pd1"]]
