@@ -62,8 +62,11 @@ class RunHooks(Protocol):
 
     async def started(self, cluster: Any) -> None: ...
     async def fault_injected(self, fault: FaultSpec, sim_s: float) -> None: ...
-    async def stepped(self, sim_s: float) -> bool:
-        """Called after each tick with scenario time; return True to stop early."""
+    async def stepped(self, sim_s: float, detected: bool) -> bool:
+        """After each tick: scenario time, and whether a ticket opened since the first fault.
+
+        Return True to stop the run early.
+        """
         ...
 
     async def finished(self) -> None: ...
@@ -426,7 +429,7 @@ async def _drive(
         outcome.sim_seconds = timeline.now_s + scenario.warmup
         stop = False
         if options.hooks is not None:
-            stop = await options.hooks.stepped(timeline.now_s)
+            stop = await options.hooks.stepped(timeline.now_s, primary is not None)
         if options.stop_when_diagnosed and primary is not None:
             t = tickets[primary]
             if t.diagnosis is not None or t.diagnosis_error is not None:
