@@ -236,6 +236,20 @@ class Rules:
         pd = self.ctx.cluster
         if pd.pd_members_total and pd.pd_members_healthy < pd.pd_members_total:
             return self._pd(None)
+        message = self.ctx.ticket.message.lower()
+        electing = "leader election" in message
+        stalled = "within" in message and "refused" not in message
+        if pd.pd_members_total >= 2 and (electing or stalled):
+            # A PD group that was whole a tick ago and now times out on every member is
+            # electing a leader: followers cannot serve without one.
+            finding = self._pd(None)
+            finding.evidence.insert(
+                0,
+                "Every PD member stopped serving at once (timeouts, not refused connections) "
+                f"right after a tick that saw {pd.pd_members_total} members and leader {pd.pd_leader or '?'}.",
+            )
+            finding.confidence = 0.8 if electing else 0.65
+            return finding
         return Finding(
             cause="unknown",
             target="cluster",

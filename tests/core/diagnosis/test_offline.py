@@ -130,3 +130,29 @@ def test_family_ordering() -> None:
     assert family("pd_leader_changed") == "pd"
     assert family("subject_unreachable") == "unreachable"
     assert family("nothing_known") is None
+
+
+async def test_unreachable_during_pd_election_is_pd_leader_lost(
+    fake: FakeSubject, make_ticket
+) -> None:
+    from operator_tui.core.types import Severity, Violation
+
+    snap = await fake.observe()
+    stalled = Violation(
+        "subject_unreachable",
+        Severity.CRITICAL,
+        "PD did not answer GET /stores within 5.0s (a, b, c)",
+    )
+    out = await OfflineDiagnoser().diagnose(
+        build_context(make_ticket(stalled, snap.taken_at), fake, snap), _noop
+    )
+    assert (out.diagnosis.root_cause_class, out.diagnosis.target) == ("pd_leader_lost", "cluster")
+    refused = Violation(
+        "subject_unreachable",
+        Severity.CRITICAL,
+        "no PD endpoint answered GET /stores (a: connection refused)",
+    )
+    out = await OfflineDiagnoser().diagnose(
+        build_context(make_ticket(refused, snap.taken_at), fake, snap), _noop
+    )
+    assert out.diagnosis.root_cause_class == "unknown"
