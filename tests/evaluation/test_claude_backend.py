@@ -1,0 +1,68 @@
+"""The claude backend through the real SDK against the loopback Messages API: what the model says is what is scored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from operator_tui.config import Settings
+from operator_tui.evaluation.runner import RunOptions, run_scenario
+from operator_tui.evaluation.scenario import load_scenario
+from operator_tui.evaluation.scoring import score_run
+from operator_tui.testing.messages_api import MessagesAPIServer, Reply
+
+SCENARIO = (
+    'name = "kill-2"\nduration = 20\nwarmup = 4\n'
+    '[[faults]]\nkind = "kill"\nat = 3\nstore_id = 2\n'
+    '[expect]\ndetected = true\ntarget = 2\nroot_cause_class = "store_down"\n'
+)
+
+
+def _diagnosis(target: int, cls: str) -> dict:
+    return {
+        "observation": "store 2 stopped answering",
+        "root_cause": "the process of store 2 is gone",
+        "root_cause_class": cls,
+        "target": target,
+        "options_considered": [
+            {"option": "wait", "rejected_because": "regions stay under-replicated"},
+            {"option": "drain store 1", "rejected_because": "store 1 is healthy"},
+        ],
+        "recommended_actions": [
+            {
+                "action": "set_replica_schedule_limit",
+                "args": {"n": 64},
+                "rationale": "r",
+                "risk": "low",
+            }
+        ],
+        "confidence": 0.9,
+        "severity": "critical",
+    }
+
+
+async def test_claude_answers_are_scored(tmp_path: Path) -> None:
+    f = tmp_path / "kill.toml"
+    f.write_text(SCENARIO)
+    scenario = load_scenario(f)
+    async with MessagesAPIServer() as api:
+        settings = Settings(
+            anthropic_api_key=SecretStr("test"),
+            anthropic_base_url=api.base_url,
+            agent_max_retries=0,
+        )
+        api.enqueue(Reply.message("## Store 2 is down", tool_input=_diagnosis(2, "store_down")))
+        right = await run_scenario(scenario, settings, RunOptions(backend="claude"))
+        assert len(api.requests) == 1
+        body = str(api.requests[0].body)
+        assert "store_down" in body and "store-2" in body
+        api.enqueue(Reply.message("## Store 3 is slow", tool_input=_diagnosis(3, "slow_disk")))
+        wrong = await run_scenario(scenario, settings, RunOptions(backend="claude"))
+        assert len(api.requests) == 2
+    assert right.error is None and right.backend == "claude"
+    good = score_run(scenario, right)
+    assert good.passed and good.actions == ["set_replica_schedule_limit"]
+    bad = score_run(scenario, wrong)
+    assert bad.detected and bad.diagnosed
+    assert bad.localized is False and bad.root_cause_ok is False and not bad.passed
