@@ -153,9 +153,93 @@ def go_json_value(value: Any) -> Any:
     return value
 
 
+_encode_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
+def _scalar(value: Any) -> str | None:
+    t = type(value)
+    if t is str:
+        return _encode_str(value)
+    if t is int:
+        return int.__repr__(value)
+    if t is bool:
+        return "true" if value else "false"
+    if t is float:
+        if math.isfinite(value) and value == int(value) and abs(value) < 1e21:
+            return int.__repr__(int(value))
+        return float.__repr__(value)
+    if value is None:
+        return "null"
+    return None
+
+
+def _emit(value: Any, depth: int, out: list[str]) -> None:
+    """Scalars are rendered inline in the loops: one call per container, not per value."""
+    enc = _encode_str
+    t = type(value)
+    if t is dict:
+        if not value:
+            out.append("{}")
+            return
+        pad = "\n" + "  " * (depth + 1)
+        out.append("{")
+        for key, item in value.items():
+            it = type(item)
+            if it is str:
+                out.append(f"{pad}{enc(key)}: {enc(item)},")
+            elif it is int:
+                out.append(f"{pad}{enc(key)}: {int.__repr__(item)},")
+            elif it is dict or it is list or it is tuple:
+                out.append(f"{pad}{enc(key)}: ")
+                _emit(item, depth + 1, out)
+                out.append(",")
+            else:
+                out.append(f"{pad}{enc(key)}: {_scalar_or_json(item)},")
+        out[-1] = (
+            out[-1][:-1] + "\n" + "  " * depth + "}"
+            if out[-1] != ","
+            else "\n" + "  " * depth + "}"
+        )
+    elif t is list or t is tuple:
+        if not value:
+            out.append("[]")
+            return
+        pad = "\n" + "  " * (depth + 1)
+        out.append("[")
+        for item in value:
+            it = type(item)
+            if it is dict or it is list or it is tuple:
+                out.append(pad)
+                _emit(item, depth + 1, out)
+                out.append(",")
+            else:
+                out.append(f"{pad}{_scalar_or_json(item)},")
+        out[-1] = (
+            out[-1][:-1] + "\n" + "  " * depth + "]"
+            if out[-1] != ","
+            else "\n" + "  " * depth + "]"
+        )
+    else:
+        out.append(_scalar_or_json(value))
+
+
+def _scalar_or_json(value: Any) -> str:
+    text = _scalar(value)
+    if text is None:
+        return json.dumps(go_json_value(value), ensure_ascii=False)
+    return text
+
+
 def indented(value: Any) -> bytes:
-    """``encoding/json`` ``MarshalIndent(v, "", "  ")`` plus the newline unrolled/render appends."""
-    return (json.dumps(go_json_value(value), indent=2, ensure_ascii=False) + "\n").encode()
+    """``encoding/json`` ``MarshalIndent(v, "", "  ")`` plus the newline unrolled/render appends.
+
+    Same text as ``json.dumps(v, indent=2)`` after Go's float rules, written by a direct
+    recursive emitter because the stdlib's indenting encoder is pure Python and slow.
+    """
+    out: list[str] = []
+    _emit(value, 0, out)
+    out.append("\n")
+    return "".join(out).encode()
 
 
 def compact(value: Any) -> bytes:

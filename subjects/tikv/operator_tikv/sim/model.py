@@ -275,6 +275,8 @@ class Cluster:
         self.next_id = 1
         self.cluster_id = 7_000_000_000_000_000_000 + self.rng.randrange(10**18)
         self.bootstrap_ns = start_ns - 600 * NS - self.rng.randrange(NS)
+        self._down_text = ""
+        self._down_ns = 0
         self.schedule = default_schedule_config(go_duration(int(config.max_store_down_time_s * NS)))
         self.replication = default_replication_config()
         self.members = [
@@ -483,7 +485,10 @@ class Cluster:
 
     @property
     def max_store_down_ns(self) -> int:
-        return parse_go_duration(self.schedule["max-store-down-time"])
+        text = self.schedule["max-store-down-time"]
+        if text != self._down_text:
+            self._down_text, self._down_ns = text, parse_go_duration(text)
+        return self._down_ns
 
     def state_name(self, s: Store) -> str:
         if s.state == STATE_TOMBSTONE:

@@ -6,6 +6,7 @@ Every test drives a manual clock, so simulated time moves only through ``advance
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 
 import httpx
@@ -338,3 +339,22 @@ async def test_advance_route_needs_manual_clock(sim: SimCluster, http: httpx.Asy
     assert (await http.post(ctl + "/advance", json={"seconds": 30})).status_code == 200
     assert (await http.get(ctl + "/status")).json()["now_unix_ns"] == before + 30 * 10**9
     assert (await http.post(ctl + "/advance", json={"seconds": -1})).status_code == 400
+
+
+async def test_a_growing_hot_region_splits(http: httpx.AsyncClient) -> None:
+    async with SimCluster(SimConfig(manual_clock=True, workload="uniform")) as sim:
+        base = sim.pd_urls[0] + API
+        rid = json.loads((await http.get(base + "/regions")).content)["regions"][50]["id"]
+        sim.add_fault("hot_region", region_id=rid, share=0.9)
+        await sim.advance(900)
+        assert (await http.get(base + "/regions/count")).json()["count"] > 100
+        logs = "".join(
+            [
+                (await http.get(sim.pd_urls[0] + f"/sim/api/v1/stores/{s}/logs")).text
+                for s in (1, 2, 3)
+            ]
+        )
+        assert '["on split"]' in logs and "[source=split_checker]" in logs
+        regions = json.loads((await http.get(base + "/regions")).content)["regions"]
+        assert all(a["end_key"] == b["start_key"] for a, b in itertools.pairwise(regions))
+        assert max(r["approximate_size"] for r in regions) <= 144

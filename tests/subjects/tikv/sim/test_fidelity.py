@@ -7,6 +7,7 @@ down_peers, ...) are compared only when the fixture's situation is reproduced.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from typing import Any
@@ -183,10 +184,7 @@ async def test_region_endpoints_are_compact_easyjson(
         assert HEX_KEY.match(region["start_key"]) and HEX_KEY.match(region["end_key"])
         assert isinstance(region["approximate_size"], int)
     assert body["regions"][0]["start_key"] == "" and body["regions"][-1]["end_key"] == ""
-    assert all(
-        a["end_key"] == b["start_key"]
-        for a, b in zip(body["regions"], body["regions"][1:], strict=False)
-    )
+    assert all(a["end_key"] == b["start_key"] for a, b in itertools.pairwise(body["regions"]))
     rid = body["regions"][5]["id"]
     one = await get(http, sim, f"/region/id/{rid}")
     check_compact(one.content)

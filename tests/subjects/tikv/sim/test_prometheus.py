@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import re
 import socket
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,6 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-
 from operator_tikv.sim import SimCluster, SimConfig
 
 pytestmark = pytest.mark.prometheus
@@ -61,26 +59,36 @@ async def test_official_rules_fire_on_simulated_faults(
         targets = sim.prometheus_targets()
         rules = _write_rules(fixtures_dir, tmp_path)
         config = {
-            "global": {"scrape_interval": "1s", "evaluation_interval": "1s", "scrape_timeout": "900ms"},
+            "global": {
+                "scrape_interval": "1s",
+                "evaluation_interval": "1s",
+                "scrape_timeout": "900ms",
+            },
             "rule_files": rules,
             "scrape_configs": [
-                {"job_name": "pd", "honor_labels": True, "static_configs": [{"targets": targets["pd"]}]},
-                {"job_name": "tikv", "honor_labels": True, "static_configs": [{"targets": targets["tikv"]}]},
+                {
+                    "job_name": "pd",
+                    "honor_labels": True,
+                    "static_configs": [{"targets": targets["pd"]}],
+                },
+                {
+                    "job_name": "tikv",
+                    "honor_labels": True,
+                    "static_configs": [{"targets": targets["tikv"]}],
+                },
             ],
         }
         (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
-        proc = subprocess.Popen(
-            [
-                prometheus_bin,
-                f"--config.file={tmp_path / 'prometheus.yml'}",
-                f"--storage.tsdb.path={tmp_path / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--log.level=warn",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+        proc = await asyncio.create_subprocess_exec(
+            prometheus_bin,
+            f"--config.file={tmp_path / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn",
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
         )
         try:
             deadline = time.monotonic() + 30
@@ -88,9 +96,8 @@ async def test_official_rules_fire_on_simulated_faults(
                 with contextlib.suppress(httpx.HTTPError):
                     if (await http.get(base + "/-/ready")).status_code == 200:
                         break
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    err = proc.stderr.read().decode() if proc.stderr else ""
-                    pytest.fail(f"prometheus did not become ready: {err[-2000:]}")
+                if proc.returncode is not None or time.monotonic() > deadline:
+                    pytest.fail(f"prometheus did not become ready (exit code {proc.returncode})")
                 await asyncio.sleep(0.2)
             status = sim.store_status_urls
             low_space_instance = status[2].removeprefix("http://")
@@ -123,15 +130,21 @@ async def test_official_rules_fire_on_simulated_faults(
                 if wanted <= firing and seen_states[-1] == "Down":
                     break
                 await asyncio.sleep(0.5)
-            assert seen_states[:3] == ["Up", "Disconnected", "Down"] or seen_states[:2] == ["Disconnected", "Down"]
+            assert seen_states[:3] == ["Up", "Disconnected", "Down"] or seen_states[:2] == [
+                "Disconnected",
+                "Down",
+            ]
             assert wanted <= firing, f"firing: {sorted(firing, key=str)}"
             query = 'max_over_time(pd_cluster_status{type="store_disconnected_count"}[5m])'
-            result = (await http.get(base + "/api/v1/query", params={"query": query})).json()["data"]["result"]
+            result = (await http.get(base + "/api/v1/query", params={"query": query})).json()[
+                "data"
+            ]["result"]
             assert any(float(r["value"][1]) >= 1 for r in result)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            if proc.returncode is None:
+                proc.terminate()
+                try:
+                    await asyncio.wait_for(proc.wait(), timeout=10)
+                except TimeoutError:
+                    proc.kill()
+                    await proc.wait()
