@@ -102,7 +102,7 @@ class TikvSubject:
         mode = ctx.metrics_source
         if mode == "auto":
             mode = "prometheus" if ctx.prometheus_url else "direct"
-        if mode not in ("prometheus", "direct"):
+        if mode not in ("prometheus", "direct", "none"):
             raise SubjectError(f"unknown metrics source {ctx.metrics_source!r}")
         if mode == "prometheus" and not ctx.prometheus_url:
             raise SubjectError("metrics source is prometheus but no Prometheus URL is set")
@@ -248,6 +248,8 @@ class TikvSubject:
         return results, errors
 
     async def _collect_metrics(self, stores: list[Store]) -> MetricsResult:
+        if self.metrics_mode == "none":
+            return MetricsResult(source="none")
         if self.metrics_mode == "prometheus" and self.prometheus is not None:
             try:
                 return await self.prometheus.collect(stores)

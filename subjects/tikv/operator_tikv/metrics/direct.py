@@ -19,19 +19,21 @@ from operator_tikv.metrics.exposition import Scrape, parse_exposition, quantile_
 from operator_tikv.pd.client import describe_transport_error
 from operator_tui.core.types import Store, StoreMetrics
 
-FAMILIES = (
-    "tikv_grpc_msg_duration_seconds",
-    "tikv_storage_engine_async_request_duration_seconds",
-    "process_cpu_seconds_total",
-    "tikv_server_cpu_cores_quota",
-    "tikv_store_size_bytes",
-    "tikv_raftstore_region_count",
-    "tikv_raftstore_log_lag",
-    "tikv_engine_write_stall",
-    "tikv_channel_full_total",
-    "tikv_scheduler_too_busy_total",
-    "tikv_raftstore_slow_score",
-)
+FAMILIES: dict[str, Callable[[str], bool] | None] = {
+    "tikv_grpc_msg_duration_seconds": lambda line: "_sum" not in line,
+    "tikv_storage_engine_async_request_duration_seconds": (
+        lambda line: "_bucket" in line and 'type="write"' in line
+    ),
+    "process_cpu_seconds_total": None,
+    "tikv_server_cpu_cores_quota": None,
+    "tikv_store_size_bytes": None,
+    "tikv_raftstore_region_count": None,
+    "tikv_raftstore_log_lag": lambda line: "_bucket" in line,
+    "tikv_engine_write_stall": lambda line: "write_stall_percentile99" in line,
+    "tikv_channel_full_total": None,
+    "tikv_scheduler_too_busy_total": None,
+    "tikv_raftstore_slow_score": None,
+}
 
 
 def _type_is(value: str) -> Callable[[dict[str, str]], bool]:
@@ -91,7 +93,7 @@ class DirectMetrics:
         http: httpx.AsyncClient,
         *,
         timeout_s: float = 2.0,
-        concurrency: int = 64,
+        concurrency: int = 32,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._http = http

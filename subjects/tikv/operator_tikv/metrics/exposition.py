@@ -11,7 +11,7 @@ counter restarted, and the new value is the increase.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -45,8 +45,12 @@ class Scrape:
         return max(values.values()) if values else None
 
 
-def _wanted_lines(text: str, prefixes: tuple[str, ...]) -> str:
-    """Keep only the families we read: the parser is pure Python, a TiKV page has thousands of lines."""
+LinePredicate = Callable[[str], bool]
+
+
+def _wanted_lines(text: str, families: Mapping[str, LinePredicate | None]) -> str:
+    """Keep only the samples we read: the parser is pure Python and a TiKV page has thousands."""
+    prefixes = tuple(families)
     kept = []
     for line in text.splitlines():
         if line.startswith("#"):
@@ -54,15 +58,28 @@ def _wanted_lines(text: str, prefixes: tuple[str, ...]) -> str:
             if len(parts) >= 3 and parts[1] in ("HELP", "TYPE") and parts[2].startswith(prefixes):
                 kept.append(line)
         elif line.startswith(prefixes):
-            kept.append(line)
+            for prefix, keep in families.items():
+                if line.startswith(prefix):
+                    if keep is None or keep(line):
+                        kept.append(line)
+                    break
     kept.append("")
     return "\n".join(kept)
 
 
-def parse_exposition(text: str, at: float, families: Iterable[str] | None = None) -> Scrape:
-    """Parse a text exposition; raises ``ValueError`` on text that is not one."""
+def parse_exposition(
+    text: str,
+    at: float,
+    families: Iterable[str] | Mapping[str, LinePredicate | None] | None = None,
+) -> Scrape:
+    """Parse a text exposition, optionally only some families (and lines of them).
+
+    Raises ``ValueError`` on text that is not an exposition.
+    """
     if families is not None:
-        text = _wanted_lines(text, tuple(families))
+        if not isinstance(families, Mapping):
+            families = dict.fromkeys(families)
+        text = _wanted_lines(text, families)
     scrape = Scrape(at=at)
     try:
         for family in text_string_to_metric_families(text):
