@@ -1,0 +1,117 @@
+"""Log sources other than the simulator: docker (python-on-whales, through a stand-in
+``docker`` on PATH) and files; plus the alert coverage document staying complete."""
+
+import json
+import os
+import sys
+
+import pytest
+import yaml
+from operator_tikv.logsources import DockerLogSource, FileLogSource
+
+from operator_tui.core.types import Store, StoreState
+
+STANDIN = """#!{python}
+import json, os, sys
+with open(os.environ["ARGV_LOG"], "a") as fh:
+    fh.write(json.dumps(sys.argv[1:]) + "\\n")
+if os.environ.get("STANDIN_FAIL"):
+    sys.stderr.write("Error response from daemon: No such container\\n")
+    sys.exit(1)
+if sys.argv[1:3] == ["container", "inspect"]:
+    sys.stdout.write(json.dumps([{{"Id": "0123456789ab", "Name": "/" + sys.argv[-1]}}]))
+if "logs" in sys.argv:
+    sys.stdout.write(open(os.environ["STANDIN_LINES"]).read())
+"""
+
+
+@pytest.fixture
+def docker_standin(tmp_path, monkeypatch):
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    script = bindir / "docker"
+    script.write_text(STANDIN.format(python=sys.executable))
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.setenv("ARGV_LOG", str(tmp_path / "argv.jsonl"))
+    lines = tmp_path / "lines.txt"
+    lines.write_text("")
+    monkeypatch.setenv("STANDIN_LINES", str(lines))
+    return tmp_path
+
+
+def calls(tmp_path):
+    path = tmp_path / "argv.jsonl"
+    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+
+
+def samples(tk):
+    text = (tk.TIKV_FIXTURES / "log_samples.txt").read_text()
+    return [ln for ln in text.splitlines() if ln.startswith("[")]
+
+
+STORES = [Store(1, "tikv1:20160", StoreState.UP), Store(2, "tikv2:20160", StoreState.TOMBSTONE)]
+
+
+async def test_docker_container_logs(docker_standin, tk):
+    lines = samples(tk)
+    (docker_standin / "lines.txt").write_text("\n".join(lines[:3]) + "\n")
+    source = DockerLogSource()
+    events, errors = await source.fetch(STORES)
+    assert errors == []
+    assert [e.raw for e in events] == lines[:3] and {e.store_id for e in events} == {1}
+    first = [c for c in calls(docker_standin) if "logs" in c]
+    assert len(first) == 1 and first[0][:2] == ["container", "logs"]
+    (docker_standin / "lines.txt").write_text("\n".join(lines[:4]) + "\n")
+    events, errors = await source.fetch(STORES)
+    assert [e.raw for e in events] == [lines[3]]
+    assert "--since" in calls(docker_standin)[-1]
+
+
+async def test_docker_compose_logs_by_service(docker_standin, tk):
+    (docker_standin / "lines.txt").write_text(samples(tk)[0] + "\n")
+    source = DockerLogSource(compose_file="compose/tikv/docker-compose.yml", compose_project="lab")
+    events, errors = await source.fetch(STORES)
+    assert errors == [] and len(events) == 1
+    argv = calls(docker_standin)[0]
+    assert argv[0] == "compose" and "logs" in argv and argv[-1] == "tikv1"
+    assert "--no-log-prefix" in argv and "lab" in argv
+
+
+async def test_docker_failure_is_an_error_line_not_an_exception(docker_standin, monkeypatch):
+    monkeypatch.setenv("STANDIN_FAIL", "1")
+    events, errors = await DockerLogSource().fetch(STORES)
+    assert events == []
+    assert errors == ["docker logs of store 1 (tikv1): exit 1"]
+
+
+async def test_docker_missing_binary(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    events, errors = await DockerLogSource().fetch(STORES)
+    assert events == [] and len(errors) == 1 and errors[0].startswith("docker logs of store 1")
+
+
+async def test_file_source_rotation_and_naming(tmp_path, tk):
+    lines = samples(tk)
+    log = tmp_path / "tikv-1.log"
+    log.write_text("\n".join(lines[:2]) + "\n")
+    source = FileLogSource(tmp_path)
+    events, _ = await source.fetch(STORES)
+    assert len(events) == 2
+    log.write_text(lines[5] + "\n")
+    events, _ = await source.fetch(STORES)
+    assert [e.raw for e in events] == [lines[5]]
+    (tmp_path / "tikv-1.log").unlink()
+    events, errors = await source.fetch(STORES)
+    assert events == [] and errors == []
+
+
+def test_alert_coverage_lists_every_official_rule(tk):
+    doc = (tk.FIXTURES.parents[1] / "docs" / "alert-coverage.md").read_text()
+    names = []
+    for name in ("tikv.rules.v8.5.7.yml", "pd.rules.v8.5.7.yml"):
+        rules = yaml.safe_load((tk.TIKV_FIXTURES / name).read_text())
+        names += [r["alert"] for g in rules["groups"] for r in g["rules"]]
+    assert len(names) == 47
+    missing = [n for n in names if f"`{n}`" not in doc]
+    assert missing == []
