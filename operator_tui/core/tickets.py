@@ -351,37 +351,32 @@ class TicketStore:
         conn = self._conn
 
         async def body() -> None:
-            open_rows = await self._fetchall(
-                f"SELECT {_LIST_COLUMNS} FROM tickets WHERE status != 'resolved'"
-            )
-            unresolved = {row[1]: _row_ticket(row) for row in open_rows}
+            unresolved = {
+                key: (tid, sev)
+                for key, tid, sev in await self._fetchall(
+                    "SELECT violation_key, id, severity FROM tickets WHERE status != 'resolved'"
+                )
+            }
             seen_updates: list[tuple[Any, ...]] = []
             events: list[tuple[Any, ...]] = []
+            raised: list[int] = []
             for key, v in current.items():
-                ticket = unresolved.get(key)
-                if ticket is None:
+                held = unresolved.get(key)
+                if held is None:
                     continue
-                ticket.last_seen = now
-                ticket.occurrences += 1
-                ticket.message = v.message
-                if v.severity != ticket.severity:
-                    events.append(
-                        (
-                            ticket.id,
-                            ts,
-                            "severity_changed",
-                            json.dumps({"from": ticket.severity.value, "to": v.severity.value}),
-                        )
-                    )
-                    ticket.severity = v.severity
-                    changes.append(("updated", ticket))
-                seen_updates.append((ts, v.severity.value, v.message, ticket.id))
+                tid, severity = held
+                if v.severity.value != severity:
+                    detail = json.dumps({"from": severity, "to": v.severity.value})
+                    events.append((tid, ts, "severity_changed", detail))
+                    raised.append(tid)
+                seen_updates.append((ts, v.severity.value, v.message, tid))
             if seen_updates:
                 await conn.executemany(
                     "UPDATE tickets SET last_seen = ?, occurrences = occurrences + 1, severity = ?, "
                     "message = ? WHERE id = ?",
                     seen_updates,
                 )
+            changes.extend(("updated", t) for t in await self._tickets_by_id(raised))
             new_keys = [k for k in current if k not in unresolved]
             previous: dict[str, int] = {}
             for part in _chunks(new_keys):
@@ -434,17 +429,14 @@ class TicketStore:
                     events.append((t.id, ts, "opened", json.dumps(detail)))
                     changes.append(("opened", t))
             if resolve_absent:
-                gone = [t for k, t in unresolved.items() if k not in current]
+                gone = [tid for k, (tid, _) in unresolved.items() if k not in current]
                 if gone:
                     await conn.executemany(
                         "UPDATE tickets SET status = 'resolved', resolved_at = ? WHERE id = ?",
-                        [(ts, t.id) for t in gone],
+                        [(ts, tid) for tid in gone],
                     )
-                    for t in gone:
-                        t.status = TicketStatus.RESOLVED
-                        t.resolved_at = now
-                        events.append((t.id, ts, "resolved", "{}"))
-                        changes.append(("resolved", t))
+                    events.extend((tid, ts, "resolved", "{}") for tid in gone)
+                    changes.extend(("resolved", t) for t in await self._tickets_by_id(gone))
             if events:
                 await conn.executemany(
                     "INSERT INTO ticket_events (ticket_id, ts, kind, detail) VALUES (?, ?, ?, ?)",
@@ -453,6 +445,16 @@ class TicketStore:
 
         await self._transaction(body)
         return changes
+
+    async def _tickets_by_id(self, ids: Sequence[int]) -> list[Ticket]:
+        out: list[Ticket] = []
+        for part in _chunks(ids):
+            marks = ",".join("?" * len(part))
+            rows = await self._fetchall(
+                f"SELECT {_LIST_COLUMNS} FROM tickets WHERE id IN ({marks}) ORDER BY id", part
+            )
+            out += [_row_ticket(r) for r in rows]
+        return out
 
     async def add_event(
         self,
