@@ -443,3 +443,15 @@ async def test_chaos_commands(
     bare = OperatorRuntime(settings(tmp_path), fake, store, OfflineDiagnoser())
     with pytest.raises(SubjectError, match="no chaos"):
         await bare.kill_store(1)
+
+
+async def test_interval_floor_for_front_ends(runtime: OperatorRuntime, wait_event) -> None:
+    sub = runtime.bus.subscribe()
+    assert runtime.interval_s == 0.2
+    assert runtime.set_interval(0.3) == 1.0 and runtime.interval_s == 1.0
+    assert runtime.set_interval(5) == 5.0
+    runtime.pause()
+    assert runtime.paused
+    await wait_event(sub, "monitor.paused")
+    runtime.resume()
+    await wait_event(sub, "monitor.resumed")

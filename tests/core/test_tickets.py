@@ -220,3 +220,23 @@ async def test_database_refuses_two_unresolved_for_one_key(store: TicketStore) -
             ]
         )
     assert await store.count_tickets() == 1
+
+
+async def test_forward_migration_keeps_data(tmp_path: Path, monkeypatch) -> None:
+    from operator_tui.core import tickets as mod
+
+    path = tmp_path / "t.db"
+    s = await TicketStore.open(path)
+    [(_, t)] = await s.upsert_violations([v()], {"k": 1}, T0)
+    await s.aclose()
+    monkeypatch.setattr(
+        mod, "MIGRATIONS", (*mod.MIGRATIONS, "ALTER TABLE tickets ADD COLUMN note TEXT")
+    )
+    monkeypatch.setattr(mod, "SCHEMA_VERSION", len(mod.MIGRATIONS))
+    s = await TicketStore.open(path)
+    again = await s.get_ticket(t.id)
+    assert again is not None and again.snapshot == {"k": 1}
+    await s.aclose()
+    with sqlite3.connect(path) as c:
+        assert c.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+        assert "note" in [r[1] for r in c.execute("PRAGMA table_info(tickets)")]
