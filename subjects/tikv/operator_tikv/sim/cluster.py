@@ -19,7 +19,7 @@ from aiohttp import web
 
 from operator_tikv.sim.config import MANUAL_EPOCH_S, SimConfig
 from operator_tikv.sim.encode import NS
-from operator_tikv.sim.model import Cluster, Fault, SimError
+from operator_tikv.sim.model import Cluster, SimError
 
 STEP_NS = NS
 SIM_KEY: web.AppKey[SimCluster] = web.AppKey("sim")
@@ -160,7 +160,7 @@ class SimCluster:
                 if steps % 20 == 0:
                     await asyncio.sleep(0)
             if steps:
-                await self._sync_sites()
+                await self.sync_ports()
             behind = target - self.model.now
             delay = max(0.005, min(0.25, (STEP_NS - behind) / NS / speed))
             await asyncio.sleep(delay)
@@ -177,7 +177,7 @@ class SimCluster:
             count += 1
             if count % 50 == 0:
                 await asyncio.sleep(0)
-        await self._sync_sites()
+        await self.sync_ports()
 
     @property
     def now_ns(self) -> int:
@@ -190,11 +190,11 @@ class SimCluster:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
-        task = loop.create_task(self._sync_sites())
+        task = loop.create_task(self.sync_ports())
         self._sync_tasks.add(task)
         task.add_done_callback(self._sync_tasks.discard)
 
-    async def _sync_sites(self) -> None:
+    async def sync_ports(self) -> None:
         """Close the ports of dead stores and members, reopen those that came back."""
         if self.model is None or self._stopping.is_set():
             return
@@ -256,7 +256,7 @@ class SimCluster:
     # ------------------------------------------------------------------ control
     async def kill_store(self, store_id: int) -> str:
         fid = self.add_fault("kill_store", store_id)
-        await self._sync_sites()
+        await self.sync_ports()
         return fid
 
     async def start_store(self, store_id: int) -> list[str]:
@@ -272,7 +272,7 @@ class SimCluster:
             model.clear_fault(fid)
         if not cleared:
             model.start_store(store_id)
-        await self._sync_sites()
+        await self.sync_ports()
         return cleared
 
     def add_fault(self, kind: str, store_id: int | None = None, **params: Any) -> str:
@@ -283,10 +283,11 @@ class SimCluster:
     def list_faults(self) -> list[dict[str, Any]]:
         return [f.as_dict() for f in self._require().faults.values()]
 
-    def clear_fault(self, fault_id: str) -> Fault:
+    def clear_fault(self, fault_id: str) -> dict[str, Any]:
+        """Undo a fault (a killed store restarts, a paused one resumes...); returns what was cleared."""
         fault = self._require().clear_fault(fault_id)
         self._schedule_sync()
-        return fault
+        return fault.as_dict()
 
     def kill_pd_leader(self) -> str:
         return self.add_fault("kill_pd_leader")

@@ -575,7 +575,7 @@ async def sim_add_fault(request: web.Request) -> web.Response:
     if sid is not None and (isinstance(sid, bool) or not isinstance(sid, int)):
         raise SimError(400, "store_id must be an integer")
     fid = sim.add_fault(kind, sid, **body)
-    await sim._sync_sites()
+    await sim.sync_ports()
     return _control_json({"id": fid})
 
 
@@ -586,8 +586,8 @@ async def sim_list_faults(request: web.Request) -> web.Response:
 async def sim_clear_fault(request: web.Request) -> web.Response:
     sim = _sim(request)
     fault = sim.clear_fault(request.match_info["fid"])
-    await sim._sync_sites()
-    return _control_json({"id": fault.id, "cleared": True})
+    await sim.sync_ports()
+    return _control_json({"id": fault["id"], "cleared": True})
 
 
 def parse_since(text: str) -> int:
