@@ -4,7 +4,9 @@ Each check turns a snapshot into findings keyed ``invariant:target``; a finding
 becomes a violation once it has held for its grace period, measured on
 ``Snapshot.taken_at`` (so tests and the simulator's clock drive time). A key
 whose signal was not measured this tick (a failed endpoint, a first scrape
-without rates) keeps its timer; a key whose condition is false is cleared.
+without rates) keeps its timer, and if it was firing it is reported again as
+it was (``details["stale"] = True``) so that a gap in measurement does not
+resolve and reopen a ticket; a key whose condition is false is cleared.
 """
 
 from __future__ import annotations
@@ -228,11 +230,13 @@ class InvariantChecker:
     def __init__(self, settings: InvariantSettings | None = None) -> None:
         self.settings = settings or InvariantSettings()
         self._since: dict[str, datetime] = {}
+        self._firing: dict[str, Violation] = {}
         self._pd_leader: str | None = None
         self._pd_leader_change: tuple[str, str, datetime] | None = None
 
     def reset(self) -> None:
         self._since.clear()
+        self._firing.clear()
         self._pd_leader = None
         self._pd_leader_change = None
 
@@ -262,6 +266,12 @@ class InvariantChecker:
         for key in list(self._since):
             if key not in active and key not in found.unknown:
                 del self._since[key]
+        for key in sorted(found.unknown - active):
+            previous = self._firing.get(key)
+            if previous is not None:
+                previous.details["stale"] = True
+                out.append(previous)
+        self._firing = {v.key: v for v in out}
         out.sort(key=lambda v: (-v.severity.rank, v.key))
         return out
 

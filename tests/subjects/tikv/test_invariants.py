@@ -289,7 +289,8 @@ def test_pd_member_unhealthy_and_quorum():
     assert "pd3" in out[0].message
     c = ClusterMetrics(pd_leader="pd1", pd_members_healthy=1, pd_members_total=3)
     assert checker.evaluate(snap(1, cluster=c))[0].severity is Severity.CRITICAL
-    assert checker.evaluate(snap(2, cluster=c, unmeasured=[PD_HEALTH])) == []
+    stale = checker.evaluate(snap(2, cluster=c, unmeasured=[PD_HEALTH]))
+    assert keys(stale) == ["pd_member_unhealthy:cluster"] and stale[0].details["stale"]
 
 
 def test_pd_leader_changed_is_reported_for_a_while():
@@ -329,3 +330,15 @@ def test_specs_cover_every_invariant_and_are_ordered_by_severity():
         )
     )
     assert [v.severity for v in out] == [Severity.CRITICAL, Severity.WARNING]
+
+
+def test_a_firing_violation_survives_a_gap_in_measurement():
+    checker = InvariantChecker(InvariantSettings(grace_scale=0))
+    high = {1: metrics(1, p99_write_latency_ms=500), 2: metrics(2), 3: metrics(3)}
+    gap = {1: metrics(1, p99_write_latency_ms=None), 2: metrics(2), 3: metrics(3)}
+    first = checker.evaluate(snap(0, m=high))
+    assert keys(first) == ["high_write_latency:store-1"]
+    again = checker.evaluate(snap(2, m=gap))
+    assert keys(again) == ["high_write_latency:store-1"] and again[0].details["stale"] is True
+    assert checker.evaluate(snap(4, m={1: metrics(1), 2: metrics(2), 3: metrics(3)})) == []
+    assert checker.evaluate(snap(6, m=gap)) == []
