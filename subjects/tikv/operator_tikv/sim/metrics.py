@@ -344,6 +344,12 @@ PD_FAMILIES: dict[str, Family] = {
             "gauge",
             "Whether or not this member is a leader. 1 if is, 0 otherwise.",
         ),
+        Family(
+            "pd_checker_event_count",
+            "counter",
+            "Counter of checker events.",
+            ("type", "name"),
+        ),
         Family("pd_cluster_health_status", "gauge", "Status of the cluster.", ("name",)),
         Family("pd_cluster_status", "gauge", "Status of the cluster.", ("type",)),
         Family("pd_config_status", "gauge", "Status of the scheduling configurations.", ("type",)),

@@ -9,8 +9,10 @@ scan of the region table happens only on rare events (a store lost or back).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import heapq
+import json
 import math
 import random
 from dataclasses import dataclass, field
@@ -18,9 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from operator_tikv.sim import logs as L
-from operator_tikv.sim.config import SimConfig, default_replication_config, default_schedule_config
-from operator_tikv.sim.encode import NS, go_duration, parse_go_duration
-from operator_tikv.sim.keys import KEYSPACE, key_hex
+from operator_tikv.sim.config import (
+    BOOL_STRING_KEYS,
+    DURATION_KEYS,
+    FLOAT_KEYS,
+    STRING_KEYS,
+    SimConfig,
+    default_replication_config,
+    default_schedule_config,
+)
+from operator_tikv.sim.encode import NS, go_duration, go_time_string, parse_go_duration
+from operator_tikv.sim.keys import KEYSPACE, decode_hex, key_hex
 from operator_tikv.sim.metrics import PD_FAMILIES, TIKV_FAMILIES, Registry
 from operator_tikv.sim.regions import (
     CHECK_BITS,
@@ -286,7 +296,6 @@ class Cluster:
             m.start_s = start_ns // NS - 900
         self.pd_leader: int | None = 0
         self.pd_elect_at: int | None = None
-        self.pd_registries = [Registry(PD_FAMILIES) for _ in self.members]
         self.stores: dict[int, Store] = {}
         self.regions = RegionTable()
         self.total_w = 0.0
@@ -1018,8 +1027,6 @@ class Cluster:
         return text
 
     def _go_time(self, ns: int) -> str:
-        from operator_tikv.sim.encode import go_time_string
-
         return go_time_string(ns, ns - self.mono0)
 
     @staticmethod
@@ -1557,8 +1564,6 @@ class Cluster:
 
     def _fix_key_order(self, i: int, old_start: int, new_start: int) -> None:
         """After a split the old region starts at ``new_start``; ``append`` put the new one at ``old_start``."""
-        import bisect
-
         rt = self.regions
         pos = bisect.bisect_left(rt.kstart, old_start)
         # Two entries now start at old_start: the old region's (stale) and the new one's.
@@ -1852,10 +1857,6 @@ class Cluster:
         )
         if s.reachable:
             self._store_back(s)
-            self._gc_removed_peers(s)
-
-    def _gc_removed_peers(self, s: Store) -> None:
-        """Nothing to do in the table (removed peers are gone); log what TiKV logs when it finds them."""
         self.log(s.id, "INFO", "store.rs:2456", "start store", [("store_id", s.id)], thread=1)
 
     def set_paused(self, sid: int, paused: bool) -> None:
@@ -1957,8 +1958,6 @@ class Cluster:
         if rid is None:
             key = params.get("key")
             if key is not None:
-                from operator_tikv.sim.keys import decode_hex
-
                 pos = decode_hex(str(key))
                 if pos is None:
                     raise SimError(400, f"bad key {key!r}")
@@ -2049,13 +2048,6 @@ class Cluster:
                 self.schedule["store-limit"].pop(str(s.id), None)
 
     def update_schedule(self, changes: dict[str, Any]) -> None:
-        from operator_tikv.sim.config import (
-            BOOL_STRING_KEYS,
-            DURATION_KEYS,
-            FLOAT_KEYS,
-            STRING_KEYS,
-        )
-
         new = dict(self.schedule)
         for key, value in changes.items():
             if key not in new:
@@ -2199,9 +2191,8 @@ class Cluster:
         if not is_leader:
             return reg
         reg.set("pd_tso_role", ("global",), 1.0)
-        for idx, other in enumerate(self.members):
+        for other in self.members:
             reg.set("pd_cluster_health_status", (other.name,), 1.0 if other.alive else 0.0)
-            del idx
         counts = dict.fromkeys(
             (
                 "store_up_count",
@@ -2288,6 +2279,9 @@ class Cluster:
         reg.set("pd_config_status", ("high-space-ratio",), float(self.schedule["high-space-ratio"]))
         for (desc, event), value in self.op_counter.items():
             reg.set("pd_schedule_operators_count", (desc, event), value)
+        reg.set(
+            "pd_checker_event_count", ("replica_checker", "no_target_store"), self.checker_no_target
+        )
         return reg
 
     def _store_status_metrics(self, reg: Registry, s: Store) -> None:
@@ -2333,6 +2327,4 @@ def _json_kind(value: Any) -> str:
 
 
 def json_dumps(value: Any) -> str:
-    import json
-
     return json.dumps(value)
