@@ -118,8 +118,6 @@ class Monitor:
         self.paused = False
         self.latest: Snapshot | None = None
         self.ticks = 0
-        self.slow_ticks = 0
-        self.last_tick_ms: float | None = None
         self.on_opened: Callable[[list[Ticket]], None] | None = None
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -159,7 +157,6 @@ class Monitor:
                 violations, lambda: snapshot_dict(snapshot), now, resolve_absent=True
             )
         tick_ms = (time.perf_counter() - started) * 1000
-        self.last_tick_ms = tick_ms
         self.bus.publish(
             "tick",
             **tick_summary(snapshot),
@@ -176,7 +173,6 @@ class Monitor:
             [violation], {"taken_at": now.isoformat(), "error": message}, now, resolve_absent=False
         )
         tick_ms = (time.perf_counter() - started) * 1000
-        self.last_tick_ms = tick_ms
         self.bus.publish(
             "tick", reachable=False, error=message, tick_ms=round(tick_ms, 1), seq=self.ticks
         )
@@ -251,7 +247,6 @@ class Monitor:
                     if scheduled:
                         missed = schedule.advance(loop.time())
                         if missed:
-                            self.slow_ticks += 1
                             self.bus.publish(
                                 "error",
                                 kind="slow_tick",

@@ -211,12 +211,6 @@ class TicketStore:
         async with self._lock:
             await self._conn.close()
 
-    async def __aenter__(self) -> TicketStore:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
     # --- reads -------------------------------------------------------------------------
 
     async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:

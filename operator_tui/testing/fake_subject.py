@@ -131,7 +131,6 @@ class FakeSubject:
         )
         self.unreachable = False
         self.observe_delay_s = 0.0
-        self.observations = 0
         self.executed: list[tuple[str, dict[str, Any]]] = []
         self.closed = False
 
@@ -234,7 +233,6 @@ class FakeSubject:
         )
 
     async def observe(self) -> Snapshot:
-        self.observations += 1
         if self.observe_delay_s:
             await asyncio.sleep(self.observe_delay_s)
         if self.unreachable:

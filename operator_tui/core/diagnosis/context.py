@@ -12,7 +12,6 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from operator_tui.core.subject import Action, Subject
 from operator_tui.core.ticket import Ticket
@@ -203,7 +202,3 @@ def build_context(
         events = list(snapshot.log_events)
     ctx.log_events = pick_log_events(events, log_limit)
     return ctx
-
-
-def describe_args(action: Action) -> dict[str, Any]:
-    return {a.name: a.type for a in action.args}

@@ -254,7 +254,7 @@ class Rules:
             cause="unknown",
             target="cluster",
             root_cause="No endpoint of the cluster answered this tick, so nothing can be observed.",
-            evidence=[f"Observation errors: {len(self.ctx.errors)}."],
+            evidence=[f"The subject reported: {self.ctx.ticket.message}"],
             options=[
                 _opt(
                     "Treat it as a full cluster outage",
