@@ -38,7 +38,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return asyncio.run(
                 run_headless(settings, demo=demo, stream=bool(getattr(args, "stream", False)))
             )
-        except (TicketStoreError, SubjectError, ConfigError) as exc:
+        except (TicketStoreError, SubjectError, ConfigError, OSError) as exc:
             print(f"operator-tui: error: {exc}", file=sys.stderr)
             return 2
     from operator_tui.tui.app import run_tui
