@@ -115,6 +115,7 @@ class TikvSubject:
         self.direct = DirectMetrics(
             ctx.http,
             timeout_s=scrape_timeout,
+            budget=int(opts.get("scrape_budget", 64)) or None,
             clock=(lambda: self._clock().timestamp()) if callable(clock) else time.monotonic,
         )
         self.prometheus = (
@@ -299,6 +300,8 @@ class TikvSubject:
             if m is None:
                 continue
             store_metrics[store.id] = m
+            if not metrics.is_fresh(store.id):
+                continue
             history = self._history.get(store.id)
             if history is None:
                 history = self._history[store.id] = deque(maxlen=self._history_len)

@@ -140,3 +140,34 @@ async def test_direct_scrape_broken_wanted_family(fake_pd, mock_http):
     fake_pd.metrics["tikv1:20180"] = 'tikv_store_size_bytes{type="capacity" 12\n'
     result = await DirectMetrics(mock_http).collect([_store(1, "tikv1:20180")])
     assert result.by_store[1].reachable and "not a Prometheus" in result.by_store[1].error
+
+
+async def test_scrape_budget_rotates_and_puts_failing_stores_first(fake_pd, mock_http, tk):
+    stores = [_store(i, f"tikv{i}:20180") for i in range(1, 11)]
+    for i in range(1, 11):
+        fake_pd.metrics[f"tikv{i}:20180"] = tk.metrics_page()
+    direct = DirectMetrics(mock_http, budget=4)
+
+    def scraped():
+        hosts = [r.url.host for r in fake_pd.calls]
+        fake_pd.calls.clear()
+        return sorted(int(h[4:]) for h in hosts)
+
+    first = await direct.collect(stores)
+    assert len(scraped()) == 10 and len(first.fresh) == 10  # nothing known yet: all urgent
+    second = await direct.collect(stores)
+    assert scraped() == [1, 2, 3, 4] and second.fresh == {1, 2, 3, 4}
+    assert set(second.by_store) == set(range(1, 11))  # the others keep their last figures
+    assert second.by_store[9] is first.by_store[9]
+    await direct.collect(stores)
+    assert scraped() == [5, 6, 7, 8]
+    del fake_pd.metrics["tikv2:20180"]
+    await direct.collect(stores)
+    assert scraped() == [1, 2, 9, 10]
+    result = await direct.collect(stores)
+    assert 2 in scraped() and not result.by_store[2].reachable
+    stores[6] = Store(
+        id=7, address="x", state=StoreState.DISCONNECTED, status_address="tikv7:20180"
+    )
+    await direct.collect(stores)
+    assert 7 in scraped()

@@ -13,9 +13,15 @@ SKIPPED_STATES = frozenset({"Tombstone", "Removed"})
 
 @dataclass(slots=True)
 class MetricsResult:
+    """Figures by store; ``fresh`` holds the stores measured this tick (None: all of them)."""
+
     by_store: dict[int, StoreMetrics] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     source: str = ""
+    fresh: set[int] = field(default_factory=set)
+
+    def is_fresh(self, store_id: int) -> bool:
+        return store_id in self.fresh if self.fresh else store_id in self.by_store
 
 
 class MetricsSource(Protocol):

@@ -84,7 +84,14 @@ def compute_store_metrics(store_id: int, prev: Scrape | None, cur: Scrape) -> St
 
 
 class DirectMetrics:
-    """Scrapes every live store's ``/metrics`` concurrently, bounded in time and in parallelism."""
+    """Scrapes live stores' ``/metrics`` concurrently, bounded in time and in parallelism.
+
+    At most ``budget`` stores are read per tick (all of them in clusters up to that
+    size). Beyond it, stores that PD does not report Up or that failed their last
+    read come first, then the ones read longest ago; the others keep their last
+    figures for the tick, so a large cluster costs a bounded amount per tick and
+    every store is still read every ``ceil(stores / budget)`` ticks.
+    """
 
     name = "direct"
 
@@ -94,13 +101,18 @@ class DirectMetrics:
         *,
         timeout_s: float = 2.0,
         concurrency: int = 32,
+        budget: int | None = 64,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._http = http
         self.timeout_s = timeout_s
+        self.budget = budget
         self._limit = asyncio.Semaphore(concurrency)
         self._clock = clock
         self._previous: dict[int, Scrape] = {}
+        self._last: dict[int, StoreMetrics] = {}
+        self._order = 0
+        self._read_at: dict[int, int] = {}
 
     async def scrape(self, store: Store) -> StoreMetrics:
         if not store.status_address:
@@ -131,13 +143,41 @@ class DirectMetrics:
         self._previous[store.id] = cur
         return compute_store_metrics(store.id, prev, cur)
 
+    def choose(self, live: list[Store]) -> list[Store]:
+        """The stores to read this tick (see the class docstring)."""
+        if self.budget is None or len(live) <= self.budget:
+            return live
+        urgent, rest = [], []
+        for store in live:
+            last = self._last.get(store.id)
+            if (
+                store.state.value != "Up"
+                or last is None
+                or not last.reachable
+                or last.error is not None
+            ):
+                urgent.append(store)
+            else:
+                rest.append(store)
+        rest.sort(key=lambda s: self._read_at.get(s.id, -1))
+        return urgent + rest[: max(0, self.budget - len(urgent))]
+
     async def collect(self, stores: list[Store]) -> MetricsResult:
         live = [s for s in stores if s.state.value not in SKIPPED_STATES]
-        results = await asyncio.gather(*(self.scrape(s) for s in live))
+        chosen = self.choose(live)
+        results = await asyncio.gather(*(self.scrape(s) for s in chosen))
         known = {s.id for s in stores}
-        for gone in set(self._previous) - known:
-            del self._previous[gone]
+        for table in (self._previous, self._last, self._read_at):
+            for gone in set(table) - known:
+                del table[gone]
+        self._order += 1
         out = MetricsResult(source=self.name)
         for m in results:
             out.by_store[m.store_id] = m
+            out.fresh.add(m.store_id)
+            self._last[m.store_id] = m
+            self._read_at[m.store_id] = self._order
+        for store in live:
+            if store.id not in out.by_store and store.id in self._last:
+                out.by_store[store.id] = self._last[store.id]
         return out
