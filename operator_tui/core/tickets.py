@@ -184,18 +184,18 @@ class TicketStore:
                     raise TicketStoreError(
                         f"{where} is an SQLite database but not a ticket database; refusing to touch it"
                     )
+            async with conn.execute("PRAGMA quick_check") as cur:
+                row = await cur.fetchone()
+            if not row or row[0] != "ok":
+                raise TicketStoreError(
+                    f"ticket database {where} is damaged: {row[0] if row else '?'}"
+                )
             await conn.execute("PRAGMA journal_mode=WAL")
             await conn.execute("PRAGMA synchronous=NORMAL")
             await conn.execute("PRAGMA foreign_keys=ON")
             for number in range(version, SCHEMA_VERSION):
                 await conn.executescript(
                     f"BEGIN IMMEDIATE; {MIGRATIONS[number]}; PRAGMA user_version={number + 1}; COMMIT;"
-                )
-            async with conn.execute("PRAGMA quick_check") as cur:
-                row = await cur.fetchone()
-            if not row or row[0] != "ok":
-                raise TicketStoreError(
-                    f"ticket database {where} is damaged: {row[0] if row else '?'}"
                 )
         except TicketStoreError:
             if conn is not None:
