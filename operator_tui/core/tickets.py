@@ -187,8 +187,9 @@ class TicketStore:
             async with conn.execute("PRAGMA quick_check") as cur:
                 row = await cur.fetchone()
             if not row or row[0] != "ok":
+                first = str(row[0]).strip().splitlines()[0] if row and row[0] else "?"
                 raise TicketStoreError(
-                    f"ticket database {where} is damaged: {row[0] if row else '?'}"
+                    f"ticket database {where} is damaged ({first}); left untouched"
                 )
             await conn.execute("PRAGMA journal_mode=WAL")
             await conn.execute("PRAGMA synchronous=NORMAL")
@@ -204,7 +205,8 @@ class TicketStore:
         except (sqlite3.Error, OSError) as exc:
             if conn is not None:
                 await conn.close()
-            raise TicketStoreError(f"cannot open ticket database {where}: {exc}") from None
+            reason = " ".join(str(exc).split())
+            raise TicketStoreError(f"cannot open ticket database {where}: {reason}") from None
         return cls(conn, path, subject)
 
     async def aclose(self) -> None:

@@ -240,3 +240,23 @@ async def test_forward_migration_keeps_data(tmp_path: Path, monkeypatch) -> None
     with sqlite3.connect(path) as c:
         assert c.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
         assert "note" in [r[1] for r in c.execute("PRAGMA table_info(tickets)")]
+
+
+async def test_damaged_pages_are_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    s = await TicketStore.open(path)
+    for k in range(5):
+        await s.upsert_violations(
+            [v(store=k * 500 + i) for i in range(500)], {"pad": "x" * 200}, T0
+        )
+    await s.aclose()
+    with sqlite3.connect(path) as c:
+        c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(path.read_bytes())
+    assert len(data) > 5 * 4096
+    data[3 * 4096 : 3 * 4096 + 600] = b"\xff" * 600
+    path.write_bytes(bytes(data))
+    with pytest.raises(TicketStoreError) as info:
+        await TicketStore.open(path)
+    assert "\n" not in str(info.value)
+    assert path.read_bytes() == bytes(data)
