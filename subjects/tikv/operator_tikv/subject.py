@@ -285,6 +285,7 @@ class TikvSubject:
         calls["logs"] = self._collect_logs(stores)
         remaining = self.tick_budget_s - (loop.time() - started)
         parts, errors = await self._gather(calls, remaining)
+        self.direct.prune({s.id for s in stores})
         unmeasured: set[str] = set()
         cluster, extra = self._cluster_metrics(stores, parts, unmeasured)
         metrics: MetricsResult = parts.get("metrics") or MetricsResult()

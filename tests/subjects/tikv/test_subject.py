@@ -353,3 +353,15 @@ async def test_store_states_reach_the_snapshot(fake_pd, mock_http, tk):
     assert {s.id: s.state for s in snap.stores}[5] is StoreState.DOWN
     found = {v.key for v in subject.evaluate(snap)}
     assert {"store_down:store-4", "store_down:store-5"} <= found
+
+
+async def test_single_store_read_keeps_the_others_rates(fake_pd, mock_http, tk):
+    serve_metrics(fake_pd, tk, grpc_count=1000)
+    clock = [datetime(2026, 1, 1, tzinfo=UTC)]
+    subject = make(fake_pd, mock_http, clock=lambda: clock[0])
+    await subject.observe()
+    await subject.get_store_metrics(4)
+    serve_metrics(fake_pd, tk, grpc_count=1200)
+    clock[0] += timedelta(seconds=2)
+    snap = await subject.observe()
+    assert all(snap.store_metrics[s].qps is not None for s in (1, 4, 5))

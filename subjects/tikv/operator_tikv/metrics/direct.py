@@ -162,14 +162,16 @@ class DirectMetrics:
         rest.sort(key=lambda s: self._read_at.get(s.id, -1))
         return urgent + rest[: max(0, self.budget - len(urgent))]
 
+    def prune(self, known: set[int]) -> None:
+        """Forget stores PD no longer lists."""
+        for table in (self._previous, self._last, self._read_at):
+            for gone in set(table) - known:
+                del table[gone]
+
     async def collect(self, stores: list[Store]) -> MetricsResult:
         live = [s for s in stores if s.state.value not in SKIPPED_STATES]
         chosen = self.choose(live)
         results = await asyncio.gather(*(self.scrape(s) for s in chosen))
-        known = {s.id for s in stores}
-        for table in (self._previous, self._last, self._read_at):
-            for gone in set(table) - known:
-                del table[gone]
         self._order += 1
         out = MetricsResult(source=self.name)
         for m in results:
