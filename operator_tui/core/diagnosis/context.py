@@ -42,6 +42,7 @@ METRIC_FLOORS: dict[str, float] = {
 RELATIVE_MOVE = 0.3
 HISTORY_WINDOW_S = 300.0
 MAX_SHIFTS = 16
+MAX_FOCUS_STORES = 30
 
 
 @dataclass(slots=True)
@@ -153,6 +154,27 @@ def correlate(
     return shifts[:MAX_SHIFTS]
 
 
+def focus_stores(
+    snapshot: Snapshot, target: int | None, hot: list[HotRegion], limit: int = MAX_FOCUS_STORES
+) -> set[int]:
+    """The stores a diagnosis looks at: all of a small cluster; in a large one the ticket's store,
+    the unhealthy ones, the leaders of the hottest regions, then the lowest ids up to ``limit``."""
+    ids = sorted({s.id for s in snapshot.stores} | set(snapshot.store_metrics))
+    if len(ids) <= limit:
+        return set(ids)
+    unhealthy = [s.id for s in snapshot.stores if s.state.value != "Up"]
+    unhealthy += [k for k, m in snapshot.store_metrics.items() if not m.reachable]
+    ordered = [target] if target is not None else []
+    ordered += unhealthy + [h.store_id for h in hot] + ids
+    chosen: list[int] = []
+    for sid in ordered:
+        if sid is not None and sid not in chosen:
+            chosen.append(sid)
+        if len(chosen) >= limit:
+            break
+    return set(chosen)
+
+
 def pick_log_events(events: list[LogEvent], limit: int) -> list[LogEvent]:
     """The latest events, in time order; when there are too many, uncategorised ones go first."""
     if len(events) <= limit:
@@ -180,14 +202,14 @@ def build_context(
     if snapshot is None:
         return ctx
     ctx.observed_at = snapshot.taken_at
-    ctx.stores = list(snapshot.stores)
-    ctx.store_metrics = dict(snapshot.store_metrics)
     ctx.cluster = snapshot.cluster
     ctx.hot_regions = sorted(snapshot.hot_write_regions, key=lambda h: -h.flow_bytes)[:20]
+    focus = focus_stores(snapshot, ticket.store_id, ctx.hot_regions)
+    ctx.stores = [s for s in snapshot.stores if s.id in focus]
+    ctx.store_metrics = {k: m for k, m in snapshot.store_metrics.items() if k in focus}
     ctx.errors = list(snapshot.errors)
     since = ticket.first_seen - timedelta(seconds=window_s)
-    store_ids = sorted({s.id for s in snapshot.stores} | set(snapshot.store_metrics))
-    for store_id in store_ids:
+    for store_id in sorted(focus):
         try:
             series = subject.metric_history(store_id)
         except Exception as exc:  # a subject's history must never sink a diagnosis

@@ -156,3 +156,20 @@ async def test_unreachable_during_pd_election_is_pd_leader_lost(
         build_context(make_ticket(refused, snap.taken_at), fake, snap), _noop
     )
     assert out.diagnosis.root_cause_class == "unknown"
+
+
+async def test_large_cluster_context_is_focused(make_ticket) -> None:
+    from operator_tui.core.diagnosis.context import MAX_FOCUS_STORES
+
+    fake = FakeSubject(stores=200)
+    await fake.observe()
+    fake.kill(150)
+    fake.hot_region(120, region_id=9)
+    d, _, _ = await diagnose(fake, make_ticket, "store_down")
+    assert (d.root_cause_class, d.target) == ("store_down", 150)
+    snap = await fake.observe()
+    [v] = [v for v in fake.evaluate(snap) if v.invariant == "store_down"]
+    ctx = build_context(make_ticket(v, snap.taken_at), fake, snap)
+    ids = {s.id for s in ctx.stores}
+    assert len(ids) == MAX_FOCUS_STORES and {150, 120, 1} <= ids
+    assert set(ctx.history) == ids == set(ctx.store_metrics)
