@@ -455,3 +455,57 @@ async def test_interval_floor_for_front_ends(runtime: OperatorRuntime, wait_even
     await wait_event(sub, "monitor.paused")
     runtime.resume()
     await wait_event(sub, "monitor.resumed")
+
+
+class Scripted:
+    """A diagnoser that returns a fixed diagnosis (to test what the runtime does with its actions)."""
+
+    backend = "scripted"
+    model = "fixed"
+
+    def __init__(self, actions: list[dict[str, Any]]) -> None:
+        self.actions = actions
+
+    async def diagnose(self, context: DiagnosisContext, on_text: TextSink) -> DiagnosisOutcome:
+        from operator_tui.core.diagnosis.schema import Diagnosis
+
+        await on_text("## Observation\n")
+        d = Diagnosis.model_validate(
+            {**valid_tool(context.ticket.store_id or 1), "recommended_actions": self.actions}
+        )
+        return DiagnosisOutcome(diagnosis=d, text="## Observation\n")
+
+
+async def test_auto_mode_leaves_high_risk_for_approval(tmp_path, fake, store, wait_event) -> None:
+    actions = [
+        {"action": "drain_store", "args": {"store_id": 1}, "rationale": "r", "risk": "high"},
+        {"action": "split_region", "args": {"region_id": 11}, "rationale": "r", "risk": "low"},
+    ]
+    rt = make_runtime(tmp_path, fake, store, Scripted(actions), actions_mode="auto")
+    sub = rt.bus.subscribe()
+    fake.kill(1)
+    await rt.tick_once()
+    async with Running(rt):
+        proposed = await wait_event(sub, "action.proposed")
+        done = await wait_event(sub, "action.done")
+    assert (proposed.data["action"], proposed.data["index"]) == ("drain_store", 0)
+    assert done.data["action"] == "split_region" and done.data["ok"]
+    assert fake.executed == [("split_region", {"region_id": 11})]
+    result = await rt.approve(proposed.data["ticket_id"], 0)
+    assert result.ok and fake.executed[-1] == ("drain_store", {"store_id": 1})
+
+
+async def test_failing_action_is_recorded_not_raised(
+    tmp_path, fake, store, wait_event, monkeypatch
+) -> None:
+    rt = make_runtime(tmp_path, fake, store, actions_mode="approve")
+    tid = await diagnosed(rt, fake, wait_event)
+
+    async def broken(action, args):
+        raise RuntimeError("PD said no")
+
+    monkeypatch.setattr(fake, "execute", broken)
+    result = await rt.approve(tid)
+    assert not result.ok and "PD said no" in result.message
+    events = await rt.ticket_events(tid)
+    assert events[-1].kind == "action.done" and events[-1].detail["ok"] is False
