@@ -145,3 +145,58 @@ def test_signal_exits_zero_after_complete_lines(tmp_path: Path, sig: signal.Sign
     seen += [json.loads(line) for line in rest.splitlines()]
     assert [e["event"] for e in seen].count("ticket.opened") == 1
     assert "headless" in err and "Traceback" not in err
+
+
+async def test_claude_backend_from_settings(tmp_path: Path) -> None:
+    """Key and base URL from settings reach the SDK; the result comes back as diagnosis.finished."""
+    from operator_tui.testing.messages_api import MessagesAPIServer, Reply
+
+    tool = {
+        "observation": "o",
+        "root_cause": "r",
+        "root_cause_class": "store_down",
+        "target": 1,
+        "options_considered": [
+            {"option": "a", "rejected_because": "b"},
+            {"option": "c", "rejected_because": "d"},
+        ],
+        "recommended_actions": [],
+        "confidence": 0.5,
+        "severity": "critical",
+    }
+    async with MessagesAPIServer() as api:
+        api.enqueue(Reply.message("## Observation\n\nstore 1\n", tool_input=tool))
+        plugin = FakePlugin()
+        plugin.subject.kill(1)
+        settings = Settings(
+            db_path=tmp_path / "c.db",
+            interval_s=0.1,
+            diagnosis_backend="claude",
+            anthropic_api_key="sk-from-settings",
+            anthropic_base_url=api.base_url,
+            claude_model="claude-from-settings",
+        )
+        out = io.StringIO()
+        stop = asyncio.Event()
+
+        async def until_done() -> None:
+            for _ in range(400):
+                if '"diagnosis.finished"' in out.getvalue():
+                    break
+                await asyncio.sleep(0.05)
+            stop.set()
+
+        waiter = asyncio.create_task(until_done())
+        async with asyncio.timeout(20):
+            assert await run_headless(settings, out=out, stop=stop, plugin=plugin) == 0
+        await waiter
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    finished = next(e for e in events if e["event"] == "diagnosis.finished")
+    assert finished["backend"] == "claude" and finished["model"] == "claude-from-settings"
+    assert finished["diagnosis"]["root_cause_class"] == "store_down"
+    [req] = api.requests
+    assert req.body["model"] == "claude-from-settings"
+    assert "sk-from-settings" in (
+        req.headers.get("x-api-key", ""),
+        req.headers.get("authorization", "").removeprefix("Bearer "),
+    )
