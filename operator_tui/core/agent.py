@@ -106,10 +106,13 @@ class AgentRunner:
         if free <= 0:
             return
         ids: list[int] = []
-        while self.requested and len(ids) < free:
-            tid = self.requested.pop(0)
-            if tid not in self.running and tid not in ids:
+        later: list[int] = []
+        for tid in self.requested:
+            if tid in self.running or len(ids) >= free:
+                later.append(tid)
+            elif tid not in ids:
                 ids.append(tid)
+        self.requested = later
         if len(ids) < free:
             try:
                 waiting = await self.tickets.tickets_needing_diagnosis(

@@ -600,8 +600,8 @@ class TicketStore:
         await self._write(
             [
                 (
-                    "UPDATE tickets SET diagnosis_failed = 0, status = CASE WHEN status = 'resolved' "
-                    "THEN 'resolved' ELSE 'open' END WHERE id = ?",
+                    "UPDATE tickets SET diagnosis_failed = 0, status = CASE WHEN status IN "
+                    "('resolved', 'diagnosing') THEN status ELSE 'open' END WHERE id = ?",
                     (ticket_id,),
                 )
             ]

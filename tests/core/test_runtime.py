@@ -509,3 +509,24 @@ async def test_failing_action_is_recorded_not_raised(
     assert not result.ok and "PD said no" in result.message
     events = await rt.ticket_events(tid)
     assert events[-1].kind == "action.done" and events[-1].detail["ok"] is False
+
+
+async def test_rediagnose_while_running_is_kept_for_after(
+    tmp_path, fake, store, wait_event
+) -> None:
+    gate = Gate()
+    rt = make_runtime(tmp_path, fake, store, gate)
+    sub = rt.bus.subscribe()
+    fake.kill(1)
+    await rt.tick_once()
+    async with Running(rt):
+        started = await wait_event(sub, "diagnosis.started")
+        tid = started.data["ticket_id"]
+        await rt.rediagnose(tid)
+        await asyncio.sleep(0.05)
+        gate.release.set()
+        await wait_event(sub, "diagnosis.finished", ticket_id=tid)
+        again = await wait_event(sub, "diagnosis.started", ticket_id=tid)
+        assert again.data["diagnosis_id"] != started.data["diagnosis_id"]
+        await wait_event(sub, "diagnosis.finished", ticket_id=tid)
+    assert gate.seen == [tid, tid]
