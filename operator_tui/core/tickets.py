@@ -596,7 +596,7 @@ class TicketStore:
         return await self.get_ticket(ticket_id)
 
     async def mark_for_rediagnosis(self, ticket_id: int) -> Ticket | None:
-        """Clear a failure flag and queue an unresolved ticket for the agent again."""
+        """Clear a failure flag and queue the ticket again (one being diagnosed keeps its status)."""
         await self._write(
             [
                 (
