@@ -106,7 +106,9 @@ async def main(total: int, size: int) -> None:
         await store.aclose()
         started = time.perf_counter()
         store = await TicketStore.open(Path(tmp) / "bench.db")
-        print(f"reopen (migration check + quick_check): {(time.perf_counter() - started) * 1000:.1f} ms")
+        print(
+            f"reopen (migration check + quick_check): {(time.perf_counter() - started) * 1000:.1f} ms"
+        )
         await store.aclose()
         print(f"database size: {dir_size_mb(Path(tmp)):.1f} MB")
 
