@@ -46,6 +46,7 @@ async def get_metrics(request: web.Request) -> web.Response:
     sim: SimCluster = request.app[SIM_KEY]
     assert sim.model is not None
     store = sim.model.stores[_store_id(request)]
+    sim.model.refresh_gauges(store)
     body = store.registry.render().encode()
     headers = {"Content-Type": METRICS_TYPE}
     if "gzip" in request.headers.get("Accept-Encoding", ""):

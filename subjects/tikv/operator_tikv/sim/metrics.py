@@ -375,6 +375,15 @@ PD_FAMILIES: dict[str, Family] = {
             "Indicate the PD server role info, whether it's a TSO allocator.",
             ("dc",),
         ),
+        Family("pd_service_maxprocs", "gauge", "The value of GOMAXPROCS."),
+        Family("pd_service_memory_quota_bytes", "gauge", "The value of memory quota bytes."),
+        Family("pd_tso_events", "counter", "Counter of tso events", ("type", "dc")),
+        Family(
+            "process_cpu_seconds_total",
+            "counter",
+            "Total user and system CPU time spent in seconds.",
+        ),
+        Family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes."),
         Family(
             "process_start_time_seconds",
             "gauge",

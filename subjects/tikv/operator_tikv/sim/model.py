@@ -168,6 +168,7 @@ class Store:
     pd_rates: tuple[float, float, float, float, float, float] = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     pd_hb_base: float = 250000.0
     cpu_s: float = 0.0
+    cpu_now: float = 0.0
     pd_lost_logged: bool = False
     registry: Registry = field(default_factory=lambda: Registry(TIKV_FAMILIES))
     log: L.StoreLog | None = None
@@ -228,6 +229,7 @@ class Member:
     port: int = 0
     alive: bool = True
     start_s: int = 0
+    tso_saves: int = 0
 
 
 @dataclass(slots=True)
@@ -560,6 +562,8 @@ class Cluster:
         self._expire_finished()
 
     def _pd_election(self) -> None:
+        if self.pd_leader is not None and (self.now // NS) % 3 == 0:
+            self.members[self.pd_leader].tso_saves += 1
         if self.pd_leader is None and self.pd_elect_at is not None and self.now >= self.pd_elect_at:
             alive = [i for i, m in enumerate(self.members) if m.alive]
             if alive:
@@ -723,7 +727,7 @@ class Cluster:
             reads * 1.5,
             reads,
         )
-        self._gauges(s, cpu)
+        s.cpu_now = cpu
         if slow >= 0.1 and int(self.now / NS) % 10 == 0:
             takes = int(s.slow_ms * jitter(s.id, self.now))
             self.log(
@@ -735,7 +739,9 @@ class Cluster:
                 [("takes", takes)],
             )
 
-    def _gauges(self, s: Store, cpu: float) -> None:
+    def refresh_gauges(self, s: Store) -> None:
+        """Gauges TiKV samples on its own schedule; set when the store is scraped."""
+        cpu = s.cpu_now
         reg = s.registry
         reg.set("process_cpu_seconds_total", (), float(int(s.cpu_s)))
         reg.set("process_start_time_seconds", (), float(s.start_ts_s))
@@ -2188,6 +2194,13 @@ class Cluster:
         reg.set("etcd_server_has_leader", (), 1.0 if self.pd_leader is not None else 0.0)
         reg.set("etcd_server_is_leader", (), 1.0 if is_leader else 0.0)
         reg.set("process_start_time_seconds", (), float(m.start_s))
+        up_s = max(0.0, self.now / NS - m.start_s)
+        reg.set("process_cpu_seconds_total", (), round(up_s * 0.04, 2))
+        reg.set("process_resident_memory_bytes", (), float(180 * MIB + len(self.regions) * 200))
+        reg.set("pd_service_maxprocs", (), float(CPU_CORES))
+        reg.set("pd_service_memory_quota_bytes", (), float(MEMORY_QUOTA))
+        if m.tso_saves:
+            reg.set("pd_tso_events", ("save", "global"), float(m.tso_saves))
         if not is_leader:
             return reg
         reg.set("pd_tso_role", ("global",), 1.0)

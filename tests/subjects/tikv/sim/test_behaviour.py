@@ -300,9 +300,19 @@ async def test_killing_the_pd_leader_elects_another(
     assert (await http.get(other + API + "/stores")).status_code == 200
     health = {h["name"]: h["health"] for h in (await http.get(other + API + "/health")).json()}
     assert health[f"pd-{old + 1}"] is False
+    new_leader = sim.model.pd_leader
+    assert new_leader is not None and new_leader != old
+    await sim.advance(6)
+    metrics = (await http.get(sim.pd_urls[new_leader] + "/metrics")).text
+    assert 'pd_tso_events{dc="global",type="save"}' in metrics  # PD_leader_change counts savers
+    start_before = sim.model.members[old].start_s
     sim.clear_fault(fid)
     await sim.advance(1)
     assert (await http.get(sim.pd_urls[old] + API + "/health")).status_code == 200
+    restarted = (await http.get(sim.pd_urls[old] + "/metrics")).text
+    line = next(x for x in restarted.splitlines() if x.startswith("process_start_time_seconds "))
+    assert float(line.split()[1]) > start_before  # PD_node_restart sees the restart
+    assert "etcd_server_is_leader 0" in restarted
 
 
 async def test_offline_store_drains_to_tombstone(http: httpx.AsyncClient) -> None:
