@@ -363,3 +363,25 @@ async def test_pd_metrics_exposition(sim: SimCluster, http: httpx.AsyncClient) -
     assert "etcd_server_is_leader 1" in leader and "etcd_server_is_leader 0" in follower
     assert "pd_cluster_status" not in follower
     assert re.search(r'pd_cluster_status\{type="storage_capacity"\} \d\.\d+e\+12', leader)
+
+
+async def test_full_config_top_level_keys_follow_pd(
+    sim: SimCluster, http: httpx.AsyncClient
+) -> None:
+    """Top-level key order of ``config.Config`` in PD v8.5 (reference/pd-http-api.md, 3.8)."""
+    resp = await get(http, sim, "/config")
+    check_indented(resp.content)
+    body = resp.json()
+    assert list(body) == [
+        "client-urls", "peer-urls", "advertise-client-urls", "advertise-peer-urls", "name", "data-dir",
+        "force-new-cluster", "enable-grpc-gateway", "initial-cluster", "initial-cluster-state",
+        "initial-cluster-token", "join", "lease", "log", "max-concurrent-tso-proxy-streamings",
+        "tso-proxy-recv-from-client-timeout", "tso-save-interval", "tso-update-physical-interval",
+        "enable-local-tso", "metric", "schedule", "replication", "pd-server", "cluster-version", "labels",
+        "quota-backend-bytes", "auto-compaction-mode", "auto-compaction-retention-v2", "tick-interval",
+        "election-interval", "enable-prevote", "max-request-bytes", "security", "label-property", "dashboard",
+        "replication-mode", "keyspace", "micro-service", "controller",
+    ]  # fmt: skip
+    assert body["schedule"] == (await get(http, sim, "/config/schedule")).json()
+    assert body["replication"] == (await get(http, sim, "/config/replicate")).json()
+    assert body["quota-backend-bytes"] == "8GiB"
