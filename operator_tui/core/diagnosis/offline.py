@@ -342,7 +342,6 @@ class Rules:
                 )
                 + "."
             )
-        down_long = state == StoreState.DOWN
         actions = [
             a
             for a in (
@@ -360,10 +359,14 @@ class Rules:
         return Finding(
             cause="store_down",
             target=sid,
-            root_cause=(
-                f"TiKV store {sid} is down: its process is gone (status port refuses connections) and it "
-                "stopped heartbeating to PD."
-                + (" PD has declared it Down and is replacing its replicas." if down_long else "")
+            root_cause=f"TiKV store {sid} is down: its process is gone (status port refuses connections). "
+            + {
+                StoreState.DOWN: "PD has declared it Down and is replacing its replicas on the other stores.",
+                StoreState.DISCONNECTED: "PD lost its heartbeats and marks it Disconnected; replicas are "
+                "replaced once max-store-down-time passes.",
+            }.get(
+                state,  # type: ignore[arg-type]
+                "PD still lists it as Up because it waits 20 s without heartbeats before saying so.",
             ),
             evidence=evidence,
             options=[
