@@ -15,18 +15,15 @@ import time
 from decimal import Decimal
 from typing import Any
 
-_BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+from operator_tikv.encoding import format_bytes
+from operator_tikv.encoding import parse_go_duration as _parse_seconds
+
 NS = 1_000_000_000
 
 
 def bytes_size(n: float) -> str:
     """go-units ``BytesSize``: ``"311.7GiB"``, ``"0B"``, ``"1.745TiB"`` (``%.4g``, no space)."""
-    size = float(n)
-    i = 0
-    while size >= 1024 and i < len(_BINARY_UNITS) - 1:
-        size /= 1024
-        i += 1
-    return f"{size:.4g}{_BINARY_UNITS[i]}"
+    return format_bytes(n)
 
 
 def _frac(value: int, digits: int) -> str:
@@ -59,56 +56,13 @@ def go_duration(ns: int) -> str:
     return f"{sign}{hours}h{m_part}{s_part}"
 
 
-_UNITS_NS = {
-    "ns": 1,
-    "us": 1_000,
-    "µs": 1_000,
-    "μs": 1_000,
-    "ms": 1_000_000,
-    "s": NS,
-    "m": 60 * NS,
-    "h": 3600 * NS,
-}
-
-
 def parse_go_duration(text: str) -> int:
-    """Go ``time.ParseDuration`` (``"1h30m"``, ``"60s"``, ``"1.5s"``) to nanoseconds; ``ValueError`` if bad."""
-    s = text.strip()
-    if not s:
-        raise ValueError(f"time: invalid duration {text!r}")
-    sign = 1
-    if s[0] in "+-":
-        sign = -1 if s[0] == "-" else 1
-        s = s[1:]
-    if s == "0":
-        return 0
-    total = 0.0
-    i = 0
-    if not s:
-        raise ValueError(f"time: invalid duration {text!r}")
-    while i < len(s):
-        j = i
-        while j < len(s) and (s[j].isdigit() or s[j] == "."):
-            j += 1
-        if j == i:
-            raise ValueError(f"time: invalid duration {text!r}")
-        number = s[i:j]
-        k = j
-        while k < len(s) and not (s[k].isdigit() or s[k] == "."):
-            k += 1
-        unit = s[j:k]
-        if unit not in _UNITS_NS:
-            raise ValueError(
-                f"time: missing unit in duration {text!r}"
-                if not unit
-                else f"time: unknown unit {unit!r} in duration {text!r}"
-            )
-        try:
-            total += float(number) * _UNITS_NS[unit]
-        except ValueError as exc:
-            raise ValueError(f"time: invalid duration {text!r}") from exc
-        i = k
-    return sign * round(total)
+    """Go ``time.ParseDuration`` (``"1h30m"``, ``"60s"``) to nanoseconds; ``ValueError`` in Go's words."""
+    try:
+        seconds = _parse_seconds(text)
+    except ValueError:
+        raise ValueError(f'time: invalid duration "{text}"') from None
+    return round(seconds * NS)
 
 
 def rfc3339(ns: int) -> str:
@@ -174,53 +128,36 @@ def _scalar(value: Any) -> str | None:
 
 
 def _emit(value: Any, depth: int, out: list[str]) -> None:
-    """Scalars are rendered inline in the loops: one call per container, not per value."""
+    """Scalars are rendered inline in the loop: one call per container, not per value."""
     enc = _encode_str
     t = type(value)
     if t is dict:
-        if not value:
-            out.append("{}")
-            return
-        pad = "\n" + "  " * (depth + 1)
-        out.append("{")
-        for key, item in value.items():
-            it = type(item)
-            if it is str:
-                out.append(f"{pad}{enc(key)}: {enc(item)},")
-            elif it is int:
-                out.append(f"{pad}{enc(key)}: {int.__repr__(item)},")
-            elif it is dict or it is list or it is tuple:
-                out.append(f"{pad}{enc(key)}: ")
-                _emit(item, depth + 1, out)
-                out.append(",")
-            else:
-                out.append(f"{pad}{enc(key)}: {_scalar_or_json(item)},")
-        out[-1] = (
-            out[-1][:-1] + "\n" + "  " * depth + "}"
-            if out[-1] != ","
-            else "\n" + "  " * depth + "}"
-        )
+        items: Any = ((f"{enc(k)}: ", v) for k, v in value.items())
+        opening, closing = "{", "}"
     elif t is list or t is tuple:
-        if not value:
-            out.append("[]")
-            return
-        pad = "\n" + "  " * (depth + 1)
-        out.append("[")
-        for item in value:
-            it = type(item)
-            if it is dict or it is list or it is tuple:
-                out.append(pad)
-                _emit(item, depth + 1, out)
-                out.append(",")
-            else:
-                out.append(f"{pad}{_scalar_or_json(item)},")
-        out[-1] = (
-            out[-1][:-1] + "\n" + "  " * depth + "]"
-            if out[-1] != ","
-            else "\n" + "  " * depth + "]"
-        )
+        items = (("", v) for v in value)
+        opening, closing = "[", "]"
     else:
         out.append(_scalar_or_json(value))
+        return
+    if not value:
+        out.append(opening + closing)
+        return
+    pad = "\n" + "  " * (depth + 1)
+    out.append(opening)
+    for prefix, item in items:
+        it = type(item)
+        if it is str:
+            out.append(f"{pad}{prefix}{enc(item)},")
+        elif it is int:
+            out.append(f"{pad}{prefix}{int.__repr__(item)},")
+        elif it is dict or it is list or it is tuple:
+            out.append(pad + prefix)
+            _emit(item, depth + 1, out)
+            out.append(",")
+        else:
+            out.append(f"{pad}{prefix}{_scalar_or_json(item)},")
+    out[-1] = out[-1][:-1] + "\n" + "  " * depth + closing
 
 
 def _scalar_or_json(value: Any) -> str:

@@ -803,11 +803,8 @@ class Cluster:
                 touched.append(i)
         if self.pd_leader is not None and self.schedule["enable-tikv-split-region"] == "true":
             for i in touched:
-                if rt.size_kb[i] > REGION_MAX_SIZE_MB * 1024 and i not in self.operators_by_index():
+                if rt.size_kb[i] > REGION_MAX_SIZE_MB * 1024 and rt.ids[i] not in self.operators:
                     self._split(i, "size")
-
-    def operators_by_index(self) -> set[int]:
-        return {self.regions.by_id[rid] for rid in self.operators}
 
     # ------------------------------------------------------------------ heartbeats
     def _heartbeats(self) -> None:
