@@ -151,9 +151,7 @@ class Store:
     peer_w: float = 0.0
     lost_ns: int | None = None
     tokens_add: float = 15.0
-    tokens_remove: float = 15.0
     limit_add: float = 15.0
-    limit_remove: float = 15.0
     leader_weight: float = 1.0
     region_weight: float = 1.0
     disk_state: str = "Normal"
@@ -1583,7 +1581,6 @@ class Cluster:
     def _refill_tokens(self, dt: float) -> None:
         for s in self.stores.values():
             s.tokens_add = min(s.limit_add, s.tokens_add + s.limit_add / 60.0 * dt)
-            s.tokens_remove = min(s.limit_remove, s.tokens_remove + s.limit_remove / 60.0 * dt)
 
     def _running(self, bit: int) -> int:
         return sum(1 for op in self.operators.values() if op.kind & bit and not op.kind & OP_ADMIN)
@@ -1977,7 +1974,7 @@ class Cluster:
             raise SimError(400, "share must be in (0, 1)")
         boost = self.total_w * share / (1 - share)
         self._reweight(i, rt.weight[i] + boost)
-        self.hot_boost[str(self.fault_seq + 1)] = (i, boost)
+        self.hot_boost[f"f{self.fault_seq + 1}"] = (i, boost)
         if i not in self.hot:
             self.hot.insert(0, i)
             self.hot = self.hot[:HOT_CANDIDATES]
@@ -2006,7 +2003,7 @@ class Cluster:
         elif fault.kind == "critical_error":
             self.stores[sid].critical.pop(str(fault.params.get("type")), None)  # type: ignore[index]
         elif fault.kind == "hot_region":
-            hit = self.hot_boost.pop(fid[1:], None)
+            hit = self.hot_boost.pop(fid, None)
             if hit is not None:
                 i, boost = hit
                 self._reweight(i, max(self.regions.weight[i] - boost, 1e-9))
