@@ -14,10 +14,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
+import socket
 import statistics
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 from operator_tikv.plugin import plugin
@@ -31,7 +35,8 @@ from operator_tikv.sim import SimCluster, SimConfig
 async def main(stores, regions):
     async with SimCluster(SimConfig(stores=stores, regions=regions, seed=1, manual_clock=True)) as sim:
         await sim.advance(12)
-        print(json.dumps({"pd": sim.pd_urls, "now_ns": sim.now_ns}), flush=True)
+        info = {"pd": sim.pd_urls, "now_ns": sim.now_ns, "targets": sim.prometheus_targets()["tikv"]}
+        print(json.dumps(info), flush=True)
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -55,6 +60,7 @@ class Sim:
         self.stores, self.regions = stores, regions
         self.proc: asyncio.subprocess.Process | None = None
         self.pd: list[str] = []
+        self.targets: list[str] = []
         self.now_ns = 0
 
     async def __aenter__(self) -> Sim:
@@ -70,6 +76,7 @@ class Sim:
         )
         info = await self._read()
         self.pd = info["pd"]
+        self.targets = info["targets"]
         self.now_ns = info["now_ns"]
         return self
 
@@ -106,11 +113,17 @@ def _pct(values: list[float], q: float) -> float:
 
 
 async def _ticks(
-    sim: Sim, http: httpx.AsyncClient, metrics: str, ticks: int, interval_s: float
+    sim: Sim,
+    http: httpx.AsyncClient,
+    metrics: str,
+    ticks: int,
+    interval_s: float,
+    prometheus_url: str | None = None,
 ) -> dict:
     ctx = SubjectContext(
         http=http,
         endpoints=sim.pd,
+        prometheus_url=prometheus_url,
         metrics_source=metrics,
         interval_s=interval_s,
         options={"clock": sim.now, "tick_timeout_s": 60},
@@ -144,20 +157,82 @@ async def _ticks(
     }
 
 
-async def measure(stores: int, regions: int, ticks: int, interval_s: float) -> dict:
+class Prometheus:
+    """Debian's ``prometheus`` scraping the simulated stores, in a temporary directory."""
+
+    def __init__(self, targets: list[str], scrape_interval_s: float) -> None:
+        self.targets = targets
+        self.scrape_interval_s = scrape_interval_s
+        self.proc: asyncio.subprocess.Process | None = None
+        self.url = ""
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+
+    async def __aenter__(self) -> Prometheus:
+        binary = shutil.which("prometheus")
+        if binary is None:
+            raise SystemExit("tick_cost: --prometheus needs the prometheus binary on PATH")
+        self._dir = tempfile.TemporaryDirectory(prefix="tick-cost-prom-")
+        workdir = Path(self._dir.name)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        interval = f"{self.scrape_interval_s:g}s"
+        config = {
+            "global": {"scrape_interval": interval, "scrape_timeout": interval},
+            "scrape_configs": [{"job_name": "tikv", "static_configs": [{"targets": self.targets}]}],
+        }
+        (workdir / "prometheus.yml").write_text(json.dumps(config))
+        self.proc = await asyncio.create_subprocess_exec(
+            binary,
+            f"--config.file={workdir / 'prometheus.yml'}",
+            f"--storage.tsdb.path={workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        self.url = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient() as http:
+            for _ in range(300):
+                try:
+                    if (await http.get(self.url + "/-/ready", timeout=1)).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.2)
+            query = {"query": "count(up == 1)"}
+            for _ in range(600):
+                body = (await http.get(self.url + "/api/v1/query", params=query)).json()
+                result = body.get("data", {}).get("result", [])
+                if result and int(float(result[0]["value"][1])) >= len(self.targets):
+                    break
+                await asyncio.sleep(0.5)
+        await asyncio.sleep(self.scrape_interval_s * 2.5)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.terminate()
+            await self.proc.wait()
+        if self._dir is not None:
+            self._dir.cleanup()
+
+
+async def measure(
+    stores: int, regions: int, ticks: int, interval_s: float, prometheus_scrape_s: float | None
+) -> dict:
     started = time.perf_counter()
     async with Sim(stores, regions) as sim:
         boot_s = time.perf_counter() - started
         async with httpx.AsyncClient() as http:
-            pd_only = await _ticks(sim, http, "none", ticks, interval_s)
-            full = await _ticks(sim, http, "direct", ticks, interval_s)
-    return {
-        "stores": stores,
-        "regions": regions,
-        "sim_boot_s": round(boot_s, 1),
-        "pd_only": pd_only,
-        "full": full,
-    }
+            row: dict = {"stores": stores, "regions": regions, "sim_boot_s": round(boot_s, 1)}
+            row["pd_only"] = await _ticks(sim, http, "none", ticks, interval_s)
+            row["full"] = await _ticks(sim, http, "direct", ticks, interval_s)
+            if prometheus_scrape_s is not None:
+                async with Prometheus(sim.targets, prometheus_scrape_s) as prom:
+                    row["prometheus"] = await _ticks(
+                        sim, http, "prometheus", ticks, interval_s, prom.url
+                    )
+    return row
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,6 +243,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help="STORESxREGIONS,... to measure")
     parser.add_argument("--json", action="store_true", help="print one JSON object per size")
+    parser.add_argument(
+        "--prometheus",
+        type=float,
+        metavar="SCRAPE_S",
+        help="also measure metrics from a real Prometheus scraping the stores every SCRAPE_S",
+    )
     args = parser.parse_args(argv)
     sizes = []
     for part in args.sizes.split(","):
@@ -184,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{'full: tick ms':>13} {'p95':>7} {'cpu ms':>7} {'evaluate ms':>11} | errors"
         )
     for stores, regions in sizes:
-        row = asyncio.run(measure(stores, regions, args.ticks, args.interval))
+        row = asyncio.run(measure(stores, regions, args.ticks, args.interval, args.prometheus))
         if args.json:
             print(json.dumps(row))
         else:
@@ -194,6 +275,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"{full['tick_ms_median']:>13} {full['tick_ms_p95']:>7} {full['cpu_ms_median']:>7} "
                 f"{full['evaluate_ms_median']:>11} | {pd['errors'] + full['errors']}"
             )
+            if "prometheus" in row:
+                prom = row["prometheus"]
+                print(
+                    f"{'':>6} {'':>9} | {'prometheus: tick ms':>19} {prom['tick_ms_median']:>7} "
+                    f"p95 {prom['tick_ms_p95']:>7} cpu ms {prom['cpu_ms_median']:>7} "
+                    f"errors {prom['errors']}"
+                )
         sys.stdout.flush()
     return 0
 

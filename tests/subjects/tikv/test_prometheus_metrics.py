@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from operator_tikv.metrics.prometheus import PrometheusMetrics, queries
+from operator_tikv.metrics.prometheus import PrometheusError, PrometheusMetrics, queries
 from operator_tikv.plugin import plugin
 from operator_tikv.sim import SimCluster, SimConfig
 
@@ -118,6 +118,8 @@ async def test_prometheus_result_mapping_and_bad_answers(fake_pd):
 
     def handler(request):
         query = request.url.params["query"]
+        if "label_replace" in query:
+            return httpx.Response(400, json={"status": "error", "error": "old prometheus"})
         if query == "up":
             return httpx.Response(
                 200, json={"status": "success", "data": {"result": answers["up"]}}
@@ -156,3 +158,60 @@ async def test_prometheus_result_mapping_and_bad_answers(fake_pd):
     assert not result.by_store[2].reachable and "up=0" in result.by_store[2].error
     assert "not scraped by Prometheus" in result.by_store[3].error
     assert result.errors == ["prometheus http://prom:9090/api/v1/query: parse error"]
+
+
+async def test_one_combined_query_per_tick():
+    seen = []
+
+    def handler(request):
+        query = request.url.params["query"]
+        seen.append(query)
+        series = [
+            {
+                "metric": {"instance": "tikv1:20180", "job": "tikv", "operator_field": "up"},
+                "value": [1, "1"],
+            },
+            {
+                "metric": {"instance": "tikv1:20180", "job": "other", "operator_field": "up"},
+                "value": [1, "0"],
+            },
+            {"metric": {"instance": "tikv1:20180", "operator_field": "qps"}, "value": [1, "250.5"]},
+            {
+                "metric": {"instance": "tikv1:20180", "operator_field": "cpu_cores"},
+                "value": [1, "2"],
+            },
+            {
+                "metric": {"instance": "tikv1:20180", "operator_field": "cpu_quota"},
+                "value": [1, "8"],
+            },
+            {
+                "metric": {"instance": "tikv1:20180", "operator_field": "capacity_bytes"},
+                "value": [1, "1e9"],
+            },
+            {"metric": {"instance": "other:1", "operator_field": "qps"}, "value": [1, "7"]},
+        ]
+        return httpx.Response(200, json={"status": "success", "data": {"result": series}})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        prom = PrometheusMetrics(http, "http://prom:9090", window="30s")
+        result = await prom.collect(
+            [Store(1, "tikv1:20160", StoreState.UP, status_address="tikv1:20180")]
+        )
+    assert len(seen) == 1 and seen[0] == prom.combined()
+    assert seen[0].count(" or ") == len(queries()) - 1 and "[30s]" in seen[0]
+    m = result.by_store[1]
+    assert m.reachable and m.qps == 250.5 and m.cpu_ratio == 0.25 and m.capacity_bytes == 10**9
+    assert result.errors == []
+
+
+async def test_prometheus_unreachable_is_not_retried_per_query(tk):
+    calls = []
+
+    def handler(request):
+        calls.append(request)
+        raise httpx.ConnectError("refused", request=request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        with pytest.raises(PrometheusError) as err:
+            await PrometheusMetrics(http, "http://prom:9090").collect([])
+    assert len(calls) == 1 and "connection refused" in str(err.value)

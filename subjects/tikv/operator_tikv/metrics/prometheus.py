@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from operator_tikv.metrics.base import SKIPPED_STATES, MetricsResult
+from operator_tikv.pd.client import describe_transport_error
 from operator_tui.core.types import Store, StoreMetrics
 
 
@@ -56,8 +57,21 @@ def queries(window: str = "1m") -> dict[str, str]:
 _INT_FIELDS = {"used_bytes", "available_bytes", "capacity_bytes", "region_count", "leader_count"}
 
 
+FIELD_LABEL = "operator_field"
+
+
 class PrometheusError(Exception):
-    pass
+    """Prometheus answered with an error or an unreadable body."""
+
+
+class PrometheusUnreachable(PrometheusError):
+    """Prometheus did not answer."""
+
+
+def _put(out: dict[str, float | None], key: str, value: float | None) -> None:
+    current = out.get(key)
+    if key not in out or (value is not None and (current is None or value > current)):
+        out[key] = value
 
 
 def _instance_key(address: str) -> str:
@@ -80,17 +94,16 @@ class PrometheusMetrics:
         self.timeout_s = timeout_s
         self.queries = queries(window)
 
-    async def query(self, promql: str) -> dict[str, float | None]:
-        """Instant query; ``{instance: value}`` (``None`` for NaN)."""
+    async def _query(self, promql: str) -> list[tuple[dict[str, str], float | None]]:
+        """Instant query: ``(labels, value)`` per series (``None`` for NaN)."""
         try:
             response = await self._http.get(
                 f"{self.url}/api/v1/query", params={"query": promql}, timeout=self.timeout_s
             )
-        except httpx.TimeoutException:
-            raise PrometheusError(f"prometheus {self.url}: timed out") from None
         except httpx.HTTPError as exc:
-            reason = "connection refused" if isinstance(exc, httpx.ConnectError) else str(exc)
-            raise PrometheusError(f"prometheus {self.url}: {reason}") from None
+            raise PrometheusUnreachable(
+                f"prometheus {self.url}: {describe_transport_error(exc)}"
+            ) from None
         try:
             body: Any = response.json()
         except ValueError:
@@ -102,35 +115,63 @@ class PrometheusMetrics:
             raise PrometheusError(
                 f"prometheus {self.url}/api/v1/query: {error or f'HTTP {response.status_code}'}"
             )
-        out: dict[str, float | None] = {}
+        out: list[tuple[dict[str, str], float | None]] = []
         try:
             for item in body["data"]["result"]:
-                instance = item["metric"].get("instance", "")
                 value = float(item["value"][1])
-                key = _instance_key(instance)
-                if promql == "up" and key in out and out[key] == 1.0:
-                    continue
-                out[key] = None if math.isnan(value) else value
+                out.append((dict(item["metric"]), None if math.isnan(value) else value))
         except (KeyError, TypeError, ValueError, IndexError):
             raise PrometheusError(
                 f"prometheus {self.url}/api/v1/query: unexpected result shape"
             ) from None
         return out
 
-    async def collect(self, stores: list[Store]) -> MetricsResult:
+    async def query(self, promql: str) -> dict[str, float | None]:
+        """Instant query; ``{instance: value}``, the highest value when instances repeat."""
+        out: dict[str, float | None] = {}
+        for labels, value in await self._query(promql):
+            _put(out, _instance_key(labels.get("instance", "")), value)
+        return out
+
+    def combined(self) -> str:
+        """Every query in one: each tagged with its field name, joined with ``or``."""
+        return " or ".join(
+            f'label_replace({expr}, "{FIELD_LABEL}", "{name}", "", "")'
+            for name, expr in self.queries.items()
+        )
+
+    async def _values(self, errors: list[str]) -> dict[str, dict[str, float | None]]:
+        """Field -> instance -> value: one round trip, or one per field if the combined one fails."""
+        values: dict[str, dict[str, float | None]] = {}
+        try:
+            series = await self._query(self.combined())
+        except PrometheusUnreachable:
+            raise
+        except PrometheusError:
+            series = None
+        if series is not None:
+            for labels, value in series:
+                field = labels.get(FIELD_LABEL)
+                if field in self.queries:
+                    key = _instance_key(labels.get("instance", ""))
+                    _put(values.setdefault(field, {}), key, value)
+            values.setdefault("up", {})
+            return values
         names = list(self.queries)
         answers = await asyncio.gather(
             *(self.query(self.queries[n]) for n in names), return_exceptions=True
         )
-        result = MetricsResult(source=self.name)
-        values: dict[str, dict[str, float | None]] = {}
         for name, answer in zip(names, answers, strict=True):
             if isinstance(answer, BaseException):
-                message = str(answer)
-                if message not in result.errors:
-                    result.errors.append(message)
+                if str(answer) not in errors:
+                    errors.append(str(answer))
                 continue
             values[name] = answer
+        return values
+
+    async def collect(self, stores: list[Store]) -> MetricsResult:
+        result = MetricsResult(source=self.name)
+        values = await self._values(result.errors)
         if "up" not in values:
             raise PrometheusError(result.errors[0] if result.errors else "prometheus: no answer")
         for store in stores:
