@@ -327,8 +327,6 @@ async def _run(
                 http=http, endpoints=cluster.pd_urls, interval_s=interval, options=subject_options
             )
             subject = load_plugin(options.subject).create(ctx)
-            if options.clock == "manual":
-                _use_sim_clock_for_rates(subject, http, timeline)
             outcome.declared_actions = [a.name for a in subject.describe().actions]
             run_settings = settings.model_copy(
                 update={"interval_s": interval, "actions_mode": "observe"}
@@ -366,16 +364,6 @@ async def _run(
             finally:
                 await store.aclose()
                 await subject.aclose()
-
-
-def _use_sim_clock_for_rates(subject: Any, http: httpx.AsyncClient, timeline: _Timeline) -> None:
-    """Give the subject's direct scraper the simulator's clock, so rates are per simulated second."""
-    direct = getattr(subject, "direct", None)
-    if direct is None:
-        return
-    from operator_tikv.metrics import DirectMetrics
-
-    subject.direct = DirectMetrics(http, timeout_s=direct.timeout_s, clock=timeline.sim_seconds)
 
 
 async def _drive(

@@ -126,3 +126,47 @@ def test_cli_claude_without_key_is_a_one_line_error(
     assert main(["eval", "--scenarios", str(f), "--backend", "claude"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "ANTHROPIC_API_KEY" in err
+
+
+class RecordingHooks:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.cluster = None
+
+    async def started(self, cluster) -> None:
+        self.cluster = cluster
+        self.calls.append("started")
+
+    async def fault_injected(self, fault: FaultSpec, sim_s: float) -> None:
+        self.calls.append(f"fault:{fault.kind}")
+
+    async def stepped(self, sim_s: float, detected: bool) -> bool:
+        self.calls.append("detected" if detected else "step")
+        return detected
+
+    async def finished(self) -> None:
+        self.calls.append("finished")
+
+
+async def test_realtime_clock_with_hooks(tmp_path: Path) -> None:
+    """The baseline's mode: the simulator runs on its own (here 5x wall time), hooks see every step."""
+    f = tmp_path / "rt.toml"
+    f.write_text(
+        'name = "rt"\nduration = 20\nwarmup = 2\n[sim]\nspeed = 5.0\n'
+        '[[faults]]\nkind = "kill"\nat = 3\nstore_id = 1\n'
+        '[expect]\ndetected = true\ntarget = 1\nroot_cause_class = "store_down"\n'
+    )
+    scenario = load_scenario(f)
+    hooks = RecordingHooks()
+    options = RunOptions(
+        backend="offline", clock="realtime", stop_when_diagnosed=False, hooks=hooks
+    )
+    outcome = await run_scenario(scenario, Settings(), options)
+    assert outcome.error is None
+    assert hooks.calls[0] == "started" and hooks.calls[-1] == "finished"
+    assert "fault:kill" in hooks.calls
+    assert hooks.calls[-2] == "detected" and hooks.calls.count("detected") == 1
+    score = score_run(scenario, outcome)
+    assert score.passed
+    assert score.ttd_sim_s is not None and 0 <= score.ttd_sim_s <= 4
+    assert outcome.wall_seconds < 15
