@@ -69,7 +69,7 @@ async def _gather(
 
 
 class SimLogSource:
-    """The simulator's ``GET {pd}/sim/api/v1/stores/{id}/logs?since=<unix seconds>``.
+    """The simulator's ``GET {pd}/sim/api/v1/stores/{id}/logs?since=<RFC 3339 time>``.
 
     ``since`` is inclusive and log times are to the millisecond, so the lines of the
     last millisecond already returned are remembered and skipped the next time.
@@ -115,10 +115,11 @@ class SimLogSource:
             self._cursor[store.id] = cursor
         elif events:
             last = max(e.time for e in events)
-            self._cursor[store.id] = f"{last.timestamp():.3f}"
+            since = last.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             boundary = {e.raw for e in events if e.time == last}
-            if self._boundary.get(store.id) and self._cursor.get(store.id) == params.get("since"):
+            if since == params.get("since"):
                 boundary |= seen
+            self._cursor[store.id] = since
             self._boundary[store.id] = boundary
         return events
 

@@ -186,3 +186,21 @@ async def test_actions_reach_pd(sim, http):
     assert snap.cluster.leader_schedule_limit == 8
     r = await subject.execute("transfer_leader", {"region_id": 999999, "to_store_id": 1})
     assert not r.ok and not r.refused and "999999" in r.message
+
+
+async def test_sim_logs_arrive_once_each(sim, http):
+    subject = subject_for(sim, http)
+    await tick(subject)
+    for _ in range(5):
+        await sim.advance(3)
+        await tick(subject)
+    sim.add_fault("kill_store", 1)
+    for _ in range(3):
+        await sim.advance(3)
+        await tick(subject)
+    got = [e.raw for e in subject.recent_log_events(store_id=2, limit=5000)]
+    assert got and len(got) == len(set(got))
+    served = (
+        await http.get(f"{sim.pd_urls[1]}/sim/api/v1/stores/2/logs", params={"limit": 5000})
+    ).text
+    assert got == [ln for ln in served.splitlines() if ln][-len(got) :]
