@@ -66,7 +66,9 @@ async def test_violations_exit_one_with_table(loopback_pd, tk):
     code, out, _err = await run_cli("--pd", loopback_pd.url, "check")
     assert code == 1
     assert "stores" in out and "basic-tikv-5gzwgj" in out
-    assert "store_down" in out and "under_replicated" in out
+    assert "under_replicated" in out and "hot_write_region" in out
+    # The capture's status addresses do not resolve here: unknown, not dead.
+    assert "store_down" not in out
 
 
 async def test_violations_in_json(loopback_pd, tk):

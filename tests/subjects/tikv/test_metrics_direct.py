@@ -171,3 +171,15 @@ async def test_scrape_budget_rotates_and_puts_failing_stores_first(fake_pd, mock
     )
     await direct.collect(stores)
     assert 7 in scraped()
+
+
+async def test_unresolvable_status_address_is_not_a_dead_store(tk):
+    import httpx
+
+    def handler(request):
+        raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        result = await DirectMetrics(http).collect([_store(1, "tikv0:20180")])
+    m = result.by_store[1]
+    assert m.reachable and m.error == "http://tikv0:20180/metrics: cannot resolve tikv0 from here"

@@ -52,6 +52,28 @@ def _int(value: float | None) -> int | None:
     return None if value is None else int(value)
 
 
+_RESOLUTION_ERRORS = (
+    "name or service not known",
+    "nodename nor servname",
+    "temporary failure in name resolution",
+    "no address associated",
+    "getaddrinfo failed",
+    "[errno -2]",
+    "[errno -3]",
+    "[errno -5]",
+)
+
+
+def _is_name_resolution_error(exc: Exception) -> bool:
+    """DNS failed: the address PD gave is not resolvable from here, which says nothing of the store."""
+    text = str(exc).lower()
+    return any(marker in text for marker in _RESOLUTION_ERRORS)
+
+
+def _host(address: str) -> str:
+    return address.rsplit(":", 1)[0] if ":" in address else address
+
+
 def compute_store_metrics(store_id: int, prev: Scrape | None, cur: Scrape) -> StoreMetrics:
     """One store's figures from its latest scrape and, for rates, the one before."""
     m = StoreMetrics(store_id=store_id, reachable=True)
@@ -121,6 +143,18 @@ class DirectMetrics:
         async with self._limit:
             try:
                 response = await self._http.get(url, timeout=self.timeout_s)
+            except httpx.ConnectError as exc:
+                if _is_name_resolution_error(exc):
+                    return StoreMetrics(
+                        store_id=store.id,
+                        reachable=True,
+                        error=f"{url}: cannot resolve {_host(store.status_address)} from here",
+                    )
+                return StoreMetrics(
+                    store_id=store.id,
+                    reachable=False,
+                    error=f"{url}: {describe_transport_error(exc)}",
+                )
             except httpx.HTTPError as exc:
                 return StoreMetrics(
                     store_id=store.id,
