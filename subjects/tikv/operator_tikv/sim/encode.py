@@ -198,23 +198,32 @@ def rust_float(value: float) -> str:
 
 
 def go_float(value: float) -> str:
-    """client_golang ``expfmt`` sample values: ``strconv.FormatFloat(v, 'g', -1, 64)`` (``1e+06``)."""
-    if value == math.inf:
-        return "+Inf"
-    if value == -math.inf:
-        return "-Inf"
-    if math.isnan(value):
+    """client_golang ``expfmt`` sample values: ``strconv.FormatFloat(v, 'g', -1, 64)`` (``1e+06``).
+
+    Shortest round-trip digits (Python's ``repr`` gives the same digits), in plain notation
+    for exponents -4..5 and ``d.ddde±XX`` otherwise.
+    """
+    if value != value:
         return "NaN"
+    if value in (math.inf, -math.inf):
+        return "+Inf" if value > 0 else "-Inf"
     if value == 0:
         return "0"
-    sign, digits, exponent = Decimal(repr(float(value))).normalize().as_tuple()
-    text = "".join(map(str, digits))
-    exp = len(text) - 1 + int(exponent)
-    prefix = "-" if sign else ""
-    if exp < -4 or exp >= 6:
-        body = f"{text[0]}.{text[1:]}" if len(text) > 1 else text
-        return f"{prefix}{body}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
-    return prefix + format(Decimal(repr(abs(float(value)))).normalize(), "f")
+    mag = abs(value)
+    if 1e-4 <= mag < 1e6:
+        return str(int(value)) if value == int(value) else repr(float(value))
+    text = repr(float(mag))
+    if "e" in text:
+        mantissa, _, exp_text = text.partition("e")
+        digits = mantissa.replace(".", "")
+        exp = int(exp_text)
+    else:
+        whole, _, frac = text.partition(".")
+        digits = whole + ("" if frac == "0" else frac)
+        exp = len(whole) - 1
+    digits = digits.rstrip("0") or "0"
+    body = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    return f"{'-' if value < 0 else ''}{body}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
 
 
 def exponential_buckets(start: float, factor: float, count: int) -> list[float]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from operator_tikv.sim.encode import exponential_buckets, go_float, rust_float
 
@@ -257,44 +258,34 @@ class Registry:
         series.total += n
         series.sum += n * key[0] * math.exp(sigma * sigma / 2.0)
 
-    def ensure_hist(self, name: str, labels: tuple[str, ...] = ()) -> None:
-        self.hists.setdefault(name, {}).setdefault(labels, HistSeries())
-
     def render(self, fmt: Callable[[float], str] = rust_float) -> str:
         """Families sorted by name, series by label values, label pairs by name, ``le`` last."""
         out: list[str] = []
-        names = sorted(set(self.values) | set(self.hists))
-        for name in names:
+        for name in sorted(set(self.values) | set(self.hists)):
             fam = self.families[name]
-            if fam.kind == "histogram":
-                series_map = self.hists.get(name, {})
-                if not series_map:
-                    continue
-                out.append(f"# HELP {name} {fam.help}")
-                out.append(f"# TYPE {name} histogram")
-                for labels in sorted(series_map, key=lambda ls: _sorted_pairs(fam.labels, ls)):
-                    self._render_hist(out, fam, labels, series_map[labels], fmt)
-            else:
-                series_vals = self.values.get(name, {})
-                if not series_vals:
-                    continue
-                out.append(f"# HELP {name} {fam.help}")
-                out.append(f"# TYPE {name} {fam.kind}")
-                for labels in sorted(series_vals, key=lambda ls: _sorted_pairs(fam.labels, ls)):
-                    value = series_vals[labels]
+            series: Any = self.hists.get(name) if fam.kind == "histogram" else self.values.get(name)
+            if not series:
+                continue
+            out.append(f"# HELP {name} {fam.help}")
+            out.append(f"# TYPE {name} {fam.kind}")
+            order = sorted(range(len(fam.labels)), key=fam.labels.__getitem__)
+            label_names = [fam.labels[k] for k in order]
+            for values, labels in sorted((tuple(ls[k] for k in order), ls) for ls in series):
+                inner = ",".join(
+                    f'{n}="{_escape(v)}"' for n, v in zip(label_names, values, strict=True)
+                )
+                if fam.kind == "histogram":
+                    self._render_hist(out, fam, inner, series[labels], fmt)
+                else:
+                    value = series[labels]
                     text = str(int(value)) if fam.integer else fmt(value)
-                    out.append(f"{name}{_label_text(fam.labels, labels)} {text}")
+                    out.append(f"{name}{{{inner}}} {text}" if inner else f"{name} {text}")
         return "\n".join(out) + "\n"
 
     @staticmethod
     def _render_hist(
-        out: list[str],
-        fam: Family,
-        labels: tuple[str, ...],
-        s: HistSeries,
-        fmt: Callable[[float], str],
+        out: list[str], fam: Family, inner: str, s: HistSeries, fmt: Callable[[float], str]
     ) -> None:
-        pairs = _sorted_pairs(fam.labels, labels)
         acc = [0.0] * len(fam.buckets)
         for (median, sigma), n in s.dists.items():
             cdf = _cdf(fam.buckets, median, sigma)
@@ -302,32 +293,21 @@ class Registry:
                 acc[i] += n * c
         total = int(s.total)
         prev = 0
+        lead = inner + "," if inner else ""
         for bound, value in zip(fam.buckets, acc, strict=True):
             count = min(max(int(value), prev), total)
             prev = count
-            out.append(f"{fam.name}_bucket{_pairs_text([*pairs, ('le', fmt(bound))])} {count}")
-        out.append(f"{fam.name}_bucket{_pairs_text([*pairs, ('le', '+Inf')])} {total}")
-        out.append(f"{fam.name}_sum{_pairs_text(pairs)} {fmt(s.sum)}")
-        out.append(f"{fam.name}_count{_pairs_text(pairs)} {total}")
-
-
-def _sorted_pairs(names: tuple[str, ...], values: tuple[str, ...]) -> list[tuple[str, str]]:
-    return sorted(zip(names, values, strict=True))
-
-
-def _pairs_text(pairs: list[tuple[str, str]]) -> str:
-    if not pairs:
-        return ""
-    inner = ",".join(f'{k}="{_escape(v)}"' for k, v in pairs)
-    return "{" + inner + "}"
-
-
-def _label_text(names: tuple[str, ...], values: tuple[str, ...]) -> str:
-    return _pairs_text(_sorted_pairs(names, values))
+            out.append(f'{fam.name}_bucket{{{lead}le="{fmt(bound)}"}} {count}')
+        out.append(f'{fam.name}_bucket{{{lead}le="+Inf"}} {total}')
+        tail = f"{{{inner}}}" if inner else ""
+        out.append(f"{fam.name}_sum{tail} {fmt(s.sum)}")
+        out.append(f"{fam.name}_count{tail} {total}")
 
 
 def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+    if "\\" in value or "\n" in value or '"' in value:
+        return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+    return value
 
 
 # PD (Go client_golang) families the simulator serves on each member's /metrics.

@@ -96,3 +96,15 @@ def test_region_key_order_follows_positions(pos: int) -> None:
 def test_edges() -> None:
     assert key_hex(0) == "" and key_hex(KEYSPACE) == ""
     assert math.isclose(parse_go_duration("1.5s"), 1.5e9)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_go_float_notation_switches_like_strconv(value: float) -> None:
+    import re
+
+    text = go_float(value)
+    assert float(text) == value
+    if value == 0 or 1e-4 <= abs(value) < 1e6:
+        assert "e" not in text
+    else:
+        assert re.fullmatch(r"-?\d(\.\d*[1-9])?e[+-]\d{2,3}", text), text
