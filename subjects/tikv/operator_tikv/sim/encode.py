@@ -13,6 +13,7 @@ import json
 import math
 import time
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from operator_tikv.encoding import format_bytes
@@ -21,6 +22,7 @@ from operator_tikv.encoding import parse_go_duration as _parse_seconds
 NS = 1_000_000_000
 
 
+@lru_cache(maxsize=8192)
 def bytes_size(n: float) -> str:
     """go-units ``BytesSize``: ``"311.7GiB"``, ``"0B"``, ``"1.745TiB"`` (``%.4g``, no space)."""
     return format_bytes(n)
@@ -32,6 +34,7 @@ def _frac(value: int, digits: int) -> str:
     return f"{whole}.{tail}" if tail else str(whole)
 
 
+@lru_cache(maxsize=8192)
 def go_duration(ns: int) -> str:
     """Go ``time.Duration.String``: ``"30m0s"``, ``"36m20.480549971s"``, ``"10ms"``, ``"0s"``."""
     if ns == 0:
@@ -65,6 +68,7 @@ def parse_go_duration(text: str) -> int:
     return round(seconds * NS)
 
 
+@lru_cache(maxsize=8192)
 def rfc3339(ns: int) -> str:
     """Go ``time.Time`` JSON in UTC: ``"2024-12-25T03:41:23.480549971Z"`` (trailing zeros trimmed)."""
     sec, frac = divmod(int(ns), NS)
