@@ -1,7 +1,9 @@
 """Scale figures for the simulator: 1000 stores and 1,000,000 regions by default.
 
 Prints start-up time, the cost of one simulated second, latency of ``GET /stores``,
-``/hotspot/regions/write`` and a ``/regions/key`` page, and the process RSS.
+``/hotspot/regions/write``, a ``/regions/key`` page and the ``/metrics`` pages, and the
+process RSS. Client and server share one process and event loop, so latencies include
+the client's reading of the body; "max" is usually the first (cold) call.
 Targets (issue 3): ``/stores`` <= 100 ms, RSS <= 1.5 GB.
 
     uv run python benchmarks/sim_scale.py [--stores N] [--regions M] [--repeat K]
@@ -67,6 +69,10 @@ async def run(stores: int, regions: int, repeat: int) -> None:
         print(f"GET /stores after the kill:  {med:8.1f} ms median, {worst:7.1f} ms max")
         med, worst, _ = await timed_get(http, sim.store_status_urls[2] + "/metrics", repeat)
         print(f"GET store /metrics:          {med:8.1f} ms median, {worst:7.1f} ms max")
+        med, worst, size = await timed_get(http, sim.pd_urls[0] + "/metrics", repeat)
+        print(
+            f"GET PD leader /metrics:      {med:8.1f} ms median, {worst:7.1f} ms max, {size / 1024:8.0f} KiB"
+        )
         print(f"RSS at the end:              {rss_mb():8.0f} MB (target <= 1536 MB)")
 
 
