@@ -14,7 +14,7 @@ from operator_tui.config import Settings
 from operator_tui.core.subject import SubjectError
 from operator_tui.evaluation.report import render_table, to_json, to_markdown
 from operator_tui.evaluation.runner import EvalError, RunOptions, run_suite
-from operator_tui.evaluation.scenario import Scenario, ScenarioError, load_suite
+from operator_tui.evaluation.scenario import Scenario, ScenarioError, load_suite, with_seeds
 from operator_tui.evaluation.scoring import ScenarioScore
 
 DEFAULT_SCENARIOS = Path("benchmarks/scenarios")
@@ -50,6 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--only", action="append", metavar="NAME", help="run only this scenario (repeatable)"
     )
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run each scenario N times with seeds seed, seed+1, ... (default 1)",
+    )
 
 
 def _backend(args: argparse.Namespace, settings: Settings) -> str:
@@ -76,6 +83,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             )
             return 2
         scenarios = [s for s in scenarios if s.name in wanted]
+    if not 1 <= args.repeat <= 100:
+        print("operator-tui: error: --repeat must be between 1 and 100", file=sys.stderr)
+        return 2
+    scenarios = with_seeds(scenarios, args.repeat)
     backend = _backend(args, settings)
     err = Console(stderr=True)
 

@@ -126,6 +126,18 @@ class Scenario(BaseModel):
         return min((f.at for f in self.faults), default=None)
 
 
+def with_seeds(scenarios: list[Scenario], repeat: int) -> list[Scenario]:
+    """Each scenario ``repeat`` times with seeds ``seed, seed+1, ...``; copies are named ``name#k``."""
+    if repeat <= 1:
+        return list(scenarios)
+    out = []
+    for scenario in scenarios:
+        for k in range(repeat):
+            sim = scenario.sim.model_copy(update={"seed": scenario.sim.seed + k})
+            out.append(scenario.model_copy(update={"name": f"{scenario.name}#{k + 1}", "sim": sim}))
+    return out
+
+
 def load_scenario(path: Path) -> Scenario:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -92,3 +92,14 @@ def test_suite_errors(tmp_path: Path) -> None:
     (tmp_path / "b.toml").write_text(body)
     with pytest.raises(ScenarioError, match="used by both"):
         load_suite(tmp_path)
+
+
+def test_with_seeds_copies_and_renames() -> None:
+    from operator_tui.evaluation.scenario import with_seeds
+
+    base = [s for s in load_suite(SUITE) if s.name == "store-killed"]
+    copies = with_seeds(base, 3)
+    assert [c.name for c in copies] == ["store-killed#1", "store-killed#2", "store-killed#3"]
+    assert [c.sim.seed for c in copies] == [base[0].sim.seed + k for k in range(3)]
+    assert all(c.faults == base[0].faults and c.expect == base[0].expect for c in copies)
+    assert with_seeds(base, 1) == base
