@@ -9,6 +9,7 @@ JSON strings for messages and errors.
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -131,6 +132,24 @@ async def get_stores(request: web.Request) -> web.Response:
     return json_response(views.stores_info(model, states or {0, 1}))
 
 
+_STATE_NAMES = ("up", "offline", "tombstone", "down", "disconnected")
+
+
+async def get_stores_check(request: web.Request) -> web.Response:
+    """``/stores/check?state=up|offline|tombstone|down|disconnected`` on the computed state name."""
+    model = _model(request)
+    wanted = {x.lower() for x in request.query.getall("state", [])}
+    for name in wanted:
+        if name not in _STATE_NAMES:
+            raise SimError(400, f"unknown store state: {name}")
+    stores = [
+        s for s in model.stores.values() if not wanted or model.state_name(s).lower() in wanted
+    ]
+    return json_response(
+        {"count": len(stores), "stores": [views.store_info(model, s) for s in stores]}
+    )
+
+
 async def get_store(request: web.Request) -> web.Response:
     model = _model(request)
     sid = _parse_uint(request.match_info["id"])
@@ -241,6 +260,27 @@ async def get_regions_by_store(request: web.Request) -> web.Response:
     rt = model.regions
     out = [i for i in rt.korder if sid in rt.pstore[i * PEER_SLOTS : i * PEER_SLOTS + PEER_SLOTS]]
     return data_response(_regions_body(model, out))
+
+
+_TOP_KINDS = ("writeflow", "readflow", "writequery", "readquery", "size", "keys")
+
+
+async def get_regions_top(request: web.Request) -> web.Response:
+    """``/regions/{writeflow,readflow,writequery,readquery,size,keys}?limit=16``: top N regions."""
+    model = _model(request)
+    rt = model.regions
+    limit_text = request.query.get("limit", "16")
+    if not re.fullmatch(r"[0-9]+", limit_text):
+        raise SimError(400, f'strconv.Atoi: parsing "{limit_text}": invalid syntax')
+    limit = min(int(limit_text), 10000)
+    kind = request.match_info["kind"]
+    if kind in ("size", "keys"):
+        column = rt.size_kb if kind == "size" else rt.keys
+        top = heapq.nlargest(limit, range(len(rt)), key=column.__getitem__)
+    else:
+        # Flows are proportional to the key-distribution weight, so rank by weight.
+        top = heapq.nlargest(limit, range(len(rt)), key=rt.weight.__getitem__)
+    return data_response(_regions_body(model, top))
 
 
 async def get_regions_check(request: web.Request) -> web.Response:
@@ -660,6 +700,7 @@ def build_pd_app(sim: SimCluster) -> web.Application:
     app[SIM_KEY] = sim
     r = app.router
     r.add_get(f"{API}/stores", get_stores)
+    r.add_get(f"{API}/stores/check", get_stores_check)
     r.add_get(f"{API}/store/{{id}}", get_store)
     r.add_delete(f"{API}/store/{{id}}", delete_store)
     r.add_post(f"{API}/store/{{id}}/state", set_store_state)
@@ -668,6 +709,7 @@ def build_pd_app(sim: SimCluster) -> web.Application:
     r.add_get(f"{API}/regions/key", get_regions_by_key)
     r.add_get(f"{API}/regions/store/{{id}}", get_regions_by_store)
     r.add_get(f"{API}/regions/check/{{kind}}", get_regions_check)
+    r.add_get(f"{API}/regions/{{kind:{'|'.join(_TOP_KINDS)}}}", get_regions_top)
     r.add_get(f"{API}/region/id/{{id}}", get_region_by_id)
     r.add_get(f"{API}/region/key/{{key}}", get_region_by_key)
     r.add_get(f"{API}/hotspot/regions/{{kind:write|read}}", get_hotspot)
