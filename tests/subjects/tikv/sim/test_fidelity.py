@@ -390,6 +390,9 @@ async def test_full_config_top_level_keys_follow_pd(
 async def test_top_regions_and_stores_check(http: httpx.AsyncClient, pd_fixture: Any) -> None:
     async with SimCluster(SimConfig(stores=4, manual_clock=True)) as sim:
         await sim.advance(12)
+        flows = json.loads((await get(http, sim, "/regions/writeflow?limit=3", 0)).content)
+        assert flows["count"] == 3
+        same_shape(flows["regions"][0], pd_fixture("region.json"))
         await sim.kill_store(2)
         await sim.advance(30)
         top = await get(http, sim, "/regions/size?limit=5", 0)
@@ -398,10 +401,6 @@ async def test_top_regions_and_stores_check(http: httpx.AsyncClient, pd_fixture:
         assert len(sizes) == 5 and sizes == sorted(sizes, reverse=True)
         every = json.loads((await get(http, sim, "/regions", 0)).content)["regions"]
         assert sizes[0] == max(r["approximate_size"] for r in every)
-        flows = json.loads((await get(http, sim, "/regions/writeflow?limit=3", 0)).content)[
-            "regions"
-        ]
-        same_shape(flows[0], pd_fixture("region.json"))
         check = (await get(http, sim, "/stores/check?state=disconnected", 0)).json()
         assert [e["store"]["id"] for e in check["stores"]] == [2]
         both = (await get(http, sim, "/stores/check?state=Up&state=disconnected", 0)).json()
