@@ -204,3 +204,16 @@ async def test_sim_logs_arrive_once_each(sim, http):
         await http.get(f"{sim.pd_urls[1]}/sim/api/v1/stores/2/logs", params={"limit": 5000})
     ).text
     assert got == [ln for ln in served.splitlines() if ln][-len(got) :]
+
+
+async def test_paused_store_times_out_and_is_down(sim, http):
+    subject = subject_for(sim, http, scrape_timeout_s=0.5)
+    await tick(subject)
+    sim.add_fault("pause_store", 1)
+    await sim.advance(2)
+    snap, violations = await tick(subject)
+    assert "store_down:store-1" in violations
+    assert "timed out" in snap.store_metrics[1].error
+    assert snap.stores and not [
+        k for k in violations if k.startswith("store_down") and k != "store_down:store-1"
+    ]
