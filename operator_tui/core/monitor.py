@@ -30,15 +30,37 @@ log = logging.getLogger(__name__)
 UNREACHABLE = "subject_unreachable"
 SNAPSHOT_HOT_REGIONS = 10
 SNAPSHOT_LOG_EVENTS = 20
+SNAPSHOT_STORES = 50
 
 
-def snapshot_dict(snapshot: Snapshot) -> dict[str, Any]:
-    """The compact, JSON-ready copy of a snapshot kept with the ticket it opened."""
+def kept_stores(snapshot: Snapshot, violated: set[int], limit: int = SNAPSHOT_STORES) -> set[int]:
+    """Every store of a small cluster; in a large one the violated, then unhealthy, then lowest ids."""
+    ids = sorted({s.id for s in snapshot.stores} | set(snapshot.store_metrics))
+    if len(ids) <= limit:
+        return set(ids)
+    unhealthy = [s.id for s in snapshot.stores if s.state.value != "Up"]
+    unhealthy += [k for k, m in snapshot.store_metrics.items() if not m.reachable]
+    kept: list[int] = []
+    for sid in [*sorted(violated), *unhealthy, *ids]:
+        if sid not in kept:
+            kept.append(sid)
+        if len(kept) >= limit:
+            break
+    return set(kept)
+
+
+def snapshot_dict(snapshot: Snapshot, violated: set[int] | None = None) -> dict[str, Any]:
+    """The compact, JSON-ready copy of a snapshot kept with the ticket it opened (at most
+    ``SNAPSHOT_STORES`` stores, so a 1000-store cluster does not store megabytes per ticket)."""
+    keep = kept_stores(snapshot, violated or set())
     return {
         "taken_at": snapshot.taken_at.isoformat(),
         "source": snapshot.source,
-        "stores": [asdict(s) for s in snapshot.stores],
-        "store_metrics": {str(k): m.as_dict() for k, m in snapshot.store_metrics.items()},
+        "stores_in_cluster": len(snapshot.stores),
+        "stores": [asdict(s) for s in snapshot.stores if s.id in keep],
+        "store_metrics": {
+            str(k): m.as_dict() for k, m in snapshot.store_metrics.items() if k in keep
+        },
         "cluster": asdict(snapshot.cluster),
         "hot_write_regions": [
             asdict(h)
@@ -154,7 +176,12 @@ class Monitor:
         self.latest = snapshot
         if violations is not None:
             await self._record(
-                violations, lambda: snapshot_dict(snapshot), now, resolve_absent=True
+                violations,
+                lambda: snapshot_dict(
+                    snapshot, {v.store_id for v in violations if v.store_id is not None}
+                ),
+                now,
+                resolve_absent=True,
             )
         tick_ms = (time.perf_counter() - started) * 1000
         self.bus.publish(

@@ -139,3 +139,16 @@ async def test_snapshot_dict_is_json_ready(fake: FakeSubject) -> None:
     assert d["stores"][0]["state"] == "Disconnected"
     assert d["store_metrics"]["1"]["reachable"] is False
     assert d["log_events"][0]["kind"] == "became_leader" and "raw" not in d["log_events"][0]
+
+
+async def test_snapshot_of_a_large_cluster_is_bounded() -> None:
+    from operator_tui.core.monitor import SNAPSHOT_STORES
+
+    fake = FakeSubject(stores=300)
+    fake.kill(250)
+    snap = await fake.observe()
+    d = snapshot_dict(snap, {270})
+    ids = [s["id"] for s in d["stores"]]
+    assert len(ids) == SNAPSHOT_STORES and 270 in ids and 250 in ids and 1 in ids
+    assert set(d["store_metrics"]) == {str(i) for i in ids}
+    assert d["stores_in_cluster"] == 300
