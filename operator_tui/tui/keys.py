@@ -1,0 +1,91 @@
+"""The one list of user actions: it feeds the key bindings, the footer, the help screen and the command palette."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True, slots=True)
+class KeyAction:
+    key: str
+    """Textual key name(s), comma-separated."""
+    label: str
+    """Key as shown to people."""
+    action: str
+    short: str
+    """Footer label."""
+    description: str
+    footer: bool = True
+    app_binding: bool = True
+    """False for keys bound by a widget or screen (enter, esc, R) but still documented."""
+
+
+KEY_ACTIONS: tuple[KeyAction, ...] = (
+    KeyAction(
+        "enter",
+        "enter",
+        "open_selected",
+        "Open",
+        "Open the selected store, region's store or ticket",
+        footer=False,
+        app_binding=False,
+    ),
+    KeyAction(
+        "escape",
+        "esc",
+        "back",
+        "Back",
+        "Back / close / clear the ticket filter",
+        footer=False,
+        app_binding=False,
+    ),
+    KeyAction("q", "q", "quit", "Quit", "Quit"),
+    KeyAction("question_mark", "?", "help", "Help", "Show the keys"),
+    KeyAction("1", "1", "focus_pane('stores')", "Stores", "Stores pane", footer=False),
+    KeyAction("2", "2", "focus_pane('hot')", "Hot", "Hot regions pane", footer=False),
+    KeyAction("3", "3", "focus_pane('tickets')", "Tickets", "Tickets pane", footer=False),
+    KeyAction(
+        "tab", "tab", "focus_next", "Next pane", "Next pane", footer=False, app_binding=False
+    ),
+    KeyAction("slash", "/", "filter", "Filter", "Filter tickets"),
+    KeyAction("p", "p", "toggle_pause", "Pause", "Pause / resume monitoring"),
+    KeyAction("r", "r", "tick_now", "Tick", "Tick now"),
+    KeyAction("plus", "+", "interval(1)", "Slower", "Longer refresh interval (+1 s)", footer=False),
+    KeyAction(
+        "minus",
+        "-",
+        "interval(-1)",
+        "Faster",
+        "Shorter refresh interval (-1 s, floor 1 s)",
+        footer=False,
+    ),
+    KeyAction("k", "k", "kill_store", "Kill", "Kill the selected store (asks first)"),
+    KeyAction("s", "s", "start_store", "Start", "Start the selected store again"),
+    KeyAction("D", "D", "deploy", "Deploy", "Deploy menu (compose lab: up, down, status)"),
+    KeyAction("a", "a", "approve", "Approve", "Approve the recommended action (approve mode)"),
+    KeyAction(
+        "R", "R", "rediagnose", "Re-diagnose", "Run the diagnosis of the selected ticket again"
+    ),
+    KeyAction("t", "t", "toggle_theme", "Theme", "Light / dark theme", footer=False),
+    KeyAction(
+        "ctrl+p",
+        "ctrl+p",
+        "command_palette",
+        "Palette",
+        "Command palette",
+        footer=False,
+        app_binding=False,
+    ),
+)
+
+
+def app_bindings() -> list[Binding]:
+    return [
+        Binding(
+            k.key, k.action, k.short, show=k.footer, key_display=k.label, id=k.action.split("(")[0]
+        )
+        for k in KEY_ACTIONS
+        if k.app_binding
+    ]

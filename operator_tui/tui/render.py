@@ -1,0 +1,172 @@
+"""Rich and Markdown renderings of tickets, diagnoses, metric histories and log events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from operator_tui.core.ticket import Ticket
+from operator_tui.core.types import LogEvent, Snapshot, StoreMetrics
+from operator_tui.tui.format import (
+    age,
+    clock_time,
+    ms,
+    num,
+    pct,
+    severity_text,
+    sparkline,
+    state_text,
+)
+
+History = Sequence[tuple[datetime, StoreMetrics]]
+
+
+def ticket_facts(ticket: Ticket, now: datetime) -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column()
+    table.add_row("invariant", Text(ticket.invariant, style="bold"))
+    table.add_row("target", ticket.target)
+    table.add_row("severity", severity_text(ticket.severity))
+    table.add_row(
+        "status",
+        ticket.status.value + (" (last diagnosis failed)" if ticket.diagnosis_failed else ""),
+    )
+    table.add_row("message", ticket.message)
+    table.add_row(
+        "first seen", f"{ticket.first_seen:%Y-%m-%d %H:%M:%S} ({age(now, ticket.first_seen)} ago)"
+    )
+    table.add_row(
+        "last seen", f"{ticket.last_seen:%Y-%m-%d %H:%M:%S} ({age(now, ticket.last_seen)} ago)"
+    )
+    table.add_row("occurrences", str(ticket.occurrences))
+    if ticket.resolved_at is not None:
+        table.add_row("resolved", f"{ticket.resolved_at:%Y-%m-%d %H:%M:%S}")
+    if ticket.previous_ticket_id is not None:
+        table.add_row("follows", f"#{ticket.previous_ticket_id}")
+    return table
+
+
+def metric_lines(
+    snapshot: Snapshot | None, histories: dict[int, History], focus: int | None, width: int = 16
+) -> Table:
+    """QPS and p99 sparklines per store, the ticket's store first."""
+    table = Table.grid(padding=(0, 1))
+    for style in ("bold", "", "cyan", "", "magenta", ""):
+        table.add_column(style=style, no_wrap=True)
+    states = {s.id: s.state for s in snapshot.stores} if snapshot else {}
+    for store_id in sorted(histories, key=lambda sid: (sid != focus, sid)):
+        points = histories[store_id]
+        last = points[-1][1] if points else None
+        marker = "▶" if store_id == focus else " "
+        table.add_row(
+            f"{marker}store {store_id}",
+            state_text(states[store_id]) if store_id in states else Text("-"),
+            sparkline((m.qps for _, m in points), width) or "-",
+            "qps " + num(last.qps if last else None),
+            sparkline((m.p99_latency_ms for _, m in points), width) or "-",
+            "p99 " + ms(last.p99_latency_ms if last else None),
+        )
+    if not histories:
+        table.add_row(Text("no metric history yet", style="dim"))
+    return table
+
+
+def store_history(points: History, width: int = 30) -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column(style="cyan", no_wrap=True)
+    table.add_column(no_wrap=True)
+    last = points[-1][1] if points else None
+    for label, attr, fmt in (
+        ("QPS", "qps", num),
+        ("p99", "p99_latency_ms", ms),
+        ("p99 write", "p99_write_latency_ms", ms),
+        ("CPU", "cpu_ratio", pct),
+        ("raft lag", "raft_log_lag", num),
+    ):
+        values = [getattr(m, attr) for _, m in points]
+        table.add_row(
+            label, sparkline(values, width) or "-", fmt(getattr(last, attr) if last else None)
+        )
+    return table
+
+
+def log_lines(events: Iterable[LogEvent], limit: int = 14) -> Text:
+    chosen = list(events)[-limit:]
+    text = Text(no_wrap=True, overflow="ellipsis")
+    if not chosen:
+        text.append("no log events", style="dim")
+        return text
+    for i, ev in enumerate(chosen):
+        if i:
+            text.append("\n")
+        text.append(clock_time(ev.time) + " ", style="dim")
+        level_style = {"ERROR": "red", "WARN": "yellow", "WARNING": "yellow"}.get(
+            ev.level.upper(), ""
+        )
+        text.append(f"{ev.level[:4]:<4} ", style=level_style)
+        if ev.store_id is not None:
+            text.append(f"s{ev.store_id} ", style="bold")
+        text.append(f"{ev.kind} ", style="cyan")
+        if ev.region_id is not None:
+            text.append(f"region {ev.region_id} ")
+        text.append(ev.message)
+    return text
+
+
+def diagnosis_markdown(result: dict[str, Any]) -> str:
+    """The structured diagnosis as Markdown sections."""
+    out: list[str] = []
+    out.append("## Observation\n\n" + str(result.get("observation", "")).strip())
+    cause_class = result.get("root_cause_class", "unknown")
+    target = result.get("target", "cluster")
+    target_label = f"store {target}" if isinstance(target, int) else str(target)
+    out.append(
+        f"## Root cause · `{cause_class}` · {target_label}\n\n"
+        + str(result.get("root_cause", "")).strip()
+    )
+    metrics = result.get("correlated_metrics") or []
+    if metrics:
+        rows = ["| metric | store | value | baseline |", "|---|---|---|---|"]
+        for m in metrics:
+            store = "cluster" if m.get("store_id") is None else str(m.get("store_id"))
+            rows.append(
+                f"| {m.get('metric', '')} | {store} | {_fig(m.get('value'))} | {_fig(m.get('baseline'))} |"
+            )
+        out.append("## Correlated metrics\n\n" + "\n".join(rows))
+    options = result.get("options_considered") or []
+    if options:
+        out.append(
+            "## Options considered\n\n"
+            + "\n".join(
+                f"- **{o.get('option', '')}**: not chosen because {o.get('rejected_because', '')}"
+                for o in options
+            )
+        )
+    actions = result.get("recommended_actions") or []
+    lines = []
+    for i, a in enumerate(actions, 1):
+        args = ", ".join(f"{k}={v}" for k, v in (a.get("args") or {}).items())
+        lines.append(
+            f"{i}. `{a.get('action', '')}({args})` · risk **{a.get('risk', 'low')}**: {a.get('rationale', '')}"
+        )
+    out.append(
+        "## Recommended actions\n\n" + ("\n".join(lines) if lines else "None: watch and wait.")
+    )
+    confidence = result.get("confidence")
+    conf = f"{float(confidence) * 100:.0f}%" if isinstance(confidence, int | float) else "-"
+    out.append(f"## Confidence\n\n{conf} · severity **{result.get('severity', '-')}**")
+    return "\n\n".join(out) + "\n"
+
+
+def _fig(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)

@@ -1,0 +1,1 @@
+"""Drill-down, help and dialog screens."""

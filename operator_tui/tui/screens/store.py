@@ -1,0 +1,145 @@
+"""Store drill-down: metric history, regions and leaders, hot regions it leads, log events, open tickets."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from operator_tui.core.ticket import TicketStatus
+from operator_tui.tui.format import age, num, pct, rate_bytes, severity_text, state_text
+from operator_tui.tui.render import log_lines, store_history
+from operator_tui.tui.widgets.hot_regions import leading_entries
+
+if TYPE_CHECKING:
+    from operator_tui.tui.app import OperatorApp
+
+
+def section(title: str) -> Text:
+    return Text(title, style="bold underline")
+
+
+def gib(value: int | None) -> str:
+    return "-" if not value else f"{value / 2**30:.1f} GiB"
+
+
+class StoreScreen(Screen[None]):
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back", key_display="esc")]
+
+    def __init__(self, store_id: int) -> None:
+        super().__init__()
+        self.store_id = store_id
+
+    @property
+    def operator(self) -> OperatorApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="store-title", classes="screen-title")
+        with Horizontal(id="store-body"):
+            with VerticalScroll(id="store-left", classes="side-col"):
+                yield Static(id="store-facts")
+                yield Static(id="store-history")
+                yield Static(id="store-tickets")
+            with VerticalScroll(id="store-right", classes="main-col"):
+                yield Static(id="store-hot")
+                yield Static(id="store-logs")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Drawn from memory only (latest snapshot, metric history, loaded tickets); called on every tick."""
+        app = self.operator
+        snapshot = app.latest_snapshot()
+        store = snapshot.store(self.store_id) if snapshot else None
+        title = Text(f"Store {self.store_id} ", style="bold")
+        facts = Table.grid(padding=(0, 1))
+        facts.add_column(style="dim", no_wrap=True)
+        facts.add_column()
+        if store is None:
+            title.append("(not in the latest snapshot)", style="red")
+        else:
+            title.append_text(state_text(store.state))
+            title.append(f"  {store.address}")
+            metrics = snapshot.store_metrics.get(store.id) if snapshot else None
+            facts.add_row("address", store.address)
+            facts.add_row("status address", store.status_address or "-")
+            facts.add_row("version", store.version or "-")
+            facts.add_row("state", state_text(store.state))
+            facts.add_row("leaders", str(store.leader_count))
+            facts.add_row("regions", str(store.region_count))
+            facts.add_row("capacity", gib(store.capacity_bytes))
+            facts.add_row(
+                "used",
+                f"{gib(store.used_bytes)} ({pct(store.used_ratio) if store.capacity_bytes else '-'})",
+            )
+            facts.add_row("leader score", num(store.leader_score, 1))
+            facts.add_row("region score", num(store.region_score, 1))
+            if store.labels:
+                facts.add_row(
+                    "labels", ", ".join(f"{k}={v}" for k, v in sorted(store.labels.items()))
+                )
+            if store.last_heartbeat is not None:
+                facts.add_row("heartbeat", f"{age(app.clock(), store.last_heartbeat)} ago")
+            if metrics is not None and metrics.error:
+                facts.add_row("metrics", Text(metrics.error, style="red"))
+        self.query_one("#store-title", Static).update(title)
+        self.query_one("#store-facts", Static).update(Group(section("Store"), facts))
+        self.query_one("#store-history", Static).update(
+            Group(
+                Text(""),
+                section("Metric history"),
+                store_history(app.metric_history(self.store_id)),
+            )
+        )
+        tickets = [
+            t
+            for t in app.tickets()
+            if t.store_id == self.store_id and t.status != TicketStatus.RESOLVED
+        ]
+        ticket_table = Table.grid(padding=(0, 1))
+        for _ in range(4):
+            ticket_table.add_column(no_wrap=True)
+        for t in tickets:
+            ticket_table.add_row(f"#{t.id}", severity_text(t.severity), t.status.value, t.invariant)
+        self.query_one("#store-tickets", Static).update(
+            Group(
+                Text(""),
+                section("Open tickets"),
+                ticket_table if tickets else Text("none", style="dim"),
+            )
+        )
+        hot = [
+            h
+            for h in leading_entries(snapshot.hot_write_regions if snapshot else [])
+            if h.store_id == self.store_id
+        ]
+        hot_table = Table.grid(padding=(0, 2))
+        for _ in range(3):
+            hot_table.add_column(no_wrap=True)
+        for h in hot[:10]:
+            hot_table.add_row(
+                f"region {h.region_id}", rate_bytes(h.flow_bytes), f"{num(h.flow_keys)} keys/s"
+            )
+        self.query_one("#store-hot", Static).update(
+            Group(
+                section("Hot write regions it leads"),
+                hot_table if hot else Text("none", style="dim"),
+            )
+        )
+        self.query_one("#store-logs", Static).update(
+            Group(
+                Text(""),
+                section("Recent log events"),
+                log_lines(app.log_events(self.store_id, 100), limit=20),
+            )
+        )

@@ -1,0 +1,73 @@
+"""Event strip: a short, scrollable history of ticket, chaos and monitor events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import RichLog
+
+from operator_tui.core.events import Event
+from operator_tui.tui.format import clock_time
+
+STYLES = {
+    "ticket.opened": "bold yellow",
+    "ticket.resolved": "green",
+    "diagnosis.finished": "cyan",
+    "diagnosis.failed": "red",
+    "chaos": "bold magenta",
+    "error": "bold red",
+    "action.done": "green",
+    "action.refused": "yellow",
+    "action.proposed": "cyan",
+    "monitor.paused": "yellow",
+    "monitor.resumed": "green",
+}
+
+
+def describe(event: Event) -> str | None:
+    """One line for an event worth showing; ticks and chunks are not."""
+    data = event.data
+    ticket = data.get("ticket") or {}
+    kind = event.event
+    if kind in ("ticket.opened", "ticket.resolved"):
+        verb = "opened" if kind == "ticket.opened" else "resolved"
+        return f"ticket #{ticket.get('id')} {verb}: {ticket.get('message') or ticket.get('invariant', '')}"
+    if kind == "diagnosis.finished":
+        diagnosis = data.get("diagnosis") or {}
+        cause = diagnosis.get("root_cause_class")
+        suffix = f": {cause}" if cause else ""
+        return f"ticket #{data.get('ticket_id')} diagnosed{suffix}"
+    if kind == "diagnosis.failed":
+        return f"ticket #{data.get('ticket_id')} diagnosis failed: {data.get('error', '')}"
+    if kind == "chaos":
+        return str(data.get("message") or " ".join(f"{k}={v}" for k, v in data.items()))
+    if kind == "error":
+        return f"error: {data.get('message') or data.get('error') or data}"
+    if kind.startswith("action."):
+        return f"{kind.removeprefix('action.')} {data.get('action', '')}: {data.get('message', '')}".strip()
+    if kind == "monitor.paused":
+        return "monitoring paused"
+    if kind == "monitor.resumed":
+        return "monitoring resumed"
+    return None
+
+
+class EventStrip(RichLog):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, max_lines=500, wrap=False, markup=False, auto_scroll=True)
+        self.lines_written: list[str] = []
+
+    def add(self, event: Event, seen_at: datetime) -> None:
+        line = describe(event)
+        if line is None:
+            return
+        self.note(line, seen_at, STYLES.get(event.event, ""))
+
+    def note(self, line: str, seen_at: datetime, style: str = "") -> None:
+        self.lines_written.append(line)
+        del self.lines_written[:-500]
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(clock_time(seen_at) + " ", style="dim")
+        text.append(line, style=style)
+        self.write(text)

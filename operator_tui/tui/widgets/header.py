@@ -1,0 +1,74 @@
+"""Two-line cluster header: topology and load, then how the monitor is running."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import Static
+
+from operator_tui.core.types import Snapshot
+from operator_tui.tui.format import age, clock_time, ms, num
+
+
+@dataclass(slots=True)
+class MonitorState:
+    name: str
+    interval_s: float
+    mode: str
+    paused: bool
+    demo: bool
+
+
+def stale_after(interval_s: float) -> float:
+    """A tick older than two intervals plus a grace second is late."""
+    return 2 * interval_s + 1.0
+
+
+def header_text(snapshot: Snapshot | None, state: MonitorState, now: datetime) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f" {state.name} ", style="bold reverse")
+    if state.demo:
+        text.append(" demo", style="bold magenta")
+    if snapshot is None:
+        text.append("  waiting for the first tick…", style="dim")
+    else:
+        c = snapshot.cluster
+        up_style = "green" if c.stores_up == c.stores_total else "bold red"
+        text.append("  PD leader ", style="dim")
+        text.append(c.pd_leader or "-")
+        text.append("  stores ", style="dim")
+        text.append(f"{c.stores_up}/{c.stores_total} up", style=up_style)
+        text.append("  regions ", style="dim")
+        text.append(str(c.region_count))
+        text.append("  QPS ", style="dim")
+        text.append(num(c.qps))
+        text.append("  p99 ", style="dim")
+        text.append(ms(c.p99_latency_ms))
+    text.append("\n")
+    text.append(" interval ", style="dim")
+    text.append(f"{state.interval_s:g}s")
+    text.append("  mode ", style="dim")
+    text.append(state.mode, style="bold yellow" if state.mode != "observe" else "")
+    text.append("  source ", style="dim")
+    text.append(snapshot.source if snapshot and snapshot.source else "-")
+    text.append("  last tick ", style="dim")
+    if snapshot is None:
+        text.append("-")
+    else:
+        text.append(f"{clock_time(snapshot.taken_at)} ({age(now, snapshot.taken_at)} ago)")
+        if (now - snapshot.taken_at).total_seconds() > stale_after(
+            state.interval_s
+        ) and not state.paused:
+            text.append("  STALE", style="bold red")
+        if snapshot.errors:
+            text.append(f"  {snapshot.errors[0]}", style="red")
+    if state.paused:
+        text.append("  PAUSED", style="bold reverse yellow")
+    return text
+
+
+class ClusterHeader(Static):
+    def show(self, snapshot: Snapshot | None, state: MonitorState, now: datetime) -> None:
+        self.update(header_text(snapshot, state, now))

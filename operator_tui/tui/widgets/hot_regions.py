@@ -1,0 +1,65 @@
+"""Hot regions pane: the regions taking most of the cluster's write flow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+
+from operator_tui.core.types import HotRegion
+from operator_tui.tui.format import num, rate_bytes
+from operator_tui.tui.widgets.keyed_table import KeyedTable
+
+TOP_N = 50
+
+
+def leading_entries(hot: list[HotRegion]) -> list[HotRegion]:
+    """One entry per region (the leader's when PD reports several), hottest first."""
+    best: dict[int, HotRegion] = {}
+    for entry in hot:
+        seen = best.get(entry.region_id)
+        if seen is None or (entry.is_leader and not seen.is_leader):
+            best[entry.region_id] = entry
+    return sorted(best.values(), key=lambda h: (-h.flow_bytes, h.region_id))
+
+
+class HotRegionsTable(KeyedTable):
+    COLUMNS = (
+        ("Region", "region", 7),
+        ("Leader", "leader", 8),
+        ("Write", "bytes", 10),
+        ("Keys/s", "keys", 7),
+        ("Share", "share", 5),
+    )
+
+    def apply(self, hot: list[HotRegion]) -> bool:
+        entries = leading_entries(hot)
+        total = sum(h.flow_bytes for h in entries)
+        rows: list[tuple[int, tuple[Any, ...]]] = []
+        for h in entries[:TOP_N]:
+            share = h.flow_bytes / total if total > 0 else 0.0
+            rows.append(
+                (
+                    h.region_id,
+                    (
+                        h.region_id,
+                        f"store {h.store_id}",
+                        Text(rate_bytes(h.flow_bytes), justify="right"),
+                        Text(num(h.flow_keys), justify="right"),
+                        Text(
+                            f"{share * 100:.0f}%",
+                            justify="right",
+                            style="bold" if share >= 0.5 else "",
+                        ),
+                    ),
+                )
+            )
+        return self.set_rows(rows)
+
+    @property
+    def selected_leader_store(self) -> int | None:
+        key = self.selected_key
+        if key is None:
+            return None
+        cells = self._row_cells.get(key)
+        return int(str(cells[1]).removeprefix("store ")) if cells else None

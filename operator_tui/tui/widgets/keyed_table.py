@@ -1,0 +1,76 @@
+"""A DataTable that takes whole rows keyed by id and touches only the cells that changed."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+from textual.widgets import DataTable
+
+
+class KeyedTable(DataTable[Any]):
+    """Rows are replaced by a keyed diff so the cursor and scroll stay put while data moves."""
+
+    COLUMNS: Sequence[tuple[str, str, int | None]] = ()
+    """(label, key, width); a width of None sizes the column to its content."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=False)
+        self._row_cells: dict[str, tuple[Any, ...]] = {}
+        self._row_order: list[str] = []
+
+    def on_mount(self) -> None:
+        for label, key, width in self.COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    @property
+    def selected_key(self) -> str | None:
+        if not self.row_count:
+            return None
+        row_key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        return None if row_key.value is None else str(row_key.value)
+
+    def set_rows(self, rows: Sequence[tuple[Hashable, tuple[Any, ...]]]) -> bool:
+        """Show exactly ``rows`` (key, cells) in that order; returns whether anything changed.
+
+        The first cell of each row must be unique (it is what the reordering sorts on).
+        """
+        column_keys = [key for _, key, _ in self.COLUMNS]
+        wanted = [(str(key), cells) for key, cells in rows]
+        wanted_keys = [key for key, _ in wanted]
+        selected = self.selected_key
+        changed = False
+        with self.app.batch_update():
+            stale = set(self._row_cells) - set(wanted_keys)
+            order = [key for key in self._row_order if key not in stale]
+            if stale and len(stale) > len(self._row_cells) // 2:
+                self.clear()
+                self._row_cells.clear()
+                order = []
+            else:
+                for key in stale:
+                    self.remove_row(key)
+                    del self._row_cells[key]
+            changed = bool(stale)
+            for key, cells in wanted:
+                old = self._row_cells.get(key)
+                if old is None:
+                    self.add_row(*cells, key=key)
+                    order.append(key)
+                    changed = True
+                elif old != cells:
+                    for column, before, after in zip(column_keys, old, cells, strict=True):
+                        if before != after:
+                            self.update_cell(key, column, after)
+                    changed = True
+                self._row_cells[key] = cells
+            if order != wanted_keys:
+                position = {cells[0]: i for i, (_, cells) in enumerate(wanted)}
+                self.sort(column_keys[0], key=position.__getitem__)
+                changed = True
+            self._row_order = wanted_keys
+            if selected is not None and selected in self._row_cells:
+                index = self.get_row_index(selected)
+                if index != self.cursor_row:
+                    self.move_cursor(row=index, animate=False, scroll=False)
+        return changed

@@ -1,0 +1,61 @@
+"""Stores pane: one row per store, keyed by store id."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+
+from operator_tui.core.types import Snapshot, StoreMetrics
+from operator_tui.tui.format import ms, num, pct, sparkline, state_text
+from operator_tui.tui.widgets.keyed_table import KeyedTable
+
+History = Callable[[int], Sequence[tuple[datetime, StoreMetrics]]]
+
+
+class StoresTable(KeyedTable):
+    COLUMNS = (
+        ("Store", "id", 5),
+        ("Address", "address", 21),
+        ("State", "state", 12),
+        ("Leaders", "leaders", 7),
+        ("Regions", "regions", 7),
+        ("Used", "used", 5),
+        ("QPS", "qps", 7),
+        ("p99", "p99", 8),
+        ("CPU", "cpu", 4),
+        ("QPS trend", "trend", 12),
+    )
+
+    def apply(self, snapshot: Snapshot, history: History | None = None) -> bool:
+        rows: list[tuple[int, tuple[Any, ...]]] = []
+        for store in sorted(snapshot.stores, key=lambda s: s.id):
+            metrics = snapshot.store_metrics.get(store.id)
+            points = history(store.id) if history is not None else ()
+            trend = sparkline((m.qps for _, m in points), width=12)
+            used = store.used_ratio if store.capacity_bytes else None
+            rows.append(
+                (
+                    store.id,
+                    (
+                        store.id,
+                        store.address,
+                        state_text(store.state),
+                        store.leader_count,
+                        store.region_count,
+                        pct(used),
+                        Text(num(metrics.qps if metrics else None), justify="right"),
+                        Text(ms(metrics.p99_latency_ms if metrics else None), justify="right"),
+                        Text(pct(metrics.cpu_ratio if metrics else None), justify="right"),
+                        Text(trend, style="cyan"),
+                    ),
+                )
+            )
+        return self.set_rows(rows)
+
+    @property
+    def selected_store_id(self) -> int | None:
+        key = self.selected_key
+        return None if key is None else int(key)

@@ -1,0 +1,113 @@
+"""Ticket queue pane: open tickets first, then most severe, then newest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+
+from operator_tui.core.ticket import Ticket, TicketStatus
+from operator_tui.tui.format import STATUS_STYLES, age, severity_text
+from operator_tui.tui.widgets.keyed_table import KeyedTable
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+STILL_SPINNER = "⟳"
+
+
+def queue_order(tickets: Iterable[Ticket]) -> list[Ticket]:
+    """Unresolved before resolved; within each, most severe, then newest, then highest id."""
+    return sorted(
+        tickets,
+        key=lambda t: (
+            t.status == TicketStatus.RESOLVED,
+            -t.severity.rank,
+            -t.first_seen.timestamp(),
+            -t.id,
+        ),
+    )
+
+
+def matches(ticket: Ticket, query: str) -> bool:
+    """Every whitespace-separated term of ``query`` appears in the ticket's visible fields."""
+    haystack = " ".join(
+        (
+            f"#{ticket.id}",
+            ticket.invariant,
+            ticket.target,
+            ticket.severity.value,
+            ticket.status.value,
+            ticket.message,
+        )
+    ).lower()
+    return all(term in haystack for term in query.lower().split())
+
+
+def status_text(ticket: Ticket, frame: int | None) -> Text:
+    """Status cell; ``frame`` None draws a still glyph (snapshots, benchmarks)."""
+    label = ticket.status.value
+    if ticket.status == TicketStatus.DIAGNOSING:
+        glyph = STILL_SPINNER if frame is None else SPINNER[frame % len(SPINNER)]
+        label = f"{glyph} {label}"
+    elif ticket.diagnosis_failed and ticket.status != TicketStatus.RESOLVED:
+        return Text(f"{label} (failed)", style="red")
+    return Text(label, style=STATUS_STYLES.get(ticket.status, ""))
+
+
+class TicketTable(KeyedTable):
+    COLUMNS = (
+        ("#", "id", 4),
+        ("Severity", "severity", 8),
+        ("Status", "status", 13),
+        ("Invariant", "invariant", 20),
+        ("Target", "target", 9),
+        ("Age", "age", 6),
+    )
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.tickets: list[Ticket] = []
+        self.query_text = ""
+        self.frame: int | None = 0
+
+    def apply(self, tickets: list[Ticket], now: datetime) -> bool:
+        self.tickets = tickets
+        return self.redraw(now)
+
+    def shown_tickets(self) -> list[Ticket]:
+        shown = (
+            self.tickets
+            if not self.query_text
+            else [t for t in self.tickets if matches(t, self.query_text)]
+        )
+        return queue_order(shown)
+
+    def redraw(self, now: datetime) -> bool:
+        rows: list[tuple[int, tuple[Any, ...]]] = [
+            (
+                t.id,
+                (
+                    t.id,
+                    severity_text(t.severity),
+                    status_text(t, self.frame),
+                    t.invariant,
+                    t.target,
+                    Text(age(now, t.first_seen), justify="right"),
+                ),
+            )
+            for t in self.shown_tickets()
+        ]
+        return self.set_rows(rows)
+
+    @property
+    def selected_ticket_id(self) -> int | None:
+        key = self.selected_key
+        return None if key is None else int(key)
+
+    def ticket(self, ticket_id: int) -> Ticket | None:
+        return next((t for t in self.tickets if t.id == ticket_id), None)
+
+    @property
+    def diagnosing(self) -> bool:
+        return any(t.status == TicketStatus.DIAGNOSING for t in self.tickets)

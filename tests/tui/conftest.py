@@ -1,0 +1,386 @@
+"""A small in-memory runtime implementing the ``Commands`` contract, plus app fixtures.
+
+The fake opens a ``store_down`` ticket when a store is not Up at a tick and
+resolves it when the store is back, and diagnoses on request, publishing the
+same bus events as the core does. Its clock is manual, so snapshots are exact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from textual.widgets import Input
+
+from operator_tui.config import Settings
+from operator_tui.core.events import EventBus
+from operator_tui.core.subject import SubjectConfig
+from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent, TicketStatus
+from operator_tui.core.types import (
+    ActionResult,
+    ClusterMetrics,
+    HotRegion,
+    LogEvent,
+    Severity,
+    Snapshot,
+    Store,
+    StoreMetrics,
+    StoreState,
+)
+from operator_tui.tui.app import OperatorApp
+
+T0 = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
+
+DIAGNOSIS_TEXT = (
+    "### What I see\n\n"
+    "Store 2 stopped sending heartbeats at 12:00:04; PD marks it **Disconnected**.\n\n"
+    "- leaders moved to stores 1 and 3 (12 elections in the logs)\n"
+    "- cluster p99 rose from 3.1 ms to 9.8 ms\n"
+)
+
+DIAGNOSIS_RESULT: dict[str, Any] = {
+    "observation": "Store 2 is Disconnected; its leaders were re-elected on stores 1 and 3.",
+    "root_cause": "The TiKV process of store 2 stopped (killed), so PD lost its heartbeats.",
+    "root_cause_class": "store_down",
+    "target": 2,
+    "correlated_metrics": [
+        {"metric": "leader_count", "store_id": 1, "value": 51.0, "baseline": 34.0},
+        {"metric": "p99_latency_ms", "store_id": None, "value": 9.8, "baseline": 3.1},
+    ],
+    "options_considered": [
+        {"option": "transfer leaders away from store 2", "rejected_because": "it has none left"},
+        {
+            "option": "drain store 2",
+            "rejected_because": "a restart is cheaper within max-store-down-time",
+        },
+    ],
+    "recommended_actions": [
+        {
+            "action": "set_replica_schedule_limit",
+            "args": {"n": 8},
+            "rationale": "speed replica repair if it stays down",
+            "risk": "low",
+        }
+    ],
+    "confidence": 0.9,
+    "severity": "critical",
+}
+
+
+class ManualClock:
+    def __init__(self, start: datetime = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class FakeSubject:
+    name = "tikv"
+
+    def __init__(self) -> None:
+        self.history: dict[int, list[tuple[datetime, StoreMetrics]]] = defaultdict(list)
+        self.logs: list[LogEvent] = []
+
+    def describe(self) -> SubjectConfig:
+        return SubjectConfig(name="tikv")
+
+    def metric_history(self, store_id: int) -> list[tuple[datetime, StoreMetrics]]:
+        return self.history.get(store_id, [])
+
+    def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list[LogEvent]:
+        chosen = [e for e in self.logs if store_id is None or e.store_id == store_id]
+        return chosen[-limit:]
+
+
+@dataclass
+class Calls:
+    killed: list[int] = field(default_factory=list)
+    started: list[int] = field(default_factory=list)
+    rediagnosed: list[int] = field(default_factory=list)
+    approved: list[tuple[int, int]] = field(default_factory=list)
+    ticks_requested: int = 0
+
+
+class FakeRuntime:
+    def __init__(
+        self,
+        stores: int = 3,
+        *,
+        clock: ManualClock | None = None,
+        mode: str = "observe",
+        demo: bool = True,
+    ) -> None:
+        self.settings = Settings(actions_mode=mode, interval_s=2.0)
+        self.clock = clock or ManualClock()
+        self.bus = EventBus()
+        self.subject = FakeSubject()
+        self.demo = object() if demo else None
+        self.calls = Calls()
+        self._paused = False
+        self._interval = 2.0
+        self._snapshot: Snapshot | None = None
+        self.stores = [
+            Store(
+                id=i,
+                address=f"127.0.0.1:2016{i}",
+                state=StoreState.UP,
+                capacity_bytes=100 * 2**30,
+                available_bytes=(70 - i) * 2**30,
+                used_bytes=(30 + i) * 2**30,
+                leader_count=30 + i,
+                region_count=100,
+                version="8.5.1",
+            )
+            for i in range(1, stores + 1)
+        ]
+        self.tickets: dict[int, Ticket] = {}
+        self.diagnoses: dict[int, DiagnosisRecord] = {}
+        self.events: dict[int, list[TicketEvent]] = defaultdict(list)
+        self.ticks = 0
+
+    # Commands: monitor control
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def interval_s(self) -> float:
+        return self._interval
+
+    @property
+    def latest_snapshot(self) -> Snapshot | None:
+        return self._snapshot
+
+    def pause(self) -> None:
+        self._paused = True
+        self.bus.publish("monitor.paused")
+
+    def resume(self) -> None:
+        self._paused = False
+        self.bus.publish("monitor.resumed")
+
+    def tick_now(self) -> None:
+        self.calls.ticks_requested += 1
+
+    def set_interval(self, seconds: float) -> float:
+        self._interval = max(1.0, seconds)
+        return self._interval
+
+    # Commands: chaos and agent
+    async def kill_store(self, store_id: int) -> str:
+        self.calls.killed.append(store_id)
+        self._store(store_id).state = StoreState.DISCONNECTED
+        message = f"store {store_id} killed"
+        self.bus.publish("chaos", action="kill", store_id=store_id, message=message)
+        return message
+
+    async def start_store(self, store_id: int) -> str:
+        self.calls.started.append(store_id)
+        self._store(store_id).state = StoreState.UP
+        message = f"store {store_id} started"
+        self.bus.publish("chaos", action="start", store_id=store_id, message=message)
+        return message
+
+    async def rediagnose(self, ticket_id: int) -> None:
+        self.calls.rediagnosed.append(ticket_id)
+
+    async def approve(self, ticket_id: int, action_index: int = 0) -> ActionResult:
+        self.calls.approved.append((ticket_id, action_index))
+        return ActionResult(
+            "set_replica_schedule_limit",
+            {"n": 8},
+            ok=True,
+            message="replica-schedule-limit set to 8",
+        )
+
+    # Commands: reads
+    async def list_tickets(
+        self, *, include_resolved: bool = True, limit: int = 500
+    ) -> list[Ticket]:
+        chosen = [
+            t
+            for t in self.tickets.values()
+            if include_resolved or t.status != TicketStatus.RESOLVED
+        ]
+        return sorted(chosen, key=lambda t: -t.id)[:limit]
+
+    async def get_ticket(self, ticket_id: int) -> Ticket | None:
+        return self.tickets.get(ticket_id)
+
+    async def latest_diagnosis(self, ticket_id: int) -> DiagnosisRecord | None:
+        return self.diagnoses.get(ticket_id)
+
+    async def ticket_events(self, ticket_id: int) -> list[TicketEvent]:
+        return list(self.events[ticket_id])
+
+    # Runtime extras
+    async def run_monitor(self) -> None:
+        for _ in range(100_000):
+            if not self._paused:
+                await self.tick_once()
+            await asyncio.sleep(self._interval)
+
+    async def run_agent(self) -> None:
+        await asyncio.Event().wait()
+
+    async def tick_once(self) -> Snapshot:
+        """Observe the fake stores, open or resolve ``store_down`` tickets, publish ``tick``."""
+        self.ticks += 1
+        now = self.clock()
+        metrics: dict[int, StoreMetrics] = {}
+        for s in self.stores:
+            up = s.state == StoreState.UP
+            m = StoreMetrics(
+                store_id=s.id,
+                reachable=up,
+                qps=(1000.0 + 150 * s.id + 40 * (self.ticks % 5)) if up else None,
+                p99_latency_ms=(3.0 + 0.2 * s.id + 0.1 * (self.ticks % 3)) if up else None,
+                cpu_ratio=(0.2 + 0.05 * s.id) if up else None,
+            )
+            metrics[s.id] = m
+            self.subject.history[s.id].append((now, m))
+        up = [s for s in self.stores if s.state == StoreState.UP]
+        hot = [
+            HotRegion(
+                region_id=1000 + i,
+                store_id=self.stores[i % len(self.stores)].id,
+                is_leader=True,
+                flow_bytes=float(4_000_000 // (i + 1)),
+                flow_keys=float(4000 // (i + 1)),
+            )
+            for i in range(6)
+        ]
+        self._snapshot = Snapshot(
+            taken_at=now,
+            stores=[Store(**{f: getattr(s, f) for f in Store.__slots__}) for s in self.stores],  # type: ignore[attr-defined]
+            hot_write_regions=hot,
+            store_metrics=metrics,
+            cluster=ClusterMetrics(
+                stores_up=len(up),
+                stores_total=len(self.stores),
+                region_count=100,
+                qps=sum(m.qps or 0 for m in metrics.values()),
+                p99_latency_ms=max((m.p99_latency_ms or 0) for m in metrics.values()),
+                pd_leader="pd-0",
+            ),
+            source="direct",
+        )
+        for s in self.stores:
+            key = f"store_down:store-{s.id}"
+            open_ticket = next(
+                (
+                    t
+                    for t in self.tickets.values()
+                    if t.violation_key == key and t.status != TicketStatus.RESOLVED
+                ),
+                None,
+            )
+            if s.state != StoreState.UP and open_ticket is None:
+                t = Ticket(
+                    id=len(self.tickets) + 1,
+                    violation_key=key,
+                    invariant="store_down",
+                    subject="tikv",
+                    target=f"store-{s.id}",
+                    store_id=s.id,
+                    severity=Severity.CRITICAL,
+                    status=TicketStatus.OPEN,
+                    message=f"store {s.id} is {s.state}",
+                    first_seen=now,
+                    last_seen=now,
+                )
+                self.tickets[t.id] = t
+                self.bus.publish("ticket.opened", ticket=t.summary())
+            elif s.state == StoreState.UP and open_ticket is not None:
+                open_ticket.status = TicketStatus.RESOLVED
+                open_ticket.resolved_at = now
+                self.bus.publish("ticket.resolved", ticket=open_ticket.summary())
+        self.bus.publish("tick", stores_up=len(up), stores_total=len(self.stores))
+        return self._snapshot
+
+    async def diagnose(self, ticket_id: int, chunks: list[str], *, finish: bool = True) -> None:
+        """Stream a diagnosis the way the agent does: started, chunks, then finished with the result."""
+        t = self.tickets[ticket_id]
+        t.status = TicketStatus.DIAGNOSING
+        self.bus.publish("diagnosis.started", ticket_id=ticket_id)
+        self.bus.publish("ticket.updated", ticket=t.summary())
+        for chunk in chunks:
+            self.bus.publish("diagnosis.chunk", ticket_id=ticket_id, text=chunk)
+            await asyncio.sleep(0)
+        if finish:
+            self.finish(ticket_id, "".join(chunks))
+
+    def finish(self, ticket_id: int, text: str, result: dict[str, Any] | None = None) -> None:
+        t = self.tickets[ticket_id]
+        t.status = TicketStatus.DIAGNOSED
+        now = self.clock()
+        self.diagnoses[ticket_id] = DiagnosisRecord(
+            id=ticket_id,
+            ticket_id=ticket_id,
+            backend="offline",
+            model=None,
+            text=text,
+            result=result or DIAGNOSIS_RESULT,
+            input_tokens=None,
+            output_tokens=None,
+            started_at=now,
+            finished_at=now,
+        )
+        self.bus.publish(
+            "diagnosis.finished", ticket_id=ticket_id, diagnosis=result or DIAGNOSIS_RESULT
+        )
+        self.bus.publish("ticket.updated", ticket=t.summary())
+
+    def _store(self, store_id: int) -> Store:
+        return next(s for s in self.stores if s.id == store_id)
+
+
+@pytest.fixture(autouse=True)
+def _no_cursor_blink(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda _self: None)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def runtime(clock: ManualClock) -> FakeRuntime:
+    return FakeRuntime(clock=clock)
+
+
+def make_app(runtime: FakeRuntime, **kwargs: Any) -> OperatorApp:
+    """An app over the fake: no monitor worker, frozen clock, still spinners."""
+    kwargs.setdefault("start_monitor", False)
+    kwargs.setdefault("start_agent", False)
+    kwargs.setdefault("clock", runtime.clock)
+    kwargs.setdefault("animate", False)
+    return OperatorApp(runtime=runtime, **kwargs)
+
+
+@pytest.fixture
+def app_factory():
+    return make_app
+
+
+@pytest.fixture
+def runtime_factory(clock: ManualClock):
+    def build(**kwargs: Any) -> FakeRuntime:
+        kwargs.setdefault("clock", clock)
+        return FakeRuntime(**kwargs)
+
+    return build
+
+
+@pytest.fixture
+def diagnosis_text() -> str:
+    return DIAGNOSIS_TEXT
