@@ -219,9 +219,9 @@ async def test_bounded_concurrency(
     assert len(await rt.list_tickets()) == 4
     async with Running(rt):
         for _ in range(2):
-            await wait_event(sub, "diagnosis.started")
+            await wait_event(sub, "diagnosis.chunk")
         await asyncio.sleep(0.05)
-        assert gate.active == 2
+        assert gate.active == 2 and gate.peak == 2
         gate.release.set()
         for _ in range(4):
             await wait_event(sub, "diagnosis.finished")
