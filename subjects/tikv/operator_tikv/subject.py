@@ -27,6 +27,7 @@ from operator_tikv.invariants import (
     InvariantSettings,
     specs,
 )
+from operator_tikv.logs import stats as log_stats
 from operator_tikv.logsources import DockerLogSource, FileLogSource, LogSource, SimLogSource
 from operator_tikv.metrics import DirectMetrics, MetricsResult, PrometheusMetrics
 from operator_tikv.metrics.prometheus import PrometheusError
@@ -322,6 +323,7 @@ class TikvSubject:
                 "pd_failovers": self.pd.failovers,
                 "metrics_source": metrics.source or self.metrics_mode,
                 "tick_seconds": round(loop.time() - started, 4),
+                "log_lines_unparsed": log_stats.unparsed,
             }
         )
         snapshot = Snapshot(
