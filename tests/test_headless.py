@@ -150,20 +150,9 @@ def test_signal_exits_zero_after_complete_lines(tmp_path: Path, sig: signal.Sign
 async def test_claude_backend_from_settings(tmp_path: Path) -> None:
     """Key and base URL from settings reach the SDK; the result comes back as diagnosis.finished."""
     from operator_tui.testing.messages_api import MessagesAPIServer, Reply
+    from operator_tui.testing.samples import diagnosis_input
 
-    tool = {
-        "observation": "o",
-        "root_cause": "r",
-        "root_cause_class": "store_down",
-        "target": 1,
-        "options_considered": [
-            {"option": "a", "rejected_because": "b"},
-            {"option": "c", "rejected_because": "d"},
-        ],
-        "recommended_actions": [],
-        "confidence": 0.5,
-        "severity": "critical",
-    }
+    tool = diagnosis_input(target=1, recommended_actions=[])
     async with MessagesAPIServer() as api:
         api.enqueue(Reply.message("## Observation\n\nstore 1\n", tool_input=tool))
         plugin = FakePlugin()

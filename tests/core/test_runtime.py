@@ -21,6 +21,7 @@ from operator_tui.core.ticket import TicketStatus
 from operator_tui.core.tickets import TicketStore
 from operator_tui.testing.fake_subject import FakeChaos, FakeSubject
 from operator_tui.testing.messages_api import MessagesAPIServer, Reply
+from operator_tui.testing.samples import diagnosis_input
 
 
 def settings(tmp_path: Path, **kw: Any) -> Settings:
@@ -257,26 +258,7 @@ def claude_for(api: MessagesAPIServer) -> ClaudeDiagnoser:
 
 
 def valid_tool(target: int = 1) -> dict[str, Any]:
-    return {
-        "observation": "store gone",
-        "root_cause": "process killed",
-        "root_cause_class": "store_down",
-        "target": target,
-        "options_considered": [
-            {"option": "drain", "rejected_because": "irreversible"},
-            {"option": "wait", "rejected_because": "under-replicated"},
-        ],
-        "recommended_actions": [
-            {
-                "action": "set_replica_schedule_limit",
-                "args": {"n": 16},
-                "rationale": "r",
-                "risk": "medium",
-            }
-        ],
-        "confidence": 0.9,
-        "severity": "critical",
-    }
+    return diagnosis_input(target=target, observation="store gone", root_cause="process killed")
 
 
 async def test_claude_429_then_success(

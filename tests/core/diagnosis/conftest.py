@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from operator_tui.core.diagnosis.claude import ClaudeDiagnoser, make_client
 from operator_tui.core.diagnosis.context import DiagnosisContext, build_context
 from operator_tui.testing.fake_subject import FakeSubject
 from operator_tui.testing.messages_api import MessagesAPIServer
+from operator_tui.testing.samples import diagnosis_input
 
 
 @pytest.fixture
@@ -39,34 +38,6 @@ async def store_down_context(fake: FakeSubject, make_ticket) -> DiagnosisContext
     return build_context(make_ticket(v, snap.taken_at, ticket_id=7), fake, snap)
 
 
-def good_input(**over: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "observation": "Store 2 stopped answering.",
-        "root_cause": "TiKV store 2 process is gone.",
-        "root_cause_class": "store_down",
-        "target": 2,
-        "correlated_metrics": [
-            {"metric": "qps", "store_id": 1, "value": 1500.0, "baseline": 1000.0}
-        ],
-        "options_considered": [
-            {"option": "drain store 2", "rejected_because": "irreversible"},
-            {"option": "wait", "rejected_because": "regions under-replicated"},
-        ],
-        "recommended_actions": [
-            {
-                "action": "set_replica_schedule_limit",
-                "args": {"n": 16},
-                "rationale": "repair faster",
-                "risk": "medium",
-            }
-        ],
-        "confidence": 0.8,
-        "severity": "critical",
-    }
-    data.update(over)
-    return data
-
-
 @pytest.fixture
 def good():
-    return good_input
+    return diagnosis_input
