@@ -11,8 +11,9 @@ cannot read returns ``None`` and is counted in ``stats``.
 =====================  =====================================================
 kind                   messages
 =====================  =====================================================
-election_started       starting a new election; became (pre-)candidate;
-                       MsgTimeoutNow ... starts an election
+election_started       starting a new election (once per election; the
+                       pre-candidate / candidate / MsgTimeoutNow lines
+                       around it are ``other``)
 became_leader          became leader at term N
 became_follower        became follower at term N
 snapshot_sent          start sending snapshot; sent snapshot; send snapshot
@@ -88,15 +89,7 @@ _DURATION_MS = {
 }
 
 _KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "election_started",
-        (
-            "starting a new election",
-            "became pre-candidate at term",
-            "became candidate at term",
-            "starts an election",
-        ),
-    ),
+    ("election_started", ("starting a new election",)),
     ("became_leader", ("became leader at term",)),
     ("became_follower", ("became follower at term",)),
     ("snapshot_sent", ("start sending snapshot", "sent snapshot", "send snapshot")),

@@ -58,7 +58,8 @@ def test_quoted_keys_and_values_with_brackets_and_equals():
     [
         ("became leader at term 6", "INFO", "[term=6]", "became_leader"),
         ("became follower at term 8", "INFO", "[term=8]", "became_follower"),
-        ("became pre-candidate at term 5", "INFO", "", "election_started"),
+        ("became pre-candidate at term 5", "INFO", "", "other"),
+        ("[term 7] received MsgTimeoutNow from 3 and starts an election", "INFO", "", "other"),
         ("sent snapshot", "INFO", "[duration=137.3ms]", "snapshot_sent"),
         ("saving all snapshot files", "INFO", "[takes=134.6ms]", "snapshot_received"),
         ("begin to apply snapshot", "INFO", "", "snapshot_applied"),
@@ -189,3 +190,8 @@ def test_round_trip_of_quoted_fields(pairs, message):
 def test_never_raises_on_bytes_decoded_loosely(data):
     parse_line(data.decode("utf-8", errors="replace"))
     parse_line("[2024/07/09 16:25:24.239 +08:00] [INFO] [x.rs:1] " + data.decode("latin-1"))
+
+
+def test_one_election_is_one_election_started(tk):
+    kinds = [parse_line(ln).kind for ln in sample_lines(tk)]
+    assert kinds.count("election_started") == 3
