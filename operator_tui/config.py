@@ -70,7 +70,7 @@ class Settings(BaseSettings):
         ),
         description="Messages API base URL (default: Anthropic's).",
     )
-    claude_model: str = Field("claude-sonnet-4-5", description="Claude model used for diagnosis.")
+    claude_model: str = Field("claude-sonnet-4-6", description="Claude model used for diagnosis.")
     claude_max_tokens: int = Field(4096, ge=256, le=64_000, description="Max tokens per diagnosis.")
     diagnosis_backend: Literal["auto", "claude", "offline"] = Field(
         "auto", description="auto: Claude when a key is set, else offline."
