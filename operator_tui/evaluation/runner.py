@@ -49,8 +49,6 @@ FAULT_ALIASES = {
     "partition": "partition_store",
     "pd_leader_kill": "kill_pd_leader",
 }
-# Disturbances the runner makes itself through PD's API or the workload, not simulator faults.
-RUNNER_KINDS = ("load_spike", "transfer_leaders")
 
 
 class EvalError(Exception):
