@@ -96,7 +96,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             err.print(f"  {scenario.name}: {verdict} ({score.wall_seconds:.1f} s)", highlight=False)
 
     try:
-        scores = asyncio.run(run_suite(scenarios, settings, RunOptions(backend=backend), progress))
+        scores = asyncio.run(
+            run_suite(
+                scenarios,
+                settings,
+                RunOptions(
+                    backend=backend, scenario_wall_timeout_s=900.0 if backend == "claude" else 240.0
+                ),
+                progress,
+            )
+        )
     except (EvalError, SubjectError) as exc:
         print(f"operator-tui: error: {exc}", file=sys.stderr)
         return 2
