@@ -717,6 +717,8 @@ class Cluster:
             reg.inc("tikv_critical_error_total", (typ,), rate * dt)
             if int(self.now / NS) % 10 == 0:
                 self.log(s.id, "ERROR", "mod.rs:91", "critical error", [("type", typ)])
+        if s.partitioned and int(self.now / NS) % 10 == 0:
+            self._isolated_campaigns(s)
         s.pd_rates = (
             repl_bytes,
             repl_bytes / VALUE_BYTES,
@@ -780,6 +782,33 @@ class Cluster:
             ("used", s.used_bytes()),
         ):
             s.registry.set("tikv_store_size_bytes", (typ,), float(value))
+
+    def _isolated_campaigns(self, s: Store) -> None:
+        """A cut-off store's followers time out and pre-vote in vain (no term bump with pre-vote)."""
+        rt = self.regions
+        n = len(rt)
+        logged = 0
+        for _ in range(min(n, 32)):
+            i = self.rng.randrange(n)
+            slot = rt.slot_of_store(i, s.id)
+            if slot < 0 or rt.leader[i] == slot:
+                continue
+            pid, term = rt.pid[i * PEER_SLOTS + slot], rt.term[i]
+            ctx: list[tuple[str, object]] = [("raft_id", pid), ("region_id", rt.ids[i])]
+            self.log(
+                s.id, "INFO", "raft.rs:1556", "starting a new election", [("term", term), *ctx]
+            )
+            self.log(
+                s.id,
+                "INFO",
+                "raft.rs:1201",
+                f"became pre-candidate at term {term}",
+                [("term", term), *ctx],
+            )
+            s.registry.inc("tikv_raftstore_raft_sent_message_total", ("prevote", "accept"), 2)
+            logged += 1
+            if logged == 2:
+                return
 
     def _grow_regions(self, total_qps: float, dt: float) -> None:
         rt = self.regions

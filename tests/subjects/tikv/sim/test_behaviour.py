@@ -278,6 +278,8 @@ async def test_pause_holds_requests_and_partition_keeps_status_port(
     assert await state(http, sim, 2) == "Disconnected"
     logs = (await http.get(sim.pd_urls[0] + "/sim/api/v1/stores/2/logs")).text
     assert '["PD failed to respond"]' in logs
+    assert '["became pre-candidate at term' in logs  # its followers campaign in vain
+    assert (await stores(http, sim))[2]["status"]["leader_count"] == 0
 
 
 async def test_killing_the_pd_leader_elects_another(
