@@ -262,7 +262,7 @@ class SimCluster:
     async def start_store(self, store_id: int) -> list[str]:
         """Clear every kill of the store (restarting it); returns the cleared fault ids."""
         model = self._require()
-        model._store(store_id)
+        model.store_or_404(store_id)
         cleared = [
             f.id
             for f in list(model.faults.values())

@@ -153,7 +153,7 @@ async def get_stores_check(request: web.Request) -> web.Response:
 async def get_store(request: web.Request) -> web.Response:
     model = _model(request)
     sid = _parse_uint(request.match_info["id"])
-    return json_response(views.store_info(model, model._store(sid)))
+    return json_response(views.store_info(model, model.store_or_404(sid)))
 
 
 async def delete_store(request: web.Request) -> web.Response:
@@ -411,7 +411,7 @@ async def get_operators(request: web.Request) -> web.Response:
         ops = [op for op in ops if op.kind & mask]
     if "object" in request.query:
         return json_response([model.op_object(op) for op in ops])
-    return json_response([model._op_string(op) for op in ops])
+    return json_response([model.op_string(op) for op in ops])
 
 
 async def get_operator(request: web.Request) -> web.Response:
@@ -420,18 +420,12 @@ async def get_operator(request: web.Request) -> web.Response:
     op = model.operators.get(rid) or model.finished_ops.get(rid)
     if op is None:
         raise SimError(500, "[PD:operator:ErrOperatorNotFound]operator not found")
-    return json_response(f"status: {STATUS_WORDS[op.status]}, operator: {model._op_string(op)}")
+    return json_response(f"status: {STATUS_WORDS[op.status]}, operator: {model.op_string(op)}")
 
 
 async def delete_operator(request: web.Request) -> web.Response:
     model = _model(request)
-    rid = _parse_uint(request.match_info["region_id"])
-    op = model.operators.get(rid)
-    if op is None:
-        raise SimError(500, "[PD:operator:ErrOperatorNotFound]operator not found")
-    from operator_tikv.sim.model import ST_CANCELED
-
-    model._finish(op, ST_CANCELED)
+    model.cancel_operator(_parse_uint(request.match_info["region_id"]))
     return json_response("The pending operator is canceled.")
 
 
@@ -580,7 +574,7 @@ async def sim_kill(request: web.Request) -> web.Response:
     sim = _sim(request)
     sid = _store_id(request)
     model = _model(request)
-    model._store(sid)
+    model.store_or_404(sid)
     if not model.stores[sid].alive:
         return _control_json({"id": None, "message": f"store {sid} is already down"})
     fid = await sim.kill_store(sid)
@@ -593,7 +587,7 @@ async def sim_start(request: web.Request) -> web.Response:
     sim = _sim(request)
     sid = _store_id(request)
     model = _model(request)
-    model._store(sid)
+    model.store_or_404(sid)
     if model.stores[sid].alive:
         return _control_json({"cleared": [], "message": f"store {sid} is already running"})
     cleared = await sim.start_store(sid)
@@ -651,7 +645,7 @@ def parse_since(text: str) -> int:
 async def sim_logs(request: web.Request) -> web.Response:
     model = _model(request)
     sid = _store_id(request)
-    store = model._store(sid)
+    store = model.store_or_404(sid)
     since = request.query.get("since")
     limit_text = request.query.get("limit", "1000")
     if not limit_text.isdigit():

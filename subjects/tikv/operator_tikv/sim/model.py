@@ -1040,7 +1040,7 @@ class Cluster:
             )
 
     # ------------------------------------------------------------------ operators
-    def _op_string(self, op: Operator) -> str:
+    def op_string(self, op: Operator) -> str:
         kinds = ",".join(name for bit, name in KIND_NAMES if op.kind & bit)
         steps = ", ".join(f"{k}:{{{self._step_text(s)}}}" for k, s in enumerate(op.steps))
         created = self._go_time(op.created_ns)
@@ -1168,6 +1168,12 @@ class Cluster:
                 self.stores[s.store].receiving_snaps = max(
                     0, self.stores[s.store].receiving_snaps - 1
                 )
+
+    def cancel_operator(self, region_id: int) -> None:
+        op = self.operators.get(region_id)
+        if op is None:
+            raise SimError(500, "[PD:operator:ErrOperatorNotFound]operator not found")
+        self._finish(op, ST_CANCELED)
 
     def _expire_finished(self) -> None:
         if not self.finished_ops:
@@ -1857,7 +1863,7 @@ class Cluster:
 
     # ------------------------------------------------------------------ control
     def kill_store(self, sid: int) -> None:
-        s = self._store(sid)
+        s = self.store_or_404(sid)
         if not s.alive:
             return
         s.alive = False
@@ -1865,7 +1871,7 @@ class Cluster:
         self._store_lost(s)
 
     def start_store(self, sid: int) -> None:
-        s = self._store(sid)
+        s = self.store_or_404(sid)
         if s.alive:
             return
         s.alive = True
@@ -1889,7 +1895,7 @@ class Cluster:
         self.log(s.id, "INFO", "store.rs:2456", "start store", [("store_id", s.id)], thread=1)
 
     def set_paused(self, sid: int, paused: bool) -> None:
-        s = self._store(sid)
+        s = self.store_or_404(sid)
         if s.paused == paused:
             return
         was = s.reachable
@@ -1897,7 +1903,7 @@ class Cluster:
         self._reachability_changed(s, was)
 
     def set_partitioned(self, sid: int, partitioned: bool) -> None:
-        s = self._store(sid)
+        s = self.store_or_404(sid)
         if s.partitioned == partitioned:
             return
         was = s.reachable
@@ -1910,7 +1916,7 @@ class Cluster:
         elif not was and s.reachable:
             self._store_back(s)
 
-    def _store(self, sid: int) -> Store:
+    def store_or_404(self, sid: int) -> Store:
         s = self.stores.get(sid)
         if s is None:
             raise SimError(404, f"[PD:core:ErrStoreNotFound]store {sid} not found")
@@ -1940,7 +1946,7 @@ class Cluster:
         if kind in STORE_FAULTS:
             if store_id is None:
                 raise SimError(400, f"fault {kind} needs a store_id")
-            self._store(store_id)
+            self.store_or_404(store_id)
         params = dict(params)
         if kind == "kill_store":
             self.kill_store(store_id)  # type: ignore[arg-type]
@@ -2044,7 +2050,7 @@ class Cluster:
 
     # ------------------------------------------------------------------ PD API mutations
     def remove_store(self, sid: int, force: bool) -> None:
-        s = self._store(sid)
+        s = self.store_or_404(sid)
         if s.state == STATE_TOMBSTONE:
             raise SimError(410, f"[PD:core:ErrStoreRemoved]store {sid} has been removed")
         if s.state == STATE_OFFLINE:
@@ -2062,7 +2068,7 @@ class Cluster:
         s.physically_destroyed = force
 
     def up_store(self, sid: int) -> None:
-        s = self._store(sid)
+        s = self.store_or_404(sid)
         if s.state == STATE_TOMBSTONE:
             raise SimError(410, f"[PD:core:ErrStoreRemoved]store {sid} has been removed")
         s.state = STATE_UP
@@ -2096,7 +2102,7 @@ class Cluster:
                 if value not in ("true", "false"):
                     raise SimError(
                         400,
-                        f"json: invalid use of ,string struct tag, trying to unmarshal {json_dumps(value)} into bool",
+                        f"json: invalid use of ,string struct tag, trying to unmarshal {json.dumps(value)} into bool",
                     )
                 new[key] = value
             elif key in FLOAT_KEYS:
@@ -2360,7 +2366,3 @@ def _json_kind(value: Any) -> str:
     if value is None:
         return "null"
     return "object"
-
-
-def json_dumps(value: Any) -> str:
-    return json.dumps(value)

@@ -371,3 +371,26 @@ async def test_a_growing_hot_region_splits(http: httpx.AsyncClient) -> None:
         regions = json.loads((await http.get(base + "/regions")).content)["regions"]
         assert all(a["end_key"] == b["start_key"] for a, b in itertools.pairwise(regions))
         assert max(r["approximate_size"] for r in regions) <= 144
+
+
+async def test_a_pending_operator_can_be_cancelled(
+    sim: SimCluster, http: httpx.AsyncClient
+) -> None:
+    base = sim.pd_urls[0] + API
+    region = json.loads((await http.get(base + "/regions")).content)["regions"][20]
+    target = next(
+        p["store_id"] for p in region["peers"] if p["store_id"] != region["leader"]["store_id"]
+    )
+    body = {"name": "transfer-leader", "region_id": region["id"], "to_store_id": target}
+    assert (await http.post(base + "/operators", json=body)).status_code == 200
+    cancelled = await http.delete(base + f"/operators/{region['id']}")
+    assert cancelled.json() == "The pending operator is canceled."
+    assert (
+        (await http.get(base + f"/operators/{region['id']}"))
+        .json()
+        .startswith("status: CANCEL, operator:")
+    )
+    await sim.advance(3)
+    after = json.loads((await http.get(base + f"/region/id/{region['id']}")).content)
+    assert after["leader"]["store_id"] == region["leader"]["store_id"]
+    assert (await http.delete(base + f"/operators/{region['id']}")).status_code == 500
