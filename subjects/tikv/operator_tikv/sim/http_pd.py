@@ -109,9 +109,15 @@ async def pd_middleware(request: web.Request, handler: Handler) -> web.StreamRes
                 text=exc.message + "\n", status=503, content_type="text/plain", charset="utf-8"
             )
         return error_response(exc.status, exc.message)
+    except web.HTTPNotFound:
+        return web.Response(
+            text="404 page not found\n", status=404, content_type="text/plain", charset="utf-8"
+        )
+    except web.HTTPMethodNotAllowed:
+        return web.Response(status=405)
 
 
-def _parse_uint(text: str, name: str = "id") -> int:
+def _parse_uint(text: str) -> int:
     if not re.fullmatch(r"[0-9]+", text or ""):
         raise SimError(400, f'strconv.ParseUint: parsing "{text}": invalid syntax')
     return int(text)
@@ -294,7 +300,7 @@ async def get_regions_check(request: web.Request) -> web.Response:
         )
     bit = CHECK_BITS.get(kind)
     if bit is None:
-        raise web.HTTPNotFound(text="404 page not found\n")
+        raise web.HTTPNotFound()
     rt = model.regions
     flags = rt.flags
     out = [i for i in rt.korder if flags[i] & bit]

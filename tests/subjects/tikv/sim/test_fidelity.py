@@ -346,6 +346,10 @@ async def test_pd_errors_are_json_strings_with_pd_codes(
             assert resp.json() == message
         else:
             assert isinstance(resp.json(), str)
+    unknown = await http.get(base + "/no/such/route")
+    assert unknown.status_code == 404 and unknown.text == "404 page not found\n"
+    assert (await http.get(base + "/regions/check/sideways-peer")).status_code == 404
+    assert (await http.put(base + "/stores")).status_code == 405
     await sim.kill_store(1)
     await sim.advance(1)
     busy = await http.delete(base + "/store/2")
