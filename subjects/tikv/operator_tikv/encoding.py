@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)*)\s?([kKmMgGtTpPeEzZyY])?[iI]?[bB]?\s*$")
 _SIZE_POWERS = {None: 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6, "z": 7, "y": 8}
@@ -28,6 +29,14 @@ def parse_byte_size(value: str | int | float) -> int:
         if value < 0:
             raise ValueError(f"negative byte size: {value!r}")
         return int(value)
+    if not isinstance(value, str):
+        raise ValueError(f"not a byte size: {value!r}")
+    return _parse_size_text(value)
+
+
+@lru_cache(maxsize=4096)
+def _parse_size_text(value: str) -> int:
+    """Sizes repeat across stores and ticks (three per store per tick): cached."""
     match = _SIZE.match(value)
     if match is None:
         raise ValueError(f"not a byte size: {value!r}")
@@ -44,6 +53,8 @@ def parse_go_duration(value: str | int | float) -> float:
         raise ValueError(f"not a duration: {value!r}")
     if isinstance(value, int | float):
         return float(value) / 1e9
+    if not isinstance(value, str):
+        raise ValueError(f"not a duration: {value!r}")
     text = value.strip()
     sign = 1.0
     if text[:1] in "+-" and text:

@@ -4,6 +4,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from operator_tikv.pd.models import (
     ClusterInfo,
     ClusterStatus,
@@ -178,6 +180,10 @@ def test_operators_object_kind_and_timeout(tk):
         b'{"count": 1, "stores": [{"store": {"id": 1}, "status": {"capacity": "lots"}}]}',
         b'{"count": 1, "stores": [{"store": {"id": 1}, "status": {"uptime": "3 days"}}]}',
         b"[1, 2, 3]",
+        b'{"count": 1, "stores": [{"store": {"id": 1}, "status": {"capacity": [1]}}]}',
+        b'{"count": 1, "stores": [{"store": {"id": 1}, "status": {"capacity": null}}]}',
+        b'{"count": 1, "stores": [{"store": {"id": 1}, "status": {"uptime": {"s": 1}}}]}',
+        b'{"count": 1, "stores": [{"store": {"id": "one"}}]}',
     ],
 )
 def test_malformed_store_bodies_are_validation_errors(body):
@@ -190,3 +196,123 @@ def test_null_lists_are_empty(tk):
     assert info.stores == []
     hot = StoreHotPeersInfos.model_validate_json(b'{"as_peer": null, "as_leader": null}')
     assert hot.leader_regions() == []
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_truncated_fixture_is_a_validation_error_never_a_crash(tk, name):
+    body = tk.pd_fixture(name)
+    for cut in (1, len(body) // 3, len(body) // 2, len(body) - 2):
+        try:
+            TypeAdapter(MODELS[name]).validate_json(body[:cut])
+        except ValidationError:
+            pass
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "id",
+                    "store",
+                    "status",
+                    "stores",
+                    "count",
+                    "capacity",
+                    "uptime",
+                    "labels",
+                    "state_name",
+                    "as_leader",
+                    "as_peer",
+                    "1",
+                    "statistics",
+                    "leader",
+                    "members",
+                    "header",
+                    "last_heartbeat",
+                ]
+            ),
+            children,
+            max_size=5,
+        )
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    _json,
+    st.sampled_from([StoresInfo, StoreHotPeersInfos, MembersInfo, ScheduleConfig, RegionsInfo]),
+)
+def test_any_json_is_parsed_or_a_validation_error(value, model):
+    try:
+        model.model_validate_json(json.dumps(value))
+    except ValidationError:
+        pass
+
+
+_scalar = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10)
+_store_fields = st.dictionaries(
+    st.sampled_from(
+        [
+            "id",
+            "address",
+            "state",
+            "labels",
+            "status_address",
+            "last_heartbeat",
+            "start_timestamp",
+            "node_state",
+            "state_name",
+        ]
+    ),
+    _scalar | st.lists(_scalar, max_size=2),
+    max_size=9,
+)
+_status_fields = st.dictionaries(
+    st.sampled_from(
+        [
+            "capacity",
+            "available",
+            "used_size",
+            "leader_count",
+            "region_count",
+            "slow_score",
+            "slow_trend",
+            "start_ts",
+            "last_heartbeat_ts",
+            "uptime",
+        ]
+    ),
+    _scalar
+    | st.lists(_scalar, max_size=2)
+    | st.dictionaries(st.text(max_size=3), _scalar, max_size=2),
+    max_size=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.fixed_dictionaries({"store": _store_fields, "status": _status_fields}), max_size=3)
+)
+def test_any_store_entry_is_parsed_or_a_validation_error(entries):
+    try:
+        info = StoresInfo.model_validate_json(
+            json.dumps({"count": len(entries), "stores": entries})
+        )
+    except ValidationError:
+        return
+    for entry in info.stores:
+        entry.to_store()
+
+
+def test_absurd_timestamps_are_dropped_not_raised(tk):
+    body = json.loads(tk.pd_fixture("store.json"))
+    body["store"]["last_heartbeat"] = 10**30
+    body["store"]["start_timestamp"] = 10**20
+    store = StoreInfo.model_validate(body).to_store()
+    assert store.last_heartbeat == datetime(2024, 12, 25, 8, 20, 32, 382630, tzinfo=UTC)
+    assert store.start_time == datetime(2024, 12, 25, 3, 5, 3, tzinfo=UTC)

@@ -217,6 +217,10 @@ class PDClient:
             else:
                 reason = f"unexpected response ({_short_validation_error(exc)})"
             raise PDError(f"GET {url}: {reason}", endpoint=endpoint) from None
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise PDError(
+                f"GET {url}: unexpected response ({type(exc).__name__}: {exc})", endpoint=endpoint
+            ) from None
 
     async def call(self, method: str, path: str, body: Any = None, params: Any = None) -> str:
         """A state-changing call; returns PD's message, raises ``PDError`` with PD's message."""

@@ -99,6 +99,15 @@ _STATE_BY_INT = {0: StoreState.UP, 1: StoreState.OFFLINE, 2: StoreState.TOMBSTON
 _STATE_BY_NAME = {s.value.lower(): s for s in StoreState}
 
 
+def _from_unix(seconds: float) -> datetime | None:
+    if seconds <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 class StoreInfo(_Model):
     store: MetaStore
     status: StoreStatus = Field(default_factory=StoreStatus)
@@ -108,16 +117,8 @@ class StoreInfo(_Model):
         state = _STATE_BY_NAME.get(meta.state_name.lower()) if meta.state_name else None
         if state is None:
             state = _STATE_BY_INT.get(meta.state, StoreState.UNKNOWN)
-        heartbeat = (
-            datetime.fromtimestamp(meta.last_heartbeat / 1e9, tz=UTC)
-            if meta.last_heartbeat > 0
-            else st.last_heartbeat_ts
-        )
-        start = (
-            datetime.fromtimestamp(meta.start_timestamp, tz=UTC)
-            if meta.start_timestamp > 0
-            else st.start_ts
-        )
+        heartbeat = _from_unix(meta.last_heartbeat / 1e9) or st.last_heartbeat_ts
+        start = _from_unix(meta.start_timestamp) or st.start_ts
         return Store(
             id=meta.id,
             address=meta.address,
