@@ -19,10 +19,11 @@ from aiohttp import web
 
 from operator_tikv.sim.config import MANUAL_EPOCH_S, SimConfig
 from operator_tikv.sim.encode import NS
+from operator_tikv.sim.http_pd import build_pd_app
+from operator_tikv.sim.http_store import build_store_app
 from operator_tikv.sim.model import Cluster, SimError
 
 STEP_NS = NS
-SIM_KEY: web.AppKey[SimCluster] = web.AppKey("sim")
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -61,9 +62,6 @@ class SimCluster:
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
-        from operator_tikv.sim.http_pd import build_pd_app
-        from operator_tikv.sim.http_store import build_store_app
-
         cfg = self.config
         if cfg.start_time_s is not None:
             start_ns = int(cfg.start_time_s * NS)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from operator_tikv.sim import views
-from operator_tikv.sim.cluster import SIM_KEY
+from operator_tikv.sim.appkeys import SIM_KEY
 from operator_tikv.sim.encode import NS, compact, indented
 from operator_tikv.sim.keys import decode_hex, memcomparable
 from operator_tikv.sim.metrics import go_render

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from operator_tikv.sim.cluster import SIM_KEY
+from operator_tikv.sim.appkeys import SIM_KEY
 
 if TYPE_CHECKING:
     from operator_tikv.sim.cluster import SimCluster
