@@ -189,6 +189,10 @@ async def test_one_combined_query_per_tick():
                 "value": [1, "1e9"],
             },
             {"metric": {"instance": "other:1", "operator_field": "qps"}, "value": [1, "7"]},
+            {
+                "metric": {"instance": "tikv1:20180", "operator_field": "region_count"},
+                "value": [1, "+Inf"],
+            },
         ]
         return httpx.Response(200, json={"status": "success", "data": {"result": series}})
 
@@ -201,6 +205,7 @@ async def test_one_combined_query_per_tick():
     assert seen[0].count(" or ") == len(queries()) - 1 and "[30s]" in seen[0]
     m = result.by_store[1]
     assert m.reachable and m.qps == 250.5 and m.cpu_ratio == 0.25 and m.capacity_bytes == 10**9
+    assert m.region_count is None
     assert result.errors == []
 
 

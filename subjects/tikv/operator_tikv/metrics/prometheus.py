@@ -192,7 +192,7 @@ class PrometheusMetrics:
                     continue
                 value = by_instance.get(key)
                 if value is not None and name in _INT_FIELDS:
-                    value = int(value)
+                    value = int(value) if math.isfinite(value) else None
                 setattr(m, name, value)
             cpu = values.get("cpu_cores", {}).get(key)
             quota = values.get("cpu_quota", {}).get(key)
