@@ -183,3 +183,19 @@ async def test_unresolvable_status_address_is_not_a_dead_store(tk):
         result = await DirectMetrics(http).collect([_store(1, "tikv0:20180")])
     m = result.by_store[1]
     assert m.reachable and m.error == "http://tikv0:20180/metrics: cannot resolve tikv0 from here"
+
+
+def test_non_finite_gauges_are_unmeasured(tk):
+    page = (
+        tk.metrics_page()
+        .replace(
+            'tikv_raftstore_region_count{type="region"} 60',
+            'tikv_raftstore_region_count{type="region"} +Inf',
+        )
+        .replace(
+            'tikv_store_size_bytes{type="capacity"} 107374182400',
+            'tikv_store_size_bytes{type="capacity"} NaN',
+        )
+    )
+    m = compute_store_metrics(1, None, parse_exposition(page, 0.0))
+    assert m.region_count is None and m.capacity_bytes is None and m.leader_count == 20

@@ -9,6 +9,7 @@ how a dead store is seen before PD's 20 s heartbeat timeout.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable
 
@@ -49,7 +50,7 @@ def _ms(seconds: float | None) -> float | None:
 
 
 def _int(value: float | None) -> int | None:
-    return None if value is None else int(value)
+    return None if value is None or not math.isfinite(value) else int(value)
 
 
 _RESOLUTION_ERRORS = (
