@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,15 @@ async def test_logs_route_filters_by_time_and_limit(
         recent = (await http.get(url, params={"since": unix})).text.splitlines()
         assert len(recent) < len(lines)
         assert len((await http.get(url, params={"limit": 3})).text.splitlines()) == 3
+        for line in lines[-40:]:
+            # ``since`` is inclusive to the millisecond, in both spellings.
+            stamp = line[1:24]
+            ms = f"{int(datetime.strptime(stamp, '%Y/%m/%d %H:%M:%S.%f').replace(tzinfo=UTC).timestamp() * 1000)}"
+            since = f"{ms[:-3]}.{ms[-3:]}"
+            assert (
+                line
+                in (await http.get(url, params={"since": since, "limit": 5000})).text.splitlines()
+            )
         assert (await http.get(url, params={"since": "yesterday"})).status_code == 400
         assert (await http.get(sim.pd_urls[0] + "/sim/api/v1/stores/99/logs")).status_code == 404
         on_disk = (tmp_path / "tikv-2.log").read_text().splitlines()
