@@ -160,6 +160,33 @@ TIKV_FAMILIES: dict[str, Family] = {
         ),
         Family("tikv_scheduler_contex_total", "gauge", "Total number of pending commands."),
         Family(
+            "tikv_scheduler_command_duration_seconds",
+            "histogram",
+            "Bucketed histogram of command execution",
+            ("type",),
+            _B_1E5_26,
+        ),
+        Family(
+            "tikv_scheduler_latch_wait_duration_seconds",
+            "histogram",
+            "Bucketed histogram of latch wait",
+            ("type",),
+            _B_1E5_26,
+        ),
+        Family(
+            "tikv_raftstore_region_size",
+            "histogram",
+            "Bucketed histogram of approximate region size.",
+            (),
+            _exp(1024.0 * 1024.0, 2.0, 20),
+        ),
+        Family(
+            "tikv_worker_pending_task_total",
+            "gauge",
+            "Current worker pending + running tasks.",
+            ("name",),
+        ),
+        Family(
             "tikv_scheduler_too_busy_total",
             "counter",
             "Total count of scheduler too busy",

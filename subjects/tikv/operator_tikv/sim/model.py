@@ -687,6 +687,17 @@ class Cluster:
             reg.inc("tikv_scheduler_too_busy_total", ("prewrite",), busy)
             reg.inc("tikv_channel_full_total", ("normal",), busy * 0.2)
         reg.set("tikv_scheduler_contex_total", (), round(writes * write_med))
+        for cmd, share in (("prewrite", 0.5), ("commit", 0.5)):
+            n = writes * share * dt
+            reg.observe("tikv_scheduler_command_duration_seconds", (cmd,), n, write_med + 0.0004)
+            reg.observe("tikv_scheduler_latch_wait_duration_seconds", (cmd,), n, 0.00002 * queue)
+        reg.observe(
+            "tikv_scheduler_command_duration_seconds", ("get",), reads * 0.85 * dt, read_med
+        )
+        if s.region_count:
+            # The split checker measures each region about every 10 s.
+            avg_bytes = s.region_kb * KIB / s.region_count
+            reg.observe("tikv_raftstore_region_size", (), s.region_count / 10 * dt, avg_bytes, 0.3)
         stall_us = slow * 1e6 if slow >= 0.1 else 0.0
         for typ, factor in (
             ("write_stall_average", 0.6),
@@ -764,6 +775,9 @@ class Cluster:
         reg.set("tikv_engine_size_bytes", ("kv", "lock"), float(int(kv * 0.001)))
         reg.set("tikv_engine_size_bytes", ("kv", "write"), float(int(kv * 0.279)))
         reg.set("tikv_engine_size_bytes", ("raft", "raft"), float(s.raft_bytes()))
+        for worker in ("pd-worker", "raftlog-fetch-worker", "snap-handler", "split-check"):
+            reg.set("tikv_worker_pending_task_total", (worker,), 0.0)
+        reg.set("tikv_worker_pending_task_total", ("region-worker",), float(s.receiving_snaps))
         reg.set("tikv_raftstore_snapshot_traffic_total", ("sending",), float(s.sending_snaps))
         reg.set("tikv_raftstore_snapshot_traffic_total", ("receiving",), float(s.receiving_snaps))
         for typ in ("cancel", "failure", "no_need", "success", "try_connect"):
