@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import time
 from types import TracebackType
@@ -24,6 +25,7 @@ from operator_tikv.sim.http_store import build_store_app
 from operator_tikv.sim.model import Cluster, SimError
 
 STEP_NS = NS
+log = logging.getLogger(__name__)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -37,6 +39,12 @@ def _bind(host: str, port: int) -> socket.socket:
     sock.listen(128)
     sock.setblocking(False)
     return sock
+
+
+def _report_clock_failure(task: asyncio.Task[None]) -> None:
+    """A crashed clock would freeze simulated time silently; say why once."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("simulator clock stopped: %s", task.exception(), exc_info=task.exception())
 
 
 class SimCluster:
@@ -92,6 +100,7 @@ class SimCluster:
         self._sim0 = self.model.now
         if not cfg.manual_clock:
             self._clock_task = asyncio.create_task(self._clock(), name="sim-clock")
+            self._clock_task.add_done_callback(_report_clock_failure)
 
     async def stop(self) -> None:
         self._stopping.set()
