@@ -1748,11 +1748,7 @@ class Cluster:
         if rt.leader_store(i) == old_sid:
             steps.append(Step("transfer_leader", store=old_sid, to_store=target.id))
         steps.append(Step("remove_peer", store=old_sid))
-        brief = (
-            f"replace down peer: store [{old_sid}] to [{target.id}]"
-            if "down" in desc
-            else f"mv peer: store [{old_sid}] to [{target.id}]"
-        )
+        brief = f"mv peer: store [{old_sid}] to [{target.id}]"
         self.add_operator(i, desc, brief, OP_REPLICA | OP_REGION, steps)
         self._refresh_target(targets, target)
         return True
