@@ -133,6 +133,7 @@ class StoreMetrics:
     scheduler_busy_per_s: float | None = None
     slow_score: float | None = None
     error: str | None = None
+    critical_errors_per_s: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]

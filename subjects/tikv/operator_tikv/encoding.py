@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 
@@ -26,8 +27,8 @@ def parse_byte_size(value: str | int | float) -> int:
     if isinstance(value, bool):
         raise ValueError(f"not a byte size: {value!r}")
     if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError(f"negative byte size: {value!r}")
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"not a byte size: {value!r}")
         return int(value)
     if not isinstance(value, str):
         raise ValueError(f"not a byte size: {value!r}")
@@ -44,7 +45,10 @@ def _parse_size_text(value: str) -> int:
     if number is None:
         raise ValueError(f"not a byte size: {value!r}")
     unit = match.group(2).lower() if match.group(2) else None
-    return int(number * 1024 ** _SIZE_POWERS[unit])
+    size = number * 1024 ** _SIZE_POWERS[unit]
+    if not math.isfinite(size):
+        raise ValueError(f"byte size out of range: {value!r}")
+    return int(size)
 
 
 def parse_go_duration(value: str | int | float) -> float:
@@ -52,7 +56,10 @@ def parse_go_duration(value: str | int | float) -> float:
     if isinstance(value, bool):
         raise ValueError(f"not a duration: {value!r}")
     if isinstance(value, int | float):
-        return float(value) / 1e9
+        try:
+            return float(value) / 1e9
+        except OverflowError:
+            raise ValueError(f"duration out of range: {value!r}") from None
     if not isinstance(value, str):
         raise ValueError(f"not a duration: {value!r}")
     text = value.strip()

@@ -162,6 +162,12 @@ def specs(settings: InvariantSettings) -> tuple[InvariantSpec, ...]:
             s.grace(s.slow_store_grace_s),
         ),
         InvariantSpec(
+            "critical_error",
+            "TiKV counts critical errors (SST corruption, disk stuck, ...): TiKV_critical_error.",
+            Severity.CRITICAL,
+            0.0,
+        ),
+        InvariantSpec(
             "pd_member_unhealthy",
             "A PD member fails its health check (critical when a majority does).",
             Severity.CRITICAL,
@@ -331,9 +337,20 @@ class InvariantChecker:
                     slow_score=score,
                 )
         if m is None or not m.reachable:
-            for name in ("high_write_latency", "raft_log_lag", "write_stall"):
+            for name in ("high_write_latency", "raft_log_lag", "write_stall", "critical_error"):
                 found.unmeasured(name, sid)
             return
+        if m.critical_errors_per_s is None:
+            found.unmeasured("critical_error", sid)
+        elif m.critical_errors_per_s > 0:
+            found.add(
+                "critical_error",
+                Severity.CRITICAL,
+                f"{_label(store)} reports critical errors ({m.critical_errors_per_s:.2f}/s)",
+                sid,
+                0.0,
+                critical_errors_per_s=m.critical_errors_per_s,
+            )
         self._latency(found, store, m)
         if m.raft_log_lag is None:
             found.unmeasured("raft_log_lag", sid)

@@ -217,3 +217,13 @@ async def test_paused_store_times_out_and_is_down(sim, http):
     assert snap.stores and not [
         k for k in violations if k.startswith("store_down") and k != "store_down:store-1"
     ]
+
+
+async def test_critical_errors_are_reported(sim, http):
+    subject = subject_for(sim, http)
+    await tick(subject)
+    sim.add_fault("critical_error", 3, type="sst_corruption", rate_per_s=2.0)
+    await sim.advance(2)
+    snap, violations = await tick(subject)
+    assert "critical_error:store-3" in violations
+    assert snap.store_metrics[3].critical_errors_per_s == pytest.approx(2.0, rel=0.2)

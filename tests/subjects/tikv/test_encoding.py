@@ -20,7 +20,10 @@ def test_byte_sizes_as_go_units_reads_them(text, expected):
     assert parse_byte_size(text) == expected
 
 
-@pytest.mark.parametrize("bad", ["", "GiB", "-1B", "1.2.3GiB", "12 XB", True])
+@pytest.mark.parametrize(
+    "bad",
+    ["", "GiB", "-1B", "1.2.3GiB", "12 XB", True, float("inf"), float("nan"), "9" * 400, None],
+)
 def test_bad_byte_sizes_raise_value_error(bad):
     with pytest.raises(ValueError):
         parse_byte_size(bad)
@@ -45,7 +48,7 @@ def test_go_durations(text, seconds):
     assert parse_go_duration(text) == pytest.approx(seconds)
 
 
-@pytest.mark.parametrize("bad", ["", "5", "1d", "m", "3x"])
+@pytest.mark.parametrize("bad", ["", "5", "1d", "m", "3x", 10**400, None, [1]])
 def test_bad_go_durations_raise(bad):
     with pytest.raises(ValueError):
         parse_go_duration(bad)

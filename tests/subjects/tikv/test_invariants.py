@@ -130,7 +130,9 @@ def test_down_store_clears_when_it_answers_again():
     checker = InvariantChecker()
     dead = {1: metrics(1), 2: metrics(2), 3: StoreMetrics(3, reachable=False, error="x")}
     assert keys(checker.evaluate(snap(0, m=dead))) == ["store_down:store-3"]
-    assert checker.evaluate(snap(2)) == []
+    cleared = {i: metrics(i, critical_errors_per_s=0.0) for i in (1, 2, 3)}
+    assert checker.evaluate(snap(2, m=cleared)) == []
+    assert checker.evaluate(snap(4)) == []
 
 
 def test_high_write_latency_grace_and_escalation():
@@ -317,6 +319,7 @@ def test_specs_cover_every_invariant_and_are_ordered_by_severity():
         "raft_log_lag",
         "write_stall",
         "slow_store",
+        "critical_error",
         "pd_member_unhealthy",
         "pd_leader_changed",
     ]
@@ -342,3 +345,18 @@ def test_a_firing_violation_survives_a_gap_in_measurement():
     assert keys(again) == ["high_write_latency:store-1"] and again[0].details["stale"] is True
     assert checker.evaluate(snap(4, m={1: metrics(1), 2: metrics(2), 3: metrics(3)})) == []
     assert checker.evaluate(snap(6, m=gap)) == []
+
+
+def test_critical_errors_fire_at_once_and_unknown_is_quiet():
+    checker = InvariantChecker()
+    m = {
+        1: metrics(1, critical_errors_per_s=0.5),
+        2: metrics(2),
+        3: metrics(3, critical_errors_per_s=0.0),
+    }
+    out = checker.evaluate(snap(0, m=m))
+    assert keys(out) == ["critical_error:store-1"] and out[0].severity is Severity.CRITICAL
+    assert "0.50/s" in out[0].message
+    cleared = {i: metrics(i, critical_errors_per_s=0.0) for i in (1, 2, 3)}
+    assert checker.evaluate(snap(2, m=cleared)) == []
+    assert checker.evaluate(snap(4)) == []

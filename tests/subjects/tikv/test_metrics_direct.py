@@ -94,6 +94,7 @@ def test_store_metrics_from_two_scrapes(tk):
     assert m.channel_full_per_s == pytest.approx(5.0)
     assert m.scheduler_busy_per_s == pytest.approx(2.0)
     assert m.write_stall == 3 and m.slow_score == 85
+    assert m.critical_errors_per_s is None
     assert m.capacity_bytes == 100 * 2**30 and m.available_bytes == 60 * 2**30
     assert m.used_bytes == 40 * 2**30
     assert (m.region_count, m.leader_count) == (60, 20)

@@ -271,7 +271,7 @@ def test_describe(fake_pd):
     assert config.action("drain_store").risk == "high"
     assert [a.name for a in config.action("transfer_leader").args] == ["region_id", "to_store_id"]
     assert {s.name for s in config.slos} >= {"p99_write_latency_ms", "disk_used_ratio"}
-    assert len(config.invariants) == 12
+    assert len(config.invariants) == 13
     assert {o.name for o in config.observations} >= {"stores", "store_metrics", "logs"}
 
 

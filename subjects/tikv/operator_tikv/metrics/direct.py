@@ -34,6 +34,7 @@ FAMILIES: dict[str, Callable[[str], bool] | None] = {
     "tikv_channel_full_total": None,
     "tikv_scheduler_too_busy_total": None,
     "tikv_raftstore_slow_score": None,
+    "tikv_critical_error_total": None,
 }
 
 
@@ -103,6 +104,7 @@ def compute_store_metrics(store_id: int, prev: Scrape | None, cur: Scrape) -> St
     m.raft_log_lag = quantile_between(prev, cur, "tikv_raftstore_log_lag", 0.99)
     m.channel_full_per_s = rate(prev, cur, "tikv_channel_full_total")
     m.scheduler_busy_per_s = rate(prev, cur, "tikv_scheduler_too_busy_total")
+    m.critical_errors_per_s = rate(prev, cur, "tikv_critical_error_total")
     return m
 
 

@@ -50,6 +50,7 @@ def queries(window: str = "1m") -> dict[str, str]:
         "channel_full_per_s": f"sum(rate(tikv_channel_full_total[{w}])) by (instance)",
         "scheduler_busy_per_s": f"sum(rate(tikv_scheduler_too_busy_total[{w}])) by (instance)",
         "slow_score": "max(tikv_raftstore_slow_score) by (instance)",
+        "critical_errors_per_s": f"sum(rate(tikv_critical_error_total[{w}])) by (instance)",
         "up": "up",
     }
 
