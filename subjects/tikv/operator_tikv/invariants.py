@@ -275,8 +275,9 @@ class InvariantChecker:
         for key in sorted(found.unknown - active):
             previous = self._firing.get(key)
             if previous is not None:
-                previous.details["stale"] = True
-                out.append(previous)
+                out.append(
+                    dataclasses.replace(previous, details={**previous.details, "stale": True})
+                )
         self._firing = {v.key: v for v in out}
         out.sort(key=lambda v: (-v.severity.rank, v.key))
         return out
