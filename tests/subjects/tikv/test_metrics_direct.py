@@ -155,18 +155,21 @@ async def test_scrape_budget_rotates_and_puts_failing_stores_first(fake_pd, mock
         return sorted(int(h[4:]) for h in hosts)
 
     first = await direct.collect(stores)
-    assert len(scraped()) == 10 and len(first.fresh) == 10  # nothing known yet: all urgent
+    assert scraped() == [1, 2, 3, 4] and first.fresh == {1, 2, 3, 4}
+    assert set(first.by_store) == {1, 2, 3, 4}  # never read: nothing to show yet
     second = await direct.collect(stores)
-    assert scraped() == [1, 2, 3, 4] and second.fresh == {1, 2, 3, 4}
-    assert set(second.by_store) == set(range(1, 11))  # the others keep their last figures
-    assert second.by_store[9] is first.by_store[9]
-    await direct.collect(stores)
-    assert scraped() == [5, 6, 7, 8]
-    del fake_pd.metrics["tikv2:20180"]
+    assert scraped() == [5, 6, 7, 8] and second.fresh == {5, 6, 7, 8}
+    assert set(second.by_store) == set(range(1, 9))  # the others keep their last figures
+    assert second.by_store[1] is first.by_store[1]
     await direct.collect(stores)
     assert scraped() == [1, 2, 9, 10]
+    del fake_pd.metrics["tikv2:20180"]
+    await direct.collect(stores)
+    assert scraped() == [3, 4, 5, 6]
     result = await direct.collect(stores)
-    assert 2 in scraped() and not result.by_store[2].reachable
+    assert scraped() == [1, 2, 7, 8] and not result.by_store[2].reachable
+    result = await direct.collect(stores)
+    assert 2 in scraped()
     stores[6] = Store(
         id=7, address="x", state=StoreState.DISCONNECTED, status_address="tikv7:20180"
     )
@@ -200,3 +203,25 @@ def test_non_finite_gauges_are_unmeasured(tk):
     )
     m = compute_store_metrics(1, None, parse_exposition(page, 0.0))
     assert m.region_count is None and m.capacity_bytes is None and m.leader_count == 20
+
+
+async def test_a_cut_short_tick_keeps_the_reads_that_finished(fake_pd, tk):
+    import asyncio
+
+    import httpx
+
+    for i in (1, 2):
+        fake_pd.metrics[f"tikv{i}:20180"] = tk.metrics_page()
+
+    async def handler(request):
+        if request.url.host == "tikv2":
+            await asyncio.sleep(5)
+        return fake_pd.handler(request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        direct = DirectMetrics(http)
+        stores = [_store(1, "tikv1:20180"), _store(2, "tikv2:20180")]
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.3):
+                await direct.collect(stores)
+        assert direct._last[1].region_count == 60 and 2 not in direct._last

@@ -112,10 +112,10 @@ class DirectMetrics:
     """Scrapes live stores' ``/metrics`` concurrently, bounded in time and in parallelism.
 
     At most ``budget`` stores are read per tick (all of them in clusters up to that
-    size). Beyond it, stores that PD does not report Up or that failed their last
-    read come first, then the ones read longest ago; the others keep their last
-    figures for the tick, so a large cluster costs a bounded amount per tick and
-    every store is still read every ``ceil(stores / budget)`` ticks.
+    size). Beyond it, stores that PD does not report Up or whose last read failed
+    come first, then the ones read longest ago (never read first); the others keep
+    their last figures for the tick, so a large cluster costs a bounded amount per
+    tick and every store is read at least every ``ceil(stores / budget)`` ticks.
     """
 
     name = "direct"
@@ -140,6 +140,13 @@ class DirectMetrics:
         self._read_at: dict[int, int] = {}
 
     async def scrape(self, store: Store) -> StoreMetrics:
+        """Read one store now; the result is kept even if the tick is cut short."""
+        m = await self._read(store)
+        self._last[store.id] = m
+        self._read_at[store.id] = self._order
+        return m
+
+    async def _read(self, store: Store) -> StoreMetrics:
         if not store.status_address:
             return StoreMetrics(store_id=store.id, error="no status address from PD")
         url = status_url(store.status_address) + "/metrics"
@@ -184,20 +191,14 @@ class DirectMetrics:
         """The stores to read this tick (see the class docstring)."""
         if self.budget is None or len(live) <= self.budget:
             return live
-        urgent, rest = [], []
-        for store in live:
+
+        def priority(store: Store) -> tuple[int, int]:
             last = self._last.get(store.id)
-            if (
-                store.state.value != "Up"
-                or last is None
-                or not last.reachable
-                or last.error is not None
-            ):
-                urgent.append(store)
-            else:
-                rest.append(store)
-        rest.sort(key=lambda s: self._read_at.get(s.id, -1))
-        return urgent + rest[: max(0, self.budget - len(urgent))]
+            failing = last is not None and (not last.reachable or last.error is not None)
+            urgent = store.state.value != "Up" or failing
+            return (0 if urgent else 1, self._read_at.get(store.id, -1))
+
+        return sorted(live, key=priority)[: self.budget]
 
     def prune(self, known: set[int]) -> None:
         """Forget stores PD no longer lists."""
@@ -208,14 +209,12 @@ class DirectMetrics:
     async def collect(self, stores: list[Store]) -> MetricsResult:
         live = [s for s in stores if s.state.value not in SKIPPED_STATES]
         chosen = self.choose(live)
-        results = await asyncio.gather(*(self.scrape(s) for s in chosen))
         self._order += 1
+        results = await asyncio.gather(*(self.scrape(s) for s in chosen))
         out = MetricsResult(source=self.name)
         for m in results:
             out.by_store[m.store_id] = m
             out.fresh.add(m.store_id)
-            self._last[m.store_id] = m
-            self._read_at[m.store_id] = self._order
         for store in live:
             if store.id not in out.by_store and store.id in self._last:
                 out.by_store[store.id] = self._last[store.id]
