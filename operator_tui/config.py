@@ -10,7 +10,14 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -51,6 +58,14 @@ class Settings(BaseSettings):
     metrics_source: Literal["prometheus", "direct", "auto"] = Field(
         "auto",
         description="Where store metrics come from: prometheus, direct (/metrics of each store), or auto.",
+    )
+    log_source: Literal["auto", "sim", "docker", "file", "none"] = Field(
+        "auto",
+        description="Where store logs come from: sim (demo), docker (the compose lab), file (log_dir), none; auto picks.",
+    )
+    log_dir: Path | None = Field(
+        None,
+        description="Directory of per-store TiKV log files (tikv-<id>.log or <host>.log), for log_source file.",
     )
     interval_s: float = Field(2.0, ge=0.1, le=3600, description="Monitor interval in seconds.")
     db_path: Path = Field(
@@ -120,6 +135,12 @@ class Settings(BaseSettings):
         if "://" not in value:
             value = "http://" + value
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _file_logs_need_a_dir(self) -> Settings:
+        if self.log_source == "file" and self.log_dir is None:
+            raise ValueError("log_source file needs log_dir (OPERATOR_LOG_DIR)")
+        return self
 
     @property
     def backend(self) -> Literal["claude", "offline"]:

@@ -98,3 +98,9 @@ def test_every_field_documented() -> None:
     rows = describe_fields()
     assert {r[0] for r in rows} == set(Settings.model_fields)
     assert all(r[3] for r in rows)
+
+
+def test_file_log_source_needs_a_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPERATOR_LOG_SOURCE", "file")
+    with pytest.raises(ConfigError, match="log_dir"):
+        load_settings()

@@ -56,6 +56,24 @@ def demo_db_path(settings: Settings, tmpdir: str) -> Path:
     return Path(tmpdir) / "demo-tickets.db"
 
 
+def log_options(settings: Settings, *, demo: bool) -> dict[str, str]:
+    """Subject options naming the log source; ``auto`` keeps the demo's own and reads files when given a dir."""
+    source = settings.log_source
+    if source == "auto":
+        if demo:
+            return {}
+        source = "file" if settings.log_dir else "none"
+    if source == "none":
+        return {"log_source": "none"}
+    opts = {"log_source": source}
+    if settings.log_dir:
+        opts["log_dir"] = str(settings.log_dir)
+    if source == "docker":
+        opts["compose_file"] = str(settings.compose_file)
+        opts["compose_project"] = settings.compose_project
+    return opts
+
+
 def _lab_chaos(settings: Settings, http: httpx.AsyncClient) -> Chaos | None:
     """The compose lab's ``docker kill``/``start`` when its compose file is here; else no chaos."""
     if not settings.compose_file.is_file():
@@ -101,6 +119,7 @@ async def open_runtime(
             )
         else:
             chaos = _lab_chaos(settings, http)
+        options.update(log_options(settings, demo=demo is not None))
         ctx = SubjectContext(
             http=http,
             endpoints=endpoints,
