@@ -55,6 +55,7 @@ DEFAULT_SUBSET = (
     "disk-pressure",
     "hot-region",
     "pd-leader-killed",
+    "write-stall",
 )
 
 
