@@ -655,8 +655,12 @@ async def sim_logs(request: web.Request) -> web.Response:
     limit_text = request.query.get("limit", "1000")
     if not limit_text.isdigit():
         raise SimError(400, f"bad limit {limit_text!r}")
-    assert store.log is not None
-    lines = store.log.since(parse_since(since) if since else None, int(limit_text))
+    which = request.query.get("file", "tikv")
+    if which not in ("tikv", "rocksdb"):
+        raise SimError(400, f"bad file {which!r}: want tikv or rocksdb")
+    log = store.log if which == "tikv" else store.rocks_log
+    assert log is not None
+    lines = log.since(parse_since(since) if since else None, int(limit_text))
     body = "".join(line + "\n" for line in lines)
     return web.Response(text=body, content_type="text/plain", charset="utf-8")
 

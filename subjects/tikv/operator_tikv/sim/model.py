@@ -48,6 +48,15 @@ from operator_tikv.sim.regions import (
     UNDERSIZED,
     RegionTable,
 )
+from operator_tikv.sim.stall import (
+    CAUSES,
+    COLUMN_FAMILIES,
+    REASON_OF_CAUSE,
+    STALL_REASONS,
+    WriteStall,
+    files_at_level,
+    rocks_line,
+)
 
 GIB = 1 << 30
 MIB = 1 << 20
@@ -135,6 +144,7 @@ class Store:
     paused: bool = False
     partitioned: bool = False
     slow_ms: float = 0.0
+    stall: WriteStall | None = None
     critical: dict[str, float] = field(default_factory=dict)
     slow_score: float = 1.0
     fill_bytes: float = 0.0
@@ -170,6 +180,7 @@ class Store:
     pd_lost_logged: bool = False
     registry: Registry = field(default_factory=lambda: Registry(TIKV_FAMILIES))
     log: L.StoreLog | None = None
+    rocks_log: L.StoreLog | None = None
 
     @property
     def reachable(self) -> bool:
@@ -251,6 +262,7 @@ FAULT_KINDS = (
     "hot_region",
     "kill_pd_leader",
     "critical_error",
+    "write_stall",
 )
 STORE_FAULTS = {
     "kill_store",
@@ -259,6 +271,7 @@ STORE_FAULTS = {
     "slow_disk",
     "disk_pressure",
     "critical_error",
+    "write_stall",
 }
 
 
@@ -329,7 +342,13 @@ class Cluster:
         ring = 5000 if cfg.stores <= 20 else 500
         for sid in range(1, cfg.stores + 1):
             path = self.log_dir / f"tikv-{sid}.log" if self.log_dir else None
-            store = Store(id=sid, host=cfg.host, log=L.StoreLog(ring, path))
+            rocks_path = self.log_dir / f"tikv-{sid}.rocksdb.info" if self.log_dir else None
+            store = Store(
+                id=sid,
+                host=cfg.host,
+                log=L.StoreLog(ring, path),
+                rocks_log=L.StoreLog(ring // 10, rocks_path),
+            )
             store.start_ts_s = self.t0 // NS - 3600 - self.rng.randrange(60)
             store.pd_start_s = store.start_ts_s
             store.next_hb_ns = self.t0 + (sid * 997 * 1_000_000) % STORE_HEARTBEAT_NS
@@ -569,6 +588,15 @@ class Cluster:
                 self.pd_elect_at = None
 
     def _faults_evolve(self, dt: float) -> None:
+        expired = [
+            f.id
+            for f in self.faults.values()
+            if f.kind == "write_stall"
+            and f.params.get("duration_s", 0) > 0
+            and self.now >= f.created_ns + int(float(f.params["duration_s"]) * NS)
+        ]
+        for fid in expired:
+            self.clear_fault(fid)
         for s in self.stores.values():
             if not s.alive or s.paused:
                 continue
@@ -628,8 +656,12 @@ class Cluster:
         util = min(cpu / CPU_CORES, 0.9)
         queue = 1.0 / (1.0 - util)
         slow = s.slow_ms / 1000.0
+        stall = s.stall.stall_s if s.stall is not None else 0.0
+        if stall:
+            # Flush and compaction threads run flat out trying to pay the debt.
+            cpu += 1.8
         read_med = 0.00035 * queue
-        write_med = 0.0012 * queue + slow
+        write_med = 0.0012 * queue + slow + stall
         grpc = (
             ("kv_get", reads * 0.85, read_med + 0.0001),
             ("kv_scan", reads * 0.15, read_med * 3),
@@ -660,7 +692,9 @@ class Cluster:
         reg.observe(
             "tikv_raftstore_commit_log_duration_seconds", (), writes * dt, 0.001 * queue + slow
         )
-        reg.observe("tikv_raftstore_apply_log_duration_seconds", (), appends * dt, 0.0002 * queue)
+        reg.observe(
+            "tikv_raftstore_apply_log_duration_seconds", (), appends * dt, 0.0002 * queue + stall
+        )
         reg.observe(
             "tikv_raftstore_raft_process_duration_secs",
             ("ready",),
@@ -686,6 +720,8 @@ class Cluster:
             busy = writes * 0.05 * dt
             reg.inc("tikv_scheduler_too_busy_total", ("prewrite",), busy)
             reg.inc("tikv_channel_full_total", ("normal",), busy * 0.2)
+        if s.stall is not None:
+            self._stall_metrics(s, writes, dt)
         reg.set("tikv_scheduler_contex_total", (), round(writes * write_med))
         for cmd, share in (("prewrite", 0.5), ("commit", 0.5)):
             n = writes * share * dt
@@ -698,7 +734,7 @@ class Cluster:
             # The split checker measures each region about every 10 s.
             avg_bytes = s.region_kb * KIB / s.region_count
             reg.observe("tikv_raftstore_region_size", (), s.region_count / 10 * dt, avg_bytes, 0.3)
-        stall_us = slow * 1e6 if slow >= 0.1 else 0.0
+        stall_us = max(slow if slow >= 0.1 else 0.0, stall) * 1e6
         for typ, factor in (
             ("write_stall_average", 0.6),
             ("write_stall_max", 2.0),
@@ -709,20 +745,24 @@ class Cluster:
         ):
             reg.set("tikv_engine_write_stall", ("kv", typ), stall_us * factor)
         s.cpu_s += cpu * dt
+        base = cpu - (1.8 if stall else 0.0)
         threads = (
-            ("grpc_server_0", 0.25),
-            ("sched_worker_0", 0.1),
-            ("unified_read_po", 0.2),
-            (f"raftstore_{s.id}_0", 0.2),
-            ("apply_0", 0.15),
+            ("grpc_server_0", 0.23),
+            ("sched_worker_0", 0.09),
+            ("unified_read_po", 0.18),
+            (f"raftstore_{s.id}_0", 0.18),
+            ("apply_0", 0.14),
             ("store_write_0", 0.1),
+            ("rocksdb:high", 0.02 + (0.4 / base if stall else 0.0)),
+            ("rocksdb:low", 0.03 + (0.7 / base if stall else 0.0)),
+            ("rocksdb:low", 0.03 + (0.7 / base if stall else 0.0)),
         )
         for k, (name, share) in enumerate(threads):
             key = (name, str(4100 + k))
             reg.set(
                 "tikv_thread_cpu_seconds_total",
                 key,
-                reg.get("tikv_thread_cpu_seconds_total", key) + cpu * share * dt,
+                reg.get("tikv_thread_cpu_seconds_total", key) + base * share * dt,
             )
         for typ, rate in s.critical.items():
             reg.inc("tikv_critical_error_total", (typ,), rate * dt)
@@ -739,6 +779,8 @@ class Cluster:
             reads,
         )
         s.cpu_now = cpu
+        if s.stall is not None and int(self.now / NS) % 10 == 0:
+            self._log_stall(s)
         if slow >= 0.1 and int(self.now / NS) % 10 == 0:
             takes = int(s.slow_ms * jitter(s.id, self.now))
             self.log(
@@ -749,6 +791,43 @@ class Cluster:
                 f"{takes / 1000 * 0.9:.3f}s, send: 0.000s, callback: 0.000s thread: store-writer-0",
                 [("takes", takes)],
             )
+
+    def _stall_metrics(self, s: Store, writes: float, dt: float) -> None:
+        """Scheduler busy, apply channel full, and RocksDB's own stall counters."""
+        st = s.stall
+        assert st is not None
+        reg = s.registry
+        reg.inc("tikv_scheduler_too_busy_total", ("prewrite",), writes * 0.5 * 0.12 * dt)
+        reg.inc("tikv_scheduler_too_busy_total", ("commit",), writes * 0.5 * 0.04 * dt)
+        reg.inc("tikv_channel_full_total", ("normal",), writes * 0.02 * dt)
+        reg.inc("tikv_engine_stall_micro_seconds", ("kv",), writes * dt * st.stall_ms * 1000.0)
+
+    def _log_stall(self, s: Store) -> None:
+        """RocksDB's line in rocksdb.info; TiKV's own log shows only applies slower than 1 s."""
+        st = s.stall
+        assert st is not None and s.rocks_log is not None
+        ts = max(self.now, s.rocks_log.last_ns)
+        source, message = st.message(self.now)
+        s.rocks_log.add(ts, rocks_line(ts, "WARN", source, message))
+        s.registry.inc("tikv_engine_write_stall_reason", ("kv", REASON_OF_CAUSE[st.cause]))
+        takes = int(st.stall_ms * jitter(s.id, self.now, "apply"))
+        if takes <= 1000:
+            return
+        rt = self.regions
+        n = len(rt)
+        for _ in range(min(n, 32)):
+            i = self.rng.randrange(n)
+            if rt.leader_store(i) != s.id:
+                continue
+            pid = rt.pid[i * PEER_SLOTS + rt.leader[i]]
+            self.log(
+                s.id,
+                "WARN",
+                "apply.rs:788",
+                f"[region {rt.ids[i]}] {pid} handle ready 1 committed entries",
+                [("takes", takes)],
+            )
+            return
 
     def refresh_gauges(self, s: Store) -> None:
         """Gauges TiKV samples on its own schedule; set when the store is scraped."""
@@ -782,8 +861,29 @@ class Cluster:
         reg.set("tikv_raftstore_snapshot_traffic_total", ("receiving",), float(s.receiving_snaps))
         for typ in ("cancel", "failure", "no_need", "success", "try_connect"):
             reg.inc("tikv_pd_reconnect_total", (typ,), 0.0)
+        self._engine_gauges(s)
         if not reg.values.get("tikv_store_size_bytes"):
             self._store_size_metrics(s)
+
+    def _engine_gauges(self, s: Store) -> None:
+        """RocksDB kv engine properties TiKV flushes every few seconds (files per level, debt)."""
+        reg = s.registry
+        st = s.stall
+        kv = s.region_kb * KIB
+        for cf in COLUMN_FAMILIES:
+            for level in range(7):
+                files = files_at_level(s.id, cf, kv, level)
+                if level == 0 and st is not None and cf in ("default", "write"):
+                    files = max(files, st.l0_files(self.now))
+                reg.set("tikv_engine_num_files_at_level", ("kv", cf, str(level)), float(files))
+            pending = int(kv * 0.002) if cf == "default" else 0
+            if st is not None and cf == "default":
+                pending = max(pending, st.pending_bytes(self.now))
+            reg.set("tikv_engine_pending_compaction_bytes", ("kv", cf), float(pending))
+        for typ in STALL_REASONS:
+            reg.inc("tikv_engine_write_stall_reason", ("kv", typ), 0.0)
+        if "tikv_engine_stall_micro_seconds" not in reg.values:
+            reg.inc("tikv_engine_stall_micro_seconds", ("kv",), 0.0)
 
     def _store_size_metrics(self, s: Store) -> None:
         for typ, value in (
@@ -1981,6 +2081,8 @@ class Cluster:
             s.fill_rate = rate
         elif kind == "hot_region":
             self._hot_fault(params)
+        elif kind == "write_stall":
+            self._stall_fault(self.stores[store_id], params)  # type: ignore[index]
         elif kind == "critical_error":
             typ = str(params.setdefault("type", "sst_corruption"))
             rate = float(params.setdefault("rate_per_s", 1.0))
@@ -1996,6 +2098,23 @@ class Cluster:
         fault = Fault(f"f{self.fault_seq}", kind, store_id, params, self.now)
         self.faults[fault.id] = fault
         return fault
+
+    def _stall_fault(self, s: Store, params: dict[str, Any]) -> None:
+        cause = params.setdefault("cause", "level0")
+        if cause not in CAUSES:
+            raise SimError(400, f"cause must be one of {', '.join(CAUSES)}")
+        try:
+            stall_ms = float(params.setdefault("stall_ms", 1200.0))
+            duration = float(params.setdefault("duration_s", 0.0))
+        except (TypeError, ValueError) as exc:
+            raise SimError(400, "stall_ms and duration_s must be numbers") from exc
+        if not 0 < stall_ms <= 60_000 or not 0 <= duration <= 86_400:
+            raise SimError(400, "stall_ms must be in (0, 60000] and duration_s in [0, 86400]")
+        if s.stall is not None:
+            raise SimError(409, f"store {s.id} already has a write stall")
+        s.stall = WriteStall(str(cause), stall_ms, self.now)
+        if s.alive and not s.paused:
+            self._log_stall(s)
 
     def _hot_fault(self, params: dict[str, Any]) -> None:
         rt = self.regions
@@ -2045,6 +2164,8 @@ class Cluster:
             s.fill_rate = 0.0
             s.fill_bytes = 0.0
             self._disk_state(s)
+        elif fault.kind == "write_stall":
+            self.stores[sid].stall = None  # type: ignore[index]
         elif fault.kind == "critical_error":
             self.stores[sid].critical.pop(str(fault.params.get("type")), None)  # type: ignore[index]
         elif fault.kind == "hot_region":

@@ -146,6 +146,7 @@ async def test_store_metrics_follow_the_tikv_index(
     async with SimCluster(SimConfig(stores=4, manual_clock=True)) as sim:
         sim.add_fault("slow_disk", 2)
         sim.add_fault("critical_error", 2)
+        sim.add_fault("write_stall", 2)
         await sim.advance(30)
         await sim.kill_store(4)
         await sim.advance(30)
