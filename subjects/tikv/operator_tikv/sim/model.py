@@ -592,8 +592,8 @@ class Cluster:
             f.id
             for f in self.faults.values()
             if f.kind == "write_stall"
-            and f.params.get("duration_s", 0) > 0
-            and self.now >= f.created_ns + int(float(f.params["duration_s"]) * NS)
+            and f.params["duration_s"] > 0
+            and self.now >= f.created_ns + int(f.params["duration_s"] * NS)
         ]
         for fid in expired:
             self.clear_fault(fid)
@@ -2112,6 +2112,7 @@ class Cluster:
             raise SimError(400, "stall_ms must be in (0, 60000] and duration_s in [0, 86400]")
         if s.stall is not None:
             raise SimError(409, f"store {s.id} already has a write stall")
+        params["stall_ms"], params["duration_s"] = stall_ms, duration
         s.stall = WriteStall(str(cause), stall_ms, self.now)
         if s.alive and not s.paused:
             self._log_stall(s)

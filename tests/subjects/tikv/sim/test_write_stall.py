@@ -147,7 +147,7 @@ async def test_write_stall_route_params_and_errors(
             "id": fid,
             "kind": "write_stall",
             "store_id": 3,
-            "params": {"cause": "pending_compaction", "stall_ms": 500, "duration_s": 0.0},
+            "params": {"cause": "pending_compaction", "stall_ms": 500.0, "duration_s": 0.0},
         }
     ]
     again = await http.post(ctl + "/faults", json={"kind": "write_stall", "store_id": 3})
@@ -174,7 +174,7 @@ async def test_write_stall_with_a_duration_clears_itself(
 ) -> None:
     async with SimCluster(SimConfig(manual_clock=True, log_dir=tmp_path)) as sim:
         await sim.advance(5)
-        sim.add_fault("write_stall", 1, duration_s=30)
+        sim.add_fault("write_stall", 1, duration_s="30")
         await sim.advance(20)
         assert [f["kind"] for f in sim.list_faults()] == ["write_stall"]
         await sim.advance(15)
