@@ -134,6 +134,9 @@ class StoreMetrics:
     slow_score: float | None = None
     error: str | None = None
     critical_errors_per_s: float | None = None
+    # Raft messages this store failed to deliver, per second, by destination store id
+    # (tikv_server_report_failure_msg_total{type="unreachable"}); {} when none.
+    unreachable_reports_per_s: dict[int, float] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ resolve and reopen a ticket; a key whose condition is false is cleared.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -60,6 +60,8 @@ class InvariantSettings:
     write_stall_grace_s: float = 60.0
     slow_score_threshold: float = 80.0
     slow_store_grace_s: float = 30.0
+    unreachable_report_min_per_s: float = 0.2
+    unreachable_reporters_min: int = 2
     pd_member_grace_s: float = 0.0
     pd_leader_changed_hold_s: float = 60.0
     grace_scale: float = 1.0
@@ -104,8 +106,9 @@ def specs(settings: InvariantSettings) -> tuple[InvariantSpec, ...]:
         ),
         InvariantSpec(
             "store_disconnected",
-            "PD lost the store's heartbeat (Disconnected) while its status port still answers: "
-            "a network partition between the store and PD.",
+            "A network partition: the store's status port answers, but its peers cannot reach "
+            f"it (at least {s.unreachable_reporters_min} report it unreachable and it reports "
+            "them back), or PD lost its heartbeat (Disconnected).",
             Severity.WARNING,
             0.0,
         ),
@@ -230,6 +233,54 @@ def _pct(x: float) -> str:
     return f"{x * 100:.1f}%"
 
 
+def _ids(ids: Iterable[int]) -> str:
+    ordered = sorted(ids)
+    shown = ", ".join(str(i) for i in ordered[:8])
+    return shown + (f" and {len(ordered) - 8} more" if len(ordered) > 8 else "")
+
+
+@dataclass(frozen=True, slots=True)
+class CutOff:
+    """Peer evidence that a store is partitioned: who cannot reach it, and whom it cannot reach."""
+
+    reported_by: dict[int, float]
+    reports: dict[int, float]
+
+
+def cut_off_stores(
+    snap: Snapshot, min_per_s: float = 0.2, min_reporters: int = 2
+) -> dict[int, CutOff]:
+    """Stores their peers cannot reach while their own status port answers.
+
+    Every store reports the destinations its raft messages cannot reach. A store
+    cut off from the others is reported by all its peers and reports them back;
+    each peer is reported only by the cut-off store. So a store is taken as cut
+    off when at least ``min_reporters`` answering stores report it, it reports at
+    least one of them, and no store it reports is reported by more stores than it
+    is. A dead store is not one (its port does not answer), nor one that came back
+    (its new process has failed to reach no one), nor one only some peers cannot
+    reach (it does not report them).
+    """
+    answering: dict[int, dict[int, float]] = {}
+    for sid, m in snap.store_metrics.items():
+        if m.unreachable_reports_per_s is not None and _reachability(m) is True:
+            answering[sid] = {
+                t: r for t, r in m.unreachable_reports_per_s.items() if r >= min_per_s and t != sid
+            }
+    reported_by: dict[int, dict[int, float]] = {}
+    for reporter, targets in answering.items():
+        for target, per_s in targets.items():
+            reported_by.setdefault(target, {})[reporter] = per_s
+    out: dict[int, CutOff] = {}
+    for sid, by in reported_by.items():
+        own = answering.get(sid)
+        if own is None or len(by) < max(1, min_reporters) or not set(own) & set(by):
+            continue
+        if all(len(reported_by.get(t, ())) <= len(by) for t in own):
+            out[sid] = CutOff(reported_by=dict(sorted(by.items())), reports=own)
+    return out
+
+
 class InvariantChecker:
     """Keeps, per violation key, when its condition started; see the module docstring."""
 
@@ -249,10 +300,14 @@ class InvariantChecker:
     def evaluate(self, snap: Snapshot) -> list[Violation]:
         found = _Findings()
         unmeasured = set(snap.extra.get("unmeasured", ()))
+        s = self.settings
+        cut = cut_off_stores(snap, s.unreachable_report_min_per_s, s.unreachable_reporters_min)
         for store in snap.stores:
             if store.state in (StoreState.TOMBSTONE, StoreState.REMOVED):
                 continue
-            self._store_checks(found, store, snap.store_metrics.get(store.id))
+            self._store_checks(
+                found, store, snap.store_metrics.get(store.id), cut.get(store.id), snap.taken_at
+            )
         self._cluster_checks(found, snap, unmeasured)
         now = snap.taken_at
         active: set[str] = set()
@@ -284,7 +339,14 @@ class InvariantChecker:
 
     # Per store
 
-    def _store_checks(self, found: _Findings, store: Store, m: StoreMetrics | None) -> None:
+    def _store_checks(
+        self,
+        found: _Findings,
+        store: Store,
+        m: StoreMetrics | None,
+        cut: CutOff | None,
+        now: datetime,
+    ) -> None:
         s = self.settings
         sid = store.id
         reachable = _reachability(m)
@@ -314,17 +376,7 @@ class InvariantChecker:
                 last_heartbeat=store.last_heartbeat.isoformat() if store.last_heartbeat else None,
             )
             return
-        if store.state == StoreState.DISCONNECTED:
-            found.add(
-                "store_disconnected",
-                Severity.WARNING,
-                f"{_label(store)} lost its PD heartbeat (Disconnected) but its status port "
-                "answers: likely a network partition between the store and PD",
-                sid,
-                0.0,
-                pd_state=store.state.value,
-                last_heartbeat=store.last_heartbeat.isoformat() if store.last_heartbeat else None,
-            )
+        self._partition(found, store, m, cut, now)
         self._disk(found, store, m)
         if store.slow_score or (m is not None and m.slow_score is not None):
             score = m.slow_score if m is not None and m.slow_score is not None else store.slow_score
@@ -366,6 +418,49 @@ class InvariantChecker:
                 raft_log_lag=m.raft_log_lag,
             )
         self._busy(found, store, m)
+
+    def _partition(
+        self,
+        found: _Findings,
+        store: Store,
+        m: StoreMetrics | None,
+        cut: CutOff | None,
+        now: datetime,
+    ) -> None:
+        disconnected = store.state == StoreState.DISCONNECTED
+        if not disconnected and cut is None:
+            if m is None or m.unreachable_reports_per_s is None:
+                found.unmeasured("store_disconnected", store.id)
+            return
+        heartbeat_age = (
+            round((now - store.last_heartbeat).total_seconds(), 1) if store.last_heartbeat else None
+        )
+        details: dict[str, Any] = {
+            "pd_state": store.state.value,
+            "last_heartbeat": store.last_heartbeat.isoformat() if store.last_heartbeat else None,
+            "heartbeat_age_s": heartbeat_age,
+        }
+        if cut is None:
+            message = (
+                f"{_label(store)} lost its PD heartbeat (Disconnected) but its status port "
+                "answers: likely a network partition between the store and PD"
+            )
+        else:
+            pd_view = (
+                "PD has lost its heartbeat (Disconnected)"
+                if disconnected
+                else f"PD still says {store.state.value}"
+            )
+            message = (
+                f"{_label(store)} is cut off from its peers: stores {_ids(cut.reported_by)} "
+                f"report it unreachable and it cannot reach stores {_ids(cut.reports)}, while "
+                f"its status port answers ({pd_view}): likely a network partition"
+            )
+            details["reported_unreachable_by"] = {
+                str(k): round(v, 2) for k, v in cut.reported_by.items()
+            }
+            details["reports_unreachable"] = {str(k): round(v, 2) for k, v in cut.reports.items()}
+        found.add("store_disconnected", Severity.WARNING, message, store.id, 0.0, **details)
 
     def _disk(self, found: _Findings, store: Store, m: StoreMetrics | None) -> None:
         s = self.settings

@@ -111,6 +111,64 @@ async def test_partition_is_reported_as_disconnected(sim, http):
     assert "store_down:store-3" not in violations
 
 
+async def test_partition_is_seen_from_the_peers_on_the_next_tick(sim, http):
+    subject = subject_for(sim, http)
+    await tick(subject)
+    await sim.advance(2)
+    await tick(subject)
+    fault = sim.add_fault("partition_store", 1)
+    await sim.advance(2)
+    snap, violations = await tick(subject)
+    assert snap.store(1).state is StoreState.UP  # PD waits 20 s for heartbeats
+    assert list(violations) == ["store_disconnected:store-1"]
+    v = violations["store_disconnected:store-1"]
+    assert "stores 2, 3 report it unreachable" in v.message and "PD still says Up" in v.message
+    for _ in range(12):
+        await sim.advance(2)
+        snap, violations = await tick(subject)
+        assert "store_disconnected:store-1" in violations
+        assert not [
+            k
+            for k in violations
+            if k.startswith(("store_down", "store_disconnected:"))
+            and k != "store_disconnected:store-1"
+        ]
+    assert snap.store(1).state is StoreState.DISCONNECTED
+    sim.clear_fault(fault)
+    cleared = False
+    for _ in range(10):
+        await sim.advance(2)
+        snap, violations = await tick(subject)
+        if snap.store(1).state is StoreState.UP and not violations:
+            cleared = True
+            break
+    assert cleared, violations
+
+
+async def test_no_partition_from_a_killed_paused_or_restarted_store(sim, http):
+    subject = subject_for(sim, http, scrape_timeout_s=0.5)
+    seen: set[str] = set()
+
+    async def ticks(n):
+        for _ in range(n):
+            await sim.advance(2)
+            _, violations = await tick(subject)
+            seen.update(violations)
+
+    await tick(subject)
+    await ticks(2)
+    await sim.kill_store(2)
+    await ticks(15)
+    await sim.start_store(2)
+    await ticks(10)
+    pause = sim.add_fault("pause_store", 3)
+    await ticks(3)
+    sim.clear_fault(pause)
+    await ticks(10)
+    assert "store_down:store-2" in seen and "store_down:store-3" in seen
+    assert not [k for k in seen if k.startswith("store_disconnected")], seen
+
+
 async def test_disk_pressure_warns_then_goes_critical(sim, http):
     subject = subject_for(sim, http, low_disk_grace_s=10)
     await tick(subject)
@@ -170,7 +228,7 @@ async def test_pd_leader_killed_mid_run_is_not_a_cluster_down(sim, http):
             await runner
     assert len(snap.stores) == 3
     assert snap.cluster.pd_leader and snap.cluster.pd_leader != old_leader
-    assert not [k for k in violations if k.startswith("store_down")]
+    assert not [k for k in violations if k.startswith(("store_down", "store_disconnected"))]
     assert "pd_leader_changed:cluster" in violations
     assert snap.extra["pd_failovers"] >= 1 or snap.extra["pd_endpoint"] != sim.pd_urls[0]
     assert (snap.cluster.pd_members_healthy, snap.cluster.pd_members_total) == (2, 3)

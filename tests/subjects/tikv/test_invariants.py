@@ -360,3 +360,80 @@ def test_critical_errors_fire_at_once_and_unknown_is_quiet():
     cleared = {i: metrics(i, critical_errors_per_s=0.0) for i in (1, 2, 3)}
     assert checker.evaluate(snap(2, m=cleared)) == []
     assert checker.evaluate(snap(4)) == []
+
+
+def reports(n, edges):
+    """Metrics for stores 1..n where ``edges`` maps a store to the stores it cannot reach."""
+    return {
+        sid: metrics(sid, unreachable_reports_per_s={t: 20.0 for t in edges.get(sid, ())})
+        for sid in range(1, n + 1)
+    }
+
+
+def test_partition_seen_from_the_peers_before_pd_notices():
+    out = InvariantChecker().evaluate(snap(m=reports(3, {1: (2, 3), 2: (1,), 3: (1,)})))
+    assert keys(out) == ["store_disconnected:store-1"]
+    v = out[0]
+    assert v.severity is Severity.WARNING and v.store_id == 1
+    assert "stores 2, 3 report it unreachable" in v.message
+    assert "PD still says Up" in v.message and "partition" in v.message
+    assert v.details["reported_unreachable_by"] == {"2": 20.0, "3": 20.0}
+    assert v.details["reports_unreachable"] == {"2": 20.0, "3": 20.0}
+
+
+def test_partition_keeps_its_key_when_pd_marks_it_disconnected():
+    checker = InvariantChecker()
+    edges = {1: (2, 3), 2: (1,), 3: (1,)}
+    first = checker.evaluate(snap(0, m=reports(3, edges)))
+    stores = [store(1, state=StoreState.DISCONNECTED), store(2), store(3)]
+    later = checker.evaluate(snap(20, stores=stores, m=reports(3, edges)))
+    assert keys(first) == keys(later) == ["store_disconnected:store-1"]
+    assert "Disconnected" in later[0].message and later[0].details["held_s"] == 20
+
+
+@pytest.mark.parametrize(
+    ("n", "edges"),
+    [
+        (3, {2: (1,), 3: (1,)}),  # back from a restart or a pause: it reaches everyone again
+        (3, {1: (2,), 2: (1,)}),  # one link down: one reporter only
+        (2, {1: (2,), 2: (1,)}),  # two stores: no telling which side is cut off
+        (3, {}),
+    ],
+    ids=["restarted", "one-link", "two-stores", "healthy"],
+)
+def test_peer_reports_that_are_not_a_partition(n, edges):
+    stores = [store(i) for i in range(1, n + 1)]
+    assert InvariantChecker().evaluate(snap(stores=stores, m=reports(n, edges))) == []
+
+
+def test_a_dead_store_reported_by_its_peers_is_down_not_partitioned():
+    m = reports(3, {2: (1,), 3: (1,)})
+    m[1] = StoreMetrics(1, reachable=False, error="connection refused")
+    assert keys(InvariantChecker().evaluate(snap(m=m))) == ["store_down:store-1"]
+
+
+def test_two_stores_cut_off_at_once_in_five():
+    edges = {1: (2, 3, 4, 5), 2: (1, 3, 4, 5), 3: (1, 2), 4: (1, 2), 5: (1, 2)}
+    stores = [store(i) for i in range(1, 6)]
+    out = InvariantChecker().evaluate(snap(stores=stores, m=reports(5, edges)))
+    assert keys(out) == ["store_disconnected:store-1", "store_disconnected:store-2"]
+
+
+def test_slow_reports_are_noise_and_the_thresholds_are_settings():
+    m = reports(3, {1: (2, 3), 2: (1,), 3: (1,)})
+    for sid in (1, 2, 3):
+        m[sid].unreachable_reports_per_s = dict.fromkeys(m[sid].unreachable_reports_per_s, 0.1)
+    assert InvariantChecker().evaluate(snap(m=m)) == []
+    strict = InvariantSettings.from_options({"unreachable_reporters_min": 3})
+    dense = reports(3, {1: (2, 3), 2: (1,), 3: (1,)})
+    assert InvariantChecker(strict).evaluate(snap(m=dense)) == []
+
+
+def test_partition_survives_a_tick_without_reports_then_clears():
+    checker = InvariantChecker()
+    edges = {1: (2, 3), 2: (1,), 3: (1,)}
+    assert keys(checker.evaluate(snap(0, m=reports(3, edges)))) == ["store_disconnected:store-1"]
+    gap = {sid: metrics(sid) for sid in (1, 2, 3)}
+    stale = checker.evaluate(snap(2, m=gap))
+    assert keys(stale) == ["store_disconnected:store-1"] and stale[0].details["stale"] is True
+    assert checker.evaluate(snap(4, m=reports(3, {}))) == []

@@ -225,3 +225,36 @@ async def test_a_cut_short_tick_keeps_the_reads_that_finished(fake_pd, tk):
             async with asyncio.timeout(0.3):
                 await direct.collect(stores)
         assert direct._last[1].region_count == 60 and 2 not in direct._last
+
+
+def _with_reports(page, counts):
+    lines = [
+        "# HELP tikv_server_report_failure_msg_total Total number of reporting failure messages",
+        "# TYPE tikv_server_report_failure_msg_total counter",
+    ]
+    for (kind, target), value in counts.items():
+        lines.append(
+            f'tikv_server_report_failure_msg_total{{store_id="{target}",type="{kind}"}} {value}'
+        )
+    return page + "\n".join(lines) + "\n"
+
+
+def test_unreachable_reports_by_destination_store(tk):
+    from operator_tikv.metrics.direct import FAMILIES
+
+    page = tk.metrics_page()
+    first = parse_exposition(page, 0.0, FAMILIES)
+    assert compute_store_metrics(1, None, first).unreachable_reports_per_s is None
+    quiet = parse_exposition(page, 2.0, FAMILIES)
+    assert compute_store_metrics(1, first, quiet).unreachable_reports_per_s == {}
+    # A destination's series appears at its first failure: all of it is new.
+    cut = parse_exposition(
+        _with_reports(page, {("unreachable", 2): 40, ("unreachable", 3): 10, ("snapshot", 4): 9}),
+        4.0,
+        FAMILIES,
+    )
+    assert compute_store_metrics(1, quiet, cut).unreachable_reports_per_s == {2: 20.0, 3: 5.0}
+    still = parse_exposition(
+        _with_reports(page, {("unreachable", 2): 80, ("unreachable", 3): 10}), 6.0, FAMILIES
+    )
+    assert compute_store_metrics(1, cut, still).unreachable_reports_per_s == {2: 20.0}

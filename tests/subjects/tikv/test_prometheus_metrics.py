@@ -54,6 +54,18 @@ async def test_prometheus_source_against_the_simulator(tk, tmp_path):
                     for v in subject.evaluate(snap)
                 )
 
+                fault = sim.add_fault("partition_store", 1)
+
+                async def seen_cut_off():
+                    snap = await subject.observe()
+                    found = {v.key: v for v in subject.evaluate(snap)}
+                    state["cut"] = found.get("store_disconnected:store-1")
+                    return state["cut"] is not None
+
+                assert await tk.wait_until(seen_cut_off, within=15, interval=0.5)
+                assert set(state["cut"].details["reported_unreachable_by"]) == {"2", "3"}
+                sim.clear_fault(fault)
+
                 await sim.kill_store(2)
 
                 async def seen_down():
@@ -220,3 +232,44 @@ async def test_prometheus_unreachable_is_not_retried_per_query(tk):
         with pytest.raises(PrometheusError) as err:
             await PrometheusMetrics(http, "http://prom:9090").collect([])
     assert len(calls) == 1 and "connection refused" in str(err.value)
+
+
+@pytest.mark.parametrize("combined", [True, False], ids=["combined", "per-query"])
+async def test_unreachable_reports_by_destination(combined):
+    field = "unreachable_reports_per_s"
+    series = [
+        ("up", {"instance": "tikv1:20180"}, "1"),
+        ("up", {"instance": "tikv2:20180"}, "1"),
+        (field, {"instance": "tikv1:20180", "store_id": "2"}, "20"),
+        (field, {"instance": "tikv1:20180", "store_id": "3"}, "0"),
+        (field, {"instance": "tikv1:20180", "store_id": "4"}, "5.5"),
+    ]
+
+    def handler(request):
+        query = request.url.params["query"]
+        if "label_replace" in query:
+            if not combined:
+                return httpx.Response(400, json={"status": "error", "error": "old prometheus"})
+            result = [
+                {"metric": {**labels, "operator_field": name}, "value": [1, value]}
+                for name, labels, value in series
+            ]
+        elif query == "up":
+            result = [{"metric": lb, "value": [1, v]} for n, lb, v in series if n == "up"]
+        elif "report_failure" in query:
+            assert 'irate(tikv_server_report_failure_msg_total{type="unreachable"}[1m])' in query
+            result = [{"metric": lb, "value": [1, v]} for n, lb, v in series if n == field]
+        else:
+            result = []
+        return httpx.Response(200, json={"status": "success", "data": {"result": result}})
+
+    stores = [
+        Store(1, "tikv1:20160", StoreState.UP, status_address="tikv1:20180"),
+        Store(2, "tikv2:20160", StoreState.UP, status_address="tikv2:20180"),
+        Store(3, "tikv3:20160", StoreState.UP, status_address="tikv3:20180"),
+    ]
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        result = await PrometheusMetrics(http, "http://prom:9090").collect(stores)
+    assert result.by_store[1].unreachable_reports_per_s == {2: 20.0, 4: 5.5}
+    assert result.by_store[2].unreachable_reports_per_s == {}
+    assert result.by_store[3].unreachable_reports_per_s is None  # not scraped: unknown

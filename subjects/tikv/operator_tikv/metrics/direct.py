@@ -16,7 +16,13 @@ from collections.abc import Callable
 import httpx
 
 from operator_tikv.metrics.base import SKIPPED_STATES, MetricsResult, status_url
-from operator_tikv.metrics.exposition import Scrape, parse_exposition, quantile_between, rate
+from operator_tikv.metrics.exposition import (
+    Scrape,
+    increase,
+    parse_exposition,
+    quantile_between,
+    rate,
+)
 from operator_tikv.pd.client import describe_transport_error
 from operator_tui.core.types import Store, StoreMetrics
 
@@ -35,7 +41,10 @@ FAMILIES: dict[str, Callable[[str], bool] | None] = {
     "tikv_scheduler_too_busy_total": None,
     "tikv_raftstore_slow_score": None,
     "tikv_critical_error_total": None,
+    "tikv_server_report_failure_msg_total": lambda line: 'type="unreachable"' in line,
 }
+
+UNREACHABLE_REPORTS = "tikv_server_report_failure_msg_total"
 
 
 def _type_is(value: str) -> Callable[[dict[str, str]], bool]:
@@ -76,6 +85,24 @@ def _host(address: str) -> str:
     return address.rsplit(":", 1)[0] if ":" in address else address
 
 
+def unreachable_reports(prev: Scrape, cur: Scrape) -> dict[int, float] | None:
+    """``sum(rate(...{type="unreachable"})) by (store_id)``, only the destinations with a report.
+
+    TiKV creates a destination's series at its first failure, so a page without the
+    family is a store that has failed to reach no one (``{}``).
+    """
+    dt = cur.at - prev.at
+    if dt <= 0:
+        return None
+    inc = increase(prev, cur, UNREACHABLE_REPORTS, _type_is("unreachable")) or {}
+    out: dict[int, float] = {}
+    for labels, value in inc.items():
+        target = dict(labels).get("store_id", "")
+        if value > 0 and target.isdigit():
+            out[int(target)] = out.get(int(target), 0.0) + value / dt
+    return out
+
+
 def compute_store_metrics(store_id: int, prev: Scrape | None, cur: Scrape) -> StoreMetrics:
     """One store's figures from its latest scrape and, for rates, the one before."""
     m = StoreMetrics(store_id=store_id, reachable=True)
@@ -105,6 +132,7 @@ def compute_store_metrics(store_id: int, prev: Scrape | None, cur: Scrape) -> St
     m.channel_full_per_s = rate(prev, cur, "tikv_channel_full_total")
     m.scheduler_busy_per_s = rate(prev, cur, "tikv_scheduler_too_busy_total")
     m.critical_errors_per_s = rate(prev, cur, "tikv_critical_error_total")
+    m.unreachable_reports_per_s = unreachable_reports(prev, cur)
     return m
 
 

@@ -20,6 +20,8 @@ from operator_tikv.metrics.base import SKIPPED_STATES, MetricsResult
 from operator_tikv.pd.client import describe_transport_error
 from operator_tui.core.types import Store, StoreMetrics
 
+UNREACHABLE = "unreachable_reports_per_s"
+
 
 def queries(window: str = "1m") -> dict[str, str]:
     """StoreMetrics field -> PromQL, each grouped ``by (instance)``."""
@@ -51,6 +53,11 @@ def queries(window: str = "1m") -> dict[str, str]:
         "scheduler_busy_per_s": f"sum(rate(tikv_scheduler_too_busy_total[{w}])) by (instance)",
         "slow_score": "max(tikv_raftstore_slow_score) by (instance)",
         "critical_errors_per_s": f"sum(rate(tikv_critical_error_total[{w}])) by (instance)",
+        # irate: the last scrape interval, so reports stop counting soon after the peer is back.
+        UNREACHABLE: (
+            'sum(irate(tikv_server_report_failure_msg_total{type="unreachable"}'
+            f"[{w}])) by (instance, store_id)"
+        ),
         "up": "up",
     }
 
@@ -80,6 +87,23 @@ def _instance_key(address: str) -> str:
     if "://" in address:
         address = address.split("://", 1)[1]
     return address.rstrip("/")
+
+
+def _series_key(field: str, labels: dict[str, str]) -> str:
+    """The instance, and for the per-destination reports the destination store too."""
+    key = _instance_key(labels.get("instance", ""))
+    if field == UNREACHABLE:
+        key += "\x00" + labels.get("store_id", "")
+    return key
+
+
+def _reports_by_instance(flat: dict[str, float | None]) -> dict[str, dict[int, float]]:
+    out: dict[str, dict[int, float]] = {}
+    for key, value in flat.items():
+        instance, _, target = key.partition("\x00")
+        if value and value > 0 and target.isdigit():
+            out.setdefault(instance, {})[int(target)] = value
+    return out
 
 
 class PrometheusMetrics:
@@ -134,6 +158,12 @@ class PrometheusMetrics:
             _put(out, _instance_key(labels.get("instance", "")), value)
         return out
 
+    async def _field(self, name: str) -> dict[str, float | None]:
+        out: dict[str, float | None] = {}
+        for labels, value in await self._query(self.queries[name]):
+            _put(out, _series_key(name, labels), value)
+        return out
+
     def combined(self) -> str:
         """Every query in one: each tagged with its field name, joined with ``or``."""
         return " or ".join(
@@ -154,14 +184,12 @@ class PrometheusMetrics:
             for labels, value in series:
                 field = labels.get(FIELD_LABEL)
                 if field in self.queries:
-                    key = _instance_key(labels.get("instance", ""))
-                    _put(values.setdefault(field, {}), key, value)
+                    _put(values.setdefault(field, {}), _series_key(field, labels), value)
             values.setdefault("up", {})
+            values.setdefault(UNREACHABLE, {})
             return values
         names = list(self.queries)
-        answers = await asyncio.gather(
-            *(self.query(self.queries[n]) for n in names), return_exceptions=True
-        )
+        answers = await asyncio.gather(*(self._field(n) for n in names), return_exceptions=True)
         for name, answer in zip(names, answers, strict=True):
             if isinstance(answer, BaseException):
                 if str(answer) not in errors:
@@ -175,6 +203,7 @@ class PrometheusMetrics:
         values = await self._values(result.errors)
         if "up" not in values:
             raise PrometheusError(result.errors[0] if result.errors else "prometheus: no answer")
+        reports = _reports_by_instance(values[UNREACHABLE]) if UNREACHABLE in values else None
         for store in stores:
             if store.state.value in SKIPPED_STATES:
                 continue
@@ -188,8 +217,10 @@ class PrometheusMetrics:
             elif up < 1:
                 m.reachable = False
                 m.error = f"prometheus: scrape of {store.status_address} failing (up=0)"
+            if reports is not None and up is not None and up >= 1:
+                m.unreachable_reports_per_s = reports.get(key, {})
             for name, by_instance in values.items():
-                if name in ("up", "cpu_cores", "cpu_quota"):
+                if name in ("up", "cpu_cores", "cpu_quota", UNREACHABLE):
                     continue
                 value = by_instance.get(key)
                 if value is not None and name in _INT_FIELDS:
