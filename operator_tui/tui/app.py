@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import inspect
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import suppress
+from contextlib import AbstractAsyncContextManager, suppress
 from datetime import UTC, datetime
 from time import monotonic
 from typing import Any, Protocol
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Input
@@ -44,9 +43,12 @@ from operator_tui.tui.widgets.stores import StoresTable
 from operator_tui.tui.widgets.tickets import TicketTable
 
 Clock = Callable[[], datetime]
+RuntimeFactory = Callable[[], AbstractAsyncContextManager["Runtime"]]
 TICKET_LIMIT = 1000
 PANES = {"stores": "#stores", "hot": "#hot", "tickets": "#tickets"}
 RUNNING_STATES = (StoreState.UP, StoreState.SERVING)
+NARROW_BELOW = 100
+SHORT_BELOW = 30
 
 
 class Runtime(Commands, Protocol):
@@ -82,12 +84,16 @@ class OperatorApp(App[int]):
         demo: DemoOptions | None = None,
         *,
         runtime: Runtime | None = None,
+        runtime_factory: RuntimeFactory | None = None,
         start_monitor: bool = True,
         start_agent: bool = True,
         clock: Clock | None = None,
         animate: bool = True,
     ) -> None:
         """Either ``settings`` (the app opens and closes the runtime itself) or a built ``runtime``.
+
+        ``runtime_factory`` replaces ``open_runtime(settings, demo=demo)`` as the way the
+        app opens its own runtime (scripts and snapshots use a manual-clock simulator).
 
         ``start_monitor=False`` leaves ticks to the caller (``await runtime.tick_once()``);
         ``clock`` and ``animate=False`` make ages and spinners deterministic for snapshots.
@@ -98,7 +104,8 @@ class OperatorApp(App[int]):
         self.settings: Settings = settings if settings is not None else runtime.settings  # type: ignore[union-attr]
         self.demo_options = demo
         self.runtime: Runtime | None = runtime
-        self.owns_runtime = runtime is None
+        self.runtime_factory = runtime_factory
+        self.last_tick_at: datetime | None = None
         self.start_monitor = start_monitor
         self.start_agent = start_agent
         self.clock: Clock = clock or utc_now
@@ -136,6 +143,7 @@ class OperatorApp(App[int]):
         self.set_interval(1.0, self._every_second)
         if self.spinners:
             self.set_interval(0.125, self._spin)
+        self._fit(self.size.width, self.size.height)
         self._draw_header()
         if self.runtime is not None:
             self._attach(self.runtime)
@@ -146,10 +154,14 @@ class OperatorApp(App[int]):
 
     # ---------------------------------------------------------------- runtime
     async def _own_runtime(self) -> None:
-        from operator_tui.core.bootstrap import open_runtime
-
         try:
-            async with open_runtime(self.settings, demo=self.demo_options) as runtime:
+            if self.runtime_factory is not None:
+                opened = self.runtime_factory()
+            else:
+                from operator_tui.core.bootstrap import open_runtime
+
+                opened = open_runtime(self.settings, demo=self.demo_options)
+            async with opened as runtime:
                 self._attach(runtime)
                 await self._quit_requested.wait()
                 await self._stop_workers()
@@ -200,6 +212,18 @@ class OperatorApp(App[int]):
             self.notify(message, severity="error", timeout=10)
             self.query_one(EventStrip).note(message, self.clock(), "bold red")
 
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width, event.size.height)
+
+    def _fit(self, width: int, height: int) -> None:
+        """Below 100 columns the lower panes stack and the stores table drops address and trend."""
+        narrow = width < NARROW_BELOW
+        self.set_class(narrow, "narrow")
+        self.set_class(height < SHORT_BELOW, "short")
+        stores = self.query_one(StoresTable)
+        if stores.set_narrow(narrow):
+            self._draw_snapshot()
+
     # ---------------------------------------------------------- what the panes read
     def latest_snapshot(self) -> Snapshot | None:
         return self.runtime.latest_snapshot if self.runtime is not None else None
@@ -231,7 +255,7 @@ class OperatorApp(App[int]):
 
     @property
     def is_demo(self) -> bool:
-        return self.demo_options is not None or getattr(self.runtime, "demo", None) is not None
+        return self.demo_options is not None
 
     def monitor_state(self) -> MonitorState:
         runtime = self.runtime
@@ -245,6 +269,7 @@ class OperatorApp(App[int]):
             mode=self.settings.actions_mode,
             paused=runtime.paused if runtime is not None else False,
             demo=self.is_demo,
+            last_tick_at=self.last_tick_at,
         )
 
     # ------------------------------------------------------------ event pump
@@ -277,6 +302,7 @@ class OperatorApp(App[int]):
                 ticket_id = data["ticket"].get("id")
             if kind == "tick":
                 tick = True
+                self.last_tick_at = now
             elif kind.startswith("ticket."):
                 reload = True
             elif kind == "diagnosis.started" and ticket_id is not None:
@@ -513,8 +539,22 @@ class OperatorApp(App[int]):
             self.notify(f"store {store_id} is not in the latest snapshot", severity="warning")
         return store
 
+    def _chaos_or_say(self, verb: str) -> bool:
+        runtime = self._runtime_or_say()
+        if runtime is None:
+            return False
+        if getattr(runtime, "chaos", True) is None:
+            self.notify(
+                f"cannot {verb} stores here: that works in --demo or against the compose lab "
+                f"({self.settings.compose_file} not found)",
+                severity="warning",
+                timeout=8,
+            )
+            return False
+        return True
+
     def action_kill_store(self) -> None:
-        if self._runtime_or_say() is None:
+        if not self._chaos_or_say("kill"):
             return
         store = self._context_store()
         if store is None:
@@ -534,7 +574,7 @@ class OperatorApp(App[int]):
         self.push_screen(ConfirmScreen(f"Kill store {store.id}", question, "Kill"), answered)
 
     def action_start_store(self) -> None:
-        if self._runtime_or_say() is None:
+        if not self._chaos_or_say("start"):
             return
         store = self._context_store()
         if store is None:
@@ -652,29 +692,46 @@ class OperatorApp(App[int]):
 
     @work(group="chaos", exit_on_error=False)
     async def _deploy(self, module: Any, choice: str) -> None:
+        strip = self.query_one(EventStrip)
         self.notify(f"deploy {choice}: running…")
+        last_phase = ""
+
+        def progress(step: Any) -> None:
+            nonlocal last_phase
+            line = f"deploy up: {step.phase} {step.detail}".strip()
+            if line != last_phase:
+                last_phase = line
+                strip.note(line, self.clock())
+
         try:
-            message = await deploy_call(module, self.settings, choice)
+            import httpx
+
+            async with httpx.AsyncClient(timeout=5.0) as http:
+                deployment = module.LocalDeployment.from_settings(self.settings, http)
+                message = await deploy_verb(deployment, choice, progress)
         except Exception as exc:
             self.notify(f"deploy {choice} failed: {one_line(exc)}", severity="error", timeout=10)
+            strip.note(f"deploy {choice} failed: {one_line(exc)}", self.clock(), "bold red")
             return
         self.notify(message, timeout=10)
-        self.query_one(EventStrip).note(
-            f"deploy {choice}: {message.splitlines()[0] if message else 'done'}", self.clock()
-        )
+        for line in message.splitlines():
+            strip.note(line, self.clock())
 
 
-async def deploy_call(module: Any, settings: Settings, choice: str) -> str:
-    """Run one deploy verb of ``operator_tui.core.deploy_local`` and say what came of it in a line or a few."""
-    factory = getattr(module, "from_settings", None) or getattr(module, "LocalDeployment", None)
-    if factory is None:
-        raise RuntimeError("operator_tui.core.deploy_local has no deployment to call")
-    deployment = factory(settings)
-    method = getattr(deployment, choice)
-    result = method()
-    if inspect.isawaitable(result):
-        result = await result
-    return str(result) if result is not None else f"{choice}: done"
+async def deploy_verb(deployment: Any, choice: str, progress: Callable[[Any], None]) -> str:
+    """Run ``up``, ``down`` or ``status`` on a ``Deployment`` and say what came of it."""
+    if choice == "up":
+        result = await deployment.up(on_progress=progress)
+        endpoints = ", ".join(f"{e.name} {e.url}" for e in result.endpoints)
+        return f"lab up: {result.stores_up} stores Up" + (f"; {endpoints}" if endpoints else "")
+    if choice == "down":
+        return str(await deployment.down())
+    services = await deployment.status()
+    if not services:
+        return "lab status: no services"
+    return "\n".join(
+        f"{s.service}: {s.state}" + (f" ({s.health})" if s.health else "") for s in services
+    )
 
 
 def run_tui(settings: Settings, demo: DemoOptions | None = None) -> int:

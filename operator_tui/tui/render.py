@@ -52,28 +52,30 @@ def ticket_facts(ticket: Ticket, now: datetime) -> Table:
 
 
 def metric_lines(
-    snapshot: Snapshot | None, histories: dict[int, History], focus: int | None, width: int = 16
-) -> Table:
-    """QPS and p99 sparklines per store, the ticket's store first."""
-    table = Table.grid(padding=(0, 1))
-    for style in ("bold", "", "cyan", "", "magenta", ""):
-        table.add_column(style=style, no_wrap=True)
+    snapshot: Snapshot | None, histories: dict[int, History], focus: int | None, width: int = 12
+) -> Text:
+    """QPS and p99 sparklines per store, two lines each, the ticket's store first."""
+    text = Text(no_wrap=True, overflow="ellipsis")
     states = {s.id: s.state for s in snapshot.stores} if snapshot else {}
-    for store_id in sorted(histories, key=lambda sid: (sid != focus, sid)):
+    for i, store_id in enumerate(sorted(histories, key=lambda sid: (sid != focus, sid))):
         points = histories[store_id]
         last = points[-1][1] if points else None
-        marker = "▶" if store_id == focus else " "
-        table.add_row(
-            f"{marker}store {store_id}",
-            state_text(states[store_id]) if store_id in states else Text("-"),
-            sparkline((m.qps for _, m in points), width) or "-",
-            "qps " + num(last.qps if last else None),
-            sparkline((m.p99_latency_ms for _, m in points), width) or "-",
-            "p99 " + ms(last.p99_latency_ms if last else None),
+        if i:
+            text.append("\n")
+        text.append("▶ " if store_id == focus else "  ", style="bold yellow")
+        text.append(f"store {store_id} ", style="bold")
+        text.append_text(state_text(states[store_id]) if store_id in states else Text("-"))
+        text.append("\n    qps ", style="dim")
+        text.append(f"{sparkline((m.qps for _, m in points), width):<{width}}", style="cyan")
+        text.append(f" {num(last.qps if last else None):>6}")
+        text.append("  p99 ", style="dim")
+        text.append(
+            f"{sparkline((m.p99_latency_ms for _, m in points), width):<{width}}", style="magenta"
         )
+        text.append(f" {ms(last.p99_latency_ms if last else None)}")
     if not histories:
-        table.add_row(Text("no metric history yet", style="dim"))
-    return table
+        text.append("no metric history yet", style="dim")
+    return text
 
 
 def store_history(points: History, width: int = 30) -> Table:
@@ -97,7 +99,12 @@ def store_history(points: History, width: int = 30) -> Table:
 
 
 def log_lines(events: Iterable[LogEvent], limit: int = 14) -> Text:
-    chosen = list(events)[-limit:]
+    """The last ``limit`` events, categorised ones (elections, snapshots, slow ops) preferred."""
+    every = list(events)
+    notable = [e for e in every if e.kind != "other"]
+    chosen = (notable if len(notable) >= min(limit, len(every)) // 2 and notable else every)[
+        -limit:
+    ]
     text = Text(no_wrap=True, overflow="ellipsis")
     if not chosen:
         text.append("no log events", style="dim")

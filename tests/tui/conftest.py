@@ -384,3 +384,21 @@ def runtime_factory(clock: ManualClock):
 @pytest.fixture
 def diagnosis_text() -> str:
     return DIAGNOSIS_TEXT
+
+
+class Notes(list):
+    """Messages the app showed with ``notify``."""
+
+    def text(self) -> str:
+        return "\n".join(self)
+
+
+def capture_notes(app: OperatorApp) -> Notes:
+    notes = Notes()
+    app.notify = lambda message, **_kw: notes.append(str(message))  # type: ignore[method-assign]
+    return notes
+
+
+@pytest.fixture
+def notes_of():
+    return capture_notes

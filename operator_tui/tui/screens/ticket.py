@@ -59,7 +59,6 @@ class TicketScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#ticket-title", Static).update(f"Ticket #{self.ticket_id}")
-        self.query_one("#ticket-diagnosis-col", VerticalScroll).anchor()
         self.reload()
 
     @work(exclusive=True, group="ticket-load", exit_on_error=False)
@@ -119,6 +118,7 @@ class TicketScreen(Screen[None]):
                 return
             self._live = True
             self.narrative_text = live
+            self.query_one("#ticket-diagnosis-col", VerticalScroll).anchor()
             status.update(Text("Diagnosis · streaming…", style="bold cyan"))
             await narrative.update(live)
             await structured.update("")
@@ -154,6 +154,9 @@ class TicketScreen(Screen[None]):
         self.narrative_text = record.text
         await narrative.update(record.text)
         await structured.update(diagnosis_markdown(record.result) if record.result else "")
+        column = self.query_one("#ticket-diagnosis-col", VerticalScroll)
+        column.release_anchor()
+        column.scroll_home(animate=False)
 
     async def on_core_event(self, event: Event) -> None:
         """Called by the app's event pump for events about this ticket."""
@@ -162,6 +165,7 @@ class TicketScreen(Screen[None]):
             await self._stop_stream()
             self._live = True
             self.narrative_text = ""
+            self.query_one("#ticket-diagnosis-col", VerticalScroll).anchor()
             self.query_one("#diagnosis-status", Static).update(
                 Text("Diagnosis · streaming…", style="bold cyan")
             )

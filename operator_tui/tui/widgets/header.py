@@ -19,6 +19,8 @@ class MonitorState:
     mode: str
     paused: bool
     demo: bool
+    last_tick_at: datetime | None = None
+    """When the front end last saw a ``tick`` event (its own clock)."""
 
 
 def stale_after(interval_s: float) -> float:

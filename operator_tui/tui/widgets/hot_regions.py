@@ -25,10 +25,10 @@ def leading_entries(hot: list[HotRegion]) -> list[HotRegion]:
 
 class HotRegionsTable(KeyedTable):
     COLUMNS = (
-        ("Region", "region", 7),
-        ("Leader", "leader", 8),
+        ("Region", "region", 6),
+        ("Leader", "leader", 7),
         ("Write", "bytes", 10),
-        ("Keys/s", "keys", 7),
+        ("Keys/s", "keys", 6),
         ("Share", "share", 5),
     )
 

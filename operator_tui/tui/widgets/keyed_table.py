@@ -13,15 +13,36 @@ class KeyedTable(DataTable[Any]):
 
     COLUMNS: Sequence[tuple[str, str, int | None]] = ()
     """(label, key, width); a width of None sizes the column to its content."""
+    NARROW_HIDDEN: frozenset[str] = frozenset()
+    """Column keys dropped when the terminal is narrow."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=False)
         self._row_cells: dict[str, tuple[Any, ...]] = {}
         self._row_order: list[str] = []
+        self.narrow = False
+        self._shown = list(range(len(self.COLUMNS)))
 
     def on_mount(self) -> None:
-        for label, key, width in self.COLUMNS:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        hidden = self.NARROW_HIDDEN if self.narrow else frozenset()
+        self._shown = [i for i, (_, key, _) in enumerate(self.COLUMNS) if key not in hidden]
+        for i in self._shown:
+            label, key, width = self.COLUMNS[i]
             self.add_column(label, key=key, width=width)
+
+    def set_narrow(self, narrow: bool) -> bool:
+        """Drop (or bring back) the ``NARROW_HIDDEN`` columns; the caller then re-applies its data."""
+        if narrow == self.narrow or not self.NARROW_HIDDEN:
+            return False
+        self.narrow = narrow
+        self.clear(columns=True)
+        self._row_cells.clear()
+        self._row_order = []
+        self._add_columns()
+        return True
 
     @property
     def selected_key(self) -> str | None:
@@ -35,8 +56,9 @@ class KeyedTable(DataTable[Any]):
 
         The first cell of each row must be unique (it is what the reordering sorts on).
         """
-        column_keys = [key for _, key, _ in self.COLUMNS]
-        wanted = [(str(key), cells) for key, cells in rows]
+        column_keys = [self.COLUMNS[i][1] for i in self._shown]
+        shown = self._shown
+        wanted = [(str(key), tuple(cells[i] for i in shown)) for key, cells in rows]
         wanted_keys = [key for key, _ in wanted]
         selected = self.selected_key
         changed = False

@@ -18,16 +18,18 @@ History = Callable[[int], Sequence[tuple[datetime, StoreMetrics]]]
 class StoresTable(KeyedTable):
     COLUMNS = (
         ("Store", "id", 5),
-        ("Address", "address", 21),
+        ("Address", "address", 15),
         ("State", "state", 12),
         ("Leaders", "leaders", 7),
         ("Regions", "regions", 7),
-        ("Used", "used", 5),
-        ("QPS", "qps", 7),
-        ("p99", "p99", 8),
+        ("Used", "used", 4),
+        ("QPS", "qps", 6),
+        ("p99", "p99", 7),
         ("CPU", "cpu", 4),
         ("QPS trend", "trend", 12),
     )
+
+    NARROW_HIDDEN = frozenset({"address", "trend"})
 
     def apply(self, snapshot: Snapshot, history: History | None = None) -> bool:
         rows: list[tuple[int, tuple[Any, ...]]] = []

@@ -51,7 +51,7 @@ def status_text(ticket: Ticket, frame: int | None) -> Text:
         glyph = STILL_SPINNER if frame is None else SPINNER[frame % len(SPINNER)]
         label = f"{glyph} {label}"
     elif ticket.diagnosis_failed and ticket.status != TicketStatus.RESOLVED:
-        return Text(f"{label} (failed)", style="red")
+        return Text("failed", style="bold red")
     return Text(label, style=STATUS_STYLES.get(ticket.status, ""))
 
 
@@ -59,10 +59,10 @@ class TicketTable(KeyedTable):
     COLUMNS = (
         ("#", "id", 4),
         ("Severity", "severity", 8),
-        ("Status", "status", 13),
-        ("Invariant", "invariant", 20),
-        ("Target", "target", 9),
-        ("Age", "age", 6),
+        ("Status", "status", 12),
+        ("Invariant", "invariant", 19),
+        ("Target", "target", 7),
+        ("Age", "age", 5),
     )
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:

@@ -1,0 +1,409 @@
+"""Every key of the main screen and the drill-downs, driven with Pilot over the in-memory runtime."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Input, Markdown
+
+from operator_tui.core.ticket import TicketStatus
+from operator_tui.core.types import StoreState
+from operator_tui.tui.screens.confirm import ConfirmScreen
+from operator_tui.tui.screens.help import HelpScreen, keys_table
+from operator_tui.tui.screens.store import StoreScreen
+from operator_tui.tui.screens.ticket import TicketScreen
+from operator_tui.tui.widgets.event_strip import EventStrip
+from operator_tui.tui.widgets.hot_regions import HotRegionsTable
+from operator_tui.tui.widgets.stores import StoresTable
+from operator_tui.tui.widgets.tickets import TicketTable
+
+SIZE = (120, 40)
+
+
+async def ready(app, pilot, runtime, ticks: int = 2) -> None:
+    for _ in range(ticks):
+        runtime.clock.advance(2)
+        await runtime.tick_once()
+    await app.settle()
+    await pilot.pause()
+
+
+async def chaos_done(app) -> None:
+    """Wait for the command workers (kill, start, approve, deploy), never for the endless loops."""
+    running = [w for w in app.workers if w.group == "chaos"]
+    if running:  # an empty list would mean "every worker", the event pump included
+        await app.workers.wait_for_complete(running)
+    await app.settle()
+
+
+def cell(table, row_key, column) -> str:
+    value = table.get_cell(str(row_key), column)
+    return value.plain if isinstance(value, Text) else str(value)
+
+
+async def test_panes_fill_from_ticks(runtime, app_factory) -> None:
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot, runtime)
+        stores = app.query_one(StoresTable)
+        assert stores.row_count == 3
+        assert cell(stores, 2, "state") == "Up"
+        assert app.query_one(HotRegionsTable).row_count == 6
+        assert app.query_one(TicketTable).row_count == 0
+        assert "stores 3/3 up" in str(app.query_one("#header").render())
+
+
+async def test_store_rows_update_in_place_and_cursor_stays(runtime, app_factory) -> None:
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot, runtime)
+        stores = app.query_one(StoresTable)
+        await pilot.press("down", "down")
+        assert stores.selected_store_id == 3
+        before = cell(stores, 1, "qps")
+        await ready(app, pilot, runtime, ticks=1)
+        assert cell(stores, 1, "qps") != before
+        assert stores.selected_store_id == 3
+
+
+async def test_kill_confirm_yes_runs_chaos_and_ticket_appears(runtime, app_factory) -> None:
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot, runtime)
+        await pilot.press("down", "k")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Kill store 2 (127.0.0.1:20162)" in str(
+            app.screen.query_one("#confirm-question").render()
+        )
+        await pilot.press("y")
+        await pilot.pause()
+        await chaos_done(app)
+        assert runtime.calls.killed == [2]
+        await ready(app, pilot, runtime, ticks=1)
+        assert cell(app.query_one(StoresTable), 2, "state") == "Disconnected"
+        tickets = app.query_one(TicketTable)
+        assert tickets.row_count == 1
+        assert cell(tickets, 1, "invariant") == "store_down"
+        assert any("ticket #1 opened" in line for line in app.query_one(EventStrip).lines_written)
+
+
+async def test_kill_cancel_with_n_and_escape(runtime, app_factory) -> None:
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot, runtime)
+        for key in ("n", "escape"):
+            await pilot.press("k")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press(key)
+            await pilot.pause()
+            assert not isinstance(app.screen, ConfirmScreen)
+        assert runtime.calls.killed == []
+
+
+async def test_kill_and_start_say_why_when_they_do_not_apply(
+    runtime, app_factory, notes_of
+) -> None:
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        notes = notes_of(app)
+        await ready(app, pilot, runtime)
+        await pilot.press("s")
+        assert "store 1 is Up; nothing to start" in notes.text()
+        runtime.stores[0].state = StoreState.DISCONNECTED
+        await ready(app, pilot, runtime, ticks=1)
+        await pilot.press("k")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert "store 1 is Disconnected already" in notes.text()
+        await pilot.press("s")
+        await pilot.pause()
+        await chaos_done(app)
+        assert runtime.calls.started == [1]
+
+
+async def test_enter_opens_store_and_escape_returns(runtime, app_factory) -> None:
+    runtime.subject.logs.clear()
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot, runtime)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, StoreScreen) and app.screen.store_id == 1
+        assert "127.0.0.1:20161" in str(app.screen.query_one("#store-title").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, StoreScreen)
+        await pilot.press("2", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, StoreScreen) and app.screen.store_id == 1
+
+
+async def test_ticket_screen_streams_then_shows_structured_result(
+    runtime, app_factory, diagnosis_text
+) -> None:
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot, runtime)
+        await runtime.kill_store(2)
+        await ready(app, pilot, runtime, ticks=1)
+        await pilot.press("3", "enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, TicketScreen) and screen.ticket_id == 1
+        await app.settle()
+        half = len(diagnosis_text) // 2
+        await runtime.diagnose(1, [diagnosis_text[:half]], finish=False)
+        await app.settle()
+        await pilot.pause()
+        assert screen._live and screen.narrative_text == diagnosis_text[:half]
+        await runtime.diagnose(1, [diagnosis_text[half:]], finish=False)
+        runtime.finish(1, diagnosis_text)
+        await app.settle()
+        await pilot.pause()
+        assert not screen._live
+        assert screen.query_one("#narrative", Markdown).source == diagnosis_text
+        structured = screen.query_one("#structured", Markdown).source
+        assert "## Root cause · `store_down` · store 2" in structured
+        assert "set_replica_schedule_limit(n=8)" in structured
+        assert "drain store 2" in structured
+
+
+async def test_finished_diagnosis_is_loaded_from_the_database(
+    runtime, app_factory, diagnosis_text
+) -> None:
+    runtime.stores[2].state = StoreState.DOWN
+    await runtime.tick_once()
+    runtime.finish(1, diagnosis_text)
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot, runtime, ticks=1)
+        assert cell(app.query_one(TicketTable), 1, "status") == "diagnosed"
+        await pilot.press("3", "enter")
+        await pilot.pause()
+        await app.settle()
+        await pilot.pause()
+        assert app.screen.query_one("#narrative", Markdown).source == diagnosis_text
+        await pilot.press("R")
+        await pilot.pause()
+        await chaos_done(app)
+        assert runtime.calls.rediagnosed == [1]
+
+
+async def test_ticket_queue_orders_and_filters(runtime_factory, app_factory) -> None:
+    runtime = runtime_factory(stores=4)
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot, runtime)
+        runtime.stores[0].state = StoreState.DOWN
+        await ready(app, pilot, runtime, ticks=1)
+        runtime.stores[3].state = StoreState.DOWN
+        await ready(app, pilot, runtime, ticks=1)
+        runtime.stores[0].state = StoreState.UP
+        await ready(app, pilot, runtime, ticks=1)
+        tickets = app.query_one(TicketTable)
+        assert [t.id for t in tickets.shown_tickets()] == [2, 1]
+        assert runtime.tickets[1].status == TicketStatus.RESOLVED
+        await pilot.press("slash")
+        await pilot.pause()
+        box = app.query_one("#ticket-filter", Input)
+        assert box.display and app.focused is box
+        await pilot.press(*"store-4")
+        await pilot.pause()
+        assert tickets.row_count == 1
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not box.display and tickets.row_count == 2
+
+
+async def test_pause_tick_and_interval_keys(runtime, app_factory, notes_of) -> None:
+    app = app_factory(runtime, start_monitor=True)
+    async with app.run_test(size=SIZE) as pilot:
+        notes = notes_of(app)
+        await pilot.press("p")
+        assert runtime.paused
+        await app.settle()
+        await pilot.pause()
+        assert "PAUSED" in str(app.query_one("#header").render())
+        await pilot.press("p")
+        assert not runtime.paused
+        await pilot.press("r")
+        assert runtime.calls.ticks_requested == 1
+        await pilot.press("plus")
+        assert runtime.interval_s == 3.0
+        await pilot.press("minus", "minus")
+        assert runtime.interval_s == 1.0
+        await pilot.press("minus")
+        assert runtime.interval_s == 1.0
+        assert "1 s floor" in notes[-1]
+
+
+async def test_tick_key_says_why_without_monitor(runtime, app_factory, notes_of) -> None:
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        notes = notes_of(app)
+        await pilot.press("r")
+        assert runtime.calls.ticks_requested == 0
+        assert "not running" in notes.text()
+
+
+async def test_approve_only_in_approve_mode(
+    runtime_factory, app_factory, notes_of, diagnosis_text
+) -> None:
+    observe = runtime_factory()
+    app = app_factory(observe)
+    async with app.run_test(size=SIZE) as pilot:
+        notes = notes_of(app)
+        await pilot.press("a")
+        assert "only in approve mode" in notes.text() and "observe" in notes.text()
+    approving = runtime_factory(mode="approve")
+    approving.stores[1].state = StoreState.DOWN
+    await approving.tick_once()
+    approving.finish(1, diagnosis_text)
+    app = app_factory(approving)
+    async with app.run_test(size=SIZE) as pilot:
+        notes = notes_of(app)
+        await ready(app, pilot, approving, ticks=1)
+        await pilot.press("3", "a")
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "set_replica_schedule_limit(n=8)" in str(
+            app.screen.query_one("#confirm-question").render()
+        )
+        await pilot.press("y")
+        await pilot.pause()
+        await chaos_done(app)
+        assert approving.calls.approved == [(1, 0)]
+        assert "replica-schedule-limit set to 8" in notes.text()
+
+
+async def test_deploy_key_in_demo_and_help_and_theme(runtime, app_factory, notes_of) -> None:
+    from operator_tui.core.subject import DemoOptions
+
+    app = app_factory(runtime, demo=DemoOptions())
+    async with app.run_test(size=SIZE) as pilot:
+        notes = notes_of(app)
+        await pilot.press("D")
+        assert "deploy is for the compose lab" in notes.text()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        shown = list(keys_table().columns[0].cells)
+        for label in (
+            "enter",
+            "esc",
+            "tab",
+            "1",
+            "2",
+            "3",
+            "/",
+            "p",
+            "r",
+            "+",
+            "-",
+            "k",
+            "s",
+            "D",
+            "a",
+            "R",
+            "t",
+            "q",
+            "?",
+        ):
+            assert label in shown, label
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+        dark = app.current_theme.dark
+        await pilot.press("t")
+        assert app.current_theme.dark != dark
+
+
+async def test_deploy_menu_outside_demo_calls_the_lab(
+    runtime, app_factory, notes_of, monkeypatch
+) -> None:
+    import operator_tui.core.deploy_local as deploy_local
+    from operator_tui.core.deploy import Endpoint, UpResult
+    from operator_tui.tui.screens.deploy import DeployScreen
+
+    calls: list[str] = []
+
+    class Lab:
+        def __init__(self, *_a, **_k) -> None: ...
+
+        @classmethod
+        def from_settings(cls, settings, http, **_k):
+            return cls()
+
+        async def up(self, *, on_progress=None):
+            calls.append("up")
+            return UpResult((), 3, (Endpoint("Grafana", "http://127.0.0.1:3000"),))
+
+        async def down(self):
+            calls.append("down")
+            return "lab down"
+
+        async def status(self):
+            return []
+
+    monkeypatch.setattr(deploy_local, "LocalDeployment", Lab)
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        notes = notes_of(app)
+        await pilot.press("D")
+        await pilot.pause()
+        assert isinstance(app.screen, DeployScreen)
+        await pilot.press("u")
+        await pilot.pause()
+        await chaos_done(app)
+        assert calls == ["up"]
+        assert "3 stores Up" in notes.text() and "Grafana http://127.0.0.1:3000" in notes.text()
+
+
+async def test_pane_keys_focus_and_palette_lists_actions(runtime, app_factory) -> None:
+    from operator_tui.tui.palette import OperatorCommands
+
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot, runtime)
+        await pilot.press("3")
+        assert app.focused is app.query_one(TicketTable)
+        await pilot.press("2")
+        assert app.focused is app.query_one(HotRegionsTable)
+        await pilot.press("1")
+        assert app.focused is app.query_one(StoresTable)
+        await pilot.press("tab")
+        assert app.focused is app.query_one(HotRegionsTable)
+        provider = OperatorCommands(app.screen)
+        titles = [hit.text for hit in [h async for h in provider.discover()]]
+        for action in (
+            "Kill the selected store",
+            "Pause / resume",
+            "Deploy menu",
+            "Approve",
+            "Filter tickets",
+            "Quit",
+        ):
+            assert any(action in str(t) for t in titles), action
+
+
+async def test_quit_key_exits(runtime, app_factory) -> None:
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_narrow_terminal_stacks_panes_and_drops_columns(runtime, app_factory) -> None:
+    app = app_factory(runtime)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot, runtime)
+        stores = app.query_one(StoresTable)
+        assert "address" not in {str(k.value) for k in stores.columns}
+        assert app.has_class("narrow") and app.has_class("short")
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert "address" in {str(k.value) for k in stores.columns}
+        assert stores.row_count == 3
