@@ -7,6 +7,6 @@ store on loopback; ``operator_tikv.sim.cli`` runs it standalone and
 
 from operator_tikv.sim.cluster import SimCluster
 from operator_tikv.sim.config import SimConfig
-from operator_tikv.sim.model import SimError
+from operator_tikv.sim.errors import SimError
 
 __all__ = ["SimCluster", "SimConfig", "SimError"]

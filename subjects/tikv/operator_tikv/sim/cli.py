@@ -11,7 +11,7 @@ import sys
 from operator_tikv.sim.cluster import SimCluster
 from operator_tikv.sim.config import WORKLOADS, SimConfig
 from operator_tikv.sim.encode import NS, parse_go_duration
-from operator_tikv.sim.model import SimError
+from operator_tikv.sim.errors import SimError
 
 
 def parse_down_time(text: str) -> float:

@@ -20,9 +20,10 @@ from aiohttp import web
 
 from operator_tikv.sim.config import MANUAL_EPOCH_S, SimConfig
 from operator_tikv.sim.encode import NS
+from operator_tikv.sim.errors import SimError
 from operator_tikv.sim.http_pd import build_pd_app
 from operator_tikv.sim.http_store import build_store_app
-from operator_tikv.sim.model import Cluster, SimError
+from operator_tikv.sim.model import Cluster
 
 STEP_NS = NS
 log = logging.getLogger(__name__)

@@ -22,18 +22,11 @@ from aiohttp import web
 from operator_tikv.sim import views
 from operator_tikv.sim.appkeys import SIM_KEY
 from operator_tikv.sim.encode import NS, compact, indented
+from operator_tikv.sim.errors import SimError
 from operator_tikv.sim.keys import decode_hex, memcomparable
 from operator_tikv.sim.metrics import go_render
-from operator_tikv.sim.model import (
-    OP_ADMIN,
-    OP_LEADER,
-    OP_REGION,
-    OP_SPLIT,
-    STATUS_WORDS,
-    Cluster,
-    SimError,
-    Step,
-)
+from operator_tikv.sim.model import Cluster
+from operator_tikv.sim.operators import OP_ADMIN, OP_LEADER, OP_REGION, OP_SPLIT, STATUS_WORDS, Step
 from operator_tikv.sim.regions import CHECK_BITS, PEER_SLOTS, ROLE_VOTER
 
 if TYPE_CHECKING:

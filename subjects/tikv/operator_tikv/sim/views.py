@@ -5,23 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from operator_tikv.sim.encode import NS, bytes_size, go_duration, rfc3339
-from operator_tikv.sim.model import (
+from operator_tikv.sim.members import PD_GIT_HASH, PD_VERSION, Member
+from operator_tikv.sim.model import Cluster
+from operator_tikv.sim.noise import jitter
+from operator_tikv.sim.regions import PEER_SLOTS, ROLE_LEARNER
+from operator_tikv.sim.store import STATE_TOMBSTONE, TIKV_GIT_HASH, TIKV_VERSION, Store
+from operator_tikv.sim.traffic import (
     MIN_HOT_READ_BYTES,
     MIN_HOT_WRITE_BYTES,
-    PD_GIT_HASH,
-    PD_VERSION,
     READ_RATIO,
     REGION_HEARTBEAT_NS,
-    STATE_TOMBSTONE,
-    TIKV_GIT_HASH,
-    TIKV_VERSION,
     VALUE_BYTES,
-    Cluster,
-    Member,
-    Store,
-    jitter,
 )
-from operator_tikv.sim.regions import PEER_SLOTS, ROLE_LEARNER
 
 
 def store_info(c: Cluster, s: Store) -> dict[str, Any]:

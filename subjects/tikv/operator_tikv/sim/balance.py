@@ -1,0 +1,122 @@
+"""PD's balancing schedulers: balance-leader, evict-slow-store and balance-region, sampled so a step stays cheap."""
+
+from __future__ import annotations
+
+from operator_tikv.sim.operators import (
+    OP_LEADER,
+    OP_REGION,
+    OP_REPLICA,
+    Operators,
+    Step,
+)
+from operator_tikv.sim.pd_view import PdView
+from operator_tikv.sim.regions import (
+    PEER_SLOTS,
+    ROLE_VOTER,
+)
+from operator_tikv.sim.store import (
+    Store,
+)
+
+EVICT_SLOW_SCORE = 100
+
+
+class Balance(Operators, PdView):
+    """Leader and region balance over the healthy stores."""
+
+    def _balance(self) -> None:
+        """balance-leader, evict-slow-store and balance-region: sampled so they stay O(samples)."""
+        rt = self.regions
+        n = len(rt)
+        if n == 0:
+            return
+        healthy = [s for s in self.stores.values() if self.pd_healthy(s)]
+        if len(healthy) < 2:
+            return
+        leader_budget = int(self.schedule["leader-schedule-limit"]) - self._running(OP_LEADER)
+        evict = {
+            s.id
+            for s in self.stores.values()
+            if s.pd_slow_score >= EVICT_SLOW_SCORE and s.reachable
+        }
+        avg_leaders = sum(s.leader_count for s in healthy) / len(healthy)
+        tolerance = max(1.0, avg_leaders * 0.05)
+        healthy_ids = {s.id for s in healthy}
+        balancing = any(op.desc == "balance-leader" for op in self.operators.values())
+        tries = min(n, 64)
+        for _ in range(tries):
+            if leader_budget <= 0 or (balancing and not evict):
+                break
+            i = self.rng.randrange(n)
+            if rt.ids[i] in self.operators or rt.leader[i] < 0:
+                continue
+            src = self.stores[rt.leader_store(i)]
+            if not src.reachable:
+                continue
+            evicting = src.id in evict
+            if not evicting and (balancing or src.leader_count <= avg_leaders + tolerance / 2):
+                continue
+            best: Store | None = None
+            base = i * PEER_SLOTS
+            for k in range(PEER_SLOTS):
+                sid = rt.pstore[base + k]
+                if (
+                    not sid
+                    or sid == src.id
+                    or rt.prole[base + k] != ROLE_VOTER
+                    or sid not in healthy_ids
+                ):
+                    continue
+                cand = self.stores[sid]
+                if best is None or cand.leader_count < best.leader_count:
+                    best = cand
+            if best is None:
+                continue
+            if not evicting and src.leader_count - best.leader_count <= tolerance:
+                continue
+            desc = "evict-slow-store" if evicting else "balance-leader"
+            self.add_operator(
+                i,
+                desc,
+                f"transfer leader: store {src.id} to {best.id}",
+                OP_LEADER,
+                [Step("transfer_leader", store=src.id, to_store=best.id)],
+            )
+            leader_budget -= 1
+            balancing = balancing or not evicting
+        self._balance_region(healthy)
+
+    def _balance_region(self, healthy: list[Store]) -> None:
+        rt = self.regions
+        n = len(rt)
+        if self._running(OP_REGION) - self._running(OP_REPLICA) >= min(
+            4, int(self.schedule["region-schedule-limit"])
+        ):
+            return
+        low = min(healthy, key=lambda s: (self.region_score(s), s.id))
+        high = max(healthy, key=lambda s: (self.region_score(s), -s.id))
+        if (
+            high.region_count - low.region_count <= max(2, 0.05 * high.region_count)
+            or low.tokens_add < 1
+        ):
+            return
+        for _ in range(min(n, 32)):
+            i = self.rng.randrange(n)
+            if rt.ids[i] in self.operators:
+                continue
+            have = rt.peer_stores(i)
+            if high.id not in have or low.id in have or rt.free_slot(i) < 0:
+                continue
+            low.tokens_add -= 1
+            pid = self.alloc_id()
+            steps = [
+                Step("add_learner", store=low.id, peer_id=pid),
+                Step("promote", store=low.id, peer_id=pid),
+            ]
+            if rt.leader_store(i) == high.id:
+                steps.append(Step("transfer_leader", store=high.id, to_store=low.id))
+            steps.append(Step("remove_peer", store=high.id))
+            self.add_operator(
+                i, "balance-region", f"mv peer: store [{high.id}] to [{low.id}]", OP_REGION, steps
+            )
+            return

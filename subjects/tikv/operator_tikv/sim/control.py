@@ -1,0 +1,69 @@
+"""Store lifecycle the simulator's control routes drive: kill, start, pause and partition a store."""
+
+from __future__ import annotations
+
+from operator_tikv.sim.elections import Elections
+from operator_tikv.sim.encode import NS
+from operator_tikv.sim.members import PdMembers
+from operator_tikv.sim.metrics import TIKV_FAMILIES, Registry
+from operator_tikv.sim.store import (
+    Store,
+)
+
+
+class Control(Elections, PdMembers):
+    """Stopping, starting and cutting off stores."""
+
+    def kill_store(self, sid: int) -> None:
+        s = self.store_or_404(sid)
+        if not s.alive:
+            return
+        s.alive = False
+        s.paused = False
+        self._store_lost(s)
+
+    def start_store(self, sid: int) -> None:
+        s = self.store_or_404(sid)
+        if s.alive:
+            return
+        s.alive = True
+        s.start_ts_s = self.now // NS
+        s.registry = Registry(TIKV_FAMILIES)
+        s.cpu_s = 0.0
+        s.slow_score = 1.0 if s.slow_ms < 100 else s.slow_score
+        s.next_hb_ns = self.now + NS
+        s.pd_lost_logged = False
+        self.log(s.id, "INFO", "lib.rs:75", "Welcome to TiKV", [], thread=1)
+        self.log(
+            s.id,
+            "INFO",
+            "util.rs:639",
+            "connecting to PD endpoint",
+            [("endpoints", self._pd_endpoints())],
+            thread=1,
+        )
+        if s.reachable:
+            self._store_back(s)
+        self.log(s.id, "INFO", "store.rs:2456", "start store", [("store_id", s.id)], thread=1)
+
+    def set_paused(self, sid: int, paused: bool) -> None:
+        s = self.store_or_404(sid)
+        if s.paused == paused:
+            return
+        was = s.reachable
+        s.paused = paused
+        self._reachability_changed(s, was)
+
+    def set_partitioned(self, sid: int, partitioned: bool) -> None:
+        s = self.store_or_404(sid)
+        if s.partitioned == partitioned:
+            return
+        was = s.reachable
+        s.partitioned = partitioned
+        self._reachability_changed(s, was)
+
+    def _reachability_changed(self, s: Store, was: bool) -> None:
+        if was and not s.reachable:
+            self._store_lost(s)
+        elif not was and s.reachable:
+            self._store_back(s)

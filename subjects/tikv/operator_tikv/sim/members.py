@@ -1,0 +1,56 @@
+"""The three PD members: which one leads, elections after a leader is lost, and the TSO saves it counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from operator_tikv.sim.encode import NS
+from operator_tikv.sim.state import ClusterState
+
+PD_VERSION = "v8.5.0"
+PD_GIT_HASH = "d190c0e9082de46128b756f93b1291768dda645a"
+PD_ELECTION_NS = 3 * NS
+
+
+@dataclass(slots=True)
+class Member:
+    name: str
+    member_id: int
+    port: int = 0
+    alive: bool = True
+    start_s: int = 0
+    tso_saves: int = 0
+
+
+class PdMembers(ClusterState):
+    """PD leadership: who leads, losing the leader, and electing the next."""
+
+    def _pd_election(self) -> None:
+        if self.pd_leader is not None and (self.now // NS) % 3 == 0:
+            self.members[self.pd_leader].tso_saves += 1
+        if self.pd_leader is None and self.pd_elect_at is not None and self.now >= self.pd_elect_at:
+            alive = [i for i, m in enumerate(self.members) if m.alive]
+            if alive:
+                self.pd_leader = alive[self.rng.randrange(len(alive))]
+                self.pd_elect_at = None
+
+    def _pd_endpoints(self) -> str:
+        return ",".join(f"{self.config.host}:{m.port}" for m in self.members)
+
+    def kill_pd_leader(self) -> int | None:
+        if self.pd_leader is None:
+            return None
+        old = self.pd_leader
+        self.members[old].alive = False
+        self.pd_leader = None
+        self.pd_elect_at = self.now + PD_ELECTION_NS
+        return old
+
+    def start_pd_member(self, idx: int) -> None:
+        m = self.members[idx]
+        if m.alive:
+            return
+        m.alive = True
+        m.start_s = self.now // NS
+        if self.pd_leader is None and self.pd_elect_at is None:
+            self.pd_elect_at = self.now + PD_ELECTION_NS

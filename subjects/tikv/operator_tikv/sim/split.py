@@ -1,0 +1,153 @@
+"""Region splits: the table, the key order, store totals and hot candidates kept consistent, and TiKV's split logs."""
+
+from __future__ import annotations
+
+import bisect
+
+from operator_tikv.sim.keys import key_hex
+from operator_tikv.sim.regions import (
+    PEER_SLOTS,
+)
+from operator_tikv.sim.state import ClusterState
+from operator_tikv.sim.traffic import (
+    HOT_CANDIDATES,
+)
+
+REGION_MAX_SIZE_MB = 144
+REGION_SPLIT_SIZE_MB = 96
+
+
+class Split(ClusterState):
+    """Splitting one region into two halves."""
+
+    def _split(self, i: int, why: str) -> int:
+        rt = self.regions
+        start, end = rt.start[i], rt.end[i]
+        if end - start < 2:
+            return -1
+        mid = start + (end - start) // 2
+        old_rid = rt.ids[i]
+        lead = rt.leader_store(i)
+        half_kb = rt.size_kb[i] // 2
+        half_keys = rt.keys[i] // 2
+        half_w = rt.weight[i] / 2
+        base = i * PEER_SLOTS
+        peers = [
+            (k, rt.pstore[base + k], rt.prole[base + k])
+            for k in range(PEER_SLOTS)
+            if rt.pstore[base + k]
+        ]
+        # The left part keeps nothing of the old size it hands over.
+        for _, sid, _ in peers:
+            self.stores[sid].region_kb -= rt.size_kb[i] - half_kb
+        if lead:
+            self.stores[lead].leader_kb -= rt.size_kb[i] - half_kb
+        rt.size_kb[i] = half_kb
+        rt.keys[i] = half_keys
+        self._reweight(i, half_w)
+        rt.version[i] += 1
+        new_rid = self.alloc_id()
+        new_pids = [self.alloc_id() for _ in peers]
+        # The new region takes the left half (TiKV keeps the old id on the right by default).
+        rt.start[i] = mid
+        j = rt.append(
+            new_rid, start, mid, rt.conf_ver[i], rt.version[i], half_kb, half_keys, 0.0, 6
+        )
+        self._fix_key_order(i, start, mid)
+        for (k, sid, role), pid in zip(peers, new_pids, strict=True):
+            self._add_peer(j, k, sid, pid, role)
+        self._reweight(j, half_w)
+        if rt.leader[i] >= 0:
+            self._set_leader(j, rt.leader[i])
+        if i in self.hot:
+            self.hot.append(j)
+            self.hot_since[j] = self.hot_since.get(i, self.now)
+            self.hot = sorted(self.hot, key=lambda x: -rt.weight[x])[:HOT_CANDIDATES]
+        self._count_op("admin-split-region" if why == "admin" else "split-region", "finish")
+        if lead:
+            lpid = rt.pid[base + rt.leader[i]]
+            region_text = (
+                f"id: {old_rid} start_key: {key_hex(start)} end_key: {key_hex(end)} region_epoch "
+                f"{{ conf_ver: {rt.conf_ver[i]} version: {rt.version[i] - 1} }}"
+            )
+            self.log(
+                lead,
+                "INFO",
+                "peer.rs:6479",
+                "on split",
+                [
+                    ("split_keys", f"key {key_hex(mid)}"),
+                    ("source", "split_checker"),
+                    ("peer_id", lpid),
+                    ("region_id", old_rid),
+                ],
+            )
+            self.log(
+                lead,
+                "INFO",
+                "pd.rs:1394",
+                "try to batch split region",
+                [
+                    ("task", "batch_split"),
+                    ("region", region_text),
+                    ("new_region_ids", f"[new_region_id: {new_rid} new_peer_ids: {new_pids}]"),
+                    ("region_id", old_rid),
+                ],
+            )
+            self.log(
+                lead,
+                "INFO",
+                "apply.rs:2415",
+                "split region",
+                [
+                    ("keys", f"key {key_hex(mid)}"),
+                    ("region", region_text),
+                    ("peer_id", lpid),
+                    ("region_id", old_rid),
+                ],
+            )
+            self.log(
+                lead,
+                "INFO",
+                "peer.rs:3870",
+                "notify pd with split",
+                [("split_count", 2), ("peer_id", lpid), ("region_id", old_rid)],
+            )
+            for (_, sid, _), pid in zip(peers, new_pids, strict=True):
+                self.log(
+                    sid,
+                    "INFO",
+                    "peer.rs:262",
+                    "create peer",
+                    [("peer_id", pid), ("region_id", new_rid)],
+                )
+                self.stores[sid].registry.inc(
+                    "tikv_raftstore_admin_cmd_total", ("batch-split", "all")
+                )
+                self.stores[sid].registry.inc(
+                    "tikv_raftstore_admin_cmd_total", ("batch-split", "success")
+                )
+            new_lead_pid = rt.pid[j * PEER_SLOTS + rt.leader[j]]
+            self.log(
+                lead,
+                "INFO",
+                "raft.rs:1259",
+                "became leader at term 6",
+                [("term", 6), ("raft_id", new_lead_pid), ("region_id", new_rid)],
+                self.now + 1_000_000,
+            )
+        return j
+
+    def _fix_key_order(self, i: int, old_start: int, new_start: int) -> None:
+        """After a split the old region starts at ``new_start``; ``append`` put the new one at ``old_start``."""
+        rt = self.regions
+        pos = bisect.bisect_left(rt.kstart, old_start)
+        # Two entries now start at old_start: the old region's (stale) and the new one's.
+        for k in (pos, pos + 1):
+            if k < len(rt.korder) and rt.korder[k] == i:
+                del rt.kstart[k]
+                del rt.korder[k]
+                break
+        at = bisect.bisect_left(rt.kstart, new_start)
+        rt.kstart.insert(at, new_start)
+        rt.korder.insert(at, i)
