@@ -22,13 +22,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from rich.console import Console
-from textual.pilot import Pilot
-
 from operator_tikv.plugin import plugin
 from operator_tikv.sim.cluster import SimCluster
 from operator_tikv.sim.config import MANUAL_EPOCH_S, SimConfig
 from operator_tikv.sim.demo import SimChaos
+from rich.console import Console
+from textual.pilot import Pilot
+
 from operator_tui.config import Settings
 from operator_tui.core.diagnosis.offline import OfflineDiagnoser
 from operator_tui.core.runtime import OperatorRuntime
@@ -109,10 +109,17 @@ def build_app(demo: ManualDemo) -> OperatorApp:
     )
 
 
+async def until(condition: Callable[[], bool], what: str) -> None:
+    """Poll ``condition`` every 20 ms for at most ``WAIT_S``."""
+    for _ in range(int(WAIT_S / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise TimeoutError(f"gave up waiting for {what}")
+
+
 async def attached(app: OperatorApp) -> None:
-    async with asyncio.timeout(WAIT_S):
-        while app.runtime is None:
-            await asyncio.sleep(0.02)
+    await until(lambda: app.runtime is not None, "the runtime")
 
 
 async def settled(pilot: Pilot) -> None:
@@ -139,14 +146,9 @@ async def dead_store(demo: ManualDemo, pilot: Pilot) -> None:
     await pilot.press("y")
     assert demo.cluster is not None and demo.cluster.model is not None
     store = demo.cluster.model.stores[2]
-    async with asyncio.timeout(WAIT_S):
-        while store.alive:
-            await asyncio.sleep(0.02)
-    for _ in range(15):  # PD marks a silent store Disconnected after 20 s without heartbeats
-        await demo.tick()
-        snapshot = demo.runtime.latest_snapshot if demo.runtime else None
-        if snapshot is not None and (s := snapshot.store(2)) is not None and s.state != "Up":
-            break
+    await until(lambda: not store.alive, "store 2 to die")
+    await demo.tick()  # the status port is closed: a store_down ticket opens
+    await demo.tick(20.0)  # PD marks a store Disconnected after 20 s without heartbeats
     await settled(pilot)
 
 

@@ -36,7 +36,7 @@ def ticket_facts(ticket: Ticket, now: datetime) -> Table:
         "status",
         ticket.status.value + (" (last diagnosis failed)" if ticket.diagnosis_failed else ""),
     )
-    table.add_row("message", ticket.message)
+    table.add_row("message", Text(ticket.message, no_wrap=True, overflow="ellipsis"))
     table.add_row(
         "first seen", f"{ticket.first_seen:%Y-%m-%d %H:%M:%S} ({age(now, ticket.first_seen)} ago)"
     )
@@ -52,7 +52,7 @@ def ticket_facts(ticket: Ticket, now: datetime) -> Table:
 
 
 def metric_lines(
-    snapshot: Snapshot | None, histories: dict[int, History], focus: int | None, width: int = 12
+    snapshot: Snapshot | None, histories: dict[int, History], focus: int | None, width: int = 8
 ) -> Text:
     """QPS and p99 sparklines per store, two lines each, the ticket's store first."""
     text = Text(no_wrap=True, overflow="ellipsis")

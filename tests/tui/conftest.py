@@ -402,3 +402,26 @@ def capture_notes(app: OperatorApp) -> Notes:
 @pytest.fixture
 def notes_of():
     return capture_notes
+
+
+def load_screenshot_states():
+    """``scripts/make_screenshots.py``, loaded by path: the snapshots and the screenshots share its states."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "make_screenshots.py"
+    name = "operator_tui_screenshot_states"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def screenshot_states():
+    return load_screenshot_states()
