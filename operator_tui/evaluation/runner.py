@@ -19,6 +19,7 @@ diagnosis; a control runs its whole duration.
 from __future__ import annotations
 
 import asyncio
+import logging
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -39,6 +40,8 @@ from operator_tui.core.subject import SubjectContext, SubjectError
 from operator_tui.core.tickets import TicketStore
 from operator_tui.evaluation.scenario import FaultSpec, Scenario
 from operator_tui.evaluation.scoring import RunOutcome, ScenarioScore, TicketObservation, score_run
+
+log = logging.getLogger(__name__)
 
 NS = 1_000_000_000
 
@@ -281,6 +284,10 @@ async def run_scenario(
         outcome.error = f"run exceeded {options.scenario_wall_timeout_s:g} s of wall time"
     except (EvalError, SubjectError) as exc:
         outcome.error = str(exc)
+    except Exception as exc:
+        # A bug below (simulator, subject, core) fails this scenario, not the whole suite.
+        log.debug("scenario %s crashed", scenario.name, exc_info=True)
+        outcome.error = f"crashed: {type(exc).__name__}: {exc}"
     finally:
         outcome.wall_seconds = time.monotonic() - started
         close = getattr(diagnoser, "aclose", None)

@@ -170,3 +170,17 @@ async def test_realtime_clock_with_hooks(tmp_path: Path) -> None:
     assert score.passed
     assert score.ttd_sim_s is not None and 0 <= score.ttd_sim_s <= 4
     assert outcome.wall_seconds < 15
+
+
+class ExplodingHooks(RecordingHooks):
+    async def started(self, cluster) -> None:
+        raise RuntimeError("boom")
+
+
+async def test_a_crash_below_fails_the_scenario_not_the_suite(tmp_path: Path) -> None:
+    f = tmp_path / "boom.toml"
+    f.write_text('name = "boom"\nduration = 4\n[expect]\ndetected = false\n')
+    scenario = load_scenario(f)
+    outcome = await run_scenario(scenario, Settings(), RunOptions(hooks=ExplodingHooks()))
+    assert outcome.error == "crashed: RuntimeError: boom"
+    assert not score_run(scenario, outcome).passed
