@@ -37,6 +37,7 @@ class TicketScreen(Screen[None]):
         self.ticket: Ticket | None = None
         self.record: DiagnosisRecord | None = None
         self.narrative_text = ""
+        self.chunks_streamed = 0
         self._live = False
         self._stream: MarkdownStream | None = None
 
@@ -176,6 +177,7 @@ class TicketScreen(Screen[None]):
                 return
             chunk = str(event.data.get("text", ""))
             self.narrative_text += chunk
+            self.chunks_streamed += 1
             if self._stream is None:
                 self._stream = Markdown.get_stream(self.query_one("#narrative", Markdown))
             await self._stream.write(chunk)
