@@ -8,6 +8,7 @@ from operator_tikv.sim.operators import (
     OP_REPLICA,
     Operators,
     Step,
+    move_peer_steps,
 )
 from operator_tikv.sim.pd_view import PdView
 from operator_tikv.sim.regions import (
@@ -108,14 +109,7 @@ class Balance(Operators, PdView):
             if high.id not in have or low.id in have or rt.free_slot(i) < 0:
                 continue
             low.tokens_add -= 1
-            pid = self.alloc_id()
-            steps = [
-                Step("add_learner", store=low.id, peer_id=pid),
-                Step("promote", store=low.id, peer_id=pid),
-            ]
-            if rt.leader_store(i) == high.id:
-                steps.append(Step("transfer_leader", store=high.id, to_store=low.id))
-            steps.append(Step("remove_peer", store=high.id))
+            steps = move_peer_steps(rt.leader_store(i), high.id, low.id, self.alloc_id())
             self.add_operator(
                 i, "balance-region", f"mv peer: store [{high.id}] to [{low.id}]", OP_REGION, steps
             )

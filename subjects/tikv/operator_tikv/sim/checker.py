@@ -6,7 +6,8 @@ from operator_tikv.sim.operators import (
     OP_REGION,
     OP_REPLICA,
     Operators,
-    Step,
+    add_peer_steps,
+    move_peer_steps,
 )
 from operator_tikv.sim.pd_view import DISCONNECT_NS, MAX_PEER_DOWN_NS, PdView
 from operator_tikv.sim.regions import (
@@ -144,14 +145,7 @@ class Checker(Operators, PdView):
         if target is None:
             return False
         target.tokens_add -= 1
-        pid = self.alloc_id()
-        steps = [
-            Step("add_learner", store=target.id, peer_id=pid),
-            Step("promote", store=target.id, peer_id=pid),
-        ]
-        if rt.leader_store(i) == old_sid:
-            steps.append(Step("transfer_leader", store=old_sid, to_store=target.id))
-        steps.append(Step("remove_peer", store=old_sid))
+        steps = move_peer_steps(rt.leader_store(i), old_sid, target.id, self.alloc_id())
         brief = f"mv peer: store [{old_sid}] to [{target.id}]"
         self.add_operator(i, desc, brief, OP_REPLICA | OP_REGION, steps)
         self._refresh_target(targets, target)
@@ -162,11 +156,7 @@ class Checker(Operators, PdView):
         if target is None:
             return False
         target.tokens_add -= 1
-        pid = self.alloc_id()
-        steps = [
-            Step("add_learner", store=target.id, peer_id=pid),
-            Step("promote", store=target.id, peer_id=pid),
-        ]
+        steps = add_peer_steps(target.id, self.alloc_id())
         self.add_operator(
             i, "replica-make-up", f"add peer: store [{target.id}]", OP_REPLICA | OP_REGION, steps
         )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from operator_tikv.sim.encode import NS
+from operator_tikv.sim.raft_log import RaftLog
 from operator_tikv.sim.regions import (
     PEER_SLOTS,
     ROLE_VOTER,
 )
-from operator_tikv.sim.state import ClusterState
 from operator_tikv.sim.store import (
     Store,
 )
@@ -15,7 +15,7 @@ from operator_tikv.sim.store import (
 ELECTION_TIMEOUT_NS = 10 * NS
 
 
-class Elections(ClusterState):
+class Elections(RaftLog):
     """Raft elections and leader transfers, with the log lines TiKV writes for them."""
 
     def _store_lost(self, s: Store) -> None:
@@ -74,25 +74,8 @@ class Elections(ClusterState):
         ctx: list[tuple[str, object]] = [("raft_id", pid), ("region_id", rid)]
         t = self.now
         others = [rt.pid[base + k] for k in range(PEER_SLOTS) if rt.pstore[base + k] and k != slot]
-        self.log(
-            sid, "INFO", "raft.rs:1556", "starting a new election", [("term", old_term), *ctx], t
-        )
-        self.log(
-            sid,
-            "INFO",
-            "raft.rs:1201",
-            f"became pre-candidate at term {old_term}",
-            [("term", old_term), *ctx],
-            t,
-        )
-        self.log(
-            sid,
-            "INFO",
-            "raft.rs:1175",
-            f"became candidate at term {term}",
-            [("term", term), *ctx],
-            t + 1_000_000,
-        )
+        self._log_campaign(sid, old_term, ctx, t)
+        self._log_became(sid, "candidate", term, ctx, t + 1_000_000)
         self.log(
             sid,
             "INFO",
@@ -126,14 +109,7 @@ class Elections(ClusterState):
                 ],
                 t + 9_000_000,
             )
-        self.log(
-            sid,
-            "INFO",
-            "raft.rs:1259",
-            f"became leader at term {term}",
-            [("term", term), *ctx],
-            t + 9_000_000,
-        )
+        self._log_became(sid, "leader", term, ctx, t + 9_000_000)
         self.log(
             sid,
             "INFO",
@@ -159,14 +135,7 @@ class Elections(ClusterState):
                 ],
                 t + 2_000_000,
             )
-            self.log(
-                fsid,
-                "INFO",
-                "raft.rs:1151",
-                f"became follower at term {term}",
-                [("term", term), *fctx],
-                t + 2_000_000,
-            )
+            self._log_became(fsid, "follower", term, fctx, t + 2_000_000)
 
     def _isolated_campaigns(self, s: Store) -> None:
         """A cut-off store's followers time out and pre-vote in vain (no term bump with pre-vote)."""
@@ -180,16 +149,7 @@ class Elections(ClusterState):
                 continue
             pid, term = rt.pid[i * PEER_SLOTS + slot], rt.term[i]
             ctx: list[tuple[str, object]] = [("raft_id", pid), ("region_id", rt.ids[i])]
-            self.log(
-                s.id, "INFO", "raft.rs:1556", "starting a new election", [("term", term), *ctx]
-            )
-            self.log(
-                s.id,
-                "INFO",
-                "raft.rs:1201",
-                f"became pre-candidate at term {term}",
-                [("term", term), *ctx],
-            )
+            self._log_campaign(s.id, term, ctx)
             s.registry.inc("tikv_raftstore_raft_sent_message_total", ("prevote", "accept"), 2)
             logged += 1
             if logged == 2:
@@ -208,23 +168,10 @@ class Elections(ClusterState):
             [("from", old_pid), ("term", old_term), *ctx],
         )
         self.log(sid, "INFO", "raft.rs:1556", "starting a new election", [("term", old_term), *ctx])
-        self.log(
-            sid,
-            "INFO",
-            "raft.rs:1259",
-            f"became leader at term {term}",
-            [("term", term), *ctx],
-            self.now + 3_000_000,
-        )
+        self._log_became(sid, "leader", term, ctx, self.now + 3_000_000)
         if old_sid:
-            self.log(
-                old_sid,
-                "INFO",
-                "raft.rs:1151",
-                f"became follower at term {term}",
-                [("term", term), ("raft_id", old_pid), ("region_id", rid)],
-                self.now + 3_000_000,
-            )
+            old_ctx: list[tuple[str, object]] = [("raft_id", old_pid), ("region_id", rid)]
+            self._log_became(old_sid, "follower", term, old_ctx, self.now + 3_000_000)
 
     def _step_down(self, i: int, slot: int) -> bool:
         """Move leadership off ``slot`` to a reachable voter before that peer is removed."""

@@ -26,7 +26,16 @@ from operator_tikv.sim.errors import SimError
 from operator_tikv.sim.keys import decode_hex, memcomparable
 from operator_tikv.sim.metrics import go_render
 from operator_tikv.sim.model import Cluster
-from operator_tikv.sim.operators import OP_ADMIN, OP_LEADER, OP_REGION, OP_SPLIT, STATUS_WORDS, Step
+from operator_tikv.sim.operators import (
+    OP_ADMIN,
+    OP_LEADER,
+    OP_REGION,
+    OP_SPLIT,
+    STATUS_WORDS,
+    Step,
+    add_peer_steps,
+    move_peer_steps,
+)
 from operator_tikv.sim.regions import CHECK_BITS, PEER_SLOTS, ROLE_VOTER
 
 if TYPE_CHECKING:
@@ -500,13 +509,9 @@ def _peer_operator(model: Cluster, i: int, name: str, body: dict[str, Any]) -> N
             raise SimError(400, "missing store id")
         if rt.slot_of_store(i, to) >= 0:
             raise SimError(500, f"region already has peer in store {to}")
-        pid = model.alloc_id()
+        steps = add_peer_steps(to, model.alloc_id())
         model.add_operator(
-            i,
-            "admin-add-peer",
-            f"add peer: store [{to}]",
-            OP_ADMIN | OP_REGION,
-            [Step("add_learner", store=to, peer_id=pid), Step("promote", store=to, peer_id=pid)],
+            i, "admin-add-peer", f"add peer: store [{to}]", OP_ADMIN | OP_REGION, steps
         )
     elif name == "remove-peer":
         sid = _num(body, "store_id")
@@ -526,11 +531,7 @@ def _peer_operator(model: Cluster, i: int, name: str, body: dict[str, Any]) -> N
             raise SimError(400, "missing store id")
         if rt.slot_of_store(i, src) < 0:
             raise SimError(500, f"region has no peer in store {src}")
-        pid = model.alloc_id()
-        steps = [Step("add_learner", store=to, peer_id=pid), Step("promote", store=to, peer_id=pid)]
-        if rt.leader_store(i) == src:
-            steps.append(Step("transfer_leader", store=src, to_store=to))
-        steps.append(Step("remove_peer", store=src))
+        steps = move_peer_steps(rt.leader_store(i), src, to, model.alloc_id())
         model.add_operator(
             i, "admin-move-peer", f"mv peer: store [{src}] to [{to}]", OP_ADMIN | OP_REGION, steps
         )

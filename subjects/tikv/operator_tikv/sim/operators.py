@@ -295,20 +295,11 @@ class Operators(Elections, Snapshots, Split):
                 return False
             self._remove_peer(i, slot)
             rt.conf_ver[i] += 1
-            self.log(
+            self._log_conf_change(
                 lead,
-                "INFO",
-                "peer.rs:4801",
-                "propose conf change peer",
-                [
-                    ("kind", "Simple"),
-                    (
-                        "changes",
-                        f"[change_type: RemoveNode peer {{ id: {rt.pid[base + slot] or 0} store_id: {s.store} }}]",
-                    ),
-                    ("peer_id", rt.pid[base + rt.leader[i]]),
-                    ("region_id", rt.ids[i]),
-                ],
+                f"[change_type: RemoveNode peer {{ id: {rt.pid[base + slot] or 0} store_id: {s.store} }}]",
+                rt.pid[base + rt.leader[i]],
+                rt.ids[i],
             )
             return True
         if s.kind == "split":

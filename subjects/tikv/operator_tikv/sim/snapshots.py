@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from operator_tikv.sim.encode import NS
+from operator_tikv.sim.raft_log import RaftLog, count_done
 from operator_tikv.sim.regions import (
     PEER_SLOTS,
 )
-from operator_tikv.sim.state import ClusterState
 from operator_tikv.sim.store import (
     KIB,
 )
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from operator_tikv.sim.operators import Step
 
 
-class Snapshots(ClusterState):
+class Snapshots(RaftLog):
     """Snapshot traffic of an add-learner step."""
 
     def _begin_snapshot(self, i: int, s: Step) -> None:
@@ -45,20 +45,11 @@ class Snapshots(ClusterState):
             ],
             thread=33,
         )
-        self.log(
+        self._log_conf_change(
             lead,
-            "INFO",
-            "peer.rs:4801",
-            "propose conf change peer",
-            [
-                ("kind", "Simple"),
-                (
-                    "changes",
-                    f"[change_type: AddLearnerNode peer {{ id: {s.peer_id} store_id: {s.store} role: Learner }}]",
-                ),
-                ("peer_id", lpid),
-                ("region_id", rid),
-            ],
+            f"[change_type: AddLearnerNode peer {{ id: {s.peer_id} store_id: {s.store} role: Learner }}]",
+            lpid,
+            rid,
         )
         self.log(
             lead,
@@ -126,19 +117,11 @@ class Snapshots(ClusterState):
                     ("region_id", rid),
                 ],
             )
-            ls.registry.inc("tikv_raftstore_snapshot_total", ("generate", "all"))
-            ls.registry.inc("tikv_raftstore_snapshot_total", ("generate", "success"))
+            count_done(ls.registry, "tikv_raftstore_snapshot_total", "generate")
             ls.registry.inc("tikv_raftstore_raft_sent_message_total", ("snapshot", "accept"))
         target = self.stores[s.store]
         target.receiving_snaps = max(0, target.receiving_snaps - 1)
-        self.log(
-            s.store,
-            "INFO",
-            "raft.rs:1151",
-            "became follower at term 0",
-            [("term", 0), ("raft_id", s.peer_id), ("region_id", rid)],
-            t0,
-        )
+        self._log_became(s.store, "follower", 0, [("raft_id", s.peer_id), ("region_id", rid)], t0)
         self.log(
             s.store,
             "INFO",
@@ -178,7 +161,5 @@ class Snapshots(ClusterState):
             [("time_takes", f"{secs * 0.2 * 1000:.6f}ms"), ("region_id", rid)],
             self.now + 5_000_000,
         )
-        target.registry.inc("tikv_raftstore_snapshot_total", ("apply", "all"))
-        target.registry.inc("tikv_raftstore_snapshot_total", ("apply", "success"))
-        target.registry.inc("tikv_raftstore_admin_cmd_total", ("add_learner", "all"))
-        target.registry.inc("tikv_raftstore_admin_cmd_total", ("add_learner", "success"))
+        count_done(target.registry, "tikv_raftstore_snapshot_total", "apply")
+        count_done(target.registry, "tikv_raftstore_admin_cmd_total", "add_learner")

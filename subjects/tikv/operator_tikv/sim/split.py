@@ -5,10 +5,10 @@ from __future__ import annotations
 import bisect
 
 from operator_tikv.sim.keys import key_hex
+from operator_tikv.sim.raft_log import RaftLog, count_done
 from operator_tikv.sim.regions import (
     PEER_SLOTS,
 )
-from operator_tikv.sim.state import ClusterState
 from operator_tikv.sim.traffic import (
     HOT_CANDIDATES,
 )
@@ -17,7 +17,7 @@ REGION_MAX_SIZE_MB = 144
 REGION_SPLIT_SIZE_MB = 96
 
 
-class Split(ClusterState):
+class Split(RaftLog):
     """Splitting one region into two halves."""
 
     def _split(self, i: int, why: str) -> int:
@@ -121,21 +121,12 @@ class Split(ClusterState):
                     "create peer",
                     [("peer_id", pid), ("region_id", new_rid)],
                 )
-                self.stores[sid].registry.inc(
-                    "tikv_raftstore_admin_cmd_total", ("batch-split", "all")
-                )
-                self.stores[sid].registry.inc(
-                    "tikv_raftstore_admin_cmd_total", ("batch-split", "success")
+                count_done(
+                    self.stores[sid].registry, "tikv_raftstore_admin_cmd_total", "batch-split"
                 )
             new_lead_pid = rt.pid[j * PEER_SLOTS + rt.leader[j]]
-            self.log(
-                lead,
-                "INFO",
-                "raft.rs:1259",
-                "became leader at term 6",
-                [("term", 6), ("raft_id", new_lead_pid), ("region_id", new_rid)],
-                self.now + 1_000_000,
-            )
+            new_ctx: list[tuple[str, object]] = [("raft_id", new_lead_pid), ("region_id", new_rid)]
+            self._log_became(lead, "leader", 6, new_ctx, self.now + 1_000_000)
         return j
 
     def _fix_key_order(self, i: int, old_start: int, new_start: int) -> None:
