@@ -420,6 +420,7 @@ async def _drive(
             if primary is None and tickets[ticket_id].opened_sim_s >= 0 and first_fault is not None:
                 primary = ticket_id
         outcome.sim_seconds = timeline.now_s + scenario.warmup
+        outcome.tickets = sorted(tickets.values(), key=lambda t: t.ticket_id)
         stop = False
         if options.hooks is not None:
             stop = await options.hooks.stepped(timeline.now_s, primary is not None)
@@ -429,7 +430,6 @@ async def _drive(
                 stop = True
         if stop:
             break
-    outcome.tickets = sorted(tickets.values(), key=lambda t: t.ticket_id)
 
 
 def _collect(
