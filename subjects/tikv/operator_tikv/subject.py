@@ -116,7 +116,8 @@ class TikvSubject:
         self.direct = DirectMetrics(
             ctx.http,
             timeout_s=scrape_timeout,
-            budget=int(opts.get("scrape_budget", 64)) or None,
+            budget=int(opts.get("scrape_budget", 128)) or None,
+            heartbeat_overdue_s=_float_option(opts, "heartbeat_overdue_s", 12.0),
             clock=(lambda: self._clock().timestamp()) if callable(clock) else time.monotonic,
         )
         self.prometheus = (

@@ -3,6 +3,8 @@
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from operator_tikv.metrics.direct import DirectMetrics, compute_store_metrics
 from operator_tikv.metrics.exposition import (
     counter_increase,
@@ -258,3 +260,130 @@ def test_unreachable_reports_by_destination_store(tk):
         _with_reports(page, {("unreachable", 2): 80, ("unreachable", 3): 10}), 6.0, FAMILIES
     )
     assert compute_store_metrics(1, cut, still).unreachable_reports_per_s == {2: 20.0}
+
+
+def _reference(text, at, families):
+    return parse_exposition(text, at, families).samples
+
+
+def test_reader_matches_the_parser_on_pages(tk):
+    from operator_tikv.metrics.direct import FAMILIES
+    from operator_tikv.metrics.exposition import ExpositionReader
+
+    reader = ExpositionReader(FAMILIES, max_series=30)
+    pages = [
+        tk.metrics_page(),
+        tk.metrics_page(grpc_count=5e9, write_stall=float("inf"), slow_score=float("nan")),
+        _with_reports(tk.metrics_page(), {("unreachable", 7): 3, ("snapshot", 2): 1}),
+    ]
+    for page in pages * 2:  # the second round reads series from the cache
+        got = reader.parse(page, 1.0).samples
+        want = _reference(page, 1.0, FAMILIES)
+        assert got.keys() == want.keys()
+        for name in want:
+            assert got[name].keys() == want[name].keys()
+            for key, value in want[name].items():
+                assert got[name][key] == value or (math.isnan(value) and math.isnan(got[name][key]))
+
+
+async def test_reader_matches_the_parser_on_a_simulated_store():
+    import httpx
+    from operator_tikv.metrics.direct import FAMILIES
+    from operator_tikv.metrics.exposition import ExpositionReader
+    from operator_tikv.sim import SimCluster, SimConfig
+
+    async with SimCluster(SimConfig(stores=3, regions=300, manual_clock=True)) as sim:
+        await sim.advance(12)
+        sim.add_fault("partition_store", 1)
+        await sim.advance(4)
+        async with httpx.AsyncClient() as http:
+            page = (await http.get(sim.store_status_urls[2] + "/metrics")).text
+    reader = ExpositionReader(FAMILIES)
+    assert reader.parse(page, 0.0).samples == _reference(page, 0.0, FAMILIES)
+    everything = dict.fromkeys(
+        {ln.split("{")[0].split()[0] for ln in page.splitlines() if ln and ln[0] != "#"}
+    )
+    assert ExpositionReader(everything).parse(page, 0.0).samples == _reference(page, 0.0, None)
+
+
+def test_reader_renames_untotalled_counters_and_rejects_bad_lines():
+    from operator_tikv.metrics.exposition import ExpositionReader
+
+    page = '# TYPE odd_count counter\nodd_count{a="x y}"} 4\nodd_count 1 1700000000000\n'
+    reader = ExpositionReader(["odd_count"])
+    assert reader.parse(page, 0.0).samples == _reference(page, 0.0, ["odd_count"])
+    assert reader.parse(page, 0.0).samples == {"odd_count_total": {(("a", "x y}"),): 4.0, (): 1.0}}
+    for bad in ('odd_count{a="x" 1\n', "odd_count\n", "odd_count 1_000\n", 'odd_count{a="b"} x\n'):
+        with pytest.raises(ValueError):
+            reader.parse(bad, 0.0)
+        with pytest.raises(ValueError):
+            parse_exposition(bad, 0.0, ["odd_count"])
+
+
+_label_text = st.text(alphabet=st.sampled_from([*'ab {}=,"\\\n#', "é"]), max_size=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    values=st.lists(_label_text, min_size=1, max_size=3),
+    number=st.one_of(
+        st.floats(allow_nan=False), st.integers(-(2**70), 2**70), st.sampled_from(["NaN"])
+    ),
+)
+def test_reader_matches_the_parser_on_any_label_values(values, number):
+    from operator_tikv.metrics.exposition import ExpositionReader
+
+    def esc(v):
+        return v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+    labels = ",".join(f'l{i}="{esc(v)}"' for i, v in enumerate(values))
+    page = f"# TYPE fam_total counter\nfam_total{{{labels}}} {number}\nfam_total {number}\n"
+    got = ExpositionReader(["fam"]).parse(page, 0.0).samples
+    want = _reference(page, 0.0, ["fam"])
+    assert got.keys() == want.keys()
+    for name in want:
+        assert got[name].keys() == want[name].keys()
+        for key, value in want[name].items():
+            assert got[name][key] == value or (math.isnan(value) and math.isnan(got[name][key]))
+
+
+async def test_scrape_budget_reads_a_store_with_an_overdue_heartbeat_first(fake_pd, mock_http, tk):
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def stores(silent_since=None):
+        out = []
+        for i in range(1, 11):
+            beat = t0 + timedelta(seconds=i)  # heartbeats spread over the 10 s period
+            if silent_since is not None and i == 9:
+                beat = silent_since
+            out.append(
+                Store(
+                    id=i,
+                    address=f"tikv{i}:20160",
+                    state=StoreState.UP,
+                    status_address=f"tikv{i}:20180",
+                    last_heartbeat=beat,
+                )
+            )
+        return out
+
+    for i in range(1, 11):
+        fake_pd.metrics[f"tikv{i}:20180"] = tk.metrics_page()
+    direct = DirectMetrics(mock_http, budget=3)
+
+    def scraped():
+        assert all(r.headers["connection"] == "close" for r in fake_pd.calls)
+        hosts = sorted(int(r.url.host[4:]) for r in fake_pd.calls)
+        fake_pd.calls.clear()
+        return hosts
+
+    await direct.collect(stores())
+    assert scraped() == [1, 2, 3]
+    await direct.collect(stores(silent_since=t0 - timedelta(seconds=1.5)))  # 11.5 s behind
+    assert scraped() == [4, 5, 6]
+    await direct.collect(stores(silent_since=t0 - timedelta(seconds=3)))  # 13 s behind
+    assert scraped() == [7, 8, 9]
+    await direct.collect(stores(silent_since=t0 - timedelta(seconds=3)))
+    assert 9 in scraped()
