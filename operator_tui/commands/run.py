@@ -17,15 +17,10 @@ from operator_tui.config import ConfigError, Settings
 from operator_tui.core.subject import DemoOptions, SubjectError
 from operator_tui.core.tickets import TicketStoreError
 
-DEMO = DemoOptions(max_store_down_time_s=60)
-
 
 def demo_options(args: argparse.Namespace) -> DemoOptions | None:
-    return (
-        DemoOptions(**{f: getattr(DEMO, f) for f in DEMO.__slots__})
-        if getattr(args, "demo", False)
-        else None
-    )  # type: ignore[attr-defined]
+    """A fresh demo cluster description per run; Down after 60 s so the story fits in a demo."""
+    return DemoOptions(max_store_down_time_s=60) if getattr(args, "demo", False) else None
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
