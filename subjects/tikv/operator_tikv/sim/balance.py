@@ -11,13 +11,8 @@ from operator_tikv.sim.operators import (
     move_peer_steps,
 )
 from operator_tikv.sim.pd_view import PdView
-from operator_tikv.sim.regions import (
-    PEER_SLOTS,
-    ROLE_VOTER,
-)
-from operator_tikv.sim.store import (
-    Store,
-)
+from operator_tikv.sim.regions import PEER_SLOTS, ROLE_VOTER
+from operator_tikv.sim.store import Store
 
 EVICT_SLOW_SCORE = 100
 

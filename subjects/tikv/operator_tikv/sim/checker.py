@@ -24,12 +24,7 @@ from operator_tikv.sim.regions import (
     UNDERSIZED,
 )
 from operator_tikv.sim.split import REGION_MAX_SIZE_MB
-from operator_tikv.sim.store import (
-    NODE_PREPARING,
-    NODE_SERVING,
-    STATE_UP,
-    Store,
-)
+from operator_tikv.sim.store import NODE_PREPARING, NODE_SERVING, STATE_UP, Store
 
 
 class Checker(Operators, PdView):

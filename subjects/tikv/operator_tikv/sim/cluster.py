@@ -134,23 +134,20 @@ class SimCluster:
     ) -> None:
         await self.stop()
 
-    async def _open_pd(self, idx: int, port: int) -> int:
-        assert self._pd_runner is not None
+    async def _listen(self, runner: web.AppRunner | None, port: int) -> tuple[web.SockSite, int]:
+        assert runner is not None
         sock = _bind(self.config.host, port)
-        actual = sock.getsockname()[1]
-        site = web.SockSite(self._pd_runner, sock)
+        site = web.SockSite(runner, sock)
         await site.start()
-        self._pd_sites[idx] = site
+        return site, sock.getsockname()[1]
+
+    async def _open_pd(self, idx: int, port: int) -> int:
+        self._pd_sites[idx], actual = await self._listen(self._pd_runner, port)
         self._port_member[actual] = idx
         return actual
 
     async def _open_store(self, sid: int, port: int) -> int:
-        assert self._store_runner is not None
-        sock = _bind(self.config.host, port)
-        actual = sock.getsockname()[1]
-        site = web.SockSite(self._store_runner, sock)
-        await site.start()
-        self._store_sites[sid] = site
+        self._store_sites[sid], actual = await self._listen(self._store_runner, port)
         self._port_store[actual] = sid
         return actual
 

@@ -6,9 +6,7 @@ from operator_tikv.sim.elections import Elections
 from operator_tikv.sim.encode import NS
 from operator_tikv.sim.members import PdMembers
 from operator_tikv.sim.metrics import TIKV_FAMILIES, Registry
-from operator_tikv.sim.store import (
-    Store,
-)
+from operator_tikv.sim.store import Store
 
 
 class Control(Elections, PdMembers):
@@ -34,35 +32,23 @@ class Control(Elections, PdMembers):
         s.next_hb_ns = self.now + NS
         s.pd_lost_logged = False
         self.log(s.id, "INFO", "lib.rs:75", "Welcome to TiKV", [], thread=1)
-        self.log(
-            s.id,
-            "INFO",
-            "util.rs:639",
-            "connecting to PD endpoint",
-            [("endpoints", self._pd_endpoints())],
-            thread=1,
-        )
+        self._log_pd_connecting(s.id)
         if s.reachable:
             self._store_back(s)
         self.log(s.id, "INFO", "store.rs:2456", "start store", [("store_id", s.id)], thread=1)
 
     def set_paused(self, sid: int, paused: bool) -> None:
         s = self.store_or_404(sid)
-        if s.paused == paused:
-            return
-        was = s.reachable
-        s.paused = paused
-        self._reachability_changed(s, was)
+        self._cut_off(s, paused, s.partitioned)
 
     def set_partitioned(self, sid: int, partitioned: bool) -> None:
         s = self.store_or_404(sid)
-        if s.partitioned == partitioned:
-            return
-        was = s.reachable
-        s.partitioned = partitioned
-        self._reachability_changed(s, was)
+        self._cut_off(s, s.paused, partitioned)
 
-    def _reachability_changed(self, s: Store, was: bool) -> None:
+    def _cut_off(self, s: Store, paused: bool, partitioned: bool) -> None:
+        """Set both flags; a store lost or back to reach starts elections."""
+        was = s.reachable
+        s.paused, s.partitioned = paused, partitioned
         if was and not s.reachable:
             self._store_lost(s)
         elif not was and s.reachable:

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from operator_tikv.sim.encode import NS
 from operator_tikv.sim.raft_log import RaftLog
-from operator_tikv.sim.regions import (
-    PEER_SLOTS,
-    ROLE_VOTER,
-)
-from operator_tikv.sim.store import (
-    Store,
-)
+from operator_tikv.sim.regions import PEER_SLOTS, ROLE_VOTER
+from operator_tikv.sim.store import Store
 
 ELECTION_TIMEOUT_NS = 10 * NS
 

@@ -9,19 +9,10 @@ from operator_tikv.sim.control import Control
 from operator_tikv.sim.encode import NS
 from operator_tikv.sim.errors import SimError
 from operator_tikv.sim.keys import decode_hex
-from operator_tikv.sim.stall import (
-    CAUSES,
-    WriteStall,
-)
-from operator_tikv.sim.store import (
-    KIB,
-    Store,
-)
+from operator_tikv.sim.stall import CAUSES, WriteStall
+from operator_tikv.sim.store import KIB, Store
 from operator_tikv.sim.store_load import StoreLoad
-from operator_tikv.sim.traffic import (
-    HOT_CANDIDATES,
-    REGION_HEARTBEAT_NS,
-)
+from operator_tikv.sim.traffic import HOT_CANDIDATES, REGION_HEARTBEAT_NS
 
 
 @dataclass(slots=True)

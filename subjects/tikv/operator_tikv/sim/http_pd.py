@@ -37,6 +37,7 @@ from operator_tikv.sim.operators import (
     move_peer_steps,
 )
 from operator_tikv.sim.regions import CHECK_BITS, PEER_SLOTS, ROLE_VOTER
+from operator_tikv.sim.store import Store
 
 if TYPE_CHECKING:
     from operator_tikv.sim.cluster import SimCluster
@@ -238,14 +239,19 @@ async def get_region_by_key(request: web.Request) -> web.Response:
     return data_response(model.region_dict(model.regions.locate(pos)))
 
 
+def _limit(request: web.Request, pattern: str) -> int:
+    """``?limit=`` (default 16), refused with PD's strconv.Atoi error unless it matches ``pattern``."""
+    text = request.query.get("limit", "16")
+    if not re.fullmatch(pattern, text):
+        raise SimError(400, f'strconv.Atoi: parsing "{text}": invalid syntax')
+    return int(text)
+
+
 async def get_regions_by_key(request: web.Request) -> web.Response:
     """``/regions/key?key=&end_key=&limit=``: regions in key order from ``key``; the paging PD offers."""
     model = _model(request)
     rt = model.regions
-    limit_text = request.query.get("limit", "16")
-    if not re.fullmatch(r"-?[0-9]+", limit_text):
-        raise SimError(400, f'strconv.Atoi: parsing "{limit_text}": invalid syntax')
-    limit = int(limit_text)
+    limit = _limit(request, r"-?[0-9]+")
     if limit <= 0 or limit > 1024:
         limit = 1024 if limit > 1024 else 16
     start_pos = _key_pos(request.query.get("key", "")) or 0
@@ -278,10 +284,7 @@ async def get_regions_top(request: web.Request) -> web.Response:
     """``/regions/{writeflow,readflow,writequery,readquery,size,keys}?limit=16``: top N regions."""
     model = _model(request)
     rt = model.regions
-    limit_text = request.query.get("limit", "16")
-    if not re.fullmatch(r"[0-9]+", limit_text):
-        raise SimError(400, f'strconv.Atoi: parsing "{limit_text}": invalid syntax')
-    limit = min(int(limit_text), 10000)
+    limit = min(_limit(request, r"[0-9]+"), 10000)
     kind = request.match_info["kind"]
     if kind in ("size", "keys"):
         column = rt.size_kb if kind == "size" else rt.keys
@@ -571,12 +574,15 @@ def _store_id(request: web.Request) -> int:
     return int(text)
 
 
-async def sim_kill(request: web.Request) -> web.Response:
-    sim = _sim(request)
+def _control_store(request: web.Request) -> tuple[SimCluster, Store]:
     sid = _store_id(request)
-    model = _model(request)
-    model.store_or_404(sid)
-    if not model.stores[sid].alive:
+    return _sim(request), _model(request).store_or_404(sid)
+
+
+async def sim_kill(request: web.Request) -> web.Response:
+    sim, store = _control_store(request)
+    sid = store.id
+    if not store.alive:
         return _control_json({"id": None, "message": f"store {sid} is already down"})
     fid = await sim.kill_store(sid)
     return _control_json(
@@ -585,11 +591,9 @@ async def sim_kill(request: web.Request) -> web.Response:
 
 
 async def sim_start(request: web.Request) -> web.Response:
-    sim = _sim(request)
-    sid = _store_id(request)
-    model = _model(request)
-    model.store_or_404(sid)
-    if model.stores[sid].alive:
+    sim, store = _control_store(request)
+    sid = store.id
+    if store.alive:
         return _control_json({"cleared": [], "message": f"store {sid} is already running"})
     cleared = await sim.start_store(sid)
     return _control_json(
@@ -642,9 +646,7 @@ def parse_since(text: str) -> int:
 
 
 async def sim_logs(request: web.Request) -> web.Response:
-    model = _model(request)
-    sid = _store_id(request)
-    store = model.store_or_404(sid)
+    _, store = _control_store(request)
     since = request.query.get("since")
     limit_text = request.query.get("limit", "1000")
     if not limit_text.isdigit():

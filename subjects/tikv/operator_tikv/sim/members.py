@@ -37,6 +37,17 @@ class PdMembers(ClusterState):
     def _pd_endpoints(self) -> str:
         return ",".join(f"{self.config.host}:{m.port}" for m in self.members)
 
+    def _log_pd_connecting(self, sid: int) -> None:
+        """A store (re)connecting to PD, at start-up or once PD answers again."""
+        self.log(
+            sid,
+            "INFO",
+            "util.rs:639",
+            "connecting to PD endpoint",
+            [("endpoints", self._pd_endpoints())],
+            thread=1,
+        )
+
     def kill_pd_leader(self) -> int | None:
         if self.pd_leader is None:
             return None

@@ -26,6 +26,10 @@ class Family:
     integer: bool = False
 
 
+def _by_name(*families: Family) -> dict[str, Family]:
+    return {f.name: f for f in families}
+
+
 def _exp(start: float, factor: float, count: int) -> tuple[float, ...]:
     return tuple(exponential_buckets(start, factor, count))
 
@@ -34,218 +38,209 @@ _B_1E5_26 = _exp(0.00001, 2.0, 26)
 _B_1E5_32 = _exp(0.00001, 2.0, 32)
 
 # HELP texts, label names and buckets as registered in tikv/tikv v8.5.7 (see metric_index.json).
-TIKV_FAMILIES: dict[str, Family] = {
-    f.name: f
-    for f in (
-        Family(
-            "process_cpu_seconds_total",
-            "counter",
-            "Total user and system CPU time spent in seconds.",
-            integer=True,
-        ),
-        Family(
-            "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", integer=True
-        ),
-        Family(
-            "process_start_time_seconds",
-            "gauge",
-            "Start time of the process since unix epoch in seconds.",
-            integer=True,
-        ),
-        Family(
-            "tikv_channel_full_total", "counter", "Total number of channel full errors.", ("type",)
-        ),
-        Family("tikv_critical_error_total", "counter", "Counter of critical error.", ("type",)),
-        Family("tikv_engine_size_bytes", "gauge", "Sizes of each column families", ("db", "type")),
-        Family(
-            "tikv_engine_num_files_at_level",
-            "gauge",
-            "Number of files at each level",
-            ("db", "cf", "level"),
-            integer=True,
-        ),
-        Family(
-            "tikv_engine_pending_compaction_bytes",
-            "gauge",
-            "Pending compaction bytes",
-            ("db", "cf"),
-            integer=True,
-        ),
-        Family("tikv_engine_stall_micro_seconds", "counter", "Stall micros", ("db",)),
-        Family("tikv_engine_write_stall", "gauge", "Histogram of write stall", ("db", "type")),
-        Family(
-            "tikv_engine_write_stall_reason",
-            "gauge",
-            "QPS of each reason which cause tikv write stall",
-            ("db", "type"),
-            integer=True,
-        ),
-        Family(
-            "tikv_grpc_msg_duration_seconds",
-            "histogram",
-            "Bucketed histogram of grpc server messages",
-            ("type", "priority"),
-            _exp(5e-5, 2.0, 22),
-        ),
-        Family(
-            "tikv_grpc_msg_fail_total",
-            "counter",
-            "Total number of handle grpc message failure",
-            ("type",),
-        ),
-        Family(
-            "tikv_pd_heartbeat_message_total",
-            "counter",
-            "Total number of PD heartbeat messages.",
-            ("type",),
-        ),
-        Family(
-            "tikv_pd_reconnect_total", "counter", "Total number of PD reconnections.", ("type",)
-        ),
-        Family(
-            "tikv_raftstore_append_log_duration_seconds",
-            "histogram",
-            "Bucketed histogram of peer appending log duration.",
-            (),
-            _B_1E5_26,
-        ),
-        Family(
-            "tikv_raftstore_apply_log_duration_seconds",
-            "histogram",
-            "Bucketed histogram of peer applying log duration.",
-            (),
-            _B_1E5_26,
-        ),
-        Family(
-            "tikv_raftstore_commit_log_duration_seconds",
-            "histogram",
-            "Bucketed histogram of peer commits logs duration.",
-            (),
-            _B_1E5_32,
-        ),
-        Family(
-            "tikv_raftstore_leader_missing",
-            "gauge",
-            "Total number of leader missed region.",
-            integer=True,
-        ),
-        Family(
-            "tikv_raftstore_log_lag",
-            "histogram",
-            "Bucketed histogram of log lag in a region.",
-            (),
-            (2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0, 5120.0, 10240.0),
-        ),
-        Family(
-            "tikv_raftstore_raft_process_duration_secs",
-            "histogram",
-            "Bucketed histogram of peer processing raft duration.",
-            ("type",),
-            _B_1E5_26,
-        ),
-        Family(
-            "tikv_raftstore_raft_sent_message_total",
-            "counter",
-            "Total number of raft ready sent messages.",
-            ("type", "status"),
-        ),
-        Family(
-            "tikv_raftstore_region_count",
-            "gauge",
-            "Number of regions collected in region_collector",
-            ("type",),
-        ),
-        Family(
-            "tikv_raftstore_slow_score",
-            "gauge",
-            "Slow score of the store.",
-            ("type",),
-            integer=True,
-        ),
-        Family(
-            "tikv_raftstore_snapshot_total",
-            "counter",
-            "Total number of raftstore snapshot processed.",
-            ("type", "status"),
-        ),
-        Family(
-            "tikv_raftstore_snapshot_traffic_total",
-            "gauge",
-            "Total number of raftstore snapshot traffic.",
-            ("type",),
-        ),
-        Family(
-            "tikv_raftstore_admin_cmd_total",
-            "counter",
-            "Total number of admin cmd processed.",
-            ("type", "status"),
-        ),
-        Family("tikv_scheduler_contex_total", "gauge", "Total number of pending commands."),
-        Family(
-            "tikv_scheduler_command_duration_seconds",
-            "histogram",
-            "Bucketed histogram of command execution",
-            ("type",),
-            _B_1E5_26,
-        ),
-        Family(
-            "tikv_scheduler_latch_wait_duration_seconds",
-            "histogram",
-            "Bucketed histogram of latch wait",
-            ("type",),
-            _B_1E5_26,
-        ),
-        Family(
-            "tikv_raftstore_region_size",
-            "histogram",
-            "Bucketed histogram of approximate region size.",
-            (),
-            _exp(1024.0 * 1024.0, 2.0, 20),
-        ),
-        Family(
-            "tikv_worker_pending_task_total",
-            "gauge",
-            "Current worker pending + running tasks.",
-            ("name",),
-        ),
-        Family(
-            "tikv_scheduler_too_busy_total",
-            "counter",
-            "Total count of scheduler too busy",
-            ("type",),
-        ),
-        Family("tikv_server_cpu_cores_quota", "gauge", "Total CPU cores quota for TiKV server"),
-        Family(
-            "tikv_server_memory_quota_bytes", "gauge", "Total memory bytes quota for TiKV server"
-        ),
-        Family(
-            "tikv_server_report_failure_msg_total",
-            "counter",
-            "Total number of reporting failure messages",
-            ("type", "store_id"),
-        ),
-        Family(
-            "tikv_storage_engine_async_request_duration_seconds",
-            "histogram",
-            "Bucketed histogram of processing successful asynchronous requests.",
-            ("type",),
-            _B_1E5_32,
-        ),
-        Family(
-            "tikv_storage_engine_async_request_total",
-            "counter",
-            "Total number of engine asynchronous requests",
-            ("type", "status"),
-        ),
-        Family("tikv_store_size_bytes", "gauge", "Size of storage.", ("type",), integer=True),
-        Family(
-            "tikv_thread_cpu_seconds_total",
-            "gauge",
-            "Total user and system CPU time spent in seconds by threads.",
-            ("name", "tid"),
-        ),
-    )
-}
+TIKV_FAMILIES: dict[str, Family] = _by_name(
+    Family(
+        "process_cpu_seconds_total",
+        "counter",
+        "Total user and system CPU time spent in seconds.",
+        integer=True,
+    ),
+    Family(
+        "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", integer=True
+    ),
+    Family(
+        "process_start_time_seconds",
+        "gauge",
+        "Start time of the process since unix epoch in seconds.",
+        integer=True,
+    ),
+    Family("tikv_channel_full_total", "counter", "Total number of channel full errors.", ("type",)),
+    Family("tikv_critical_error_total", "counter", "Counter of critical error.", ("type",)),
+    Family("tikv_engine_size_bytes", "gauge", "Sizes of each column families", ("db", "type")),
+    Family(
+        "tikv_engine_num_files_at_level",
+        "gauge",
+        "Number of files at each level",
+        ("db", "cf", "level"),
+        integer=True,
+    ),
+    Family(
+        "tikv_engine_pending_compaction_bytes",
+        "gauge",
+        "Pending compaction bytes",
+        ("db", "cf"),
+        integer=True,
+    ),
+    Family("tikv_engine_stall_micro_seconds", "counter", "Stall micros", ("db",)),
+    Family("tikv_engine_write_stall", "gauge", "Histogram of write stall", ("db", "type")),
+    Family(
+        "tikv_engine_write_stall_reason",
+        "gauge",
+        "QPS of each reason which cause tikv write stall",
+        ("db", "type"),
+        integer=True,
+    ),
+    Family(
+        "tikv_grpc_msg_duration_seconds",
+        "histogram",
+        "Bucketed histogram of grpc server messages",
+        ("type", "priority"),
+        _exp(5e-5, 2.0, 22),
+    ),
+    Family(
+        "tikv_grpc_msg_fail_total",
+        "counter",
+        "Total number of handle grpc message failure",
+        ("type",),
+    ),
+    Family(
+        "tikv_pd_heartbeat_message_total",
+        "counter",
+        "Total number of PD heartbeat messages.",
+        ("type",),
+    ),
+    Family("tikv_pd_reconnect_total", "counter", "Total number of PD reconnections.", ("type",)),
+    Family(
+        "tikv_raftstore_append_log_duration_seconds",
+        "histogram",
+        "Bucketed histogram of peer appending log duration.",
+        (),
+        _B_1E5_26,
+    ),
+    Family(
+        "tikv_raftstore_apply_log_duration_seconds",
+        "histogram",
+        "Bucketed histogram of peer applying log duration.",
+        (),
+        _B_1E5_26,
+    ),
+    Family(
+        "tikv_raftstore_commit_log_duration_seconds",
+        "histogram",
+        "Bucketed histogram of peer commits logs duration.",
+        (),
+        _B_1E5_32,
+    ),
+    Family(
+        "tikv_raftstore_leader_missing",
+        "gauge",
+        "Total number of leader missed region.",
+        integer=True,
+    ),
+    Family(
+        "tikv_raftstore_log_lag",
+        "histogram",
+        "Bucketed histogram of log lag in a region.",
+        (),
+        (2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0, 5120.0, 10240.0),
+    ),
+    Family(
+        "tikv_raftstore_raft_process_duration_secs",
+        "histogram",
+        "Bucketed histogram of peer processing raft duration.",
+        ("type",),
+        _B_1E5_26,
+    ),
+    Family(
+        "tikv_raftstore_raft_sent_message_total",
+        "counter",
+        "Total number of raft ready sent messages.",
+        ("type", "status"),
+    ),
+    Family(
+        "tikv_raftstore_region_count",
+        "gauge",
+        "Number of regions collected in region_collector",
+        ("type",),
+    ),
+    Family(
+        "tikv_raftstore_slow_score",
+        "gauge",
+        "Slow score of the store.",
+        ("type",),
+        integer=True,
+    ),
+    Family(
+        "tikv_raftstore_snapshot_total",
+        "counter",
+        "Total number of raftstore snapshot processed.",
+        ("type", "status"),
+    ),
+    Family(
+        "tikv_raftstore_snapshot_traffic_total",
+        "gauge",
+        "Total number of raftstore snapshot traffic.",
+        ("type",),
+    ),
+    Family(
+        "tikv_raftstore_admin_cmd_total",
+        "counter",
+        "Total number of admin cmd processed.",
+        ("type", "status"),
+    ),
+    Family("tikv_scheduler_contex_total", "gauge", "Total number of pending commands."),
+    Family(
+        "tikv_scheduler_command_duration_seconds",
+        "histogram",
+        "Bucketed histogram of command execution",
+        ("type",),
+        _B_1E5_26,
+    ),
+    Family(
+        "tikv_scheduler_latch_wait_duration_seconds",
+        "histogram",
+        "Bucketed histogram of latch wait",
+        ("type",),
+        _B_1E5_26,
+    ),
+    Family(
+        "tikv_raftstore_region_size",
+        "histogram",
+        "Bucketed histogram of approximate region size.",
+        (),
+        _exp(1024.0 * 1024.0, 2.0, 20),
+    ),
+    Family(
+        "tikv_worker_pending_task_total",
+        "gauge",
+        "Current worker pending + running tasks.",
+        ("name",),
+    ),
+    Family(
+        "tikv_scheduler_too_busy_total",
+        "counter",
+        "Total count of scheduler too busy",
+        ("type",),
+    ),
+    Family("tikv_server_cpu_cores_quota", "gauge", "Total CPU cores quota for TiKV server"),
+    Family("tikv_server_memory_quota_bytes", "gauge", "Total memory bytes quota for TiKV server"),
+    Family(
+        "tikv_server_report_failure_msg_total",
+        "counter",
+        "Total number of reporting failure messages",
+        ("type", "store_id"),
+    ),
+    Family(
+        "tikv_storage_engine_async_request_duration_seconds",
+        "histogram",
+        "Bucketed histogram of processing successful asynchronous requests.",
+        ("type",),
+        _B_1E5_32,
+    ),
+    Family(
+        "tikv_storage_engine_async_request_total",
+        "counter",
+        "Total number of engine asynchronous requests",
+        ("type", "status"),
+    ),
+    Family("tikv_store_size_bytes", "gauge", "Size of storage.", ("type",), integer=True),
+    Family(
+        "tikv_thread_cpu_seconds_total",
+        "gauge",
+        "Total user and system CPU time spent in seconds by threads.",
+        ("name", "tid"),
+    ),
+)
 
 _CDF_CACHE: dict[tuple[tuple[float, ...], float, float], tuple[float, ...]] = {}
 
@@ -360,66 +355,61 @@ def _escape(value: str) -> str:
 
 
 # PD (Go client_golang) families the simulator serves on each member's /metrics.
-PD_FAMILIES: dict[str, Family] = {
-    f.name: f
-    for f in (
-        Family(
-            "etcd_server_has_leader",
-            "gauge",
-            "Whether or not a leader exists. 1 is existence, 0 is not.",
-        ),
-        Family(
-            "etcd_server_is_leader",
-            "gauge",
-            "Whether or not this member is a leader. 1 if is, 0 otherwise.",
-        ),
-        Family(
-            "pd_checker_event_count",
-            "counter",
-            "Counter of checker events.",
-            ("type", "name"),
-        ),
-        Family("pd_cluster_health_status", "gauge", "Status of the cluster.", ("name",)),
-        Family("pd_cluster_status", "gauge", "Status of the cluster.", ("type",)),
-        Family("pd_config_status", "gauge", "Status of the scheduling configurations.", ("type",)),
-        Family(
-            "pd_hotspot_status", "gauge", "Status of the hotspot.", ("address", "store", "type")
-        ),
-        Family("pd_regions_status", "gauge", "Status of the regions.", ("type",)),
-        Family(
-            "pd_schedule_operators_count",
-            "counter",
-            "Counter of schedule operators.",
-            ("type", "event"),
-        ),
-        Family(
-            "pd_scheduler_store_status",
-            "gauge",
-            "Store status for schedule",
-            ("address", "store", "type"),
-        ),
-        Family(
-            "pd_tso_role",
-            "gauge",
-            "Indicate the PD server role info, whether it's a TSO allocator.",
-            ("dc",),
-        ),
-        Family("pd_service_maxprocs", "gauge", "The value of GOMAXPROCS."),
-        Family("pd_service_memory_quota_bytes", "gauge", "The value of memory quota bytes."),
-        Family("pd_tso_events", "counter", "Counter of tso events", ("type", "dc")),
-        Family(
-            "process_cpu_seconds_total",
-            "counter",
-            "Total user and system CPU time spent in seconds.",
-        ),
-        Family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes."),
-        Family(
-            "process_start_time_seconds",
-            "gauge",
-            "Start time of the process since unix epoch in seconds.",
-        ),
-    )
-}
+PD_FAMILIES: dict[str, Family] = _by_name(
+    Family(
+        "etcd_server_has_leader",
+        "gauge",
+        "Whether or not a leader exists. 1 is existence, 0 is not.",
+    ),
+    Family(
+        "etcd_server_is_leader",
+        "gauge",
+        "Whether or not this member is a leader. 1 if is, 0 otherwise.",
+    ),
+    Family(
+        "pd_checker_event_count",
+        "counter",
+        "Counter of checker events.",
+        ("type", "name"),
+    ),
+    Family("pd_cluster_health_status", "gauge", "Status of the cluster.", ("name",)),
+    Family("pd_cluster_status", "gauge", "Status of the cluster.", ("type",)),
+    Family("pd_config_status", "gauge", "Status of the scheduling configurations.", ("type",)),
+    Family("pd_hotspot_status", "gauge", "Status of the hotspot.", ("address", "store", "type")),
+    Family("pd_regions_status", "gauge", "Status of the regions.", ("type",)),
+    Family(
+        "pd_schedule_operators_count",
+        "counter",
+        "Counter of schedule operators.",
+        ("type", "event"),
+    ),
+    Family(
+        "pd_scheduler_store_status",
+        "gauge",
+        "Store status for schedule",
+        ("address", "store", "type"),
+    ),
+    Family(
+        "pd_tso_role",
+        "gauge",
+        "Indicate the PD server role info, whether it's a TSO allocator.",
+        ("dc",),
+    ),
+    Family("pd_service_maxprocs", "gauge", "The value of GOMAXPROCS."),
+    Family("pd_service_memory_quota_bytes", "gauge", "The value of memory quota bytes."),
+    Family("pd_tso_events", "counter", "Counter of tso events", ("type", "dc")),
+    Family(
+        "process_cpu_seconds_total",
+        "counter",
+        "Total user and system CPU time spent in seconds.",
+    ),
+    Family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes."),
+    Family(
+        "process_start_time_seconds",
+        "gauge",
+        "Start time of the process since unix epoch in seconds.",
+    ),
+)
 
 
 def go_render(registry: Registry) -> str:

@@ -9,11 +9,7 @@ from typing import Any
 from operator_tikv.sim.elections import Elections
 from operator_tikv.sim.encode import NS, go_duration, go_time_string
 from operator_tikv.sim.errors import SimError
-from operator_tikv.sim.regions import (
-    PEER_SLOTS,
-    ROLE_LEARNER,
-    ROLE_VOTER,
-)
+from operator_tikv.sim.regions import PEER_SLOTS, ROLE_LEARNER, ROLE_VOTER
 from operator_tikv.sim.snapshots import Snapshots
 from operator_tikv.sim.split import Split
 

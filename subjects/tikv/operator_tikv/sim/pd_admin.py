@@ -16,16 +16,21 @@ from operator_tikv.sim.store import (
     STATE_OFFLINE,
     STATE_TOMBSTONE,
     STATE_UP,
+    Store,
 )
 
 
 class PdAdmin(ClusterState):
     """Store state changes and schedule config updates requested over PD's API."""
 
-    def remove_store(self, sid: int, force: bool) -> None:
+    def _unburied(self, sid: int) -> Store:
         s = self.store_or_404(sid)
         if s.state == STATE_TOMBSTONE:
             raise SimError(410, f"[PD:core:ErrStoreRemoved]store {sid} has been removed")
+        return s
+
+    def remove_store(self, sid: int, force: bool) -> None:
+        s = self._unburied(sid)
         if s.state == STATE_OFFLINE:
             return
         if not force:
@@ -41,9 +46,7 @@ class PdAdmin(ClusterState):
         s.physically_destroyed = force
 
     def up_store(self, sid: int) -> None:
-        s = self.store_or_404(sid)
-        if s.state == STATE_TOMBSTONE:
-            raise SimError(410, f"[PD:core:ErrStoreRemoved]store {sid} has been removed")
+        s = self._unburied(sid)
         s.state = STATE_UP
         s.node_state = NODE_SERVING
         s.physically_destroyed = False
@@ -62,10 +65,7 @@ class PdAdmin(ClusterState):
                 continue
             if key in DURATION_KEYS:
                 if not isinstance(value, str):
-                    raise SimError(
-                        400,
-                        f"json: cannot unmarshal {_json_kind(value)} into Go struct field ScheduleConfig.{key} of type typeutil.Duration",
-                    )
+                    raise _unmarshal_error(key, value, "typeutil.Duration")
                 try:
                     ns = parse_go_duration(value)
                 except ValueError as exc:
@@ -80,26 +80,17 @@ class PdAdmin(ClusterState):
                 new[key] = value
             elif key in FLOAT_KEYS:
                 if isinstance(value, bool) or not isinstance(value, int | float):
-                    raise SimError(
-                        400,
-                        f"json: cannot unmarshal {_json_kind(value)} into Go struct field ScheduleConfig.{key} of type float64",
-                    )
+                    raise _unmarshal_error(key, value, "float64")
                 new[key] = float(value)
             elif key in STRING_KEYS:
                 if not isinstance(value, str):
-                    raise SimError(
-                        400,
-                        f"json: cannot unmarshal {_json_kind(value)} into Go struct field ScheduleConfig.{key} of type string",
-                    )
+                    raise _unmarshal_error(key, value, "string")
                 new[key] = value
             elif key in ("store-limit", "schedulers-v2"):
                 raise SimError(400, f"config item {key} is not updatable here")
             else:
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                    raise SimError(
-                        400,
-                        f"json: cannot unmarshal {_json_kind(value)} into Go struct field ScheduleConfig.{key} of type uint64",
-                    )
+                    raise _unmarshal_error(key, value, "uint64")
                 new[key] = value
         low, high = float(new["low-space-ratio"]), float(new["high-space-ratio"])
         if not (0 <= high <= 1 and 0 <= low <= 1) or low <= high:
@@ -109,6 +100,14 @@ class PdAdmin(ClusterState):
                 400, f"leader-schedule-policy {new['leader-schedule-policy']} is invalid"
             )
         self.schedule = new
+
+
+def _unmarshal_error(key: str, value: Any, go_type: str) -> SimError:
+    """The error encoding/json gives PD for a JSON value of the wrong type."""
+    return SimError(
+        400,
+        f"json: cannot unmarshal {_json_kind(value)} into Go struct field ScheduleConfig.{key} of type {go_type}",
+    )
 
 
 def _json_kind(value: Any) -> str:

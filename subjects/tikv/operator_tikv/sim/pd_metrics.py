@@ -5,9 +5,7 @@ from __future__ import annotations
 from operator_tikv.sim.encode import NS
 from operator_tikv.sim.metrics import PD_FAMILIES, Registry
 from operator_tikv.sim.pd_view import DISCONNECT_NS, SLOW_STORE_THRESHOLD, UNHEALTHY_NS, PdView
-from operator_tikv.sim.regions import (
-    CHECK_BITS,
-)
+from operator_tikv.sim.regions import CHECK_BITS
 from operator_tikv.sim.store import (
     CPU_CORES,
     MEMORY_QUOTA,

@@ -45,14 +45,7 @@ class PdView(StoreGauges, PdMembers):
             if s.pd_lost_logged:
                 s.pd_lost_logged = False
                 s.registry.inc("tikv_pd_reconnect_total", ("success",))
-                self.log(
-                    s.id,
-                    "INFO",
-                    "util.rs:639",
-                    "connecting to PD endpoint",
-                    [("endpoints", self._pd_endpoints())],
-                    thread=1,
-                )
+                self._log_pd_connecting(s.id)
             self._pd_heartbeat(s)
 
     def _log_pd_lost(self, s: Store) -> None:

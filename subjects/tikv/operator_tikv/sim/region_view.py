@@ -8,15 +8,8 @@ from operator_tikv.sim.encode import NS
 from operator_tikv.sim.keys import key_hex
 from operator_tikv.sim.noise import jitter
 from operator_tikv.sim.pd_view import DISCONNECT_NS, MAX_PEER_DOWN_NS, PdView
-from operator_tikv.sim.regions import (
-    PEER_SLOTS,
-    ROLE_LEARNER,
-)
-from operator_tikv.sim.traffic import (
-    READ_RATIO,
-    REGION_HEARTBEAT_NS,
-    VALUE_BYTES,
-)
+from operator_tikv.sim.regions import PEER_SLOTS, ROLE_LEARNER
+from operator_tikv.sim.traffic import READ_RATIO, REGION_HEARTBEAT_NS, VALUE_BYTES
 
 
 class RegionView(PdView):

@@ -6,12 +6,8 @@ from typing import TYPE_CHECKING
 
 from operator_tikv.sim.encode import NS
 from operator_tikv.sim.raft_log import RaftLog, count_done
-from operator_tikv.sim.regions import (
-    PEER_SLOTS,
-)
-from operator_tikv.sim.store import (
-    KIB,
-)
+from operator_tikv.sim.regions import PEER_SLOTS
+from operator_tikv.sim.store import KIB
 
 if TYPE_CHECKING:
     from operator_tikv.sim.operators import Step

@@ -6,12 +6,8 @@ import bisect
 
 from operator_tikv.sim.keys import key_hex
 from operator_tikv.sim.raft_log import RaftLog, count_done
-from operator_tikv.sim.regions import (
-    PEER_SLOTS,
-)
-from operator_tikv.sim.traffic import (
-    HOT_CANDIDATES,
-)
+from operator_tikv.sim.regions import PEER_SLOTS
+from operator_tikv.sim.traffic import HOT_CANDIDATES
 
 REGION_MAX_SIZE_MB = 144
 REGION_SPLIT_SIZE_MB = 96

@@ -9,11 +9,7 @@ from typing import TYPE_CHECKING, Any
 from operator_tikv.sim import logs as L
 from operator_tikv.sim.config import SimConfig
 from operator_tikv.sim.errors import SimError
-from operator_tikv.sim.regions import (
-    PEER_SLOTS,
-    ROLE_LEARNER,
-    RegionTable,
-)
+from operator_tikv.sim.regions import PEER_SLOTS, ROLE_LEARNER, RegionTable
 from operator_tikv.sim.store import Store
 
 if TYPE_CHECKING:

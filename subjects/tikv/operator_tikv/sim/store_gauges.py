@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from operator_tikv.sim.stall import (
-    COLUMN_FAMILIES,
-    STALL_REASONS,
-    files_at_level,
-)
+from operator_tikv.sim.stall import COLUMN_FAMILIES, STALL_REASONS, files_at_level
 from operator_tikv.sim.state import ClusterState
-from operator_tikv.sim.store import (
-    CPU_CORES,
-    GIB,
-    KIB,
-    MEMORY_QUOTA,
-    MIB,
-    Store,
-)
+from operator_tikv.sim.store import CPU_CORES, GIB, KIB, MEMORY_QUOTA, MIB, Store
 
 
 class StoreGauges(ClusterState):

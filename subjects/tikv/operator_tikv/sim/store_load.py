@@ -5,23 +5,10 @@ from __future__ import annotations
 from operator_tikv.sim.elections import Elections
 from operator_tikv.sim.encode import NS
 from operator_tikv.sim.noise import jitter
-from operator_tikv.sim.regions import (
-    PEER_SLOTS,
-)
-from operator_tikv.sim.stall import (
-    REASON_OF_CAUSE,
-    rocks_line,
-)
-from operator_tikv.sim.store import (
-    CPU_CORES,
-    KIB,
-    MIB,
-    Store,
-)
-from operator_tikv.sim.traffic import (
-    READ_RATIO,
-    VALUE_BYTES,
-)
+from operator_tikv.sim.regions import PEER_SLOTS
+from operator_tikv.sim.stall import REASON_OF_CAUSE, rocks_line
+from operator_tikv.sim.store import CPU_CORES, KIB, MIB, Store
+from operator_tikv.sim.traffic import READ_RATIO, VALUE_BYTES
 
 
 class StoreLoad(Elections):

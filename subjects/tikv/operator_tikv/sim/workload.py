@@ -5,16 +5,9 @@ from __future__ import annotations
 import heapq
 
 from operator_tikv.sim.split import REGION_MAX_SIZE_MB, Split
-from operator_tikv.sim.store import (
-    KIB,
-    STATE_TOMBSTONE,
-)
+from operator_tikv.sim.store import KIB, STATE_TOMBSTONE
 from operator_tikv.sim.store_load import StoreLoad
-from operator_tikv.sim.traffic import (
-    INSERT_RATIO,
-    READ_RATIO,
-    VALUE_BYTES,
-)
+from operator_tikv.sim.traffic import INSERT_RATIO, READ_RATIO, VALUE_BYTES
 
 
 class Workload(StoreLoad, Split):
