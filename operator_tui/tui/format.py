@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from rich.text import Text
 
@@ -56,12 +57,21 @@ def sparkline(values: Iterable[float | None], width: int = 12) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=64)
 def state_text(state: str) -> Text:
+    """Shared per value: tables compare cells by identity first, so a repeated cell costs nothing."""
     return Text(str(state), style=STATE_STYLES.get(state, ""))
 
 
+@lru_cache(maxsize=16)
 def severity_text(severity: str) -> Text:
     return Text(str(severity), style=SEVERITY_STYLES.get(severity, ""))
+
+
+@lru_cache(maxsize=4096)
+def right(value: str, style: str = "") -> Text:
+    """A right-justified cell, shared per value like ``state_text``."""
+    return Text(value, justify="right", style=style)
 
 
 def age(now: datetime, then: datetime | None) -> str:

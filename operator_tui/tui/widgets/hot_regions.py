@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.text import Text
-
 from operator_tui.core.types import HotRegion
-from operator_tui.tui.format import num, rate_bytes
+from operator_tui.tui.format import num, rate_bytes, right
 from operator_tui.tui.widgets.keyed_table import KeyedTable
 
 TOP_N = 50
@@ -44,13 +42,9 @@ class HotRegionsTable(KeyedTable):
                     (
                         h.region_id,
                         f"store {h.store_id}",
-                        Text(rate_bytes(h.flow_bytes), justify="right"),
-                        Text(num(h.flow_keys), justify="right"),
-                        Text(
-                            f"{share * 100:.0f}%",
-                            justify="right",
-                            style="bold" if share >= 0.5 else "",
-                        ),
+                        right(rate_bytes(h.flow_bytes)),
+                        right(num(h.flow_keys)),
+                        right(f"{share * 100:.0f}%", "bold" if share >= 0.5 else ""),
                     ),
                 )
             )

@@ -6,6 +6,7 @@ from collections.abc import Hashable, Sequence
 from typing import Any
 
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 
 class KeyedTable(DataTable[Any]):
@@ -74,6 +75,7 @@ class KeyedTable(DataTable[Any]):
                     self.remove_row(key)
                     del self._row_cells[key]
             changed = bool(stale)
+            edited = False
             for key, cells in wanted:
                 old = self._row_cells.get(key)
                 if old is None:
@@ -81,11 +83,17 @@ class KeyedTable(DataTable[Any]):
                     order.append(key)
                     changed = True
                 elif old != cells:
+                    row = self._data[RowKey(key)]
                     for column, before, after in zip(column_keys, old, cells, strict=True):
-                        if before != after:
-                            self.update_cell(key, column, after)
-                    changed = True
+                        if before is not after and before != after:
+                            row[ColumnKey(column)] = after
+                    edited = changed = True
                 self._row_cells[key] = cells
+            if edited:
+                # What update_cell does per cell (store, bump the render cache key, refresh), done
+                # once for the whole diff: a refresh per cell costs more than the diff itself.
+                self._update_count += 1
+                self.refresh()
             if order != wanted_keys:
                 position = {cells[0]: i for i, (_, cells) in enumerate(wanted)}
                 self.sort(column_keys[0], key=position.__getitem__)

@@ -9,7 +9,7 @@ from typing import Any
 from rich.text import Text
 
 from operator_tui.core.types import Snapshot, StoreMetrics
-from operator_tui.tui.format import ms, num, pct, sparkline, state_text
+from operator_tui.tui.format import ms, num, pct, right, sparkline, state_text
 from operator_tui.tui.widgets.keyed_table import KeyedTable
 
 History = Callable[[int], Sequence[tuple[datetime, StoreMetrics]]]
@@ -48,9 +48,9 @@ class StoresTable(KeyedTable):
                         store.leader_count,
                         store.region_count,
                         pct(used),
-                        Text(num(metrics.qps if metrics else None), justify="right"),
-                        Text(ms(metrics.p99_latency_ms if metrics else None), justify="right"),
-                        Text(pct(metrics.cpu_ratio if metrics else None), justify="right"),
+                        right(num(metrics.qps if metrics else None)),
+                        right(ms(metrics.p99_latency_ms if metrics else None)),
+                        right(pct(metrics.cpu_ratio if metrics else None)),
                         Text(trend, style="cyan"),
                     ),
                 )

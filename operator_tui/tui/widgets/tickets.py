@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from rich.text import Text
 
 from operator_tui.core.ticket import Ticket, TicketStatus
-from operator_tui.tui.format import STATUS_STYLES, age, severity_text
+from operator_tui.tui.format import STATUS_STYLES, age, right, severity_text
 from operator_tui.tui.widgets.keyed_table import KeyedTable
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -46,13 +47,17 @@ def matches(ticket: Ticket, query: str) -> bool:
 
 def status_text(ticket: Ticket, frame: int | None) -> Text:
     """Status cell; ``frame`` None draws a still glyph (snapshots, benchmarks)."""
-    label = ticket.status.value
     if ticket.status == TicketStatus.DIAGNOSING:
         glyph = STILL_SPINNER if frame is None else SPINNER[frame % len(SPINNER)]
-        label = f"{glyph} {label}"
-    elif ticket.diagnosis_failed and ticket.status != TicketStatus.RESOLVED:
-        return Text("failed", style="bold red")
-    return Text(label, style=STATUS_STYLES.get(ticket.status, ""))
+        return _status_cell(f"{glyph} {ticket.status.value}", ticket.status)
+    if ticket.diagnosis_failed and ticket.status != TicketStatus.RESOLVED:
+        return _status_cell("failed", "failed")
+    return _status_cell(ticket.status.value, ticket.status)
+
+
+@lru_cache(maxsize=64)
+def _status_cell(label: str, status: str) -> Text:
+    return Text(label, style="bold red" if status == "failed" else STATUS_STYLES.get(status, ""))
 
 
 class TicketTable(KeyedTable):
@@ -93,7 +98,7 @@ class TicketTable(KeyedTable):
                     status_text(t, self.frame),
                     t.invariant,
                     t.target,
-                    Text(age(now, t.first_seen), justify="right"),
+                    right(age(now, t.first_seen)),
                 ),
             )
             for t in self.shown_tickets()

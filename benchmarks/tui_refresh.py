@@ -1,0 +1,199 @@
+"""How long one refresh of the main screen takes with 100 stores and 1000 tickets (target: 16 ms).
+
+A refresh is what the app does on a ``tick`` event plus a ticket reload: the
+stores table (every store's figures changed), the hot regions, the header and
+the ticket queue (1000 tickets, a tenth of them changed), each applied as a
+keyed diff. Measured in a headless app at 120x40: ``update`` is the Python
+work of the diff, ``frame`` runs until the screen has been refreshed with the
+result (``call_after_refresh``), so it adds Textual's layout and render.
+
+    uv run python benchmarks/tui_refresh.py [--stores 100] [--tickets 1000] [--rounds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+from operator_tui.config import Settings
+from operator_tui.core.events import EventBus
+from operator_tui.core.ticket import Ticket, TicketStatus
+from operator_tui.core.types import (
+    ClusterMetrics,
+    HotRegion,
+    Severity,
+    Snapshot,
+    Store,
+    StoreMetrics,
+    StoreState,
+)
+from operator_tui.tui.app import OperatorApp
+from operator_tui.tui.widgets.tickets import TicketTable
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+STATUSES = list(TicketStatus)
+SEVERITIES = list(Severity)
+
+
+class History:
+    def __init__(self) -> None:
+        self.points: dict[int, list[tuple[datetime, StoreMetrics]]] = defaultdict(list)
+
+    def metric_history(self, store_id: int) -> list[tuple[datetime, StoreMetrics]]:
+        return self.points[store_id]
+
+    def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list:
+        return []
+
+
+class BenchRuntime:
+    """Just enough of the runtime for the panes: a snapshot, a history and a ticket list."""
+
+    def __init__(self, stores: int, tickets: int) -> None:
+        self.settings = Settings()
+        self.bus = EventBus()
+        self.subject = History()
+        self.paused = False
+        self.interval_s = 2.0
+        self.latest_snapshot: Snapshot | None = None
+        self.n_stores = stores
+        self.tickets = [
+            Ticket(
+                id=i,
+                violation_key=f"inv{i % 13}:store-{i % stores}",
+                invariant=f"invariant_{i % 13}",
+                subject="tikv",
+                target=f"store-{i % stores}",
+                store_id=i % stores,
+                severity=SEVERITIES[i % 3],
+                status=STATUSES[i % 4],
+                message=f"ticket {i}",
+                first_seen=T0 + timedelta(seconds=i),
+                last_seen=T0 + timedelta(seconds=i),
+            )
+            for i in range(1, tickets + 1)
+        ]
+
+    def tick(self, round_: int) -> None:
+        now = T0 + timedelta(seconds=2 * round_)
+        metrics = {}
+        for sid in range(1, self.n_stores + 1):
+            m = StoreMetrics(
+                store_id=sid,
+                qps=1000.0 + (sid * 37 + round_ * 11) % 500,
+                p99_latency_ms=3 + ((sid + round_) % 7) / 3,
+                cpu_ratio=((sid + round_) % 10) / 10,
+            )
+            metrics[sid] = m
+            points = self.subject.points[sid]
+            points.append((now, m))
+            del points[:-60]
+        self.latest_snapshot = Snapshot(
+            taken_at=now,
+            stores=[
+                Store(
+                    id=sid,
+                    address=f"10.0.{sid // 250}.{sid % 250}:20160",
+                    state=StoreState.UP if (sid + round_) % 50 else StoreState.DISCONNECTED,
+                    capacity_bytes=2**40,
+                    available_bytes=2**39,
+                    leader_count=100 + (sid + round_) % 9,
+                    region_count=300,
+                )
+                for sid in range(1, self.n_stores + 1)
+            ],
+            hot_write_regions=[
+                HotRegion(
+                    region_id=r,
+                    store_id=1 + r % self.n_stores,
+                    is_leader=True,
+                    flow_bytes=1e6 / (1 + (r + round_) % 40),
+                    flow_keys=100.0,
+                )
+                for r in range(200)
+            ],
+            store_metrics=metrics,
+            cluster=ClusterMetrics(
+                stores_up=self.n_stores, stores_total=self.n_stores, region_count=10_000, qps=1e5
+            ),
+            source="bench",
+        )
+        for t in self.tickets[round_ % 10 :: 10]:
+            t.occurrences += 1
+            t.last_seen = now
+            t.status = STATUSES[(t.id + round_) % 4]
+
+    async def list_tickets(
+        self, *, include_resolved: bool = True, limit: int = 500
+    ) -> list[Ticket]:
+        return [
+            Ticket(**{f: getattr(t, f) for f in Ticket.__slots__}) for t in self.tickets[:limit]
+        ]  # type: ignore[attr-defined]
+
+
+def report(name: str, samples: list[float]) -> None:
+    samples = sorted(samples)
+    p95 = samples[int(len(samples) * 0.95) - 1]
+    print(
+        f"{name:<8} median {statistics.median(samples):6.2f} ms   p95 {p95:6.2f} ms   max {samples[-1]:6.2f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stores", type=int, default=100)
+    parser.add_argument("--tickets", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=60)
+    args = parser.parse_args()
+    runtime = BenchRuntime(args.stores, args.tickets)
+    app = OperatorApp(
+        runtime=runtime, start_monitor=False, start_agent=False, clock=lambda: T0, animate=False
+    )  # type: ignore[arg-type]
+    update: list[float] = []
+    frame: list[float] = []
+    first: list[float] = []
+
+    async def drive(pilot) -> None:
+        table = app.query_one(TicketTable)
+        for round_ in range(args.rounds + 1):
+            runtime.tick(round_)
+            tickets = await runtime.list_tickets(limit=args.tickets)
+            started = time.perf_counter()
+            app._draw_snapshot()
+            table.apply(tickets, app.clock())
+            done = time.perf_counter()
+            painted_at: list[float] = []
+            refreshed = asyncio.Event()
+
+            def mark(
+                painted_at: list[float] = painted_at, refreshed: asyncio.Event = refreshed
+            ) -> None:
+                painted_at.append(time.perf_counter())
+                refreshed.set()
+
+            app.call_after_refresh(mark)
+            await asyncio.wait_for(refreshed.wait(), 10)
+            painted = painted_at[0]
+            await pilot.pause()
+            if round_ == 0:
+                first.append((done - started) * 1000)
+                continue
+            update.append((done - started) * 1000)
+            frame.append((painted - started) * 1000)
+        app.exit()
+
+    app.run(headless=True, size=(120, 40), auto_pilot=drive)
+    print(
+        f"refresh of {args.stores} stores, 200 hot regions, {args.tickets} tickets, {args.rounds} rounds (120x40, headless)"
+    )
+    print(f"first    {first[0]:6.2f} ms (every row added)")
+    report("update", update)
+    report("frame", frame)
+
+
+if __name__ == "__main__":
+    main()
