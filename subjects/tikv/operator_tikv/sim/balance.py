@@ -1,4 +1,4 @@
-"""PD's balancing schedulers: balance-leader, evict-slow-store and balance-region, sampled so a step stays cheap."""
+"""PD's balancers (balance-leader, evict-slow-store, balance-region), sampled to stay cheap."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""PD's region patrol: the region statistics flags and replica repair (replace down or offline peers, make up missing ones)."""
+"""PD's region patrol: statistics flags, and replica repair of down, offline or missing peers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Store lifecycle the simulator's control routes drive: kill, start, pause and partition a store."""
+"""Store lifecycle the simulator's control routes drive: kill, start, pause, partition."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Raft leadership: regions re-elect when a store is lost, leaders transfer, isolated peers campaign in vain."""
+"""Raft leadership: re-elections after a store is lost, leader transfers, futile campaigns."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The one error the model raises: a PD-style failure the HTTP layer turns into a status and body."""
+"""The one error the model raises: PD-style, turned by the HTTP layer into a status and body."""
 
 
 class SimError(Exception):

@@ -1,4 +1,4 @@
-"""Injected faults: the kinds, their parameters and validation, how they evolve each step, and clearing them."""
+"""Injected faults: kinds, parameters and validation, per-step evolution, and clearing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The three PD members: which one leads, elections after a leader is lost, and the TSO saves it counts."""
+"""The three PD members: who leads, the election after the leader is lost, TSO saves."""
 
 from __future__ import annotations
 

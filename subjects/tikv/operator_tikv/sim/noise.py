@@ -1,4 +1,4 @@
-"""Deterministic noise keyed by names and times, so variation costs no draws from the seeded RNG."""
+"""Deterministic noise keyed by names and times: variation without draws from the seeded RNG."""
 
 from __future__ import annotations
 

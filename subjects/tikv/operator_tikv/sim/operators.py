@@ -1,4 +1,4 @@
-"""PD operators: their steps, timeouts and statuses, run one step at a time as simulated time passes."""
+"""PD operators: steps, timeouts and statuses, advanced one step at a time as time passes."""
 
 from __future__ import annotations
 

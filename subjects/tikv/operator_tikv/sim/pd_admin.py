@@ -1,4 +1,4 @@
-"""PD API calls that change the cluster: store removal and revival, and schedule config updates with PD's errors."""
+"""PD API calls that change the cluster: removing and reviving stores, schedule updates."""
 
 from __future__ import annotations
 

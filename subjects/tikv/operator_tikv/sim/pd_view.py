@@ -1,4 +1,4 @@
-"""What PD knows of each store, which comes only from store heartbeats, and how it judges a store from that."""
+"""Store heartbeats, PD's only source on a store, and how PD judges a store from them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The raft-rs and raftstore lines TiKV logs for role changes and conf changes, written the same way everywhere."""
+"""Raft role-change and conf-change log lines, written one way wherever they happen."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A region as PD reports it: peers, leader, down and pending peers, and its flow over the last heartbeat."""
+"""A region as PD reports it: peers, leader, down and pending peers, recent flow."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Raft snapshots sent to a new learner: counters and the log lines on the sending and receiving stores."""
+"""Raft snapshots to a new learner: counters and logs on the sending and receiving stores."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Region splits: the table, the key order, store totals and hot candidates kept consistent, and TiKV's split logs."""
+"""Region splits keeping key order, store totals and hot candidates consistent; TiKV's logs."""
 
 from __future__ import annotations
 

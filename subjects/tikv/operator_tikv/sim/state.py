@@ -1,4 +1,4 @@
-"""The cluster's shared state and the peer, leader and log bookkeeping every concern changes it through."""
+"""The cluster's shared fields and the peer, leader and log bookkeeping every concern uses."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One TiKV store as the model keeps it: liveness, load, disk, counters and what PD last heard."""
+"""One TiKV store as the model keeps it: liveness, load, disk, counters, what PD last heard."""
 
 from __future__ import annotations
 

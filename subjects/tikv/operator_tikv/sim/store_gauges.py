@@ -1,4 +1,4 @@
-"""Gauges a TiKV store samples on its own schedule (memory, region counts, engine sizes, RocksDB levels)."""
+"""Gauges a store samples on its own schedule: memory, regions, engine sizes, RocksDB levels."""
 
 from __future__ import annotations
 

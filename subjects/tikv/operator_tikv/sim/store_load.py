@@ -1,4 +1,4 @@
-"""What a store's share of the workload does to its metrics and logs, write stalls and slow disks included."""
+"""A store's share of the workload as metrics and logs, write stalls and slow disks included."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The workload's shape: request mix, value size, region heartbeat period and hot-region thresholds."""
+"""The workload's shape: request mix, value size, region heartbeat period, hot thresholds."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The key distribution (uniform, zipf, hotspot), how writes grow regions, and splits of regions grown too big."""
+"""The key distribution (uniform, zipfian, hotspot) and the writes that grow regions."""
 
 from __future__ import annotations
 
