@@ -21,7 +21,7 @@ from operator_tikv.sim.checker import Checker
 from operator_tikv.sim.config import SimConfig, default_replication_config, default_schedule_config
 from operator_tikv.sim.encode import NS, go_duration
 from operator_tikv.sim.errors import SimError
-from operator_tikv.sim.faults import Fault, Faults
+from operator_tikv.sim.faults import Faults
 from operator_tikv.sim.keys import KEYSPACE
 from operator_tikv.sim.members import PD_GIT_HASH, PD_VERSION, Member
 from operator_tikv.sim.noise import jitter
@@ -31,7 +31,6 @@ from operator_tikv.sim.operators import (
     OP_REGION,
     OP_SPLIT,
     STATUS_WORDS,
-    Operator,
     Step,
 )
 from operator_tikv.sim.pd_admin import PdAdmin
@@ -98,24 +97,24 @@ class Cluster(Faults, Checker, Balance, Workload, PdAdmin, PdMetrics, RegionView
         ]
         for m in self.members:
             m.start_s = start_ns // NS - 900
-        self.pd_leader: int | None = 0
-        self.pd_elect_at: int | None = None
-        self.stores: dict[int, Store] = {}
+        self.pd_leader = 0
+        self.pd_elect_at = None
+        self.stores = {}
         self.regions = RegionTable()
         self.total_w = 0.0
-        self.hot: list[int] = []
-        self.hot_since: dict[int, int] = {}
-        self.hot_boost: dict[str, tuple[int, float]] = {}
-        self.operators: dict[int, Operator] = {}
-        self.finished_ops: dict[int, Operator] = {}
-        self.op_events: list[tuple[int, int, int]] = []
+        self.hot = []
+        self.hot_since = {}
+        self.hot_boost = {}
+        self.operators = {}
+        self.finished_ops = {}
+        self.op_events = []
         self.op_seq = 0
-        self.elect_at: int | None = None
+        self.elect_at = None
         self.patrol_cursor = 0
         self.check_counts = dict.fromkeys(CHECK_BITS.values(), 0)
-        self.faults: dict[str, Fault] = {}
+        self.faults = {}
         self.fault_seq = 0
-        self.op_counter: dict[tuple[str, str], float] = {}
+        self.op_counter = {}
         self.checker_no_target = 0.0
         self.log_dir = Path(config.log_dir) if config.log_dir else None
         if self.log_dir is not None:
