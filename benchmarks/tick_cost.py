@@ -7,6 +7,10 @@ the CPU the operator process spent on it. Sizes: 3, 100 and 1000 stores with
 grow with regions. Target: <= 50 ms per tick, flat in regions.
 
     uv run python benchmarks/tick_cost.py [--ticks 10] [--sizes 3x10000,3x1000000,...]
+        [--prometheus SCRAPE_S] [--budget STORES]
+
+"read" is the number of stores whose /metrics a direct-mode tick read (at most the
+scrape budget), and "cpu ms/read" the operator CPU per store read beyond PD's part.
 """
 
 from __future__ import annotations
@@ -119,14 +123,18 @@ async def _ticks(
     ticks: int,
     interval_s: float,
     prometheus_url: str | None = None,
+    budget: int | None = None,
 ) -> dict:
+    options: dict = {"clock": sim.now, "tick_timeout_s": 60}
+    if budget is not None:
+        options["scrape_budget"] = budget
     ctx = SubjectContext(
         http=http,
         endpoints=sim.pd,
         prometheus_url=prometheus_url,
         metrics_source=metrics,
         interval_s=interval_s,
-        options={"clock": sim.now, "tick_timeout_s": 60},
+        options=options,
     )
     subject = plugin.create(ctx)
     for _ in range(2):
@@ -135,6 +143,7 @@ async def _ticks(
     walls: list[float] = []
     cpus: list[float] = []
     evals: list[float] = []
+    read: list[int] = []
     errors = 0
     for _ in range(ticks):
         cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -146,6 +155,13 @@ async def _ticks(
         walls.append((wall2 - wall0) * 1000)
         evals.append((wall2 - wall1) * 1000)
         errors += len(snap.errors)
+        read.append(
+            sum(
+                1
+                for st in snap.stores
+                if (h := subject.metric_history(st.id)) and h[-1][0] == snap.taken_at
+            )
+        )
         await sim.advance(interval_s)
     await subject.aclose()
     return {
@@ -153,6 +169,7 @@ async def _ticks(
         "tick_ms_p95": round(_pct(walls, 0.95), 1),
         "cpu_ms_median": round(statistics.median(cpus), 1),
         "evaluate_ms_median": round(statistics.median(evals), 2),
+        "stores_read_median": statistics.median(read),
         "errors": errors,
     }
 
@@ -218,7 +235,12 @@ class Prometheus:
 
 
 async def measure(
-    stores: int, regions: int, ticks: int, interval_s: float, prometheus_scrape_s: float | None
+    stores: int,
+    regions: int,
+    ticks: int,
+    interval_s: float,
+    prometheus_scrape_s: float | None,
+    budget: int | None = None,
 ) -> dict:
     started = time.perf_counter()
     async with Sim(stores, regions) as sim:
@@ -226,7 +248,10 @@ async def measure(
         async with httpx.AsyncClient() as http:
             row: dict = {"stores": stores, "regions": regions, "sim_boot_s": round(boot_s, 1)}
             row["pd_only"] = await _ticks(sim, http, "none", ticks, interval_s)
-            row["full"] = await _ticks(sim, http, "direct", ticks, interval_s)
+            row["full"] = await _ticks(sim, http, "direct", ticks, interval_s, budget=budget)
+            read = row["full"]["stores_read_median"]
+            extra_cpu = row["full"]["cpu_ms_median"] - row["pd_only"]["cpu_ms_median"]
+            row["full"]["cpu_ms_per_store_read"] = round(extra_cpu / read, 2) if read else None
             if prometheus_scrape_s is not None:
                 async with Prometheus(sim.targets, prometheus_scrape_s) as prom:
                     row["prometheus"] = await _ticks(
@@ -243,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help="STORESxREGIONS,... to measure")
     parser.add_argument("--json", action="store_true", help="print one JSON object per size")
+    parser.add_argument(
+        "--budget", type=int, help="stores read per tick in direct mode (the subject's default)"
+    )
     parser.add_argument(
         "--prometheus",
         type=float,
@@ -262,10 +290,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"{'stores':>6} {'regions':>9} | {'PD only: tick ms':>16} {'cpu ms':>7} | "
-            f"{'full: tick ms':>13} {'p95':>7} {'cpu ms':>7} {'evaluate ms':>11} | errors"
+            f"{'full: tick ms':>13} {'p95':>7} {'cpu ms':>7} {'evaluate ms':>11} "
+            f"{'read':>5} {'cpu ms/read':>11} | errors"
         )
     for stores, regions in sizes:
-        row = asyncio.run(measure(stores, regions, args.ticks, args.interval, args.prometheus))
+        row = asyncio.run(
+            measure(stores, regions, args.ticks, args.interval, args.prometheus, args.budget)
+        )
         if args.json:
             print(json.dumps(row))
         else:
@@ -273,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{stores:>6} {regions:>9} | {pd['tick_ms_median']:>16} {pd['cpu_ms_median']:>7} | "
                 f"{full['tick_ms_median']:>13} {full['tick_ms_p95']:>7} {full['cpu_ms_median']:>7} "
-                f"{full['evaluate_ms_median']:>11} | {pd['errors'] + full['errors']}"
+                f"{full['evaluate_ms_median']:>11} {full['stores_read_median']:>5} "
+                f"{full['cpu_ms_per_store_read']!s:>11} | {pd['errors'] + full['errors']}"
             )
             if "prometheus" in row:
                 prom = row["prometheus"]
