@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, suppress
 from datetime import UTC, datetime
@@ -130,7 +131,7 @@ class OperatorApp(App[int]):
                     yield Input(placeholder="filter tickets (esc clears)", id="ticket-filter")
                     yield TicketTable(id="tickets")
         yield EventStrip(id="events")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#stores-pane").border_title = "Stores [1]"
@@ -220,8 +221,8 @@ class OperatorApp(App[int]):
         narrow = width < NARROW_BELOW
         self.set_class(narrow, "narrow")
         self.set_class(height < SHORT_BELOW, "short")
-        stores = self.query_one(StoresTable)
-        if stores.set_narrow(narrow):
+        stores = self.query_one_optional(StoresTable)
+        if stores is not None and stores.is_mounted and stores.set_narrow(narrow):
             self._draw_snapshot()
 
     # ---------------------------------------------------------- what the panes read
@@ -261,7 +262,7 @@ class OperatorApp(App[int]):
         runtime = self.runtime
         snapshot = self.latest_snapshot()
         name = self.settings.subject
-        if snapshot is not None and snapshot.cluster.cluster_id:
+        if snapshot is not None and snapshot.cluster.cluster_id and not self.has_class("narrow"):
             name = f"{name} {snapshot.cluster.cluster_id}"
         return MonitorState(
             name=name,
@@ -553,15 +554,22 @@ class OperatorApp(App[int]):
             return False
         return True
 
+    def _is_running(self, store: Store) -> bool:
+        """Up in PD and answering; PD keeps a killed store Up for a while, its metrics do not."""
+        snapshot = self.latest_snapshot()
+        metrics = snapshot.store_metrics.get(store.id) if snapshot else None
+        return store.state in RUNNING_STATES and (metrics is None or metrics.reachable)
+
     def action_kill_store(self) -> None:
         if not self._chaos_or_say("kill"):
             return
         store = self._context_store()
         if store is None:
             return
-        if store.state not in RUNNING_STATES:
+        if not self._is_running(store):
             self.notify(
-                f"store {store.id} is {store.state} already; s starts it again", severity="warning"
+                f"store {store.id} is down already ({store.state}, not answering); s starts it again",
+                severity="warning",
             )
             return
         how = "the simulator's control API" if self.is_demo else "docker kill"
@@ -579,8 +587,11 @@ class OperatorApp(App[int]):
         store = self._context_store()
         if store is None:
             return
-        if store.state in RUNNING_STATES:
-            self.notify(f"store {store.id} is {store.state}; nothing to start", severity="warning")
+        if self._is_running(store):
+            self.notify(
+                f"store {store.id} is {store.state} and answering; nothing to start",
+                severity="warning",
+            )
             return
         self._chaos(f"start store {store.id}", self.runtime.start_store, store.id)  # type: ignore[union-attr]
 
@@ -735,7 +746,15 @@ async def deploy_verb(deployment: Any, choice: str, progress: Callable[[Any], No
 
 
 def run_tui(settings: Settings, demo: DemoOptions | None = None) -> int:
-    """Run the full-screen app until the user quits; returns the process exit code."""
+    """Run the full-screen app until the user quits; returns the process exit code.
+
+    Log records go to Textual's devtools console, never to the terminal the app draws on.
+    """
+    from textual.logging import TextualHandler
+
+    root = logging.getLogger()
+    root.handlers[:] = [TextualHandler()]
+    root.setLevel(settings.log_level)
     app = OperatorApp(settings, demo)
     app.run()
     return app.return_code or 0

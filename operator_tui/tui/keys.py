@@ -51,7 +51,7 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
     ),
     KeyAction("slash", "/", "filter", "Filter", "Filter tickets"),
     KeyAction("p", "p", "toggle_pause", "Pause", "Pause / resume monitoring"),
-    KeyAction("r", "r", "tick_now", "Tick", "Tick now"),
+    KeyAction("r", "r", "tick_now", "Tick", "Tick now", footer=False),
     KeyAction("plus", "+", "interval(1)", "Slower", "Longer refresh interval (+1 s)", footer=False),
     KeyAction(
         "minus",
@@ -64,9 +64,21 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("k", "k", "kill_store", "Kill", "Kill the selected store (asks first)"),
     KeyAction("s", "s", "start_store", "Start", "Start the selected store again"),
     KeyAction("D", "D", "deploy", "Deploy", "Deploy menu (compose lab: up, down, status)"),
-    KeyAction("a", "a", "approve", "Approve", "Approve the recommended action (approve mode)"),
     KeyAction(
-        "R", "R", "rediagnose", "Re-diagnose", "Run the diagnosis of the selected ticket again"
+        "a",
+        "a",
+        "approve",
+        "Approve",
+        "Approve the recommended action (approve mode)",
+        footer=False,
+    ),
+    KeyAction(
+        "R",
+        "R",
+        "rediagnose",
+        "Re-diagnose",
+        "Run the diagnosis of the selected ticket again",
+        footer=False,
     ),
     KeyAction("t", "t", "toggle_theme", "Theme", "Light / dark theme", footer=False),
     KeyAction(

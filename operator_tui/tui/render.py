@@ -25,6 +25,12 @@ from operator_tui.tui.format import (
 History = Sequence[tuple[datetime, StoreMetrics]]
 
 
+def seen(when: datetime, now: datetime) -> str:
+    """``03:05:13 (12s ago)``, with the date in front when it is not today's."""
+    stamp = f"{when:%H:%M:%S}" if when.date() == now.date() else f"{when:%Y-%m-%d %H:%M:%S}"
+    return f"{stamp} ({age(now, when)} ago)"
+
+
 def ticket_facts(ticket: Ticket, now: datetime) -> Table:
     table = Table.grid(padding=(0, 1))
     table.add_column(style="dim", no_wrap=True)
@@ -37,15 +43,11 @@ def ticket_facts(ticket: Ticket, now: datetime) -> Table:
         ticket.status.value + (" (last diagnosis failed)" if ticket.diagnosis_failed else ""),
     )
     table.add_row("message", Text(ticket.message, no_wrap=True, overflow="ellipsis"))
-    table.add_row(
-        "first seen", f"{ticket.first_seen:%Y-%m-%d %H:%M:%S} ({age(now, ticket.first_seen)} ago)"
-    )
-    table.add_row(
-        "last seen", f"{ticket.last_seen:%Y-%m-%d %H:%M:%S} ({age(now, ticket.last_seen)} ago)"
-    )
+    table.add_row("first seen", seen(ticket.first_seen, now))
+    table.add_row("last seen", seen(ticket.last_seen, now))
     table.add_row("occurrences", str(ticket.occurrences))
     if ticket.resolved_at is not None:
-        table.add_row("resolved", f"{ticket.resolved_at:%Y-%m-%d %H:%M:%S}")
+        table.add_row("resolved", seen(ticket.resolved_at, now))
     if ticket.previous_ticket_id is not None:
         table.add_row("follows", f"#{ticket.previous_ticket_id}")
     return table
@@ -100,7 +102,7 @@ def store_history(points: History, width: int = 30) -> Table:
 
 def log_lines(events: Iterable[LogEvent], limit: int = 14) -> Text:
     """The last ``limit`` events, categorised ones (elections, snapshots, slow ops) preferred."""
-    every = list(events)
+    every = sorted(events, key=lambda e: e.time)
     notable = [e for e in every if e.kind != "other"]
     chosen = (notable if len(notable) >= min(limit, len(every)) // 2 and notable else every)[
         -limit:

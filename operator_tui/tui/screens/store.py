@@ -51,7 +51,7 @@ class StoreScreen(Screen[None]):
             with VerticalScroll(id="store-right", classes="main-col"):
                 yield Static(id="store-hot")
                 yield Static(id="store-logs")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.redraw()

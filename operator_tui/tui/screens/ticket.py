@@ -56,7 +56,7 @@ class TicketScreen(Screen[None]):
                 yield Static(id="diagnosis-status")
                 yield Markdown(id="narrative")
                 yield Markdown(id="structured")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#ticket-title", Static).update(f"Ticket #{self.ticket_id}")

@@ -45,7 +45,15 @@ def describe(event: Event) -> str | None:
     if kind == "error":
         return f"error: {data.get('message') or data.get('error') or data}"
     if kind.startswith("action."):
-        return f"{kind.removeprefix('action.')} {data.get('action', '')}: {data.get('message', '')}".strip()
+        args = ", ".join(f"{k}={v}" for k, v in (data.get("args") or {}).items())
+        call = f"{data.get('action', '')}({args})"
+        where = f"ticket #{data.get('ticket_id')}: " if data.get("ticket_id") is not None else ""
+        if kind == "action.proposed":
+            risk = f", risk {data['risk']}" if data.get("risk") else ""
+            return f"{where}proposed {call}{risk}"
+        verb = "done" if kind == "action.done" else "refused"
+        message = data.get("message") or ""
+        return f"{where}{verb} {call}" + (f": {message}" if message else "")
     if kind == "monitor.paused":
         return "monitoring paused"
     if kind == "monitor.resumed":
