@@ -48,7 +48,7 @@ RuntimeFactory = Callable[[], AbstractAsyncContextManager["Runtime"]]
 TICKET_LIMIT = 1000
 PANES = {"stores": "#stores", "hot": "#hot", "tickets": "#tickets"}
 RUNNING_STATES = (StoreState.UP, StoreState.SERVING)
-NARROW_BELOW = 100
+NARROW_BELOW = 116
 SHORT_BELOW = 30
 
 
@@ -107,6 +107,7 @@ class OperatorApp(App[int]):
         self.runtime: Runtime | None = runtime
         self.runtime_factory = runtime_factory
         self.last_tick_at: datetime | None = None
+        self.last_tick_error: str | None = None
         self.start_monitor = start_monitor
         self.start_agent = start_agent
         self.clock: Clock = clock or utc_now
@@ -217,7 +218,7 @@ class OperatorApp(App[int]):
         self._fit(event.size.width, event.size.height)
 
     def _fit(self, width: int, height: int) -> None:
-        """Below 100 columns the lower panes stack and the stores table drops address and trend."""
+        """Below 116 columns the lower panes stack and the stores table drops address and trend."""
         narrow = width < NARROW_BELOW
         self.set_class(narrow, "narrow")
         self.set_class(height < SHORT_BELOW, "short")
@@ -271,6 +272,7 @@ class OperatorApp(App[int]):
             paused=runtime.paused if runtime is not None else False,
             demo=self.is_demo,
             last_tick_at=self.last_tick_at,
+            last_tick_error=self.last_tick_error,
         )
 
     # ------------------------------------------------------------ event pump
@@ -304,6 +306,9 @@ class OperatorApp(App[int]):
             if kind == "tick":
                 tick = True
                 self.last_tick_at = now
+                self.last_tick_error = (
+                    None if data.get("reachable", True) else str(data.get("error") or "")
+                )
             elif kind.startswith("ticket."):
                 reload = True
             elif kind == "diagnosis.started" and ticket_id is not None:

@@ -21,6 +21,8 @@ class MonitorState:
     demo: bool
     last_tick_at: datetime | None = None
     """When the front end last saw a ``tick`` event (its own clock)."""
+    last_tick_error: str | None = None
+    """The error of the last tick when the subject could not be observed."""
 
 
 def stale_after(interval_s: float) -> float:
@@ -34,7 +36,8 @@ def header_text(snapshot: Snapshot | None, state: MonitorState, now: datetime) -
     if state.demo:
         text.append(" demo", style="bold magenta")
     if snapshot is None:
-        text.append("  waiting for the first tick…", style="dim")
+        waiting = "no observation yet" if state.last_tick_at else "waiting for the first tick…"
+        text.append(f"  {waiting}", style="dim")
     else:
         c = snapshot.cluster
         up_style = "green" if c.stores_up == c.stores_total else "bold red"
@@ -56,16 +59,18 @@ def header_text(snapshot: Snapshot | None, state: MonitorState, now: datetime) -
     text.append("  source ", style="dim")
     text.append(snapshot.source if snapshot and snapshot.source else "-")
     text.append("  last tick ", style="dim")
-    if snapshot is None:
+    seen = state.last_tick_at
+    if seen is None:
         text.append("-")
     else:
-        text.append(f"{clock_time(snapshot.taken_at)} ({age(now, snapshot.taken_at)} ago)")
-        if (now - snapshot.taken_at).total_seconds() > stale_after(
-            state.interval_s
-        ) and not state.paused:
+        text.append(f"{clock_time(seen)} ({age(now, seen)} ago)")
+        late = (now - seen).total_seconds() > stale_after(state.interval_s)
+        if late and not state.paused:
             text.append("  STALE", style="bold red")
-        if snapshot.errors:
-            text.append(f"  {snapshot.errors[0]}", style="red")
+    if state.last_tick_error:
+        text.append(f"  unreachable: {state.last_tick_error}", style="bold red")
+    elif snapshot is not None and snapshot.errors:
+        text.append(f"  {snapshot.errors[0]}", style="red")
     if state.paused:
         text.append("  PAUSED", style="bold reverse yellow")
     return text
