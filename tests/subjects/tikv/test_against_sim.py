@@ -285,3 +285,24 @@ async def test_critical_errors_are_reported(sim, http):
     snap, violations = await tick(subject)
     assert "critical_error:store-3" in violations
     assert snap.store_metrics[3].critical_errors_per_s == pytest.approx(2.0, rel=0.2)
+
+
+async def test_a_dead_store_beyond_the_scrape_budget_is_read_on_the_next_tick(http):
+    config = SimConfig(stores=24, regions=600, seed=5, manual_clock=True)
+    async with SimCluster(config) as big:
+        await big.advance(12)
+        # The peers' reports alone bring it forward (not its heartbeat, nor PD's state).
+        subject = subject_for(big, http, scrape_budget=6, heartbeat_overdue_s=1000)
+        for _ in range(5):  # 1-6, 7-12, 13-18, 19-24, then 1-6 again
+            await tick(subject)
+            await big.advance(2)
+        victim = 3  # just read: not due again for three ticks
+        await big.kill_store(victim)
+        await big.advance(2)
+        _, first = await tick(subject)
+        await big.advance(2)
+        snap, second = await tick(subject)
+        assert f"store_down:store-{victim}" not in first
+        assert f"store_down:store-{victim}" in second
+        assert snap.store(victim).state is StoreState.UP  # PD waits 20 s
+        assert not snap.store_metrics[victim].reachable

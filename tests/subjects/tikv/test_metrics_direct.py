@@ -387,3 +387,27 @@ async def test_scrape_budget_reads_a_store_with_an_overdue_heartbeat_first(fake_
     assert scraped() == [7, 8, 9]
     await direct.collect(stores(silent_since=t0 - timedelta(seconds=3)))
     assert 9 in scraped()
+
+
+async def test_scrape_budget_reads_a_store_its_peers_cannot_reach_first(fake_pd, mock_http, tk):
+    stores = [_store(i, f"tikv{i}:20180") for i in range(1, 10)]
+    for i in range(1, 10):
+        fake_pd.metrics[f"tikv{i}:20180"] = tk.metrics_page()
+    now = [0.0]
+    direct = DirectMetrics(mock_http, budget=3, clock=lambda: now[0])
+
+    async def scraped():
+        now[0] += 2
+        await direct.collect(stores)
+        hosts = sorted(int(r.url.host[4:]) for r in fake_pd.calls)
+        fake_pd.calls.clear()
+        return hosts
+
+    assert [await scraped() for _ in range(3)] == [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    for i in (1, 2, 3):
+        fake_pd.metrics[f"tikv{i}:20180"] = _with_reports(
+            tk.metrics_page(), {("unreachable", 8): 40}
+        )
+    assert await scraped() == [1, 2, 3]
+    assert direct.choose(stores)[0].id == 8
+    assert await scraped() == [4, 5, 8]

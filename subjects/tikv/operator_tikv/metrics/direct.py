@@ -146,12 +146,14 @@ class DirectMetrics:
     """Scrapes live stores' ``/metrics`` concurrently, bounded in time and in parallelism.
 
     At most ``budget`` stores are read per tick (all of them in clusters up to that
-    size). Beyond it, stores that PD does not report Up, whose last read failed or
-    whose PD heartbeat is overdue (more than ``heartbeat_overdue_s`` behind the
-    newest one: a store that died stops heartbeating 10 s before PD says so) come
-    first, then the ones read longest ago (never read first); the others keep
-    their last figures for the tick, so a large cluster costs a bounded amount per
-    tick and every store is read at least every ``ceil(stores / budget)`` ticks.
+    size). Beyond it, the stores with a sign of trouble come first: PD does not
+    report them Up, their last read failed, other stores report them unreachable
+    (raft messages to them fail: seen on the tick after they die or are cut off),
+    or their PD heartbeat is overdue (more than ``heartbeat_overdue_s`` behind the
+    newest one, 10 s before PD says Disconnected); then the ones read longest ago
+    (never read first). The others keep their last figures for the tick, so a
+    large cluster costs a bounded amount per tick and every store is read at least
+    every ``ceil(stores / budget)`` ticks.
     """
 
     name = "direct"
@@ -234,6 +236,12 @@ class DirectMetrics:
             return live
         beats = [s.last_heartbeat for s in live if s.last_heartbeat is not None]
         newest = max(beats) if beats else None
+        reported = {
+            target
+            for m in self._last.values()
+            if m.reachable and m.unreachable_reports_per_s
+            for target in m.unreachable_reports_per_s
+        }
 
         def priority(store: Store) -> tuple[int, int]:
             last = self._last.get(store.id)
@@ -243,7 +251,7 @@ class DirectMetrics:
                 and store.last_heartbeat is not None
                 and (newest - store.last_heartbeat).total_seconds() > self.heartbeat_overdue_s
             )
-            urgent = store.state.value != "Up" or failing or overdue
+            urgent = store.state.value != "Up" or failing or overdue or store.id in reported
             return (0 if urgent else 1, self._read_at.get(store.id, -1))
 
         return sorted(live, key=priority)[: self.budget]
