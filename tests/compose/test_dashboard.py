@@ -95,6 +95,7 @@ def test_promql_reader_finds_metric_names(promql: Callable[[str], set[str]]) -> 
 async def _exported_by_the_simulator() -> set[str]:
     async with SimCluster(SimConfig(stores=3, regions=50, manual_clock=True)) as sim:
         sim.add_fault("slow_disk", 1)
+        sim.add_fault("critical_error", 2)
         await sim.advance(120)
         urls = [
             sim.pd_urls[0] + "/metrics",
