@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import shutil
 import socket
 import statistics
@@ -48,7 +49,10 @@ async def main(stores, regions):
             line = await reader.readline()
             if not line:
                 return
-            await sim.advance(float(line))
+            if line.startswith(b"kill "):
+                await sim.kill_store(int(line.split()[1]))
+            else:
+                await sim.advance(float(line))
             print(json.dumps({"now_ns": sim.now_ns}), flush=True)
 
 asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))
@@ -96,6 +100,12 @@ class Sim:
         self.proc.stdin.write(f"{seconds}\n".encode())
         await self.proc.stdin.drain()
         self.now_ns = (await self._read())["now_ns"]
+
+    async def kill(self, store_id: int) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.write(f"kill {store_id}\n".encode())
+        await self.proc.stdin.drain()
+        await self._read()
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.now_ns / 1e9, UTC)
@@ -174,6 +184,42 @@ async def _ticks(
     }
 
 
+async def _kill_to_down(
+    sim: Sim, http: httpx.AsyncClient, interval_s: float, budget: int | None, limit: int = 30
+) -> dict:
+    """Ticks from killing the store read last (the furthest from its next read) to store_down."""
+    options: dict = {"clock": sim.now, "tick_timeout_s": 60}
+    if budget is not None:
+        options["scrape_budget"] = budget
+    ctx = SubjectContext(
+        http=http, endpoints=sim.pd, metrics_source="direct", interval_s=interval_s, options=options
+    )
+    subject = plugin.create(ctx)
+    snap = None
+    per_tick = subject.direct.budget or sim.stores
+    for _ in range(math.ceil(sim.stores / per_tick) + 1):  # every store read once: steady state
+        snap = await subject.observe()
+        subject.evaluate(snap)
+        await sim.advance(interval_s)
+    assert snap is not None
+    just_read = [
+        st.id
+        for st in snap.stores
+        if (h := subject.metric_history(st.id)) and h[-1][0] == snap.taken_at
+    ]
+    victim = max(just_read)
+    await sim.kill(victim)
+    ticks = None
+    for n in range(1, limit + 1):
+        await sim.advance(interval_s)
+        snap = await subject.observe()
+        if f"store_down:store-{victim}" in {v.key for v in subject.evaluate(snap)}:
+            ticks = n
+            break
+    await subject.aclose()
+    return {"victim": victim, "ticks": ticks, "pd_state": snap.store(victim).state.value}
+
+
 class Prometheus:
     """Debian's ``prometheus`` scraping the simulated stores, in a temporary directory."""
 
@@ -241,6 +287,7 @@ async def measure(
     interval_s: float,
     prometheus_scrape_s: float | None,
     budget: int | None = None,
+    kill: bool = False,
 ) -> dict:
     started = time.perf_counter()
     async with Sim(stores, regions) as sim:
@@ -252,6 +299,8 @@ async def measure(
             read = row["full"]["stores_read_median"]
             extra_cpu = row["full"]["cpu_ms_median"] - row["pd_only"]["cpu_ms_median"]
             row["full"]["cpu_ms_per_store_read"] = round(extra_cpu / read, 2) if read else None
+            if kill:
+                row["kill"] = await _kill_to_down(sim, http, interval_s, budget)
             if prometheus_scrape_s is not None:
                 async with Prometheus(sim.targets, prometheus_scrape_s) as prom:
                     row["prometheus"] = await _ticks(
@@ -270,6 +319,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object per size")
     parser.add_argument(
         "--budget", type=int, help="stores read per tick in direct mode (the subject's default)"
+    )
+    parser.add_argument(
+        "--kill",
+        action="store_true",
+        help="then kill the store read last and count the ticks until store_down (direct mode)",
     )
     parser.add_argument(
         "--prometheus",
@@ -295,7 +349,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     for stores, regions in sizes:
         row = asyncio.run(
-            measure(stores, regions, args.ticks, args.interval, args.prometheus, args.budget)
+            measure(
+                stores, regions, args.ticks, args.interval, args.prometheus, args.budget, args.kill
+            )
         )
         if args.json:
             print(json.dumps(row))
@@ -307,6 +363,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"{full['evaluate_ms_median']:>11} {full['stores_read_median']:>5} "
                 f"{full['cpu_ms_per_store_read']!s:>11} | {pd['errors'] + full['errors']}"
             )
+            if "kill" in row:
+                k = row["kill"]
+                print(
+                    f"{'':>6} {'':>9} | kill store {k['victim']} (read last): store_down after "
+                    f"{k['ticks']} ticks of {args.interval:g} s (PD then says {k['pd_state']})"
+                )
             if "prometheus" in row:
                 prom = row["prometheus"]
                 print(
