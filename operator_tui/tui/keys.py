@@ -39,7 +39,6 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
         "Back",
         "Back / close / clear the ticket filter",
         footer=False,
-        app_binding=False,
     ),
     KeyAction("q", "q", "quit", "Quit", "Quit"),
     KeyAction("question_mark", "?", "help", "Help", "Show the keys"),

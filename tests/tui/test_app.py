@@ -214,6 +214,12 @@ async def test_ticket_queue_orders_and_filters(runtime_factory, app_factory) -> 
         await pilot.press("escape")
         await pilot.pause()
         assert not box.display and tickets.row_count == 2
+        await pilot.press("slash", *"store-1", "enter")
+        await pilot.pause()
+        assert app.focused is tickets and tickets.row_count == 1
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not box.display and tickets.row_count == 2
 
 
 async def test_pause_tick_and_interval_keys(runtime, app_factory, notes_of) -> None:

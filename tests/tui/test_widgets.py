@@ -1,0 +1,134 @@
+"""Pure parts of the panes: ordering, filtering, sparklines, ages, the keyed diff, the error path."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from textual.app import App, ComposeResult
+
+from operator_tui.core.events import Event
+from operator_tui.core.ticket import Ticket, TicketStatus
+from operator_tui.core.types import Severity
+from operator_tui.tui.app import OperatorApp
+from operator_tui.tui.format import age, rate_bytes, sparkline
+from operator_tui.tui.widgets.event_strip import describe
+from operator_tui.tui.widgets.keyed_table import KeyedTable
+from operator_tui.tui.widgets.tickets import STILL_SPINNER, matches, queue_order, status_text
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def ticket(
+    id_: int, severity: Severity, status: TicketStatus, seconds: int, invariant: str = "store_down"
+) -> Ticket:
+    when = T0 + timedelta(seconds=seconds)
+    return Ticket(
+        id=id_,
+        violation_key=f"{invariant}:store-{id_}",
+        invariant=invariant,
+        subject="tikv",
+        target=f"store-{id_}",
+        store_id=id_,
+        severity=severity,
+        status=status,
+        message=f"store {id_} is down",
+        first_seen=when,
+        last_seen=when,
+    )
+
+
+def test_queue_order_open_then_severity_then_newest() -> None:
+    tickets = [
+        ticket(1, Severity.CRITICAL, TicketStatus.RESOLVED, 50),
+        ticket(2, Severity.WARNING, TicketStatus.OPEN, 40),
+        ticket(3, Severity.CRITICAL, TicketStatus.DIAGNOSED, 10),
+        ticket(4, Severity.CRITICAL, TicketStatus.OPEN, 30),
+        ticket(5, Severity.INFO, TicketStatus.OPEN, 60),
+    ]
+    assert [t.id for t in queue_order(tickets)] == [4, 3, 2, 5, 1]
+
+
+def test_filter_needs_every_term() -> None:
+    t = ticket(7, Severity.WARNING, TicketStatus.DIAGNOSING, 0, invariant="high_write_latency")
+    assert matches(t, "latency store-7")
+    assert matches(t, "#7 WARNING")
+    assert not matches(t, "latency store-8")
+
+
+def test_status_cell_spins_only_when_animated() -> None:
+    t = ticket(1, Severity.CRITICAL, TicketStatus.DIAGNOSING, 0)
+    assert status_text(t, None).plain == f"{STILL_SPINNER} diagnosing"
+    assert status_text(t, 0).plain != status_text(t, 1).plain
+    t.status, t.diagnosis_failed = TicketStatus.OPEN, True
+    assert status_text(t, 0).plain == "failed"
+
+
+def test_sparkline_ages_and_rates() -> None:
+    assert sparkline([0, 1, 2, 3, 4, 5, 6, 7]) == "▁▂▃▄▅▆▇█"
+    assert sparkline([None, 5, 5]) == " ▄▄"
+    assert sparkline([]) == ""
+    assert sparkline(range(100), width=5) == "▁▃▅▆█"
+    assert age(T0, T0 - timedelta(seconds=42)) == "42s"
+    assert age(T0, T0 - timedelta(hours=2, minutes=5)) == "2h05m"
+    assert age(T0, T0 + timedelta(seconds=5)) == "0s"
+    assert rate_bytes(512) == "512B/s" and rate_bytes(3 * 1024 * 1024) == "3.0MiB/s"
+
+
+def test_event_strip_lines() -> None:
+    opened = Event("ticket.opened", {"ticket": {"id": 3, "message": "store 2 is down"}})
+    assert describe(opened) == "ticket #3 opened: store 2 is down"
+    proposed = Event(
+        "action.proposed",
+        {
+            "ticket_id": 3,
+            "action": "set_replica_schedule_limit",
+            "args": {"n": 16},
+            "risk": "medium",
+        },
+    )
+    assert describe(proposed) == "ticket #3: proposed set_replica_schedule_limit(n=16), risk medium"
+    assert describe(Event("tick", {})) is None
+    assert describe(Event("diagnosis.chunk", {"ticket_id": 1, "text": "x"})) is None
+
+
+class Numbers(KeyedTable):
+    COLUMNS = (("N", "n", 4), ("Square", "sq", 6))
+
+
+class TableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Numbers()
+
+
+async def test_keyed_diff_updates_reorders_and_keeps_the_cursor() -> None:
+    app = TableApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(Numbers)
+        assert table.set_rows([(n, (n, n * n)) for n in (1, 2, 3)])
+        await pilot.pause()
+        table.move_cursor(row=2)
+        assert table.selected_key == "3"
+        assert not table.set_rows([(n, (n, n * n)) for n in (1, 2, 3)])
+        assert table.set_rows([(n, (n, -n)) for n in (3, 1, 2)])
+        assert table.selected_key == "3" and table.cursor_row == 0
+        assert table.get_cell("1", "sq") == -1
+        assert table.set_rows([(4, (4, 16)), (3, (3, 9))])
+        assert [str(k.value) for k in table.rows] == ["3", "4"] or table.row_count == 2
+        assert table.selected_key == "3"
+
+
+async def test_runtime_that_cannot_open_exits_2_with_one_line(tmp_path) -> None:
+    from contextlib import asynccontextmanager
+
+    from operator_tui.config import Settings
+    from operator_tui.core.subject import SubjectError
+
+    @asynccontextmanager
+    async def broken():
+        raise SubjectError("no PD endpoint answered\nsecond line")
+        yield
+
+    app = OperatorApp(Settings(db_path=tmp_path / "t.db"), runtime_factory=broken)
+    async with app.run_test() as pilot:
+        await pilot.pause(0.2)
+    assert app.return_code == 2
