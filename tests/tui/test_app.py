@@ -413,3 +413,26 @@ async def test_narrow_terminal_stacks_panes_and_drops_columns(runtime, app_facto
         await pilot.pause()
         assert "address" in {str(k.value) for k in stores.columns}
         assert stores.row_count == 3
+
+
+async def test_command_palette_opens_searches_and_runs(runtime, app_factory, notes_of) -> None:
+    from textual.command import CommandPalette
+
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        notes = notes_of(app)
+        await ready(app, pilot, runtime)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"filter")
+        await pilot.pause(0.3)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"approve")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert "only in approve mode" in notes.text()
