@@ -395,9 +395,8 @@ class OperatorApp(App[int]):
 
     def _spin(self) -> None:
         table = self.query_one(TicketTable)
-        if table.diagnosing and table.frame is not None:
-            table.frame += 1
-            table.redraw(self.clock())
+        if table.diagnosing:
+            table.spin()
 
     # ------------------------------------------------------------ navigation
     @on(DataTable.RowSelected, "#stores")

@@ -132,3 +132,29 @@ async def test_runtime_that_cannot_open_exits_2_with_one_line(tmp_path) -> None:
     async with app.run_test() as pilot:
         await pilot.pause(0.2)
     assert app.return_code == 2
+
+
+async def test_spinner_turns_only_the_diagnosing_rows() -> None:
+    from operator_tui.tui.widgets.tickets import TicketTable
+
+    class Queue(App[None]):
+        def compose(self) -> ComposeResult:
+            yield TicketTable()
+
+    app = Queue()
+    async with app.run_test() as pilot:
+        table = app.query_one(TicketTable)
+        table.apply(
+            [
+                ticket(1, Severity.CRITICAL, TicketStatus.DIAGNOSING, 0),
+                ticket(2, Severity.WARNING, TicketStatus.OPEN, 5),
+            ],
+            T0,
+        )
+        await pilot.pause()
+        before = table.get_cell("1", "status").plain
+        table.spin()
+        assert table.get_cell("1", "status").plain != before
+        assert table.get_cell("2", "status").plain == "open"
+        table.redraw(T0)
+        assert table.get_cell("1", "status").plain.endswith("diagnosing")

@@ -104,3 +104,18 @@ class KeyedTable(DataTable[Any]):
                 if index != self.cursor_row:
                     self.move_cursor(row=index, animate=False, scroll=False)
         return changed
+
+    def set_cells(self, column: str, values: dict[str, Any]) -> None:
+        """Replace one column's cell in the given rows (row key -> value) with a single refresh."""
+        shown_keys = [self.COLUMNS[i][1] for i in self._shown]
+        if column not in shown_keys:
+            return
+        index = shown_keys.index(column)
+        for key, value in values.items():
+            cells = self._row_cells.get(key)
+            if cells is None or cells[index] is value:
+                continue
+            self._row_cells[key] = (*cells[:index], value, *cells[index + 1 :])
+            self._data[RowKey(key)][ColumnKey(column)] = value
+        self._update_count += 1
+        self.refresh()

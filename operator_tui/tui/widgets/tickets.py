@@ -116,3 +116,17 @@ class TicketTable(KeyedTable):
     @property
     def diagnosing(self) -> bool:
         return any(t.status == TicketStatus.DIAGNOSING for t in self.tickets)
+
+    def spin(self) -> None:
+        """Advance the spinner of the diagnosing rows only."""
+        if self.frame is None:
+            return
+        self.frame += 1
+        self.set_cells(
+            "status",
+            {
+                str(t.id): status_text(t, self.frame)
+                for t in self.tickets
+                if t.status == TicketStatus.DIAGNOSING
+            },
+        )
