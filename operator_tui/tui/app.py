@@ -43,6 +43,7 @@ from operator_tui.tui.widgets.hot_regions import HotRegionsTable
 from operator_tui.tui.widgets.stores import StoresTable
 from operator_tui.tui.widgets.tickets import TicketTable
 
+log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 RuntimeFactory = Callable[[], AbstractAsyncContextManager["Runtime"]]
 TICKET_LIMIT = 1000
@@ -286,55 +287,68 @@ class OperatorApp(App[int]):
                     while not sub.queue.empty() and len(batch) < 2000:
                         batch.append(sub.queue.get_nowait())
                     await self._handle(batch)
+                except Exception as exc:
+                    # One bad event must not stop the panes from following the cluster.
+                    log.exception("event pump: drawing %d events failed", len(batch))
+                    self.query_one(EventStrip).note(
+                        f"display error: {one_line(exc)}", self.clock(), "bold red"
+                    )
                 finally:
                     self._pump_busy = False
         finally:
             sub.close()
 
     async def _handle(self, batch: list[Event]) -> None:
-        tick = False
-        reload = False
-        header = False
+        """Apply a batch of events: per-event bookkeeping, then at most one redraw of each pane."""
+        changes: set[str] = set()
         strip = self.query_one(EventStrip)
         now = self.clock()
         for event in batch:
-            kind = event.event
-            data = event.data
-            ticket_id = data.get("ticket_id")
-            if ticket_id is None and isinstance(data.get("ticket"), dict):
-                ticket_id = data["ticket"].get("id")
-            if kind == "tick":
-                tick = True
-                self.last_tick_at = now
-                self.last_tick_error = (
-                    None if data.get("reachable", True) else str(data.get("error") or "")
-                )
-            elif kind.startswith("ticket."):
-                reload = True
-            elif kind == "diagnosis.started" and ticket_id is not None:
-                self._live_text[ticket_id] = ""
-                reload = True
-            elif kind == "diagnosis.chunk" and ticket_id is not None:
-                self._live_text[ticket_id] = self._live_text.get(ticket_id, "") + str(
-                    data.get("text", "")
-                )
-            elif kind in ("diagnosis.finished", "diagnosis.failed"):
-                if ticket_id is not None:
-                    self._live_text.pop(ticket_id, None)
-                reload = True
-            elif kind in ("monitor.paused", "monitor.resumed"):
-                header = True
-            strip.add(event, now)
-            if ticket_id is not None:
-                for screen in self.screen_stack:
-                    if isinstance(screen, TicketScreen) and screen.ticket_id == ticket_id:
-                        await screen.on_core_event(event)
-        if tick:
+            try:
+                await self._take(event, now, changes)
+                strip.add(event, now)
+            except Exception as exc:
+                # One malformed event must not stop the panes from following the cluster.
+                log.exception("event pump: %s event failed", event.event)
+                strip.note(f"display error on {event.event}: {one_line(exc)}", now, "bold red")
+        if "tick" in changes:
             self._draw_snapshot()
-        elif header:
+        elif "header" in changes:
             self._draw_header()
-        if reload:
+        if "tickets" in changes:
             await self._load_tickets()
+
+    async def _take(self, event: Event, now: datetime, changes: set[str]) -> None:
+        kind = event.event
+        data = event.data
+        ticket_id = data.get("ticket_id")
+        if ticket_id is None and isinstance(data.get("ticket"), dict):
+            ticket_id = data["ticket"].get("id")
+        if kind == "tick":
+            changes.add("tick")
+            self.last_tick_at = now
+            reachable = data.get("reachable", True)
+            self.last_tick_error = None if reachable else str(data.get("error") or "unreachable")
+        elif kind.startswith("ticket."):
+            changes.add("tickets")
+        elif kind == "diagnosis.started" and ticket_id is not None:
+            self._live_text[ticket_id] = ""
+            changes.add("tickets")
+        elif kind == "diagnosis.chunk" and ticket_id is not None:
+            text = data.get("text")
+            self._live_text[ticket_id] = self._live_text.get(ticket_id, "") + (
+                text if isinstance(text, str) else ""
+            )
+        elif kind in ("diagnosis.finished", "diagnosis.failed"):
+            if ticket_id is not None:
+                self._live_text.pop(ticket_id, None)
+            changes.add("tickets")
+        elif kind in ("monitor.paused", "monitor.resumed"):
+            changes.add("header")
+        if ticket_id is not None:
+            for screen in self.screen_stack:
+                if isinstance(screen, TicketScreen) and screen.ticket_id == ticket_id:
+                    await screen.on_core_event(event)
 
     async def settle(self, limit_s: float = 5.0) -> None:
         """Wait (bounded) until every published event has reached the panes; for tests and scripts."""

@@ -158,3 +158,20 @@ async def test_spinner_turns_only_the_diagnosing_rows() -> None:
         assert table.get_cell("2", "status").plain == "open"
         table.redraw(T0)
         assert table.get_cell("1", "status").plain.endswith("diagnosing")
+
+
+async def test_event_pump_survives_a_bad_event(runtime, app_factory) -> None:
+    from operator_tui.tui.widgets.event_strip import EventStrip
+
+    app = app_factory(runtime)
+    async with app.run_test() as pilot:
+        runtime.bus.publish("ticket.opened", ticket="not a dict")
+        runtime.bus.publish("diagnosis.started", ticket_id=["not", "hashable"])
+        runtime.bus.publish("diagnosis.chunk", ticket_id=99, text=None)
+        await runtime.tick_once()
+        await app.settle()
+        await pilot.pause()
+        assert app.last_tick_at is not None
+        assert any(w.group == "events" and w.is_running for w in app.workers)
+        lines = app.query_one(EventStrip).lines_written
+        assert any(line.startswith("display error on diagnosis.started") for line in lines)

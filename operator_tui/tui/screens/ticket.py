@@ -175,7 +175,8 @@ class TicketScreen(Screen[None]):
         elif kind == "diagnosis.chunk":
             if not self._live:
                 return
-            chunk = str(event.data.get("text", ""))
+            text = event.data.get("text")
+            chunk = text if isinstance(text, str) else ""
             self.narrative_text += chunk
             self.chunks_streamed += 1
             if self._stream is None:

@@ -28,7 +28,7 @@ STYLES = {
 def describe(event: Event) -> str | None:
     """One line for an event worth showing; ticks and chunks are not."""
     data = event.data
-    ticket = data.get("ticket") or {}
+    ticket = data.get("ticket") if isinstance(data.get("ticket"), dict) else {}
     kind = event.event
     if kind in ("ticket.opened", "ticket.resolved"):
         verb = "opened" if kind == "ticket.opened" else "resolved"
