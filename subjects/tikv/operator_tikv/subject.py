@@ -125,7 +125,10 @@ class TikvSubject:
                 ctx.http,
                 ctx.prometheus_url,
                 window=str(opts.get("prometheus_rate_window", "1m")),
-                timeout_s=scrape_timeout,
+                # One query for every store: at 1000 stores Prometheus can need over 2 s.
+                timeout_s=min(
+                    self.tick_budget_s * 0.8, _float_option(opts, "prometheus_timeout_s", 4.0)
+                ),
             )
             if ctx.prometheus_url
             else None

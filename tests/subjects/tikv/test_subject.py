@@ -365,3 +365,17 @@ async def test_single_store_read_keeps_the_others_rates(fake_pd, mock_http, tk):
     clock[0] += timedelta(seconds=2)
     snap = await subject.observe()
     assert all(snap.store_metrics[s].qps is not None for s in (1, 4, 5))
+
+
+def test_prometheus_query_timeout_is_its_own_and_within_the_tick(fake_pd, mock_http):
+    prom = "http://prom:9090"
+    default = make(fake_pd, mock_http, prometheus_url=prom)
+    assert default.prometheus.timeout_s == 4.0 and default.direct.timeout_s == 2.0
+    custom = make(
+        fake_pd, mock_http, prometheus_url=prom, prometheus_timeout_s=7, tick_timeout_s=20
+    )
+    assert custom.prometheus.timeout_s == 7
+    capped = make(fake_pd, mock_http, prometheus_url=prom, prometheus_timeout_s=30)
+    assert capped.prometheus.timeout_s == pytest.approx(capped.tick_budget_s * 0.8)
+    with pytest.raises(SubjectError):
+        make(fake_pd, mock_http, prometheus_url=prom, prometheus_timeout_s="soon")
