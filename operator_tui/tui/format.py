@@ -63,6 +63,19 @@ def state_text(state: str) -> Text:
     return Text(str(state), style=STATE_STYLES.get(state, ""))
 
 
+UNREACHABLE = Text("Unreachable", style="bold red")
+
+
+def store_state_text(state: str, reachable: bool | None) -> Text:
+    """PD's state, unless PD still says Up while the store's own status port does not answer.
+
+    PD waits 20 s without heartbeats before saying Disconnected; the operator knows sooner.
+    """
+    if reachable is False and state in (StoreState.UP, StoreState.SERVING):
+        return UNREACHABLE
+    return state_text(state)
+
+
 @lru_cache(maxsize=16)
 def severity_text(severity: str) -> Text:
     return Text(str(severity), style=SEVERITY_STYLES.get(severity, ""))

@@ -10,7 +10,7 @@ from operator_tui.core.events import Event
 from operator_tui.core.ticket import Ticket, TicketStatus
 from operator_tui.core.types import Severity
 from operator_tui.tui.app import OperatorApp
-from operator_tui.tui.format import age, rate_bytes, sparkline
+from operator_tui.tui.format import age, rate_bytes, sparkline, store_state_text
 from operator_tui.tui.widgets.event_strip import describe
 from operator_tui.tui.widgets.keyed_table import KeyedTable
 from operator_tui.tui.widgets.tickets import STILL_SPINNER, matches, queue_order, status_text
@@ -35,6 +35,14 @@ def ticket(
         first_seen=when,
         last_seen=when,
     )
+
+
+def test_state_says_unreachable_before_pd_does() -> None:
+    assert store_state_text("Up", reachable=False).plain == "Unreachable"
+    assert store_state_text("Up", reachable=True).plain == "Up"
+    assert store_state_text("Up", reachable=None).plain == "Up"
+    assert store_state_text("Disconnected", reachable=False).plain == "Disconnected"
+    assert store_state_text("Down", reachable=False).plain == "Down"
 
 
 def test_queue_order_open_then_severity_then_newest() -> None:

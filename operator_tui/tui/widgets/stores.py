@@ -9,7 +9,7 @@ from typing import Any
 from rich.text import Text
 
 from operator_tui.core.types import Snapshot, StoreMetrics
-from operator_tui.tui.format import ms, num, pct, right, sparkline, state_text
+from operator_tui.tui.format import ms, num, pct, right, sparkline, store_state_text
 from operator_tui.tui.widgets.keyed_table import KeyedTable
 
 History = Callable[[int], Sequence[tuple[datetime, StoreMetrics]]]
@@ -44,7 +44,7 @@ class StoresTable(KeyedTable):
                     (
                         store.id,
                         store.address,
-                        state_text(store.state),
+                        store_state_text(store.state, metrics.reachable if metrics else None),
                         store.leader_count,
                         store.region_count,
                         pct(used),
