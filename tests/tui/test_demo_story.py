@@ -24,7 +24,7 @@ pytest.importorskip("operator_tikv.sim")
 pytestmark = pytest.mark.slow
 
 
-async def until(pilot, condition: Callable[[], bool], what: str, limit_s: float = 30.0) -> None:
+async def until(pilot, condition: Callable[[], bool], what: str, limit_s: float = 60.0) -> None:
     for _ in range(int(limit_s / 0.05)):
         if condition():
             return
@@ -45,7 +45,7 @@ async def test_kill_ticket_diagnosis_start_resolve(tmp_path: Path) -> None:
         db_path=tmp_path / "tickets.db", interval_s=1.0, diagnosis_backend="offline"
     )
     app = OperatorApp(settings, DemoOptions(speed=10.0, max_store_down_time_s=3600, seed=7))
-    async with asyncio.timeout(120):
+    async with asyncio.timeout(300):
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: state_of(app, 2) == "Up", "store 2 Up")
             await until(
