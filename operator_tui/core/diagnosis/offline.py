@@ -335,9 +335,11 @@ class Rules:
         ]
         if moved:
             evidence.append(
-                "Load moved to the survivors: "
+                "On the surviving stores: "
                 + ", ".join(
-                    f"{m.metric} on store {m.store_id} {m.baseline:g} -> {m.value:g}"
+                    f"{m.metric} on store {m.store_id} "
+                    f"{'rose' if (m.value or 0) > (m.baseline or 0) else 'fell'} "
+                    f"{m.baseline:.4g} -> {m.value:.4g}"
                     for m in moved[:4]
                 )
                 + "."
