@@ -396,7 +396,13 @@ class Rules:
             target=sid,
             root_cause=(
                 f"Store {sid} is cut off from PD and its peers: its process is alive (status port answers) "
-                f"but PD reports it {state.value if state else 'not Up'} because its heartbeats do not arrive."
+                + (
+                    "but its peers report it unreachable; PD still says Up because it waits 20 s "
+                    "without heartbeats before marking a store Disconnected."
+                    if state in (StoreState.UP, StoreState.SERVING)
+                    else f"but PD reports it {state.value if state else 'unknown'} because its "
+                    "heartbeats do not arrive."
+                )
             ),
             evidence=[
                 f"Store {sid}'s status port answers while PD reports it {state.value if state else 'unknown'}.",
