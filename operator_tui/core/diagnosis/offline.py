@@ -790,7 +790,7 @@ def render_markdown(ctx: DiagnosisContext, finding: Finding, diagnosis: Diagnosi
     chunks = [f"## Observation\n\n{diagnosis.observation}\n\n"]
     lines = [f"- {e}" for e in finding.evidence]
     lines += [
-        f"- `{m.metric}` on store {m.store_id}: {m.value:g} (baseline {m.baseline:g})"
+        f"- `{m.metric}` on store {m.store_id}: {m.value:.4g} (baseline {m.baseline:.4g})"
         for m in diagnosis.correlated_metrics
         if m.value is not None and m.baseline is not None
     ]
