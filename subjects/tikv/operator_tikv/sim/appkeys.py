@@ -1,4 +1,4 @@
-"""The aiohttp application key under which both apps find their ``SimCluster``."""
+"""The aiohttp keys: where both apps find their ``SimCluster``, and a status request its store."""
 
 from __future__ import annotations
 
@@ -8,5 +8,7 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from operator_tikv.sim.cluster import SimCluster
+    from operator_tikv.sim.store import Store
 
 SIM_KEY: web.AppKey[SimCluster] = web.AppKey("sim")
+STORE_KEY: web.RequestKey[Store] = web.RequestKey("store")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from operator_tikv.sim.appkeys import SIM_KEY
+from operator_tikv.sim.appkeys import SIM_KEY, STORE_KEY
 
 if TYPE_CHECKING:
     from operator_tikv.sim.cluster import SimCluster
@@ -34,18 +34,20 @@ async def store_middleware(request: web.Request, handler):  # type: ignore[no-un
     if model is None or sid not in model.stores:
         raise web.HTTPNotFound(text="path not found")
     await sim.wait_unpaused(sid)
-    store = model.stores[sid]
-    if not store.alive:
+    store = model.stores.get(sid)
+    if store is None or not store.alive:
         if request.transport is not None:
             request.transport.close()
         raise web.HTTPServiceUnavailable()
+    request[STORE_KEY] = store
     return await handler(request)
 
 
 async def get_metrics(request: web.Request) -> web.Response:
     sim: SimCluster = request.app[SIM_KEY]
     assert sim.model is not None
-    store = sim.model.stores[_store_id(request)]
+    # The store looked up before a pause: after a long wait the connection may be gone.
+    store = request[STORE_KEY]
     sim.model.refresh_gauges(store)
     body = store.registry.render().encode()
     headers = {"Content-Type": METRICS_TYPE}
