@@ -78,4 +78,4 @@ def header_text(snapshot: Snapshot | None, state: MonitorState, now: datetime) -
 
 class ClusterHeader(Static):
     def show(self, snapshot: Snapshot | None, state: MonitorState, now: datetime) -> None:
-        self.update(header_text(snapshot, state, now))
+        self.update(header_text(snapshot, state, now), layout=False)
