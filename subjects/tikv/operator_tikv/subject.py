@@ -96,7 +96,11 @@ class TikvSubject:
             ctx.endpoints,
             timeout_s=_float_option(opts, "pd_timeout_s", 2.0),
             retries=int(opts.get("pd_retries", 2)),
-            call_budget_s=min(self.tick_budget_s, _float_option(opts, "pd_call_budget_s", 8.0)),
+            # Inside the tick budget, so PD's own answer (e.g. 503 "no leader") reaches the
+            # ticket instead of a bare tick timeout.
+            call_budget_s=min(
+                self.tick_budget_s * 0.8, _float_option(opts, "pd_call_budget_s", 8.0)
+            ),
         )
         self.settings = InvariantSettings.from_options(opts)
         self.checker = InvariantChecker(self.settings)
