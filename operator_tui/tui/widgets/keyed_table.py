@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import count
-from typing import Any
+from typing import Any, Self
 
 from rich.padding import Padding
 from rich.segment import Segment
@@ -12,6 +13,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.widgets import DataTable
 from textual.widgets._data_table import default_cell_formatter
 from textual.widgets.data_table import ColumnKey, RowKey
@@ -40,6 +42,8 @@ class KeyedTable(DataTable[Any]):
         self._serial = count(1)
         self._row_serial: dict[str, int] = {}
         self._cell_serial: dict[tuple[str, str], int] = {}
+        self._hold_layout = False
+        self._layout_held = False
         self._cell_cache: LRUCache[tuple[Any, ...], CellLines] = LRUCache(4000)
         self._content_cache: LRUCache[tuple[Any, ...], CellLines] = LRUCache(4000)
         self.narrow = False
@@ -83,7 +87,9 @@ class KeyedTable(DataTable[Any]):
         wanted_keys = [key for key, _ in wanted]
         selected = self.selected_key
         changed = False
-        with self.app.batch_update():
+        rows_before = self.row_count
+        self._layout_held = False
+        with self.app.batch_update(), self._holding_layout():
             stale = set(self._row_cells) - set(wanted_keys)
             order = [key for key in self._row_order if key not in stale]
             if stale and len(stale) > len(self._row_cells) // 2:
@@ -128,7 +134,35 @@ class KeyedTable(DataTable[Any]):
                 index = self.get_row_index(selected)
                 if index != self.cursor_row:
                     self.move_cursor(row=index, animate=False, scroll=False)
+        if self._layout_held:
+            self.refresh(layout=self.row_count != rows_before)
         return changed
+
+    @contextmanager
+    def _holding_layout(self) -> Iterator[None]:
+        """Turn the layout refreshes of ``remove_row``/``clear`` into repaints while held.
+
+        With as many rows as before the table's size is unchanged, and a change of its
+        virtual size (a column grew) still asks for a layout on its own; a layout repaints
+        the whole screen, which costs more than the table itself.
+        """
+        self._hold_layout = True
+        try:
+            yield
+        finally:
+            self._hold_layout = False
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        if layout and getattr(self, "_hold_layout", False):
+            self._layout_held = True
+            layout = False
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def set_cells(self, column: str, values: dict[str, Any]) -> None:
         """Replace one column's cell in the given rows (row key -> value) with a single refresh."""
