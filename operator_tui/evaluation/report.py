@@ -24,6 +24,15 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.0f}%"
 
 
+def _target_value(name: str, value: object) -> str:
+    """A target's measured value as the tables show it: seconds, a count, or a share."""
+    if name.endswith("_s"):
+        return _secs(value)  # type: ignore[arg-type]
+    if name == "false_alarms":
+        return str(value)
+    return _pct(value)  # type: ignore[arg-type]
+
+
 def _target(value: Any) -> str:
     if value is None:
         return "-"
@@ -91,14 +100,7 @@ def render_table(scores: list[ScenarioScore], backend: str, console: Console) ->
     tt = Table("measure", "value", "target", "met", title="totals")
     for t in TARGETS:
         entry = totals["targets"][t.name]
-        value = entry["value"]
-        shown = (
-            _secs(value)
-            if t.name.endswith("_s")
-            else str(value)
-            if t.name == "false_alarms"
-            else _pct(value)
-        )
+        shown = _target_value(t.name, entry["value"])
         tt.add_row(
             t.name, shown, t.goal, _mark(entry["met"]), style=None if entry["met"] else "red"
         )
@@ -134,14 +136,7 @@ def to_markdown(scores: list[ScenarioScore], backend: str) -> str:
     lines.append("|---|---|---|---|")
     for t in TARGETS:
         entry = totals["targets"][t.name]
-        value = entry["value"]
-        shown = (
-            _secs(value)
-            if t.name.endswith("_s")
-            else str(value)
-            if t.name == "false_alarms"
-            else _pct(value)
-        )
+        shown = _target_value(t.name, entry["value"])
         lines.append(f"| {t.name} | {shown} | {t.goal} | {_mark(entry['met'])} |")
     lines.append(f"| options considered >= 2 | {_pct(totals['options_ok'])} | | |")
     lines.append(f"| actions all declared | {_pct(totals['actions_ok'])} | | |")
