@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.geometry import Region
+from textual.widgets import DataTable
 
 from operator_tui.core.events import Event
 from operator_tui.core.ticket import Ticket, TicketStatus
 from operator_tui.core.types import Severity
 from operator_tui.tui.app import OperatorApp
-from operator_tui.tui.format import age, rate_bytes, sparkline, store_state_text
+from operator_tui.tui.format import age, rate_bytes, right, sparkline, store_state_text
 from operator_tui.tui.widgets.event_strip import describe
 from operator_tui.tui.widgets.keyed_table import KeyedTable
 from operator_tui.tui.widgets.tickets import STILL_SPINNER, matches, queue_order, status_text
@@ -183,3 +186,55 @@ async def test_event_pump_survives_a_bad_event(runtime, app_factory) -> None:
         assert any(w.group == "events" and w.is_running for w in app.workers)
         lines = app.query_one(EventStrip).lines_written
         assert any(line.startswith("display error on diagnosis.started") for line in lines)
+
+
+class Mixed(KeyedTable):
+    COLUMNS = (("N", "n", 4), ("Word", "word", 8), ("Rate", "rate", 7))
+
+
+class TwinApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Mixed(id="keyed")
+        yield DataTable(id="plain", cursor_type="row")
+
+    def on_mount(self) -> None:
+        for label, key, width in Mixed.COLUMNS:
+            self.query_one("#plain", DataTable).add_column(label, key=key, width=width)
+
+
+def mixed_rows(ns: list[int], salt: int) -> list[tuple[int, tuple[object, ...]]]:
+    return [
+        (
+            n,
+            (
+                n,
+                Text(f"w{(n * salt) % 5}", style="bold" if n % 2 else "cyan"),
+                right(f"{(n + salt) % 4}k"),
+            ),
+        )
+        for n in ns
+    ]
+
+
+async def test_cached_cells_render_exactly_as_datatable_does() -> None:
+    """KeyedTable reuses rendered cells across refreshes; every frame must match a fresh table."""
+    app = TwinApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        keyed = app.query_one(Mixed)
+        plain = app.query_one("#plain", DataTable)
+        rounds = [[1, 2, 3, 4], [4, 1, 2, 3], [4, 1, 2, 3], [2, 5, 6, 7], [7, 6, 5, 2, 8]]
+        for salt, ns in enumerate(rounds, start=1):
+            rows = mixed_rows(ns, salt)
+            keyed.set_rows(rows)
+            keyed.move_cursor(row=salt % len(ns))
+            plain.clear()
+            for key, cells in rows:
+                plain.add_row(*cells, key=str(key))
+            plain.move_cursor(row=salt % len(ns))
+            app.set_focus(None)
+            await pilot.pause()
+            frames = [
+                [list(strip) for strip in table.render_lines(Region(0, 0, *table.size))]
+                for table in (keyed, plain)
+            ]
+            assert frames[0] == frames[1], f"round {salt}"

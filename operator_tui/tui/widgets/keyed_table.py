@@ -83,7 +83,10 @@ class KeyedTable(DataTable[Any]):
         """
         column_keys = [self.COLUMNS[i][1] for i in self._shown]
         shown = self._shown
-        wanted = [(str(key), tuple(cells[i] for i in shown)) for key, cells in rows]
+        if len(shown) == len(self.COLUMNS):
+            wanted = [(str(key), tuple(cells)) for key, cells in rows]
+        else:
+            wanted = [(str(key), tuple(cells[i] for i in shown)) for key, cells in rows]
         wanted_keys = [key for key, _ in wanted]
         selected = self.selected_key
         changed = False

@@ -36,7 +36,7 @@ class StoresTable(KeyedTable):
         for store in sorted(snapshot.stores, key=lambda s: s.id):
             metrics = snapshot.store_metrics.get(store.id)
             points = history(store.id) if history is not None else ()
-            trend = sparkline((m.qps for _, m in points), width=12)
+            trend = sparkline((m.qps for _, m in points[-12:]), width=12)
             used = store.used_ratio if store.capacity_bytes else None
             rows.append(
                 (
