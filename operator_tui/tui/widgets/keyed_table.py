@@ -28,6 +28,11 @@ class KeyedTable(DataTable[Any]):
     cell re-renders every visible cell (about 0.1 ms each). This table also caches each
     rendered cell under a version of that cell alone, bumped only when its value changes,
     so a refresh re-renders just the cells whose content (or row position) changed.
+
+    This leans on DataTable internals of Textual 8.2 (``_data``, ``_update_count``,
+    ``_render_cell``, ``_get_styles_to_render_cell``); ``test_cached_cells_render_exactly_as
+    _datatable_does`` compares every frame with a plain DataTable, so a Textual upgrade that
+    changes them fails there rather than on screen.
     """
 
     COLUMNS: Sequence[tuple[str, str, int | None]] = ()
