@@ -79,6 +79,8 @@ async def run_headless(
     loop = asyncio.get_running_loop()
     handled: list[signal.Signals] = []
     for sig in (signal.SIGTERM, signal.SIGINT):
+        # No loop signal handlers on Windows or off the main thread (tests): fall back to
+        # KeyboardInterrupt for SIGINT, and the caller's ``stop`` event.
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
             handled.append(sig)

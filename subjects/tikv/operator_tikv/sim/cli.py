@@ -112,6 +112,7 @@ async def serve(cfg: SimConfig) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
+        # Unsupported on Windows or off the main thread; Ctrl-C then arrives as KeyboardInterrupt.
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     sim = SimCluster(cfg)
