@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import pstats
 import statistics
 import time
 from collections import defaultdict
@@ -149,7 +151,16 @@ def main() -> None:
     parser.add_argument("--stores", type=int, default=100)
     parser.add_argument("--tickets", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="profile the frames (update to paint) with cProfile and print the N costliest calls",
+    )
+    parser.add_argument("--sort", default="tottime", help="pstats sort key (tottime, cumulative)")
     args = parser.parse_args()
+    profiler = cProfile.Profile() if args.profile else None
     runtime = BenchRuntime(args.stores, args.tickets)
     app = OperatorApp(
         runtime=runtime, start_monitor=False, start_agent=False, clock=lambda: T0, animate=False
@@ -166,6 +177,8 @@ def main() -> None:
             runtime.tick(round_)
             tickets = await runtime.list_tickets(limit=args.tickets)
             with_tickets = round_ % 2 == 0
+            if profiler is not None and round_:
+                profiler.enable()
             started = time.perf_counter()
             app._draw_snapshot()
             if with_tickets:
@@ -183,6 +196,8 @@ def main() -> None:
             app.call_after_refresh(mark)
             await asyncio.wait_for(refreshed.wait(), 10)
             painted = painted_at[0]
+            if profiler is not None:
+                profiler.disable()
             await pilot.pause()
             if round_ == 0:
                 first.append((done - started) * 1000)
@@ -202,6 +217,9 @@ def main() -> None:
     print("a tick and a ticket reload (a tenth of the 1000 tickets changed):")
     report("update", update)
     report("frame", frame)
+    if profiler is not None:
+        print()
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.profile)
 
 
 if __name__ == "__main__":
