@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
 from operator_tui.config import Settings
@@ -41,6 +41,7 @@ from operator_tui.tui.screens.ticket import TicketScreen
 from operator_tui.tui.widgets.event_strip import EventStrip
 from operator_tui.tui.widgets.header import ClusterHeader, MonitorState
 from operator_tui.tui.widgets.hot_regions import HotRegionsTable
+from operator_tui.tui.widgets.row_table import RowTable
 from operator_tui.tui.widgets.stores import StoresTable
 from operator_tui.tui.widgets.tickets import TicketTable
 
@@ -425,26 +426,26 @@ class OperatorApp(App[int]):
             table.spin()
 
     # ------------------------------------------------------------ navigation
-    @on(DataTable.RowSelected, "#stores")
-    def _open_store(self, event: DataTable.RowSelected) -> None:
-        self.push_screen(StoreScreen(int(str(event.row_key.value))))
+    @on(RowTable.RowSelected, "#stores")
+    def _open_store(self, event: RowTable.RowSelected) -> None:
+        self.push_screen(StoreScreen(int(event.row_key)))
 
-    @on(DataTable.RowSelected, "#hot")
-    def _open_hot(self, event: DataTable.RowSelected) -> None:
+    @on(RowTable.RowSelected, "#hot")
+    def _open_hot(self, event: RowTable.RowSelected) -> None:
         leader = self.query_one(HotRegionsTable).selected_leader_store
         if leader is not None:
             self.push_screen(StoreScreen(leader))
 
-    @on(DataTable.RowSelected, "#tickets")
-    def _open_ticket(self, event: DataTable.RowSelected) -> None:
-        self.push_screen(TicketScreen(int(str(event.row_key.value))))
+    @on(RowTable.RowSelected, "#tickets")
+    def _open_ticket(self, event: RowTable.RowSelected) -> None:
+        self.push_screen(TicketScreen(int(event.row_key)))
 
     def action_open_selected(self) -> None:
         if len(self.screen_stack) > 1:
             self.notify("enter opens a row of the main screen; esc goes back there")
             return
         focused = self.focused
-        table = focused if isinstance(focused, DataTable) else self.query_one(StoresTable)
+        table = focused if isinstance(focused, RowTable) else self.query_one(StoresTable)
         if not table.row_count:
             self.notify("nothing to open: the pane is empty")
             return

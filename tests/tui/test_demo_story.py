@@ -34,7 +34,7 @@ async def until(pilot, condition: Callable[[], bool], what: str, limit_s: float 
 
 def state_of(app: OperatorApp, store_id: int) -> str:
     table = app.query_one(StoresTable)
-    if str(store_id) not in table.rows:
+    if not table.has_row(store_id):
         return ""
     value = table.get_cell(str(store_id), "state")
     return value.plain if isinstance(value, Text) else str(value)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from rich.segment import Segment
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.geometry import Region
-from textual.widgets import DataTable
 
 from operator_tui.core.events import Event
 from operator_tui.core.ticket import Ticket, TicketStatus
@@ -15,7 +15,7 @@ from operator_tui.core.types import Severity
 from operator_tui.tui.app import OperatorApp
 from operator_tui.tui.format import age, rate_bytes, right, sparkline, store_state_text
 from operator_tui.tui.widgets.event_strip import describe
-from operator_tui.tui.widgets.keyed_table import KeyedTable
+from operator_tui.tui.widgets.row_table import RowTable
 from operator_tui.tui.widgets.tickets import STILL_SPINNER, matches, queue_order, status_text
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -102,7 +102,7 @@ def test_event_strip_lines() -> None:
     assert describe(Event("diagnosis.chunk", {"ticket_id": 1, "text": "x"})) is None
 
 
-class Numbers(KeyedTable):
+class Numbers(RowTable):
     COLUMNS = (("N", "n", 4), ("Square", "sq", 6))
 
 
@@ -124,8 +124,47 @@ async def test_keyed_diff_updates_reorders_and_keeps_the_cursor() -> None:
         assert table.selected_key == "3" and table.cursor_row == 0
         assert table.get_cell("1", "sq") == -1
         assert table.set_rows([(4, (4, 16)), (3, (3, 9))])
-        assert [str(k.value) for k in table.rows] == ["3", "4"] or table.row_count == 2
-        assert table.selected_key == "3"
+        assert table.row_keys == ["4", "3"]
+        assert table.selected_key == "3" and table.cursor_row == 1
+        assert table.set_rows([(4, (4, 16))])
+        assert table.selected_key == "4" and table.cursor_row == 0
+        assert table.set_rows([])
+        assert table.selected_key is None and table.row_count == 0
+
+
+async def test_keys_move_the_cursor_and_enter_selects() -> None:
+    selected: list[str] = []
+
+    class Picking(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Numbers()
+
+        def on_row_table_row_selected(self, event: RowTable.RowSelected) -> None:
+            selected.append(event.row_key)
+
+    app = Picking()
+    async with app.run_test(size=(30, 6)) as pilot:
+        table = app.query_one(Numbers)
+        table.set_rows([(n, (n, n * n)) for n in range(1, 21)])
+        table.focus()
+        await pilot.pause()
+        await pilot.press("down", "down", "enter")
+        await pilot.pause()
+        assert selected == ["3"]
+        await pilot.press("end")
+        await pilot.pause()
+        assert table.selected_key == "20"
+        assert table.scroll_offset.y > 0, "the cursor row is scrolled into view"
+        last = table.render_lines(Region(0, 0, *table.size))[-1]
+        assert last.text.split()[:2] == ["20", "400"]
+        await pilot.press("home", "pagedown")
+        assert table.cursor_row == table.size.height - 1, "a page is the rows under the header"
+        await pilot.click(Numbers, offset=(2, 2))
+        await pilot.pause()
+        assert table.cursor_row == table.scroll_offset.y + 1
+        await pilot.click(Numbers, offset=(2, 2))
+        await pilot.pause()
+        assert selected[-1] == table.selected_key
 
 
 async def test_runtime_that_cannot_open_exits_2_with_one_line(tmp_path) -> None:
@@ -188,18 +227,14 @@ async def test_event_pump_survives_a_bad_event(runtime, app_factory) -> None:
         assert any(line.startswith("display error on diagnosis.started") for line in lines)
 
 
-class Mixed(KeyedTable):
+class Mixed(RowTable):
     COLUMNS = (("N", "n", 4), ("Word", "word", 8), ("Rate", "rate", 7))
 
 
 class TwinApp(App[None]):
     def compose(self) -> ComposeResult:
-        yield Mixed(id="keyed")
-        yield DataTable(id="plain", cursor_type="row")
-
-    def on_mount(self) -> None:
-        for label, key, width in Mixed.COLUMNS:
-            self.query_one("#plain", DataTable).add_column(label, key=key, width=width)
+        yield Mixed(id="kept")
+        yield Mixed(id="fresh")
 
 
 def mixed_rows(ns: list[int], salt: int) -> list[tuple[int, tuple[object, ...]]]:
@@ -216,25 +251,55 @@ def mixed_rows(ns: list[int], salt: int) -> list[tuple[int, tuple[object, ...]]]
     ]
 
 
-async def test_cached_cells_render_exactly_as_datatable_does() -> None:
-    """KeyedTable reuses rendered cells across refreshes; every frame must match a fresh table."""
+def frame(table: RowTable) -> list[list[Segment]]:
+    return [list(strip) for strip in table.render_lines(Region(0, 0, *table.size))]
+
+
+async def test_kept_strips_draw_exactly_what_a_fresh_table_draws() -> None:
+    """The table keeps row Strips across diffs; every frame must match a table built anew."""
     app = TwinApp()
-    async with app.run_test(size=(40, 12)) as pilot:
-        keyed = app.query_one(Mixed)
-        plain = app.query_one("#plain", DataTable)
+    async with app.run_test(size=(40, 14)) as pilot:
+        kept = app.query_one("#kept", Mixed)
         rounds = [[1, 2, 3, 4], [4, 1, 2, 3], [4, 1, 2, 3], [2, 5, 6, 7], [7, 6, 5, 2, 8]]
         for salt, ns in enumerate(rounds, start=1):
             rows = mixed_rows(ns, salt)
-            keyed.set_rows(rows)
-            keyed.move_cursor(row=salt % len(ns))
-            plain.clear()
-            for key, cells in rows:
-                plain.add_row(*cells, key=str(key))
-            plain.move_cursor(row=salt % len(ns))
+            kept.set_rows(rows)
+            kept.move_cursor(row=salt % len(ns))
+            await app.query_one("#fresh").remove()
+            fresh = Mixed(id="fresh")
+            await app.mount(fresh)
+            fresh.set_rows(rows)
+            fresh.move_cursor(row=salt % len(ns))
             app.set_focus(None)
             await pilot.pause()
-            frames = [
-                [list(strip) for strip in table.render_lines(Region(0, 0, *table.size))]
-                for table in (keyed, plain)
+            assert frame(kept) == frame(fresh), f"round {salt}"
+        kept.set_cells("word", {"8": Text("changed", style="red")})
+        await pilot.pause()
+        assert "changed" in "".join(s.text for s in frame(kept)[-1 - (kept.size.height - 6)])
+
+
+async def test_cells_are_padded_justified_cropped_and_styled() -> None:
+    app = TwinApp()
+    async with app.run_test(size=(40, 8)) as pilot:
+        table = app.query_one("#kept", Mixed)
+        table.set_rows(
+            [
+                (1, (1, Text("Disconnected", style="bold yellow"), right("12k"))),
+                (2, (22, "up", None)),
             ]
-            assert frames[0] == frames[1], f"round {salt}"
+        )
+        table.move_cursor(row=1)
+        app.set_focus(None)
+        await pilot.pause()
+        header, first, second = ("".join(s.text for s in line) for line in frame(table)[:3])
+        # widths 4, 8 and 7, each with a space either side
+        assert header.startswith(" N     Word      Rate    ")
+        assert first.startswith(" 1     Disconn…      12k ")
+        assert second.startswith(" 22    up                ")
+        cursor = table.get_component_rich_style("row-table--cursor")
+        word = next(s for s in frame(table)[2] if s.text == "up")
+        assert word.style is not None and word.style.bgcolor == cursor.bgcolor
+        assert frame(table)[2][-1].style.bgcolor == cursor.bgcolor, "the cursor spans the width"
+        state = next(s for s in frame(table)[1] if s.text.startswith("Disconn"))
+        assert state.style is not None and state.style.bold
+        assert state.style.color not in (None, table.rich_style.color), "the state keeps its colour"

@@ -6,7 +6,7 @@ from typing import Any
 
 from operator_tui.core.types import HotRegion
 from operator_tui.tui.format import num, rate_bytes, right
-from operator_tui.tui.widgets.keyed_table import KeyedTable
+from operator_tui.tui.widgets.row_table import RowTable
 
 TOP_N = 50
 
@@ -21,7 +21,7 @@ def leading_entries(hot: list[HotRegion]) -> list[HotRegion]:
     return sorted(best.values(), key=lambda h: (-h.flow_bytes, h.region_id))
 
 
-class HotRegionsTable(KeyedTable):
+class HotRegionsTable(RowTable):
     COLUMNS = (
         ("Region", "region", 6),
         ("Leader", "leader", 7),
@@ -55,5 +55,5 @@ class HotRegionsTable(KeyedTable):
         key = self.selected_key
         if key is None:
             return None
-        cells = self._row_cells.get(key)
+        cells = self.cells(key)
         return int(str(cells[1]).removeprefix("store ")) if cells else None

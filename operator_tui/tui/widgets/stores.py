@@ -10,12 +10,12 @@ from rich.text import Text
 
 from operator_tui.core.types import Snapshot, StoreMetrics
 from operator_tui.tui.format import ms, num, pct, right, sparkline, store_state_text
-from operator_tui.tui.widgets.keyed_table import KeyedTable
+from operator_tui.tui.widgets.row_table import RowTable
 
 History = Callable[[int], Sequence[tuple[datetime, StoreMetrics]]]
 
 
-class StoresTable(KeyedTable):
+class StoresTable(RowTable):
     COLUMNS = (
         ("Store", "id", 5),
         ("Address", "address", 15),

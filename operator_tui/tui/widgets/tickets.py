@@ -11,7 +11,7 @@ from rich.text import Text
 
 from operator_tui.core.ticket import Ticket, TicketStatus
 from operator_tui.tui.format import STATUS_STYLES, age, right, severity_text
-from operator_tui.tui.widgets.keyed_table import KeyedTable
+from operator_tui.tui.widgets.row_table import RowTable
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 STILL_SPINNER = "⟳"
@@ -60,7 +60,7 @@ def _status_cell(label: str, status: str) -> Text:
     return Text(label, style="bold red" if status == "failed" else STATUS_STYLES.get(status, ""))
 
 
-class TicketTable(KeyedTable):
+class TicketTable(RowTable):
     COLUMNS = (
         ("#", "id", 4),
         ("Severity", "severity", 8),

@@ -1,0 +1,482 @@
+"""A keyed table drawn with Textual's line API: one finished line (Strip) per row.
+
+A refresh of the panes changes most visible rows every tick. A DataTable re-assembles each
+changed line cell by cell through its own caches and Rich; this table keeps each row as one
+Strip, rebuilt only when that row's values change, and repaints only the screen lines whose
+row changed (or moved). Cells are plain values or Rich ``Text`` (its style, spans and
+``justify`` are honoured); every cell is one line high and cropped with an ellipsis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any, ClassVar
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+Cells = tuple[Any, ...]
+CELL_PADDING = 1
+
+
+class RowTable(ScrollView, can_focus=True):
+    """Rows keyed by id, replaced by a keyed diff; the cursor stays on its key while rows move.
+
+    Subclasses set ``COLUMNS`` as (label, key, width) and may name ``NARROW_HIDDEN`` columns.
+    Line 0 is the header (it stays put when the rows scroll); line ``1 + i`` is the i-th row
+    from the scroll position.
+    """
+
+    COLUMNS: ClassVar[Sequence[tuple[str, str, int]]] = ()
+    """(label, key, width in cells) per column; a cell also gets one space either side."""
+    NARROW_HIDDEN: ClassVar[frozenset[str]] = frozenset()
+    """Column keys dropped when the terminal is narrow."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Select", show=False),
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home,ctrl+home", "cursor_home", "First row", show=False),
+        Binding("end,ctrl+end", "cursor_end", "Last row", show=False),
+        Binding("left", "scroll_left", "Scroll left", show=False),
+        Binding("right", "scroll_right", "Scroll right", show=False),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"row-table--header", "row-table--cursor"}
+
+    DEFAULT_CSS = """
+    RowTable {
+        background: $surface;
+        color: $foreground;
+        height: auto;
+        max-height: 100%;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .row-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .row-table--header {
+                background-tint: $foreground 5%;
+            }
+        }
+        & > .row-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .row-table--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .row-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+    }
+    """
+
+    class RowSelected(Message):
+        """``enter`` on a row, or a click on the row under the cursor."""
+
+        def __init__(self, table: RowTable, row_key: str, cursor_row: int) -> None:
+            super().__init__()
+            self.table = table
+            self.row_key = row_key
+            self.cursor_row = cursor_row
+
+        @property
+        def control(self) -> RowTable:
+            return self.table
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.narrow = False
+        self._shown = list(range(len(self.COLUMNS)))
+        self._order: list[str] = []
+        self._cells: dict[str, Cells] = {}
+        self._cursor = 0
+        self._strips: dict[str, Strip] = {}
+        self._cursor_strip: tuple[str, Cells, Strip] | None = None
+        self._header: Strip | None = None
+        self._segments: LRUCache[tuple[Any, ...], list[Segment]] = LRUCache(8000)
+        self._looks: tuple[Style, Style, Style] | None = None
+        self._cursor_fill = Style()
+        self._update_virtual_size()
+
+    # ------------------------------------------------------------------ columns
+    @property
+    def column_keys(self) -> list[str]:
+        """Keys of the columns shown, left to right."""
+        return [self.COLUMNS[i][1] for i in self._shown]
+
+    @property
+    def _widths(self) -> list[int]:
+        return [self.COLUMNS[i][2] for i in self._shown]
+
+    @property
+    def row_width(self) -> int:
+        return sum(w + 2 * CELL_PADDING for w in self._widths)
+
+    def set_narrow(self, narrow: bool) -> bool:
+        """Drop (or bring back) the ``NARROW_HIDDEN`` columns; the caller then re-applies its data."""
+        if narrow == self.narrow or not self.NARROW_HIDDEN:
+            return False
+        self.narrow = narrow
+        hidden = self.NARROW_HIDDEN if narrow else frozenset()
+        self._shown = [i for i, (_, key, _) in enumerate(self.COLUMNS) if key not in hidden]
+        self._order = []
+        self._cells.clear()
+        self._forget_drawn()
+        self._update_virtual_size()
+        self.refresh()
+        return True
+
+    # --------------------------------------------------------------------- rows
+    @property
+    def row_count(self) -> int:
+        return len(self._order)
+
+    @property
+    def row_keys(self) -> list[str]:
+        return list(self._order)
+
+    @property
+    def cursor_row(self) -> int:
+        return self._cursor
+
+    @property
+    def selected_key(self) -> str | None:
+        return self._order[self._cursor] if self._order else None
+
+    def has_row(self, key: Hashable) -> bool:
+        return str(key) in self._cells
+
+    def cells(self, key: Hashable) -> Cells | None:
+        """The shown cells of a row (hidden columns left out), or None."""
+        return self._cells.get(str(key))
+
+    def get_cell(self, key: Hashable, column: str) -> Any:
+        """The value shown in one cell; KeyError for an unknown row or a hidden column."""
+        return self._cells[str(key)][self.column_keys.index(column)]
+
+    def set_rows(self, rows: Sequence[tuple[Hashable, Cells]]) -> bool:
+        """Show exactly ``rows`` (key, cells with one value per column) in that order.
+
+        Returns whether anything changed. Keys are compared as strings. Only rows whose
+        values changed get a new Strip, and only screen lines whose row changed or moved are
+        repainted.
+        """
+        shown = self._shown
+        if len(shown) == len(self.COLUMNS):
+            wanted = [(str(key), tuple(cells)) for key, cells in rows]
+        else:
+            wanted = [(str(key), tuple(cells[i] for i in shown)) for key, cells in rows]
+        old_order = self._order
+        old_cells = self._cells
+        selected = self.selected_key
+        new_cells: dict[str, Cells] = {}
+        edited: set[str] = set()
+        strips = self._strips
+        for key, cells in wanted:
+            new_cells[key] = cells
+            old = old_cells.get(key)
+            if old is not cells and old != cells:
+                edited.add(key)
+                strips.pop(key, None)
+        new_order = list(new_cells) if len(new_cells) == len(wanted) else _first_seen(wanted)
+        removed = old_cells.keys() - new_cells.keys()
+        for key in removed:
+            strips.pop(key, None)
+        old_cursor = self._cursor
+        self._order = new_order
+        self._cells = new_cells
+        if selected is not None and selected in new_cells:
+            if new_order[old_cursor : old_cursor + 1] != [selected]:
+                self._cursor = new_order.index(selected)
+        else:
+            self._cursor = max(0, min(old_cursor, len(new_order) - 1))
+        changed = bool(edited or removed) or new_order != old_order
+        if not changed:
+            return False
+        if len(new_order) != len(old_order):
+            self._update_virtual_size()
+        self._refresh_rows(old_order, edited, old_cursor)
+        return True
+
+    def set_cells(self, column: str, values: dict[str, Any]) -> None:
+        """Replace one column's cell in the given rows (row key -> value)."""
+        if column not in self.column_keys:
+            return
+        index = self.column_keys.index(column)
+        edited: set[str] = set()
+        for key, value in values.items():
+            cells = self._cells.get(key)
+            if cells is None or cells[index] is value:
+                continue
+            self._cells[key] = (*cells[:index], value, *cells[index + 1 :])
+            self._strips.pop(key, None)
+            edited.add(key)
+        if edited:
+            self._refresh_rows(self._order, edited, self._cursor)
+
+    # ------------------------------------------------------------------- cursor
+    def move_cursor(self, *, row: int, scroll: bool = True) -> None:
+        if not self._order:
+            return
+        row = max(0, min(row, len(self._order) - 1))
+        if row != self._cursor:
+            before = self._cursor
+            self._cursor = row
+            self._refresh_index(before)
+            self._refresh_index(row)
+        if scroll:
+            self._scroll_to_cursor()
+
+    @property
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(row=self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(row=self._cursor + 1)
+
+    def action_page_up(self) -> None:
+        self.move_cursor(row=self._cursor - self._page)
+
+    def action_page_down(self) -> None:
+        self.move_cursor(row=self._cursor + self._page)
+
+    def action_cursor_home(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_cursor_end(self) -> None:
+        self.move_cursor(row=len(self._order) - 1)
+
+    def action_select_cursor(self) -> None:
+        key = self.selected_key
+        if key is not None:
+            self.post_message(self.RowSelected(self, key, self._cursor))
+
+    def _scroll_to_cursor(self) -> None:
+        top = self.scroll_offset.y
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False, immediate=True)
+        elif self._cursor >= top + self._page:
+            self.scroll_to(y=self._cursor - self._page + 1, animate=False, immediate=True)
+
+    async def _on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return
+        index = self.scroll_offset.y + offset.y - 1
+        if index >= len(self._order):
+            return
+        if index == self._cursor:
+            self.action_select_cursor()
+        else:
+            self.move_cursor(row=index)
+
+    # ---------------------------------------------------------------- refreshes
+    def _update_virtual_size(self) -> None:
+        self.virtual_size = Size(self.row_width, len(self._order) + 1)
+
+    def _forget_drawn(self) -> None:
+        self._strips.clear()
+        self._cursor_strip = None
+        self._header = None
+        self._segments.clear()
+
+    def _refresh_index(self, index: int) -> None:
+        line = index - self.scroll_offset.y + 1
+        if 1 <= line < self.size.height:
+            self.refresh(Region(0, line, self.size.width, 1))
+
+    def _refresh_rows(self, old_order: list[str], edited: set[str], old_cursor: int) -> None:
+        """Repaint the visible lines whose row key, values or cursor mark changed."""
+        if not self.is_mounted:
+            return
+        top = self.scroll_offset.y
+        width, height = self.size
+        order = self._order
+        cursor = self._cursor
+        start: int | None = None
+        regions: list[Region] = []
+        for line in range(1, height):
+            index = top + line - 1
+            new = order[index] if index < len(order) else None
+            old = old_order[index] if index < len(old_order) else None
+            dirty = (
+                new != old
+                or new in edited
+                or ((index == cursor) != (index == old_cursor) and new is not None)
+            )
+            if dirty and start is None:
+                start = line
+            elif not dirty and start is not None:
+                regions.append(Region(0, start, width, line - start))
+                start = None
+        if start is not None:
+            regions.append(Region(0, start, width, height - start))
+        if regions:
+            self.refresh(*regions)
+
+    def notify_style_update(self) -> None:
+        self._looks = None
+        super().notify_style_update()
+
+    # ---------------------------------------------------------------- rendering
+    def render_lines(self, crop: Region) -> list[Strip]:
+        looks = (
+            self.rich_style,
+            self.get_component_rich_style("row-table--header"),
+            self.get_component_rich_style("row-table--cursor"),
+        )
+        if looks != self._looks:
+            self._looks = looks
+            base, _, cursor = looks
+            self._cursor_fill = base + cursor + Style.from_color(cursor.color, cursor.bgcolor)
+            self._forget_drawn()
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        assert self._looks is not None
+        base = self._looks[0]
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        if y == 0:
+            return self._header_strip().crop_extend(scroll_x, scroll_x + width, self._looks[1])
+        else:
+            index = scroll_y + y - 1
+            if index >= len(self._order):
+                return Strip.blank(width, base)
+            key = self._order[index]
+            if index == self._cursor:
+                return self._cursor_row_strip(key).crop_extend(
+                    scroll_x, scroll_x + width, self._cursor_fill
+                )
+            strip = self._row_strip(key)
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
+
+    def _header_strip(self) -> Strip:
+        if self._header is None:
+            _, header, _ = self._looks  # type: ignore[misc]
+            segments: list[Segment] = []
+            for i in self._shown:
+                label, _, width = self.COLUMNS[i]
+                segments += self._cell_segments(Text(label), width, header, None)
+            self._header = Strip(segments, self.row_width)
+        return self._header
+
+    def _row_strip(self, key: str) -> Strip:
+        strip = self._strips.get(key)
+        if strip is None:
+            base = self._looks[0]  # type: ignore[index]
+            strip = self._build_strip(self._cells[key], base, None)
+            self._strips[key] = strip
+        return strip
+
+    def _cursor_row_strip(self, key: str) -> Strip:
+        cells = self._cells[key]
+        kept = self._cursor_strip
+        if kept is not None and kept[0] == key and kept[1] is cells:
+            return kept[2]
+        base, _, cursor = self._looks  # type: ignore[misc]
+        post = Style.from_color(cursor.color, cursor.bgcolor)
+        strip = self._build_strip(cells, base + cursor, post)
+        self._cursor_strip = (key, cells, strip)
+        return strip
+
+    def _build_strip(self, cells: Cells, pre: Style, post: Style | None) -> Strip:
+        segments: list[Segment] = []
+        for value, width in zip(cells, self._widths, strict=True):
+            segments += self._cell_segments(value, width, pre, post)
+        return Strip(segments, self.row_width)
+
+    def _cell_segments(
+        self, value: Any, width: int, pre: Style, post: Style | None
+    ) -> list[Segment]:
+        """One padded cell, styled ``pre`` + the value's own style + ``post``; cached by content."""
+        key = (_content_key(value), width, pre, post)
+        segments = self._segments.get(key)
+        if segments is None:
+            segments = self._render_cell(_as_text(value), width, pre, post)
+            self._segments.set(key, segments)
+        return segments
+
+    def _render_cell(self, text: Text, width: int, pre: Style, post: Style | None) -> list[Segment]:
+        if cell_len(text.plain) > width:
+            text = text.copy()
+            text.truncate(width, overflow="ellipsis")
+        spare = max(0, width - text.cell_len)
+        left = spare if text.justify == "right" else spare // 2 if text.justify == "center" else 0
+        pad_style = pre + post if post is not None else pre
+        segments = [Segment(" " * (CELL_PADDING + left), pad_style)]
+        console = self.app.console
+        if text.spans:
+            content = list(text.render(console))
+        else:
+            style = text.style
+            content = [
+                Segment(
+                    text.plain,
+                    console.get_style(style, default=Style.null())
+                    if isinstance(style, str)
+                    else style,
+                )
+            ]
+        for segment in content:
+            style = pre + segment.style if segment.style is not None else pre
+            if post is not None:
+                style += post
+            segments.append(Segment(segment.text, style))
+        segments.append(Segment(" " * (CELL_PADDING + spare - left), pad_style))
+        return segments
+
+
+def _first_seen(wanted: list[tuple[str, Cells]]) -> list[str]:
+    """Keys in order without repeats (a repeated key keeps its first place, its last cells)."""
+    seen: dict[str, None] = {}
+    for key, _ in wanted:
+        seen.setdefault(key)
+    return list(seen)
+
+
+def _as_text(value: Any) -> Text:
+    if isinstance(value, Text):
+        return value
+    if value is None:
+        return Text("")
+    if isinstance(value, float):
+        return Text(f"{value:.2f}")
+    return Text(str(value))
+
+
+def _content_key(value: Any) -> Hashable:
+    """What a cell's rendering depends on, as a dict key."""
+    if isinstance(value, Text):
+        return (
+            "text",
+            value.plain,
+            value.style,
+            value.justify,
+            tuple(value.spans),
+        )
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return (type(value).__name__, value)
+    return ("repr", str(value))
