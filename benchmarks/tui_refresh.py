@@ -6,6 +6,9 @@ the ticket queue (1000 tickets, a tenth of them changed), each applied as a
 keyed diff. Measured in a headless app at 120x40: ``update`` is the Python
 work of the diff, ``frame`` runs until the screen has been refreshed with the
 result (``call_after_refresh``), so it adds Textual's layout and render.
+Within a frame, ``paint`` is the time in the compositor's ``render_update``
+(every repainted line of every widget, cut and joined for the screen) and
+``tables`` the part of it the three tables spent drawing their lines.
 
     uv run python benchmarks/tui_refresh.py [--stores 100] [--tickets 1000] [--rounds 60]
 """
@@ -21,6 +24,8 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
+from textual._compositor import Compositor
+
 from operator_tui.config import Settings
 from operator_tui.core.events import EventBus
 from operator_tui.core.ticket import Ticket, TicketStatus
@@ -34,6 +39,7 @@ from operator_tui.core.types import (
     StoreState,
 )
 from operator_tui.tui.app import OperatorApp
+from operator_tui.tui.widgets.row_table import RowTable
 from operator_tui.tui.widgets.tickets import TicketTable
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -137,6 +143,20 @@ class BenchRuntime:
         ]  # type: ignore[attr-defined]
 
 
+def timed(owner: type, name: str, into: dict[str, float], label: str) -> None:
+    """Wrap ``owner.name`` so the time spent in it adds up in ``into[label]``."""
+    original = getattr(owner, name)
+
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            into[label] = into.get(label, 0.0) + (time.perf_counter() - started) * 1000
+
+    setattr(owner, name, wrapper)
+
+
 def report(name: str, samples: list[float]) -> None:
     samples = sorted(samples)
     name = f"  {name}"
@@ -170,6 +190,10 @@ def main() -> None:
     tick_update: list[float] = []
     tick_frame: list[float] = []
     first: list[float] = []
+    spent: dict[str, float] = {}
+    parts: dict[tuple[bool, str], list[float]] = defaultdict(list)
+    timed(Compositor, "render_update", spent, "compositor")
+    timed(RowTable, "render_lines", spent, "tables")
 
     async def drive(pilot) -> None:
         table = app.query_one(TicketTable)
@@ -179,6 +203,7 @@ def main() -> None:
             with_tickets = round_ % 2 == 0
             if profiler is not None and round_:
                 profiler.enable()
+            spent.clear()
             started = time.perf_counter()
             app._draw_snapshot()
             if with_tickets:
@@ -204,6 +229,8 @@ def main() -> None:
                 continue
             (update if with_tickets else tick_update).append((done - started) * 1000)
             (frame if with_tickets else tick_frame).append((painted - started) * 1000)
+            for label in ("compositor", "tables"):
+                parts[with_tickets, label].append(spent.get(label, 0.0))
         app.exit()
 
     app.run(headless=True, size=(120, 40), auto_pilot=drive)
@@ -214,9 +241,13 @@ def main() -> None:
     print("a tick (stores, hot regions, header; tickets unchanged):")
     report("update", tick_update)
     report("frame", tick_frame)
+    report("paint", parts[False, "compositor"])
+    report("tables", parts[False, "tables"])
     print("a tick and a ticket reload (a tenth of the 1000 tickets changed):")
     report("update", update)
     report("frame", frame)
+    report("paint", parts[True, "compositor"])
+    report("tables", parts[True, "tables"])
     if profiler is not None:
         print()
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.profile)
