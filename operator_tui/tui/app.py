@@ -33,6 +33,7 @@ from operator_tui.core.ticket import Ticket
 from operator_tui.core.types import LogEvent, Snapshot, Store, StoreMetrics, StoreState
 from operator_tui.tui.keys import app_bindings
 from operator_tui.tui.palette import OperatorCommands
+from operator_tui.tui.screens.approve import ApproveScreen
 from operator_tui.tui.screens.confirm import ConfirmScreen
 from operator_tui.tui.screens.deploy import DeployScreen
 from operator_tui.tui.screens.help import HelpScreen
@@ -685,25 +686,28 @@ class OperatorApp(App[int]):
     async def _approve(self, ticket_id: int) -> None:
         runtime = self.runtime
         assert runtime is not None
-        record = await runtime.latest_diagnosis(ticket_id)
-        actions = (record.result or {}).get("recommended_actions") if record else None
+        try:
+            record = await runtime.latest_diagnosis(ticket_id)
+        except Exception as exc:
+            self.notify(f"cannot read ticket #{ticket_id}: {one_line(exc)}", severity="error")
+            return
+        if record is None or record.result is None:
+            self.notify(
+                f"ticket #{ticket_id} has no finished diagnosis yet; R runs one",
+                severity="warning",
+            )
+            return
+        actions = record.result.get("recommended_actions")
         if not actions:
             self.notify(
                 f"ticket #{ticket_id} has no recommended action to approve", severity="warning"
             )
             return
-        first = actions[0]
-        args = ", ".join(f"{k}={v}" for k, v in (first.get("args") or {}).items())
-        question = (
-            f"Run {first.get('action')}({args}) for ticket #{ticket_id}?\n"
-            f"risk {first.get('risk', 'low')}: {first.get('rationale', '')}\n\ny runs it, n or esc cancels."
-        )
-        if not await self.push_screen_wait(
-            ConfirmScreen(f"Approve action · ticket #{ticket_id}", question, "Run")
-        ):
+        chosen = await self.push_screen_wait(ApproveScreen(ticket_id, actions))
+        if chosen is None:
             return
         try:
-            result = await runtime.approve(ticket_id, 0)
+            result = await runtime.approve(ticket_id, chosen)
         except Exception as exc:
             self.notify(f"approve failed: {one_line(exc)}", severity="error", timeout=10)
             return

@@ -68,7 +68,7 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
         "a",
         "approve",
         "Approve",
-        "Approve the recommended action (approve mode)",
+        "Approve one of the recommended actions (approve mode)",
         footer=False,
     ),
     KeyAction(

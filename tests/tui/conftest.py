@@ -8,6 +8,7 @@ same bus events as the core does. Its clock is manual, so snapshots are exact.
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -193,12 +194,14 @@ class FakeRuntime:
         self.calls.rediagnosed.append(ticket_id)
 
     async def approve(self, ticket_id: int, action_index: int = 0) -> ActionResult:
+        """Run the chosen action of the latest diagnosis, as the core does: by its index."""
         self.calls.approved.append((ticket_id, action_index))
+        record = self.diagnoses[ticket_id]
+        action = (record.result or {})["recommended_actions"][action_index]
+        args = dict(action.get("args") or {})
+        done = ", ".join(f"{k}={v}" for k, v in args.items())
         return ActionResult(
-            "set_replica_schedule_limit",
-            {"n": 8},
-            ok=True,
-            message="replica-schedule-limit set to 8",
+            action["action"], args, ok=True, message=f"{action['action']} done: {done}"
         )
 
     # Commands: reads
@@ -384,6 +387,12 @@ def runtime_factory(clock: ManualClock):
 @pytest.fixture
 def diagnosis_text() -> str:
     return DIAGNOSIS_TEXT
+
+
+@pytest.fixture
+def diagnosis_result() -> dict[str, Any]:
+    """A fresh copy of the structured diagnosis, for tests that change it."""
+    return copy.deepcopy(DIAGNOSIS_RESULT)
 
 
 class Notes(list):

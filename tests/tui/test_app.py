@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Input, Markdown
+from textual.widgets import Input, Markdown, OptionList
 
 from operator_tui.core.ticket import TicketStatus
 from operator_tui.core.types import StoreState
+from operator_tui.tui.screens.approve import ApproveScreen
 from operator_tui.tui.screens.confirm import ConfirmScreen
 from operator_tui.tui.screens.help import HelpScreen, keys_table
 from operator_tui.tui.screens.store import StoreScreen
@@ -273,15 +274,72 @@ async def test_approve_only_in_approve_mode(
         await pilot.press("3", "a")
         await pilot.pause()
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
-        assert "set_replica_schedule_limit(n=8)" in str(
-            app.screen.query_one("#confirm-question").render()
-        )
-        await pilot.press("y")
+        assert isinstance(app.screen, ApproveScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ApproveScreen)
+        assert approving.calls.approved == []
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.pause()
+        await pilot.press("enter")
         await pilot.pause()
         await chaos_done(app)
         assert approving.calls.approved == [(1, 0)]
-        assert "replica-schedule-limit set to 8" in notes.text()
+        assert "set_replica_schedule_limit done: n=8" in notes.text()
+
+
+async def test_approve_lists_every_action_and_runs_the_chosen_one(
+    runtime_factory, app_factory, notes_of, diagnosis_text, diagnosis_result
+) -> None:
+    diagnosis_result["recommended_actions"].append(
+        {
+            "action": "transfer_leaders",
+            "args": {"from_store": 2, "to_store": 3},
+            "rationale": "move the remaining leaders off store 2",
+            "risk": "medium",
+        }
+    )
+    approving = runtime_factory(mode="approve")
+    approving.stores[1].state = StoreState.DOWN
+    await approving.tick_once()
+    approving.finish(1, diagnosis_text, diagnosis_result)
+    app = app_factory(approving)
+    async with app.run_test(size=SIZE) as pilot:
+        notes = notes_of(app)
+        await ready(app, pilot, approving, ticks=1)
+        await pilot.press("3", "a")
+        await pilot.pause()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ApproveScreen)
+        options = screen.query_one(OptionList)
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert len(prompts) == 2
+        assert "set_replica_schedule_limit(n=8)" in prompts[0] and "risk low" in prompts[0]
+        assert "transfer_leaders(from_store=2, to_store=3)" in prompts[1]
+        assert "risk medium" in prompts[1] and "remaining leaders" in prompts[1]
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        await chaos_done(app)
+        assert approving.calls.approved == [(1, 1)]
+        assert "transfer_leaders done: from_store=2, to_store=3" in notes.text()
+
+
+async def test_approve_says_why_without_a_finished_diagnosis(
+    runtime_factory, app_factory, notes_of
+) -> None:
+    approving = runtime_factory(mode="approve")
+    approving.stores[1].state = StoreState.DOWN
+    await approving.tick_once()
+    app = app_factory(approving)
+    async with app.run_test(size=SIZE) as pilot:
+        notes = notes_of(app)
+        await ready(app, pilot, approving, ticks=1)
+        await pilot.press("3", "a")
+        await chaos_done(app)
+        assert "ticket #1 has no finished diagnosis yet" in notes.text()
+        assert approving.calls.approved == []
 
 
 async def test_deploy_key_in_demo_and_help_and_theme(runtime, app_factory, notes_of) -> None:

@@ -1,0 +1,68 @@
+"""The `a` dialog: every recommended action of a diagnosis, with its risk and arguments; pick one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+RISK_STYLES = {"low": "green", "medium": "bold yellow", "high": "bold red"}
+
+
+def action_call(action: Mapping[str, Any]) -> str:
+    """``name(k=v, ...)`` as the diagnosis and the event strip write it."""
+    args = ", ".join(f"{k}={v}" for k, v in (action.get("args") or {}).items())
+    return f"{action.get('action', '')}({args})"
+
+
+def action_prompt(number: int, action: Mapping[str, Any]) -> Text:
+    """Two lines: the numbered call with its risk, then why the diagnosis recommends it."""
+    risk = str(action.get("risk") or "low")
+    text = Text(no_wrap=False)
+    text.append(f"{number}. ", style="bold")
+    text.append(action_call(action), style="bold cyan")
+    text.append("  risk ", style="dim")
+    text.append(risk, style=RISK_STYLES.get(risk, ""))
+    rationale = str(action.get("rationale") or "").strip()
+    if rationale:
+        text.append(f"\n   {rationale}", style="dim")
+    return text
+
+
+class ApproveScreen(ModalScreen[int | None]):
+    """Dismissed with the index of the chosen action, or None when cancelled."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", key_display="esc")]
+
+    def __init__(self, ticket_id: int, actions: Sequence[Mapping[str, Any]]) -> None:
+        super().__init__()
+        self.ticket_id = ticket_id
+        self.actions = list(actions)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="approve-box", classes="dialog"):
+            yield Static(f"Approve an action · ticket #{self.ticket_id}", classes="dialog-title")
+            yield OptionList(
+                *(
+                    Option(action_prompt(i, action), id=str(i - 1))
+                    for i, action in enumerate(self.actions, 1)
+                ),
+                id="approve-options",
+            )
+            yield Static("enter runs the highlighted action · esc cancels", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        options.highlighted = 0
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(int(event.option.id or 0))
