@@ -30,6 +30,7 @@ from operator_tikv.invariants import (
 from operator_tikv.logs import stats as log_stats
 from operator_tikv.logsources import DockerLogSource, FileLogSource, LogSource, SimLogSource
 from operator_tikv.metrics import DirectMetrics, MetricsResult, PrometheusMetrics
+from operator_tikv.metrics.fetch import HttpxFetcher, StreamFetcher
 from operator_tikv.metrics.prometheus import PrometheusError
 from operator_tikv.pd import PDClient
 from operator_tikv.pd.client import REGION_CHECKS as CHECK_KINDS
@@ -117,12 +118,16 @@ class TikvSubject:
             clock if callable(clock) else lambda: datetime.now(UTC)
         )
         scrape_timeout = _float_option(opts, "scrape_timeout_s", 2.0)
+        scrape_client = str(opts.get("scrape_client", "stream"))
+        if scrape_client not in ("stream", "httpx"):
+            raise SubjectError(f"unknown scrape client {scrape_client!r} (stream, httpx)")
         self.direct = DirectMetrics(
             ctx.http,
             timeout_s=scrape_timeout,
             budget=int(opts.get("scrape_budget", 128)) or None,
             heartbeat_overdue_s=_float_option(opts, "heartbeat_overdue_s", 12.0),
             clock=(lambda: self._clock().timestamp()) if callable(clock) else time.monotonic,
+            fetcher=StreamFetcher() if scrape_client == "stream" else HttpxFetcher(ctx.http),
         )
         self.prometheus = (
             PrometheusMetrics(
@@ -487,5 +492,6 @@ class TikvSubject:
             )
 
     async def aclose(self) -> None:
-        """Core owns the HTTP client; nothing else holds a resource."""
+        """Core owns the HTTP client; the page fetcher is ours."""
         self._closed = True
+        await self.direct.fetcher.aclose()

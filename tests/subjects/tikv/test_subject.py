@@ -25,6 +25,7 @@ STATUS = {
 
 def make(fake_pd, http, **options):
     options.setdefault("pd_retries", 0)
+    options.setdefault("scrape_client", "httpx")  # the fake stores live in the mock transport
     ctx = SubjectContext(
         http=http,
         endpoints=list(fake_pd.endpoints),

@@ -24,7 +24,7 @@ from operator_tikv.metrics.exposition import (
     quantile_between,
     rate,
 )
-from operator_tikv.pd.client import describe_transport_error
+from operator_tikv.metrics.fetch import FetchError, HttpxFetcher, PageFetcher
 from operator_tui.core.types import Store, StoreMetrics
 
 FAMILIES: dict[str, Callable[[str], bool] | None] = {
@@ -48,11 +48,6 @@ FAMILIES: dict[str, Callable[[str], bool] | None] = {
 UNREACHABLE_REPORTS = "tikv_server_report_failure_msg_total"
 
 
-# One connection per scrape: with a connection kept per store, httpcore checks every idle
-# one on each request, which costs more CPU than a new loopback or LAN connection.
-_SCRAPE_HEADERS = {"connection": "close"}
-
-
 def _type_is(value: str) -> Callable[[dict[str, str]], bool]:
     return lambda labels: labels.get("type") == value
 
@@ -67,24 +62,6 @@ def _ms(seconds: float | None) -> float | None:
 
 def _int(value: float | None) -> int | None:
     return None if value is None or not math.isfinite(value) else int(value)
-
-
-_RESOLUTION_ERRORS = (
-    "name or service not known",
-    "nodename nor servname",
-    "temporary failure in name resolution",
-    "no address associated",
-    "getaddrinfo failed",
-    "[errno -2]",
-    "[errno -3]",
-    "[errno -5]",
-)
-
-
-def _is_name_resolution_error(exc: Exception) -> bool:
-    """DNS failed: the address PD gave is not resolvable from here, which says nothing of the store."""
-    text = str(exc).lower()
-    return any(marker in text for marker in _RESOLUTION_ERRORS)
 
 
 def _host(address: str) -> str:
@@ -167,8 +144,9 @@ class DirectMetrics:
         budget: int | None = 128,
         heartbeat_overdue_s: float = 12.0,
         clock: Callable[[], float] = time.monotonic,
+        fetcher: PageFetcher | None = None,
     ) -> None:
-        self._http = http
+        self.fetcher: PageFetcher = fetcher or HttpxFetcher(http)
         self.timeout_s = timeout_s
         self.budget = budget
         self.heartbeat_overdue_s = heartbeat_overdue_s
@@ -193,33 +171,23 @@ class DirectMetrics:
         url = status_url(store.status_address) + "/metrics"
         async with self._limit:
             try:
-                response = await self._http.get(
-                    url, headers=_SCRAPE_HEADERS, timeout=self.timeout_s
-                )
-            except httpx.ConnectError as exc:
-                if _is_name_resolution_error(exc):
+                page = await self.fetcher.get(url, self.timeout_s)
+            except FetchError as exc:
+                if exc.unresolved:
                     return StoreMetrics(
                         store_id=store.id,
                         reachable=True,
                         error=f"{url}: cannot resolve {_host(store.status_address)} from here",
                     )
                 return StoreMetrics(
-                    store_id=store.id,
-                    reachable=False,
-                    error=f"{url}: {describe_transport_error(exc)}",
+                    store_id=store.id, reachable=exc.reachable, error=f"{url}: {exc}"
                 )
-            except httpx.HTTPError as exc:
-                return StoreMetrics(
-                    store_id=store.id,
-                    reachable=False,
-                    error=f"{url}: {describe_transport_error(exc)}",
-                )
-        if response.status_code != 200:
+        if page.status != 200:
             return StoreMetrics(
-                store_id=store.id, reachable=True, error=f"{url}: HTTP {response.status_code}"
+                store_id=store.id, reachable=True, error=f"{url}: HTTP {page.status}"
             )
         try:
-            cur = self._reader.parse(response.text, self._clock())
+            cur = self._reader.parse(page.text, self._clock())
         except ValueError as exc:
             return StoreMetrics(store_id=store.id, reachable=True, error=f"{url}: {exc}")
         if not cur.samples:

@@ -1,0 +1,264 @@
+"""Fetching ``/metrics`` pages from the stores' status ports, one GET per store per tick.
+
+Two fetchers give the same ``Page`` or ``FetchError``. ``HttpxFetcher`` goes
+through the injected ``httpx.AsyncClient`` (proxies from the environment, a
+mock transport in tests). ``StreamFetcher`` speaks just enough HTTP/1.1 over an
+asyncio stream for a status port: Content-Length, chunked and close-delimited
+bodies, gzip and deflate, https with the system's CAs. On this path httpx costs
+about 1.1 ms of CPU per request (client, httpcore and anyio layers); a stream
+costs about 0.25 ms, and a direct-mode tick is one request per store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import zlib
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+from operator_tikv.pd.client import describe_transport_error
+
+_RESOLUTION_ERRORS = (
+    "name or service not known",
+    "nodename nor servname",
+    "temporary failure in name resolution",
+    "no address associated",
+    "getaddrinfo failed",
+    "[errno -2]",
+    "[errno -3]",
+    "[errno -5]",
+)
+
+
+@dataclass(slots=True)
+class Page:
+    status: int
+    text: str
+
+
+class FetchError(Exception):
+    """The page could not be read; ``reachable`` says whether something answered on the port.
+
+    ``unresolved`` marks a host name this machine cannot resolve, which says
+    nothing about the store (PD may hand out names only its own network knows).
+    """
+
+    def __init__(self, message: str, *, reachable: bool, unresolved: bool = False) -> None:
+        super().__init__(message)
+        self.reachable = reachable
+        self.unresolved = unresolved
+
+
+class PageFetcher(Protocol):
+    async def get(self, url: str, timeout_s: float) -> Page: ...
+
+    async def aclose(self) -> None: ...
+
+
+def is_name_resolution_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(marker in text for marker in _RESOLUTION_ERRORS)
+
+
+class HttpxFetcher:
+    """Through the core's shared client: honours its transport, proxies and limits."""
+
+    def __init__(self, http: httpx.AsyncClient, headers: dict[str, str] | None = None) -> None:
+        self._http = http
+        # One connection per scrape: with a connection kept per store, httpcore checks every
+        # idle one on each request, which costs more CPU than a new connection.
+        self._headers = {"connection": "close", **(headers or {})}
+
+    async def get(self, url: str, timeout_s: float) -> Page:
+        try:
+            response = await self._http.get(url, headers=self._headers, timeout=timeout_s)
+        except httpx.ConnectError as exc:
+            if is_name_resolution_error(exc):
+                raise FetchError(str(exc), reachable=True, unresolved=True) from None
+            raise FetchError(describe_transport_error(exc), reachable=False) from None
+        except httpx.HTTPError as exc:
+            raise FetchError(describe_transport_error(exc), reachable=False) from None
+        return Page(response.status_code, response.text)
+
+    async def aclose(self) -> None:
+        """The client belongs to the core, which closes it."""
+
+
+class StreamFetcher:
+    """A GET over a fresh asyncio stream per page, bounded in time and in size."""
+
+    def __init__(
+        self,
+        *,
+        max_bytes: int = 64 << 20,
+        max_header_lines: int = 200,
+        ssl_context: ssl.SSLContext | None = None,
+        user_agent: str = "operator-tui",
+    ) -> None:
+        self.max_bytes = max_bytes
+        self.max_header_lines = max_header_lines
+        self._ssl_context = ssl_context
+        self._user_agent = user_agent
+
+    def _ssl(self) -> ssl.SSLContext:
+        if self._ssl_context is None:
+            self._ssl_context = ssl.create_default_context()
+        return self._ssl_context
+
+    async def get(self, url: str, timeout_s: float) -> Page:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FetchError(f"cannot fetch {url!r}: not an http(s) URL", reachable=True)
+        secure = parts.scheme == "https"
+        host = parts.hostname
+        try:
+            port = parts.port or (443 if secure else 80)
+        except ValueError:
+            raise FetchError(f"cannot fetch {url!r}: bad port", reachable=True) from None
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        authority = parts.netloc.rpartition("@")[2]
+        request = (
+            f"GET {target} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: {self._user_agent}\r\n"
+            "Accept: text/plain;version=0.0.4;q=1,*/*;q=0.1\r\n"
+            "Accept-Encoding: gzip, deflate\r\nConnection: close\r\n\r\n"
+        ).encode("latin-1")
+        writer: asyncio.StreamWriter | None = None
+        try:
+            async with asyncio.timeout(timeout_s):
+                reader, writer = await asyncio.open_connection(
+                    host, port, ssl=self._ssl() if secure else None
+                )
+                writer.write(request)
+                status, headers = await self._head(reader)
+                body = await self._body(reader, headers)
+        except TimeoutError:
+            raise FetchError("timed out", reachable=False) from None
+        except FetchError:
+            raise
+        except ConnectionRefusedError:
+            raise FetchError("connection refused", reachable=False) from None
+        except socket.gaierror as exc:
+            raise FetchError(str(exc), reachable=True, unresolved=True) from None
+        except ssl.SSLError as exc:
+            raise FetchError(f"TLS: {exc.reason or exc}", reachable=True) from None
+        except asyncio.IncompleteReadError:
+            raise FetchError("connection closed mid-response", reachable=False) from None
+        except (asyncio.LimitOverrunError, ValueError) as exc:
+            raise FetchError(f"malformed HTTP response ({exc})", reachable=True) from None
+        except OSError as exc:
+            if is_name_resolution_error(exc):
+                raise FetchError(str(exc), reachable=True, unresolved=True) from None
+            raise FetchError(
+                exc.strerror or str(exc) or type(exc).__name__, reachable=False
+            ) from None
+        finally:
+            if writer is not None:
+                writer.close()
+        return Page(status, self._decode(body, headers))
+
+    async def _head(self, reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
+        while True:
+            line = await reader.readline()
+            if not line:
+                raise asyncio.IncompleteReadError(b"", None)
+            version, _, rest = line.decode("latin-1").rstrip("\r\n").partition(" ")
+            code = rest[:3]
+            if not version.startswith("HTTP/1.") or not code.isdigit():
+                raise ValueError(f"status line {line[:60]!r}")
+            headers: dict[str, str] = {}
+            for _ in range(self.max_header_lines):
+                raw = await reader.readline()
+                if not raw:
+                    raise asyncio.IncompleteReadError(b"", None)
+                if raw in (b"\r\n", b"\n"):
+                    break
+                name, sep, value = raw.decode("latin-1").partition(":")
+                if not sep:
+                    raise ValueError(f"header line {raw[:60]!r}")
+                key = name.strip().lower()
+                value = value.strip()
+                headers[key] = f"{headers[key]}, {value}" if key in headers else value
+            else:
+                raise ValueError(f"more than {self.max_header_lines} header lines")
+            if not code.startswith("1"):
+                return int(code), headers
+
+    async def _body(self, reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            return await self._chunked(reader)
+        length = headers.get("content-length")
+        if length is not None:
+            size = int(length.split(",")[0])
+            if size < 0:
+                raise ValueError(f"Content-Length {length}")
+            self._check_size(size)
+            return await reader.readexactly(size)
+        body = await reader.read(self.max_bytes + 1)
+        chunks = [body]
+        total = len(body)
+        while body:
+            self._check_size(total)
+            body = await reader.read(self.max_bytes + 1 - total)
+            chunks.append(body)
+            total += len(body)
+        return b"".join(chunks)
+
+    async def _chunked(self, reader: asyncio.StreamReader) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            line = await reader.readline()
+            if not line:
+                raise asyncio.IncompleteReadError(b"", None)
+            size = int(line.split(b";", 1)[0].strip(), 16)
+            if size == 0:
+                for _ in range(self.max_header_lines):
+                    trailer = await reader.readline()
+                    if trailer in (b"\r\n", b"\n", b""):
+                        break
+                return b"".join(chunks)
+            total += size
+            self._check_size(total)
+            chunks.append(await reader.readexactly(size))
+            if (await reader.readline()).strip():
+                raise ValueError("chunk not followed by CRLF")
+
+    def _check_size(self, size: int) -> None:
+        if size > self.max_bytes:
+            raise FetchError(f"page larger than {self.max_bytes} bytes", reachable=True)
+
+    def _decode(self, body: bytes, headers: dict[str, str]) -> str:
+        encoding = headers.get("content-encoding", "").strip().lower()
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            # 47: gzip or zlib header, detected; -15: raw deflate, which some servers send.
+            for wbits in (47, -15):
+                inflater = zlib.decompressobj(wbits)
+                try:
+                    text = inflater.decompress(body, self.max_bytes + 1)
+                except zlib.error:
+                    continue
+                if len(text) > self.max_bytes or inflater.unconsumed_tail:
+                    raise FetchError(f"page larger than {self.max_bytes} bytes", reachable=True)
+                body = text
+                break
+            else:
+                raise FetchError(f"body is not valid {encoding}", reachable=True)
+        elif encoding not in ("", "identity"):
+            raise FetchError(f"unsupported Content-Encoding {encoding!r}", reachable=True)
+        charset = "utf-8"
+        for param in headers.get("content-type", "").split(";")[1:]:
+            key, _, value = param.strip().partition("=")
+            if key.lower() == "charset" and value:
+                charset = value.strip('"')
+        try:
+            return body.decode(charset, errors="replace")
+        except LookupError:
+            return body.decode("utf-8", errors="replace")
+
+    async def aclose(self) -> None:
+        """Each page has its own connection, closed when read: nothing is held."""

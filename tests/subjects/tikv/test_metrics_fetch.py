@@ -1,0 +1,198 @@
+"""The stream fetcher against raw loopback servers: framing, encodings and every failure mode."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import socket
+import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from operator_tikv.metrics.fetch import FetchError, HttpxFetcher, StreamFetcher
+
+PAGE = 'tikv_store_size_bytes{type="capacity"} 1.5e+11\n# HELP x y\nprocess_cpu_seconds_total 12\n'
+
+
+@asynccontextmanager
+async def serve(
+    response: bytes | None, *, close: bool = True, seen: list[bytes] | None = None
+) -> AsyncIterator[str]:
+    """A server that reads one request head, answers ``response`` as is, then closes (or hangs)."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        if seen is not None:
+            seen.append(head)
+        if response is not None:
+            writer.write(response)
+            await writer.drain()
+        if close:
+            writer.close()
+        else:
+            await asyncio.sleep(5)
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/metrics"
+    finally:
+        server.close()
+
+
+def http_response(body: bytes, *headers: str, status: str = "200 OK") -> bytes:
+    lines = [f"HTTP/1.1 {status}", *headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def chunked(body: bytes, sizes: list[int]) -> bytes:
+    out, i = b"", 0
+    for size in sizes:
+        part = body[i : i + size]
+        if not part:
+            break
+        out += f"{len(part):x};ext=1\r\n".encode() + part + b"\r\n"
+        i += len(part)
+    if i < len(body):
+        out += f"{len(body) - i:X}\r\n".encode() + body[i:] + b"\r\n"
+    return out + b"0\r\nX-Trailer: 1\r\n\r\n"
+
+
+def raw_deflate(data: bytes) -> bytes:
+    c = zlib.compressobj(wbits=-15)
+    return c.compress(data) + c.flush()
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        http_response(PAGE.encode(), f"Content-Length: {len(PAGE)}"),
+        http_response(PAGE.encode()),
+        http_response(chunked(PAGE.encode(), [5, 17, 1]), "Transfer-Encoding: chunked"),
+        http_response(
+            gzip.compress(PAGE.encode()),
+            "Content-Encoding: gzip",
+            f"Content-Length: {len(gzip.compress(PAGE.encode()))}",
+        ),
+        http_response(zlib.compress(PAGE.encode()), "Content-Encoding: deflate"),
+        http_response(raw_deflate(PAGE.encode()), "Content-Encoding: deflate"),
+        http_response(
+            chunked(gzip.compress(PAGE.encode()), [10, 3]),
+            "Transfer-Encoding: chunked",
+            "Content-Encoding: gzip",
+        ),
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+        + http_response(PAGE.encode(), f"content-length: {len(PAGE)}"),
+        http_response(PAGE.encode("utf-16"), "Content-Type: text/plain; charset=utf-16"),
+    ],
+    ids=[
+        "length",
+        "close",
+        "chunked",
+        "gzip",
+        "zlib",
+        "raw-deflate",
+        "chunked-gzip",
+        "100",
+        "utf16",
+    ],
+)
+async def test_reads_every_framing_and_encoding(response):
+    seen: list[bytes] = []
+    async with serve(response, seen=seen) as url:
+        page = await StreamFetcher().get(url + "?x=1", 2.0)
+    assert (page.status, page.text) == (200, PAGE)
+    head = seen[0].decode()
+    assert head.startswith("GET /metrics?x=1 HTTP/1.1\r\n")
+    assert f"Host: {url.split('/')[2]}\r\n" in head and "Connection: close" in head
+
+
+async def test_status_other_than_200_is_returned():
+    async with serve(http_response(b"no", "Content-Length: 2", status="503 Busy")) as url:
+        page = await StreamFetcher().get(url, 2.0)
+    assert (page.status, page.text) == (503, "no")
+
+
+async def test_refused_port_is_unreachable():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(FetchError) as err:
+        await StreamFetcher().get(f"http://127.0.0.1:{port}/metrics", 2.0)
+    assert str(err.value) == "connection refused" and not err.value.reachable
+
+
+async def test_silent_server_times_out():
+    async with serve(None, close=False) as url:
+        with pytest.raises(FetchError) as err:
+            await StreamFetcher().get(url, 0.2)
+    assert str(err.value) == "timed out" and not err.value.reachable
+
+
+async def test_cut_body_is_a_closed_connection():
+    async with serve(http_response(b"abc", "Content-Length: 10")) as url:
+        with pytest.raises(FetchError) as err:
+            await StreamFetcher().get(url, 2.0)
+    assert str(err.value) == "connection closed mid-response" and not err.value.reachable
+
+
+@pytest.mark.parametrize(
+    ("response", "message"),
+    [
+        (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", "malformed HTTP response"),
+        (b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", "malformed HTTP response"),
+        (http_response(b"zz\r\n", "Transfer-Encoding: chunked"), "malformed HTTP response"),
+        (http_response(b"garbage", "Content-Encoding: gzip"), "body is not valid gzip"),
+        (http_response(b"x", "Content-Encoding: br"), "unsupported Content-Encoding 'br'"),
+        (http_response(b"x" * 100), "page larger than 64 bytes"),
+        (http_response(gzip.compress(b"x" * 100), "Content-Encoding: gzip"), "larger than 64"),
+        (http_response(b"", "Content-Length: 100"), "page larger than 64 bytes"),
+    ],
+    ids=["not-http", "bad-header", "bad-chunk", "bad-gzip", "brotli", "big", "gzip-bomb", "length"],
+)
+async def test_answers_that_are_not_pages_say_why(response, message):
+    async with serve(response) as url:
+        with pytest.raises(FetchError) as err:
+            await StreamFetcher(max_bytes=64).get(url, 2.0)
+    assert message in str(err.value) and err.value.reachable
+
+
+async def test_unresolvable_host_is_marked(monkeypatch):
+    async def no_dns(*args, **kwargs):
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(asyncio, "open_connection", no_dns)
+    with pytest.raises(FetchError) as err:
+        await StreamFetcher().get("http://tikv-9:20180/metrics", 2.0)
+    assert err.value.unresolved and err.value.reachable
+
+
+@pytest.mark.parametrize("url", ["ftp://x/metrics", "http:///metrics", "http://h:99999/m"])
+async def test_bad_urls(url):
+    with pytest.raises(FetchError, match="cannot fetch"):
+        await StreamFetcher().get(url, 1.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    body=st.text(st.characters(codec="utf-8"), max_size=300),
+    sizes=st.lists(st.integers(1, 40), max_size=8),
+    gzipped=st.booleans(),
+)
+async def test_stream_and_httpx_fetchers_agree(body, sizes, gzipped):
+    data = body.encode()
+    headers = ["Content-Type: text/plain; charset=utf-8", "Transfer-Encoding: chunked"]
+    if gzipped:
+        data = gzip.compress(data)
+        headers.append("Content-Encoding: gzip")
+    response = http_response(chunked(data, sizes), *headers)
+    async with serve(response) as url, httpx.AsyncClient() as http:
+        by_stream = await StreamFetcher().get(url, 2.0)
+        by_httpx = await HttpxFetcher(http).get(url, 2.0)
+    assert by_stream == by_httpx
+    assert by_stream.text == body
