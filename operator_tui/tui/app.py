@@ -132,6 +132,9 @@ class OperatorApp(App[int]):
         self._live_text: dict[int, str] = {}
         self._quit_requested = asyncio.Event()
         self._owned_runtime_worker: Worker[None] | None = None
+        self._deploy_running: str | None = None
+        self._deploy_step: Any = None
+        self._deploy_view: DeployScreen | None = None
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -729,22 +732,35 @@ class OperatorApp(App[int]):
             self.notify(f"deploy is unavailable: {exc.name} is not installed", severity="warning")
             return
         project = self.settings.compose_project
+        running = self._deploy_running
+        screen = DeployScreen(
+            project,
+            lambda verb: self._deploy(module, verb),
+            running=running,
+            last_step=self._deploy_step if running else None,
+        )
+        self._deploy_view = screen
+        self.push_screen(screen)
 
-        def chosen(choice: str | None) -> None:
-            if choice:
-                self._deploy(module, choice)
-
-        self.push_screen(DeployScreen(project), chosen)
+    def _deploy_screen(self) -> DeployScreen | None:
+        """The deploy dialog following the run, while it is open."""
+        view = self._deploy_view
+        return view if view is not None and view.is_attached else None
 
     @work(group="chaos", exit_on_error=False)
     async def _deploy(self, module: Any, choice: str) -> None:
         strip = self.query_one(EventStrip)
-        self.notify(f"deploy {choice}: running…")
+        self._deploy_running = choice
+        self._deploy_step = None
         last_phase = ""
 
         def progress(step: Any) -> None:
             nonlocal last_phase
-            line = f"deploy up: {step.phase} {step.detail}".strip()
+            self._deploy_step = step
+            view = self._deploy_screen()
+            if view is not None:
+                view.show_progress(step)
+            line = f"deploy {choice}: {step.phase} {step.detail}".strip()
             if line != last_phase:
                 last_phase = line
                 strip.note(line, self.clock())
@@ -756,12 +772,22 @@ class OperatorApp(App[int]):
                 deployment = module.LocalDeployment.from_settings(self.settings, http)
                 message = await deploy_verb(deployment, choice, progress)
         except Exception as exc:
-            self.notify(f"deploy {choice} failed: {one_line(exc)}", severity="error", timeout=10)
-            strip.note(f"deploy {choice} failed: {one_line(exc)}", self.clock(), "bold red")
+            failure = f"deploy {choice} failed: {one_line(exc)}"
+            self._deploy_ended(failure, ok=False)
+            self.notify(failure, severity="error", timeout=10)
+            strip.note(failure, self.clock(), "bold red")
             return
+        self._deploy_ended(message, ok=True)
         self.notify(message, timeout=10)
         for line in message.splitlines():
             strip.note(line, self.clock())
+
+    def _deploy_ended(self, message: str, *, ok: bool) -> None:
+        self._deploy_running = None
+        self._deploy_step = None
+        view = self._deploy_screen()
+        if view is not None:
+            view.finish(message, ok)
 
 
 async def deploy_verb(deployment: Any, choice: str, progress: Callable[[Any], None]) -> str:

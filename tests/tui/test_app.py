@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from rich.text import Text
 from textual.widgets import Input, Markdown, OptionList
 
@@ -423,6 +425,124 @@ async def test_deploy_menu_outside_demo_calls_the_lab(
         await chaos_done(app)
         assert calls == ["up"]
         assert "3 stores Up" in notes.text() and "Grafana http://127.0.0.1:3000" in notes.text()
+
+
+class GatedLab:
+    """A deployment whose ``up`` reports the core's progress steps, each held until released."""
+
+    def __init__(self, fail_after_first: bool = False) -> None:
+        self.gates = [asyncio.Event() for _ in range(3)]
+        self.fail_after_first = fail_after_first
+
+    async def up(self, *, on_progress=None):
+        from operator_tui.core.deploy import DeployError, Endpoint, UpProgress, UpResult
+
+        on_progress(UpProgress("starting", 0, 8, detail="pulling images, creating containers"))
+        await self.gates[0].wait()
+        if self.fail_after_first:
+            raise DeployError("pd0 did not become healthy within 120s")
+        on_progress(UpProgress("starting", 5, 8, detail="waiting for health checks"))
+        await self.gates[1].wait()
+        on_progress(UpProgress("starting", 8, 8, detail="healthy"))
+        on_progress(UpProgress("stores", stores_up=1, stores_expected=3))
+        await self.gates[2].wait()
+        on_progress(UpProgress("stores", stores_up=3, stores_expected=3))
+        return UpResult((), 3, (Endpoint("Grafana", "http://127.0.0.1:3000"),))
+
+
+async def until(pilot, condition, what: str) -> None:
+    for _ in range(200):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def use_lab(monkeypatch, lab: GatedLab) -> None:
+    import operator_tui.core.deploy_local as deploy_local
+
+    class FromSettings:
+        @staticmethod
+        def from_settings(settings, http, **_k):
+            return lab
+
+    monkeypatch.setattr(deploy_local, "LocalDeployment", FromSettings)
+
+
+async def test_deploy_up_shows_its_steps_and_progress(
+    runtime, app_factory, notes_of, monkeypatch
+) -> None:
+    from textual.widgets import ProgressBar
+
+    from operator_tui.tui.screens.deploy import DeployScreen
+
+    lab = GatedLab()
+    use_lab(monkeypatch, lab)
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        notes = notes_of(app)
+        await pilot.press("D", "u")
+        screen = app.screen
+        assert isinstance(screen, DeployScreen)
+        bar = screen.query_one("#deploy-bar", ProgressBar)
+        await until(pilot, lambda: bar.total == 8, "the first step")
+        assert bar.progress == 0
+        assert [m for m, _ in screen.step_marks()] == ["current", "pending"]
+        steps = str(screen.query_one("#deploy-steps").render())
+        assert "▶ start the services" in steps and "· wait until PD reports" in steps
+
+        lab.gates[0].set()
+        await until(pilot, lambda: bar.progress == 5, "5 of 8 services ready")
+        detail = str(screen.query_one("#deploy-detail").render())
+        assert "5/8 services ready · waiting for health checks" in detail
+
+        lab.gates[1].set()
+        await until(pilot, lambda: bar.total == 3, "the stores step")
+        assert bar.progress == 1
+        assert [m for m, _ in screen.step_marks()] == ["done", "current"]
+
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, DeployScreen)
+        await pilot.press("D")
+        await pilot.pause()
+        reopened = app.screen
+        assert isinstance(reopened, DeployScreen) and reopened.state == "running"
+        assert reopened.query_one("#deploy-bar", ProgressBar).progress == 1
+        await pilot.press("d")
+        assert "deploy up is running" in notes.text()
+
+        lab.gates[2].set()
+        await chaos_done(app)
+        await pilot.pause()
+        assert reopened.state == "done"
+        assert [m for m, _ in reopened.step_marks()] == ["done", "done"]
+        assert "lab up: 3 stores Up" in str(reopened.query_one("#deploy-detail").render())
+        assert "3 stores Up" in notes.text()
+        strip = app.query_one(EventStrip).lines_written
+        assert "deploy up: stores" in strip and "deploy up: starting healthy" in strip
+
+
+async def test_deploy_failure_marks_the_step_that_failed(
+    runtime, app_factory, notes_of, monkeypatch
+) -> None:
+    from operator_tui.tui.screens.deploy import DeployScreen
+
+    lab = GatedLab(fail_after_first=True)
+    use_lab(monkeypatch, lab)
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        notes = notes_of(app)
+        await pilot.press("D", "u")
+        screen = app.screen
+        assert isinstance(screen, DeployScreen)
+        lab.gates[0].set()
+        await chaos_done(app)
+        await pilot.pause()
+        assert screen.state == "failed"
+        assert [m for m, _ in screen.step_marks()] == ["failed", "pending"]
+        assert "pd0 did not become healthy" in str(screen.query_one("#deploy-detail").render())
+        assert "deploy up failed: pd0 did not become healthy within 120s" in notes.text()
 
 
 async def test_pane_keys_focus_and_palette_lists_actions(runtime, app_factory) -> None:
