@@ -33,6 +33,10 @@ class Scrape:
 
     at: float
     samples: dict[str, dict[Labels, float]] = field(default_factory=dict)
+    # Selections already made: this scrape is the "previous" one of the next tick's rates.
+    _views: dict[tuple[str, LabelFilter], dict[Labels, float]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def series(self, name: str) -> dict[Labels, float]:
         return self.samples.get(name, {})
@@ -41,7 +45,11 @@ class Scrape:
         out = self.series(name)
         if where is None:
             return out
-        return {k: v for k, v in out.items() if where(label_dict(k))}
+        view = self._views.get((name, where))
+        if view is None:
+            view = {k: v for k, v in out.items() if where(label_dict(k))}
+            self._views[(name, where)] = view
+        return view
 
     def total(self, name: str, where: LabelFilter | None = None) -> float | None:
         values = self.select(name, where)
@@ -212,15 +220,19 @@ def _parse_le(value: str) -> float:
     return math.inf if value in ("+Inf", "Inf", "inf") else float(value)
 
 
+@lru_cache(maxsize=65536)
+def _bucket_bound(labels: Labels) -> float | None:
+    le = label_dict(labels).get("le")
+    return None if le is None else _parse_le(le)
+
+
 def bucket_counts(series: dict[Labels, float]) -> dict[float, float]:
     """``sum(...) by (le)`` of ``_bucket`` series."""
     out: dict[float, float] = {}
     for labels, value in series.items():
-        le = label_dict(labels).get("le")
-        if le is None:
-            continue
-        bound = _parse_le(le)
-        out[bound] = out.get(bound, 0.0) + value
+        bound = _bucket_bound(labels)
+        if bound is not None:
+            out[bound] = out.get(bound, 0.0) + value
     return out
 
 
