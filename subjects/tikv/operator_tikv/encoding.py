@@ -10,6 +10,8 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)*)\s?([kKmMgGtTpPeEzZyY])?[iI]?[bB]?\s*$")
 _SIZE_POWERS = {None: 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6, "z": 7, "y": 8}
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+# What Go's Duration.String() writes: "1h0m58.155720243s", "36m20.48s", "10ms".
+_DURATION_HMS = re.compile(r"(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?")
 _DURATION_UNITS = {
     "ns": 1e-9,
     "us": 1e-6,
@@ -62,6 +64,14 @@ def parse_go_duration(value: str | int | float) -> float:
             raise ValueError(f"duration out of range: {value!r}") from None
     if not isinstance(value, str):
         raise ValueError(f"not a duration: {value!r}")
+    common = _DURATION_HMS.fullmatch(value)
+    if common is not None and value:
+        hours, minutes, seconds = common.groups()
+        return (
+            (int(hours) * 3600.0 if hours else 0.0)
+            + (int(minutes) * 60.0 if minutes else 0.0)
+            + (float(seconds) if seconds else 0.0)
+        )
     text = value.strip()
     sign = 1.0
     if text[:1] in "+-" and text:

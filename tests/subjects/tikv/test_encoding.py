@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from operator_tikv.encoding import format_bytes, parse_byte_size, parse_go_duration
 
 
@@ -58,3 +60,20 @@ def test_format_bytes_round_trips_to_four_digits():
     assert format_bytes(0) == "0B"
     assert format_bytes(311.7 * 2**30) == "311.7GiB"
     assert parse_byte_size(format_bytes(123456789)) == pytest.approx(123456789, rel=1e-3)
+
+
+def _go_duration_string(ns: int) -> str:
+    """Go's ``time.Duration.String()`` for durations of a second or more."""
+    seconds, frac = divmod(ns, 10**9)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{secs}.{frac:09d}".rstrip("0").rstrip(".") + "s"
+    if hours:
+        return f"{hours}h{minutes}m{text}"
+    return f"{minutes}m{text}" if minutes else text
+
+
+@settings(max_examples=300)
+@given(st.integers(min_value=10**9, max_value=10**9 * 3600 * 24 * 400))
+def test_go_duration_strings_read_back_as_seconds(ns):
+    assert parse_go_duration(_go_duration_string(ns)) == pytest.approx(ns / 1e9, rel=1e-12)
