@@ -76,6 +76,9 @@ class PrometheusUnreachable(PrometheusError):
     """Prometheus did not answer."""
 
 
+_MISSING = object()
+
+
 def _put(out: dict[str, float | None], key: str, value: float | None) -> None:
     current = out.get(key)
     if key not in out or (value is not None and (current is None or value > current)):
@@ -141,10 +144,14 @@ class PrometheusMetrics:
                 f"prometheus {self.url}/api/v1/query: {error or f'HTTP {response.status_code}'}"
             )
         out: list[tuple[dict[str, str], float | None]] = []
+        isnan = math.isnan
         try:
             for item in body["data"]["result"]:
                 value = float(item["value"][1])
-                out.append((dict(item["metric"]), None if math.isnan(value) else value))
+                labels = item["metric"]
+                if not isinstance(labels, dict):
+                    raise TypeError("metric is not an object")
+                out.append((labels, None if isnan(value) else value))
         except (KeyError, TypeError, ValueError, IndexError):
             raise PrometheusError(
                 f"prometheus {self.url}/api/v1/query: unexpected result shape"
@@ -181,10 +188,25 @@ class PrometheusMetrics:
         except PrometheusError:
             series = None
         if series is not None:
+            keys: dict[str, str] = {}
             for labels, value in series:
                 field = labels.get(FIELD_LABEL)
-                if field in self.queries:
-                    _put(values.setdefault(field, {}), _series_key(field, labels), value)
+                if field not in self.queries:
+                    continue
+                instance = labels.get("instance", "")
+                key = keys.get(instance)
+                if key is None:
+                    key = keys[instance] = _instance_key(instance)
+                if field == UNREACHABLE:
+                    key += "\x00" + labels.get("store_id", "")
+                by_key = values.get(field)
+                if by_key is None:
+                    by_key = values[field] = {}
+                current = by_key.get(key, _MISSING)
+                if current is _MISSING or (
+                    value is not None and (current is None or value > current)
+                ):
+                    by_key[key] = value
             values.setdefault("up", {})
             values.setdefault(UNREACHABLE, {})
             return values
