@@ -126,6 +126,9 @@ async def test_keyed_diff_updates_reorders_and_keeps_the_cursor() -> None:
         assert table.set_rows([(4, (4, 16)), (3, (3, 9))])
         assert table.row_keys == ["4", "3"]
         assert table.selected_key == "3" and table.cursor_row == 1
+        assert table.set_rows([(4, (4, Text("16", style="red"))), (3, (3, 9))])
+        assert table.set_rows([(4, (4, Text("16", style="green"))), (3, (3, 9))]), "a new style"
+        assert not table.set_rows([(4, (4, Text("16", style="green"))), (3, (3, 9))])
         assert table.set_rows([(4, (4, 16))])
         assert table.selected_key == "4" and table.cursor_row == 0
         assert table.set_rows([])

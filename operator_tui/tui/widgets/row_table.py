@@ -176,7 +176,8 @@ class RowTable(ScrollView, can_focus=True):
     def set_rows(self, rows: Sequence[tuple[Hashable, Cells]]) -> bool:
         """Show exactly ``rows`` (key, cells with one value per column) in that order.
 
-        Returns whether anything changed. Keys are compared as strings. Only rows whose
+        Returns whether anything changed. Keys are compared as strings (a repeated key keeps
+        its first place and its last cells). Only rows whose
         values changed get a new Strip, and only screen lines whose row changed or moved are
         repainted.
         """
@@ -193,11 +194,10 @@ class RowTable(ScrollView, can_focus=True):
         strips = self._strips
         for key, cells in wanted:
             new_cells[key] = cells
-            old = old_cells.get(key)
-            if old is not cells and old != cells:
+            if not _same(old_cells.get(key), cells):
                 edited.add(key)
                 strips.pop(key, None)
-        new_order = list(new_cells) if len(new_cells) == len(wanted) else _first_seen(wanted)
+        new_order = list(new_cells)
         removed = old_cells.keys() - new_cells.keys()
         for key in removed:
             strips.pop(key, None)
@@ -342,6 +342,11 @@ class RowTable(ScrollView, can_focus=True):
 
     # ---------------------------------------------------------------- rendering
     def render_lines(self, crop: Region) -> list[Strip]:
+        self._check_looks()
+        return super().render_lines(crop)
+
+    def _check_looks(self) -> None:
+        """Drop every kept Strip when the table's colours changed (focus, theme, CSS)."""
         looks = (
             self.rich_style,
             self.get_component_rich_style("row-table--header"),
@@ -352,26 +357,24 @@ class RowTable(ScrollView, can_focus=True):
             base, _, cursor = looks
             self._cursor_fill = base + cursor + Style.from_color(cursor.color, cursor.bgcolor)
             self._forget_drawn()
-        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
-        assert self._looks is not None
-        base = self._looks[0]
+        if self._looks is None:
+            self._check_looks()
+        base, header, _ = self._looks  # type: ignore[misc]
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
         if y == 0:
-            return self._header_strip().crop_extend(scroll_x, scroll_x + width, self._looks[1])
+            return self._header_strip().crop_extend(scroll_x, scroll_x + width, header)
+        index = scroll_y + y - 1
+        if index >= len(self._order):
+            return Strip.blank(width, base)
+        key = self._order[index]
+        if index == self._cursor:
+            strip, fill = self._cursor_row_strip(key), self._cursor_fill
         else:
-            index = scroll_y + y - 1
-            if index >= len(self._order):
-                return Strip.blank(width, base)
-            key = self._order[index]
-            if index == self._cursor:
-                return self._cursor_row_strip(key).crop_extend(
-                    scroll_x, scroll_x + width, self._cursor_fill
-                )
-            strip = self._row_strip(key)
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+            strip, fill = self._row_strip(key), base
+        return strip.crop_extend(scroll_x, scroll_x + width, fill)
 
     def _header_strip(self) -> Strip:
         if self._header is None:
@@ -449,12 +452,19 @@ class RowTable(ScrollView, can_focus=True):
         return segments
 
 
-def _first_seen(wanted: list[tuple[str, Cells]]) -> list[str]:
-    """Keys in order without repeats (a repeated key keeps its first place, its last cells)."""
-    seen: dict[str, None] = {}
-    for key, _ in wanted:
-        seen.setdefault(key)
-    return list(seen)
+def _same(old: Cells | None, new: Cells) -> bool:
+    """Whether two rows draw alike: equal values, and equal styles where they are Text.
+
+    ``Text.__eq__`` compares only the characters and spans, not the style or justification.
+    """
+    if old is new:
+        return True
+    if old is None or old != new:
+        return False
+    return all(
+        a is b or not isinstance(a, Text) or (a.style == b.style and a.justify == b.justify)
+        for a, b in zip(old, new, strict=True)
+    )
 
 
 def _as_text(value: Any) -> Text:
