@@ -10,6 +10,7 @@ row changed (or moved). Cells are plain values or Rich ``Text`` (its style, span
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from operator import is_
 from typing import Any, ClassVar
 
 from rich.cells import cell_len
@@ -461,10 +462,12 @@ def _same(old: Cells | None, new: Cells) -> bool:
         return True
     if old is None or old != new:
         return False
-    return all(
-        a is b or not isinstance(a, Text) or (a.style == b.style and a.justify == b.justify)
-        for a, b in zip(old, new, strict=True)
-    )
+    if all(map(is_, old, new)):
+        return True
+    for a, b in zip(old, new, strict=True):
+        if a is not b and isinstance(a, Text) and (a.style != b.style or a.justify != b.justify):
+            return False
+    return True
 
 
 def _as_text(value: Any) -> Text:
