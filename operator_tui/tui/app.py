@@ -471,7 +471,9 @@ class OperatorApp(App[int]):
         if len(self.screen_stack) > 1:
             self.notify("panes are on the main screen; esc goes back there")
             return
-        self.query_one(PANES[pane]).focus()
+        # At once, not deferred like Widget.focus(): a key typed right after (3 then enter)
+        # must reach the pane just chosen.
+        self.set_focus(self.query_one(PANES[pane]))
 
     def action_filter(self) -> None:
         if len(self.screen_stack) > 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from rich.text import Text
+from textual import events
 from textual.widgets import Input, Markdown, OptionList
 
 from operator_tui.core.ticket import TicketStatus
@@ -137,9 +138,27 @@ async def test_enter_opens_store_and_escape_returns(runtime, app_factory) -> Non
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, StoreScreen)
-        await pilot.press("2", "enter")
+        # Both keys queued at once, as a terminal delivers keys typed quickly.
+        app.post_message(events.Key("2", "2"))
+        app.post_message(events.Key("enter", "\r"))
+        await pilot.pause()
         await pilot.pause()
         assert isinstance(app.screen, StoreScreen) and app.screen.store_id == 1
+
+
+async def test_enter_right_after_a_pane_key_opens_that_panes_row(runtime, app_factory) -> None:
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot, runtime)
+        await pilot.press("down")
+        assert app.query_one(StoresTable).selected_store_id == 2
+        # Both keys queued at once, as a terminal delivers keys typed quickly.
+        app.post_message(events.Key("2", "2"))
+        app.post_message(events.Key("enter", "\r"))
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, StoreScreen)
+        assert app.screen.store_id == app.query_one(HotRegionsTable).selected_leader_store == 1
 
 
 async def test_ticket_screen_streams_then_shows_structured_result(
