@@ -606,6 +606,10 @@ async def test_narrow_terminal_stacks_panes_and_drops_columns(runtime, app_facto
         stores = app.query_one(StoresTable)
         assert "address" not in stores.column_keys
         assert app.has_class("narrow") and app.has_class("short")
+        strip = app.query_one(EventStrip)
+        strip.note("a long event line " * 8, runtime.clock())
+        await pilot.pause()
+        assert not strip.show_horizontal_scrollbar, "a scrollbar would hide the strip's one line"
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
         assert "address" in stores.column_keys
