@@ -9,7 +9,8 @@ result (``call_after_refresh``), so it adds Textual's layout and render.
 Within a frame, ``paint`` is the time in the compositor's ``render_update``
 (every repainted line of every widget, cut and joined for the screen) and
 ``tables`` the part of it the three tables spent drawing their lines.
-``work`` is update + paint: the CPU a refresh costs. The rest of ``frame`` is
+``work`` is update + paint: the CPU a refresh costs. ``update by pane`` splits
+the update between the three tables' ``apply`` (formatting, ordering and diff). The rest of ``frame`` is
 mostly Textual's frame pacing (a screen repaints at most 60 times a second,
 on a 16.7 ms timer that resumes on its own grid), so ``frame`` can exceed
 ``work`` by up to 16 ms even on an idle machine.
@@ -43,7 +44,9 @@ from operator_tui.core.types import (
     StoreState,
 )
 from operator_tui.tui.app import OperatorApp
+from operator_tui.tui.widgets.hot_regions import HotRegionsTable
 from operator_tui.tui.widgets.row_table import RowTable
+from operator_tui.tui.widgets.stores import StoresTable
 from operator_tui.tui.widgets.tickets import TicketTable
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -161,6 +164,11 @@ def timed(owner: type, name: str, into: dict[str, float], label: str) -> None:
     setattr(owner, name, wrapper)
 
 
+def by_pane(parts: dict[tuple[bool, str], list[float]], case: bool, panes: dict) -> None:
+    shares = ", ".join(f"{label} {statistics.median(parts[case, label]):.2f}" for label in panes)
+    print(f"  update by pane (median ms): {shares}")
+
+
 def report(name: str, samples: list[float]) -> None:
     samples = sorted(samples)
     name = f"  {name}"
@@ -198,6 +206,9 @@ def main() -> None:
     parts: dict[tuple[bool, str], list[float]] = defaultdict(list)
     timed(Compositor, "render_update", spent, "compositor")
     timed(RowTable, "render_lines", spent, "tables")
+    panes = {"stores": StoresTable, "hot regions": HotRegionsTable, "tickets": TicketTable}
+    for label, table_class in panes.items():
+        timed(table_class, "apply", spent, label)
 
     async def drive(pilot) -> None:
         table = app.query_one(TicketTable)
@@ -233,7 +244,7 @@ def main() -> None:
                 continue
             (update if with_tickets else tick_update).append((done - started) * 1000)
             (frame if with_tickets else tick_frame).append((painted - started) * 1000)
-            for label in ("compositor", "tables"):
+            for label in ("compositor", "tables", *panes):
                 parts[with_tickets, label].append(spent.get(label, 0.0))
             parts[with_tickets, "work"].append((done - started) * 1000 + spent.get("compositor", 0))
         app.exit()
@@ -249,12 +260,14 @@ def main() -> None:
     report("paint", parts[False, "compositor"])
     report("tables", parts[False, "tables"])
     report("work", parts[False, "work"])
+    by_pane(parts, False, panes)
     print("a tick and a ticket reload (a tenth of the 1000 tickets changed):")
     report("update", update)
     report("frame", frame)
     report("paint", parts[True, "compositor"])
     report("tables", parts[True, "tables"])
     report("work", parts[True, "work"])
+    by_pane(parts, True, panes)
     if profiler is not None:
         print()
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.profile)
