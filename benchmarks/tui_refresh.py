@@ -261,7 +261,7 @@ def main() -> None:
     report("tables", parts[False, "tables"])
     report("work", parts[False, "work"])
     by_pane(parts, False, panes)
-    print("a tick and a ticket reload (a tenth of the 1000 tickets changed):")
+    print(f"a tick and a ticket reload (a tenth of the {args.tickets} tickets changed):")
     report("update", update)
     report("frame", frame)
     report("paint", parts[True, "compositor"])
