@@ -1,0 +1,76 @@
+"""Snapshots at 120x40 of the approve dialog and of the deploy dialog in the middle of a run.
+
+Over the in-memory runtime of ``conftest.py`` (manual clock, no monitor worker), so they are
+exact; they guard the dialogs' layout (nothing cut off) the way the main snapshots guard the
+panes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+from operator_tui.core.deploy import UpProgress, UpResult
+from operator_tui.core.types import StoreState
+
+SIZE = (120, 40)
+
+
+def test_approve_dialog_lists_every_action(
+    snap_compare, runtime_factory, app_factory, diagnosis_text, diagnosis_result
+) -> None:
+    diagnosis_result["recommended_actions"].append(
+        {
+            "action": "transfer_leaders",
+            "args": {"from_store": 2, "to_store": 3},
+            "rationale": "move the remaining leaders off store 2 while it restarts",
+            "risk": "medium",
+        }
+    )
+    runtime = runtime_factory(mode="approve")
+    runtime.stores[1].state = StoreState.DOWN
+    app = app_factory(runtime)
+
+    async def run_before(pilot) -> None:
+        await runtime.tick_once()
+        runtime.finish(1, diagnosis_text, diagnosis_result)
+        await app.settle()
+        await pilot.press("3", "a")
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=run_before, terminal_size=SIZE)
+
+
+class HeldLab:
+    """Reports two steps of ``up``, then stays in the second until the app exits."""
+
+    async def up(self, *, on_progress=None):
+        on_progress(UpProgress("starting", 8, 8, detail="healthy"))
+        on_progress(UpProgress("stores", stores_up=2, stores_expected=3))
+        await asyncio.sleep(60)
+        return UpResult((), 3, ())
+
+
+def test_deploy_dialog_follows_a_running_up(
+    snap_compare, runtime, app_factory, monkeypatch
+) -> None:
+    import operator_tui.core.deploy_local as deploy_local
+
+    lab = HeldLab()
+    monkeypatch.setattr(
+        deploy_local, "LocalDeployment", SimpleNamespace(from_settings=lambda *_a, **_k: lab)
+    )
+    app = app_factory(runtime)
+
+    async def run_before(pilot) -> None:
+        await runtime.tick_once()
+        await app.settle()
+        await pilot.press("D", "u")
+        for _ in range(100):
+            if "stores Up" in str(app.screen.query_one("#deploy-detail").render()):
+                break
+            await pilot.pause(0.01)
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=run_before, terminal_size=SIZE)
