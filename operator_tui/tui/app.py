@@ -737,7 +737,7 @@ class OperatorApp(App[int]):
         running = self._deploy_running
         screen = DeployScreen(
             project,
-            lambda verb: self._deploy(module, verb),
+            lambda verb: self._start_deploy(module, verb),
             running=running,
             last_step=self._deploy_step if running else None,
         )
@@ -749,11 +749,14 @@ class OperatorApp(App[int]):
         view = self._deploy_view
         return view if view is not None and view.is_attached else None
 
+    def _start_deploy(self, module: Any, choice: str) -> None:
+        self._deploy_running = choice
+        self._deploy_step = None
+        self._deploy(module, choice)
+
     @work(group="chaos", exit_on_error=False)
     async def _deploy(self, module: Any, choice: str) -> None:
         strip = self.query_one(EventStrip)
-        self._deploy_running = choice
-        self._deploy_step = None
         last_phase = ""
 
         def progress(step: Any) -> None:
