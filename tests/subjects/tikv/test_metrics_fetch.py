@@ -13,7 +13,7 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from operator_tikv.metrics.fetch import FetchError, HttpxFetcher, StreamFetcher
+from operator_tikv.metrics.fetch import FetchError, HttpxFetcher, Page, StreamFetcher
 
 PAGE = 'tikv_store_size_bytes{type="capacity"} 1.5e+11\n# HELP x y\nprocess_cpu_seconds_total 12\n'
 
@@ -43,6 +43,14 @@ async def serve(
         yield f"http://127.0.0.1:{port}/metrics"
     finally:
         server.close()
+
+
+async def fetch_once(url: str, timeout_s: float, **options) -> Page:
+    fetcher = StreamFetcher(**options)
+    try:
+        return await fetcher.get(url, timeout_s)
+    finally:
+        await fetcher.aclose()
 
 
 def http_response(body: bytes, *headers: str, status: str = "200 OK") -> bytes:
@@ -105,16 +113,16 @@ def raw_deflate(data: bytes) -> bytes:
 async def test_reads_every_framing_and_encoding(response):
     seen: list[bytes] = []
     async with serve(response, seen=seen) as url:
-        page = await StreamFetcher().get(url + "?x=1", 2.0)
+        page = await fetch_once(url + "?x=1", 2.0)
     assert (page.status, page.text) == (200, PAGE)
     head = seen[0].decode()
     assert head.startswith("GET /metrics?x=1 HTTP/1.1\r\n")
-    assert f"Host: {url.split('/')[2]}\r\n" in head and "Connection: close" in head
+    assert f"Host: {url.split('/')[2]}\r\n" in head and "Accept-Encoding: gzip" in head
 
 
 async def test_status_other_than_200_is_returned():
     async with serve(http_response(b"no", "Content-Length: 2", status="503 Busy")) as url:
-        page = await StreamFetcher().get(url, 2.0)
+        page = await fetch_once(url, 2.0)
     assert (page.status, page.text) == (503, "no")
 
 
@@ -123,21 +131,21 @@ async def test_refused_port_is_unreachable():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pytest.raises(FetchError) as err:
-        await StreamFetcher().get(f"http://127.0.0.1:{port}/metrics", 2.0)
+        await fetch_once(f"http://127.0.0.1:{port}/metrics", 2.0)
     assert str(err.value) == "connection refused" and not err.value.reachable
 
 
 async def test_silent_server_times_out():
     async with serve(None, close=False) as url:
         with pytest.raises(FetchError) as err:
-            await StreamFetcher().get(url, 0.2)
+            await fetch_once(url, 0.2)
     assert str(err.value) == "timed out" and not err.value.reachable
 
 
 async def test_cut_body_is_a_closed_connection():
     async with serve(http_response(b"abc", "Content-Length: 10")) as url:
         with pytest.raises(FetchError) as err:
-            await StreamFetcher().get(url, 2.0)
+            await fetch_once(url, 2.0)
     assert str(err.value) == "connection closed mid-response" and not err.value.reachable
 
 
@@ -158,7 +166,7 @@ async def test_cut_body_is_a_closed_connection():
 async def test_answers_that_are_not_pages_say_why(response, message):
     async with serve(response) as url:
         with pytest.raises(FetchError) as err:
-            await StreamFetcher(max_bytes=64).get(url, 2.0)
+            await fetch_once(url, 2.0, max_bytes=64)
     assert message in str(err.value) and err.value.reachable
 
 
@@ -168,14 +176,14 @@ async def test_unresolvable_host_is_marked(monkeypatch):
 
     monkeypatch.setattr(asyncio, "open_connection", no_dns)
     with pytest.raises(FetchError) as err:
-        await StreamFetcher().get("http://tikv-9:20180/metrics", 2.0)
+        await fetch_once("http://tikv-9:20180/metrics", 2.0)
     assert err.value.unresolved and err.value.reachable
 
 
 @pytest.mark.parametrize("url", ["ftp://x/metrics", "http:///metrics", "http://h:99999/m"])
 async def test_bad_urls(url):
     with pytest.raises(FetchError, match="cannot fetch"):
-        await StreamFetcher().get(url, 1.0)
+        await fetch_once(url, 1.0)
 
 
 @settings(max_examples=40, deadline=None)
@@ -192,7 +200,96 @@ async def test_stream_and_httpx_fetchers_agree(body, sizes, gzipped):
         headers.append("Content-Encoding: gzip")
     response = http_response(chunked(data, sizes), *headers)
     async with serve(response) as url, httpx.AsyncClient() as http:
-        by_stream = await StreamFetcher().get(url, 2.0)
+        by_stream = await fetch_once(url, 2.0)
         by_httpx = await HttpxFetcher(http).get(url, 2.0)
     assert by_stream == by_httpx
     assert by_stream.text == body
+
+
+@asynccontextmanager
+async def keepalive_server(
+    *, close_idle_after: int | None = None, head: str = "HTTP/1.1 200 OK"
+) -> AsyncIterator[tuple[str, list[int]]]:
+    """Answers every request on a connection; ``counts[i]`` is how many connection i carried."""
+    counts: list[int] = []
+    open_writers: list[asyncio.StreamWriter] = []
+    body = PAGE.encode()
+    response = f"{head}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        counts.append(0)
+        open_writers.append(writer)
+        me = len(counts) - 1
+        try:
+            while close_idle_after is None or counts[me] < close_idle_after:
+                try:
+                    await reader.readuntil(b"\r\n\r\n")
+                except asyncio.IncompleteReadError:
+                    return
+                counts[me] += 1
+                writer.write(response)
+                await writer.drain()
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/metrics", counts
+    finally:
+        server.close()
+        for writer in open_writers:  # as a process that exits: its connections go too
+            writer.close()
+
+
+async def test_connection_is_kept_between_pages():
+    fetcher = StreamFetcher()
+    async with keepalive_server() as (url, counts):
+        for _ in range(3):
+            assert (await fetcher.get(url, 2.0)).text == PAGE
+        await fetcher.aclose()
+    assert counts == [3]
+
+
+async def test_a_connection_the_store_closed_is_replaced():
+    fetcher = StreamFetcher()
+    async with keepalive_server(close_idle_after=1) as (url, counts):
+        for _ in range(3):
+            assert (await fetcher.get(url, 2.0)).text == PAGE
+            await asyncio.sleep(0.05)
+        await fetcher.aclose()
+    assert counts == [1, 1, 1]
+
+
+async def test_a_closed_connection_not_yet_seen_is_retried_once():
+    fetcher = StreamFetcher()
+    async with keepalive_server(close_idle_after=1) as (url, counts):
+        assert (await fetcher.get(url, 2.0)).text == PAGE
+        assert (await fetcher.get(url, 2.0)).text == PAGE  # no pause: the EOF may not be seen yet
+        await fetcher.aclose()
+    assert counts == [1, 1]
+
+
+@pytest.mark.parametrize(
+    "head",
+    ["HTTP/1.1 200 OK\r\nConnection: close", "HTTP/1.0 200 OK"],
+    ids=["close", "http-1.0"],
+)
+async def test_answers_that_end_the_connection_are_not_reused(head):
+    fetcher = StreamFetcher()
+    async with keepalive_server(head=head) as (url, counts):
+        for _ in range(2):
+            assert (await fetcher.get(url, 2.0)).text == PAGE
+        await fetcher.aclose()
+    assert len(counts) == 2
+
+
+async def test_a_dead_store_behind_a_kept_connection_is_refused():
+    fetcher = StreamFetcher()
+    async with keepalive_server() as (url, _counts):
+        assert (await fetcher.get(url, 2.0)).text == PAGE
+    await asyncio.sleep(0.05)
+    with pytest.raises(FetchError) as err:
+        await fetcher.get(url, 2.0)
+    assert str(err.value) == "connection refused" and not err.value.reachable
+    await fetcher.aclose()
