@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         None,
         description="Directory of per-store TiKV log files (tikv-<id>.log or <host>.log), for log_source file.",
     )
+    scrape_budget: int = Field(
+        128,
+        ge=0,
+        le=1_000_000,
+        description="Direct metrics: most stores whose /metrics one tick reads, suspect stores first (0: all).",
+    )
     interval_s: float = Field(2.0, ge=0.1, le=3600, description="Monitor interval in seconds.")
     db_path: Path = Field(
         default_factory=default_db_path, description="SQLite file holding tickets and diagnoses."

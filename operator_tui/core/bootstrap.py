@@ -120,6 +120,7 @@ async def open_runtime(
         else:
             chaos = _lab_chaos(settings, http)
         options.update(log_options(settings, demo=demo is not None))
+        options.setdefault("scrape_budget", settings.scrape_budget)
         ctx = SubjectContext(
             http=http,
             endpoints=endpoints,
