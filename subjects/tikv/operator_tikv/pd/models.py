@@ -12,13 +12,37 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from operator_tikv.encoding import parse_byte_size, parse_go_duration
 from operator_tui.core.types import HotRegion, Peer, Region, Store, StoreState
 
 ByteSize = Annotated[int, BeforeValidator(parse_byte_size)]
 GoDuration = Annotated[float, BeforeValidator(parse_go_duration)]
+
+# The per-store fields of /stores are checked by pydantic-core alone (a Python validator per
+# field and store cost 10 ms a tick at 1000 stores) and converted in ``to_store``.
+_SIZE_TEXT = r"^\s*\d{1,20}(?:\.\d{1,20})?\s?[kKmMgGtTpPeEzZyY]?[iI]?[bB]?\s*$"
+_DURATION_TEXT = r"^[+-]?(?:0|(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$"
+SizeValue = (
+    Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
+    | Annotated[str, StringConstraints(pattern=_SIZE_TEXT)]
+)
+DurationValue = (
+    Annotated[float, Field(allow_inf_nan=False, strict=True)]
+    | Annotated[str, StringConstraints(pattern=_DURATION_TEXT)]
+)
+
+
+def _bytes(value: float | str) -> int:
+    return int(value) if isinstance(value, float) else parse_byte_size(value)
 
 
 def _go_bool(value: Any) -> Any:
@@ -49,7 +73,7 @@ class MetaStore(_Model):
     id: int
     address: str = ""
     state: int = 0
-    labels: Annotated[list[Label], BeforeValidator(_null_to_list)] = Field(default_factory=list)
+    labels: list[Label] | None = None
     version: str = ""
     peer_address: str = ""
     status_address: str = ""
@@ -62,17 +86,10 @@ class MetaStore(_Model):
     state_name: str = ""
 
 
-class SlowTrend(_Model):
-    cause_value: float = 0.0
-    cause_rate: float = 0.0
-    result_value: float = 0.0
-    result_rate: float = 0.0
-
-
 class StoreStatus(_Model):
-    capacity: ByteSize = 0
-    available: ByteSize = 0
-    used_size: ByteSize = 0
+    capacity: SizeValue = 0.0
+    available: SizeValue = 0.0
+    used_size: SizeValue = 0.0
     leader_count: int = 0
     leader_weight: float = 1.0
     leader_score: float = 0.0
@@ -86,13 +103,13 @@ class StoreStatus(_Model):
     pending_peer_count: int = 0
     slow_score: float = 0.0
     network_slow_score: dict[str, float] | None = None
-    slow_trend: SlowTrend | None = None
+    slow_trend: dict[str, float] | None = None  # cause/result value and rate; unused here
     sending_snap_count: int = 0
     receiving_snap_count: int = 0
     is_busy: bool = False
     start_ts: datetime | None = None
     last_heartbeat_ts: datetime | None = None
-    uptime: GoDuration | None = None
+    uptime: DurationValue | None = None
 
 
 _STATE_BY_INT = {0: StoreState.UP, 1: StoreState.OFFLINE, 2: StoreState.TOMBSTONE}
@@ -125,10 +142,10 @@ class StoreInfo(_Model):
             state=state,
             status_address=meta.status_address,
             version=meta.version,
-            labels={label.key: label.value for label in meta.labels},
-            capacity_bytes=st.capacity,
-            available_bytes=st.available,
-            used_bytes=st.used_size,
+            labels={label.key: label.value for label in meta.labels or ()},
+            capacity_bytes=_bytes(st.capacity),
+            available_bytes=_bytes(st.available),
+            used_bytes=_bytes(st.used_size),
             leader_count=st.leader_count,
             region_count=st.region_count,
             leader_score=st.leader_score,
@@ -136,7 +153,7 @@ class StoreInfo(_Model):
             slow_score=st.slow_score,
             start_time=start,
             last_heartbeat=heartbeat,
-            uptime_s=st.uptime,
+            uptime_s=None if st.uptime is None else parse_go_duration(st.uptime),
         )
 
 
@@ -263,9 +280,7 @@ class HotPeersStat(_Model):
     total_flow_keys: float = 0.0
     total_flow_query: float = 0.0
     regions_count: int = 0
-    statistics: Annotated[list[HotPeerStat], BeforeValidator(_null_to_list)] = Field(
-        default_factory=list
-    )
+    statistics: list[HotPeerStat] | None = None
 
 
 class StoreHotPeersInfos(_Model):
@@ -281,12 +296,12 @@ class StoreHotPeersInfos(_Model):
         """One entry per hot region, on its leader's store, hottest first."""
         seen: dict[int, HotRegion] = {}
         for stat in self.as_leader.values():
-            for peer in stat.statistics:
+            for peer in stat.statistics or ():
                 if peer.region_id not in seen:
                     seen[peer.region_id] = peer.to_hot_region()
         if not seen:
             for stat in self.as_peer.values():
-                for peer in stat.statistics:
+                for peer in stat.statistics or ():
                     if peer.is_leader and peer.region_id not in seen:
                         seen[peer.region_id] = peer.to_hot_region()
         return sorted(seen.values(), key=lambda h: h.flow_bytes, reverse=True)
