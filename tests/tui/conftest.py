@@ -395,6 +395,30 @@ def diagnosis_result() -> dict[str, Any]:
     return copy.deepcopy(DIAGNOSIS_RESULT)
 
 
+SECOND_ACTION = {
+    "action": "transfer_leaders",
+    "args": {"from_store": 2, "to_store": 3},
+    "rationale": "move the remaining leaders off store 2 while it restarts",
+    "risk": "medium",
+}
+
+
+@pytest.fixture
+def two_action_runtime(runtime_factory, diagnosis_result):
+    """An approve-mode runtime whose store 2 is Down; ``finish()`` ends ticket 1's diagnosis
+    with two recommended actions (the diagnosis' own, then ``transfer_leaders``)."""
+    diagnosis_result["recommended_actions"].append(copy.deepcopy(SECOND_ACTION))
+    runtime = runtime_factory(mode="approve")
+    runtime.stores[1].state = StoreState.DOWN
+
+    async def finish() -> None:
+        await runtime.tick_once()
+        runtime.finish(1, DIAGNOSIS_TEXT, diagnosis_result)
+
+    runtime.finish_two_actions = finish
+    return runtime
+
+
 class Notes(list):
     """Messages the app showed with ``notify``."""
 

@@ -311,20 +311,10 @@ async def test_approve_only_in_approve_mode(
 
 
 async def test_approve_lists_every_action_and_runs_the_chosen_one(
-    runtime_factory, app_factory, notes_of, diagnosis_text, diagnosis_result
+    two_action_runtime, app_factory, notes_of
 ) -> None:
-    diagnosis_result["recommended_actions"].append(
-        {
-            "action": "transfer_leaders",
-            "args": {"from_store": 2, "to_store": 3},
-            "rationale": "move the remaining leaders off store 2",
-            "risk": "medium",
-        }
-    )
-    approving = runtime_factory(mode="approve")
-    approving.stores[1].state = StoreState.DOWN
-    await approving.tick_once()
-    approving.finish(1, diagnosis_text, diagnosis_result)
+    approving = two_action_runtime
+    await approving.finish_two_actions()
     app = app_factory(approving)
     async with app.run_test(size=SIZE) as pilot:
         notes = notes_of(app)

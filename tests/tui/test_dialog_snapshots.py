@@ -11,29 +11,16 @@ import asyncio
 from types import SimpleNamespace
 
 from operator_tui.core.deploy import UpProgress, UpResult
-from operator_tui.core.types import StoreState
 
 SIZE = (120, 40)
 
 
-def test_approve_dialog_lists_every_action(
-    snap_compare, runtime_factory, app_factory, diagnosis_text, diagnosis_result
-) -> None:
-    diagnosis_result["recommended_actions"].append(
-        {
-            "action": "transfer_leaders",
-            "args": {"from_store": 2, "to_store": 3},
-            "rationale": "move the remaining leaders off store 2 while it restarts",
-            "risk": "medium",
-        }
-    )
-    runtime = runtime_factory(mode="approve")
-    runtime.stores[1].state = StoreState.DOWN
+def test_approve_dialog_lists_every_action(snap_compare, two_action_runtime, app_factory) -> None:
+    runtime = two_action_runtime
     app = app_factory(runtime)
 
     async def run_before(pilot) -> None:
-        await runtime.tick_once()
-        runtime.finish(1, diagnosis_text, diagnosis_result)
+        await runtime.finish_two_actions()
         await app.settle()
         await pilot.press("3", "a")
         await pilot.pause()
