@@ -291,11 +291,7 @@ async def test_approve_only_in_approve_mode(
     app = app_factory(approving)
     async with app.run_test(size=SIZE) as pilot:
         notes = notes_of(app)
-        await ready(app, pilot, approving, ticks=1)
-        await pilot.press("3", "a")
-        await pilot.pause()
-        await pilot.pause()
-        assert isinstance(app.screen, ApproveScreen)
+        await open_approve_dialog(app, pilot, approving)
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, ApproveScreen)
@@ -310,6 +306,16 @@ async def test_approve_only_in_approve_mode(
         assert "set_replica_schedule_limit done: n=8" in notes.text()
 
 
+async def open_approve_dialog(app, pilot, runtime) -> ApproveScreen:
+    """On the tickets pane, ``a`` on ticket 1: the dialog is on top."""
+    await ready(app, pilot, runtime, ticks=1)
+    await pilot.press("3", "a")
+    await pilot.pause()
+    await pilot.pause()
+    assert isinstance(app.screen, ApproveScreen)
+    return app.screen
+
+
 async def test_approve_lists_every_action_and_runs_the_chosen_one(
     two_action_runtime, app_factory, notes_of
 ) -> None:
@@ -318,12 +324,7 @@ async def test_approve_lists_every_action_and_runs_the_chosen_one(
     app = app_factory(approving)
     async with app.run_test(size=SIZE) as pilot:
         notes = notes_of(app)
-        await ready(app, pilot, approving, ticks=1)
-        await pilot.press("3", "a")
-        await pilot.pause()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, ApproveScreen)
+        screen = await open_approve_dialog(app, pilot, approving)
         options = screen.query_one(OptionList)
         prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert len(prompts) == 2
