@@ -479,6 +479,15 @@ def use_lab(monkeypatch, lab: GatedLab) -> None:
     monkeypatch.setattr(deploy_local, "LocalDeployment", FromSettings)
 
 
+async def start_deploy_up(app, pilot):
+    """``D`` then ``u``: the deploy dialog stays open on the running ``up``."""
+    from operator_tui.tui.screens.deploy import DeployScreen
+
+    await pilot.press("D", "u")
+    assert isinstance(app.screen, DeployScreen)
+    return app.screen
+
+
 async def test_deploy_up_shows_its_steps_and_progress(
     runtime, app_factory, notes_of, monkeypatch
 ) -> None:
@@ -491,9 +500,7 @@ async def test_deploy_up_shows_its_steps_and_progress(
     app = app_factory(runtime)
     async with app.run_test(size=SIZE) as pilot:
         notes = notes_of(app)
-        await pilot.press("D", "u")
-        screen = app.screen
-        assert isinstance(screen, DeployScreen)
+        screen = await start_deploy_up(app, pilot)
         bar = screen.query_one("#deploy-bar", ProgressBar)
         await until(pilot, lambda: bar.total == 8, "the first step")
         assert bar.progress == 0
@@ -536,16 +543,13 @@ async def test_deploy_up_shows_its_steps_and_progress(
 async def test_deploy_failure_marks_the_step_that_failed(
     runtime, app_factory, notes_of, monkeypatch
 ) -> None:
-    from operator_tui.tui.screens.deploy import DeployScreen
 
     lab = GatedLab(fail_after_first=True)
     use_lab(monkeypatch, lab)
     app = app_factory(runtime)
     async with app.run_test(size=SIZE) as pilot:
         notes = notes_of(app)
-        await pilot.press("D", "u")
-        screen = app.screen
-        assert isinstance(screen, DeployScreen)
+        screen = await start_deploy_up(app, pilot)
         lab.gates[0].set()
         await chaos_done(app)
         await pilot.pause()
