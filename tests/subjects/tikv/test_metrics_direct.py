@@ -286,13 +286,15 @@ def test_reader_matches_the_parser_on_pages(tk):
                 assert got[name][key] == value or (math.isnan(value) and math.isnan(got[name][key]))
 
 
-async def test_reader_matches_the_parser_on_a_simulated_store():
+@pytest.mark.parametrize("full", [False, True], ids=["modelled", "full-page"])
+async def test_reader_matches_the_parser_on_a_simulated_store(full):
     import httpx
     from operator_tikv.metrics.direct import FAMILIES
     from operator_tikv.metrics.exposition import ExpositionReader
     from operator_tikv.sim import SimCluster, SimConfig
 
-    async with SimCluster(SimConfig(stores=3, regions=300, manual_clock=True)) as sim:
+    config = SimConfig(stores=3, regions=300, manual_clock=True, full_metrics_page=full)
+    async with SimCluster(config) as sim:
         await sim.advance(12)
         sim.add_fault("partition_store", 1)
         await sim.advance(4)
@@ -304,6 +306,27 @@ async def test_reader_matches_the_parser_on_a_simulated_store():
         {ln.split("{")[0].split()[0] for ln in page.splitlines() if ln and ln[0] != "#"}
     )
     assert ExpositionReader(everything).parse(page, 0.0).samples == _reference(page, 0.0, None)
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        # an untyped wanted family right after an unwanted typed one: no comment between
+        "# TYPE other gauge\nother 1\nother 2\nfam_total 3\n",
+        '# TYPE other gauge\nother 1\nfam_total 3\nfam_total{a="b"} 4\n# TYPE z gauge\nz 1\n',
+        # samples before any comment, blank lines, CRLF, a '#' inside a label value
+        'fam_total 1\r\n\n# TYPE fam_total counter\nfam_total{a="x\\n#y"} 2\n\n',
+        '# HELP other x\n# TYPE other gauge\nother{a="#"} 1\n# TYPE fam counter\nfam 5\n',
+        # a HELP with no TYPE: the run is read in full
+        "# TYPE a gauge\na 1\n# HELP fam_total x\nfam_total 7\n",
+    ],
+    ids=["untyped-last", "untyped-middle", "crlf-hash", "hash-label", "help-only"],
+)
+def test_reader_reads_runs_that_mix_families(page):
+    from operator_tikv.metrics.exposition import ExpositionReader
+
+    got = ExpositionReader(["fam"]).parse(page, 0.0).samples
+    assert got == _reference(page, 0.0, ["fam"]) and got
 
 
 def test_reader_renames_untotalled_counters_and_rejects_bad_lines():

@@ -152,21 +152,58 @@ class ExpositionReader:
         self._series[series] = entry
         return entry
 
+    def _wanted_lines(self, text: str) -> tuple[list[str], dict[str, str]]:
+        """The sample lines that start with a wanted prefix, and the counters to rename.
+
+        The format keeps each family's samples together after its HELP and TYPE lines, so
+        the samples between two comment lines are one family: when the first is not wanted,
+        the whole run is skipped, and the thousands of lines of a TiKV page that nobody reads
+        cost no Python. A run whose first or last sample is not of the family its TYPE line
+        named (untyped families, with no comment between) is read line by line.
+        """
+        prefixes = self._prefixes
+        lines: list[str] = []
+        renamed: dict[str, str] = {}
+        family = "\n"  # no sample starts with it: a run before any TYPE line is read in full
+        pos, size = 0, len(text)
+        while pos < size:
+            first = text[pos]
+            if first == "#":
+                end = text.find("\n", pos)
+                end = size if end < 0 else end
+                if text.startswith("# TYPE ", pos):
+                    parts = text[pos + 7 : end].split()
+                    family = parts[0] if parts else "\n"
+                    if (
+                        len(parts) == 2
+                        and parts[1] == "counter"
+                        and family.startswith(prefixes)
+                        and not family.endswith("_total")
+                    ):
+                        renamed[family] = family + "_total"
+                pos = end + 1
+                continue
+            if first == "\n" or first == "\r":
+                pos += 1
+                continue
+            end = _next_comment(text, pos, size)
+            if not text.startswith(prefixes, pos):
+                last = text.rfind("\n", pos, end - 1) + 1
+                if text.startswith(family, pos) and text.startswith(family, max(last, pos)):
+                    pos = end + 1
+                    continue
+            lines.extend(ln for ln in text[pos:end].split("\n") if ln.startswith(prefixes))
+            pos = end + 1
+        return lines, renamed
+
     def parse(self, text: str, at: float) -> Scrape:
         """Raises ``ValueError`` on a wanted line that is not exposition text."""
         scrape = Scrape(at=at)
         samples = scrape.samples
         known = self._series
-        prefixes = self._prefixes
-        renamed: dict[str, str] = {}
         try:
-            for line in text.splitlines():
-                if not line.startswith(prefixes):
-                    if line.startswith("# TYPE ") and line.endswith(" counter"):
-                        name = line[7:-8].strip()
-                        if name.startswith(prefixes) and not name.endswith("_total"):
-                            renamed[name] = name + "_total"
-                    continue
+            lines, renamed = self._wanted_lines(text)
+            for line in lines:
                 end = line.rfind("}")
                 if end >= 0:
                     series, rest = line[: end + 1], line[end + 1 :]
@@ -185,6 +222,21 @@ class ExpositionReader:
         except Exception as exc:
             raise ValueError(f"not a Prometheus text exposition: {exc}") from None
         return scrape
+
+
+def _next_comment(text: str, pos: int, size: int) -> int:
+    """Where the newline before the next comment line is (``size`` when none follows).
+
+    A one-character ``find`` runs at memchr speed, several times faster than looking
+    for ``"\\n#"``; a ``#`` inside a label value is stepped over.
+    """
+    while True:
+        hit = text.find("#", pos)
+        if hit < 0:
+            return size
+        if text[hit - 1] == "\n":
+            return hit - 1
+        pos = hit + 1
 
 
 def counter_increase(previous: float | None, current: float) -> float:

@@ -31,6 +31,9 @@ class SimConfig:
     # or 2024-12-25T03:05:03Z with a manual clock) and the client load per store.
     start_time_s: float | None = None
     qps_per_store: float = 1500.0
+    # Each store's /metrics also carries the ~420 families TiKV has and the simulator does not
+    # model (constant values), so that a scrape costs what a real page costs.
+    full_metrics_page: bool = False
 
     def validate(self) -> None:
         if not 1 <= self.stores <= MAX_STORES:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from operator_tikv.sim.appkeys import SIM_KEY, STORE_KEY
+from operator_tikv.sim.background import unmodelled_blocks
+from operator_tikv.sim.metrics import TIKV_FAMILIES
 
 if TYPE_CHECKING:
     from operator_tikv.sim.cluster import SimCluster
@@ -49,10 +51,13 @@ async def get_metrics(request: web.Request) -> web.Response:
     # The store looked up before a pause: after a long wait the connection may be gone.
     store = request[STORE_KEY]
     sim.model.refresh_gauges(store)
-    body = store.registry.render().encode()
+    full = sim.config.full_metrics_page
+    extra = unmodelled_blocks(frozenset(TIKV_FAMILIES)) if full else None
+    body = store.registry.render(extra=extra).encode()
     headers = {"Content-Type": METRICS_TYPE}
     if "gzip" in request.headers.get("Accept-Encoding", ""):
-        body = gzip.compress(body)
+        # A full page is about 700 KB: level 1 keeps the simulator's own cost per scrape low.
+        body = gzip.compress(body, compresslevel=1 if full else 9)
         headers["Content-Encoding"] = "gzip"
     return web.Response(body=body, headers=headers)
 

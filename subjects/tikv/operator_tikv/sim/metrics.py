@@ -9,7 +9,7 @@ then O(series) per tick whatever the request rate, and buckets stay monotonic.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -302,10 +302,19 @@ class Registry:
         series.total += n
         series.sum += n * key[0] * math.exp(sigma * sigma / 2.0)
 
-    def render(self, fmt: Callable[[float], str] = rust_float) -> str:
-        """Families sorted by name, series by label values, label pairs by name, ``le`` last."""
+    def render(
+        self, fmt: Callable[[float], str] = rust_float, extra: Mapping[str, str] | None = None
+    ) -> str:
+        """Families sorted by name, series by label values, label pairs by name, ``le`` last.
+
+        ``extra`` holds families rendered elsewhere (name -> lines), placed in name order.
+        """
         out: list[str] = []
-        for name in sorted(set(self.values) | set(self.hists)):
+        names = set(self.values) | set(self.hists)
+        for name in sorted(names | set(extra or ())):
+            if name not in names:
+                out.append(extra[name])  # type: ignore[index]
+                continue
             fam = self.families[name]
             series: Any = self.hists.get(name) if fam.kind == "histogram" else self.values.get(name)
             if not series:

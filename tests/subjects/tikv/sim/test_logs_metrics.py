@@ -12,6 +12,7 @@ import httpx
 from operator_tikv.sim import SimCluster, SimConfig
 from operator_tikv.sim.encode import exponential_buckets, rust_float
 from operator_tikv.sim.logs import format_line
+from operator_tikv.sim.metrics import TIKV_FAMILIES
 from prometheus_client.parser import text_string_to_metric_families
 
 # [time] [LEVEL] [file.rs:LINE] [message] [k=v]... ; message/values raw or JSON-quoted.
@@ -203,3 +204,52 @@ async def test_store_metrics_follow_the_tikv_index(
             assert values[-1] == counts[key]
     assert 'tikv_server_report_failure_msg_total{store_id="4",type="unreachable"}' in text
     assert 'tikv_raftstore_region_count{type="leader"}' in text
+
+
+async def test_full_page_adds_every_unmodelled_family_at_its_real_shape(
+    http: httpx.AsyncClient, fixtures_dir: Path
+) -> None:
+    index = _index(fixtures_dir)
+    pages = {}
+    for full in (False, True):
+        config = SimConfig(stores=3, manual_clock=True, full_metrics_page=full)
+        async with SimCluster(config) as sim:
+            await sim.advance(20)
+            pages[full] = (await http.get(sim.store_status_urls[1] + "/metrics")).text
+    small, text = pages[False], pages[True]
+    assert len(text) > 10 * len(small)
+    families = {f.name for f in text_string_to_metric_families(text)}
+    names_in_order = [x.split()[2] for x in text.splitlines() if x.startswith("# TYPE")]
+    assert names_in_order == sorted(names_in_order)
+    # A modelled family with no series yet is left out, as TiKV leaves out an empty vector.
+    assert set(index) - set(TIKV_FAMILIES) <= set(names_in_order)
+    assert len(families) == len(names_in_order) > 440
+    modelled = {x.split()[2] for x in small.splitlines() if x.startswith("# TYPE")}
+    tagged = _by_family(text)
+    assert [x for fam, x in tagged if fam in modelled] == small.splitlines()
+    for name in set(index) - set(TIKV_FAMILIES):
+        spec = index[name]
+        assert f"# TYPE {name} {spec['type']}" in text
+        series = [x for fam, x in tagged if fam == name and not x.startswith("#")]
+        assert series, name
+        for line in series:
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', line.split(" ")[0]))
+            labels.pop("le", None)
+            assert set(labels) == set(spec["labels"]), (name, labels)
+        plain = re.fullmatch(
+            r"exponential_buckets\(([\d.]+), ([\d.]+), (\d+)\)", spec["buckets"] or ""
+        )
+        if plain:
+            first = series[0].split("{")[0] + "{" + series[0].split("{", 1)[1].rsplit("le=", 1)[0]
+            bounds = [re.search(r'le="([^"]+)"', x).group(1) for x in series if x.startswith(first)]  # type: ignore[union-attr]
+            assert bounds == [*_bucket_bounds(spec["buckets"]), "+Inf"], name
+
+
+def _by_family(text: str) -> list[tuple[str, str]]:
+    """Each line with the family its comment lines named (every family here has them)."""
+    family, out = "", []
+    for line in text.splitlines():
+        if line.startswith("# "):
+            family = line.split()[2]
+        out.append((family, line))
+    return out
