@@ -7,7 +7,7 @@ the CPU the operator process spent on it. Sizes: 3, 100 and 1000 stores with
 grow with regions. Target: <= 50 ms per tick, flat in regions.
 
     uv run python benchmarks/tick_cost.py [--ticks 10] [--sizes 3x10000,3x1000000,...]
-        [--prometheus SCRAPE_S] [--budget STORES]
+        [--prometheus SCRAPE_S] [--budget STORES] [--kill] [--page full|modelled]
 
 "read" is the number of stores whose /metrics a direct-mode tick read (at most the
 scrape budget), and "cpu ms/read" the operator CPU per store read beyond PD's part.
@@ -37,8 +37,9 @@ RUNNER = r"""
 import asyncio, json, sys
 from operator_tikv.sim import SimCluster, SimConfig
 
-async def main(stores, regions):
-    async with SimCluster(SimConfig(stores=stores, regions=regions, seed=1, manual_clock=True)) as sim:
+async def main(stores, regions, full):
+    config = SimConfig(stores=stores, regions=regions, seed=1, manual_clock=True, full_metrics_page=full)
+    async with SimCluster(config) as sim:
         await sim.advance(12)
         info = {"pd": sim.pd_urls, "now_ns": sim.now_ns, "targets": sim.prometheus_targets()["tikv"]}
         print(json.dumps(info), flush=True)
@@ -55,7 +56,7 @@ async def main(stores, regions):
                 await sim.advance(float(line))
             print(json.dumps({"now_ns": sim.now_ns}), flush=True)
 
-asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))
+asyncio.run(main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "full"))
 """
 
 DEFAULT_SIZES = "3x10000,3x1000000,100x1000000,1000x1000000"
@@ -64,8 +65,8 @@ DEFAULT_SIZES = "3x10000,3x1000000,100x1000000,1000x1000000"
 class Sim:
     """The simulator in a child process; ``advance`` moves its clock, ``now`` reads it."""
 
-    def __init__(self, stores: int, regions: int) -> None:
-        self.stores, self.regions = stores, regions
+    def __init__(self, stores: int, regions: int, page: str = "full") -> None:
+        self.stores, self.regions, self.page = stores, regions, page
         self.proc: asyncio.subprocess.Process | None = None
         self.pd: list[str] = []
         self.targets: list[str] = []
@@ -78,6 +79,7 @@ class Sim:
             RUNNER,
             str(self.stores),
             str(self.regions),
+            self.page,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             limit=1 << 20,
@@ -288,9 +290,10 @@ async def measure(
     prometheus_scrape_s: float | None,
     budget: int | None = None,
     kill: bool = False,
+    page: str = "full",
 ) -> dict:
     started = time.perf_counter()
-    async with Sim(stores, regions) as sim:
+    async with Sim(stores, regions, page) as sim:
         boot_s = time.perf_counter() - started
         async with httpx.AsyncClient() as http:
             row: dict = {"stores": stores, "regions": regions, "sim_boot_s": round(boot_s, 1)}
@@ -331,6 +334,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SCRAPE_S",
         help="also measure metrics from a real Prometheus scraping the stores every SCRAPE_S",
     )
+    parser.add_argument(
+        "--page",
+        choices=("full", "modelled"),
+        default="full",
+        help="store /metrics pages: full (every TiKV family, a real page's size: the default) "
+        "or modelled (only the ~60 families the simulator models, 13x smaller)",
+    )
     args = parser.parse_args(argv)
     sizes = []
     for part in args.sizes.split(","):
@@ -340,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "tick = observe() + evaluate(); 'PD only' skips store metrics; 'full' scrapes every "
             "store's /metrics.\ncpu = CPU time of the operator process (the simulator runs in "
-            "another process).\n"
+            f"another process). Store pages: {args.page}.\n"
         )
         print(
             f"{'stores':>6} {'regions':>9} | {'PD only: tick ms':>16} {'cpu ms':>7} | "
@@ -350,7 +360,14 @@ def main(argv: list[str] | None = None) -> int:
     for stores, regions in sizes:
         row = asyncio.run(
             measure(
-                stores, regions, args.ticks, args.interval, args.prometheus, args.budget, args.kill
+                stores,
+                regions,
+                args.ticks,
+                args.interval,
+                args.prometheus,
+                args.budget,
+                args.kill,
+                args.page,
             )
         )
         if args.json:
