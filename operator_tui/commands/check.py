@@ -110,7 +110,8 @@ async def _one_pass(
         prometheus_url=prometheus_url,
         metrics_source=settings.metrics_source,
         interval_s=settings.interval_s,
-        options={"grace_scale": 0.0},
+        # The second read comes RATE_GAP_S after the first, not a whole interval.
+        options={"grace_scale": 0.0, "min_rate_window_s": RATE_GAP_S / 2},
     )
     subject: Subject = plugin.create(ctx)
     try:

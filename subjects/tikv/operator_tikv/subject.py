@@ -128,6 +128,8 @@ class TikvSubject:
             heartbeat_overdue_s=_float_option(opts, "heartbeat_overdue_s", 12.0),
             clock=(lambda: self._clock().timestamp()) if callable(clock) else time.monotonic,
             fetcher=StreamFetcher() if scrape_client == "stream" else HttpxFetcher(ctx.http),
+            # A tick run early (``r``, a chaos action) takes its rates from an older base.
+            min_rate_window_s=_float_option(opts, "min_rate_window_s", 0.75 * ctx.interval_s),
         )
         self.prometheus = (
             PrometheusMetrics(

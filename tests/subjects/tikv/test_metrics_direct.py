@@ -434,3 +434,21 @@ async def test_scrape_budget_reads_a_store_its_peers_cannot_reach_first(fake_pd,
     assert await scraped() == [1, 2, 3]
     assert direct.choose(stores)[0].id == 8
     assert await scraped() == [4, 5, 8]
+
+
+async def test_a_tick_right_after_another_takes_its_rate_from_an_older_read(fake_pd, mock_http, tk):
+    now = [0.0]
+    direct = DirectMetrics(mock_http, clock=lambda: now[0], min_rate_window_s=1.5)
+    stores = [_store(1, "tikv1:20180")]
+
+    async def qps_at(t: float, grpc_count: int) -> float | None:
+        now[0] = t
+        fake_pd.metrics["tikv1:20180"] = tk.metrics_page(grpc_count=grpc_count)
+        return (await direct.collect(stores)).by_store[1].qps
+
+    assert await qps_at(0.0, 1000) is None
+    assert await qps_at(2.0, 1200) == pytest.approx(100)
+    # 0.3 s later the counters have not moved: not a drop to 0, the rate since t=0.
+    assert await qps_at(2.3, 1200) == pytest.approx(200 / 2.3)
+    assert await qps_at(4.0, 1400) == pytest.approx(200 / 1.7)
+    assert await qps_at(4.5, 1450) == pytest.approx(250 / 2.2)  # base: the read at 2.3

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 
 import httpx
@@ -46,6 +47,7 @@ FAMILIES: dict[str, Callable[[str], bool] | None] = {
 }
 
 UNREACHABLE_REPORTS = "tikv_server_report_failure_msg_total"
+_KEPT_SCRAPES = 3
 
 
 def _type_is(value: str) -> Callable[[dict[str, str]], bool]:
@@ -145,6 +147,7 @@ class DirectMetrics:
         heartbeat_overdue_s: float = 12.0,
         clock: Callable[[], float] = time.monotonic,
         fetcher: PageFetcher | None = None,
+        min_rate_window_s: float = 1.0,
     ) -> None:
         self.fetcher: PageFetcher = fetcher or HttpxFetcher(http)
         self.timeout_s = timeout_s
@@ -152,7 +155,9 @@ class DirectMetrics:
         self.heartbeat_overdue_s = heartbeat_overdue_s
         self._limit = asyncio.Semaphore(concurrency)
         self._clock = clock
-        self._previous: dict[int, Scrape] = {}
+        self.min_rate_window_s = min_rate_window_s
+        # The last few scrapes per store, oldest first: a rate needs a base old enough.
+        self._previous: dict[int, deque[Scrape]] = {}
         self._last: dict[int, StoreMetrics] = {}
         self._order = 0
         self._read_at: dict[int, int] = {}
@@ -194,9 +199,24 @@ class DirectMetrics:
             return StoreMetrics(
                 store_id=store.id, reachable=True, error=f"{url}: no TiKV metrics on the page"
             )
-        prev = self._previous.get(store.id)
-        self._previous[store.id] = cur
+        kept = self._previous.setdefault(store.id, deque(maxlen=_KEPT_SCRAPES))
+        prev = self._rate_base(kept, cur)
+        kept.append(cur)
         return compute_store_metrics(store.id, prev, cur)
+
+    def _rate_base(self, kept: deque[Scrape], cur: Scrape) -> Scrape | None:
+        """The newest earlier scrape at least ``min_rate_window_s`` before ``cur``.
+
+        A tick run right after another (``r``, or after a chaos action) would otherwise take a
+        rate over a fraction of a second: noise, or a false drop to 0 when the counters move
+        in steps.
+        """
+        for older in reversed(kept):
+            if cur.at - older.at >= self.min_rate_window_s:
+                while kept[0] is not older:
+                    kept.popleft()  # never a base again: a newer one is old enough
+                return older
+        return None
 
     def choose(self, live: list[Store]) -> list[Store]:
         """The stores to read this tick (see the class docstring)."""
