@@ -266,8 +266,12 @@ class Prometheus:
                 await asyncio.sleep(0.2)
             query = {"query": "count(up == 1)"}
             for _ in range(600):
-                body = (await http.get(self.url + "/api/v1/query", params=query)).json()
-                result = body.get("data", {}).get("result", [])
+                try:
+                    answer = await http.get(self.url + "/api/v1/query", params=query, timeout=30)
+                except httpx.HTTPError:
+                    await asyncio.sleep(1)
+                    continue
+                result = answer.json().get("data", {}).get("result", [])
                 if result and int(float(result[0]["value"][1])) >= len(self.targets):
                     break
                 await asyncio.sleep(0.5)
@@ -332,7 +336,8 @@ def main(argv: list[str] | None = None) -> int:
         "--prometheus",
         type=float,
         metavar="SCRAPE_S",
-        help="also measure metrics from a real Prometheus scraping the stores every SCRAPE_S",
+        help="also measure metrics from a real Prometheus scraping the stores every SCRAPE_S "
+        "(at 1000 stores use --page modelled: full pages are 9M series, too many for a small box)",
     )
     parser.add_argument(
         "--page",
