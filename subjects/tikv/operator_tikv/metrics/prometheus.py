@@ -76,9 +76,6 @@ class PrometheusUnreachable(PrometheusError):
     """Prometheus did not answer."""
 
 
-_MISSING = object()
-
-
 def _put(out: dict[str, float | None], key: str, value: float | None) -> None:
     current = out.get(key)
     if key not in out or (value is not None and (current is None or value > current)):
@@ -199,14 +196,7 @@ class PrometheusMetrics:
                     key = keys[instance] = _instance_key(instance)
                 if field == UNREACHABLE:
                     key += "\x00" + labels.get("store_id", "")
-                by_key = values.get(field)
-                if by_key is None:
-                    by_key = values[field] = {}
-                current = by_key.get(key, _MISSING)
-                if current is _MISSING or (
-                    value is not None and (current is None or value > current)
-                ):
-                    by_key[key] = value
+                _put(values.setdefault(field, {}), key, value)
             values.setdefault("up", {})
             values.setdefault(UNREACHABLE, {})
             return values

@@ -16,6 +16,7 @@ from functools import cache
 from importlib import resources
 
 from operator_tikv.sim.encode import exponential_buckets, rust_float
+from operator_tikv.sim.metrics import TIKV_FAMILIES
 
 # prometheus crate's DEFAULT_BUCKETS
 _DEFAULT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -82,11 +83,9 @@ def _index() -> dict[str, dict]:
     return json.loads(text)
 
 
-def unmodelled_blocks(modelled: frozenset[str]) -> dict[str, str]:
-    """Family name -> its rendered lines (no trailing newline), for families not in ``modelled``."""
-    return _blocks(modelled)
-
-
 @cache
-def _blocks(modelled: frozenset[str]) -> dict[str, str]:
-    return {name: _render(name, spec) for name, spec in _index().items() if name not in modelled}
+def unmodelled_blocks() -> dict[str, str]:
+    """Family name -> its rendered lines (no trailing newline), for the families not modelled."""
+    return {
+        name: _render(name, spec) for name, spec in _index().items() if name not in TIKV_FAMILIES
+    }

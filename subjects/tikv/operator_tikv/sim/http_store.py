@@ -14,7 +14,6 @@ from aiohttp import web
 
 from operator_tikv.sim.appkeys import SIM_KEY, STORE_KEY
 from operator_tikv.sim.background import unmodelled_blocks
-from operator_tikv.sim.metrics import TIKV_FAMILIES
 
 if TYPE_CHECKING:
     from operator_tikv.sim.cluster import SimCluster
@@ -52,7 +51,7 @@ async def get_metrics(request: web.Request) -> web.Response:
     store = request[STORE_KEY]
     sim.model.refresh_gauges(store)
     full = sim.config.full_metrics_page
-    extra = unmodelled_blocks(frozenset(TIKV_FAMILIES)) if full else None
+    extra = unmodelled_blocks() if full else None
     body = store.registry.render(extra=extra).encode()
     headers = {"Content-Type": METRICS_TYPE}
     if "gzip" in request.headers.get("Accept-Encoding", ""):
