@@ -293,3 +293,22 @@ async def test_a_dead_store_behind_a_kept_connection_is_refused():
         await fetcher.get(url, 2.0)
     assert str(err.value) == "connection refused" and not err.value.reachable
     await fetcher.aclose()
+
+
+async def test_connections_unused_for_the_expiry_are_closed():
+    now = [0.0]
+    fetcher = StreamFetcher(keepalive_expiry_s=60, clock=lambda: now[0])
+    async with keepalive_server() as (first, counts), keepalive_server() as (second, counts2):
+        await fetcher.get(first, 2.0)
+        await fetcher.get(second, 2.0)
+        assert fetcher.idle_connections == 2
+        now[0] = 30.0
+        await fetcher.get(second, 2.0)  # the first store is no longer read (removed, moved)
+        now[0] = 70.0
+        await fetcher.get(second, 2.0)
+        assert fetcher.idle_connections == 1  # the first's connection went in the sweep
+        now[0] = 200.0
+        await fetcher.get(second, 2.0)  # expired itself: a new connection, not a stale one
+        await fetcher.aclose()
+    assert counts == [1] and counts2 == [3, 1]
+    assert fetcher.idle_connections == 0
