@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -124,8 +125,10 @@ async def test_logs_route_filters_by_time_and_limit(
         assert on_disk[-len(lines) :] == lines[-len(on_disk) :] or set(lines) <= set(on_disk)
 
 
-def _index(fixtures_dir: Path) -> dict[str, Any]:
-    return json.loads((fixtures_dir / "tikv" / "metric_index.json").read_text())
+def _index() -> dict[str, Any]:
+    """TiKV v8.5.7's metric registry, kept once: in the simulator's package data."""
+    path = resources.files("operator_tikv.sim").joinpath("data/metric_index.json")
+    return json.loads(path.read_text())
 
 
 def _bucket_bounds(spec: str) -> list[str]:
@@ -140,10 +143,8 @@ def _bucket_bounds(spec: str) -> list[str]:
     return [rust_float(float(v)) for v in values]
 
 
-async def test_store_metrics_follow_the_tikv_index(
-    http: httpx.AsyncClient, fixtures_dir: Path
-) -> None:
-    index = _index(fixtures_dir)
+async def test_store_metrics_follow_the_tikv_index(http: httpx.AsyncClient) -> None:
+    index = _index()
     async with SimCluster(SimConfig(stores=4, manual_clock=True)) as sim:
         sim.add_fault("slow_disk", 2)
         sim.add_fault("critical_error", 2)
@@ -207,9 +208,9 @@ async def test_store_metrics_follow_the_tikv_index(
 
 
 async def test_full_page_adds_every_unmodelled_family_at_its_real_shape(
-    http: httpx.AsyncClient, fixtures_dir: Path
+    http: httpx.AsyncClient,
 ) -> None:
-    index = _index(fixtures_dir)
+    index = _index()
     pages = {}
     for full in (False, True):
         config = SimConfig(stores=3, manual_clock=True, full_metrics_page=full)
