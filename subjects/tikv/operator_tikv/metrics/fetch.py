@@ -61,6 +61,14 @@ class FetchError(Exception):
 class PageFetcher(Protocol):
     async def get(self, url: str, timeout_s: float) -> Page: ...
 
+    def peer_closed(self, url: str) -> bool:
+        """True when a connection kept to ``url``'s host and port was closed by the other end.
+
+        A store's process that dies has its sockets closed by the kernel, so this
+        sees a dead store without reading its page. False when nothing is known.
+        """
+        ...
+
     async def aclose(self) -> None: ...
 
 
@@ -88,6 +96,10 @@ class HttpxFetcher:
         except httpx.HTTPError as exc:
             raise FetchError(describe_transport_error(exc), reachable=False) from None
         return Page(response.status_code, response.text)
+
+    def peer_closed(self, url: str) -> bool:
+        """No connection is kept between scrapes, so there is nothing to watch."""
+        return False
 
     async def aclose(self) -> None:
         """The client belongs to the core, which closes it."""
@@ -126,6 +138,8 @@ class StreamFetcher:
         self._user_agent = user_agent
         self._clock = clock
         self._idle: dict[tuple[str, str, int], tuple[Connection, float]] = {}
+        # URL -> connection key, so ``peer_closed`` costs two dict lookups, not a URL parse.
+        self._keys: dict[str, tuple[str, str, int]] = {}
         self._swept = clock()
 
     @property
@@ -150,6 +164,22 @@ class StreamFetcher:
             return None
         return reader, writer
 
+    def peer_closed(self, url: str) -> bool:
+        """Whether the connection kept for ``url`` has seen EOF or been lost (see ``PageFetcher``).
+
+        The event loop feeds EOF to the reader as soon as the peer's FIN or RST
+        arrives, so this reads no socket. A store that merely closed an idle
+        connection also shows True; its next read opens a new one.
+        """
+        key = self._keys.get(url)
+        if key is None:
+            return False
+        kept = self._idle.get(key)
+        if kept is None:
+            return False
+        (reader, writer), _at = kept
+        return reader.at_eof() or writer.is_closing()
+
     def _ssl(self) -> ssl.SSLContext:
         if self._ssl_context is None:
             self._ssl_context = ssl.create_default_context()
@@ -173,6 +203,9 @@ class StreamFetcher:
             "Accept-Encoding: gzip, deflate\r\n\r\n"
         ).encode("latin-1")
         key = (parts.scheme, host, port)
+        if len(self._keys) >= self.max_idle and url not in self._keys:
+            self._keys.clear()
+        self._keys[url] = key
         try:
             async with asyncio.timeout(timeout_s):
                 kept = self._take(key)

@@ -22,7 +22,7 @@ from operator_tikv.sim.config import MANUAL_EPOCH_S, SimConfig
 from operator_tikv.sim.encode import NS
 from operator_tikv.sim.errors import SimError
 from operator_tikv.sim.http_pd import build_pd_app
-from operator_tikv.sim.http_store import build_store_app
+from operator_tikv.sim.http_store import build_store_app, close_connections
 from operator_tikv.sim.model import Cluster
 
 STEP_NS = NS
@@ -218,6 +218,7 @@ class SimCluster:
                 elif not store.alive and site is not None:
                     del self._store_sites[sid]
                     await site.stop()
+                    close_connections(self._store_runner, store.status_port)
                 ev = self._resume.get(sid)
                 if ev is not None:
                     if store.paused:

@@ -1,8 +1,11 @@
 """Each store's status port: ``/metrics`` (TiKV's Prometheus exposition) and ``/status``.
 
-A killed store's port is closed by ``SimCluster``; this app also drops any
-kept-alive connection to a dead store, and holds requests to a paused store
-unanswered until it resumes, the way a stopped process behaves.
+A killed store's port is closed by ``SimCluster``, which then closes every
+connection still open to it (``close_connections``), as the kernel does to a
+dead process's sockets: a client holding a kept-alive connection sees EOF at
+once. This app also drops a connection that reaches a dead store, and holds
+requests to a paused store unanswered until it resumes, the way a stopped
+process behaves.
 """
 
 from __future__ import annotations
@@ -67,6 +70,21 @@ async def get_status(request: web.Request) -> web.Response:
 
 async def not_found(request: web.Request) -> web.Response:
     return web.Response(text="path not found", status=404)
+
+
+def close_connections(runner: web.BaseRunner | None, port: int) -> int:
+    """Close the connections accepted on ``port``; returns how many were open."""
+    server = runner.server if runner is not None else None
+    if server is None:
+        return 0
+    closed = 0
+    for handler in server.connections:
+        transport = handler.transport
+        sockname = transport.get_extra_info("sockname") if transport is not None else None
+        if transport is not None and sockname and sockname[1] == port:
+            transport.close()
+            closed += 1
+    return closed
 
 
 def build_store_app(sim: SimCluster) -> web.Application:
