@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import socket
+import struct
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -208,9 +209,12 @@ async def test_stream_and_httpx_fetchers_agree(body, sizes, gzipped):
 
 @asynccontextmanager
 async def keepalive_server(
-    *, close_idle_after: int | None = None, head: str = "HTTP/1.1 200 OK"
+    *, close_idle_after: int | None = None, head: str = "HTTP/1.1 200 OK", reset: bool = False
 ) -> AsyncIterator[tuple[str, list[int]]]:
-    """Answers every request on a connection; ``counts[i]`` is how many connection i carried."""
+    """Answers every request on a connection; ``counts[i]`` is how many connection i carried.
+
+    On exit its connections are closed (FIN), or reset (RST) with ``reset``.
+    """
     counts: list[int] = []
     open_writers: list[asyncio.StreamWriter] = []
     body = PAGE.encode()
@@ -239,6 +243,9 @@ async def keepalive_server(
     finally:
         server.close()
         for writer in open_writers:  # as a process that exits: its connections go too
+            if reset:
+                sock = writer.get_extra_info("socket")
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             writer.close()
 
 
@@ -312,3 +319,47 @@ async def test_connections_unused_for_the_expiry_are_closed():
         await fetcher.aclose()
     assert counts == [1] and counts2 == [3, 1]
     assert fetcher.idle_connections == 0
+
+
+async def wait_until(predicate, timeout_s: float = 2.0) -> None:
+    for _ in range(int(timeout_s / 0.005)):
+        if predicate():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"not within {timeout_s} s")
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["fin", "rst"])
+async def test_peer_closed_sees_the_store_end_a_kept_connection(reset):
+    fetcher = StreamFetcher()
+    async with keepalive_server() as (alive, _counts):
+        async with keepalive_server(reset=reset) as (dying, _counts2):
+            assert not fetcher.peer_closed(dying)  # never read: nothing known
+            await fetcher.get(dying, 2.0)
+            await fetcher.get(alive, 2.0)
+            await asyncio.sleep(0.02)
+            assert not fetcher.peer_closed(dying) and not fetcher.peer_closed(alive)
+        await wait_until(lambda: fetcher.peer_closed(dying))
+        assert not fetcher.peer_closed(alive)
+        with pytest.raises(FetchError, match="connection refused"):
+            await fetcher.get(dying, 2.0)
+        assert not fetcher.peer_closed(dying)  # nothing kept any more
+        await fetcher.aclose()
+
+
+async def test_a_store_that_closed_an_idle_connection_answers_the_read_it_triggers():
+    fetcher = StreamFetcher()
+    async with keepalive_server(close_idle_after=1) as (url, counts):
+        assert (await fetcher.get(url, 2.0)).text == PAGE
+        await wait_until(lambda: fetcher.peer_closed(url))
+        assert (await fetcher.get(url, 2.0)).text == PAGE
+        await fetcher.aclose()
+    assert counts == [1, 1]
+
+
+async def test_httpx_fetcher_never_reports_a_closed_peer():
+    async with serve(http_response(PAGE.encode())) as url, httpx.AsyncClient() as http:
+        fetcher = HttpxFetcher(http)
+        assert (await fetcher.get(url, 2.0)).text == PAGE
+        await asyncio.sleep(0.02)
+        assert not fetcher.peer_closed(url)
