@@ -214,7 +214,9 @@ async def test_one_combined_query_per_tick():
             [Store(1, "tikv1:20160", StoreState.UP, status_address="tikv1:20180")]
         )
     assert len(seen) == 1 and seen[0] == prom.combined()
-    assert seen[0].count(" or ") == len(queries()) - 1 and "[30s]" in seen[0]
+    # Every field, plus the end of each target's last scrape.
+    assert seen[0].count(" or ") == len(queries()) and "[30s]" in seen[0]
+    assert "and on(instance)" not in seen[0]
     m = result.by_store[1]
     assert m.reachable and m.qps == 250.5 and m.cpu_ratio == 0.25 and m.capacity_bytes == 10**9
     assert m.region_count is None

@@ -13,15 +13,22 @@ SKIPPED_STATES = frozenset({"Tombstone", "Removed"})
 
 @dataclass(slots=True)
 class MetricsResult:
-    """Figures by store; ``fresh`` holds the stores measured this tick (None: all of them)."""
+    """Figures by store; ``fresh`` holds the stores measured this tick (empty: all of them).
+
+    ``fresh_exact`` says ``fresh`` is the whole list even when empty: a tick in which no
+    store was measured again keeps every store's previous figures and adds no history point.
+    """
 
     by_store: dict[int, StoreMetrics] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     source: str = ""
     fresh: set[int] = field(default_factory=set)
+    fresh_exact: bool = False
 
     def is_fresh(self, store_id: int) -> bool:
-        return store_id in self.fresh if self.fresh else store_id in self.by_store
+        if self.fresh or self.fresh_exact:
+            return store_id in self.fresh
+        return store_id in self.by_store
 
 
 class MetricsSource(Protocol):

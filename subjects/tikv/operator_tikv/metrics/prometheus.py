@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -65,7 +66,16 @@ def queries(window: str = "1m") -> dict[str, str]:
 _INT_FIELDS = {"used_bytes", "available_bytes", "capacity_bytes", "region_count", "leader_count"}
 
 
+# Fields copied as they are onto StoreMetrics (CPU is a ratio of two; reports a dict).
+_STORE_FIELDS = tuple(
+    name for name in queries() if name not in ("up", "cpu_cores", "cpu_quota", UNREACHABLE)
+)
+
 FIELD_LABEL = "operator_field"
+SCRAPED_AT = "scraped_at"
+# Each target's last scrape, when it ended: its samples carry the scrape's start time and
+# become visible only once the whole scrape is appended.
+SCRAPE_END = "timestamp(up) + scrape_duration_seconds"
 
 
 class PrometheusError(Exception):
@@ -89,38 +99,65 @@ def _instance_key(address: str) -> str:
     return address.rstrip("/")
 
 
-def _series_key(field: str, labels: dict[str, str]) -> str:
-    """The instance, and for the per-destination reports the destination store too."""
-    key = _instance_key(labels.get("instance", ""))
-    if field == UNREACHABLE:
-        key += "\x00" + labels.get("store_id", "")
-    return key
+def _scraped_since(since: float | None) -> str:
+    return SCRAPE_END if since is None else f"({SCRAPE_END}) > {since:.3f}"
 
 
-def _reports_by_instance(flat: dict[str, float | None]) -> dict[str, dict[int, float]]:
-    out: dict[str, dict[int, float]] = {}
-    for key, value in flat.items():
-        instance, _, target = key.partition("\x00")
-        if value and value > 0 and target.isdigit():
-            out.setdefault(instance, {})[int(target)] = value
-    return out
+@dataclass(slots=True)
+class _Scrape:
+    """One instance's figures, as the answer that last covered it gave them."""
+
+    values: dict[str, float | None] = field(default_factory=dict)
+    reports: dict[int, float] = field(default_factory=dict)
+    # End of the scrape they come from (Prometheus' clock); None when the answer did not say.
+    ended_at: float | None = None
+
+
+@dataclass(slots=True)
+class _Answer:
+    up: dict[str, float | None] = field(default_factory=dict)
+    ended: dict[str, float | None] = field(default_factory=dict)
+    scrapes: dict[str, _Scrape] = field(default_factory=dict)
 
 
 class PrometheusMetrics:
-    """Runs the dashboard queries against ``/api/v1/query`` and maps instances to stores."""
+    """Runs the dashboard queries against ``/api/v1/query`` and maps instances to stores.
+
+    A store's series only change when Prometheus scrapes it, so after a first full answer
+    each tick asks only for the instances scraped since the previous answer (plus ``up`` for
+    every target) and keeps the figures of the others.
+    """
 
     name = "prometheus"
 
     def __init__(
-        self, http: httpx.AsyncClient, url: str, *, window: str = "1m", timeout_s: float = 3.0
+        self,
+        http: httpx.AsyncClient,
+        url: str,
+        *,
+        window: str = "1m",
+        timeout_s: float = 3.0,
+        margin_s: float = 1.0,
     ) -> None:
         self._http = http
         self.url = url.rstrip("/")
         self.timeout_s = timeout_s
+        # How far before the previous evaluation a scrape may have ended and still not have
+        # been visible to it (appending a whole scrape takes time): those are asked again.
+        self.margin_s = margin_s
         self.queries = queries(window)
+        self._evaluated_at: float | None = None
+        self._up: dict[str, float | None] = {}
+        self._scrapes: dict[str, _Scrape] = {}
+        self._reported: dict[int, tuple[str, float | None]] = {}
+        # Fields the last per-field fallback could not get: unknown, not "none".
+        self._unanswered: frozenset[str] = frozenset()
 
-    async def _query(self, promql: str) -> list[tuple[dict[str, str], float | None]]:
-        """Instant query: ``(labels, value)`` per series (``None`` for NaN)."""
+    async def _query(
+        self, promql: str
+    ) -> tuple[list[tuple[dict[str, str], float | None]], float | None]:
+        """Instant query: ``(labels, value)`` per series (``None`` for NaN), and when
+        Prometheus evaluated it (its own clock; None for an empty answer)."""
         try:
             response = await self._http.get(
                 f"{self.url}/api/v1/query", params={"query": promql}, timeout=self.timeout_s
@@ -142,86 +179,150 @@ class PrometheusMetrics:
             )
         out: list[tuple[dict[str, str], float | None]] = []
         isnan = math.isnan
+        evaluated_at: float | None = None
         try:
-            for item in body["data"]["result"]:
+            result = body["data"]["result"]
+            for item in result:
                 value = float(item["value"][1])
                 labels = item["metric"]
                 if not isinstance(labels, dict):
                     raise TypeError("metric is not an object")
                 out.append((labels, None if isnan(value) else value))
+            if out:
+                evaluated_at = float(result[0]["value"][0])
+                if not math.isfinite(evaluated_at):
+                    raise ValueError("evaluation time is not finite")
         except (KeyError, TypeError, ValueError, IndexError):
             raise PrometheusError(
                 f"prometheus {self.url}/api/v1/query: unexpected result shape"
             ) from None
-        return out
+        return out, evaluated_at
 
     async def query(self, promql: str) -> dict[str, float | None]:
         """Instant query; ``{instance: value}``, the highest value when instances repeat."""
         out: dict[str, float | None] = {}
-        for labels, value in await self._query(promql):
+        for labels, value in (await self._query(promql))[0]:
             _put(out, _instance_key(labels.get("instance", "")), value)
         return out
 
-    async def _field(self, name: str) -> dict[str, float | None]:
-        out: dict[str, float | None] = {}
-        for labels, value in await self._query(self.queries[name]):
-            _put(out, _series_key(name, labels), value)
-        return out
+    def combined(self, since: float | None = None) -> str:
+        """Every query in one, each tagged with its field name, joined with ``or``.
 
-    def combined(self) -> str:
-        """Every query in one: each tagged with its field name, joined with ``or``."""
-        return " or ".join(
-            f'label_replace({expr}, "{FIELD_LABEL}", "{name}", "", "")'
-            for name, expr in self.queries.items()
-        )
+        With ``since`` (Prometheus time, seconds), the fields are asked only for the
+        instances whose last scrape ended after it; ``up`` always comes for every target.
+        """
+        scraped = _scraped_since(since)
+        parts = [
+            f'label_replace({scraped}, "{FIELD_LABEL}", "{SCRAPED_AT}", "", "")',
+        ]
+        for name, expr in self.queries.items():
+            if since is not None and name != "up":
+                expr = f"({expr}) and on(instance) ({scraped})"
+            parts.append(f'label_replace({expr}, "{FIELD_LABEL}", "{name}", "", "")')
+        return " or ".join(parts)
 
-    async def _values(self, errors: list[str]) -> dict[str, dict[str, float | None]]:
-        """Field -> instance -> value: one round trip, or one per field if the combined one fails."""
-        values: dict[str, dict[str, float | None]] = {}
-        try:
-            series = await self._query(self.combined())
-        except PrometheusUnreachable:
-            raise
-        except PrometheusError:
-            series = None
-        if series is not None:
-            keys: dict[str, str] = {}
-            for labels, value in series:
-                field = labels.get(FIELD_LABEL)
-                if field not in self.queries:
-                    continue
-                instance = labels.get("instance", "")
-                key = keys.get(instance)
-                if key is None:
-                    key = keys[instance] = _instance_key(instance)
-                if field == UNREACHABLE:
-                    key += "\x00" + labels.get("store_id", "")
-                _put(values.setdefault(field, {}), key, value)
-            values.setdefault("up", {})
-            values.setdefault(UNREACHABLE, {})
-            return values
+    def _read(self, series: list[tuple[dict[str, str], float | None]]) -> _Answer:
+        """One pass over tagged series: ``up``, scrape ends and figures by instance."""
+        answer = _Answer()
+        scrapes = answer.scrapes
+        keys: dict[str, str] = {}
+        wanted = self.queries
+        for labels, value in series:
+            name = labels.get(FIELD_LABEL)
+            if name not in wanted and name != SCRAPED_AT:
+                continue
+            instance = labels.get("instance", "")
+            key = keys.get(instance)
+            if key is None:
+                key = keys[instance] = _instance_key(instance)
+            if name == "up":
+                _put(answer.up, key, value)
+            elif name == SCRAPED_AT:
+                _put(answer.ended, key, value)
+            else:
+                scrape = scrapes.get(key)
+                if scrape is None:
+                    scrape = scrapes[key] = _Scrape()
+                if name == UNREACHABLE:
+                    target = labels.get("store_id", "")
+                    if value and value > 0 and target.isdigit():
+                        sid = int(target)
+                        if value > scrape.reports.get(sid, 0.0):
+                            scrape.reports[sid] = value
+                else:
+                    _put(scrape.values, name, value)
+        return answer
+
+    async def _per_field(self, errors: list[str]) -> _Answer:
+        """One query per field, for a Prometheus that rejects the combined one."""
         names = list(self.queries)
-        answers = await asyncio.gather(*(self._field(n) for n in names), return_exceptions=True)
+        answers = await asyncio.gather(
+            *(self._query(self.queries[n]) for n in names), return_exceptions=True
+        )
+        series: list[tuple[dict[str, str], float | None]] = []
+        unanswered: set[str] = set()
         for name, answer in zip(names, answers, strict=True):
             if isinstance(answer, BaseException):
+                if name == "up" or not isinstance(answer, PrometheusError):
+                    raise answer
+                unanswered.add(name)
                 if str(answer) not in errors:
                     errors.append(str(answer))
                 continue
-            values[name] = answer
-        return values
+            series.extend(({**labels, FIELD_LABEL: name}, value) for labels, value in answer[0])
+        self._unanswered = frozenset(unanswered)
+        return self._read(series)
+
+    async def _refresh(self, errors: list[str]) -> set[str]:
+        """Brings ``up`` and the cached figures up to date; the instances this answer covered."""
+        previous, self._evaluated_at = self._evaluated_at, None
+        since = None if previous is None else previous - self.margin_s
+        try:
+            series, evaluated_at = await self._query(self.combined(since))
+        except PrometheusUnreachable:
+            raise
+        except PrometheusError:
+            # Answered in full, without scrape ends: every store counts as measured again.
+            answer = await self._per_field(errors)
+            since = evaluated_at = None
+        else:
+            self._unanswered = frozenset()
+            answer = self._read(series)
+        if since is None:
+            covered = set(answer.up)
+            scrapes: dict[str, _Scrape] = {}
+        else:
+            covered = answer.ended.keys() & answer.up.keys()
+            scrapes = self._scrapes
+        for key in covered:
+            scrape = answer.scrapes.get(key) or _Scrape()
+            scrape.ended_at = answer.ended.get(key)
+            scrapes[key] = scrape
+        gone = scrapes.keys() - answer.up.keys()
+        for key in gone:
+            del scrapes[key]
+        if gone or since is None:
+            self._reported = {
+                sid: seen for sid, seen in self._reported.items() if seen[0] in scrapes
+            }
+        self._up, self._scrapes = answer.up, scrapes
+        unknown = answer.up.keys() - scrapes.keys()
+        went_back = previous is not None and evaluated_at is not None and evaluated_at < previous
+        # A target without figures yet, or a clock that went back: ask for everything next time.
+        if not unknown and not went_back:
+            self._evaluated_at = evaluated_at
+        return covered
 
     async def collect(self, stores: list[Store]) -> MetricsResult:
-        result = MetricsResult(source=self.name)
-        values = await self._values(result.errors)
-        if "up" not in values:
-            raise PrometheusError(result.errors[0] if result.errors else "prometheus: no answer")
-        reports = _reports_by_instance(values[UNREACHABLE]) if UNREACHABLE in values else None
+        result = MetricsResult(source=self.name, fresh_exact=True)
+        covered = await self._refresh(result.errors)
+        up_by_key, scrapes, reported = self._up, self._scrapes, self._reported
         for store in stores:
             if store.state.value in SKIPPED_STATES:
                 continue
             key = _instance_key(store.status_address)
             m = StoreMetrics(store_id=store.id)
-            up = values["up"].get(key)
+            up = up_by_key.get(key)
             if up is None:
                 m.error = (
                     f"status address {store.status_address or '(none)'} not scraped by Prometheus"
@@ -229,18 +330,24 @@ class PrometheusMetrics:
             elif up < 1:
                 m.reachable = False
                 m.error = f"prometheus: scrape of {store.status_address} failing (up=0)"
-            if reports is not None and up is not None and up >= 1:
-                m.unreachable_reports_per_s = reports.get(key, {})
-            for name, by_instance in values.items():
-                if name in ("up", "cpu_cores", "cpu_quota", UNREACHABLE):
-                    continue
-                value = by_instance.get(key)
-                if value is not None and name in _INT_FIELDS:
-                    value = int(value) if math.isfinite(value) else None
-                setattr(m, name, value)
-            cpu = values.get("cpu_cores", {}).get(key)
-            quota = values.get("cpu_quota", {}).get(key)
-            if cpu is not None:
-                m.cpu_ratio = cpu / quota if quota else cpu
+            scrape = scrapes.get(key)
+            if scrape is not None:
+                values = scrape.values
+                if up is not None and up >= 1 and UNREACHABLE not in self._unanswered:
+                    m.unreachable_reports_per_s = dict(scrape.reports)
+                for name in _STORE_FIELDS:
+                    value = values.get(name)
+                    if value is not None and name in _INT_FIELDS:
+                        value = int(value) if math.isfinite(value) else None
+                    setattr(m, name, value)
+                cpu = values.get("cpu_cores")
+                quota = values.get("cpu_quota")
+                if cpu is not None:
+                    m.cpu_ratio = cpu / quota if quota else cpu
+                if key in covered:
+                    seen = (key, scrape.ended_at)
+                    if scrape.ended_at is None or reported.get(store.id) != seen:
+                        reported[store.id] = seen
+                        result.fresh.add(store.id)
             result.by_store[store.id] = m
         return result
