@@ -14,6 +14,7 @@ diagnosis and leaves high-risk ones for approval. Everything goes through
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -98,6 +99,10 @@ class OperatorRuntime:
         return await self.monitor.tick_once()
 
     async def run_monitor(self) -> None:
+        # Start-up is over: modules, settings, the subject and its clients live as long as the
+        # process. Out of the collector's view, they no longer make each full collection during
+        # a tick walk them: 21-25 ms pauses became about 6 ms at 1000 stores (tick_cost.py).
+        gc.freeze()
         await self.monitor.run()
 
     async def run_agent(self) -> None:

@@ -2,10 +2,11 @@
 
 One tick reads PD's store list first (no answer from any PD member means the
 subject is unreachable), then, concurrently and within the tick's budget, the
-hot write regions, the region checks, the region count, the schedule config,
-the PD members and their health, every store's metrics and new log lines. Any
-of those failing is written into ``Snapshot.errors`` and leaves its part
-unmeasured; it never fails the tick.
+PD members and their health, the store metrics and new log lines, plus those
+slow-changing PD readings that are due (hot write regions and region checks
+every 10 s, the schedule config every 30 s: see ``refresh``). Any of those
+failing is written into ``Snapshot.errors`` and leaves its part unmeasured; it
+never fails the tick.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from operator_tikv.metrics.prometheus import PrometheusError
 from operator_tikv.pd import PDClient
 from operator_tikv.pd.client import REGION_CHECKS as CHECK_KINDS
 from operator_tikv.pd.models import HealthMember, MembersInfo, ScheduleConfig
+from operator_tikv.refresh import Refresh
 from operator_tui.core.subject import (
     SLO,
     Observation,
@@ -70,6 +72,18 @@ OBSERVATIONS = (
 )
 
 _GONE = (StoreState.TOMBSTONE, StoreState.REMOVED)
+
+
+def _period_option(options: dict[str, Any], name: str, default: float) -> float:
+    """Seconds between reads of a slow PD group; 0 reads it every tick."""
+    value = options.get(name, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SubjectError(f"option {name}: not a number: {value!r}") from None
+    if not number >= 0:
+        raise SubjectError(f"option {name}: must be 0 (every tick) or more")
+    return number
 
 
 def _float_option(options: dict[str, Any], name: str, default: float) -> float:
@@ -145,6 +159,7 @@ class TikvSubject:
             else None
         )
         self.log_source = self._log_source(opts)
+        self._slow = self._slow_groups(opts)
         self.include_tombstone = bool(opts.get("include_tombstone", False))
         self._history_len = int(opts.get("history_len", 900))
         self._history: dict[int, deque[tuple[datetime, StoreMetrics]]] = {}
@@ -152,6 +167,40 @@ class TikvSubject:
         self._store_logs: dict[int, deque[LogEvent]] = {}
         self.last_snapshot: Snapshot | None = None
         self._closed = False
+
+    def _slow_groups(self, opts: dict[str, Any]) -> dict[str, Refresh]:
+        checks = {f"check:{kind}": kind for kind in CHECK_KINDS}
+
+        def region_checks() -> dict[str, Awaitable[Any]]:
+            calls: dict[str, Awaitable[Any]] = {
+                name: self.pd.region_check_count(kind) for name, kind in checks.items()
+            }
+            calls["region_count"] = self.pd.region_count()
+            return calls
+
+        groups = (
+            Refresh(
+                HOT_WRITE,
+                ("hot_write",),
+                lambda: {"hot_write": self.pd.hot_write_regions()},
+                _period_option(opts, "hot_regions_every_s", 10.0),
+            ),
+            Refresh(
+                REGION_CHECKS,
+                (*checks, "region_count"),
+                region_checks,
+                _period_option(opts, "region_checks_every_s", 10.0),
+                phase=0.5,
+            ),
+            Refresh(
+                "schedule_config",
+                ("config",),
+                lambda: {"config": self.pd.schedule_config()},
+                _period_option(opts, "schedule_config_every_s", 30.0),
+                phase=0.2,
+            ),
+        )
+        return {g.name: g for g in groups}
 
     def _log_source(self, opts: dict[str, Any]) -> LogSource | None:
         kind = opts.get("log_source")
@@ -211,7 +260,7 @@ class TikvSubject:
         return [s.to_store() for s in info.stores]
 
     async def get_hot_write_regions(self) -> list[HotRegion]:
-        return (await self.pd.hot_write()).leader_regions()
+        return (await self.pd.hot_write_regions()).leader_regions()
 
     async def get_store_metrics(self, store_id: int) -> StoreMetrics:
         store = (await self.pd.store(store_id)).to_store()
@@ -227,14 +276,16 @@ class TikvSubject:
         cluster, _extra = self._cluster_metrics(stores, parts, set())
         return cluster
 
-    def _cluster_calls(self) -> dict[str, Awaitable[Any]]:
+    def _cluster_calls(self, groups: Sequence[Refresh] | None = None) -> dict[str, Awaitable[Any]]:
+        """PD members and health, and the slow groups given (all but hot regions by default)."""
         calls: dict[str, Awaitable[Any]] = {
-            f"check:{kind}": self.pd.region_check_count(kind) for kind in CHECK_KINDS
+            "members": self.pd.members(),
+            "health": self.pd.health(),
         }
-        calls["region_count"] = self.pd.region_count()
-        calls["config"] = self.pd.schedule_config()
-        calls["members"] = self.pd.members()
-        calls["health"] = self.pd.health()
+        if groups is None:
+            groups = [g for g in self._slow.values() if g.name != HOT_WRITE]
+        for group in groups:
+            calls.update(group.calls())
         return calls
 
     async def _gather(
@@ -295,12 +346,18 @@ class TikvSubject:
                 f"PD did not answer GET /stores within {self.tick_budget_s:.1f}s "
                 f"({', '.join(self.pd.endpoints)})"
             ) from None
-        calls = self._cluster_calls()
-        calls["hot_write"] = self.pd.hot_write()
+        now = taken_at.timestamp()
+        due = [g for g in self._slow.values() if g.due(now, self.ctx.interval_s / 2)]
+        calls = self._cluster_calls(due)
         calls["metrics"] = self._collect_metrics(stores)
         calls["logs"] = self._collect_logs(stores)
         remaining = self.tick_budget_s - (loop.time() - started)
         parts, errors = await self._gather(calls, remaining)
+        for group in self._slow.values():
+            if group in due:
+                group.keep(parts, now)
+            else:
+                parts.update(group.answer)
         self.direct.prune({s.id for s in stores})
         unmeasured: set[str] = set()
         cluster, extra = self._cluster_metrics(stores, parts, unmeasured)
@@ -338,6 +395,10 @@ class TikvSubject:
                 "pd_failovers": self.pd.failovers,
                 "metrics_source": metrics.source or self.metrics_mode,
                 "tick_seconds": round(loop.time() - started, 4),
+                "pd_read_age_s": {
+                    g.name: None if (age := g.age_s(now)) is None else round(age, 1)
+                    for g in self._slow.values()
+                },
                 "log_lines_unparsed": log_stats.unparsed,
             }
         )
@@ -446,8 +507,16 @@ class TikvSubject:
             "split_region", {"region_id": region_id}, lambda: self.pd.add_operator(body)
         )
 
+    async def _set_config(
+        self, action: str, args: dict[str, Any], body: dict[str, Any]
+    ) -> ActionResult:
+        """A schedule-config change; the next tick reads the config again to show it."""
+        result = await self._act(action, args, lambda: self.pd.set_schedule_config(body))
+        self._slow["schedule_config"].forget()
+        return result
+
     async def _set_limit(self, action: str, key: str, n: int) -> ActionResult:
-        return await self._act(action, {"n": n}, lambda: self.pd.set_schedule_config({key: n}))
+        return await self._set_config(action, {"n": n}, {key: n})
 
     async def set_leader_schedule_limit(self, n: int) -> ActionResult:
         return await self._set_limit("set_leader_schedule_limit", "leader-schedule-limit", n)
@@ -465,10 +534,8 @@ class TikvSubject:
 
     async def set_low_space_threshold(self, percent: float) -> ActionResult:
         ratio = round(percent / 100.0, 6)
-        return await self._act(
-            "set_low_space_threshold",
-            {"percent": percent},
-            lambda: self.pd.set_schedule_config({"low-space-ratio": ratio}),
+        return await self._set_config(
+            "set_low_space_threshold", {"percent": percent}, {"low-space-ratio": ratio}
         )
 
     async def execute(self, action: str, args: dict[str, Any]) -> ActionResult:

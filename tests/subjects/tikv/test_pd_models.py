@@ -11,6 +11,7 @@ from operator_tikv.pd.models import (
     ClusterStatus,
     HealthMember,
     HistBucket,
+    HotRegionsOnly,
     MembersInfo,
     OperatorObject,
     PDStatus,
@@ -316,3 +317,14 @@ def test_absurd_timestamps_are_dropped_not_raised(tk):
     store = StoreInfo.model_validate(body).to_store()
     assert store.last_heartbeat == datetime(2024, 12, 25, 8, 20, 32, 382630, tzinfo=UTC)
     assert store.start_time == datetime(2024, 12, 25, 3, 5, 3, tzinfo=UTC)
+
+
+def test_hot_regions_only_matches_the_full_model(tk):
+    """The tick's lean projection finds the same hot regions as the full model."""
+    body = tk.pd_fixture("hotspot_write.json")
+    full = StoreHotPeersInfos.model_validate_json(body).leader_regions()
+    assert full and HotRegionsOnly.model_validate_json(body).leader_regions() == full
+    peers_only = b'{"as_peer": {"1": {"statistics": [{"store_id": 1, "region_id": 7, "is_leader": true, "flow_bytes": 5}]}}, "as_leader": null}'
+    lean = HotRegionsOnly.model_validate_json(peers_only).leader_regions()
+    assert [h.region_id for h in lean] == [7]
+    assert lean == StoreHotPeersInfos.model_validate_json(peers_only).leader_regions()

@@ -380,3 +380,83 @@ def test_prometheus_query_timeout_is_its_own_and_within_the_tick(fake_pd, mock_h
     assert capped.prometheus.timeout_s == pytest.approx(capped.tick_budget_s * 0.8)
     with pytest.raises(SubjectError):
         make(fake_pd, mock_http, prometheus_url=prom, prometheus_timeout_s="soon")
+
+
+def pd_reads(fake_pd, path):
+    return len([r for r in fake_pd.requests_to(path) if r.method == "GET"])
+
+
+async def test_slow_pd_groups_are_read_on_their_own_period(fake_pd, mock_http, tk):
+    """Hot regions and region checks every 10 s, config every 30 s; /stores every tick."""
+    serve_metrics(fake_pd, tk)
+    clock = [datetime(2026, 1, 1, tzinfo=UTC)]
+    subject = make(fake_pd, mock_http, clock=lambda: clock[0])
+    first = await subject.observe()
+    reads = {p: [] for p in ("/stores", "/hotspot/regions/write", "/check/miss-peer", "/count")}
+    reads["/config/schedule"] = []
+    for second in range(1, 41):
+        clock[0] += timedelta(seconds=1)
+        snap = await subject.observe()
+        for path, seen in reads.items():
+            if pd_reads(fake_pd, path) > len(seen) + 1:
+                seen.append(second)
+        # Between reads the last answers stand in: nothing reported unmeasured.
+        assert snap.extra["unmeasured"] == [] and snap.errors == []
+        assert snap.hot_write_regions == first.hot_write_regions
+        assert snap.cluster.down_peer_regions == 1 and snap.cluster.leader_schedule_limit == 4
+    assert reads["/stores"] == list(range(1, 41))
+    assert reads["/hotspot/regions/write"] == [10, 20, 30, 40]
+    assert reads["/check/miss-peer"] == [5, 15, 25, 35]  # half a period out of step
+    assert reads["/count"] == [5, 15, 25, 35]
+    assert reads["/config/schedule"] == [24]
+    assert snap.extra["pd_read_age_s"] == {
+        "hot_write": 0.0,
+        "region_checks": 5.0,
+        "schedule_config": 16.0,
+    }
+
+
+async def test_a_failed_slow_group_is_unmeasured_and_read_again_next_tick(fake_pd, mock_http, tk):
+    serve_metrics(fake_pd, tk)
+    clock = [datetime(2026, 1, 1, tzinfo=UTC)]
+    subject = make(fake_pd, mock_http, clock=lambda: clock[0])
+    await subject.observe()
+    clock[0] += timedelta(seconds=10)
+    fake_pd.overrides["/pd/api/v1/hotspot/regions/write"] = (200, "{broken")
+    snap = await subject.observe()
+    assert "hot_write" in snap.extra["unmeasured"] and snap.hot_write_regions == []
+    del fake_pd.overrides["/pd/api/v1/hotspot/regions/write"]
+    before = pd_reads(fake_pd, "/hotspot/regions/write")
+    clock[0] += timedelta(seconds=1)
+    snap = await subject.observe()
+    assert pd_reads(fake_pd, "/hotspot/regions/write") == before + 1
+    assert snap.extra["unmeasured"] == [] and snap.hot_write_regions
+
+
+async def test_a_config_change_is_read_back_on_the_next_tick(fake_pd, mock_http, tk):
+    serve_metrics(fake_pd, tk)
+    clock = [datetime(2026, 1, 1, tzinfo=UTC)]
+    subject = make(fake_pd, mock_http, clock=lambda: clock[0])
+    await subject.observe()
+    assert (await subject.set_leader_schedule_limit(8)).ok
+    before = pd_reads(fake_pd, "/config/schedule")
+    clock[0] += timedelta(seconds=1)
+    await subject.observe()
+    assert pd_reads(fake_pd, "/config/schedule") == before + 1
+
+
+async def test_slow_groups_every_tick_when_asked(fake_pd, mock_http, tk):
+    serve_metrics(fake_pd, tk)
+    subject = make(
+        fake_pd,
+        mock_http,
+        hot_regions_every_s=0,
+        region_checks_every_s=0,
+        schedule_config_every_s=0,
+    )
+    for _ in range(3):
+        await subject.observe()
+    assert pd_reads(fake_pd, "/hotspot/regions/write") == 3
+    assert pd_reads(fake_pd, "/config/schedule") == 3
+    with pytest.raises(SubjectError, match="hot_regions_every_s"):
+        make(fake_pd, mock_http, hot_regions_every_s=-1)

@@ -19,6 +19,7 @@ from operator_tikv.pd.models import (
     ClusterInfo,
     ClusterStatus,
     HealthMember,
+    HotRegionsOnly,
     MembersInfo,
     RegionCount,
     RegionInfo,
@@ -243,6 +244,10 @@ class PDClient:
 
     async def hot_write(self) -> StoreHotPeersInfos:
         return await self.get("/hotspot/regions/write", StoreHotPeersInfos)
+
+    async def hot_write_regions(self) -> HotRegionsOnly:
+        """``/hotspot/regions/write`` without the per-store totals a tick does not use."""
+        return await self.get("/hotspot/regions/write", HotRegionsOnly)
 
     async def hot_read(self) -> StoreHotPeersInfos:
         return await self.get("/hotspot/regions/read", StoreHotPeersInfos)
