@@ -344,10 +344,11 @@ class PrometheusMetrics:
                 quota = values.get("cpu_quota")
                 if cpu is not None:
                     m.cpu_ratio = cpu / quota if quota else cpu
-                if key in covered:
-                    seen = (key, scrape.ended_at)
-                    if scrape.ended_at is None or reported.get(store.id) != seen:
-                        reported[store.id] = seen
-                        result.fresh.add(store.id)
+                # New to this store's caller, even when an earlier call (one store's
+                # figures) brought it; without a scrape end, new when this answer covered it.
+                seen = (key, scrape.ended_at)
+                if key in covered if scrape.ended_at is None else reported.get(store.id) != seen:
+                    reported[store.id] = seen
+                    result.fresh.add(store.id)
             result.by_store[store.id] = m
         return result
