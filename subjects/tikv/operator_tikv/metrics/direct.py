@@ -131,11 +131,12 @@ class DirectMetrics:
     reading 100 of them every tick would cost ten times the tick's budget.
     ``budget`` says how many stores a tick reads:
 
-    - ``None`` (automatic): ``min(n, max(min_per_tick, ceil(n * interval_s /
-      scrape_interval_s)))`` of the ``n`` live stores, plus any store whose last
-      read would be older than ``scrape_interval_s`` by the next tick, plus every
-      urgent store (below). Clusters up to ``min_per_tick`` stores are read whole
-      every tick.
+    - ``None`` (automatic): ``min(n, max(min_per_tick, ceil(n / k)))`` of the
+      ``n`` live stores, where ``k = floor(scrape_interval_s / interval_s)`` ticks
+      fit in a scrape interval; plus any store whose last read would be older
+      than ``scrape_interval_s`` by the next tick (ticks run late or early, stores
+      join); plus every urgent store (below). Clusters up to ``min_per_tick``
+      stores are read whole every tick.
     - an integer: at most that many per tick, urgent ones first (a hard cap).
     - ``"all"``: every live store every tick.
 
@@ -196,8 +197,11 @@ class DirectMetrics:
             return stores
         if self.budget is not None:
             return min(stores, self.budget)
-        spread = math.ceil(stores * self.interval_s / self.scrape_interval_s)
-        return min(stores, max(self.min_per_tick, spread))
+        # Whole ticks within one scrape interval (7 for 2 s in 15 s): reading 1/7 of the
+        # stores per tick reads each one every 14 s, evenly. ceil(n * 2 / 15) per tick
+        # would take 8 ticks (16 s) for a full round.
+        ticks = max(1, math.floor(self.scrape_interval_s / self.interval_s + 1e-9))
+        return min(stores, max(self.min_per_tick, math.ceil(stores / ticks)))
 
     def _url(self, store: Store) -> str:
         cached = self._urls.get(store.id)
