@@ -1,9 +1,11 @@
 """Metrics through a real Prometheus scraping the simulator, with the dashboards' PromQL."""
 
+import asyncio
 from datetime import UTC, datetime
 
 import httpx
 import pytest
+from operator_tikv.metrics.base import MetricsResult
 from operator_tikv.metrics.prometheus import PrometheusError, PrometheusMetrics, queries
 from operator_tikv.plugin import plugin
 from operator_tikv.sim import SimCluster, SimConfig
@@ -275,3 +277,80 @@ async def test_unreachable_reports_by_destination(combined):
     assert result.by_store[1].unreachable_reports_per_s == {2: 20.0, 4: 5.5}
     assert result.by_store[2].unreachable_reports_per_s == {}
     assert result.by_store[3].unreachable_reports_per_s is None  # not scraped: unknown
+
+
+_GAUGES = ("capacity_bytes", "region_count", "leader_count", "slow_score", "write_stall")
+_RATES = ("qps", "p99_latency_ms", "p99_write_latency_ms", "cpu_ratio")
+
+
+async def test_filtered_ticks_match_a_full_answer_and_see_a_kill(tk, tmp_path):
+    """Against the real binary: the filter's PromQL, the cache, and ``up=0`` through it."""
+    binary = tk.prometheus_binary()
+    async with SimCluster(SimConfig(stores=3, regions=60, seed=5)) as sim:
+        server = tk.PrometheusServer(binary, tmp_path, {"tikv": sim.prometheus_targets()["tikv"]})
+        await server.start()
+        try:
+            sent: list[str] = []
+
+            async def keep(request: httpx.Request) -> None:
+                sent.append(request.url.params.get("query", ""))
+
+            async with httpx.AsyncClient(event_hooks={"request": [keep]}) as http:
+                ctx = SubjectContext(http=http, endpoints=sim.pd_urls, prometheus_url=server.url)
+                stores = await plugin.create(ctx).get_stores()
+                ids = {s.id for s in stores}
+
+                async def full() -> MetricsResult:
+                    return await PrometheusMetrics(http, server.url, window="30s").collect(stores)
+
+                async def rated() -> bool:
+                    ms = (await full()).by_store.values()
+                    return len(ms) == 3 and all(m.qps and m.p99_write_latency_ms for m in ms)
+
+                assert await tk.wait_until(rated, within=30, interval=0.5)
+
+                source = PrometheusMetrics(http, server.url, window="30s")
+                sent.clear()
+                fresh = []
+                for _ in range(10):  # ticks shorter than the 1 s scrape interval
+                    fresh.append((await source.collect(stores)).fresh)
+                    await asyncio.sleep(0.3)
+                assert "and on(instance)" not in sent[0]
+                assert all("and on(instance)" in q for q in sent[1:])
+                assert fresh[0] == ids and set().union(*fresh[1:]) == ids
+                assert any(f != ids for f in fresh[1:])
+
+                # Same scrapes on both sides: gauges equal, rates within a scrape's drift.
+                for _ in range(40):
+                    mine = await source.collect(stores)
+                    reference = PrometheusMetrics(http, server.url, window="30s")
+                    theirs = await reference.collect(stores)
+                    if source.scrape_ends() == reference.scrape_ends():
+                        break
+                else:
+                    pytest.fail("no two answers from the same scrapes in 40 tries")
+                for sid in ids:
+                    a, b = mine.by_store[sid], theirs.by_store[sid]
+                    assert a.reachable and a.error is None
+                    for name in _GAUGES:
+                        assert getattr(a, name) is not None, name
+                        assert getattr(a, name) == getattr(b, name), name
+                    for name in _RATES:
+                        assert getattr(a, name) == pytest.approx(getattr(b, name), rel=0.2), name
+
+                await sim.kill_store(2)
+                killed_at = asyncio.get_running_loop().time()
+                state: dict[str, MetricsResult] = {}
+
+                async def unreachable() -> bool:
+                    state["r"] = await source.collect(stores)
+                    return not state["r"].by_store[2].reachable
+
+                assert await tk.wait_until(unreachable, within=5, interval=0.5)
+                assert asyncio.get_running_loop().time() - killed_at < 4
+                down = state["r"].by_store[2]
+                assert "up=0" in down.error and 2 in state["r"].fresh
+                assert state["r"].by_store[1].reachable and state["r"].by_store[3].reachable
+                assert "and on(instance)" in sent[-1]
+        finally:
+            await server.stop()

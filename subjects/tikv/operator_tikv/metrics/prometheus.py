@@ -313,6 +313,10 @@ class PrometheusMetrics:
             self._evaluated_at = evaluated_at
         return covered
 
+    def scrape_ends(self) -> dict[str, float | None]:
+        """Instance -> end of the scrape its current figures come from (Prometheus' clock)."""
+        return {key: scrape.ended_at for key, scrape in self._scrapes.items()}
+
     async def collect(self, stores: list[Store]) -> MetricsResult:
         result = MetricsResult(source=self.name, fresh_exact=True)
         covered = await self._refresh(result.errors)
