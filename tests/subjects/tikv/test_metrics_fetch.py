@@ -363,3 +363,12 @@ async def test_httpx_fetcher_never_reports_a_closed_peer():
         assert (await fetcher.get(url, 2.0)).text == PAGE
         await asyncio.sleep(0.02)
         assert not fetcher.peer_closed(url)
+
+
+async def test_an_uncompressed_fetcher_asks_for_identity():
+    seen: list[bytes] = []
+    async with serve(http_response(PAGE.encode()), seen=seen) as url:
+        assert (await fetch_once(url, 2.0, compressed=False)).text == PAGE
+        assert (await fetch_once(url, 2.0)).text == PAGE
+    assert b"Accept-Encoding: identity\r\n" in seen[0]
+    assert b"Accept-Encoding: gzip, deflate\r\n" in seen[1]

@@ -117,6 +117,10 @@ class StreamFetcher:
     and teardown per store per tick (about 0.12 ms of CPU on loopback). One left
     unused for ``keepalive_expiry_s`` (a store removed, or moved to a new
     address) is closed, so a long-running operator holds no stale sockets.
+
+    ``compressed=False`` asks for the page as is: a real-sized page then costs
+    about 0.35 ms less CPU to receive (0.56 instead of 0.91 ms: no inflating)
+    but moves 692 KB instead of about 55 KB.
     """
 
     def __init__(
@@ -129,6 +133,7 @@ class StreamFetcher:
         ssl_context: ssl.SSLContext | None = None,
         user_agent: str = "operator-tui",
         clock: Callable[[], float] = time.monotonic,
+        compressed: bool = True,
     ) -> None:
         self.max_bytes = max_bytes
         self.max_header_lines = max_header_lines
@@ -137,6 +142,7 @@ class StreamFetcher:
         self._ssl_context = ssl_context
         self._user_agent = user_agent
         self._clock = clock
+        self._accept_encoding = "gzip, deflate" if compressed else "identity"
         self._idle: dict[tuple[str, str, int], tuple[Connection, float]] = {}
         # URL -> connection key, so ``peer_closed`` costs two dict lookups, not a URL parse.
         self._keys: dict[str, tuple[str, str, int]] = {}
@@ -200,7 +206,7 @@ class StreamFetcher:
         request = (
             f"GET {target} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: {self._user_agent}\r\n"
             "Accept: text/plain;version=0.0.4;q=1,*/*;q=0.1\r\n"
-            "Accept-Encoding: gzip, deflate\r\n\r\n"
+            f"Accept-Encoding: {self._accept_encoding}\r\n\r\n"
         ).encode("latin-1")
         key = (parts.scheme, host, port)
         if len(self._keys) >= self.max_idle and url not in self._keys:
