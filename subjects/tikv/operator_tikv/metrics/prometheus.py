@@ -152,12 +152,12 @@ class PrometheusMetrics:
         self._reported: dict[int, tuple[str, float | None]] = {}
         # Fields the last per-field fallback could not get: unknown, not "none".
         self._unanswered: frozenset[str] = frozenset()
+        self._keys: dict[str, str] = {}
+        self._built: dict[int, tuple[_Scrape | None, float | None, str, StoreMetrics]] = {}
 
-    async def _query(
-        self, promql: str
-    ) -> tuple[list[tuple[dict[str, str], float | None]], float | None]:
-        """Instant query: ``(labels, value)`` per series (``None`` for NaN), and when
-        Prometheus evaluated it (its own clock; None for an empty answer)."""
+    async def _fetch(self, promql: str) -> tuple[list[Any], float | None]:
+        """Instant query: the result's items as Prometheus sent them, and when it evaluated
+        them (its own clock; None for an empty answer)."""
         try:
             response = await self._http.get(
                 f"{self.url}/api/v1/query", params={"query": promql}, timeout=self.timeout_s
@@ -177,31 +177,38 @@ class PrometheusMetrics:
             raise PrometheusError(
                 f"prometheus {self.url}/api/v1/query: {error or f'HTTP {response.status_code}'}"
             )
-        out: list[tuple[dict[str, str], float | None]] = []
-        isnan = math.isnan
-        evaluated_at: float | None = None
         try:
             result = body["data"]["result"]
-            for item in result:
+            if not isinstance(result, list):
+                raise TypeError("result is not a list")
+            evaluated_at = float(result[0]["value"][0]) if result else None
+            if evaluated_at is not None and not math.isfinite(evaluated_at):
+                raise ValueError("evaluation time is not finite")
+        except (KeyError, TypeError, ValueError, IndexError):
+            raise self._bad_shape() from None
+        return result, evaluated_at
+
+    def _bad_shape(self) -> PrometheusError:
+        return PrometheusError(f"prometheus {self.url}/api/v1/query: unexpected result shape")
+
+    async def _query(self, promql: str) -> list[tuple[dict[str, str], float | None]]:
+        """Instant query: ``(labels, value)`` per series (``None`` for NaN)."""
+        out: list[tuple[dict[str, str], float | None]] = []
+        try:
+            for item in (await self._fetch(promql))[0]:
                 value = float(item["value"][1])
                 labels = item["metric"]
                 if not isinstance(labels, dict):
                     raise TypeError("metric is not an object")
-                out.append((labels, None if isnan(value) else value))
-            if out:
-                evaluated_at = float(result[0]["value"][0])
-                if not math.isfinite(evaluated_at):
-                    raise ValueError("evaluation time is not finite")
+                out.append((labels, None if value != value else value))
         except (KeyError, TypeError, ValueError, IndexError):
-            raise PrometheusError(
-                f"prometheus {self.url}/api/v1/query: unexpected result shape"
-            ) from None
-        return out, evaluated_at
+            raise self._bad_shape() from None
+        return out
 
     async def query(self, promql: str) -> dict[str, float | None]:
         """Instant query; ``{instance: value}``, the highest value when instances repeat."""
         out: dict[str, float | None] = {}
-        for labels, value in (await self._query(promql))[0]:
+        for labels, value in await self._query(promql):
             _put(out, _instance_key(labels.get("instance", "")), value)
         return out
 
@@ -221,64 +228,74 @@ class PrometheusMetrics:
             parts.append(f'label_replace({expr}, "{FIELD_LABEL}", "{name}", "", "")')
         return " or ".join(parts)
 
-    def _read(self, series: list[tuple[dict[str, str], float | None]]) -> _Answer:
-        """One pass over tagged series: ``up``, scrape ends and figures by instance."""
-        answer = _Answer()
+    def _read(self, items: list[Any], answer: _Answer, only: str | None = None) -> None:
+        """One pass over an answer's items into ``answer``: ``up``, scrape ends, figures.
+
+        Items are tagged with their field by ``FIELD_LABEL``, or all are field ``only``.
+        """
         scrapes = answer.scrapes
-        keys: dict[str, str] = {}
+        keys = self._keys
         wanted = self.queries
-        for labels, value in series:
-            name = labels.get(FIELD_LABEL)
-            if name not in wanted and name != SCRAPED_AT:
-                continue
-            instance = labels.get("instance", "")
-            key = keys.get(instance)
-            if key is None:
-                key = keys[instance] = _instance_key(instance)
-            if name == "up":
-                _put(answer.up, key, value)
-            elif name == SCRAPED_AT:
-                _put(answer.ended, key, value)
-            else:
-                scrape = scrapes.get(key)
-                if scrape is None:
-                    scrape = scrapes[key] = _Scrape()
-                if name == UNREACHABLE:
-                    target = labels.get("store_id", "")
-                    if value and value > 0 and target.isdigit():
-                        sid = int(target)
-                        if value > scrape.reports.get(sid, 0.0):
-                            scrape.reports[sid] = value
+        name = only
+        try:
+            for item in items:
+                labels = item["metric"]
+                if only is None:
+                    name = labels.get(FIELD_LABEL)
+                    if name not in wanted and name != SCRAPED_AT:
+                        continue
+                value: float | None = float(item["value"][1])
+                if value != value:
+                    value = None
+                instance = labels.get("instance", "")
+                key = keys.get(instance)
+                if key is None:
+                    key = keys[instance] = _instance_key(instance)
+                if name == "up":
+                    _put(answer.up, key, value)
+                elif name == SCRAPED_AT:
+                    _put(answer.ended, key, value)
                 else:
-                    _put(scrape.values, name, value)
-        return answer
+                    scrape = scrapes.get(key)
+                    if scrape is None:
+                        scrape = scrapes[key] = _Scrape()
+                    if name == UNREACHABLE:
+                        target = labels.get("store_id", "")
+                        if value and value > 0 and target.isdigit():
+                            sid = int(target)
+                            if value > scrape.reports.get(sid, 0.0):
+                                scrape.reports[sid] = value
+                    else:
+                        _put(scrape.values, name, value)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            raise self._bad_shape() from None
 
     async def _per_field(self, errors: list[str]) -> _Answer:
         """One query per field, for a Prometheus that rejects the combined one."""
         names = list(self.queries)
         answers = await asyncio.gather(
-            *(self._query(self.queries[n]) for n in names), return_exceptions=True
+            *(self._fetch(self.queries[n]) for n in names), return_exceptions=True
         )
-        series: list[tuple[dict[str, str], float | None]] = []
+        answer = _Answer()
         unanswered: set[str] = set()
-        for name, answer in zip(names, answers, strict=True):
-            if isinstance(answer, BaseException):
-                if name == "up" or not isinstance(answer, PrometheusError):
-                    raise answer
+        for name, got in zip(names, answers, strict=True):
+            if isinstance(got, BaseException):
+                if name == "up" or not isinstance(got, PrometheusError):
+                    raise got
                 unanswered.add(name)
-                if str(answer) not in errors:
-                    errors.append(str(answer))
+                if str(got) not in errors:
+                    errors.append(str(got))
                 continue
-            series.extend(({**labels, FIELD_LABEL: name}, value) for labels, value in answer[0])
+            self._read(got[0], answer, only=name)
         self._unanswered = frozenset(unanswered)
-        return self._read(series)
+        return answer
 
     async def _refresh(self, errors: list[str]) -> set[str]:
         """Brings ``up`` and the cached figures up to date; the instances this answer covered."""
         previous, self._evaluated_at = self._evaluated_at, None
         since = None if previous is None else previous - self.margin_s
         try:
-            series, evaluated_at = await self._query(self.combined(since))
+            items, evaluated_at = await self._fetch(self.combined(since))
         except PrometheusUnreachable:
             raise
         except PrometheusError:
@@ -287,7 +304,8 @@ class PrometheusMetrics:
             since = evaluated_at = None
         else:
             self._unanswered = frozenset()
-            answer = self._read(series)
+            answer = _Answer()
+            self._read(items, answer)
         if since is None:
             covered = set(answer.up)
             scrapes: dict[str, _Scrape] = {}
@@ -301,6 +319,10 @@ class PrometheusMetrics:
         gone = scrapes.keys() - answer.up.keys()
         for key in gone:
             del scrapes[key]
+        if since is None:
+            self._built.clear()
+            if len(self._keys) > 4 * len(answer.up) + 64:
+                self._keys.clear()
         if gone or since is None:
             self._reported = {
                 sid: seen for sid, seen in self._reported.items() if seen[0] in scrapes
@@ -317,42 +339,60 @@ class PrometheusMetrics:
         """Instance -> end of the scrape its current figures come from (Prometheus' clock)."""
         return {key: scrape.ended_at for key, scrape in self._scrapes.items()}
 
+    def _store_metrics(
+        self, store: Store, up: float | None, scrape: _Scrape | None
+    ) -> StoreMetrics:
+        m = StoreMetrics(store_id=store.id)
+        if up is None:
+            m.error = f"status address {store.status_address or '(none)'} not scraped by Prometheus"
+        elif up < 1:
+            m.reachable = False
+            m.error = f"prometheus: scrape of {store.status_address} failing (up=0)"
+        if scrape is None:
+            return m
+        values = scrape.values
+        if up is not None and up >= 1 and UNREACHABLE not in self._unanswered:
+            m.unreachable_reports_per_s = dict(scrape.reports)
+        for name in _STORE_FIELDS:
+            value = values.get(name)
+            if value is not None and name in _INT_FIELDS:
+                value = int(value) if math.isfinite(value) else None
+            setattr(m, name, value)
+        cpu = values.get("cpu_cores")
+        quota = values.get("cpu_quota")
+        if cpu is not None:
+            m.cpu_ratio = cpu / quota if quota else cpu
+        return m
+
     async def collect(self, stores: list[Store]) -> MetricsResult:
         result = MetricsResult(source=self.name, fresh_exact=True)
         covered = await self._refresh(result.errors)
         up_by_key, scrapes, reported = self._up, self._scrapes, self._reported
+        keys, built = self._keys, self._built
         for store in stores:
             if store.state.value in SKIPPED_STATES:
                 continue
-            key = _instance_key(store.status_address)
-            m = StoreMetrics(store_id=store.id)
+            address = store.status_address
+            key = keys.get(address)
+            if key is None:
+                key = keys[address] = _instance_key(address)
             up = up_by_key.get(key)
-            if up is None:
-                m.error = (
-                    f"status address {store.status_address or '(none)'} not scraped by Prometheus"
-                )
-            elif up < 1:
-                m.reachable = False
-                m.error = f"prometheus: scrape of {store.status_address} failing (up=0)"
             scrape = scrapes.get(key)
-            if scrape is not None:
-                values = scrape.values
-                if up is not None and up >= 1 and UNREACHABLE not in self._unanswered:
-                    m.unreachable_reports_per_s = dict(scrape.reports)
-                for name in _STORE_FIELDS:
-                    value = values.get(name)
-                    if value is not None and name in _INT_FIELDS:
-                        value = int(value) if math.isfinite(value) else None
-                    setattr(m, name, value)
-                cpu = values.get("cpu_cores")
-                quota = values.get("cpu_quota")
-                if cpu is not None:
-                    m.cpu_ratio = cpu / quota if quota else cpu
-                # New to this store's caller, even when an earlier call (one store's
-                # figures) brought it; without a scrape end, new when this answer covered it.
-                seen = (key, scrape.ended_at)
-                if key in covered if scrape.ended_at is None else reported.get(store.id) != seen:
-                    reported[store.id] = seen
-                    result.fresh.add(store.id)
+            # A store's figures change only with its scrape (``up`` included): most stores
+            # keep last tick's StoreMetrics as they were.
+            last = built.get(store.id)
+            if last is not None and last[0] is scrape and last[1] == up and last[2] == address:
+                m = last[3]
+            else:
+                m = self._store_metrics(store, up, scrape)
+                built[store.id] = (scrape, up, address, m)
             result.by_store[store.id] = m
+            if scrape is None:
+                continue
+            # New to this store's caller, even when an earlier call (one store's figures)
+            # brought it; without a scrape end, new when this answer covered it.
+            seen = (key, scrape.ended_at)
+            if key in covered if scrape.ended_at is None else reported.get(store.id) != seen:
+                reported[store.id] = seen
+                result.fresh.add(store.id)
         return result
