@@ -26,6 +26,8 @@ class FakeFetcher:
         self.page = page
         self.closed: set[str] = set()
         self.dead: set[str] = set()
+        self.unresolved: set[str] = set()
+        self.broken: set[str] = set()
         self.reads: list[str] = []
         self.checks = 0
 
@@ -34,7 +36,9 @@ class FakeFetcher:
         self.closed.discard(url)
         if url in self.dead:
             raise FetchError("connection refused", reachable=False)
-        return Page(200, self.page())
+        if url in self.unresolved:
+            raise FetchError("Name or service not known", reachable=True, unresolved=True)
+        return Page(500 if url in self.broken else 200, self.page())
 
     def peer_closed(self, url: str) -> bool:
         self.checks += 1
@@ -173,6 +177,18 @@ async def test_urgent_stores_are_read_beyond_the_count(http, tk):
     now[0] = 6.0
     await direct.collect(stores_of(40))
     assert 7 in fetcher.read_ids()  # its last read failed: read every tick until it answers
+
+
+async def test_stores_that_answer_with_errors_are_read_in_their_turn(http, tk):
+    fetcher = FakeFetcher(tk.metrics_page)
+    fetcher.broken.add(url_of(3))
+    fetcher.unresolved.add(url_of(4))
+    direct = DirectMetrics(http, fetcher=fetcher)
+    result = await direct.collect(stores_of(40))
+    assert "HTTP 500" in result.by_store[3].error and "cannot resolve" in result.by_store[4].error
+    assert fetcher.read_ids() == list(range(1, 13))
+    await direct.collect(stores_of(40))
+    assert fetcher.read_ids() == list(range(13, 25))  # something answered: not a dead store
 
 
 async def test_an_explicit_budget_is_a_cap_with_urgent_stores_first(http, tk):
