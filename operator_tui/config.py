@@ -67,11 +67,18 @@ class Settings(BaseSettings):
         None,
         description="Directory of per-store TiKV log files (tikv-<id>.log or <host>.log), for log_source file.",
     )
-    scrape_budget: int = Field(
-        128,
-        ge=0,
-        le=1_000_000,
-        description="Direct metrics: most stores whose /metrics one tick reads, suspect stores first (0: all).",
+    scrape_budget: int | Literal["auto", "all"] = Field(
+        "auto",
+        description="Direct metrics: stores whose /metrics one tick reads. auto: each store once per "
+        "scrape_interval_s (every store every tick up to 12), suspect stores at once; N: at most N, "
+        "suspect first; all (or 0): every store every tick.",
+    )
+    scrape_interval_s: float = Field(
+        15.0,
+        ge=0.1,
+        le=3600,
+        description="Direct metrics, scrape_budget auto: how often each store's /metrics is read, "
+        "like Prometheus's scrape_interval.",
     )
     interval_s: float = Field(2.0, ge=0.1, le=3600, description="Monitor interval in seconds.")
     db_path: Path = Field(
@@ -132,6 +139,15 @@ class Settings(BaseSettings):
                 url = "http://" + url
             out.append(url.rstrip("/"))
         return out
+
+    @field_validator("scrape_budget")
+    @classmethod
+    def _check_budget(cls, value: int | str) -> int | str:
+        if isinstance(value, int):
+            if value < 0:
+                raise ValueError("a number of stores (1 or more), auto, or all (0 also means all)")
+            return "all" if value == 0 else value
+        return value
 
     @field_validator("prometheus_url")
     @classmethod

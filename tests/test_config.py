@@ -98,3 +98,17 @@ def test_file_log_source_needs_a_dir(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPERATOR_LOG_SOURCE", "file")
     with pytest.raises(ConfigError, match="log_dir"):
         load_settings()
+
+
+def test_scrape_budget_auto_all_or_a_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().scrape_budget == "auto"
+    monkeypatch.setenv("OPERATOR_SCRAPE_BUDGET", "64")
+    assert Settings().scrape_budget == 64
+    monkeypatch.setenv("OPERATOR_SCRAPE_BUDGET", "0")
+    assert Settings().scrape_budget == "all"
+    monkeypatch.setenv("OPERATOR_SCRAPE_BUDGET", "all")
+    assert Settings().scrape_budget == "all"
+    for bad in ("-1", "some"):
+        monkeypatch.setenv("OPERATOR_SCRAPE_BUDGET", bad)
+        with pytest.raises(ConfigError, match="scrape_budget"):
+            load_settings()

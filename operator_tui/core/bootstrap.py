@@ -121,6 +121,7 @@ async def open_runtime(
             chaos = _lab_chaos(settings, http)
         options.update(log_options(settings, demo=demo is not None))
         options.setdefault("scrape_budget", settings.scrape_budget)
+        options.setdefault("scrape_interval_s", settings.scrape_interval_s)
         ctx = SubjectContext(
             http=http,
             endpoints=endpoints,

@@ -45,7 +45,11 @@ async def test_demo_uses_its_endpoints_chaos_and_a_throwaway_db(
     async with open_runtime(s, demo=DemoOptions(max_store_down_time_s=60)) as rt:
         assert isinstance(rt.chaos, FakeChaos)
         assert plugin.contexts[0].endpoints == ["http://127.0.0.1:1"]
-        assert plugin.contexts[0].options == {"log_source": "sim", "scrape_budget": 128}
+        assert plugin.contexts[0].options == {
+            "log_source": "sim",
+            "scrape_budget": "auto",
+            "scrape_interval_s": 15.0,
+        }
         db = rt.tickets.path
         assert db != s.db_path and db.exists()
         await rt.kill_store(2)
@@ -109,7 +113,9 @@ async def test_scrape_budget_setting_reaches_the_subject(tmp_path: Path) -> None
         pd="http://10.0.0.1:2379",
         compose_file=tmp_path / "none.yml",
         scrape_budget=7,
+        scrape_interval_s=30,
     )
     async with open_runtime(s, plugin=plugin):
         [ctx] = plugin.contexts
         assert ctx.options["scrape_budget"] == 7
+        assert ctx.options["scrape_interval_s"] == 30.0

@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from operator_tikv.actions import ACTIONS, BY_NAME, BadArguments, validate
 from operator_tikv.invariants import (
@@ -86,6 +86,21 @@ def _period_option(options: dict[str, Any], name: str, default: float) -> float:
     return number
 
 
+def _scrape_budget(value: Any) -> int | Literal["all"] | None:
+    """``auto`` (None), ``all`` (or 0), or a number of stores per tick."""
+    if value is None or value == "auto":
+        return None
+    if value == "all" or value == 0 or value == "0":
+        return "all"
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise SubjectError(f"option scrape_budget: auto, all or a number, not {value!r}") from None
+    if number < 0:
+        raise SubjectError("option scrape_budget: must be auto, all, 0 (all) or more")
+    return number or "all"
+
+
 def _float_option(options: dict[str, Any], name: str, default: float) -> float:
     value = options.get(name, default)
     try:
@@ -132,19 +147,29 @@ class TikvSubject:
             clock if callable(clock) else lambda: datetime.now(UTC)
         )
         scrape_timeout = _float_option(opts, "scrape_timeout_s", 2.0)
+        scrape_interval = _float_option(opts, "scrape_interval_s", 15.0)
         scrape_client = str(opts.get("scrape_client", "stream"))
         if scrape_client not in ("stream", "httpx"):
             raise SubjectError(f"unknown scrape client {scrape_client!r} (stream, httpx)")
-        self.direct = DirectMetrics(
-            ctx.http,
-            timeout_s=scrape_timeout,
-            budget=int(opts.get("scrape_budget", 128)) or None,
-            heartbeat_overdue_s=_float_option(opts, "heartbeat_overdue_s", 12.0),
-            clock=(lambda: self._clock().timestamp()) if callable(clock) else time.monotonic,
-            fetcher=StreamFetcher() if scrape_client == "stream" else HttpxFetcher(ctx.http),
-            # A tick run early (``r``, a chaos action) takes its rates from an older base.
-            min_rate_window_s=_float_option(opts, "min_rate_window_s", 0.75 * ctx.interval_s),
-        )
+        try:
+            self.direct = DirectMetrics(
+                ctx.http,
+                timeout_s=scrape_timeout,
+                budget=_scrape_budget(opts.get("scrape_budget", "auto")),
+                interval_s=ctx.interval_s,
+                scrape_interval_s=scrape_interval,
+                heartbeat_overdue_s=_float_option(opts, "heartbeat_overdue_s", 12.0),
+                clock=(lambda: self._clock().timestamp()) if callable(clock) else time.monotonic,
+                # Kept connections are how a dead store is seen between its reads: they must
+                # outlive the time between two reads of the same store.
+                fetcher=StreamFetcher(keepalive_expiry_s=max(60.0, 4 * scrape_interval))
+                if scrape_client == "stream"
+                else HttpxFetcher(ctx.http),
+                # A tick run early (``r``, a chaos action) takes its rates from an older base.
+                min_rate_window_s=_float_option(opts, "min_rate_window_s", 0.75 * ctx.interval_s),
+            )
+        except ValueError as exc:
+            raise SubjectError(f"direct metrics: {exc}") from None
         self.prometheus = (
             PrometheusMetrics(
                 ctx.http,

@@ -460,3 +460,16 @@ async def test_slow_groups_every_tick_when_asked(fake_pd, mock_http, tk):
     assert pd_reads(fake_pd, "/config/schedule") == 3
     with pytest.raises(SubjectError, match="hot_regions_every_s"):
         make(fake_pd, mock_http, hot_regions_every_s=-1)
+
+
+def test_scrape_budget_option_reaches_direct_metrics(fake_pd, mock_http):
+    assert make(fake_pd, mock_http).direct.budget is None
+    assert make(fake_pd, mock_http, scrape_budget="auto").direct.budget is None
+    assert make(fake_pd, mock_http, scrape_budget=0).direct.budget == "all"
+    assert make(fake_pd, mock_http, scrape_budget="all").direct.budget == "all"
+    spread = make(fake_pd, mock_http, scrape_budget="9", scrape_interval_s=30)
+    assert spread.direct.budget == 9 and spread.direct.scrape_interval_s == 30.0
+    assert spread.direct.interval_s == 1.0
+    for bad in ("lots", -2):
+        with pytest.raises(SubjectError, match="scrape_budget"):
+            make(fake_pd, mock_http, scrape_budget=bad)
