@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,42 +26,59 @@ from operator_tui.core.types import Store, StoreMetrics
 UNREACHABLE = "unreachable_reports_per_s"
 
 
-def queries(window: str = "1m") -> dict[str, str]:
-    """StoreMetrics field -> PromQL, each grouped ``by (instance)``."""
+def queries(window: str = "1m", matcher: str = "") -> dict[str, str]:
+    """StoreMetrics field -> PromQL, each grouped ``by (instance)``.
+
+    ``matcher`` (e.g. ``instance=~"a|b"``) goes into every selector, so Prometheus reads
+    only those series instead of filtering the result.
+    """
     w = window
+
+    def sel(name: str, *matchers: str) -> str:
+        ms = ",".join(m for m in (matcher, *matchers) if m)
+        return f"{name}{{{ms}}}" if ms else name
+
+    grpc = 'type!="kv_gc"'
+    size = "tikv_store_size_bytes"
+    regions = "tikv_raftstore_region_count"
+    engine = "tikv_storage_engine_async_request_duration_seconds_bucket"
+    stall = sel("tikv_engine_write_stall", 'type="write_stall_percentile99"')
+    reports = sel("tikv_server_report_failure_msg_total", 'type="unreachable"')
+    write = sel(engine, 'type="write"')
+    used, available, capacity = (
+        sel(size, f'type="{t}"') for t in ("used", "available", "capacity")
+    )
+    region, leader = (sel(regions, f'type="{t}"') for t in ("region", "leader"))
     return {
-        "qps": f'sum(rate(tikv_grpc_msg_duration_seconds_count{{type!="kv_gc"}}[{w}])) by (instance)',
+        "qps": f"sum(rate({sel('tikv_grpc_msg_duration_seconds_count', grpc)}[{w}])) by (instance)",
         "p99_latency_ms": (
-            "histogram_quantile(0.99, sum(rate(tikv_grpc_msg_duration_seconds_bucket"
-            f'{{type!="kv_gc"}}[{w}])) by (le, instance)) * 1000'
+            f"histogram_quantile(0.99, sum(rate({sel('tikv_grpc_msg_duration_seconds_bucket', grpc)}"
+            f"[{w}])) by (le, instance)) * 1000"
         ),
         "p99_write_latency_ms": (
-            "histogram_quantile(0.99, sum(rate(tikv_storage_engine_async_request_duration_seconds_bucket"
-            f'{{type="write"}}[{w}])) by (le, instance)) * 1000'
+            f"histogram_quantile(0.99, sum(rate({write}[{w}])) by (le, instance)) * 1000"
         ),
-        "cpu_cores": f"sum(rate(process_cpu_seconds_total[{w}])) by (instance)",
-        "cpu_quota": "sum(tikv_server_cpu_cores_quota) by (instance)",
-        "used_bytes": 'sum(tikv_store_size_bytes{type="used"}) by (instance)',
-        "available_bytes": 'sum(tikv_store_size_bytes{type="available"}) by (instance)',
-        "capacity_bytes": 'sum(tikv_store_size_bytes{type="capacity"}) by (instance)',
-        "region_count": 'sum(tikv_raftstore_region_count{type="region"}) by (instance)',
-        "leader_count": 'sum(tikv_raftstore_region_count{type="leader"}) by (instance)',
+        "cpu_cores": f"sum(rate({sel('process_cpu_seconds_total')}[{w}])) by (instance)",
+        "cpu_quota": f"sum({sel('tikv_server_cpu_cores_quota')}) by (instance)",
+        "used_bytes": f"sum({used}) by (instance)",
+        "available_bytes": f"sum({available}) by (instance)",
+        "capacity_bytes": f"sum({capacity}) by (instance)",
+        "region_count": f"sum({region}) by (instance)",
+        "leader_count": f"sum({leader}) by (instance)",
         "raft_log_lag": (
-            f"histogram_quantile(0.99, sum(rate(tikv_raftstore_log_lag_bucket[{w}])) by (le, instance))"
+            f"histogram_quantile(0.99, sum(rate({sel('tikv_raftstore_log_lag_bucket')}[{w}]))"
+            " by (le, instance))"
         ),
-        "write_stall": (
-            'max(avg(tikv_engine_write_stall{type="write_stall_percentile99"}) by (instance, db)) by (instance)'
+        "write_stall": f"max(avg({stall}) by (instance, db)) by (instance)",
+        "channel_full_per_s": f"sum(rate({sel('tikv_channel_full_total')}[{w}])) by (instance)",
+        "scheduler_busy_per_s": (
+            f"sum(rate({sel('tikv_scheduler_too_busy_total')}[{w}])) by (instance)"
         ),
-        "channel_full_per_s": f"sum(rate(tikv_channel_full_total[{w}])) by (instance)",
-        "scheduler_busy_per_s": f"sum(rate(tikv_scheduler_too_busy_total[{w}])) by (instance)",
-        "slow_score": "max(tikv_raftstore_slow_score) by (instance)",
-        "critical_errors_per_s": f"sum(rate(tikv_critical_error_total[{w}])) by (instance)",
+        "slow_score": f"max({sel('tikv_raftstore_slow_score')}) by (instance)",
+        "critical_errors_per_s": f"sum(rate({sel('tikv_critical_error_total')}[{w}])) by (instance)",
         # irate: the last scrape interval, so reports stop counting soon after the peer is back.
-        UNREACHABLE: (
-            'sum(irate(tikv_server_report_failure_msg_total{type="unreachable"}'
-            f"[{w}])) by (instance, store_id)"
-        ),
-        "up": "up",
+        UNREACHABLE: f"sum(irate({reports}[{w}])) by (instance, store_id)",
+        "up": sel("up"),
     }
 
 
@@ -73,9 +92,19 @@ _STORE_FIELDS = tuple(
 
 FIELD_LABEL = "operator_field"
 SCRAPED_AT = "scraped_at"
-# Each target's last scrape, when it ended: its samples carry the scrape's start time and
-# become visible only once the whole scrape is appended.
-SCRAPE_END = "timestamp(up) + scrape_duration_seconds"
+
+
+def scrape_end(matcher: str = "") -> str:
+    """When each target's last scrape ended: its samples carry the scrape's start time and
+    become visible only once the whole scrape is appended."""
+    m = f"{{{matcher}}}" if matcher else ""
+    return f"timestamp(up{m}) + scrape_duration_seconds{m}"
+
+
+def instance_matcher(instances: Iterable[str]) -> str:
+    """``instance=~"..."`` matching exactly these label values."""
+    regex = "|".join(sorted({re.escape(i) for i in instances}))
+    return 'instance=~"' + regex.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class PrometheusError(Exception):
@@ -99,10 +128,6 @@ def _instance_key(address: str) -> str:
     return address.rstrip("/")
 
 
-def _scraped_since(since: float | None) -> str:
-    return SCRAPE_END if since is None else f"({SCRAPE_END}) > {since:.3f}"
-
-
 @dataclass(slots=True)
 class _Scrape:
     """One instance's figures, as the answer that last covered it gave them."""
@@ -118,6 +143,8 @@ class _Answer:
     up: dict[str, float | None] = field(default_factory=dict)
     ended: dict[str, float | None] = field(default_factory=dict)
     scrapes: dict[str, _Scrape] = field(default_factory=dict)
+    # Instance key -> the label values seen for it in ``up``.
+    labels: dict[str, list[str]] = field(default_factory=dict)
 
 
 class PrometheusMetrics:
@@ -145,6 +172,7 @@ class PrometheusMetrics:
         # How far before the previous evaluation a scrape may have ended and still not have
         # been visible to it (appending a whole scrape takes time): those are asked again.
         self.margin_s = margin_s
+        self.window = window
         self.queries = queries(window)
         self._evaluated_at: float | None = None
         self._up: dict[str, float | None] = {}
@@ -155,13 +183,19 @@ class PrometheusMetrics:
         self._keys: dict[str, str] = {}
         self._built: dict[int, tuple[_Scrape | None, float | None, str, StoreMetrics]] = {}
 
-    async def _fetch(self, promql: str) -> tuple[list[Any], float | None]:
+    async def _fetch(self, promql: str, *, post: bool = False) -> tuple[list[Any], float | None]:
         """Instant query: the result's items as Prometheus sent them, and when it evaluated
-        them (its own clock; None for an empty answer)."""
+        them (its own clock; None for an empty answer). ``post`` for a long query."""
+        url = f"{self.url}/api/v1/query"
         try:
-            response = await self._http.get(
-                f"{self.url}/api/v1/query", params={"query": promql}, timeout=self.timeout_s
-            )
+            if post:
+                response = await self._http.post(
+                    url, data={"query": promql}, timeout=self.timeout_s
+                )
+            else:
+                response = await self._http.get(
+                    url, params={"query": promql}, timeout=self.timeout_s
+                )
         except httpx.HTTPError as exc:
             raise PrometheusUnreachable(
                 f"prometheus {self.url}: {describe_transport_error(exc)}"
@@ -212,20 +246,32 @@ class PrometheusMetrics:
             _put(out, _instance_key(labels.get("instance", "")), value)
         return out
 
-    def combined(self, since: float | None = None) -> str:
-        """Every query in one, each tagged with its field name, joined with ``or``.
+    def combined(self) -> str:
+        """Every query in one, each tagged with its field name, joined with ``or``; with the
+        end of each target's last scrape."""
+        return self._tagged(self.queries, scrape_end())
 
-        With ``since`` (Prometheus time, seconds), the fields are asked only for the
-        instances whose last scrape ended after it; ``up`` always comes for every target.
-        """
-        scraped = _scraped_since(since)
-        parts = [
-            f'label_replace({scraped}, "{FIELD_LABEL}", "{SCRAPED_AT}", "", "")',
-        ]
-        for name, expr in self.queries.items():
-            if since is not None and name != "up":
-                expr = f"({expr}) and on(instance) ({scraped})"
-            parts.append(f'label_replace({expr}, "{FIELD_LABEL}", "{name}", "", "")')
+    def changed_since(self, since: float) -> str:
+        """``up`` for every target, and the end of the last scrape of those scraped since
+        ``since`` (Prometheus' clock, seconds)."""
+        return (
+            f'label_replace(up, "{FIELD_LABEL}", "up", "", "") or '
+            f'label_replace(({scrape_end()}) > {since:.3f}, "{FIELD_LABEL}", "{SCRAPED_AT}", "", "")'
+        )
+
+    def restricted(self, instances: Iterable[str]) -> str:
+        """``combined()`` for these instances only: every selector carries the matcher, so
+        Prometheus reads only their series."""
+        matcher = instance_matcher(instances)
+        return self._tagged(queries(self.window, matcher), scrape_end(matcher))
+
+    @staticmethod
+    def _tagged(fields: dict[str, str], scraped: str) -> str:
+        parts = [f'label_replace({scraped}, "{FIELD_LABEL}", "{SCRAPED_AT}", "", "")']
+        parts += (
+            f'label_replace({expr}, "{FIELD_LABEL}", "{name}", "", "")'
+            for name, expr in fields.items()
+        )
         return " or ".join(parts)
 
     def _read(self, items: list[Any], answer: _Answer, only: str | None = None) -> None:
@@ -253,6 +299,11 @@ class PrometheusMetrics:
                     key = keys[instance] = _instance_key(instance)
                 if name == "up":
                     _put(answer.up, key, value)
+                    seen = answer.labels.get(key)
+                    if seen is None:
+                        answer.labels[key] = [instance]
+                    elif instance not in seen:
+                        seen.append(instance)
                 elif name == SCRAPED_AT:
                     _put(answer.ended, key, value)
                 else:
@@ -291,48 +342,84 @@ class PrometheusMetrics:
         return answer
 
     async def _refresh(self, errors: list[str]) -> set[str]:
-        """Brings ``up`` and the cached figures up to date; the instances this answer covered."""
+        """Brings ``up`` and the cached figures up to date; the instances this tick covered."""
         previous, self._evaluated_at = self._evaluated_at, None
-        since = None if previous is None else previous - self.margin_s
+        if previous is not None:
+            try:
+                return await self._refresh_changed(previous)
+            except PrometheusUnreachable:
+                raise
+            except PrometheusError:
+                pass  # asked in full below
+        return await self._refresh_all(errors)
+
+    async def _refresh_all(self, errors: list[str]) -> set[str]:
+        """Everything in one query (one per field if Prometheus rejects it)."""
         try:
-            items, evaluated_at = await self._fetch(self.combined(since))
+            items, evaluated_at = await self._fetch(self.combined())
         except PrometheusUnreachable:
             raise
         except PrometheusError:
-            # Answered in full, without scrape ends: every store counts as measured again.
+            # Answered without scrape ends: every store counts as measured again.
             answer = await self._per_field(errors)
-            since = evaluated_at = None
+            evaluated_at = None
         else:
             self._unanswered = frozenset()
             answer = _Answer()
             self._read(items, answer)
-        if since is None:
-            covered = set(answer.up)
-            scrapes: dict[str, _Scrape] = {}
-        else:
-            covered = answer.ended.keys() & answer.up.keys()
-            scrapes = self._scrapes
-        for key in covered:
+        scrapes: dict[str, _Scrape] = {}
+        for key in answer.up:
             scrape = answer.scrapes.get(key) or _Scrape()
             scrape.ended_at = answer.ended.get(key)
             scrapes[key] = scrape
-        gone = scrapes.keys() - answer.up.keys()
-        for key in gone:
-            del scrapes[key]
-        if since is None:
-            self._built.clear()
-            if len(self._keys) > 4 * len(answer.up) + 64:
-                self._keys.clear()
-        if gone or since is None:
+        self._built.clear()
+        if len(self._keys) > 4 * len(scrapes) + 64:
+            self._keys.clear()
+        self._reported = {sid: seen for sid, seen in self._reported.items() if seen[0] in scrapes}
+        self._up, self._scrapes = answer.up, scrapes
+        self._evaluated_at = evaluated_at
+        return set(scrapes)
+
+    async def _refresh_changed(self, previous: float) -> set[str]:
+        """``up`` for all, then the figures of the instances scraped since the last tick."""
+        items, evaluated_at = await self._fetch(self.changed_since(previous - self.margin_s))
+        if evaluated_at is not None and evaluated_at < previous:
+            raise PrometheusError("prometheus: its clock went back")
+        head = _Answer()
+        self._read(items, head)
+        scrapes = self._scrapes
+        # A scrape we have not read yet (the margin brings some we have), or a new target.
+        wanted = head.up.keys() - scrapes.keys()
+        for key, end in head.ended.items():
+            known = scrapes.get(key)
+            if known is not None and known.ended_at != end and key in head.up:
+                wanted.add(key)
+        covered: set[str] = set()
+        if wanted:
+            detail = _Answer()
+            if 2 * len(wanted) > len(head.up):
+                # Most of them: one plain query reads less than a long matcher.
+                self._read((await self._fetch(self.combined()))[0], detail)
+                covered = set(detail.up)
+            else:
+                labels = [label for key in wanted for label in head.labels[key]]
+                self._read((await self._fetch(self.restricted(labels), post=True))[0], detail)
+                covered = wanted
+            self._unanswered = frozenset()
+            for key in covered:
+                scrape = detail.scrapes.get(key) or _Scrape()
+                scrape.ended_at = detail.ended.get(key, head.ended.get(key))
+                scrapes[key] = scrape
+            head.up.update(detail.up)
+        gone = scrapes.keys() - head.up.keys()
+        if gone:
+            for key in gone:
+                del scrapes[key]
             self._reported = {
                 sid: seen for sid, seen in self._reported.items() if seen[0] in scrapes
             }
-        self._up, self._scrapes = answer.up, scrapes
-        unknown = answer.up.keys() - scrapes.keys()
-        went_back = previous is not None and evaluated_at is not None and evaluated_at < previous
-        # A target without figures yet, or a clock that went back: ask for everything next time.
-        if not unknown and not went_back:
-            self._evaluated_at = evaluated_at
+        self._up = head.up
+        self._evaluated_at = evaluated_at
         return covered
 
     def scrape_ends(self) -> dict[str, float | None]:
