@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -512,3 +513,21 @@ async def test_rediagnose_while_running_is_kept_for_after(
         assert again.data["diagnosis_id"] != started.data["diagnosis_id"]
         await wait_event(sub, "diagnosis.finished", ticket_id=tid)
     assert gate.seen == [tid, tid]
+
+
+async def test_monitor_start_moves_start_up_objects_out_of_the_collector(
+    runtime: OperatorRuntime,
+) -> None:
+    """Full collections during ticks then walk only what ticks create (see tick_cost.py)."""
+    gc.unfreeze()
+    task = asyncio.create_task(runtime.run_monitor())
+    try:
+        for _ in range(100):
+            if gc.get_freeze_count() > 0:
+                break
+            await asyncio.sleep(0.01)
+        assert gc.get_freeze_count() > 0
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        gc.unfreeze()
