@@ -6,6 +6,8 @@ the PromQL the source sent. The real binary's side is in test_prometheus_metrics
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from operator_tikv.metrics.base import MetricsResult
@@ -333,8 +335,36 @@ async def test_one_store_asked_alone_does_not_take_the_others_freshness(prom):
     assert (await source.collect(STORES[:2])).fresh == set()
 
 
-def test_instance_matcher_is_exact_and_escaped():
-    assert instance_matcher(["b.x:1", "a-1:2", "b.x:1"]) == 'instance=~"a\\\\-1:2|b\\\\.x:1"'
+@pytest.mark.parametrize(
+    ("instances", "regex"),
+    [
+        (
+            ["10.0.1.23:20180", "10.0.2.5:20180", "10.0.1.24:20180"],
+            r"10\.0\.(?:1\.23|1\.24|2\.5):20180",
+        ),
+        (["tikv-0.peer.svc:20180", "tikv-1.peer.svc:20180"], r"tikv\-(?:0|1)\.peer\.svc:20180"),
+        (["b.x:1", "a+1:2", "b.x:1"], r"(?:a\+1:2|b\.x:1)"),
+        (["ab", "abc"], "ab(?:|c)"),
+        (["one:1"], "one:1"),
+    ],
+)
+def test_instance_matcher_is_exact_and_short(instances, regex):
+    matcher = instance_matcher(instances)
+    assert matcher == 'instance=~"' + regex.replace("\\", "\\\\") + '"'
+    pattern = re.compile(regex)
+    assert all(pattern.fullmatch(i) for i in instances)
+    for near in (
+        "10.0.1.2:20180",
+        "10.0.1.23:2018",
+        "tikv-2.peer.svc:20180",
+        "a",
+        "abcd",
+        "b.x:12",
+    ):
+        assert near in instances or not pattern.fullmatch(near)
+
+
+def test_instance_matcher_quotes_for_promql():
     assert instance_matcher(['q"t']) == 'instance=~"q\\"t"'
 
 

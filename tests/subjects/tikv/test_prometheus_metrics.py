@@ -354,6 +354,10 @@ async def test_filtered_ticks_match_a_full_answer_and_see_a_kill(tk, tmp_path):
                 assert narrow.keys() == {k for k in whole if k[0] == one}
                 for key in ("capacity_bytes", "region_count", "slow_score", "up"):
                     assert narrow[(one, key)] == whole[(one, key)]
+                two = sim.prometheus_targets()["tikv"][1:]
+                assert {instance for instance, _ in await answer(source.restricted(two))} == set(
+                    two
+                )
 
                 # Same scrapes on both sides: gauges equal, rates within a scrape's drift.
                 for _ in range(40):

@@ -101,9 +101,31 @@ def scrape_end(matcher: str = "") -> str:
     return f"timestamp(up{m}) + scrape_duration_seconds{m}"
 
 
+def _common_prefix(strings: list[str]) -> str:
+    if not strings:
+        return ""
+    first, last = min(strings), max(strings)
+    n = 0
+    while n < len(first) and first[n] == last[n]:
+        n += 1
+    return first[:n]
+
+
 def instance_matcher(instances: Iterable[str]) -> str:
-    """``instance=~"..."`` matching exactly these label values."""
-    regex = "|".join(sorted({re.escape(i) for i in instances}))
+    """``instance=~"..."`` matching exactly these label values.
+
+    Their common prefix and suffix (``10.0.``, ``:20180``, a Kubernetes service's domain)
+    are written once: the matcher goes into every selector of a query.
+    """
+    names = sorted(set(instances))
+    prefix = _common_prefix(names)
+    rests = [name[len(prefix) :] for name in names]
+    suffix = _common_prefix([rest[::-1] for rest in rests])[::-1]
+    middles = [rest[: len(rest) - len(suffix)] for rest in rests]
+    alternatives = "|".join(re.escape(middle) for middle in middles)
+    if len(middles) > 1:
+        alternatives = f"(?:{alternatives})"
+    regex = re.escape(prefix) + alternatives + re.escape(suffix)
     return 'instance=~"' + regex.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
