@@ -276,21 +276,21 @@ async def test_a_new_target_is_asked_in_full_in_the_same_tick(prom):
     assert second.by_store[2].qps == 9 and second.fresh == {2}
 
 
-async def test_most_targets_scraped_since_asks_without_a_matcher(prom):
+async def test_all_targets_scraped_since_asks_without_a_matcher(prom):
     fake, source = prom
     fake.answers += [
         full(1000.0, tikv1=999.0, tikv2=999.0, tikv3=999.0),
         [
-            *up(1010.0, "tikv3:20180"),
             *scrape("tikv1:20180", 1010.0, 1009.0),
             *scrape("tikv2:20180", 1010.0, 1009.0),
+            *scrape("tikv3:20180", 1010.0, 1009.5),
         ],
-        full(1010.1, tikv1=1009.0, tikv2=1009.0, tikv3=999.0),
+        full(1010.1, tikv1=1009.0, tikv2=1009.0, tikv3=1009.5),
     ]
     await source.collect(STORES)
     result = await source.collect(STORES)
     assert fake.seen[2] == ("GET", source.combined())
-    assert result.fresh == {1, 2} and result.by_store[3].qps == 3
+    assert result.fresh == {1, 2, 3} and result.by_store[3].qps == 3
 
 
 async def test_prometheus_clock_going_back_asks_for_everything(prom):
