@@ -377,6 +377,25 @@ async def test_filtered_ticks_match_a_full_answer_and_see_a_kill(tk, tmp_path):
                     for name in _RATES:
                         assert getattr(a, name) == pytest.approx(getattr(b, name), rel=0.2), name
 
+                # Through the subject: one history point per scrape, not one per tick.
+                subject = plugin.create(
+                    SubjectContext(
+                        http=http,
+                        endpoints=sim.pd_urls,
+                        prometheus_url=server.url,
+                        metrics_source="prometheus",
+                        options={"prometheus_rate_window": "30s"},
+                    )
+                )
+                for _ in range(12):
+                    await subject.observe()
+                    await asyncio.sleep(0.25)
+                for sid in ids:
+                    points = [m for _, m in subject.metric_history(sid)]
+                    assert 2 <= len(points) < 12
+                    assert len({id(m) for m in points}) == len(points)
+                await subject.aclose()
+
                 await sim.kill_store(2)
                 killed_at = asyncio.get_running_loop().time()
                 state: dict[str, MetricsResult] = {}
