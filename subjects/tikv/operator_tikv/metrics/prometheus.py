@@ -2,10 +2,16 @@
 
 The expressions are those of ``tikv_summary`` / ``tikv_trouble_shooting`` (and
 the alert rules for raft log lag) without the Grafana template selectors and
-the ``job`` matcher, whose value depends on how the scrape job is named; every
-query is one call for all stores, so the cost does not grow with the cluster.
+the ``job`` matcher, whose value depends on how the scrape job is named.
 Prometheus' ``instance`` label is the scraped status address, which PD reports
 as each store's ``status_address``; ``up`` tells whether the last scrape worked.
+
+A store's answer changes only when Prometheus scrapes it (every 15 s by default),
+while the monitor ticks every few seconds. So the first tick (and the one after
+an error) asks for everything in one query; each later tick asks for ``up`` of
+every target and the end of the scrapes finished since the previous answer, then,
+only if some are new to us, the figures of those instances, every selector
+narrowed by an ``instance`` matcher so that Prometheus reads their series only.
 """
 
 from __future__ import annotations
