@@ -6,6 +6,7 @@ the PromQL the source sent. The real binary's side is in test_prometheus_metrics
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -366,6 +367,19 @@ def test_instance_matcher_is_exact_and_short(instances, regex):
 
 def test_instance_matcher_quotes_for_promql():
     assert instance_matcher(['q"t']) == 'instance=~"q\\"t"'
+
+
+async def test_calls_at_the_same_time_ask_one_after_the_other(prom):
+    fake, source = prom
+    fake.answers += [
+        full(1000.0, tikv1=999.0, tikv2=999.0),
+        [*up(1002.0, "tikv2:20180"), *scrape("tikv1:20180", 1002.0, 1001.5)],
+        scrape("tikv1:20180", 1002.0, 1001.5, qps=7),
+    ]
+    first, second = await asyncio.gather(source.collect(STORES[:2]), source.collect(STORES[1:2]))
+    assert [m for m, _ in fake.seen] == ["GET", "GET", "POST"]
+    assert first.fresh == {1, 2} and second.fresh == set()
+    assert source.scrape_ends() == {"tikv1:20180": 1001.5, "tikv2:20180": 999.0}
 
 
 def test_fresh_exact_means_empty_is_none():

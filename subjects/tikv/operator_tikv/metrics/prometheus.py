@@ -210,6 +210,7 @@ class PrometheusMetrics:
         self._unanswered: frozenset[str] = frozenset()
         self._keys: dict[str, str] = {}
         self._built: dict[int, tuple[_Scrape | None, float | None, str, StoreMetrics]] = {}
+        self._lock = asyncio.Lock()
 
     async def _fetch(self, promql: str, *, post: bool = False) -> tuple[list[Any], float | None]:
         """Instant query: the result's items as Prometheus sent them, and when it evaluated
@@ -481,7 +482,8 @@ class PrometheusMetrics:
 
     async def collect(self, stores: list[Store]) -> MetricsResult:
         result = MetricsResult(source=self.name, fresh_exact=True)
-        covered = await self._refresh(result.errors)
+        async with self._lock:  # one store's figures asked during a tick: after it
+            covered = await self._refresh(result.errors)
         up_by_key, scrapes, reported = self._up, self._scrapes, self._reported
         keys, built = self._keys, self._built
         for store in stores:
