@@ -67,7 +67,8 @@ class FakePrometheus:
     def queries(self) -> list[str]:
         return [query for _, query in self.seen]
 
-    def handler(self, request: httpx.Request) -> httpx.Response:
+    async def handler(self, request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0)  # as a real answer does, lets other tasks run
         if request.method == "POST":
             query = httpx.QueryParams(request.content.decode())["query"]
         else:
