@@ -131,6 +131,13 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+async def _next_tick(sim: Sim, interval_s: float, began: float | None) -> None:
+    """Move the simulator's clock; when ``began`` is given, also wait out the interval."""
+    await sim.advance(interval_s)
+    if began is not None:
+        await asyncio.sleep(max(0.0, interval_s - (time.perf_counter() - began)))
+
+
 async def _ticks(
     sim: Sim,
     http: httpx.AsyncClient,
@@ -155,9 +162,12 @@ async def _ticks(
     # Steady state: every store read once at its own pace (direct mode spreads reads over the
     # scrape interval), every rate with a base.
     warmup = 2 + math.ceil(subject.direct.scrape_interval_s / interval_s)
+    # Prometheus scrapes in real time: ticks run back to back would find few new scrapes.
+    paced = prometheus_url is not None
     for _ in range(warmup):
+        began = time.perf_counter()
         await subject.observe()
-        await sim.advance(interval_s)
+        await _next_tick(sim, interval_s, began if paced else None)
     gc.freeze()  # as OperatorRuntime.run_monitor does once start-up is over
     walls: list[float] = []
     cpus: list[float] = []
@@ -181,7 +191,7 @@ async def _ticks(
                 if (h := subject.metric_history(st.id)) and h[-1][0] == snap.taken_at
             )
         )
-        await sim.advance(interval_s)
+        await _next_tick(sim, interval_s, wall0 if paced else None)
     gc.unfreeze()
     await subject.aclose()
     return {
@@ -412,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"{'':>6} {'':>9} | {'prometheus: tick ms':>19} {prom['tick_ms_median']:>7} "
                     f"p95 {prom['tick_ms_p95']:>7} cpu ms {prom['cpu_ms_median']:>7} "
-                    f"max {prom['cpu_ms_max']:>5} "
+                    f"max {prom['cpu_ms_max']:>5} stores re-read {prom['stores_read_median']:>5} "
                     f"errors {prom['errors']}"
                 )
         sys.stdout.flush()

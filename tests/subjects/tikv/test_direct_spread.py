@@ -77,7 +77,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.mark.parametrize(
     ("stores", "expected"),
-    [(3, 3), (12, 12), (13, 12), (84, 12), (85, 13), (100, 15), (1000, 143)],
+    [(3, 3), (12, 12), (13, 12), (90, 12), (91, 13), (100, 14), (1000, 134)],
 )
 def test_automatic_reads_per_tick(http, stores, expected):
     direct = DirectMetrics(http)
@@ -104,7 +104,7 @@ def test_explicit_budgets(http):
 
 
 @pytest.mark.parametrize("count", [20, 100, 1000])
-async def test_every_store_is_read_once_per_scrape_interval(http, tk, count):
+async def test_every_store_is_read_once_per_scrape_interval_on_average(http, tk, count):
     now = [0.0]
     fetcher = FakeFetcher(lambda: tk.metrics_page(grpc_count=1000 + 100 * now[0]))
     direct = DirectMetrics(http, fetcher=fetcher, clock=lambda: now[0])
@@ -112,7 +112,7 @@ async def test_every_store_is_read_once_per_scrape_interval(http, tk, count):
     last_read: dict[int, float] = {}
     gaps: list[float] = []
     per_tick: list[int] = []
-    for tick in range(30):
+    for tick in range(60):
         now[0] = tick * 2.0
         result = await direct.collect(stores)
         assert fetcher.read_ids() == sorted(result.fresh)
@@ -122,15 +122,19 @@ async def test_every_store_is_read_once_per_scrape_interval(http, tk, count):
                 gaps.append(now[0] - last_read[sid])
                 assert result.by_store[sid].qps == pytest.approx(100)  # over the whole gap
             last_read[sid] = now[0]
-        if tick >= 7:  # the first pass is over: every store has figures, none too old
+        if tick >= 8:  # the first pass is over: every store has figures, none too old
             assert set(result.by_store) == {s.id for s in stores}
-            assert max(now[0] - t for t in last_read.values()) <= 15.0
-    assert max(gaps) <= 15.0
-    assert per_tick[0] == direct.reads_per_tick(count)
-    assert set(per_tick) == {direct.reads_per_tick(count)}  # evenly spread, no bursts
+            assert max(now[0] - t for t in last_read.values()) <= 16.0
+    most = direct.reads_per_tick(count)
+    assert max(gaps) <= 16.0  # the scrape interval, plus at most one tick
+    assert set(per_tick) <= {most - 1, most}  # evenly spread, no bursts
+    if count * 2 / 15 > direct.min_per_tick:
+        steady = gaps[len(gaps) // 2 :]
+        assert sum(steady) / len(steady) == pytest.approx(15.0, abs=0.25)
+        assert sum(per_tick[8:]) / len(per_tick[8:]) == pytest.approx(count * 2 / 15, abs=0.5)
 
 
-async def test_ticks_running_late_still_read_every_store_within_the_interval(http, tk):
+async def test_ticks_running_late_still_read_every_store_about_once_per_interval(http, tk):
     now = [0.0]
     fetcher = FakeFetcher(tk.metrics_page)
     direct = DirectMetrics(http, fetcher=fetcher, clock=lambda: now[0])
@@ -143,7 +147,7 @@ async def test_ticks_running_late_still_read_every_store_within_the_interval(htt
             if sid in last_read:
                 gaps.append(now[0] - last_read[sid])
             last_read[sid] = now[0]
-    assert max(gaps) == 15.0  # 7 ticks of 15 stores would leave some 21 s old
+    assert max(gaps) == 18.0  # one late tick past 15 s; 13 or 14 a tick alone: over 20 s
 
 
 async def test_small_clusters_are_read_whole_every_tick(http, tk):

@@ -131,12 +131,13 @@ class DirectMetrics:
     reading 100 of them every tick would cost several times a 50 ms tick.
     ``budget`` says how many stores a tick reads:
 
-    - ``None`` (automatic): ``min(n, max(min_per_tick, ceil(n / k)))`` of the
-      ``n`` live stores, where ``k = floor(scrape_interval_s / interval_s)`` ticks
-      fit in a scrape interval; plus any store whose last read would be older
-      than ``scrape_interval_s`` by the next tick (ticks run late or early, stores
-      join); plus every urgent store (below). Clusters up to ``min_per_tick``
-      stores are read whole every tick.
+    - ``None`` (automatic): ``n * interval_s / scrape_interval_s`` of the ``n``
+      live stores on average (at least ``min_per_tick``), the fraction carried to
+      the next tick: 13 or 14 of 100 stores on 2 s ticks and a 15 s interval, each
+      store read every 14 or 16 s, 15 s on average; plus any store whose last read
+      is older than ``scrape_interval_s`` (ticks run late, stores join), so no
+      read is more than one tick late; plus every urgent store (below). Clusters
+      up to ``min_per_tick`` stores are read whole every tick.
     - an integer: at most that many per tick, urgent ones first (a hard cap).
     - ``"all"``: every live store every tick.
 
@@ -190,20 +191,36 @@ class DirectMetrics:
         self._tick_at = clock()
         self._read_at: dict[int, int] = {}
         self._read_time: dict[int, float] = {}
+        self._carry = 0.0
         self._urls: dict[int, tuple[str, str]] = {}
         self._reader = ExpositionReader(FAMILIES)
 
     def reads_per_tick(self, stores: int) -> int:
-        """How many of ``stores`` live stores a tick reads, urgent and overdue ones aside."""
+        """The most stores of ``stores`` live ones a tick reads, urgent and overdue ones aside.
+
+        In automatic mode a tick reads this many or one fewer: the average is
+        ``stores * interval_s / scrape_interval_s``.
+        """
         if self.budget == "all":
             return stores
         if self.budget is not None:
             return min(stores, self.budget)
-        # Whole ticks within one scrape interval (7 for 2 s in 15 s): reading 1/7 of the
-        # stores per tick reads each one every 14 s, evenly. ceil(n * 2 / 15) per tick
-        # would take 8 ticks (16 s) for a full round.
-        ticks = max(1, math.floor(self.scrape_interval_s / self.interval_s + 1e-9))
-        return min(stores, max(self.min_per_tick, math.ceil(stores / ticks)))
+        return min(stores, max(self.min_per_tick, math.ceil(self._share(stores) - 1e-9)))
+
+    def _share(self, stores: int) -> float:
+        return stores * self.interval_s / self.scrape_interval_s
+
+    def _count(self, stores: int) -> int:
+        """This tick's count: the average share, its fraction carried over to the next tick."""
+        if self.budget is not None:
+            return self.reads_per_tick(stores)
+        due = self._share(stores) + self._carry
+        whole = math.floor(due + 1e-9)
+        if whole < self.min_per_tick or whole >= stores:
+            self._carry = 0.0
+            return min(stores, max(self.min_per_tick, whole))
+        self._carry = max(0.0, due - whole)
+        return whole
 
     def _url(self, store: Store) -> str:
         cached = self._urls.get(store.id)
@@ -270,7 +287,7 @@ class DirectMetrics:
 
     def choose(self, live: list[Store]) -> list[Store]:
         """The stores to read this tick, urgent ones first (see the class docstring)."""
-        count = self.reads_per_tick(len(live))
+        count = self._count(len(live))
         if count >= len(live):
             return live
         beats = [s.last_heartbeat for s in live if s.last_heartbeat is not None]
@@ -305,8 +322,8 @@ class DirectMetrics:
         rest.sort(key=lambda s: read_at(s.id, -1))
         if self.budget is not None:
             return (urgent + rest)[:count]
-        # Read now whatever would be older than the scrape interval at the next tick.
-        stale_at = self._clock() + self.interval_s - self.scrape_interval_s
+        # Read now whatever is older than the scrape interval: at most one tick late.
+        stale_at = self._clock() - self.scrape_interval_s
         read_time = self._read_time.get
         overdue = [s for s in rest[count:] if read_time(s.id, stale_at) < stale_at]
         return urgent + rest[:count] + overdue
