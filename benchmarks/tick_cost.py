@@ -34,6 +34,7 @@ from pathlib import Path
 import httpx
 from operator_tikv.plugin import plugin
 
+from operator_tui.core.runtime import tune_collector
 from operator_tui.core.subject import SubjectContext
 
 RUNNER = r"""
@@ -168,7 +169,8 @@ async def _ticks(
         began = time.perf_counter()
         await subject.observe()
         await _next_tick(sim, interval_s, began if paced else None)
-    gc.freeze()  # as OperatorRuntime.run_monitor does once start-up is over
+    thresholds = gc.get_threshold()
+    tune_collector()  # as OperatorRuntime.run_monitor does once start-up is over
     walls: list[float] = []
     cpus: list[float] = []
     evals: list[float] = []
@@ -193,6 +195,7 @@ async def _ticks(
         )
         await _next_tick(sim, interval_s, wall0 if paced else None)
     gc.unfreeze()
+    gc.set_threshold(*thresholds)
     await subject.aclose()
     return {
         "tick_ms_median": round(statistics.median(walls), 1),

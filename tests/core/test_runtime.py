@@ -520,6 +520,7 @@ async def test_monitor_start_moves_start_up_objects_out_of_the_collector(
 ) -> None:
     """Full collections during ticks then walk only what ticks create (see tick_cost.py)."""
     gc.unfreeze()
+    thresholds = gc.get_threshold()
     task = asyncio.create_task(runtime.run_monitor())
     try:
         for _ in range(100):
@@ -527,7 +528,9 @@ async def test_monitor_start_moves_start_up_objects_out_of_the_collector(
                 break
             await asyncio.sleep(0.01)
         assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] >= 20_000
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         gc.unfreeze()
+        gc.set_threshold(*thresholds)

@@ -34,11 +34,11 @@ def parse_byte_size(value: str | int | float) -> int:
         return int(value)
     if not isinstance(value, str):
         raise ValueError(f"not a byte size: {value!r}")
-    return _parse_size_text(value)
+    return parse_size_text(value)
 
 
 @lru_cache(maxsize=4096)
-def _parse_size_text(value: str) -> int:
+def parse_size_text(value: str) -> int:
     """Sizes repeat across stores and ticks (three per store per tick): cached."""
     match = _SIZE.match(value)
     if match is None:
