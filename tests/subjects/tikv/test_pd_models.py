@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from operator_tikv.encoding import parse_go_duration
 from operator_tikv.pd.models import (
     ClusterInfo,
     ClusterStatus,
@@ -328,3 +329,17 @@ def test_hot_regions_only_matches_the_full_model(tk):
     lean = HotRegionsOnly.model_validate_json(peers_only).leader_regions()
     assert [h.region_id for h in lean] == [7]
     assert lean == StoreHotPeersInfos.model_validate_json(peers_only).leader_regions()
+
+
+@pytest.mark.parametrize(
+    "name", ["stores.json", "stores_mixed_states.json", "stores_state_2_tombstone.json"]
+)
+def test_uptime_from_the_timestamps_matches_pds_text(tk, name):
+    """PD's uptime is its last heartbeat less its start; the text is read only without them."""
+    info = StoresInfo.model_validate_json(tk.pd_fixture(name))
+    for entry in info.stores:
+        assert entry.to_store().uptime_s == pytest.approx(parse_go_duration(entry.status.uptime))
+    bare = StoresInfo.model_validate_json(
+        b'{"stores": [{"store": {"id": 1}, "status": {"uptime": "1h0m0.5s"}}]}'
+    )
+    assert bare.stores[0].to_store().uptime_s == 3600.5

@@ -146,7 +146,12 @@ class StoreInfo(_Model):
         started = meta.start_timestamp
         start = (_from_unix(started) if started > 0 else None) or st.start_ts
         capacity, available, used = st.capacity, st.available, st.used_size
-        uptime = st.uptime
+        if beat_ns > 0 and started > 0:
+            # PD's uptime is exactly this difference (its last heartbeat less its start):
+            # no duration text to parse.
+            uptime_s: float | None = max(0, beat_ns - started * 1_000_000_000) / 1e9
+        else:
+            uptime_s = None if st.uptime is None else parse_go_duration(st.uptime)
         return Store(
             id=meta.id,
             address=meta.address,
@@ -164,7 +169,7 @@ class StoreInfo(_Model):
             slow_score=st.slow_score,
             start_time=start,
             last_heartbeat=heartbeat,
-            uptime_s=None if uptime is None else parse_go_duration(uptime),
+            uptime_s=uptime_s,
         )
 
 
