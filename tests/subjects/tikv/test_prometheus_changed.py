@@ -39,6 +39,11 @@ def up(at: float, *instances: str, value: int = 1) -> list[dict]:
     return [series("up", i, value, at) for i in instances]
 
 
+def targets(at: float, count: int) -> dict:
+    """``count(up)``, tagged: how many targets Prometheus has."""
+    return {"metric": {FIELD_LABEL: "targets"}, "value": [at, str(count)]}
+
+
 def scrape(instance: str, at: float, ended: float, **fields: float | str) -> list[dict]:
     """A target scraped (``up`` 1) whose last scrape ended at ``ended``, with its figures."""
     out = [series("up", instance, 1, at), series("scraped_at", instance, ended, at)]
@@ -97,11 +102,8 @@ async def test_first_tick_full_then_only_what_was_scraped_since(prom):
     assert first.fresh == {1, 2, 3} and first.by_store[2].qps == 2
 
     fake.answers += [
-        # up for every target; the scrape end of tikv1 only (the others: before T).
-        [
-            *up(1002.25, "tikv1:20180", "tikv2:20180", "tikv3:20180"),
-            *scrape("tikv1:20180", 1002.25, 1001.5),
-        ],
+        # How many targets; the scrape end of tikv1 only (the others: before T).
+        [targets(1002.25, 3), series("scraped_at", "tikv1:20180", 1001.5, 1002.25)],
         scrape("tikv1:20180", 1002.3, 1001.5, qps=150),  # its figures: no used_bytes now
     ]
     second = await source.collect(STORES)
@@ -118,9 +120,17 @@ async def test_first_tick_full_then_only_what_was_scraped_since(prom):
     assert two.qps == 2 and two.used_bytes == 20 and two.reachable
     assert second.fresh == {1} and second.is_fresh(1) and not second.is_fresh(2)
 
-    fake.answers.append(up(1004.25, "tikv1:20180", "tikv3:20180"))
+    # tikv2 is no longer a target: one fewer, so everything is asked for at once.
+    fake.answers += [
+        [targets(1004.25, 2)],
+        [
+            *scrape("tikv1:20180", 1004.3, 1001.5, qps=150),
+            *scrape("tikv3:20180", 1004.3, 999, qps=3),
+        ],
+    ]
     third = await source.collect(STORES)
-    assert fake.seen[3] == ("GET", source.changed_since(1001.25)) and len(fake.seen) == 4
+    assert fake.seen[3] == ("GET", source.changed_since(1001.25))
+    assert fake.seen[4] == ("GET", source.combined()) and len(fake.seen) == 5
     assert third.by_store[1].qps == 150 and third.by_store[3].qps == 3
     assert "not scraped by Prometheus" in third.by_store[2].error
     assert third.by_store[2].qps is None and third.by_store[2].used_bytes is None
@@ -131,8 +141,8 @@ async def test_a_scrape_asked_again_within_the_margin_counts_once(prom):
     fake, source = prom
     fake.answers += [
         full(1000.0, tikv1=999.8, tikv2=999.0, tikv3=999.0),
-        [*up(1002.0, "tikv2:20180", "tikv3:20180"), *scrape("tikv1:20180", 1002.0, 999.8)],
-        [*up(1004.0, "tikv2:20180", "tikv3:20180"), *scrape("tikv1:20180", 1004.0, 1003.9)],
+        [targets(1002.0, 3), series("scraped_at", "tikv1:20180", 999.8, 1002.0)],
+        [targets(1004.0, 3), series("scraped_at", "tikv1:20180", 1003.9, 1004.0)],
         scrape("tikv1:20180", 1004.0, 1003.9, qps=2),
     ]
     assert (await source.collect(STORES)).fresh == {1, 2, 3}
@@ -151,11 +161,7 @@ async def test_a_failing_scrape_is_unreachable_and_keeps_nothing_stale(prom):
             *scrape("tikv1:20180", 1000.0, 999.0, qps=5, slow_score=1),
             *scrape("tikv2:20180", 1000.0, 999.0, qps=5, slow_score=1),
         ],
-        [
-            *up(1002.0, "tikv1:20180"),
-            *up(1002.0, "tikv2:20180", value=0),
-            series("scraped_at", "tikv2:20180", 1001.5, 1002),
-        ],
+        [targets(1002.0, 2), series("scraped_at", "tikv2:20180", 1001.5, 1002)],
         [
             *up(1002.0, "tikv2:20180", value=0),
             series("scraped_at", "tikv2:20180", 1001.5, 1002),
@@ -175,7 +181,7 @@ async def test_up_comes_from_the_figures_answer_when_newer(prom):
     fake, source = prom
     fake.answers += [
         full(1000.0, tikv1=999.0, tikv2=999.0, tikv3=999.0),
-        [*up(1002.0, "tikv1:20180", "tikv3:20180"), *scrape("tikv2:20180", 1002.0, 1001.0)],
+        [targets(1002.0, 3), series("scraped_at", "tikv2:20180", 1001.0, 1002.0)],
         # Scraped again between the two queries, and failing now.
         [*up(1002.1, "tikv2:20180", value=0), series("scraped_at", "tikv2:20180", 1002.05, 1002)],
     ]
@@ -193,7 +199,7 @@ async def test_unreachable_reports_come_with_their_instance(prom):
     ]
     fake.answers += [
         [*full(1000, tikv1=999, tikv2=999, tikv3=999), *reports],
-        [*up(1002.0, "tikv2:20180", "tikv3:20180"), *scrape("tikv1:20180", 1002, 1001.5)],
+        [targets(1002.0, 3), series("scraped_at", "tikv1:20180", 1001.5, 1002)],
         scrape("tikv1:20180", 1002, 1001.5),
     ]
     first = await source.collect(STORES)
@@ -232,7 +238,7 @@ async def test_a_rejected_narrow_query_is_asked_in_full_in_the_same_tick(prom):
     fake, source = prom
     fake.answers += [
         full(1000.0, tikv1=999.0, tikv2=999.0, tikv3=999.0),
-        [*up(1002.0, "tikv2:20180", "tikv3:20180"), *scrape("tikv1:20180", 1002.0, 1001.0)],
+        [targets(1002.0, 3), series("scraped_at", "tikv1:20180", 1001.0, 1002.0)],
         httpx.Response(405, text="method not allowed"),
         full(1002.5, tikv1=1001.0, tikv2=999.0, tikv3=999.0),
     ]
@@ -246,9 +252,7 @@ async def test_a_rejected_narrow_query_is_asked_in_full_in_the_same_tick(prom):
 async def test_rejected_combined_query_falls_back_per_field_then_full(prom):
     fake, source = prom
     fake.answers.append(full(1000.0, tikv1=999.0))
-    fake.answers.append(
-        [*up(1002.0, "tikv1:20180"), series("scraped_at", "tikv1:20180", 1001.0, 1002.0)]
-    )
+    fake.answers.append([targets(1002.0, 1), series("scraped_at", "tikv1:20180", 1001.0, 1002.0)])
     fake.answers.append(httpx.Response(400, json={"status": "error", "error": "too long"}))
     fake.answers.append(httpx.Response(400, json={"status": "error", "error": "too long"}))
     for name, expr in source.queries.items():
@@ -264,13 +268,12 @@ async def test_rejected_combined_query_falls_back_per_field_then_full(prom):
     assert fake.seen[-1] == ("GET", source.combined())
 
 
-async def test_a_new_target_is_asked_in_full_in_the_same_tick(prom):
+async def test_a_new_target_comes_with_its_first_scrape(prom):
     fake, source = prom
     fake.answers += [
         full(1000.0, tikv1=999.0, tikv3=999.0),
-        # tikv2 appears in up, its scrape ended before T: not in the scraped list.
-        up(1002.0, "tikv1:20180", "tikv2:20180", "tikv3:20180"),
-        scrape("tikv2:20180", 1002.0, 998.9, qps=9),
+        [targets(1002.0, 3), series("scraped_at", "tikv2:20180", 1001.5, 1002.0)],
+        scrape("tikv2:20180", 1002.0, 1001.5, qps=9),
     ]
     await source.collect(STORES)
     second = await source.collect(STORES)
@@ -278,14 +281,40 @@ async def test_a_new_target_is_asked_in_full_in_the_same_tick(prom):
     assert second.by_store[2].qps == 9 and second.fresh == {2}
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        [targets(1002.0, 3)],  # a target we never saw, its scrape ended before T
+        [targets(1002.0, 2), series("scraped_at", "tikv2:20180", 1001.5, 1002.0)],  # 1 in, 1 out
+    ],
+    ids=["missed", "swapped"],
+)
+async def test_targets_that_do_not_add_up_are_asked_in_full_in_the_same_tick(prom, head):
+    fake, source = prom
+    fake.answers += [
+        full(1000.0, tikv1=999.0, tikv3=999.0),
+        head,
+        [
+            *scrape("tikv1:20180", 1002.1, 999.0, qps=1),
+            *scrape("tikv2:20180", 1002.1, 998.9, qps=9),
+        ],
+    ]
+    await source.collect(STORES)
+    second = await source.collect(STORES)
+    assert fake.seen[2] == ("GET", source.combined())
+    assert second.by_store[2].qps == 9 and second.fresh == {2}
+    assert "not scraped by Prometheus" in second.by_store[3].error
+
+
 async def test_all_targets_scraped_since_asks_without_a_matcher(prom):
     fake, source = prom
     fake.answers += [
         full(1000.0, tikv1=999.0, tikv2=999.0, tikv3=999.0),
         [
-            *scrape("tikv1:20180", 1010.0, 1009.0),
-            *scrape("tikv2:20180", 1010.0, 1009.0),
-            *scrape("tikv3:20180", 1010.0, 1009.5),
+            targets(1010.0, 3),
+            series("scraped_at", "tikv1:20180", 1009.0, 1010.0),
+            series("scraped_at", "tikv2:20180", 1009.0, 1010.0),
+            series("scraped_at", "tikv3:20180", 1009.5, 1010.0),
         ],
         full(1010.1, tikv1=1009.0, tikv2=1009.0, tikv3=1009.5),
     ]
@@ -299,7 +328,7 @@ async def test_prometheus_clock_going_back_asks_for_everything(prom):
     fake, source = prom
     fake.answers += [
         full(1000.0, tikv1=999.0),
-        up(500.0, "tikv1:20180"),
+        [targets(500.0, 1)],
         full(500.1, tikv1=499.0),
     ]
     await source.collect(STORES[:1])
@@ -322,10 +351,10 @@ async def test_one_store_asked_alone_does_not_take_the_others_freshness(prom):
     both = ("tikv1:20180", "tikv2:20180")
     fake.answers += [
         full(1000, tikv1=999, tikv2=999),
-        [*scrape("tikv1:20180", 1002, 1001.5), *scrape("tikv2:20180", 1002, 1001.5)],
+        [targets(1002, 2), *(series("scraped_at", i, 1001.5, 1002) for i in both)],
         [*scrape("tikv1:20180", 1002, 1001.5, qps=3), *scrape("tikv2:20180", 1002, 1001.5)],
-        up(1003.0, *both),
-        up(1004.0, *both),
+        [targets(1003.0, 2)],
+        [targets(1004.0, 2)],
     ]
     source.margin_s = 0.1
     await source.collect(STORES[:2])
@@ -374,7 +403,7 @@ async def test_calls_at_the_same_time_ask_one_after_the_other(prom):
     fake, source = prom
     fake.answers += [
         full(1000.0, tikv1=999.0, tikv2=999.0),
-        [*up(1002.0, "tikv2:20180"), *scrape("tikv1:20180", 1002.0, 1001.5)],
+        [targets(1002.0, 2), series("scraped_at", "tikv1:20180", 1001.5, 1002.0)],
         scrape("tikv1:20180", 1002.0, 1001.5, qps=7),
     ]
     first, second = await asyncio.gather(source.collect(STORES[:2]), source.collect(STORES[1:2]))

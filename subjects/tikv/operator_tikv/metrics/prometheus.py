@@ -8,10 +8,11 @@ as each store's ``status_address``; ``up`` tells whether the last scrape worked.
 
 A store's answer changes only when Prometheus scrapes it (every 15 s by default),
 while the monitor ticks every few seconds. So the first tick (and the one after
-an error) asks for everything in one query; each later tick asks for ``up`` of
-every target and the end of the scrapes finished since the previous answer, then,
-only if some are new to us, the figures of those instances, every selector
-narrowed by an ``instance`` matcher so that Prometheus reads their series only.
+an error) asks for everything in one query; each later tick asks how many
+targets there are and the end of the scrapes finished since the previous answer,
+then, only if some are new to us, the figures of those instances (``up``
+included), every selector narrowed by an ``instance`` matcher so that Prometheus
+reads their series only. A changed number of targets is asked for in full.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ _STORE_FIELDS = tuple(
 
 FIELD_LABEL = "operator_field"
 SCRAPED_AT = "scraped_at"
+TARGETS = "targets"
 
 
 def scrape_end(matcher: str = "") -> str:
@@ -169,6 +171,7 @@ class _Scrape:
 @dataclass(slots=True)
 class _Answer:
     up: dict[str, float | None] = field(default_factory=dict)
+    targets: int | None = None
     ended: dict[str, float | None] = field(default_factory=dict)
     scrapes: dict[str, _Scrape] = field(default_factory=dict)
     # Instance key -> the label values seen for it in ``up``.
@@ -281,10 +284,15 @@ class PrometheusMetrics:
         return self._tagged(self.queries, scrape_end())
 
     def changed_since(self, since: float) -> str:
-        """``up`` for every target, and the end of the last scrape of those scraped since
-        ``since`` (Prometheus' clock, seconds)."""
+        """How many targets there are, and the end of the last scrape of those scraped since
+        ``since`` (Prometheus' clock, seconds).
+
+        ``up`` itself changes only with a scrape, which the scrape ends report, so it comes
+        with the figures of the stores scraped since; the count tells a target added or
+        removed without reading ``up`` for every target on every tick.
+        """
         return (
-            f'label_replace(up, "{FIELD_LABEL}", "up", "", "") or '
+            f'label_replace(count(up), "{FIELD_LABEL}", "{TARGETS}", "", "") or '
             f'label_replace(({scrape_end()}) > {since:.3f}, "{FIELD_LABEL}", "{SCRAPED_AT}", "", "")'
         )
 
@@ -318,6 +326,8 @@ class PrometheusMetrics:
                 if only is None:
                     name = labels.get(FIELD_LABEL)
                     if name not in wanted and name != SCRAPED_AT:
+                        if name == TARGETS:
+                            answer.targets = int(float(item["value"][1]))
                         continue
                 value: float | None = float(item["value"][1])
                 if value != value:
@@ -326,15 +336,13 @@ class PrometheusMetrics:
                 key = keys.get(instance)
                 if key is None:
                     key = keys[instance] = _instance_key(instance)
-                if name == "up":
-                    _put(answer.up, key, value)
+                if name == "up" or name == SCRAPED_AT:
+                    _put(answer.up if name == "up" else answer.ended, key, value)
                     seen = answer.labels.get(key)
                     if seen is None:
                         answer.labels[key] = [instance]
                     elif instance not in seen:
                         seen.append(instance)
-                elif name == SCRAPED_AT:
-                    _put(answer.ended, key, value)
                 else:
                     scrape = scrapes.get(key)
                     if scrape is None:
@@ -410,7 +418,11 @@ class PrometheusMetrics:
         return set(scrapes)
 
     async def _refresh_changed(self, previous: float) -> set[str]:
-        """``up`` for all, then the figures of the instances scraped since the last tick."""
+        """The figures of the instances scraped since the last tick; the others are kept.
+
+        A changed number of targets (one added, one removed) is answered by a full query:
+        the caller's, on the ``PrometheusError`` raised here.
+        """
         items, evaluated_at = await self._fetch(self.changed_since(previous - self.margin_s))
         if evaluated_at is not None and evaluated_at < previous:
             raise PrometheusError("prometheus: its clock went back")
@@ -418,15 +430,19 @@ class PrometheusMetrics:
         self._read(items, head)
         scrapes = self._scrapes
         # A scrape we have not read yet (the margin brings some we have), or a new target.
-        wanted = head.up.keys() - scrapes.keys()
-        for key, end in head.ended.items():
-            known = scrapes.get(key)
-            if known is not None and known.ended_at != end and key in head.up:
-                wanted.add(key)
+        wanted = {
+            key
+            for key, end in head.ended.items()
+            if (known := scrapes.get(key)) is None or known.ended_at != end
+        }
+        targets = head.targets or 0
+        if len(scrapes.keys() | wanted) != targets:
+            raise PrometheusError("prometheus: targets were added or removed")
         covered: set[str] = set()
+        up = self._up
         if wanted:
             detail = _Answer()
-            if 10 * len(wanted) >= 9 * len(head.up):
+            if 10 * len(wanted) >= 9 * targets:
                 # (Nearly) all of them: the plain query, without a matcher naming them all.
                 self._read((await self._fetch(self.combined()))[0], detail)
                 covered = set(detail.up)
@@ -439,15 +455,8 @@ class PrometheusMetrics:
                 scrape = detail.scrapes.get(key) or _Scrape()
                 scrape.ended_at = detail.ended.get(key, head.ended.get(key))
                 scrapes[key] = scrape
-            head.up.update(detail.up)
-        gone = scrapes.keys() - head.up.keys()
-        if gone:
-            for key in gone:
-                del scrapes[key]
-            self._reported = {
-                sid: seen for sid, seen in self._reported.items() if seen[0] in scrapes
-            }
-        self._up = head.up
+            up = {**up, **detail.up}
+        self._up = up
         self._evaluated_at = evaluated_at
         return covered
 
