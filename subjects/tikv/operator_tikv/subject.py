@@ -74,18 +74,6 @@ OBSERVATIONS = (
 _GONE = (StoreState.TOMBSTONE, StoreState.REMOVED)
 
 
-def _period_option(options: dict[str, Any], name: str, default: float) -> float:
-    """Seconds between reads of a slow PD group; 0 reads it every tick."""
-    value = options.get(name, default)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise SubjectError(f"option {name}: not a number: {value!r}") from None
-    if not number >= 0:
-        raise SubjectError(f"option {name}: must be 0 (every tick) or more")
-    return number
-
-
 def _scrape_budget(value: Any) -> int | Literal["all"] | None:
     """``auto`` (None), ``all`` (or 0), or a number of stores per tick."""
     if value is None or value == "auto":
@@ -101,14 +89,21 @@ def _scrape_budget(value: Any) -> int | Literal["all"] | None:
     return number or "all"
 
 
-def _float_option(options: dict[str, Any], name: str, default: float) -> float:
+def _float_option(
+    options: dict[str, Any], name: str, default: float, *, zero_ok: bool = False
+) -> float:
+    """A positive number of seconds (or 0 with ``zero_ok``: a slow PD group read every tick)."""
     value = options.get(name, default)
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise SubjectError(f"option {name}: not a number: {value!r}") from None
-    if number <= 0:
-        raise SubjectError(f"option {name}: must be positive")
+    if not (number >= 0 if zero_ok else number > 0):
+        raise SubjectError(
+            f"option {name}: must be 0 (every tick) or more"
+            if zero_ok
+            else f"option {name}: must be positive"
+        )
     return number
 
 
@@ -208,20 +203,20 @@ class TikvSubject:
                 HOT_WRITE,
                 ("hot_write",),
                 lambda: {"hot_write": self.pd.hot_write_regions()},
-                _period_option(opts, "hot_regions_every_s", 10.0),
+                _float_option(opts, "hot_regions_every_s", 10.0, zero_ok=True),
             ),
             Refresh(
                 REGION_CHECKS,
                 (*checks, "region_count"),
                 region_checks,
-                _period_option(opts, "region_checks_every_s", 10.0),
+                _float_option(opts, "region_checks_every_s", 10.0, zero_ok=True),
                 phase=0.5,
             ),
             Refresh(
                 "schedule_config",
                 ("config",),
                 lambda: {"config": self.pd.schedule_config()},
-                _period_option(opts, "schedule_config_every_s", 30.0),
+                _float_option(opts, "schedule_config_every_s", 30.0, zero_ok=True),
                 phase=0.2,
             ),
         )
