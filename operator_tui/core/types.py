@@ -183,7 +183,12 @@ class LogEvent:
 
 @dataclass(slots=True)
 class Snapshot:
-    """Everything one monitor tick observed. Invariants and the diagnosis read only this."""
+    """Everything one monitor tick observed. Invariants and the diagnosis read only this.
+
+    ``extra["read_age_s"]``, when a subject sets it: observation name (as declared in
+    ``SubjectConfig.observations``) -> seconds since the subject last read it, for the
+    observations it does not read on every tick; front ends show that age.
+    """
 
     taken_at: datetime
     stores: list[Store] = field(default_factory=list)

@@ -396,6 +396,10 @@ class OperatorApp(App[int]):
             return
         self.query_one(StoresTable).apply(snapshot, self.metric_history)
         self.query_one(HotRegionsTable).apply(snapshot.hot_write_regions)
+        age = (snapshot.extra.get("read_age_s") or {}).get("hot_write_regions")
+        self.query_one("#hot-pane").border_subtitle = (
+            f"read {age:.0f}s ago" if isinstance(age, int | float) and age >= 1 else ""
+        )
         if isinstance(self.screen, StoreScreen):
             self.screen.redraw()
 

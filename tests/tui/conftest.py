@@ -89,6 +89,7 @@ class FakeSubject:
     def __init__(self) -> None:
         self.history: dict[int, list[tuple[datetime, StoreMetrics]]] = defaultdict(list)
         self.logs: list[LogEvent] = []
+        self.extra: dict[str, Any] = {}
 
     def describe(self) -> SubjectConfig:
         return SubjectConfig(name="tikv")
@@ -275,6 +276,7 @@ class FakeRuntime:
                 pd_leader="pd-0",
             ),
             source="direct",
+            extra=dict(self.subject.extra),
         )
         for s in self.stores:
             key = f"store_down:store-{s.id}"

@@ -632,3 +632,18 @@ async def test_command_palette_opens_searches_and_runs(runtime, app_factory, not
         await pilot.press("enter")
         await pilot.pause(0.3)
         assert "only in approve mode" in notes.text()
+
+
+async def test_hot_pane_says_how_old_the_subjects_answer_is(runtime, app_factory) -> None:
+    """A subject that reads hot regions every few ticks reports the age; the pane shows it."""
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot, runtime)
+        pane = app.query_one("#hot-pane")
+        assert pane.border_subtitle == ""
+        runtime.subject.extra = {"read_age_s": {"hot_write_regions": 6.0}}
+        await ready(app, pilot, runtime, ticks=1)
+        assert pane.border_subtitle == "read 6s ago"
+        runtime.subject.extra = {"read_age_s": {"hot_write_regions": 0.0}}
+        await ready(app, pilot, runtime, ticks=1)
+        assert pane.border_subtitle == ""

@@ -200,13 +200,13 @@ class TikvSubject:
 
         groups = (
             Refresh(
-                HOT_WRITE,
+                "hot_write_regions",
                 ("hot_write",),
                 lambda: {"hot_write": self.pd.hot_write_regions()},
                 _float_option(opts, "hot_regions_every_s", 10.0, zero_ok=True),
             ),
             Refresh(
-                REGION_CHECKS,
+                "region_checks",
                 (*checks, "region_count"),
                 region_checks,
                 _float_option(opts, "region_checks_every_s", 10.0, zero_ok=True),
@@ -303,7 +303,7 @@ class TikvSubject:
             "health": self.pd.health(),
         }
         if groups is None:
-            groups = [g for g in self._slow.values() if g.name != HOT_WRITE]
+            groups = [g for g in self._slow.values() if g.name != "hot_write_regions"]
         for group in groups:
             calls.update(group.calls())
         return calls
@@ -415,7 +415,7 @@ class TikvSubject:
                 "pd_failovers": self.pd.failovers,
                 "metrics_source": metrics.source or self.metrics_mode,
                 "tick_seconds": round(loop.time() - started, 4),
-                "pd_read_age_s": {
+                "read_age_s": {
                     g.name: None if (age := g.age_s(now)) is None else round(age, 1)
                     for g in self._slow.values()
                 },

@@ -409,8 +409,8 @@ async def test_slow_pd_groups_are_read_on_their_own_period(fake_pd, mock_http, t
     assert reads["/check/miss-peer"] == [5, 15, 25, 35]  # half a period out of step
     assert reads["/count"] == [5, 15, 25, 35]
     assert reads["/config/schedule"] == [24]
-    assert snap.extra["pd_read_age_s"] == {
-        "hot_write": 0.0,
+    assert snap.extra["read_age_s"] == {
+        "hot_write_regions": 0.0,
         "region_checks": 5.0,
         "schedule_config": 16.0,
     }
