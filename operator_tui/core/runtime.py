@@ -50,8 +50,8 @@ def tune_collector() -> None:
     (2-3 ms less per tick at 1000 stores). Figures: ``benchmarks/tick_cost.py``.
     """
     gc.freeze()
-    _young, middle, old = gc.get_threshold()
-    gc.set_threshold(max(_young, YOUNG_GENERATION), middle, old)
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(max(young, YOUNG_GENERATION), middle, old)
 
 
 class OperatorRuntime:

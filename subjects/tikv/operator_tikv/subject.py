@@ -78,7 +78,7 @@ def _scrape_budget(value: Any) -> int | Literal["all"] | None:
     """``auto`` (None), ``all`` (or 0), or a number of stores per tick."""
     if value is None or value == "auto":
         return None
-    if value == "all" or value == 0 or value == "0":
+    if value == "all":
         return "all"
     try:
         number = int(value)
@@ -292,18 +292,17 @@ class TikvSubject:
 
     async def get_cluster_metrics(self) -> ClusterMetrics:
         stores = await self.get_stores()
-        parts, _errors = await self._gather(self._cluster_calls(), self.tick_budget_s)
+        slow = [self._slow["region_checks"], self._slow["schedule_config"]]
+        parts, _errors = await self._gather(self._cluster_calls(slow), self.tick_budget_s)
         cluster, _extra = self._cluster_metrics(stores, parts, set())
         return cluster
 
-    def _cluster_calls(self, groups: Sequence[Refresh] | None = None) -> dict[str, Awaitable[Any]]:
-        """PD members and health, and the slow groups given (all but hot regions by default)."""
+    def _cluster_calls(self, groups: Sequence[Refresh]) -> dict[str, Awaitable[Any]]:
+        """PD members and health, and the calls of the slow groups given."""
         calls: dict[str, Awaitable[Any]] = {
             "members": self.pd.members(),
             "health": self.pd.health(),
         }
-        if groups is None:
-            groups = [g for g in self._slow.values() if g.name != "hot_write_regions"]
         for group in groups:
             calls.update(group.calls())
         return calls

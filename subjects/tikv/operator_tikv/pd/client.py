@@ -242,9 +242,6 @@ class PDClient:
     async def store(self, store_id: int) -> StoreInfo:
         return await self.get(f"/store/{store_id}", StoreInfo)
 
-    async def hot_write(self) -> StoreHotPeersInfos:
-        return await self.get("/hotspot/regions/write", StoreHotPeersInfos)
-
     async def hot_write_regions(self) -> HotRegionsOnly:
         """``/hotspot/regions/write`` without the per-store totals a tick does not use."""
         return await self.get("/hotspot/regions/write", HotRegionsOnly)
