@@ -29,7 +29,7 @@ from operator_tui.core.subject import (
     SubjectError,
     SubjectPlugin,
 )
-from operator_tui.core.types import Snapshot, Violation
+from operator_tui.core.types import Health, Snapshot, Violation
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
@@ -87,10 +87,7 @@ def _settled(snapshot: Snapshot) -> bool:
     if not snapshot.stores:
         return False
     for store in snapshot.stores:
-        if store.state.value != "Up":
-            return False
-        m = snapshot.store_metrics.get(store.id)
-        if m is None or not m.reachable:
+        if store.health.level is not Health.SERVING or store.id not in snapshot.store_metrics:
             return False
     return True
 
@@ -156,7 +153,9 @@ def store_rows(snapshot: Snapshot) -> list[dict[str, Any]]:
             {
                 "id": store.id,
                 "address": store.address,
-                "state": store.state.value,
+                "state": str(store.state),
+                "health": store.health.level.value,
+                "label": store.label,
                 "leaders": store.leader_count,
                 "regions": store.region_count,
                 "used_pct": _used_pct(snapshot, store.id),
@@ -199,7 +198,7 @@ def _report(snapshot: Snapshot, violations: list[Violation], as_json: bool) -> N
         table.add_row(
             str(row["id"]),
             row["address"],
-            row["state"],
+            row["label"],
             str(row["leaders"]),
             str(row["regions"]),
             _fmt(row["used_pct"], "%"),

@@ -23,7 +23,7 @@ from operator_tui.core.events import EventBus
 from operator_tui.core.subject import Subject, SubjectError
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.tickets import TicketStore
-from operator_tui.core.types import Severity, Snapshot, Violation
+from operator_tui.core.types import Health, Severity, Snapshot, Violation
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,7 @@ def kept_stores(snapshot: Snapshot, violated: set[int], limit: int = SNAPSHOT_ST
     ids = sorted({s.id for s in snapshot.stores} | set(snapshot.store_metrics))
     if len(ids) <= limit:
         return set(ids)
-    unhealthy = [s.id for s in snapshot.stores if s.state.value != "Up"]
-    unhealthy += [k for k, m in snapshot.store_metrics.items() if not m.reachable]
+    unhealthy = [s.id for s in snapshot.stores if s.health.level is not Health.SERVING]
     kept: list[int] = []
     for sid in [*sorted(violated), *unhealthy, *ids]:
         if sid not in kept:

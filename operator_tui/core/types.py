@@ -13,19 +13,40 @@ from enum import StrEnum
 from typing import Any
 
 
-class StoreState(StrEnum):
-    """PD's ``state_name`` values, spelled as PD spells them."""
+class Health(StrEnum):
+    """Whether a store serves, decided once by the subject; every front end and check reads it.
 
-    UP = "Up"
-    DISCONNECTED = "Disconnected"
-    DOWN = "Down"
-    OFFLINE = "Offline"
-    TOMBSTONE = "Tombstone"
-    PREPARING = "Preparing"
-    SERVING = "Serving"
-    REMOVING = "Removing"
-    REMOVED = "Removed"
-    UNKNOWN = "Unknown"
+    ``serving``: answering and holding its data. ``degraded``: answering but on its way
+    out or in (draining, joining) or otherwise not at full duty. ``unreachable``: not
+    answering now, though its cluster has not given up on it. ``down``: its cluster has
+    declared it lost and is repairing around it. ``removed``: gone for good.
+    """
+
+    SERVING = "serving"
+    DEGRADED = "degraded"
+    UNREACHABLE = "unreachable"
+    DOWN = "down"
+    REMOVED = "removed"
+
+    @property
+    def answering(self) -> bool:
+        return self in (Health.SERVING, Health.DEGRADED)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreHealth:
+    """One store's health as the subject stamped it.
+
+    ``label`` is the short word a person sees (the subject's own state, or what the
+    operator knows sooner than the subject's control plane); ``reason`` says why.
+    """
+
+    level: Health
+    label: str
+    reason: str = ""
+
+
+SERVING = StoreHealth(Health.SERVING, "")
 
 
 class Severity(StrEnum):
@@ -42,11 +63,11 @@ class Severity(StrEnum):
 
 @dataclass(slots=True)
 class Store:
-    """One storage node as the placement driver sees it."""
+    """One storage node: ``state`` is the subject's own word for it, ``health`` the neutral verdict."""
 
     id: int
     address: str
-    state: StoreState
+    state: str
     status_address: str = ""
     version: str = ""
     labels: dict[str, str] = field(default_factory=dict)
@@ -61,6 +82,12 @@ class Store:
     start_time: datetime | None = None
     last_heartbeat: datetime | None = None
     uptime_s: float | None = None
+    health: StoreHealth = SERVING
+
+    @property
+    def label(self) -> str:
+        """What front ends show in a state column: the stamped label, else the subject's state."""
+        return self.health.label or str(self.state)
 
     @property
     def used_ratio(self) -> float:

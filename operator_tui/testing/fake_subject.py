@@ -29,13 +29,14 @@ from operator_tui.core.subject import (
 from operator_tui.core.types import (
     ActionResult,
     ClusterMetrics,
+    Health,
     HotRegion,
     LogEvent,
     Severity,
     Snapshot,
     Store,
+    StoreHealth,
     StoreMetrics,
-    StoreState,
     Violation,
 )
 
@@ -87,7 +88,7 @@ class FakeSubject:
                 id=sid,
                 address=f"tikv{sid}:20160",
                 status_address=f"tikv{sid}:20180",
-                state=StoreState.UP,
+                state="Up",
                 version="8.5.0",
                 capacity_bytes=100 * GIB,
                 available_bytes=70 * GIB,
@@ -151,7 +152,7 @@ class FakeSubject:
         )
 
     def kill(self, sid: int) -> None:
-        self.stores[sid].state = StoreState.DISCONNECTED
+        self.stores[sid].state = "Disconnected"
         self.metrics[sid] = StoreMetrics(store_id=sid, reachable=False, error="connection refused")
         for other in self.stores:
             if other != sid:
@@ -164,7 +165,7 @@ class FakeSubject:
                 )
 
     def start(self, sid: int) -> None:
-        self.stores[sid].state = StoreState.UP
+        self.stores[sid].state = "Up"
         self.metrics[sid] = replace(
             self.metrics[sid], reachable=True, error=None, qps=1000.0, cpu_ratio=0.3, slow_score=1.0
         )
@@ -172,7 +173,7 @@ class FakeSubject:
             self.metrics[other].qps = 1000.0
 
     def partition(self, sid: int) -> None:
-        self.stores[sid].state = StoreState.DISCONNECTED
+        self.stores[sid].state = "Disconnected"
 
     def slow_disk(self, sid: int) -> None:
         m = self.metrics[sid]
@@ -213,7 +214,14 @@ class FakeSubject:
         return SubjectConfig(name="fake", actions=ACTIONS, invariants=INVARIANTS)
 
     async def get_stores(self) -> list[Store]:
-        return [replace(s) for s in self.stores.values()]
+        return [replace(s, health=self._health(s)) for s in self.stores.values()]
+
+    def _health(self, store: Store) -> StoreHealth:
+        if store.state != "Up":
+            return StoreHealth(Health.UNREACHABLE, store.state, "no heartbeat")
+        if not self.metrics[store.id].reachable:
+            return StoreHealth(Health.UNREACHABLE, "Unreachable", "connection refused")
+        return StoreHealth(Health.SERVING, "Up")
 
     async def get_hot_write_regions(self) -> list[HotRegion]:
         return list(self.hot)
@@ -222,7 +230,7 @@ class FakeSubject:
         return replace(self.metrics[store_id])
 
     async def get_cluster_metrics(self) -> ClusterMetrics:
-        up = sum(1 for s in self.stores.values() if s.state == StoreState.UP)
+        up = sum(1 for s in self.stores.values() if s.state == "Up")
         return replace(
             self.cluster,
             stores_up=up,
@@ -261,7 +269,7 @@ class FakeSubject:
                         "store_down", Severity.CRITICAL, f"store {s.id} does not answer", s.id
                     )
                 )
-            elif s.state != StoreState.UP:
+            elif s.state != "Up":
                 out.append(
                     Violation(
                         "store_disconnected",

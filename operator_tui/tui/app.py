@@ -30,7 +30,7 @@ from operator_tui.core.commands import Commands
 from operator_tui.core.events import Event, EventBus, Subscription
 from operator_tui.core.subject import DemoOptions
 from operator_tui.core.ticket import Ticket
-from operator_tui.core.types import LogEvent, Snapshot, Store, StoreMetrics, StoreState
+from operator_tui.core.types import LogEvent, Snapshot, Store, StoreMetrics
 from operator_tui.tui.keys import app_bindings
 from operator_tui.tui.palette import OperatorCommands
 from operator_tui.tui.screens.approve import ApproveScreen
@@ -51,7 +51,6 @@ Clock = Callable[[], datetime]
 RuntimeFactory = Callable[[], AbstractAsyncContextManager["Runtime"]]
 TICKET_LIMIT = 1000
 PANES = {"stores": "#stores", "hot": "#hot", "tickets": "#tickets"}
-RUNNING_STATES = (StoreState.UP, StoreState.SERVING)
 NARROW_BELOW = 116
 SHORT_BELOW = 30
 
@@ -596,10 +595,7 @@ class OperatorApp(App[int]):
         return True
 
     def _is_running(self, store: Store) -> bool:
-        """Up in PD and answering; PD keeps a killed store Up for a while, its metrics do not."""
-        snapshot = self.latest_snapshot()
-        metrics = snapshot.store_metrics.get(store.id) if snapshot else None
-        return store.state in RUNNING_STATES and (metrics is None or metrics.reachable)
+        return store.health.level.answering
 
     def action_kill_store(self) -> None:
         if not self._chaos_or_say("kill"):
@@ -609,7 +605,7 @@ class OperatorApp(App[int]):
             return
         if not self._is_running(store):
             self.notify(
-                f"store {store.id} is down already ({store.state}, not answering); s starts it again",
+                f"store {store.id} is down already ({store.label}, not answering); s starts it again",
                 severity="warning",
             )
             return
@@ -630,7 +626,7 @@ class OperatorApp(App[int]):
             return
         if self._is_running(store):
             self.notify(
-                f"store {store.id} is {store.state} and answering; nothing to start",
+                f"store {store.id} is {store.label} and answering; nothing to start",
                 severity="warning",
             )
             return

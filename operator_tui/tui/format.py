@@ -9,19 +9,16 @@ from functools import lru_cache
 from rich.text import Text
 
 from operator_tui.core.ticket import TicketStatus
-from operator_tui.core.types import Severity, StoreState
+from operator_tui.core.types import Health, Severity, Store
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 
-STATE_STYLES: dict[str, str] = {
-    StoreState.UP: "bold green",
-    StoreState.SERVING: "bold green",
-    StoreState.DISCONNECTED: "bold yellow",
-    StoreState.DOWN: "bold red",
-    StoreState.OFFLINE: "bold magenta",
-    StoreState.REMOVING: "bold magenta",
-    StoreState.TOMBSTONE: "dim",
-    StoreState.REMOVED: "dim",
+HEALTH_STYLES: dict[str, str] = {
+    Health.SERVING: "bold green",
+    Health.DEGRADED: "bold magenta",
+    Health.UNREACHABLE: "bold yellow",
+    Health.DOWN: "bold red",
+    Health.REMOVED: "dim",
 }
 
 SEVERITY_STYLES: dict[str, str] = {
@@ -58,22 +55,14 @@ def sparkline(values: Iterable[float | None], width: int = 12) -> str:
 
 
 @lru_cache(maxsize=64)
-def state_text(state: str) -> Text:
-    """Shared per value: tables compare cells by identity first, so a repeated cell costs nothing."""
-    return Text(str(state), style=STATE_STYLES.get(state, ""))
+def _health_cell(label: str, level: str) -> Text:
+    return Text(label, style=HEALTH_STYLES.get(level, ""))
 
 
-UNREACHABLE = Text("Unreachable", style="bold red")
-
-
-def store_state_text(state: str, reachable: bool | None) -> Text:
-    """PD's state, unless PD still says Up while the store's own status port does not answer.
-
-    PD waits 20 s without heartbeats before saying Disconnected; the operator knows sooner.
-    """
-    if reachable is False and state in (StoreState.UP, StoreState.SERVING):
-        return UNREACHABLE
-    return state_text(state)
+def health_text(store: Store) -> Text:
+    """The store's label coloured by its health; shared per value, since tables compare cells
+    by identity first and a repeated cell costs nothing."""
+    return _health_cell(store.label, store.health.level)
 
 
 @lru_cache(maxsize=16)
@@ -83,7 +72,7 @@ def severity_text(severity: str) -> Text:
 
 @lru_cache(maxsize=4096)
 def right(value: str, style: str = "") -> Text:
-    """A right-justified cell, shared per value like ``state_text``."""
+    """A right-justified cell, shared per value like ``health_text``."""
     return Text(value, justify="right", style=style)
 
 

@@ -14,12 +14,12 @@ from operator_tui.core.types import LogEvent, Snapshot, StoreMetrics
 from operator_tui.tui.format import (
     age,
     clock_time,
+    health_text,
     ms,
     num,
     pct,
     severity_text,
     sparkline,
-    state_text,
 )
 
 History = Sequence[tuple[datetime, StoreMetrics]]
@@ -58,7 +58,7 @@ def metric_lines(
 ) -> Text:
     """QPS and p99 sparklines per store, two lines each, the ticket's store first."""
     text = Text(no_wrap=True, overflow="ellipsis")
-    states = {s.id: s.state for s in snapshot.stores} if snapshot else {}
+    stores = {s.id: s for s in snapshot.stores} if snapshot else {}
     for i, store_id in enumerate(sorted(histories, key=lambda sid: (sid != focus, sid))):
         points = histories[store_id]
         last = points[-1][1] if points else None
@@ -66,7 +66,7 @@ def metric_lines(
             text.append("\n")
         text.append("▶ " if store_id == focus else "  ", style="bold yellow")
         text.append(f"store {store_id} ", style="bold")
-        text.append_text(state_text(states[store_id]) if store_id in states else Text("-"))
+        text.append_text(health_text(stores[store_id]) if store_id in stores else Text("-"))
         text.append("\n    qps ", style="dim")
         text.append(f"{sparkline((m.qps for _, m in points), width):<{width}}", style="cyan")
         text.append(f" {num(last.qps if last else None):>6}")

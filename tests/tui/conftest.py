@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,13 +24,14 @@ from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent, Ticke
 from operator_tui.core.types import (
     ActionResult,
     ClusterMetrics,
+    Health,
     HotRegion,
     LogEvent,
     Severity,
     Snapshot,
     Store,
+    StoreHealth,
     StoreMetrics,
-    StoreState,
 )
 from operator_tui.tui.app import OperatorApp
 
@@ -69,6 +70,13 @@ DIAGNOSIS_RESULT: dict[str, Any] = {
     ],
     "confidence": 0.9,
     "severity": "critical",
+}
+
+
+LEVELS = {
+    "Up": StoreHealth(Health.SERVING, "Up"),
+    "Disconnected": StoreHealth(Health.UNREACHABLE, "Disconnected"),
+    "Down": StoreHealth(Health.DOWN, "Down"),
 }
 
 
@@ -133,7 +141,7 @@ class FakeRuntime:
             Store(
                 id=i,
                 address=f"127.0.0.1:2016{i}",
-                state=StoreState.UP,
+                state="Up",
                 capacity_bytes=100 * 2**30,
                 available_bytes=(70 - i) * 2**30,
                 used_bytes=(30 + i) * 2**30,
@@ -179,14 +187,14 @@ class FakeRuntime:
     # Commands: chaos and agent
     async def kill_store(self, store_id: int) -> str:
         self.calls.killed.append(store_id)
-        self._store(store_id).state = StoreState.DISCONNECTED
+        self._store(store_id).state = "Disconnected"
         message = f"store {store_id} killed"
         self.bus.publish("chaos", action="kill", store_id=store_id, message=message)
         return message
 
     async def start_store(self, store_id: int) -> str:
         self.calls.started.append(store_id)
-        self._store(store_id).state = StoreState.UP
+        self._store(store_id).state = "Up"
         message = f"store {store_id} started"
         self.bus.publish("chaos", action="start", store_id=store_id, message=message)
         return message
@@ -241,7 +249,7 @@ class FakeRuntime:
         now = self.clock()
         metrics: dict[int, StoreMetrics] = {}
         for s in self.stores:
-            up = s.state == StoreState.UP
+            up = s.state == "Up"
             m = StoreMetrics(
                 store_id=s.id,
                 reachable=up,
@@ -251,7 +259,7 @@ class FakeRuntime:
             )
             metrics[s.id] = m
             self.subject.history[s.id].append((now, m))
-        up = [s for s in self.stores if s.state == StoreState.UP]
+        up = [s for s in self.stores if s.state == "Up"]
         hot = [
             HotRegion(
                 region_id=1000 + i,
@@ -264,7 +272,7 @@ class FakeRuntime:
         ]
         self._snapshot = Snapshot(
             taken_at=now,
-            stores=[Store(**{f: getattr(s, f) for f in Store.__slots__}) for s in self.stores],  # type: ignore[attr-defined]
+            stores=[replace(s, health=LEVELS[s.state]) for s in self.stores],
             hot_write_regions=hot,
             store_metrics=metrics,
             cluster=ClusterMetrics(
@@ -288,7 +296,7 @@ class FakeRuntime:
                 ),
                 None,
             )
-            if s.state != StoreState.UP and open_ticket is None:
+            if s.state != "Up" and open_ticket is None:
                 t = Ticket(
                     id=len(self.tickets) + 1,
                     violation_key=key,
@@ -304,7 +312,7 @@ class FakeRuntime:
                 )
                 self.tickets[t.id] = t
                 self.bus.publish("ticket.opened", ticket=t.summary())
-            elif s.state == StoreState.UP and open_ticket is not None:
+            elif s.state == "Up" and open_ticket is not None:
                 open_ticket.status = TicketStatus.RESOLVED
                 open_ticket.resolved_at = now
                 self.bus.publish("ticket.resolved", ticket=open_ticket.summary())
@@ -411,7 +419,7 @@ def two_action_runtime(runtime_factory, diagnosis_result):
     with two recommended actions (the diagnosis' own, then ``transfer_leaders``)."""
     diagnosis_result["recommended_actions"].append(copy.deepcopy(SECOND_ACTION))
     runtime = runtime_factory(mode="approve")
-    runtime.stores[1].state = StoreState.DOWN
+    runtime.stores[1].state = "Down"
 
     async def finish() -> None:
         await runtime.tick_once()

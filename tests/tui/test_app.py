@@ -9,7 +9,6 @@ from textual import events
 from textual.widgets import Input, Markdown, OptionList
 
 from operator_tui.core.ticket import TicketStatus
-from operator_tui.core.types import StoreState
 from operator_tui.tui.screens.approve import ApproveScreen
 from operator_tui.tui.screens.confirm import ConfirmScreen
 from operator_tui.tui.screens.help import HelpScreen, keys_table
@@ -114,7 +113,7 @@ async def test_kill_and_start_say_why_when_they_do_not_apply(
         await ready(app, pilot, runtime)
         await pilot.press("s")
         assert "store 1 is Up and answering; nothing to start" in notes.text()
-        runtime.stores[0].state = StoreState.DISCONNECTED
+        runtime.stores[0].state = "Disconnected"
         await ready(app, pilot, runtime, ticks=1)
         await pilot.press("k")
         await pilot.pause()
@@ -194,7 +193,7 @@ async def test_ticket_screen_streams_then_shows_structured_result(
 async def test_finished_diagnosis_is_loaded_from_the_database(
     runtime, app_factory, diagnosis_text
 ) -> None:
-    runtime.stores[2].state = StoreState.DOWN
+    runtime.stores[2].state = "Down"
     await runtime.tick_once()
     runtime.finish(1, diagnosis_text)
     app = app_factory(runtime)
@@ -217,11 +216,11 @@ async def test_ticket_queue_orders_and_filters(runtime_factory, app_factory) -> 
     app = app_factory(runtime)
     async with app.run_test(size=SIZE) as pilot:
         await ready(app, pilot, runtime)
-        runtime.stores[0].state = StoreState.DOWN
+        runtime.stores[0].state = "Down"
         await ready(app, pilot, runtime, ticks=1)
-        runtime.stores[3].state = StoreState.DOWN
+        runtime.stores[3].state = "Down"
         await ready(app, pilot, runtime, ticks=1)
-        runtime.stores[0].state = StoreState.UP
+        runtime.stores[0].state = "Up"
         await ready(app, pilot, runtime, ticks=1)
         tickets = app.query_one(TicketTable)
         assert [t.id for t in tickets.shown_tickets()] == [2, 1]
@@ -285,7 +284,7 @@ async def test_approve_only_in_approve_mode(
         await pilot.press("a")
         assert "only in approve mode" in notes.text() and "observe" in notes.text()
     approving = runtime_factory(mode="approve")
-    approving.stores[1].state = StoreState.DOWN
+    approving.stores[1].state = "Down"
     await approving.tick_once()
     approving.finish(1, diagnosis_text)
     app = app_factory(approving)
@@ -342,7 +341,7 @@ async def test_approve_says_why_without_a_finished_diagnosis(
     runtime_factory, app_factory, notes_of
 ) -> None:
     approving = runtime_factory(mode="approve")
-    approving.stores[1].state = StoreState.DOWN
+    approving.stores[1].state = "Down"
     await approving.tick_once()
     app = app_factory(approving)
     async with app.run_test(size=SIZE) as pilot:

@@ -11,9 +11,9 @@ from textual.geometry import Region
 
 from operator_tui.core.events import Event
 from operator_tui.core.ticket import Ticket, TicketStatus
-from operator_tui.core.types import Severity
+from operator_tui.core.types import Health, Severity, Store, StoreHealth
 from operator_tui.tui.app import OperatorApp
-from operator_tui.tui.format import age, rate_bytes, right, sparkline, store_state_text
+from operator_tui.tui.format import HEALTH_STYLES, age, health_text, rate_bytes, right, sparkline
 from operator_tui.tui.widgets.event_strip import describe
 from operator_tui.tui.widgets.row_table import RowTable
 from operator_tui.tui.widgets.tickets import STILL_SPINNER, matches, queue_order, status_text
@@ -40,12 +40,16 @@ def ticket(
     )
 
 
-def test_state_says_unreachable_before_pd_does() -> None:
-    assert store_state_text("Up", reachable=False).plain == "Unreachable"
-    assert store_state_text("Up", reachable=True).plain == "Up"
-    assert store_state_text("Up", reachable=None).plain == "Up"
-    assert store_state_text("Disconnected", reachable=False).plain == "Disconnected"
-    assert store_state_text("Down", reachable=False).plain == "Down"
+def test_health_cell_shows_the_label_coloured_by_level() -> None:
+    store = Store(id=1, address="a", state="Up")
+    assert health_text(store).plain == "Up"
+    store.health = StoreHealth(Health.UNREACHABLE, "Unreachable", "refused")
+    cell = health_text(store)
+    assert cell.plain == "Unreachable"
+    assert cell.style == HEALTH_STYLES[Health.UNREACHABLE]
+    store.health = StoreHealth(Health.DOWN, "")
+    assert health_text(store).plain == "Up"
+    assert health_text(store).style == HEALTH_STYLES[Health.DOWN]
 
 
 def test_queue_order_open_then_severity_then_newest() -> None:

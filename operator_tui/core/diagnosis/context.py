@@ -17,6 +17,7 @@ from operator_tui.core.subject import Action, Subject
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.types import (
     ClusterMetrics,
+    Health,
     HotRegion,
     LogEvent,
     Snapshot,
@@ -162,8 +163,7 @@ def focus_stores(
     ids = sorted({s.id for s in snapshot.stores} | set(snapshot.store_metrics))
     if len(ids) <= limit:
         return set(ids)
-    unhealthy = [s.id for s in snapshot.stores if s.state.value != "Up"]
-    unhealthy += [k for k, m in snapshot.store_metrics.items() if not m.reachable]
+    unhealthy = [s.id for s in snapshot.stores if s.health.level is not Health.SERVING]
     ordered = [target] if target is not None else []
     ordered += unhealthy + [h.store_id for h in hot] + ids
     chosen: list[int] = []

@@ -24,7 +24,6 @@ from operator_tui.core.diagnosis.schema import (
     RecommendedAction,
     RootCauseClass,
 )
-from operator_tui.core.types import StoreState
 
 SLOW_SCORE = 50.0
 DISK_USED = 0.8
@@ -47,7 +46,7 @@ FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("load", ("cpu", "qps", "load")),
 )
 CONSEQUENCES = {"latency", "lag", "load", "balance", "replica", "stall"}
-DOWN_STATES = {StoreState.DISCONNECTED, StoreState.DOWN}
+DOWN_STATES = {"Disconnected", "Down"}
 
 Target = int | Literal["cluster"]
 
@@ -81,7 +80,7 @@ class Evidence:
         m = self.ctx.metrics(sid)
         return None if m is None else m.reachable
 
-    def state(self, sid: int) -> StoreState | None:
+    def state(self, sid: int) -> str | None:
         s = self.ctx.store(sid)
         return None if s is None else s.state
 
@@ -322,7 +321,7 @@ class Rules:
         survivors = [s for s in self.ev.store_ids() if s != sid]
         elections = sum(self.ev.log_kinds(s)["became_leader"] for s in survivors)
         evidence = [
-            f"Store {sid}'s status port does not answer; PD reports it {state.value if state else 'unknown'}.",
+            f"Store {sid}'s status port does not answer; PD reports it {state or 'unknown'}.",
         ]
         if elections:
             evidence.append(
@@ -363,8 +362,8 @@ class Rules:
             target=sid,
             root_cause=f"TiKV store {sid} is down: its process is gone (status port refuses connections). "
             + {
-                StoreState.DOWN: "PD has declared it Down and is replacing its replicas on the other stores.",
-                StoreState.DISCONNECTED: "PD lost its heartbeats and marks it Disconnected; replicas are "
+                "Down": "PD has declared it Down and is replacing its replicas on the other stores.",
+                "Disconnected": "PD lost its heartbeats and marks it Disconnected; replicas are "
                 "replaced once max-store-down-time passes.",
             }.get(
                 state,  # type: ignore[arg-type]
@@ -399,13 +398,13 @@ class Rules:
                 + (
                     "but its peers report it unreachable; PD still says Up because it waits 20 s "
                     "without heartbeats before marking a store Disconnected."
-                    if state in (StoreState.UP, StoreState.SERVING)
-                    else f"but PD reports it {state.value if state else 'unknown'} because its "
+                    if state in ("Up", "Serving")
+                    else f"but PD reports it {state or 'unknown'} because its "
                     "heartbeats do not arrive."
                 )
             ),
             evidence=[
-                f"Store {sid}'s status port answers while PD reports it {state.value if state else 'unknown'}.",
+                f"Store {sid}'s status port answers while PD reports it {state or 'unknown'}.",
             ],
             options=[
                 _opt(

@@ -91,7 +91,8 @@ def telemetry(ctx: DiagnosisContext) -> list[tuple[str, Any]]:
                 {
                     "id": s.id,
                     "address": s.address,
-                    "state": s.state.value,
+                    "state": str(s.state),
+                    "health": s.health.level.value,
                     "labels": s.labels,
                     "version": s.version,
                     "capacity_bytes": s.capacity_bytes,

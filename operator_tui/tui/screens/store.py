@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from operator_tui.core.ticket import TicketStatus
-from operator_tui.tui.format import age, num, pct, rate_bytes, severity_text, state_text
+from operator_tui.tui.format import age, health_text, num, pct, rate_bytes, severity_text
 from operator_tui.tui.render import log_lines, store_history
 from operator_tui.tui.widgets.hot_regions import leading_entries
 
@@ -68,13 +68,16 @@ class StoreScreen(Screen[None]):
         if store is None:
             title.append("(not in the latest snapshot)", style="red")
         else:
-            title.append_text(state_text(store.state))
+            title.append_text(health_text(store))
             title.append(f"  {store.address}")
             metrics = snapshot.store_metrics.get(store.id) if snapshot else None
             facts.add_row("address", store.address)
             facts.add_row("status address", store.status_address or "-")
             facts.add_row("version", store.version or "-")
-            facts.add_row("state", state_text(store.state))
+            facts.add_row("health", health_text(store))
+            facts.add_row("state", Text(str(store.state)))
+            if store.health.reason:
+                facts.add_row("why", Text(store.health.reason))
             facts.add_row("leaders", str(store.leader_count))
             facts.add_row("regions", str(store.region_count))
             facts.add_row("capacity", gib(store.capacity_bytes))

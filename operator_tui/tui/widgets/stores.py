@@ -9,7 +9,7 @@ from typing import Any
 from rich.text import Text
 
 from operator_tui.core.types import Snapshot, StoreMetrics
-from operator_tui.tui.format import ms, num, pct, right, sparkline, store_state_text
+from operator_tui.tui.format import health_text, ms, num, pct, right, sparkline
 from operator_tui.tui.widgets.row_table import RowTable
 
 History = Callable[[int], Sequence[tuple[datetime, StoreMetrics]]]
@@ -44,7 +44,7 @@ class StoresTable(RowTable):
                     (
                         store.id,
                         store.address,
-                        store_state_text(store.state, metrics.reachable if metrics else None),
+                        health_text(store),
                         store.leader_count,
                         store.region_count,
                         pct(used),

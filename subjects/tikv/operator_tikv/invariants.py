@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from operator_tikv.states import StoreState
 from operator_tui.core.subject import InvariantSpec, SubjectError
 from operator_tui.core.types import (
     Severity,
     Snapshot,
     Store,
     StoreMetrics,
-    StoreState,
     Violation,
     violation_target,
 )

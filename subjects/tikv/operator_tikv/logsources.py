@@ -17,7 +17,8 @@ from typing import Any, Protocol
 import httpx
 
 from operator_tikv.logs import parse_line
-from operator_tui.core.types import LogEvent, Store, StoreState
+from operator_tikv.states import StoreState
+from operator_tui.core.types import LogEvent, Store
 
 MAX_LINES_PER_STORE = 2000
 MAX_BYTES_PER_READ = 1 << 20

@@ -37,6 +37,7 @@ from operator_tikv.pd import PDClient
 from operator_tikv.pd.client import REGION_CHECKS as CHECK_KINDS
 from operator_tikv.pd.models import HealthMember, MembersInfo, ScheduleConfig
 from operator_tikv.refresh import Refresh
+from operator_tikv.states import GONE, stamp
 from operator_tui.core.subject import (
     SLO,
     Observation,
@@ -48,12 +49,12 @@ from operator_tui.core.subject import (
 from operator_tui.core.types import (
     ActionResult,
     ClusterMetrics,
+    Health,
     HotRegion,
     LogEvent,
     Snapshot,
     Store,
     StoreMetrics,
-    StoreState,
     Violation,
 )
 
@@ -70,8 +71,6 @@ OBSERVATIONS = (
     ),
     Observation("logs", "TiKV log events: elections, snapshots, splits, slow operations, PD loss"),
 )
-
-_GONE = (StoreState.TOMBSTONE, StoreState.REMOVED)
 
 
 def _scrape_budget(value: Any) -> int | Literal["all"] | None:
@@ -378,9 +377,10 @@ class TikvSubject:
             else:
                 parts.update(group.answer)
         self.direct.prune({s.id for s in stores})
+        metrics: MetricsResult = parts.get("metrics") or MetricsResult()
+        stamp(stores, metrics.by_store)
         unmeasured: set[str] = set()
         cluster, extra = self._cluster_metrics(stores, parts, unmeasured)
-        metrics: MetricsResult = parts.get("metrics") or MetricsResult()
         errors.extend(metrics.errors)
         hot: list[HotRegion] = []
         if "hot_write" in parts:
@@ -440,13 +440,9 @@ class TikvSubject:
     ) -> tuple[ClusterMetrics, dict[str, Any]]:
         cm = ClusterMetrics()
         extra: dict[str, Any] = {}
-        live = [s for s in stores if s.state not in _GONE]
+        live = [s for s in stores if s.state not in GONE]
         cm.stores_total = len(live)
-        metrics: MetricsResult | None = parts.get("metrics")
-        reachable = {sid: m.reachable for sid, m in (metrics.by_store.items() if metrics else ())}
-        cm.stores_up = sum(
-            1 for s in live if s.state == StoreState.UP and reachable.get(s.id, True)
-        )
+        cm.stores_up = sum(1 for s in live if s.health.level is Health.SERVING)
         if all(f"check:{k}" in parts for k in CHECK_KINDS):
             cm.miss_peer_regions = parts["check:miss-peer"]
             cm.down_peer_regions = parts["check:down-peer"]

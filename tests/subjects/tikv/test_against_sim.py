@@ -11,9 +11,10 @@ import httpx
 import pytest
 from operator_tikv.plugin import plugin
 from operator_tikv.sim import SimCluster, SimConfig
+from operator_tikv.states import StoreState
 
 from operator_tui.core.subject import SubjectContext
-from operator_tui.core.types import Severity, StoreState
+from operator_tui.core.types import Severity
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from operator_tikv.invariants import (
     InvariantSettings,
     specs,
 )
+from operator_tikv.states import StoreState
 
 from operator_tui.core.subject import SubjectError
 from operator_tui.core.types import (
@@ -20,7 +21,6 @@ from operator_tui.core.types import (
     Snapshot,
     Store,
     StoreMetrics,
-    StoreState,
 )
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -8,8 +8,9 @@ import sys
 import pytest
 import yaml
 from operator_tikv.logsources import DockerLogSource, FileLogSource
+from operator_tikv.states import StoreState
 
-from operator_tui.core.types import Store, StoreState
+from operator_tui.core.types import Store
 
 STANDIN = """#!{python}
 import json, os, sys

@@ -12,8 +12,9 @@ from operator_tikv.metrics.exposition import (
     parse_exposition,
     rate,
 )
+from operator_tikv.states import StoreState
 
-from operator_tui.core.types import Store, StoreState
+from operator_tui.core.types import Store
 
 INF = math.inf
 

@@ -25,9 +25,8 @@ from operator_tikv.pd.models import (
     StoreInfo,
     StoresInfo,
 )
+from operator_tikv.states import StoreState
 from pydantic import TypeAdapter, ValidationError
-
-from operator_tui.core.types import StoreState
 
 MODELS = {
     "cluster.json": ClusterInfo,

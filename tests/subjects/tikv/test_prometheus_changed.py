@@ -20,8 +20,9 @@ from operator_tikv.metrics.prometheus import (
     instance_matcher,
     scrape_end,
 )
+from operator_tikv.states import StoreState
 
-from operator_tui.core.types import Store, StoreState
+from operator_tui.core.types import Store
 
 STORES = [
     Store(1, "tikv1:20160", StoreState.UP, status_address="tikv1:20180"),

@@ -14,9 +14,10 @@ from operator_tikv.metrics.prometheus import (
 )
 from operator_tikv.plugin import plugin
 from operator_tikv.sim import SimCluster, SimConfig
+from operator_tikv.states import StoreState
 
 from operator_tui.core.subject import SubjectContext
-from operator_tui.core.types import Store, StoreState
+from operator_tui.core.types import Store
 
 pytestmark = pytest.mark.prometheus
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from operator_tikv.plugin import plugin
+from operator_tikv.states import StoreState
 
 from operator_tui.core.subject import (
     Subject,
@@ -14,7 +15,6 @@ from operator_tui.core.subject import (
     SubjectPlugin,
     SubjectUnreachable,
 )
-from operator_tui.core.types import StoreState
 
 STATUS = {
     1: "basic-tikv-06vg39.basic-tikv-peer.default:20180",

@@ -28,6 +28,7 @@ from operator_tikv.metrics.exposition import (
     rate,
 )
 from operator_tikv.metrics.fetch import FetchError, HttpxFetcher, PageFetcher
+from operator_tikv.states import RUNNING
 from operator_tui.core.types import Store, StoreMetrics
 
 FAMILIES: dict[str, Callable[[str], bool] | None] = {
@@ -304,7 +305,7 @@ class DirectMetrics:
         for store in live:
             last = self._last.get(store.id)
             if (
-                store.state.value != "Up"
+                store.state not in RUNNING
                 or (last is not None and not last.reachable)
                 or store.id in reported
                 or (
@@ -335,7 +336,7 @@ class DirectMetrics:
                 del table[gone]
 
     async def collect(self, stores: list[Store]) -> MetricsResult:
-        live = [s for s in stores if s.state.value not in SKIPPED_STATES]
+        live = [s for s in stores if s.state not in SKIPPED_STATES]
         self._tick_at = self._clock()
         chosen = self.choose(live)
         self._order += 1

@@ -496,7 +496,7 @@ class PrometheusMetrics:
         up_by_key, scrapes, reported = self._up, self._scrapes, self._reported
         keys, built = self._keys, self._built
         for store in stores:
-            if store.state.value in SKIPPED_STATES:
+            if store.state in SKIPPED_STATES:
                 continue
             address = store.status_address
             key = keys.get(address)

@@ -23,7 +23,8 @@ from pydantic import (
 
 from operator_tikv.encoding import parse_byte_size, parse_go_duration
 from operator_tikv.encoding import parse_size_text as _size_text
-from operator_tui.core.types import HotRegion, Peer, Region, Store, StoreState
+from operator_tikv.states import StoreState, state_health
+from operator_tui.core.types import HotRegion, Peer, Region, Store
 
 GoDuration = Annotated[float, BeforeValidator(parse_go_duration)]
 
@@ -170,6 +171,7 @@ class StoreInfo(_Model):
             start_time=start,
             last_heartbeat=heartbeat,
             uptime_s=uptime_s,
+            health=state_health(state),
         )
 
 
