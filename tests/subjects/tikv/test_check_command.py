@@ -51,13 +51,16 @@ async def test_healthy_cluster_exits_zero_with_json(loopback_pd, tk):
         "id",
         "address",
         "state",
+        "health",
+        "label",
         "leaders",
         "regions",
         "used_pct",
         "qps",
         "p99_ms",
     }
-    assert first["state"] == "Up" and first["leaders"] == 17 and first["regions"] == 60
+    assert (first["state"], first["health"], first["label"]) == ("Up", "serving", "Up")
+    assert first["leaders"] == 17 and first["regions"] == 60
     assert first["used_pct"] == pytest.approx(40.0)
     assert first["qps"] == 0.0
 
