@@ -22,7 +22,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(values, default=str))
         return 0
-    table = Table("setting", "value", "environment", "description", title="operator-tui settings")
+    table = Table(title="operator-tui settings")
+    table.add_column("setting", no_wrap=True)
+    for column in ("value", "environment", "description"):
+        table.add_column(column, overflow="fold")
     for name, env, _default, desc in describe_fields(settings):
         value = _at(values, name)
         table.add_row(name, "" if value is None else str(value), env, desc)

@@ -74,7 +74,8 @@ class TikvSettings(BaseModel):
         description="Direct metrics: stream (kept connections, a dead store seen between reads) or httpx.",
     )
     heartbeat_overdue_s: Seconds = Field(
-        12.0, description="Direct metrics: a store not read for this long is read as suspect."
+        12.0,
+        description="Direct metrics: a store whose PD heartbeat is this far behind the newest is read first.",
     )
     min_rate_window_s: Seconds | None = Field(
         None,
@@ -109,7 +110,7 @@ class TikvSettings(BaseModel):
     )
     pd_timeout_s: Seconds = Field(2.0, description="Timeout of one PD request.")
     pd_retries: int = Field(
-        2, ge=0, le=10, description="Retries of a PD request on another member."
+        2, ge=0, le=10, description="Rounds over the PD members after transport failures."
     )
     pd_call_budget_s: Seconds = Field(
         8.0, description="Budget of one PD call with its retries (capped at 0.8 x the tick budget)."
