@@ -3,9 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from operator_tikv.plugin import plugin as tikv_plugin
 from operator_tikv.settings import TikvSettings
+
 from operator_tui.config import (
     ConfigError,
     Settings,
@@ -167,7 +167,7 @@ def test_invalid_value_is_one_line_naming_the_setting(
 def test_unknown_subject_setting_is_refused(tmp_path: Path) -> None:
     cfg = tmp_path / "op.toml"
     cfg.write_text("[tikv]\nscrape_budgett = 3\n")
-    with pytest.raises(ConfigError, match="tikv.scrape_budgett"):
+    with pytest.raises(ConfigError, match=r"tikv\.scrape_budgett"):
         load_settings(cfg)
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from operator_tui.config import load_settings
 from operator_tui.bootstrap import open_runtime
+from operator_tui.config import load_settings
 from operator_tui.core.diagnosis.offline import OfflineDiagnoser
 from operator_tui.core.subject import DemoOptions
 
