@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from dotenv import dotenv_values
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -175,21 +174,12 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         aliases = cls.flat_aliases
 
-        def dotenv() -> Mapping[str, str | None]:
-            env_file = getattr(dotenv_settings, "env_file", None)
-            paths = [env_file] if isinstance(env_file, str | Path) else list(env_file or ())
-            values: dict[str, str | None] = {}
-            for path in paths:
-                if Path(path).is_file():
-                    values.update(dotenv_values(path, encoding="utf-8"))
-            return values
-
         sources: list[PydanticBaseSettingsSource] = [
             _Nested(settings_cls, init_settings, aliases),
             env_settings,
             _FlatEnv(settings_cls, lambda: os.environ, aliases),
             dotenv_settings,
-            _FlatEnv(settings_cls, dotenv, aliases),
+            _FlatEnv(settings_cls, lambda: getattr(dotenv_settings, "env_vars", {}), aliases),
         ]
         if cls.toml_file is not None:
             toml = TomlConfigSettingsSource(settings_cls, toml_file=cls.toml_file)
