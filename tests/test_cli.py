@@ -103,6 +103,11 @@ def test_bad_setting_exits_2_with_one_line(monkeypatch: pytest.MonkeyPatch) -> N
     ("env", "value", "needle"),
     [
         ("OPERATOR_TIKV__SCRAPE_BUDGET", "-3", "invalid setting tikv.scrape_budget"),
+        (
+            "OPERATOR_SCRAPE_BUDGET",
+            "some",
+            "invalid setting tikv.scrape_budget: auto, all or a number of stores, not 'some'",
+        ),
         ("OPERATOR_TIKV__INVARIANTS__GRACE_SCALE", "-1", "grace_scale must not be negative"),
         ("OPERATOR_DIAGNOSIS__BACKEND", "oracle", "unknown diagnosis backend 'oracle'"),
     ],

@@ -155,8 +155,11 @@ class TikvSettings(BaseModel):
     @field_validator("scrape_budget", mode="before")
     @classmethod
     def _budget_text(cls, value: Any) -> Any:
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value)
+        if isinstance(value, str) and value not in ("auto", "all"):
+            try:
+                return int(value)
+            except ValueError:
+                raise ValueError(f"auto, all or a number of stores, not {value!r}") from None
         return value
 
     @field_validator("scrape_budget")
