@@ -21,8 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from operator_tui.config import Settings
-from operator_tui.core.bootstrap import open_runtime
+from operator_tui.bootstrap import open_runtime
+from operator_tui.config import load_settings
 from operator_tui.core.diagnosis.offline import OfflineDiagnoser
 from operator_tui.core.events import Subscription
 from operator_tui.core.subject import DemoOptions
@@ -47,7 +47,7 @@ def line(label: str, values: list[float], unit: str = "s", scale: float = 1.0) -
 async def main(runs: int, interval: float, seed: int) -> None:
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
+        settings = load_settings(
             db_path=Path(tmp) / "bench.db", interval_s=interval, diagnosis_backend="offline"
         )
         async with open_runtime(

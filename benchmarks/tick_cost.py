@@ -33,6 +33,7 @@ from pathlib import Path
 
 import httpx
 from operator_tikv.plugin import plugin
+from operator_tikv.settings import TikvSettings
 
 from operator_tui.core.runtime import tune_collector
 from operator_tui.core.subject import SubjectContext
@@ -148,17 +149,14 @@ async def _ticks(
     prometheus_url: str | None = None,
     budget: str | None = None,
 ) -> dict:
-    options: dict = {"clock": sim.now, "tick_timeout_s": 60}
-    if budget is not None:
-        options["scrape_budget"] = budget
-    ctx = SubjectContext(
-        http=http,
-        endpoints=sim.pd,
+    section = TikvSettings(
+        pd=sim.pd,
         prometheus_url=prometheus_url,
         metrics_source=metrics,
-        interval_s=interval_s,
-        options=options,
+        tick_timeout_s=60,
+        scrape_budget=budget or "auto",
     )
+    ctx = SubjectContext(http=http, settings=section, interval_s=interval_s, clock=sim.now)
     subject = plugin.create(ctx)
     # Steady state: every store read once at its own pace (direct mode spreads reads over the
     # scrape interval), every rate with a base.
@@ -212,12 +210,10 @@ async def _kill_to_down(
     sim: Sim, http: httpx.AsyncClient, interval_s: float, budget: str | None, limit: int = 30
 ) -> dict:
     """Ticks from killing the store read last (the furthest from its next read) to store_down."""
-    options: dict = {"clock": sim.now, "tick_timeout_s": 60}
-    if budget is not None:
-        options["scrape_budget"] = budget
-    ctx = SubjectContext(
-        http=http, endpoints=sim.pd, metrics_source="direct", interval_s=interval_s, options=options
+    section = TikvSettings(
+        pd=sim.pd, metrics_source="direct", tick_timeout_s=60, scrape_budget=budget or "auto"
     )
+    ctx = SubjectContext(http=http, settings=section, interval_s=interval_s, clock=sim.now)
     subject = plugin.create(ctx)
     snap = None
     per_tick = subject.direct.reads_per_tick(sim.stores)

@@ -25,13 +25,13 @@ CHILD = r"""
 import json, sys, time, asyncio
 from pathlib import Path
 t_import = time.time()
-from operator_tui.config import Settings
+from operator_tui.config import load_settings
 from operator_tui.core.subject import DemoOptions
 from operator_tui.tui.app import OperatorApp
 from operator_tui.tui.widgets.stores import StoresTable
 imported = time.time()
 marks = {"imported": imported}
-app = OperatorApp(Settings(db_path=Path(sys.argv[1]) / "t.db", diagnosis_backend="offline", interval_s=1.0), DemoOptions())
+app = OperatorApp(load_settings(db_path=Path(sys.argv[1]) / "t.db", diagnosis_backend="offline", interval_s=1.0), DemoOptions())
 
 async def pilot_run(pilot):
     marks["first_paint"] = time.time()

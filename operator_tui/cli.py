@@ -17,6 +17,7 @@ from types import ModuleType
 
 from operator_tui import __version__
 from operator_tui.config import ConfigError, Settings, load_settings
+from operator_tui.core.diagnosis import backends
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
@@ -45,14 +46,23 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
     )
     parser.add_argument("--version", action="version", version=f"operator-tui {__version__}")
     parser.add_argument("--config", type=Path, metavar="FILE", help="TOML settings file")
-    parser.add_argument("--pd", metavar="URL[,URL]", help="PD endpoints (overrides OPERATOR_PD)")
     parser.add_argument(
-        "--prometheus", metavar="URL", help="Prometheus URL (overrides OPERATOR_PROMETHEUS_URL)"
+        "--pd", metavar="URL[,URL]", help="PD endpoints (overrides OPERATOR_TIKV__PD)"
     )
     parser.add_argument(
-        "--db", type=Path, metavar="FILE", help="ticket database (overrides OPERATOR_DB_PATH)"
+        "--prometheus",
+        metavar="URL",
+        help="Prometheus URL (overrides OPERATOR_TIKV__PROMETHEUS_URL)",
     )
-    parser.add_argument("--interval", type=float, metavar="SECONDS", help="monitor interval")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        metavar="FILE",
+        help="ticket database (overrides OPERATOR_STORAGE__DB_PATH)",
+    )
+    parser.add_argument(
+        "--interval", type=float, metavar="SECONDS", help="monitor interval (monitor.interval_s)"
+    )
     parser.add_argument(
         "--no-ui", action="store_true", help="run headless: JSON-lines events on stdout"
     )
@@ -63,9 +73,13 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
         "--stream", action="store_true", help="with --no-ui, also emit diagnosis.chunk events"
     )
     parser.add_argument(
-        "--backend", choices=("auto", "claude", "offline"), help="diagnosis backend"
+        "--backend",
+        choices=backends.NAMES,
+        help=f"diagnosis backend (diagnosis.backend): {backends.describe()}",
     )
-    parser.add_argument("--mode", choices=("observe", "approve", "auto"), help="actions mode")
+    parser.add_argument(
+        "--mode", choices=("observe", "approve", "auto"), help="actions mode (actions.mode)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in commands.values():
         module.register(sub)
@@ -73,6 +87,7 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Settings with the global options applied; they are the flat aliases of sectioned names."""
     return load_settings(
         args.config,
         pd=args.pd,

@@ -1,30 +1,43 @@
-"""Settings: environment (``OPERATOR_`` prefix, ``__`` for nesting), ``.env``, and an optional TOML file.
+"""Settings in sections: environment (``OPERATOR_`` prefix, ``__`` for nesting), ``.env``, a TOML file.
 
-Precedence, highest first: command-line overrides, environment, ``.env``, the
-TOML file given with ``--config``, defaults.
+Precedence, highest first: command-line overrides, environment, ``.env``, the TOML
+file given with ``--config``, defaults. The subject's section (``tikv``) is the
+plugin's own model, nested by ``settings_class``; ``load_settings`` picks the plugin
+named by ``subject`` and builds the class with it.
+
+The names from before sections (``OPERATOR_PD``, ``OPERATOR_INTERVAL_S``,
+``ANTHROPIC_API_KEY``, ``pd = ...`` at the top of the TOML file, ``Settings(db_path=...)``)
+are read as aliases of their sectioned names; within one source the sectioned name wins.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import (
-    AliasChoices,
+    BaseModel,
+    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
+    create_model,
     field_validator,
-    model_validator,
 )
 from pydantic_settings import (
     BaseSettings,
-    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from operator_tui.core.diagnosis import backends
+from operator_tui.core.registry import load_plugin
+from operator_tui.core.subject import SubjectError, SubjectPlugin
 
 
 def default_db_path() -> Path:
@@ -32,8 +45,95 @@ def default_db_path() -> Path:
     return Path(base) / "operator-tui" / "tickets.db"
 
 
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class DiagnosisSettings(_Section):
+    backend: str = Field(backends.AUTO, description=f"Diagnosis backend: {backends.describe()}.")
+    api_key: SecretStr | None = Field(
+        None, description="Claude API key; never printed. Without it the offline diagnoser serves."
+    )
+    base_url: str | None = Field(None, description="Messages API base URL (default: Anthropic's).")
+    claude_model: str = Field("claude-sonnet-4-6", description="Claude model used for diagnosis.")
+    max_tokens: int = Field(4096, ge=256, le=64_000, description="Max tokens per diagnosis.")
+    concurrency: int = Field(2, ge=1, le=16, description="Diagnoses run at once.")
+    max_retries: int = Field(
+        3, ge=0, le=10, description="Retries on 429, 529, 5xx, timeouts, cut streams."
+    )
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        return backends.check(value)
+
+    @property
+    def resolved_backend(self) -> str:
+        """``backend`` with ``auto`` resolved by whether a key is set."""
+        has_key = bool(self.api_key and self.api_key.get_secret_value())
+        return backends.resolve(self.backend, has_key=has_key)
+
+
+class ActionsSettings(_Section):
+    mode: Literal["observe", "approve", "auto"] = Field(
+        "observe",
+        description="observe: never act; approve: act after a person approves; auto: act.",
+    )
+
+
+class MonitorSettings(_Section):
+    interval_s: float = Field(2.0, ge=0.1, le=3600, description="Monitor interval in seconds.")
+
+
+class StorageSettings(_Section):
+    db_path: Path = Field(
+        default_factory=default_db_path,
+        description="SQLite file holding tickets and diagnoses (the demo uses a throwaway one unless set).",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FlatAlias:
+    """A setting's name from before sections: ``name`` (TOML, keyword) and its environment names."""
+
+    name: str
+    section: str
+    field: str
+    env: tuple[str, ...]
+
+
+def _app_aliases() -> tuple[FlatAlias, ...]:
+    def alias(name: str, section: str, field: str, *env: str) -> FlatAlias:
+        return FlatAlias(name, section, field, env or (f"OPERATOR_{name.upper()}",))
+
+    return (
+        alias("interval_s", "monitor", "interval_s"),
+        alias("db_path", "storage", "db_path"),
+        alias("actions_mode", "actions", "mode"),
+        alias("diagnosis_backend", "diagnosis", "backend"),
+        alias(
+            "anthropic_api_key",
+            "diagnosis",
+            "api_key",
+            "ANTHROPIC_API_KEY",
+            "OPERATOR_ANTHROPIC_API_KEY",
+        ),
+        alias(
+            "anthropic_base_url",
+            "diagnosis",
+            "base_url",
+            "ANTHROPIC_BASE_URL",
+            "OPERATOR_ANTHROPIC_BASE_URL",
+        ),
+        alias("claude_model", "diagnosis", "claude_model"),
+        alias("claude_max_tokens", "diagnosis", "max_tokens"),
+        alias("agent_concurrency", "diagnosis", "concurrency"),
+        alias("agent_max_retries", "diagnosis", "max_retries"),
+    )
+
+
 class Settings(BaseSettings):
-    """The operator's effective configuration."""
+    """The operator's effective configuration; ``settings_class`` adds the subject's section."""
 
     model_config = SettingsConfigDict(
         env_prefix="OPERATOR_",
@@ -44,131 +144,24 @@ class Settings(BaseSettings):
         validate_default=True,
     )
 
+    toml_file: ClassVar[Path | None] = None
+    flat_aliases: ClassVar[tuple[FlatAlias, ...]] = _app_aliases()
+
     subject: str = Field(
         "tikv", description="Subject plugin to operate (entry point in operator_tui.subjects)."
-    )
-    pd: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["http://127.0.0.1:2379"],
-        description="PD endpoints, comma-separated; tried in order, the one that answered is preferred.",
-    )
-    prometheus_url: str | None = Field(
-        None,
-        description="Prometheus base URL; when unset, metrics are scraped straight from each store.",
-    )
-    metrics_source: Literal["prometheus", "direct", "auto"] = Field(
-        "auto",
-        description="Where store metrics come from: prometheus, direct (/metrics of each store), or auto.",
-    )
-    log_source: Literal["auto", "sim", "docker", "file", "none"] = Field(
-        "auto",
-        description="Where store logs come from: sim (demo), docker (the compose lab), file (log_dir), none; auto picks.",
-    )
-    log_dir: Path | None = Field(
-        None,
-        description="Directory of per-store TiKV log files (tikv-<id>.log or <host>.log), for log_source file.",
-    )
-    scrape_budget: int | Literal["auto", "all"] = Field(
-        "auto",
-        description="Direct metrics: stores whose /metrics one tick reads. auto: each store once per "
-        "scrape_interval_s (every store every tick up to 12), suspect stores at once; N: at most N, "
-        "suspect first; all (or 0): every store every tick.",
-    )
-    scrape_interval_s: float = Field(
-        15.0,
-        ge=0.1,
-        le=3600,
-        description="Direct metrics, scrape_budget auto: how often each store's /metrics is read, "
-        "like Prometheus's scrape_interval.",
-    )
-    interval_s: float = Field(2.0, ge=0.1, le=3600, description="Monitor interval in seconds.")
-    db_path: Path = Field(
-        default_factory=default_db_path, description="SQLite file holding tickets and diagnoses."
-    )
-    anthropic_api_key: SecretStr | None = Field(
-        None,
-        validation_alias=AliasChoices(
-            "ANTHROPIC_API_KEY", "OPERATOR_ANTHROPIC_API_KEY", "anthropic_api_key"
-        ),
-        description="Claude API key; never printed. Without it the offline diagnoser serves.",
-    )
-    anthropic_base_url: str | None = Field(
-        None,
-        validation_alias=AliasChoices(
-            "ANTHROPIC_BASE_URL", "OPERATOR_ANTHROPIC_BASE_URL", "anthropic_base_url"
-        ),
-        description="Messages API base URL (default: Anthropic's).",
-    )
-    claude_model: str = Field("claude-sonnet-4-6", description="Claude model used for diagnosis.")
-    claude_max_tokens: int = Field(4096, ge=256, le=64_000, description="Max tokens per diagnosis.")
-    diagnosis_backend: Literal["auto", "claude", "offline"] = Field(
-        "auto", description="auto: Claude when a key is set, else offline."
-    )
-    agent_concurrency: int = Field(2, ge=1, le=16, description="Diagnoses run at once.")
-    agent_max_retries: int = Field(
-        3, ge=0, le=10, description="Retries on 429, 529, 5xx, timeouts, cut streams."
-    )
-    actions_mode: Literal["observe", "approve", "auto"] = Field(
-        "observe",
-        description="observe: never act; approve: act after a person approves; auto: act.",
-    )
-    compose_file: Path = Field(
-        Path("compose/tikv/docker-compose.yml"), description="Compose file of the local lab."
-    )
-    compose_project: str = Field(
-        "operator-tikv", description="Compose project name of the local lab."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level on stderr."
     )
-
-    @field_validator("pd", mode="before")
-    @classmethod
-    def _split_endpoints(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = [part for part in (p.strip() for p in value.split(",")) if part]
-        return value
-
-    @field_validator("pd")
-    @classmethod
-    def _normalise_endpoints(cls, value: list[str]) -> list[str]:
-        if not value:
-            raise ValueError("at least one PD endpoint is needed")
-        out = []
-        for url in value:
-            if "://" not in url:
-                url = "http://" + url
-            out.append(url.rstrip("/"))
-        return out
-
-    @field_validator("scrape_budget")
-    @classmethod
-    def _check_budget(cls, value: int | str) -> int | str:
-        if isinstance(value, int):
-            if value < 0:
-                raise ValueError("a number of stores (1 or more), auto, or all (0 also means all)")
-            return "all" if value == 0 else value
-        return value
-
-    @field_validator("prometheus_url")
-    @classmethod
-    def _normalise_prometheus(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        if "://" not in value:
-            value = "http://" + value
-        return value.rstrip("/")
-
-    @model_validator(mode="after")
-    def _file_logs_need_a_dir(self) -> Settings:
-        if self.log_source == "file" and self.log_dir is None:
-            raise ValueError("log_source file needs log_dir (OPERATOR_LOG_DIR)")
-        return self
+    diagnosis: DiagnosisSettings = Field(default_factory=DiagnosisSettings)
+    actions: ActionsSettings = Field(default_factory=ActionsSettings)
+    monitor: MonitorSettings = Field(default_factory=MonitorSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
 
     @property
-    def backend(self) -> Literal["claude", "offline"]:
-        if self.diagnosis_backend == "auto":
-            return "claude" if self.anthropic_api_key else "offline"
-        return self.diagnosis_backend
+    def subject_settings(self) -> Any:
+        """The subject's own section (``self.tikv`` for TiKV); None when built without its plugin."""
+        return getattr(self, self.subject, None)
 
     @classmethod
     def settings_customise_sources(
@@ -179,56 +172,197 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
-        toml_path = _TOML_PATH.get("path")
-        if toml_path is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        aliases = cls.flat_aliases
+
+        sources: list[PydanticBaseSettingsSource] = [
+            _Nested(settings_cls, init_settings, aliases),
+            env_settings,
+            _FlatEnv(settings_cls, lambda: os.environ, aliases),
+            dotenv_settings,
+            _FlatEnv(settings_cls, lambda: getattr(dotenv_settings, "env_vars", {}), aliases),
+        ]
+        if cls.toml_file is not None:
+            toml = TomlConfigSettingsSource(settings_cls, toml_file=cls.toml_file)
+            sources.append(_Nested(settings_cls, toml, aliases))
         return tuple(sources)
 
     def masked(self) -> dict[str, Any]:
-        """Effective settings as plain values, secrets shown as set/unset only."""
-        out: dict[str, Any] = {}
-        for name in type(self).model_fields:
-            value = getattr(self, name)
-            if isinstance(value, SecretStr):
-                value = "**********" if value.get_secret_value() else None
-            elif isinstance(value, Path):
-                value = str(value)
-            out[name] = value
-        return out
+        """Effective settings as plain nested values, secrets shown as set/unset only."""
+        return _plain(self.model_dump())
 
 
-_TOML_PATH: dict[str, Path | None] = {"path": None}
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, SecretStr):
+        return "**********" if value.get_secret_value() else None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _nest(values: Mapping[str, Any], aliases: tuple[FlatAlias, ...]) -> dict[str, Any]:
+    """Move flat names into their sections; a sectioned value of the same setting wins."""
+    out = dict(values)
+    for a in aliases:
+        if a.name not in out or a.name == a.section:
+            continue
+        value = out.pop(a.name)
+        section = out.get(a.section)
+        if section is None:
+            out[a.section] = {a.field: value}
+        elif isinstance(section, Mapping) and a.field not in section:
+            out[a.section] = {**section, a.field: value}
+    return out
+
+
+class _Nested(PydanticBaseSettingsSource):
+    """Another source (keywords, TOML) with its flat names moved into sections."""
+
+    def __init__(
+        self,
+        settings_cls: type[BaseSettings],
+        inner: PydanticBaseSettingsSource,
+        aliases: tuple[FlatAlias, ...],
+    ) -> None:
+        super().__init__(settings_cls)
+        self.inner = inner
+        self.aliases = aliases
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return _nest(self.inner(), self.aliases)
+
+
+class _FlatEnv(PydanticBaseSettingsSource):
+    """Environment names from before sections (``OPERATOR_PD``, ``ANTHROPIC_API_KEY``)."""
+
+    def __init__(
+        self,
+        settings_cls: type[BaseSettings],
+        read: Callable[[], Mapping[str, str | None]],
+        aliases: tuple[FlatAlias, ...],
+    ) -> None:
+        super().__init__(settings_cls)
+        self.read = read
+        self.aliases = aliases
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        env = {k.upper(): v for k, v in self.read().items() if v is not None}
+        flat: dict[str, Any] = {}
+        for a in self.aliases:
+            value = next((env[name] for name in a.env if name in env), None)
+            if value is not None:
+                flat[a.name] = value
+        return _nest(flat, self.aliases)
+
+
+def settings_class(
+    plugin: SubjectPlugin | None = None, toml_file: Path | None = None
+) -> type[Settings]:
+    """``Settings`` with ``plugin``'s section nested under its name, reading ``toml_file`` if given."""
+    fields: dict[str, Any] = {}
+    aliases = Settings.flat_aliases
+    if plugin is not None:
+        model = plugin.settings_model
+        fields["subject"] = (
+            Literal[plugin.name],  # type: ignore[valid-type]
+            Field(plugin.name, description=Settings.model_fields["subject"].description),
+        )
+        fields[plugin.name] = (
+            model,
+            Field(default_factory=model, description=f"Settings of the {plugin.name} subject."),
+        )
+        aliases += tuple(
+            FlatAlias(name, plugin.name, name, (f"OPERATOR_{name.upper()}",))
+            for name in getattr(model, "flat_aliases", ())
+        )
+    cls = create_model("Settings", __base__=Settings, __module__=__name__, **fields)
+    cls.toml_file = toml_file
+    cls.flat_aliases = aliases
+    return cls
 
 
 class ConfigError(Exception):
     """A bad setting, worded for one line: ``setting: problem``."""
 
 
-def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Build settings, turning any validation failure into a one-line ``ConfigError``."""
+def load_settings(
+    config_file: Path | None = None, *, plugin: SubjectPlugin | None = None, **overrides: Any
+) -> Settings:
+    """Settings with the subject's section; any failure is a one-line ``ConfigError``.
+
+    ``overrides`` (command-line options) take flat or sectioned names; None means unset.
+    Without ``plugin``, the one named by ``subject`` is loaded.
+    """
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"config file not found: {config_file}")
-    _TOML_PATH["path"] = config_file
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if plugin is None:
+        name = _build(settings_class(None, config_file), given).subject
+        try:
+            plugin = load_plugin(name)
+        except SubjectError as exc:
+            raise ConfigError(str(exc)) from None
+    return _build(settings_class(plugin, config_file), given)
+
+
+def _build(cls: type[Settings], overrides: dict[str, Any]) -> Settings:
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        return cls(**overrides)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err.get("loc", ())) or "settings"
-        raise ConfigError(f"invalid setting {loc}: {err.get('msg', 'invalid value')}") from None
+        raise ConfigError(one_line(exc)) from None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read settings: {exc}") from None
-    finally:
-        _TOML_PATH["path"] = None
 
 
-def describe_fields() -> list[tuple[str, str, str, str]]:
-    """(name, env var, default, description) for the README and ``operator-tui config``."""
-    rows = []
-    for name, f in Settings.model_fields.items():
-        env = f"OPERATOR_{name.upper()}"
-        if name in ("anthropic_api_key", "anthropic_base_url"):
-            env = name.upper()
-        default = f.default if f.default_factory is None else "(computed)"
-        rows.append((name, env, str(default), f.description or ""))
-    return rows
+def one_line(exc: ValidationError) -> str:
+    """``invalid setting tikv.scrape_budget: ...`` for the first error of a validation."""
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err.get("loc", ())) or "settings"
+    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    return f"invalid setting {loc}: {msg}".splitlines()[0]
+
+
+def section_with(section: BaseModel, overrides: Mapping[str, Any]) -> BaseModel:
+    """``section`` with ``overrides`` applied and validated again (unknown names refused)."""
+    if not overrides:
+        return section
+    try:
+        return type(section).model_validate({**section.model_dump(), **overrides})
+    except ValidationError as exc:
+        raise ConfigError(one_line(exc)) from None
+
+
+def describe_fields(settings: Settings) -> Iterator[tuple[str, str, str, str]]:
+    """(dotted name, environment name, default, description) of every leaf setting."""
+    yield from _describe(type(settings), ())
+
+
+def _describe(model: type[Any], path: tuple[str, ...]) -> Iterator[tuple[str, str, str, str]]:
+    if dataclasses.is_dataclass(model):
+        rows = [(f.name, f.type, f.default, "") for f in dataclasses.fields(model)]
+    else:
+        rows = [
+            (
+                name,
+                f.annotation,
+                "(computed)" if f.default_factory is not None else f.default,
+                f.description or "",
+            )
+            for name, f in model.model_fields.items()
+        ]
+    for name, ann, default, description in rows:
+        if isinstance(ann, type) and (issubclass(ann, BaseModel) or dataclasses.is_dataclass(ann)):
+            yield from _describe(ann, (*path, name))
+            continue
+        dotted = ".".join((*path, name))
+        env = "OPERATOR_" + "__".join((*path, name)).upper()
+        yield dotted, env, str(default), description

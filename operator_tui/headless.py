@@ -18,8 +18,8 @@ import signal
 import sys
 from typing import TextIO
 
+from operator_tui.bootstrap import open_runtime
 from operator_tui.config import Settings
-from operator_tui.core.bootstrap import open_runtime
 from operator_tui.core.diagnosis.base import Diagnoser
 from operator_tui.core.events import Event, EventBus, Subscription
 from operator_tui.core.subject import DemoOptions, SubjectPlugin
@@ -64,6 +64,12 @@ class Printer:
             self.write(self.sub.queue.get_nowait())
 
 
+def _where(settings: Settings) -> str:
+    """The subject's endpoints for the start-up line, when its section names them (``pd``)."""
+    endpoints = getattr(settings.subject_settings, "pd", None)
+    return ", ".join(endpoints) if endpoints else "the configured cluster"
+
+
 async def run_headless(
     settings: Settings,
     *,
@@ -94,10 +100,10 @@ async def run_headless(
             log.info(
                 "operator-tui headless: subject %s, %s, interval %gs, diagnosis %s, actions %s",
                 rt.config.name,
-                "demo cluster" if demo else ", ".join(settings.pd),
+                "demo cluster" if demo else _where(settings),
                 rt.interval_s,
                 rt.diagnoser.backend,
-                settings.actions_mode,
+                settings.actions.mode,
             )
             printing = asyncio.create_task(printer.run(), name="printer")
             loops = [

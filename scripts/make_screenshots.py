@@ -23,15 +23,16 @@ from pathlib import Path
 
 import httpx
 from operator_tikv.plugin import plugin
+from operator_tikv.settings import TikvSettings
 from operator_tikv.sim.cluster import SimCluster
 from operator_tikv.sim.config import MANUAL_EPOCH_S, SimConfig
 from operator_tikv.sim.demo import SimChaos
 from rich.console import Console
 from textual.pilot import Pilot
 
-from operator_tui.config import Settings
+from operator_tui.config import load_settings
 from operator_tui.core.diagnosis.offline import OfflineDiagnoser
-from operator_tui.core.runtime import OperatorRuntime
+from operator_tui.core.runtime import OperatorRuntime, RuntimeOptions
 from operator_tui.core.subject import DemoOptions, SubjectContext
 from operator_tui.core.tickets import TicketStore
 from operator_tui.tui.app import OperatorApp
@@ -61,28 +62,21 @@ class ManualDemo:
 
     @asynccontextmanager
     async def open(self) -> AsyncIterator[OperatorRuntime]:
-        settings = Settings(
-            db_path=self.db_path,
-            interval_s=INTERVAL_S,
-            diagnosis_backend="offline",
-            metrics_source="direct",
-            actions_mode="observe",
-        )
         async with SimCluster(self.config) as cluster, httpx.AsyncClient(timeout=5.0) as http:
             self.cluster = cluster
             chaos = SimChaos(cluster.pd_urls)
-            ctx = SubjectContext(
-                http=http,
-                endpoints=cluster.pd_urls,
-                metrics_source="direct",
-                interval_s=INTERVAL_S,
-                options={"clock": self.now, "log_source": "sim", "sim": cluster},
-            )
+            section = TikvSettings(pd=cluster.pd_urls, metrics_source="direct", log_source="sim")
+            ctx = SubjectContext(http=http, settings=section, interval_s=INTERVAL_S, clock=self.now)
             subject = plugin.create(ctx)
             tickets = await TicketStore.open(self.db_path, subject=subject.name)
             try:
                 self.runtime = OperatorRuntime(
-                    settings, subject, tickets, OfflineDiagnoser(), chaos=chaos, clock=self.now
+                    RuntimeOptions(interval_s=INTERVAL_S, actions_mode="observe"),
+                    subject,
+                    tickets,
+                    OfflineDiagnoser(),
+                    chaos=chaos,
+                    clock=self.now,
                 )
                 yield self.runtime
             finally:
@@ -99,7 +93,7 @@ class ManualDemo:
 def build_app(demo: ManualDemo) -> OperatorApp:
     """The app as ``--demo`` builds it, but over the manual-clock cluster, with ticks left to the states."""
     return OperatorApp(
-        Settings(interval_s=INTERVAL_S, actions_mode="observe", diagnosis_backend="offline"),
+        load_settings(interval_s=INTERVAL_S, actions_mode="observe", diagnosis_backend="offline"),
         DemoOptions(seed=demo.config.seed),
         runtime_factory=demo.open,
         start_monitor=False,

@@ -28,13 +28,64 @@ def test_config_json_masks_secret(
     out = capsys.readouterr().out
     assert "sk-ant-shh" not in out
     data = json.loads(out)
-    assert data["pd"] == ["http://pd0:2379"]
-    assert data["anthropic_api_key"] == "**********"
+    assert data["tikv"]["pd"] == ["http://pd0:2379"]
+    assert data["diagnosis"]["api_key"] == "**********"
+    assert set(data) >= {"subject", "log_level", "diagnosis", "actions", "monitor", "storage"}
+
+
+def test_global_options_are_aliases_of_sectioned_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "op.toml"
+    cfg.write_text("[tikv]\nscrape_budget = 7\n")
+    argv = [
+        "--config", str(cfg),
+        "--pd", "pd0:2379,pd1:2379",
+        "--prometheus", "prom:9090",
+        "--db", str(tmp_path / "t.db"),
+        "--interval", "4",
+        "--backend", "offline",
+        "--mode", "approve",
+        "config", "--json",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["tikv"]["pd"] == ["http://pd0:2379", "http://pd1:2379"]
+    assert data["tikv"]["prometheus_url"] == "http://prom:9090"
+    assert data["tikv"]["scrape_budget"] == 7
+    assert data["storage"]["db_path"] == str(tmp_path / "t.db")
+    assert data["monitor"]["interval_s"] == 4
+    assert data["diagnosis"]["backend"] == "offline"
+    assert data["actions"]["mode"] == "approve"
+
+
+def test_flat_environment_names_still_work(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPERATOR_PD", "http://env:1")
+    monkeypatch.setenv("OPERATOR_ACTIONS_MODE", "auto")
+    monkeypatch.setenv("OPERATOR_TIKV__SCRAPE_BUDGET", "all")
+    assert main(["config", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["tikv"]["pd"] == ["http://env:1"] and data["actions"]["mode"] == "auto"
+    assert data["tikv"]["scrape_budget"] == "all"
+
+
+def test_backend_choices_come_from_the_registry() -> None:
+    from operator_tui.core.diagnosis import backends
+
+    parser = build_parser()
+    [action] = [a for a in parser._actions if "--backend" in a.option_strings]
+    assert tuple(action.choices) == backends.NAMES
+    eval_parser = parser._subparsers._group_actions[0].choices["eval"]  # type: ignore[union-attr]
+    [eval_backend] = [a for a in eval_parser._actions if "--backend" in a.option_strings]
+    assert tuple(eval_backend.choices) == backends.RUNNABLE
 
 
 def test_config_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["config"]) == 0
-    assert "interval_s" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "monitor.interval_s" in out and "tikv.scrape_budget" in out
 
 
 def test_bad_setting_exits_2_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,8 +95,34 @@ def test_bad_setting_exits_2_with_one_line(monkeypatch: pytest.MonkeyPatch) -> N
     )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "interval_s" in lines[0]
+    assert len(lines) == 1 and "monitor.interval_s" in lines[0]
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "value", "needle"),
+    [
+        ("OPERATOR_TIKV__SCRAPE_BUDGET", "-3", "invalid setting tikv.scrape_budget"),
+        (
+            "OPERATOR_SCRAPE_BUDGET",
+            "some",
+            "invalid setting tikv.scrape_budget: auto, all or a number of stores, not 'some'",
+        ),
+        ("OPERATOR_TIKV__INVARIANTS__GRACE_SCALE", "-1", "grace_scale must not be negative"),
+        ("OPERATOR_DIAGNOSIS__BACKEND", "oracle", "unknown diagnosis backend 'oracle'"),
+    ],
+)
+def test_bad_sectioned_setting_exits_2_with_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    env: str,
+    value: str,
+    needle: str,
+) -> None:
+    monkeypatch.setenv(env, value)
+    assert main(["config"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and needle in err
 
 
 def test_subject_plugin_is_registered() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from operator_tui.config import Settings
+from operator_tui.config import load_settings
 from operator_tui.core.diagnosis.offline import OfflineDiagnoser
 from operator_tui.headless import run_headless
 from operator_tui.testing.fake_subject import FakePlugin
@@ -41,7 +41,7 @@ async def run_story(tmp_path: Path, *, stream: bool) -> list[dict]:
     plugin = FakePlugin()
     out = io.StringIO()
     stop = asyncio.Event()
-    settings = Settings(db_path=tmp_path / "h.db", interval_s=0.1)
+    settings = load_settings(plugin=plugin, db_path=tmp_path / "h.db", interval_s=0.1)
 
     async def story() -> None:
         await asyncio.sleep(0.25)
@@ -106,13 +106,13 @@ async def test_stream_adds_chunks(tmp_path: Path) -> None:
 
 SCRIPT = """
 import asyncio, sys
-from operator_tui.config import Settings
+from operator_tui.config import load_settings
 from operator_tui.headless import configure_logging, run_headless
 from operator_tui.testing.fake_subject import FakePlugin
 configure_logging("INFO")
 plugin = FakePlugin()
 plugin.subject.kill(1)
-sys.exit(asyncio.run(run_headless(Settings(db_path=sys.argv[1], interval_s=0.1, diagnosis_backend="offline"), plugin=plugin)))
+sys.exit(asyncio.run(run_headless(load_settings(plugin=plugin, db_path=sys.argv[1], interval_s=0.1, diagnosis_backend="offline"), plugin=plugin)))
 """
 
 
@@ -157,13 +157,16 @@ async def test_claude_backend_from_settings(tmp_path: Path) -> None:
         api.enqueue(Reply.message("## Observation\n\nstore 1\n", tool_input=tool))
         plugin = FakePlugin()
         plugin.subject.kill(1)
-        settings = Settings(
-            db_path=tmp_path / "c.db",
-            interval_s=0.1,
-            diagnosis_backend="claude",
-            anthropic_api_key="sk-from-settings",
-            anthropic_base_url=api.base_url,
-            claude_model="claude-from-settings",
+        settings = load_settings(
+            plugin=plugin,
+            storage={"db_path": tmp_path / "c.db"},
+            monitor={"interval_s": 0.1},
+            diagnosis={
+                "backend": "claude",
+                "api_key": "sk-from-settings",
+                "base_url": api.base_url,
+                "claude_model": "claude-from-settings",
+            },
         )
         out = io.StringIO()
         stop = asyncio.Event()

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _run(args: argparse.Namespace, settings: Settings) -> str:
     async with httpx.AsyncClient() as http:
-        lab = LocalDeployment.from_settings(settings, http)
+        lab = LocalDeployment.from_settings(settings.subject_settings, http)
         if args.chaos_action == "kill":
             return await lab.kill(args.store)
         return await lab.start(args.store)

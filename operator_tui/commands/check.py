@@ -20,7 +20,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from operator_tui.config import Settings
+from operator_tui.bootstrap import subject_section
+from operator_tui.config import ConfigError, Settings, section_with
 from operator_tui.core.registry import load_plugin
 from operator_tui.core.subject import (
     DemoOptions,
@@ -59,17 +60,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(
             _check(plugin, settings, bool(args.json), bool(getattr(args, "demo", False)))
         )
-    except SubjectError as exc:
+    except (SubjectError, ConfigError) as exc:
         _error(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return EXIT_ERROR
 
 
 async def _check(plugin: SubjectPlugin, settings: Settings, as_json: bool, demo: bool) -> int:
+    section = subject_section(settings, plugin)
     async with httpx.AsyncClient() as http:
         if not demo:
-            snapshot, violations = await _one_pass(
-                plugin, http, settings.pd, settings.prometheus_url, settings, settle=False
-            )
+            snapshot, violations = await _one_pass(plugin, http, section, settings, settle=False)
         else:
             try:
                 cluster_cm = plugin.demo(DemoOptions())
@@ -77,10 +77,19 @@ async def _check(plugin: SubjectPlugin, settings: Settings, as_json: bool, demo:
                 raise SubjectError(f"demo cluster unavailable: {exc}") from None
             async with cluster_cm as cluster:
                 snapshot, violations = await _one_pass(
-                    plugin, http, cluster.endpoints, cluster.prometheus_url, settings, settle=True
+                    plugin, http, section_with(section, cluster.settings), settings, settle=True
                 )
     _report(snapshot, violations, as_json)
     return EXIT_VIOLATIONS if violations else EXIT_OK
+
+
+def _one_pass_settings(section: Any) -> Any:
+    """No grace periods (what holds right now); the second read comes RATE_GAP_S after the first."""
+    invariants = section.model_dump()["invariants"]
+    return section_with(
+        section,
+        {"invariants": {**invariants, "grace_scale": 0.0}, "min_rate_window_s": RATE_GAP_S / 2},
+    )
 
 
 def _settled(snapshot: Snapshot) -> bool:
@@ -95,20 +104,13 @@ def _settled(snapshot: Snapshot) -> bool:
 async def _one_pass(
     plugin: SubjectPlugin,
     http: httpx.AsyncClient,
-    endpoints: list[str],
-    prometheus_url: str | None,
+    section: Any,
     settings: Settings,
     *,
     settle: bool,
 ) -> tuple[Snapshot, list[Violation]]:
     ctx = SubjectContext(
-        http=http,
-        endpoints=list(endpoints),
-        prometheus_url=prometheus_url,
-        metrics_source=settings.metrics_source,
-        interval_s=settings.interval_s,
-        # The second read comes RATE_GAP_S after the first, not a whole interval.
-        options={"grace_scale": 0.0, "min_rate_window_s": RATE_GAP_S / 2},
+        http=http, settings=_one_pass_settings(section), interval_s=settings.monitor.interval_s
     )
     subject: Subject = plugin.create(ctx)
     try:

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     async with httpx.AsyncClient() as http:
-        lab = LocalDeployment.from_settings(settings, http)
+        lab = LocalDeployment.from_settings(settings.subject_settings, http)
         action = args.deploy_action
         if action == "up":
             result = await _up(lab, args, console)

@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.console import Console
 
 from operator_tui.config import Settings
+from operator_tui.core.diagnosis import backends
 from operator_tui.core.subject import SubjectError
 from operator_tui.evaluation.report import render_table, to_json, to_markdown
 from operator_tui.evaluation.runner import EvalError, RunOptions, run_suite
@@ -40,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--backend",
         dest="eval_backend",
-        choices=("offline", "claude"),
+        choices=backends.RUNNABLE,
         help="diagnosis backend (default: the global --backend if given, else offline)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
@@ -60,11 +61,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _backend(args: argparse.Namespace, settings: Settings) -> str:
+    """``eval --backend``, else the configured backend unless it is ``auto``: offline then."""
     if args.eval_backend:
         return args.eval_backend
-    if settings.diagnosis_backend in ("offline", "claude"):
-        return settings.diagnosis_backend
-    return "offline"
+    configured = settings.diagnosis.backend
+    return configured if configured in backends.RUNNABLE else backends.OFFLINE
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -101,7 +102,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 scenarios,
                 settings,
                 RunOptions(
-                    backend=backend, scenario_wall_timeout_s=900.0 if backend == "claude" else 240.0
+                    backend=backend,
+                    scenario_wall_timeout_s=900.0 if backend == backends.CLAUDE else 240.0,
                 ),
                 progress,
             )

@@ -95,7 +95,7 @@ async def _show(
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    path = settings.db_path
+    path = settings.storage.db_path
     if not path.exists():
         if args.tickets_command == "list":
             print("[]" if args.json else f"no ticket database at {path} yet")

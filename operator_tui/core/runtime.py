@@ -5,7 +5,7 @@ Front ends hold a runtime and nothing else: they run ``run_monitor`` and
 subscribe to ``bus``, and send commands through the ``Commands`` methods.
 Tests call ``tick_once`` directly for determinism.
 
-Actions follow ``settings.actions_mode``: ``observe`` refuses and records every
+Actions follow ``options.actions_mode``: ``observe`` refuses and records every
 approval; ``approve`` executes a recommended action when a person approves it;
 ``auto`` executes low- and medium-risk recommendations right after the
 diagnosis and leaves high-risk ones for approval. Everything goes through
@@ -17,10 +17,10 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from operator_tui.config import Settings
 from operator_tui.core.agent import AgentRunner
 from operator_tui.core.diagnosis.base import Diagnoser, DiagnosisOutcome
 from operator_tui.core.events import EventBus
@@ -54,10 +54,20 @@ def tune_collector() -> None:
     gc.set_threshold(max(young, YOUNG_GENERATION), middle, old)
 
 
+@dataclass(frozen=True, slots=True)
+class RuntimeOptions:
+    """What the runtime needs of the app's settings: monitor pace, actions mode, agent limits."""
+
+    interval_s: float = 2.0
+    actions_mode: str = "observe"
+    agent_concurrency: int = 2
+    agent_max_retries: int = 3
+
+
 class OperatorRuntime:
     def __init__(
         self,
-        settings: Settings,
+        options: RuntimeOptions,
         subject: Subject,
         tickets: TicketStore,
         diagnoser: Diagnoser,
@@ -68,7 +78,7 @@ class OperatorRuntime:
         retry_base_s: float = 1.0,
         retry_max_s: float = 30.0,
     ) -> None:
-        self.settings = settings
+        self.options = options
         self.subject = subject
         self.tickets = tickets
         self.diagnoser = diagnoser
@@ -76,7 +86,7 @@ class OperatorRuntime:
         self.chaos = chaos
         self.config: SubjectConfig = subject.describe()
         self.monitor = Monitor(
-            subject, tickets, self.bus, interval_s=settings.interval_s, clock=clock
+            subject, tickets, self.bus, interval_s=options.interval_s, clock=clock
         )
         self.agent = AgentRunner(
             subject,
@@ -84,8 +94,8 @@ class OperatorRuntime:
             self.bus,
             diagnoser,
             snapshot=lambda: self.monitor.latest,
-            concurrency=settings.agent_concurrency,
-            max_retries=settings.agent_max_retries,
+            concurrency=options.agent_concurrency,
+            max_retries=options.agent_max_retries,
             retry_base_s=retry_base_s,
             retry_max_s=retry_max_s,
             on_diagnosed=self._after_diagnosis,
@@ -108,7 +118,7 @@ class OperatorRuntime:
 
     @property
     def actions_mode(self) -> str:
-        return self.settings.actions_mode
+        return self.options.actions_mode
 
     # --- loops ------------------------------------------------------------------------
 
@@ -188,7 +198,7 @@ class OperatorRuntime:
             return ActionResult(action="", args={}, ok=False, message=what, refused=True)
         chosen = actions[action_index]
         name, args = str(chosen.get("action", "")), dict(chosen.get("args") or {})
-        if self.settings.actions_mode == "observe":
+        if self.options.actions_mode == "observe":
             result = ActionResult(
                 action=name,
                 args=args,
@@ -228,7 +238,7 @@ class OperatorRuntime:
             "args": result.args,
             "ok": result.ok,
             "message": result.message,
-            "mode": self.settings.actions_mode,
+            "mode": self.options.actions_mode,
             "approved": approved,
         }
         try:
@@ -238,7 +248,7 @@ class OperatorRuntime:
         self.bus.publish(kind, ticket_id=ticket_id, **detail)
 
     async def _after_diagnosis(self, ticket: Ticket, outcome: DiagnosisOutcome) -> None:
-        mode = self.settings.actions_mode
+        mode = self.options.actions_mode
         for index, rec in enumerate(outcome.diagnosis.recommended_actions):
             if mode == "auto" and rec.risk in AUTO_RISKS:
                 await self._execute(ticket.id, rec.action, dict(rec.args), approved=False)

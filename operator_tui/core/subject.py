@@ -1,15 +1,16 @@
 """The contract between core and a subject (the system being operated).
 
 Core knows subjects only through this module: a subject package registers a
-``SubjectPlugin`` under the entry-point group ``operator_tui.subjects``; core
-builds a ``SubjectContext`` (with the HTTP client it owns) and asks the plugin
-for a ``Subject``. Everything a front end or the agent lists (actions,
+``SubjectPlugin`` under the entry-point group ``operator_tui.subjects``; the app
+nests the plugin's ``settings_model`` as the subject's section of its settings,
+hands that section over in a ``SubjectContext`` (with the HTTP client core owns)
+and asks the plugin for a ``Subject``. Everything a front end or the agent lists (actions,
 observations, SLOs, invariants) comes from ``Subject.describe()``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -85,14 +86,16 @@ class SubjectConfig:
 
 @dataclass(slots=True)
 class SubjectContext:
-    """What core hands a subject: endpoints from settings and clients core owns and closes."""
+    """What core hands a subject: its own settings section and the clients core owns and closes.
+
+    ``settings`` is an instance of the plugin's ``settings_model``, already validated;
+    ``clock`` replaces the wall clock (simulated time in tests and evaluations).
+    """
 
     http: httpx.AsyncClient
-    endpoints: list[str]
-    prometheus_url: str | None = None
-    metrics_source: str = "auto"
+    settings: Any
     interval_s: float = 2.0
-    options: dict[str, Any] = field(default_factory=dict)
+    clock: Callable[[], datetime] | None = None
 
 
 @runtime_checkable
@@ -155,13 +158,16 @@ class Chaos(Protocol):
 
 @dataclass(slots=True)
 class DemoCluster:
-    """A running embedded cluster: where to reach it and how to break it."""
+    """A running embedded cluster: where to reach it and how to break it.
+
+    ``settings`` are overrides of the subject's settings section that point it at this
+    cluster (its endpoints, where its metrics and logs come from), keyed by field name.
+    """
 
     endpoints: list[str]
     chaos: Chaos
     description: str = ""
-    prometheus_url: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -177,9 +183,16 @@ class DemoOptions:
 
 @runtime_checkable
 class SubjectPlugin(Protocol):
-    """What a subject package registers under the ``operator_tui.subjects`` entry-point group."""
+    """What a subject package registers under the ``operator_tui.subjects`` entry-point group.
+
+    ``settings_model`` is a pydantic ``BaseModel`` subclass: the app nests it under
+    ``name`` in its settings (environment ``OPERATOR_<NAME>__<FIELD>``, TOML ``[<name>]``).
+    Field names it lists in a ``flat_aliases`` class attribute are also read under their
+    bare name (``OPERATOR_<FIELD>``), for settings that predate sections.
+    """
 
     name: str
+    settings_model: type[Any]
 
     def create(self, ctx: SubjectContext) -> Subject: ...
 

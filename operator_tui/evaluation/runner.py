@@ -23,15 +23,16 @@ import logging
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import httpx
 
-from operator_tui.config import ConfigError, Settings
-from operator_tui.core import bootstrap
+from operator_tui import bootstrap
+from operator_tui.config import ConfigError, Settings, section_with
+from operator_tui.core.diagnosis import backends
 from operator_tui.core.diagnosis.base import Diagnoser
 from operator_tui.core.events import Event, Subscription
 from operator_tui.core.registry import load_plugin
@@ -88,10 +89,11 @@ class RunOptions:
 
 def make_diagnoser(backend: str, settings: Settings) -> Diagnoser:
     """The core's diagnoser for ``backend`` (``offline`` or ``claude``), whatever the settings say."""
-    if backend not in ("offline", "claude"):
-        raise EvalError(f"unknown backend {backend!r} (offline, claude)")
+    if backend not in backends.RUNNABLE:
+        raise EvalError(f"unknown backend {backend!r} ({', '.join(backends.RUNNABLE)})")
+    diagnosis = settings.diagnosis.model_copy(update={"backend": backend})
     try:
-        return bootstrap.make_diagnoser(settings.model_copy(update={"diagnosis_backend": backend}))
+        return bootstrap.make_diagnoser(settings.model_copy(update={"diagnosis": diagnosis}))
     except ConfigError as exc:
         raise EvalError(str(exc)) from None
 
@@ -305,7 +307,7 @@ async def _run(
 ) -> None:
     SimCluster, SimConfig = _sim_api()
     sim = scenario.sim
-    interval = options.interval_s or settings.interval_s
+    interval = options.interval_s or settings.monitor.interval_s
     speed = sim.speed if options.clock == "realtime" else 1.0
     config = SimConfig(
         stores=sim.stores,
@@ -325,21 +327,29 @@ async def _run(
             httpx.AsyncClient(timeout=bootstrap.HTTP_TIMEOUT) as http,
         ):
             timeline = _Timeline(cluster, options.clock, speed)
-            subject_options: dict[str, Any] = {"log_source": "sim", **options.subject_options}
-            if options.clock == "manual":
-                subject_options["clock"] = timeline.sim_datetime
+            plugin = load_plugin(options.subject)
+            try:
+                section = section_with(
+                    plugin.settings_model(),
+                    {"pd": cluster.pd_urls, "log_source": "sim", **options.subject_options},
+                )
+            except ConfigError as exc:
+                raise EvalError(f"subject options: {exc}") from None
             ctx = SubjectContext(
-                http=http, endpoints=cluster.pd_urls, interval_s=interval, options=subject_options
+                http=http,
+                settings=section,
+                interval_s=interval,
+                clock=timeline.sim_datetime if options.clock == "manual" else None,
             )
-            subject = load_plugin(options.subject).create(ctx)
+            subject = plugin.create(ctx)
             outcome.declared_actions = [a.name for a in subject.describe().actions]
-            run_settings = settings.model_copy(
-                update={"interval_s": interval, "actions_mode": "observe"}
+            run_options = replace(
+                bootstrap.runtime_options(settings), interval_s=interval, actions_mode="observe"
             )
             store = await TicketStore.open(Path(tmp) / "tickets.db", subject=subject.name)
             try:
                 runtime = OperatorRuntime(
-                    run_settings,
+                    run_options,
                     subject,
                     store,
                     diagnoser,

@@ -16,6 +16,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from operator_tui.core.subject import (
     Action,
     ActionArg,
@@ -378,10 +380,19 @@ class FakeChaos:
         return f"started store {store_id}"
 
 
+class FakeSettings(BaseModel):
+    """The fake subject's settings section (``[fake]``): where its cluster claims to be."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    endpoints: list[str] = ["http://127.0.0.1:2379"]
+
+
 class FakePlugin:
     """A ``SubjectPlugin`` whose subject is one shared ``FakeSubject`` (so tests can break it)."""
 
     name = "fake"
+    settings_model = FakeSettings
 
     def __init__(self, subject: FakeSubject | None = None) -> None:
         self.subject = subject or FakeSubject()
@@ -399,7 +410,7 @@ class FakePlugin:
             endpoints=["http://127.0.0.1:1"],
             chaos=FakeChaos(self.subject),
             description="fake demo",
-            extra={"log_source": "sim"},
+            settings={"endpoints": ["http://127.0.0.1:1"]},
         )
 
     def sim_main(self, argv: list[str]) -> int:

@@ -177,7 +177,7 @@ class OperatorApp(App[int]):
             if self.runtime_factory is not None:
                 opened = self.runtime_factory()
             else:
-                from operator_tui.core.bootstrap import open_runtime
+                from operator_tui.bootstrap import open_runtime
 
                 opened = open_runtime(self.settings, demo=self.demo_options)
             async with opened as runtime:
@@ -284,8 +284,10 @@ class OperatorApp(App[int]):
             name = f"{name} {snapshot.cluster.cluster_id}"
         return MonitorState(
             name=name,
-            interval_s=runtime.interval_s if runtime is not None else self.settings.interval_s,
-            mode=self.settings.actions_mode,
+            interval_s=runtime.interval_s
+            if runtime is not None
+            else self.settings.monitor.interval_s,
+            mode=self.settings.actions.mode,
             paused=runtime.paused if runtime is not None else False,
             demo=self.is_demo,
             last_tick_at=self.last_tick_at,
@@ -587,7 +589,7 @@ class OperatorApp(App[int]):
         if getattr(runtime, "chaos", True) is None:
             self.notify(
                 f"cannot {verb} stores here: that works in --demo or against the compose lab "
-                f"({self.settings.compose_file} not found)",
+                f"({getattr(self.settings.subject_settings, 'compose_file', 'compose file')} not found)",
                 severity="warning",
                 timeout=8,
             )
@@ -673,7 +675,7 @@ class OperatorApp(App[int]):
     def action_approve(self) -> None:
         if self._runtime_or_say() is None:
             return
-        mode = self.settings.actions_mode
+        mode = self.settings.actions.mode
         if mode != "approve":
             reason = "actions run on their own" if mode == "auto" else "the operator only observes"
             self.notify(
@@ -733,7 +735,7 @@ class OperatorApp(App[int]):
         except ModuleNotFoundError as exc:
             self.notify(f"deploy is unavailable: {exc.name} is not installed", severity="warning")
             return
-        project = self.settings.compose_project
+        project = self.settings.subject_settings.compose_project
         running = self._deploy_running
         screen = DeployScreen(
             project,
@@ -774,7 +776,9 @@ class OperatorApp(App[int]):
             import httpx
 
             async with httpx.AsyncClient(timeout=5.0) as http:
-                deployment = module.LocalDeployment.from_settings(self.settings, http)
+                deployment = module.LocalDeployment.from_settings(
+                    self.settings.subject_settings, http
+                )
                 message = await deploy_verb(deployment, choice, progress)
         except Exception as exc:
             failure = f"deploy {choice} failed: {one_line(exc)}"

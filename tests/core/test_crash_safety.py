@@ -12,15 +12,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from operator_tui.config import Settings
-from operator_tui.core.bootstrap import open_runtime
+from operator_tui.bootstrap import open_runtime
+from operator_tui.config import load_settings
 from operator_tui.core.diagnosis.offline import OfflineDiagnoser
 from operator_tui.core.ticket import TicketStatus
 from operator_tui.testing.fake_subject import FakePlugin
 
 SCRIPT = """
 import asyncio, sys
-from operator_tui.config import Settings
+from operator_tui.config import load_settings
 from operator_tui.headless import run_headless
 from operator_tui.testing.fake_subject import FakePlugin
 
@@ -35,7 +35,7 @@ plugin = FakePlugin()
 plugin.subject.kill(1)
 plugin.subject.slow_disk(2)
 plugin.subject.disk_pressure(3)
-settings = Settings(db_path=sys.argv[1], interval_s=0.1, agent_concurrency=2)
+settings = load_settings(plugin=plugin, db_path=sys.argv[1], interval_s=0.1, agent_concurrency=2)
 asyncio.run(run_headless(settings, stream=True, plugin=plugin, diagnoser=Stuck()))
 """
 
@@ -85,7 +85,7 @@ async def restart(db: Path, opened: set[int], interrupted: set[int]) -> None:
     plugin.subject.kill(1)
     plugin.subject.slow_disk(2)
     plugin.subject.disk_pressure(3)
-    settings = Settings(db_path=db, interval_s=0.1, agent_concurrency=2)
+    settings = load_settings(plugin=plugin, db_path=db, interval_s=0.1, agent_concurrency=2)
     async with open_runtime(settings, plugin=plugin, diagnoser=OfflineDiagnoser()) as rt:
         sub = rt.bus.subscribe()
         await rt.tick_once()

@@ -41,6 +41,8 @@ def test_core_sources_import_no_front_end_or_subject() -> None:
         "operator_tui.tui",
         "operator_tui.headless",
         "operator_tui.cli",
+        "operator_tui.config",
+        "operator_tui.bootstrap",
         "operator_tikv",
     )
     for path, names in _imported_modules(ROOT / "operator_tui" / "core").items():
@@ -49,7 +51,7 @@ def test_core_sources_import_no_front_end_or_subject() -> None:
 
 
 def test_subjects_import_no_front_end() -> None:
-    forbidden = ("textual", "operator_tui.tui", "operator_tui.headless")
+    forbidden = ("textual", "operator_tui.tui", "operator_tui.headless", "operator_tui.config")
     for path, names in _imported_modules(ROOT / "subjects").items():
         bad = [n for n in names if n.startswith(forbidden)]
         assert not bad, f"{path.relative_to(ROOT)} imports {bad}"

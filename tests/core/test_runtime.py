@@ -10,13 +10,12 @@ from typing import Any
 
 import pytest
 
-from operator_tui.config import Settings
 from operator_tui.core.commands import Commands
 from operator_tui.core.diagnosis.base import DiagnosisOutcome, TextSink
 from operator_tui.core.diagnosis.claude import ClaudeDiagnoser, make_client
 from operator_tui.core.diagnosis.context import DiagnosisContext
 from operator_tui.core.diagnosis.offline import OfflineDiagnoser
-from operator_tui.core.runtime import OperatorRuntime
+from operator_tui.core.runtime import OperatorRuntime, RuntimeOptions
 from operator_tui.core.subject import SubjectError
 from operator_tui.core.ticket import TicketStatus
 from operator_tui.core.tickets import TicketStore
@@ -25,10 +24,10 @@ from operator_tui.testing.messages_api import MessagesAPIServer, Reply
 from operator_tui.testing.samples import diagnosis_input
 
 
-def settings(tmp_path: Path, **kw: Any) -> Settings:
-    base: dict[str, Any] = {"db_path": tmp_path / "t.db", "interval_s": 0.2, "agent_max_retries": 2}
+def options(**kw: Any) -> RuntimeOptions:
+    base: dict[str, Any] = {"interval_s": 0.2, "agent_max_retries": 2}
     base.update(kw)
-    return Settings(**base)
+    return RuntimeOptions(**base)
 
 
 @pytest.fixture
@@ -40,7 +39,7 @@ async def store(tmp_path: Path) -> AsyncIterator[TicketStore]:
 
 def make_runtime(tmp_path, fake, store, diagnoser=None, **kw) -> OperatorRuntime:
     return OperatorRuntime(
-        settings(tmp_path, **kw),
+        options(**kw),
         fake,
         store,
         diagnoser or OfflineDiagnoser(),
@@ -423,7 +422,7 @@ async def test_chaos_commands(
     await runtime.start_store(2)
     with pytest.raises(SubjectError, match="no store 9"):
         await runtime.kill_store(9)
-    bare = OperatorRuntime(settings(tmp_path), fake, store, OfflineDiagnoser())
+    bare = OperatorRuntime(options(), fake, store, OfflineDiagnoser())
     with pytest.raises(SubjectError, match="no chaos"):
         await bare.kill_store(1)
 

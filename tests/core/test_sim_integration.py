@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from operator_tui.config import Settings
-from operator_tui.core.bootstrap import open_runtime
+from operator_tui.bootstrap import open_runtime
+from operator_tui.config import load_settings
 from operator_tui.core.diagnosis.offline import OfflineDiagnoser
 from operator_tui.core.subject import DemoOptions
 
@@ -20,8 +20,10 @@ INTERVAL_S = 1.0
 
 
 async def test_kill_store_in_demo(tmp_path: Path) -> None:
-    settings = Settings(
-        db_path=tmp_path / "demo.db", interval_s=INTERVAL_S, diagnosis_backend="offline"
+    settings = load_settings(
+        storage={"db_path": tmp_path / "demo.db"},
+        monitor={"interval_s": INTERVAL_S},
+        diagnosis={"backend": "offline"},
     )
     async with open_runtime(
         settings, demo=DemoOptions(max_store_down_time_s=60), diagnoser=OfflineDiagnoser()

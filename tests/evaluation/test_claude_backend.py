@@ -48,9 +48,7 @@ async def test_claude_answers_are_scored(tmp_path: Path) -> None:
     scenario = load_scenario(f)
     async with MessagesAPIServer() as api:
         settings = Settings(
-            anthropic_api_key=SecretStr("test"),
-            anthropic_base_url=api.base_url,
-            agent_max_retries=0,
+            diagnosis={"api_key": SecretStr("test"), "base_url": api.base_url, "max_retries": 0}
         )
         api.enqueue(Reply.message("## Store 2 is down", tool_input=_diagnosis(2, "store_down")))
         right = await run_scenario(scenario, settings, RunOptions(backend="claude"))

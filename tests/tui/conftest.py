@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from operator_tui.config import Settings
+from operator_tui.config import load_settings
 from operator_tui.core.events import EventBus
 from operator_tui.core.subject import SubjectConfig
 from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent, TicketStatus
@@ -128,7 +128,7 @@ class FakeRuntime:
         mode: str = "observe",
         demo: bool = True,
     ) -> None:
-        self.settings = Settings(actions_mode=mode, interval_s=2.0)
+        self.settings = load_settings(actions_mode=mode, interval_s=2.0)
         self.clock = clock or ManualClock()
         self.bus = EventBus()
         self.subject = FakeSubject()

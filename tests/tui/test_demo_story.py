@@ -11,7 +11,7 @@ import pytest
 from rich.text import Text
 from textual.widgets import Markdown
 
-from operator_tui.config import Settings
+from operator_tui.config import load_settings
 from operator_tui.core.subject import DemoOptions
 from operator_tui.core.ticket import TicketStatus
 from operator_tui.tui.app import OperatorApp
@@ -41,8 +41,10 @@ def state_of(app: OperatorApp, store_id: int) -> str:
 
 
 async def test_kill_ticket_diagnosis_start_resolve(tmp_path: Path) -> None:
-    settings = Settings(
-        db_path=tmp_path / "tickets.db", interval_s=1.0, diagnosis_backend="offline"
+    settings = load_settings(
+        storage={"db_path": tmp_path / "tickets.db"},
+        monitor={"interval_s": 1.0},
+        diagnosis={"backend": "offline"},
     )
     app = OperatorApp(settings, DemoOptions(speed=10.0, max_store_down_time_s=3600, seed=7))
     async with asyncio.timeout(300):

@@ -12,13 +12,13 @@ resolve and reopen a ticket; a key whose condition is false is cleared.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from operator_tikv.states import StoreState
-from operator_tui.core.subject import InvariantSpec, SubjectError
+from operator_tui.core.subject import InvariantSpec
 from operator_tui.core.types import (
     Severity,
     Snapshot,
@@ -39,7 +39,7 @@ PD_MEMBERS = "pd_members"
 
 @dataclass(frozen=True, slots=True)
 class InvariantSettings:
-    """Thresholds and grace periods; every field can be overridden through ``ctx.options``."""
+    """Thresholds and grace periods; set through ``TikvSettings.invariants`` (``[tikv.invariants]``)."""
 
     high_write_latency_ms: float = 100.0
     critical_write_latency_ms: float = 1000.0
@@ -65,30 +65,6 @@ class InvariantSettings:
     pd_member_grace_s: float = 0.0
     pd_leader_changed_hold_s: float = 60.0
     grace_scale: float = 1.0
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> InvariantSettings:
-        """Overrides from flat option keys, or from a nested ``options["invariants"]`` mapping."""
-        merged: dict[str, Any] = {}
-        nested = options.get("invariants")
-        if isinstance(nested, Mapping):
-            merged.update(nested)
-        names = {f.name: f for f in dataclasses.fields(cls)}
-        merged.update({k: v for k, v in options.items() if k in names})
-        values: dict[str, Any] = {}
-        for name, value in merged.items():
-            f = names.get(name)
-            if f is None:
-                raise SubjectError(f"unknown invariant setting {name!r}")
-            kind = int if f.type in ("int", int) else float
-            try:
-                number = kind(value)
-            except (TypeError, ValueError):
-                raise SubjectError(f"invariant setting {name}: not a number: {value!r}") from None
-            if number < 0:
-                raise SubjectError(f"invariant setting {name}: must not be negative")
-            values[name] = number
-        return cls(**values)
 
     def grace(self, seconds: float) -> float:
         return seconds * self.grace_scale

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 
+from operator_tikv.settings import TikvSettings
 from operator_tikv.subject import TikvSubject
 from operator_tui.core.subject import DemoCluster, DemoOptions, SubjectContext
 
@@ -12,6 +13,7 @@ class TikvPlugin:
     """Builds ``TikvSubject``s and starts the simulated cluster (``operator_tikv.sim``)."""
 
     name = "tikv"
+    settings_model = TikvSettings
 
     def create(self, ctx: SubjectContext) -> TikvSubject:
         return TikvSubject(ctx)

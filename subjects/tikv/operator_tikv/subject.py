@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from operator_tikv.actions import ACTIONS, BY_NAME, BadArguments, validate
 from operator_tikv.invariants import (
@@ -25,7 +25,6 @@ from operator_tikv.invariants import (
     PD_MEMBERS,
     REGION_CHECKS,
     InvariantChecker,
-    InvariantSettings,
     specs,
 )
 from operator_tikv.logs import stats as log_stats
@@ -37,6 +36,7 @@ from operator_tikv.pd import PDClient
 from operator_tikv.pd.client import REGION_CHECKS as CHECK_KINDS
 from operator_tikv.pd.models import HealthMember, MembersInfo, ScheduleConfig
 from operator_tikv.refresh import Refresh
+from operator_tikv.settings import TikvSettings
 from operator_tikv.states import GONE, stamp
 from operator_tui.core.subject import (
     SLO,
@@ -73,121 +73,77 @@ OBSERVATIONS = (
 )
 
 
-def _scrape_budget(value: Any) -> int | Literal["all"] | None:
-    """``auto`` (None), ``all`` (or 0), or a number of stores per tick."""
-    if value is None or value == "auto":
-        return None
-    if value == "all":
-        return "all"
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise SubjectError(f"option scrape_budget: auto, all or a number, not {value!r}") from None
-    if number < 0:
-        raise SubjectError("option scrape_budget: must be auto, all, 0 (all) or more")
-    return number or "all"
-
-
-def _float_option(
-    options: dict[str, Any], name: str, default: float, *, zero_ok: bool = False
-) -> float:
-    """A positive number of seconds (or 0 with ``zero_ok``: a slow PD group read every tick)."""
-    value = options.get(name, default)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise SubjectError(f"option {name}: not a number: {value!r}") from None
-    if not (number >= 0 if zero_ok else number > 0):
-        raise SubjectError(
-            f"option {name}: must be 0 (every tick) or more"
-            if zero_ok
-            else f"option {name}: must be positive"
-        )
-    return number
-
-
 class TikvSubject:
     """Implements ``operator_tui.core.subject.Subject`` for TiKV through PD's HTTP API."""
 
     name = "tikv"
 
     def __init__(self, ctx: SubjectContext) -> None:
-        opts = dict(ctx.options)
+        cfg: TikvSettings = ctx.settings
         self.ctx = ctx
-        self.tick_budget_s = _float_option(opts, "tick_timeout_s", max(5.0, ctx.interval_s * 2))
+        self.cfg = cfg
+        self.tick_budget_s = cfg.tick_timeout_s or max(5.0, ctx.interval_s * 2)
         self.pd = PDClient(
             ctx.http,
-            ctx.endpoints,
-            timeout_s=_float_option(opts, "pd_timeout_s", 2.0),
-            retries=int(opts.get("pd_retries", 2)),
+            cfg.pd,
+            timeout_s=cfg.pd_timeout_s,
+            retries=cfg.pd_retries,
             # Inside the tick budget, so PD's own answer (e.g. 503 "no leader") reaches the
             # ticket instead of a bare tick timeout.
-            call_budget_s=min(
-                self.tick_budget_s * 0.8, _float_option(opts, "pd_call_budget_s", 8.0)
-            ),
+            call_budget_s=min(self.tick_budget_s * 0.8, cfg.pd_call_budget_s),
         )
-        self.settings = InvariantSettings.from_options(opts)
+        self.settings = cfg.invariants
         self.checker = InvariantChecker(self.settings)
-        mode = ctx.metrics_source
+        mode = cfg.metrics_source
         if mode == "auto":
-            mode = "prometheus" if ctx.prometheus_url else "direct"
-        if mode not in ("prometheus", "direct", "none"):
-            raise SubjectError(f"unknown metrics source {ctx.metrics_source!r}")
-        if mode == "prometheus" and not ctx.prometheus_url:
+            mode = "prometheus" if cfg.prometheus_url else "direct"
+        if mode == "prometheus" and not cfg.prometheus_url:
             raise SubjectError("metrics source is prometheus but no Prometheus URL is set")
         self.metrics_mode = mode
-        clock = opts.get("clock")
-        self._clock: Callable[[], datetime] = (
-            clock if callable(clock) else lambda: datetime.now(UTC)
-        )
-        scrape_timeout = _float_option(opts, "scrape_timeout_s", 2.0)
-        scrape_interval = _float_option(opts, "scrape_interval_s", 15.0)
-        scrape_client = str(opts.get("scrape_client", "stream"))
-        if scrape_client not in ("stream", "httpx"):
-            raise SubjectError(f"unknown scrape client {scrape_client!r} (stream, httpx)")
+        clock = ctx.clock
+        self._clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        scrape_interval = cfg.scrape_interval_s
         try:
             self.direct = DirectMetrics(
                 ctx.http,
-                timeout_s=scrape_timeout,
-                budget=_scrape_budget(opts.get("scrape_budget", "auto")),
+                timeout_s=cfg.scrape_timeout_s,
+                budget=cfg.budget,
                 interval_s=ctx.interval_s,
                 scrape_interval_s=scrape_interval,
-                heartbeat_overdue_s=_float_option(opts, "heartbeat_overdue_s", 12.0),
-                clock=(lambda: self._clock().timestamp()) if callable(clock) else time.monotonic,
+                heartbeat_overdue_s=cfg.heartbeat_overdue_s,
+                clock=(lambda: self._clock().timestamp()) if clock else time.monotonic,
                 # Kept connections are how a dead store is seen between its reads: they must
                 # outlive the time between two reads of the same store.
                 fetcher=StreamFetcher(keepalive_expiry_s=max(60.0, 4 * scrape_interval))
-                if scrape_client == "stream"
+                if cfg.scrape_client == "stream"
                 else HttpxFetcher(ctx.http),
                 # A tick run early (``r``, a chaos action) takes its rates from an older base.
-                min_rate_window_s=_float_option(opts, "min_rate_window_s", 0.75 * ctx.interval_s),
+                min_rate_window_s=cfg.min_rate_window_s or 0.75 * ctx.interval_s,
             )
         except ValueError as exc:
             raise SubjectError(f"direct metrics: {exc}") from None
         self.prometheus = (
             PrometheusMetrics(
                 ctx.http,
-                ctx.prometheus_url,
-                window=str(opts.get("prometheus_rate_window", "1m")),
+                cfg.prometheus_url,
+                window=cfg.prometheus_rate_window,
                 # One query for every store: at 1000 stores Prometheus can need over 2 s.
-                timeout_s=min(
-                    self.tick_budget_s * 0.8, _float_option(opts, "prometheus_timeout_s", 4.0)
-                ),
+                timeout_s=min(self.tick_budget_s * 0.8, cfg.prometheus_timeout_s),
             )
-            if ctx.prometheus_url
+            if cfg.prometheus_url
             else None
         )
-        self.log_source = self._log_source(opts)
-        self._slow = self._slow_groups(opts)
-        self.include_tombstone = bool(opts.get("include_tombstone", False))
-        self._history_len = int(opts.get("history_len", 900))
+        self.log_source = self._log_source(cfg)
+        self._slow = self._slow_groups(cfg)
+        self.include_tombstone = cfg.include_tombstone
+        self._history_len = cfg.history_len
         self._history: dict[int, deque[tuple[datetime, StoreMetrics]]] = {}
-        self._logs: deque[LogEvent] = deque(maxlen=int(opts.get("log_buffer", 5000)))
+        self._logs: deque[LogEvent] = deque(maxlen=cfg.log_buffer)
         self._store_logs: dict[int, deque[LogEvent]] = {}
         self.last_snapshot: Snapshot | None = None
         self._closed = False
 
-    def _slow_groups(self, opts: dict[str, Any]) -> dict[str, Refresh]:
+    def _slow_groups(self, cfg: TikvSettings) -> dict[str, Refresh]:
         checks = {f"check:{kind}": kind for kind in CHECK_KINDS}
 
         def region_checks() -> dict[str, Awaitable[Any]]:
@@ -202,41 +158,33 @@ class TikvSubject:
                 "hot_write_regions",
                 ("hot_write",),
                 lambda: {"hot_write": self.pd.hot_write_regions()},
-                _float_option(opts, "hot_regions_every_s", 10.0, zero_ok=True),
+                cfg.hot_regions_every_s,
             ),
             Refresh(
                 "region_checks",
                 (*checks, "region_count"),
                 region_checks,
-                _float_option(opts, "region_checks_every_s", 10.0, zero_ok=True),
+                cfg.region_checks_every_s,
                 phase=0.5,
             ),
             Refresh(
                 "schedule_config",
                 ("config",),
                 lambda: {"config": self.pd.schedule_config()},
-                _float_option(opts, "schedule_config_every_s", 30.0, zero_ok=True),
+                cfg.schedule_config_every_s,
                 phase=0.2,
             ),
         )
         return {g.name: g for g in groups}
 
-    def _log_source(self, opts: dict[str, Any]) -> LogSource | None:
-        kind = opts.get("log_source")
+    def _log_source(self, cfg: TikvSettings) -> LogSource | None:
+        kind = cfg.logs
         if kind == "sim":
             return SimLogSource(self.ctx.http, self.pd.ordered_endpoints)
         if kind == "docker":
-            return DockerLogSource(
-                opts.get("compose_file"),
-                opts.get("compose_project"),
-                str(opts.get("docker_container", "{host}")),
-            )
-        if kind == "file" or (kind is None and opts.get("log_dir")):
-            if not opts.get("log_dir"):
-                raise SubjectError("log source file needs the log_dir option")
-            return FileLogSource(opts["log_dir"])
-        if kind not in (None, "", "none"):
-            raise SubjectError(f"unknown log source {kind!r} (sim, file, docker)")
+            return DockerLogSource(str(cfg.compose_file), cfg.compose_project, cfg.docker_container)
+        if kind == "file":
+            return FileLogSource(cfg.log_dir)
         return None
 
     # Description
@@ -340,7 +288,7 @@ class TikvSubject:
             try:
                 return await self.prometheus.collect(stores)
             except PrometheusError as exc:
-                if self.ctx.metrics_source != "auto":
+                if self.cfg.metrics_source != "auto":
                     return MetricsResult(errors=[str(exc)], source="prometheus")
                 result = await self.direct.collect(stores)
                 result.errors.insert(0, f"{exc}; scraped the stores directly instead")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from operator_tikv.plugin import plugin
+from operator_tikv.settings import TikvSettings
 from operator_tikv.sim import SimCluster, SimConfig
 from operator_tikv.states import StoreState
 
@@ -31,10 +32,10 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def subject_for(sim, http, **options):
-    options.setdefault("clock", lambda: datetime.fromtimestamp(sim.now_ns / 1e9, UTC))
+    clock = options.pop("clock", lambda: datetime.fromtimestamp(sim.now_ns / 1e9, UTC))
     options.setdefault("log_source", "sim")
-    ctx = SubjectContext(http=http, endpoints=sim.pd_urls, interval_s=2.0, options=options)
-    return plugin.create(ctx)
+    settings = TikvSettings(pd=sim.pd_urls, **options)
+    return plugin.create(SubjectContext(http=http, settings=settings, interval_s=2.0, clock=clock))
 
 
 async def tick(subject):
@@ -171,7 +172,7 @@ async def test_no_partition_from_a_killed_paused_or_restarted_store(sim, http):
 
 
 async def test_disk_pressure_warns_then_goes_critical(sim, http):
-    subject = subject_for(sim, http, low_disk_grace_s=10)
+    subject = subject_for(sim, http, invariants={"low_disk_grace_s": 10})
     await tick(subject)
     capacity = sim.model.stores[1].capacity
     sim.add_fault(

@@ -13,6 +13,7 @@ import pytest
 from operator_tikv.metrics.direct import DirectMetrics
 from operator_tikv.metrics.fetch import FetchError, Page, StreamFetcher
 from operator_tikv.plugin import plugin
+from operator_tikv.settings import TikvSettings
 from operator_tikv.sim import SimCluster, SimConfig
 from operator_tikv.states import StoreState
 
@@ -256,13 +257,18 @@ async def sim20() -> AsyncIterator[SimCluster]:
 
 
 async def test_a_store_killed_between_its_reads_is_down_on_the_next_tick(sim20, http):
-    options = {
-        "clock": lambda: datetime.fromtimestamp(sim20.now_ns / 1e9, UTC),
-        "log_source": "sim",
-        "scrape_budget": 5,
-        "heartbeat_overdue_s": 1000,  # nor the heartbeat: only the closed connection
-    }
-    ctx = SubjectContext(http=http, endpoints=sim20.pd_urls, interval_s=2.0, options=options)
+    settings = TikvSettings(
+        pd=sim20.pd_urls,
+        log_source="sim",
+        scrape_budget=5,
+        heartbeat_overdue_s=1000,  # nor the heartbeat: only the closed connection
+    )
+    ctx = SubjectContext(
+        http=http,
+        settings=settings,
+        interval_s=2.0,
+        clock=lambda: datetime.fromtimestamp(sim20.now_ns / 1e9, UTC),
+    )
     subject = plugin.create(ctx)
     for _ in range(5):  # 1-5, 6-10, 11-15, 16-20, then 1-5 again
         snap = await subject.observe()

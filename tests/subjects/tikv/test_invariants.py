@@ -11,9 +11,10 @@ from operator_tikv.invariants import (
     InvariantSettings,
     specs,
 )
+from operator_tikv.settings import TikvSettings
 from operator_tikv.states import StoreState
+from pydantic import ValidationError
 
-from operator_tui.core.subject import SubjectError
 from operator_tui.core.types import (
     ClusterMetrics,
     HotRegion,
@@ -163,10 +164,10 @@ def test_unmeasured_latency_keeps_the_timer():
     assert keys(out) == ["high_write_latency:store-1"]
 
 
-def test_grace_overrides_from_options():
-    settings = InvariantSettings.from_options(
-        {"high_write_latency_grace_s": 5, "invariants": {"high_write_latency_ms": 20}, "other": 1}
-    )
+def test_grace_overrides_from_settings():
+    settings = TikvSettings(
+        invariants={"high_write_latency_grace_s": 5, "high_write_latency_ms": 20}
+    ).invariants
     checker = InvariantChecker(settings)
     m = {1: metrics(1, p99_write_latency_ms=30), 2: metrics(2), 3: metrics(3)}
     checker.evaluate(snap(0, m=m))
@@ -180,11 +181,11 @@ def test_grace_scale_zero_fires_at_once():
 
 
 @pytest.mark.parametrize(
-    "bad", [{"slow_score_threshold": "high"}, {"invariants": {"nope": 1}}, {"low_disk_grace_s": -1}]
+    "bad", [{"slow_score_threshold": "high"}, {"nope": 1}, {"low_disk_grace_s": -1}]
 )
-def test_bad_settings_are_subject_errors(bad):
-    with pytest.raises(SubjectError):
-        InvariantSettings.from_options(bad)
+def test_bad_settings_are_refused(bad):
+    with pytest.raises(ValidationError):
+        TikvSettings(invariants=bad)
 
 
 def test_low_disk_warning_and_critical():
@@ -424,7 +425,7 @@ def test_slow_reports_are_noise_and_the_thresholds_are_settings():
     for sid in (1, 2, 3):
         m[sid].unreachable_reports_per_s = dict.fromkeys(m[sid].unreachable_reports_per_s, 0.1)
     assert InvariantChecker().evaluate(snap(m=m)) == []
-    strict = InvariantSettings.from_options({"unreachable_reporters_min": 3})
+    strict = TikvSettings(invariants={"unreachable_reporters_min": 3}).invariants
     dense = reports(3, {1: (2, 3), 2: (1,), 3: (1,)})
     assert InvariantChecker(strict).evaluate(snap(m=dense)) == []
 

@@ -13,6 +13,7 @@ from operator_tikv.metrics.prometheus import (
     queries,
 )
 from operator_tikv.plugin import plugin
+from operator_tikv.settings import TikvSettings
 from operator_tikv.sim import SimCluster, SimConfig
 from operator_tikv.states import StoreState
 
@@ -31,10 +32,12 @@ async def test_prometheus_source_against_the_simulator(tk, tmp_path):
             async with httpx.AsyncClient() as http:
                 ctx = SubjectContext(
                     http=http,
-                    endpoints=sim.pd_urls,
-                    prometheus_url=server.url,
-                    metrics_source="prometheus",
-                    options={"prometheus_rate_window": "30s"},
+                    settings=TikvSettings(
+                        pd=sim.pd_urls,
+                        prometheus_url=server.url,
+                        metrics_source="prometheus",
+                        prometheus_rate_window="30s",
+                    ),
                 )
                 subject = plugin.create(ctx)
                 state = {}
@@ -97,7 +100,9 @@ async def test_prometheus_down_falls_back_to_direct_in_auto_mode(tk):
             clock = lambda: datetime.fromtimestamp(sim.now_ns / 1e9, UTC)  # noqa: E731
             auto = plugin.create(
                 SubjectContext(
-                    http=http, endpoints=sim.pd_urls, prometheus_url=dead, options={"clock": clock}
+                    http=http,
+                    settings=TikvSettings(pd=sim.pd_urls, prometheus_url=dead),
+                    clock=clock,
                 )
             )
             snap = await auto.observe()
@@ -107,9 +112,9 @@ async def test_prometheus_down_falls_back_to_direct_in_auto_mode(tk):
             strict = plugin.create(
                 SubjectContext(
                     http=http,
-                    endpoints=sim.pd_urls,
-                    prometheus_url=dead,
-                    metrics_source="prometheus",
+                    settings=TikvSettings(
+                        pd=sim.pd_urls, prometheus_url=dead, metrics_source="prometheus"
+                    ),
                 )
             )
             snap = await strict.observe()
@@ -307,7 +312,9 @@ async def test_filtered_ticks_match_a_full_answer_and_see_a_kill(tk, tmp_path):
                     sent.append("GET " + request.url.params["query"])
 
             async with httpx.AsyncClient(event_hooks={"request": [keep]}) as http:
-                ctx = SubjectContext(http=http, endpoints=sim.pd_urls, prometheus_url=server.url)
+                ctx = SubjectContext(
+                    http=http, settings=TikvSettings(pd=sim.pd_urls, prometheus_url=server.url)
+                )
                 stores = await plugin.create(ctx).get_stores()
                 ids = {s.id for s in stores}
 
@@ -382,10 +389,12 @@ async def test_filtered_ticks_match_a_full_answer_and_see_a_kill(tk, tmp_path):
                 subject = plugin.create(
                     SubjectContext(
                         http=http,
-                        endpoints=sim.pd_urls,
-                        prometheus_url=server.url,
-                        metrics_source="prometheus",
-                        options={"prometheus_rate_window": "30s"},
+                        settings=TikvSettings(
+                            pd=sim.pd_urls,
+                            prometheus_url=server.url,
+                            metrics_source="prometheus",
+                            prometheus_rate_window="30s",
+                        ),
                     )
                 )
                 for _ in range(12):

@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from operator_tikv.plugin import plugin
+from operator_tikv.settings import TikvSettings
 from operator_tikv.states import StoreState
+from pydantic import ValidationError
 
 from operator_tui.core.subject import (
     Subject,
@@ -26,15 +28,9 @@ STATUS = {
 def make(fake_pd, http, **options):
     options.setdefault("pd_retries", 0)
     options.setdefault("scrape_client", "httpx")  # the fake stores live in the mock transport
-    ctx = SubjectContext(
-        http=http,
-        endpoints=list(fake_pd.endpoints),
-        prometheus_url=options.pop("prometheus_url", None),
-        metrics_source=options.pop("metrics_source", "auto"),
-        interval_s=1.0,
-        options=options,
-    )
-    return plugin.create(ctx)
+    clock = options.pop("clock", None)
+    settings = TikvSettings(pd=list(fake_pd.endpoints), **options)
+    return plugin.create(SubjectContext(http=http, settings=settings, interval_s=1.0, clock=clock))
 
 
 TIFLASH_STATUS = "basic-tiflash-tphn85.basic-tiflash-peer.default:20292"
@@ -246,13 +242,13 @@ async def test_sim_log_route_with_cursor(fake_pd, tk):
 
 def test_bad_options_are_subject_errors(fake_pd):
     http = httpx.AsyncClient()
-    with pytest.raises(SubjectError):
+    with pytest.raises(ValidationError):
         make(fake_pd, http, log_source="carrier-pigeon")
     with pytest.raises(SubjectError):
         make(fake_pd, http, metrics_source="prometheus")
-    with pytest.raises(SubjectError):
+    with pytest.raises(ValidationError):
         make(fake_pd, http, tick_timeout_s="soon")
-    with pytest.raises(SubjectError):
+    with pytest.raises(ValidationError):
         make(fake_pd, http, log_source="file")
 
 
@@ -378,7 +374,7 @@ def test_prometheus_query_timeout_is_its_own_and_within_the_tick(fake_pd, mock_h
     assert custom.prometheus.timeout_s == 7
     capped = make(fake_pd, mock_http, prometheus_url=prom, prometheus_timeout_s=30)
     assert capped.prometheus.timeout_s == pytest.approx(capped.tick_budget_s * 0.8)
-    with pytest.raises(SubjectError):
+    with pytest.raises(ValidationError):
         make(fake_pd, mock_http, prometheus_url=prom, prometheus_timeout_s="soon")
 
 
@@ -458,7 +454,7 @@ async def test_slow_groups_every_tick_when_asked(fake_pd, mock_http, tk):
         await subject.observe()
     assert pd_reads(fake_pd, "/hotspot/regions/write") == 3
     assert pd_reads(fake_pd, "/config/schedule") == 3
-    with pytest.raises(SubjectError, match="hot_regions_every_s"):
+    with pytest.raises(ValidationError, match="hot_regions_every_s"):
         make(fake_pd, mock_http, hot_regions_every_s=-1)
 
 
@@ -471,5 +467,5 @@ def test_scrape_budget_option_reaches_direct_metrics(fake_pd, mock_http):
     assert spread.direct.budget == 9 and spread.direct.scrape_interval_s == 30.0
     assert spread.direct.interval_s == 1.0
     for bad in ("lots", -2):
-        with pytest.raises(SubjectError, match="scrape_budget"):
+        with pytest.raises(ValidationError, match="scrape_budget"):
             make(fake_pd, mock_http, scrape_budget=bad)

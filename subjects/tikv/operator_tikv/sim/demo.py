@@ -80,7 +80,7 @@ async def run_demo(options: DemoOptions) -> AsyncIterator[DemoCluster]:
                     f"simulated TiKV v8.5: {cfg.stores} stores, {cfg.regions} regions, {cfg.workload} load, "
                     f"seed {cfg.seed}, speed {cfg.speed:g}x, max-store-down-time {cfg.max_store_down_time_s:g}s"
                 ),
-                extra={"log_source": "sim", "sim": cluster},
+                settings={"pd": cluster.pd_urls, "prometheus_url": None, "log_source": "sim"},
             )
         finally:
             await chaos.aclose()

@@ -1,13 +1,15 @@
 """Wiring: settings in, a ready ``OperatorRuntime`` out, everything closed on the way out.
 
 ``open_runtime`` loads the subject plugin, optionally starts its embedded demo
-cluster, creates the one ``httpx.AsyncClient`` the subject uses, opens the
-ticket database (requeueing diagnoses a crash interrupted), picks the
-diagnoser and yields the runtime.
+cluster (whose ``DemoCluster.settings`` are applied over the subject's section),
+creates the one ``httpx.AsyncClient`` the subject uses, opens the ticket database
+(requeueing diagnoses a crash interrupted), picks the diagnoser and yields the
+runtime. It lives beside ``config`` rather than in core: it is where settings meet
+the core's neutral types.
 
 The demo uses a fresh database in a temporary directory (deleted on exit), so
 every demo starts with an empty ticket queue, unless a database path was set
-explicitly (``--db`` or ``OPERATOR_DB_PATH``), which is then used as is.
+explicitly (``--db`` or ``OPERATOR_STORAGE__DB_PATH``), which is then used as is.
 """
 
 from __future__ import annotations
@@ -17,15 +19,17 @@ import tempfile
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from operator_tui.config import ConfigError, Settings
+from operator_tui.config import ConfigError, Settings, section_with
+from operator_tui.core.diagnosis import backends
 from operator_tui.core.diagnosis.base import Diagnoser
 from operator_tui.core.diagnosis.offline import OfflineDiagnoser
 from operator_tui.core.events import EventBus
 from operator_tui.core.registry import load_plugin
-from operator_tui.core.runtime import OperatorRuntime
+from operator_tui.core.runtime import OperatorRuntime, RuntimeOptions
 from operator_tui.core.subject import Chaos, DemoOptions, SubjectContext, SubjectPlugin
 from operator_tui.core.tickets import TicketStore
 
@@ -36,52 +40,53 @@ HTTP_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 
 def make_diagnoser(settings: Settings) -> Diagnoser:
     """Claude when the settings select it (``auto`` with a key, or ``claude``), else offline."""
-    if settings.backend != "claude":
+    d = settings.diagnosis
+    if d.resolved_backend != backends.CLAUDE:
         return OfflineDiagnoser()
-    key = settings.anthropic_api_key.get_secret_value() if settings.anthropic_api_key else ""
+    key = d.api_key.get_secret_value() if d.api_key else ""
     if not key:
-        raise ConfigError("diagnosis_backend is claude but ANTHROPIC_API_KEY is not set")
+        raise ConfigError("diagnosis.backend is claude but ANTHROPIC_API_KEY is not set")
     from operator_tui.core.diagnosis.claude import ClaudeDiagnoser, make_client
 
     return ClaudeDiagnoser(
-        make_client(key, settings.anthropic_base_url),
-        model=settings.claude_model,
-        max_tokens=settings.claude_max_tokens,
+        make_client(key, d.base_url), model=d.claude_model, max_tokens=d.max_tokens
     )
 
 
+def runtime_options(settings: Settings) -> RuntimeOptions:
+    return RuntimeOptions(
+        interval_s=settings.monitor.interval_s,
+        actions_mode=settings.actions.mode,
+        agent_concurrency=settings.diagnosis.concurrency,
+        agent_max_retries=settings.diagnosis.max_retries,
+    )
+
+
+def subject_section(settings: Settings, plugin: SubjectPlugin) -> Any:
+    """The plugin's section of ``settings``; settings loaded for another subject are an error."""
+    section = getattr(settings, plugin.name, None)
+    if not isinstance(section, plugin.settings_model):
+        raise ConfigError(
+            f"settings have no {plugin.name} section: load them with that subject's plugin"
+        )
+    return section
+
+
 def demo_db_path(settings: Settings, tmpdir: str) -> Path:
-    if "db_path" in settings.model_fields_set:
-        return settings.db_path
+    if "db_path" in settings.storage.model_fields_set:
+        return settings.storage.db_path
     return Path(tmpdir) / "demo-tickets.db"
 
 
-def log_options(settings: Settings, *, demo: bool) -> dict[str, str]:
-    """Subject options naming the log source; ``auto`` keeps the demo's own and reads files when given a dir."""
-    source = settings.log_source
-    if source == "auto":
-        if demo:
-            return {}
-        source = "file" if settings.log_dir else "none"
-    if source == "none":
-        return {"log_source": "none"}
-    opts = {"log_source": source}
-    if settings.log_dir:
-        opts["log_dir"] = str(settings.log_dir)
-    if source == "docker":
-        opts["compose_file"] = str(settings.compose_file)
-        opts["compose_project"] = settings.compose_project
-    return opts
-
-
-def _lab_chaos(settings: Settings, http: httpx.AsyncClient) -> Chaos | None:
+def _lab_chaos(section: Any, http: httpx.AsyncClient) -> Chaos | None:
     """The compose lab's ``docker kill``/``start`` when its compose file is here; else no chaos."""
-    if not settings.compose_file.is_file():
+    compose_file = getattr(section, "compose_file", None)
+    if compose_file is None or not Path(compose_file).is_file():
         return None
     try:
         from operator_tui.core.deploy_local import LocalDeployment
 
-        return LocalDeployment.from_settings(settings, http)
+        return LocalDeployment.from_settings(section, http)
     except Exception as exc:
         log.info("compose lab chaos unavailable: %s", exc)
         return None
@@ -98,6 +103,7 @@ async def open_runtime(
 ) -> AsyncIterator[OperatorRuntime]:
     """Raises ``SubjectError`` (unknown plugin, demo failed), ``TicketStoreError`` or ``ConfigError``."""
     plugin = plugin or load_plugin(settings.subject)
+    section = subject_section(settings, plugin)
     diagnoser = diagnoser or make_diagnoser(settings)
     async with AsyncExitStack() as stack:
         close = getattr(diagnoser, "aclose", None)
@@ -105,31 +111,19 @@ async def open_runtime(
             stack.push_async_callback(close)
         http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
         stack.push_async_callback(http.aclose)
-        endpoints, prometheus, options = list(settings.pd), settings.prometheus_url, {}
-        db_path = settings.db_path
+        db_path = settings.storage.db_path
         chaos: Chaos | None
         if demo is not None:
             cluster = await stack.enter_async_context(plugin.demo(demo))
-            endpoints, chaos = list(cluster.endpoints), cluster.chaos
-            prometheus = cluster.prometheus_url
-            options = dict(cluster.extra)
+            chaos = cluster.chaos
+            section = section_with(section, cluster.settings)
             db_path = demo_db_path(
                 settings,
                 stack.enter_context(tempfile.TemporaryDirectory(prefix="operator-tui-demo-")),
             )
         else:
-            chaos = _lab_chaos(settings, http)
-        options.update(log_options(settings, demo=demo is not None))
-        options.setdefault("scrape_budget", settings.scrape_budget)
-        options.setdefault("scrape_interval_s", settings.scrape_interval_s)
-        ctx = SubjectContext(
-            http=http,
-            endpoints=endpoints,
-            prometheus_url=prometheus,
-            metrics_source=settings.metrics_source,
-            interval_s=settings.interval_s,
-            options=options,
-        )
+            chaos = _lab_chaos(section, http)
+        ctx = SubjectContext(http=http, settings=section, interval_s=settings.monitor.interval_s)
         subject = plugin.create(ctx)
         stack.push_async_callback(subject.aclose)
         tickets = await TicketStore.open(db_path, subject=subject.name)
@@ -137,6 +131,8 @@ async def open_runtime(
         requeued = await tickets.requeue_interrupted()
         if requeued:
             log.info("requeued %d diagnoses interrupted by the last shutdown", len(requeued))
-        runtime = OperatorRuntime(settings, subject, tickets, diagnoser, bus=bus, chaos=chaos)
+        runtime = OperatorRuntime(
+            runtime_options(settings), subject, tickets, diagnoser, bus=bus, chaos=chaos
+        )
         stack.push_async_callback(runtime.aclose)
         yield runtime

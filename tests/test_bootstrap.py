@@ -1,0 +1,146 @@
+"""open_runtime: plugin, demo, one HTTP client, ticket store, diagnoser choice, everything closed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from operator_tui import bootstrap
+from operator_tui.bootstrap import make_diagnoser, open_runtime
+from operator_tui.config import ConfigError, Settings, load_settings
+from operator_tui.core.diagnosis.claude import ClaudeDiagnoser
+from operator_tui.core.diagnosis.offline import OfflineDiagnoser
+from operator_tui.core.subject import DemoCluster, DemoOptions, SubjectError
+from operator_tui.core.tickets import TicketStore, TicketStoreError
+from operator_tui.testing.fake_subject import FakeChaos, FakePlugin
+
+pytestmark = pytest.mark.usefixtures("clean_env")
+
+
+def fake_settings(plugin: FakePlugin, **kw: object) -> Settings:
+    return load_settings(plugin=plugin, **kw)
+
+
+async def test_configured_cluster(tmp_path: Path) -> None:
+    plugin = FakePlugin()
+    s = fake_settings(
+        plugin,
+        storage={"db_path": tmp_path / "x" / "t.db"},
+        fake={"endpoints": ["http://10.0.0.1:2379"]},
+        monitor={"interval_s": 3},
+        actions={"mode": "approve"},
+        diagnosis={"concurrency": 5, "max_retries": 1},
+    )
+    async with open_runtime(s, plugin=plugin) as rt:
+        assert rt.chaos is None and rt.subject is plugin.subject
+        assert (rt.interval_s, rt.actions_mode) == (3, "approve")
+        assert (rt.options.agent_concurrency, rt.options.agent_max_retries) == (5, 1)
+        [ctx] = plugin.contexts
+        assert ctx.settings is s.subject_settings and not ctx.http.is_closed
+        assert ctx.settings.endpoints == ["http://10.0.0.1:2379"] and ctx.interval_s == 3
+        assert isinstance(rt.diagnoser, OfflineDiagnoser)
+        plugin.subject.kill(1)
+        await rt.tick_once()
+    assert ctx.http.is_closed and plugin.subject.closed
+    store = await TicketStore.open(tmp_path / "x" / "t.db")
+    assert [t.invariant for t in await store.list_tickets()] == ["store_down"]
+    await store.aclose()
+
+
+async def test_demo_uses_its_endpoints_chaos_and_a_throwaway_db(
+    tmp_path: Path, monkeypatch
+) -> None:
+    plugin = FakePlugin()
+    monkeypatch.setattr(bootstrap, "load_plugin", lambda name: plugin)
+    s = fake_settings(plugin)
+    async with open_runtime(s, demo=DemoOptions(max_store_down_time_s=60)) as rt:
+        assert isinstance(rt.chaos, FakeChaos)
+        assert plugin.contexts[0].settings.endpoints == ["http://127.0.0.1:1"]
+        assert s.subject_settings.endpoints == ["http://127.0.0.1:2379"]
+        db = rt.tickets.path
+        assert db != s.storage.db_path and db.exists()
+        await rt.kill_store(2)
+    assert not db.exists()
+    assert plugin.demo_options is not None and plugin.demo_options.max_store_down_time_s == 60
+
+
+async def test_demo_with_explicit_db(tmp_path: Path) -> None:
+    plugin = FakePlugin()
+    s = fake_settings(plugin, db_path=tmp_path / "demo.db")
+    async with open_runtime(s, demo=DemoOptions(), plugin=plugin) as rt:
+        assert rt.tickets.path == tmp_path / "demo.db"
+
+
+async def test_bad_db_is_an_error_and_untouched(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"garbage" * 100)
+    plugin = FakePlugin()
+    with pytest.raises(TicketStoreError):
+        async with open_runtime(fake_settings(plugin, db_path=bad), plugin=plugin):
+            pass
+    assert bad.read_bytes() == b"garbage" * 100
+    assert plugin.contexts[0].http.is_closed and plugin.subject.closed
+
+
+async def test_unknown_subject(tmp_path: Path) -> None:
+    with pytest.raises(SubjectError, match="unknown subject"):
+        async with open_runtime(Settings(subject="nope", db_path=tmp_path / "t.db")):
+            pass
+
+
+async def test_settings_of_another_subject_are_refused(tmp_path: Path) -> None:
+    plugin = FakePlugin()
+    with pytest.raises(ConfigError, match="no fake section"):
+        async with open_runtime(load_settings(db_path=tmp_path / "t.db"), plugin=plugin):
+            pass
+    assert plugin.contexts == []
+
+
+async def test_demo_overrides_are_validated(tmp_path: Path) -> None:
+    plugin = FakePlugin()
+
+    @asynccontextmanager
+    async def bad_demo(options: DemoOptions) -> AsyncIterator[DemoCluster]:
+        yield DemoCluster(endpoints=[], chaos=FakeChaos(plugin.subject), settings={"nope": 1})
+
+    plugin.demo = bad_demo  # type: ignore[method-assign]
+    with pytest.raises(ConfigError, match="invalid setting nope"):
+        async with open_runtime(fake_settings(plugin), demo=DemoOptions(), plugin=plugin):
+            pass
+
+
+def test_diagnoser_choice() -> None:
+    def settings(**diagnosis: object) -> Settings:
+        return Settings(diagnosis=diagnosis)
+
+    assert isinstance(make_diagnoser(settings(backend="auto")), OfflineDiagnoser)
+    claude = make_diagnoser(
+        settings(api_key="sk-x", base_url="http://127.0.0.1:9", claude_model="m1", max_tokens=999)
+    )
+    assert isinstance(claude, ClaudeDiagnoser)
+    assert (claude.model, claude.max_tokens, str(claude.client.base_url)) == (
+        "m1",
+        999,
+        "http://127.0.0.1:9",
+    )
+    assert isinstance(make_diagnoser(settings(backend="offline", api_key="sk-x")), OfflineDiagnoser)
+    with pytest.raises(ConfigError, match="ANTHROPIC_API_KEY"):
+        make_diagnoser(settings(backend="claude"))
+
+
+async def test_tikv_section_reaches_the_subject(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("OPERATOR_TIKV__SCRAPE_INTERVAL_S", "30")
+    s = load_settings(
+        db_path=tmp_path / "t.db",
+        pd="http://10.0.0.1:2379",
+        compose_file=tmp_path / "none.yml",
+        scrape_budget=7,
+    )
+    async with open_runtime(s) as rt:
+        assert rt.subject.cfg is s.tikv
+        assert rt.subject.direct.budget == 7
+        assert rt.subject.direct.scrape_interval_s == 30.0
+        assert rt.subject.pd.endpoints == ["http://10.0.0.1:2379"]
