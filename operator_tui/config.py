@@ -59,9 +59,15 @@ class Settings(BaseSettings):
         "auto",
         description="Where store metrics come from: prometheus, direct (/metrics of each store), or auto.",
     )
-    log_source: Literal["auto", "sim", "docker", "file", "none"] = Field(
+    log_source: Literal["auto", "http", "docker", "file", "none"] = Field(
         "auto",
-        description="Where store logs come from: sim (demo), docker (the compose lab), file (log_dir), none; auto picks.",
+        description="Where store logs come from: http (log_url), docker (the compose lab), file (log_dir), none; "
+        "auto keeps the demo's and reads files when log_dir is set.",
+    )
+    log_url: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="For log_source http: URL templates of a store's log route ({store_id}, {host}, "
+        "{address}), comma-separated; tried in order, the one that answered is preferred.",
     )
     log_dir: Path | None = Field(
         None,
@@ -121,7 +127,7 @@ class Settings(BaseSettings):
         "INFO", description="Log level on stderr."
     )
 
-    @field_validator("pd", mode="before")
+    @field_validator("pd", "log_url", mode="before")
     @classmethod
     def _split_endpoints(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -162,6 +168,8 @@ class Settings(BaseSettings):
     def _file_logs_need_a_dir(self) -> Settings:
         if self.log_source == "file" and self.log_dir is None:
             raise ValueError("log_source file needs log_dir (OPERATOR_LOG_DIR)")
+        if self.log_source == "http" and not self.log_url:
+            raise ValueError("log_source http needs log_url (OPERATOR_LOG_URL)")
         return self
 
     @property

@@ -68,6 +68,8 @@ def log_options(settings: Settings, *, demo: bool) -> dict[str, str]:
     opts = {"log_source": source}
     if settings.log_dir:
         opts["log_dir"] = str(settings.log_dir)
+    if settings.log_url:
+        opts["log_url"] = list(settings.log_url)
     if source == "docker":
         opts["compose_file"] = str(settings.compose_file)
         opts["compose_project"] = settings.compose_project

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
 from operator_tui.config import Settings
 from operator_tui.core.bootstrap import log_options
 
@@ -30,3 +33,18 @@ def test_docker_names_the_compose_lab() -> None:
     assert opts["log_source"] == "docker"
     assert opts["compose_project"] == "lab"
     assert opts["compose_file"].endswith("docker-compose.yml")
+
+
+def test_http_names_its_log_urls() -> None:
+    settings = _settings(log_source="http", log_url="http://logs:8080/{store_id}, http://b/{host}")
+    assert log_options(settings, demo=False) == {
+        "log_source": "http",
+        "log_url": ["http://logs:8080/{store_id}", "http://b/{host}"],
+    }
+
+
+def test_http_without_a_url_and_sim_are_refused() -> None:
+    with pytest.raises(ValidationError, match="log_url"):
+        _settings(log_source="http")
+    with pytest.raises(ValidationError, match="log_source"):
+        _settings(log_source="sim")

@@ -29,7 +29,7 @@ from operator_tikv.invariants import (
     specs,
 )
 from operator_tikv.logs import stats as log_stats
-from operator_tikv.logsources import DockerLogSource, FileLogSource, LogSource, SimLogSource
+from operator_tikv.logsources import DockerLogSource, FileLogSource, HttpLogSource, LogSource
 from operator_tikv.metrics import DirectMetrics, MetricsResult, PrometheusMetrics
 from operator_tikv.metrics.fetch import HttpxFetcher, StreamFetcher
 from operator_tikv.metrics.prometheus import PrometheusError
@@ -224,8 +224,11 @@ class TikvSubject:
 
     def _log_source(self, opts: dict[str, Any]) -> LogSource | None:
         kind = opts.get("log_source")
-        if kind == "sim":
-            return SimLogSource(self.ctx.http, self.pd.ordered_endpoints)
+        if kind == "http":
+            try:
+                return HttpLogSource(self.ctx.http, opts.get("log_url") or ())
+            except ValueError as exc:
+                raise SubjectError(str(exc)) from None
         if kind == "docker":
             return DockerLogSource(
                 opts.get("compose_file"),
@@ -237,7 +240,7 @@ class TikvSubject:
                 raise SubjectError("log source file needs the log_dir option")
             return FileLogSource(opts["log_dir"])
         if kind not in (None, "", "none"):
-            raise SubjectError(f"unknown log source {kind!r} (sim, file, docker)")
+            raise SubjectError(f"unknown log source {kind!r} (http, file, docker)")
         return None
 
     # Description

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from operator_tikv.plugin import plugin
 from operator_tikv.sim import SimCluster, SimConfig
+from operator_tikv.sim.demo import subject_settings
 
 from operator_tui.core.subject import SubjectContext
 from operator_tui.core.types import Severity, StoreState
@@ -31,7 +32,8 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 def subject_for(sim, http, **options):
     options.setdefault("clock", lambda: datetime.fromtimestamp(sim.now_ns / 1e9, UTC))
-    options.setdefault("log_source", "sim")
+    for key, value in subject_settings(sim).items():
+        options.setdefault(key, value)
     ctx = SubjectContext(http=http, endpoints=sim.pd_urls, interval_s=2.0, options=options)
     return plugin.create(ctx)
 

@@ -14,6 +14,7 @@ from operator_tikv.metrics.direct import DirectMetrics
 from operator_tikv.metrics.fetch import FetchError, Page, StreamFetcher
 from operator_tikv.plugin import plugin
 from operator_tikv.sim import SimCluster, SimConfig
+from operator_tikv.sim.demo import subject_settings
 
 from operator_tui.core.subject import SubjectContext
 from operator_tui.core.types import Store, StoreState
@@ -257,7 +258,7 @@ async def sim20() -> AsyncIterator[SimCluster]:
 async def test_a_store_killed_between_its_reads_is_down_on_the_next_tick(sim20, http):
     options = {
         "clock": lambda: datetime.fromtimestamp(sim20.now_ns / 1e9, UTC),
-        "log_source": "sim",
+        **subject_settings(sim20),
         "scrape_budget": 5,
         "heartbeat_overdue_s": 1000,  # nor the heartbeat: only the closed connection
     }

@@ -21,6 +21,9 @@ from operator_tikv.sim.encode import NS
 from operator_tikv.sim.errors import SimError
 from operator_tikv.sim.store import Store
 
+LOGS_ROUTE = "/sim/api/v1/stores/{store_id}/logs"
+"""A store's log lines; the template an ``http`` log source's ``log_url`` fills in."""
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
@@ -175,7 +178,7 @@ async def sim_advance(request: web.Request) -> web.Response:
 def add_control_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/sim/api/v1/stores/{id}/kill", sim_kill)
     router.add_post("/sim/api/v1/stores/{id}/start", sim_start)
-    router.add_get("/sim/api/v1/stores/{id}/logs", sim_logs)
+    router.add_get(LOGS_ROUTE.replace("{store_id}", "{id}"), sim_logs)
     router.add_post("/sim/api/v1/faults", sim_add_fault)
     router.add_get("/sim/api/v1/faults", sim_list_faults)
     router.add_delete("/sim/api/v1/faults/{fid}", sim_clear_fault)

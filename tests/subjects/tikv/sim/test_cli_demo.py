@@ -162,14 +162,19 @@ async def test_demo_cluster_kills_and_starts_through_http() -> None:
     options = DemoOptions(stores=3, regions=30, speed=20.0, max_store_down_time_s=60.0)
     async with run_demo(options) as demo:
         assert isinstance(demo.chaos, Chaos)
-        assert demo.extra["log_source"] == "sim"
-        sim = demo.extra["sim"]
-        assert demo.endpoints == sim.pd_urls
+        assert "sim" not in demo.extra
+        assert demo.extra["log_source"] == "http"
+        assert demo.extra["log_url"] == [
+            f"{url}/sim/api/v1/stores/{{store_id}}/logs" for url in demo.endpoints
+        ]
         async with httpx.AsyncClient(timeout=5) as http:
+            status = (await http.get(demo.endpoints[0] + "/sim/api/v1/status")).json()
+            assert demo.endpoints == status["pd_urls"]
+            status_url = status["store_status_urls"]["2"]
             message = await demo.chaos.kill_store(2)
             assert message.startswith("store 2 killed")
             with pytest.raises(httpx.ConnectError):
-                await http.get(sim.store_status_urls[2] + "/status")
+                await http.get(status_url + "/status")
             deadline = time.monotonic() + 10
             state = "Up"
             while time.monotonic() < deadline and state != "Disconnected":
@@ -178,7 +183,7 @@ async def test_demo_cluster_kills_and_starts_through_http() -> None:
                 state = body["store"]["state_name"]
             assert state == "Disconnected"
             assert (await demo.chaos.start_store(2)).startswith("store 2 started")
-            assert (await http.get(sim.store_status_urls[2] + "/status")).status_code == 200
+            assert (await http.get(status_url + "/status")).status_code == 200
 
 
 async def test_sim_chaos_reports_an_unreachable_simulator() -> None:
