@@ -25,7 +25,7 @@ import httpx
 from operator_tikv.plugin import plugin
 from operator_tikv.sim.cluster import SimCluster
 from operator_tikv.sim.config import MANUAL_EPOCH_S, SimConfig
-from operator_tikv.sim.demo import SimChaos
+from operator_tikv.sim.demo import SimChaos, subject_settings
 from rich.console import Console
 from textual.pilot import Pilot
 
@@ -76,7 +76,7 @@ class ManualDemo:
                 endpoints=cluster.pd_urls,
                 metrics_source="direct",
                 interval_s=INTERVAL_S,
-                options={"clock": self.now, "log_source": "sim", "sim": cluster},
+                options={"clock": self.now, **subject_settings(cluster)},
             )
             subject = plugin.create(ctx)
             tickets = await TicketStore.open(self.db_path, subject=subject.name)

@@ -1,6 +1,6 @@
 """The simulator's own control routes, ``/sim/api/v1/...``: break and mend stores, read logs, move time.
 
-A contract scripts rely on (README, "The simulator's control routes"): paths, bodies and errors stay.
+A contract scripts rely on (docs/simulator.md, "Control routes"): paths, bodies and errors stay.
 The routes are served by every PD member, behind ``http_pd.pd_middleware``, so a dead member
 drops them too; errors are ``{"error": ...}`` JSON from ``control_errors``.
 """
