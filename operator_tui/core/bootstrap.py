@@ -21,12 +21,19 @@ from pathlib import Path
 import httpx
 
 from operator_tui.config import ConfigError, Settings
+from operator_tui.core.deploy import Deployment, DeploymentOptions, DeployUnavailable
 from operator_tui.core.diagnosis.base import Diagnoser
 from operator_tui.core.diagnosis.offline import OfflineDiagnoser
 from operator_tui.core.events import EventBus
 from operator_tui.core.registry import load_plugin
 from operator_tui.core.runtime import OperatorRuntime
-from operator_tui.core.subject import Chaos, DemoOptions, SubjectContext, SubjectPlugin
+from operator_tui.core.subject import (
+    Chaos,
+    DemoOptions,
+    SubjectContext,
+    SubjectError,
+    SubjectPlugin,
+)
 from operator_tui.core.tickets import TicketStore
 
 log = logging.getLogger(__name__)
@@ -76,14 +83,32 @@ def log_options(settings: Settings, *, demo: bool) -> dict[str, str]:
     return opts
 
 
-def _lab_chaos(settings: Settings, http: httpx.AsyncClient) -> Chaos | None:
-    """The compose lab's ``docker kill``/``start`` when its compose file is here; else no chaos."""
+def open_lab(
+    settings: Settings, http: httpx.AsyncClient, plugin: SubjectPlugin | None = None
+) -> Deployment:
+    """The subject's lab as the settings name it; ``DeployError`` (one line) when there is none."""
+    try:
+        plugin = plugin or load_plugin(settings.subject)
+    except SubjectError as exc:
+        raise DeployUnavailable(str(exc)) from None
+    options = DeploymentOptions(
+        compose_file=settings.compose_file,
+        project=settings.compose_project,
+        http=http,
+        endpoints=tuple(settings.pd),
+    )
+    deployment = plugin.deployment(options)
+    if deployment is None:
+        raise DeployUnavailable(f"the {plugin.name} subject has no lab to deploy")
+    return deployment
+
+
+def _lab_chaos(settings: Settings, http: httpx.AsyncClient, plugin: SubjectPlugin) -> Chaos | None:
+    """The lab's kill and start when its compose file is here; else no chaos."""
     if not settings.compose_file.is_file():
         return None
     try:
-        from operator_tui.core.deploy_local import LocalDeployment
-
-        return LocalDeployment.from_settings(settings, http)
+        return open_lab(settings, http, plugin)
     except Exception as exc:
         log.info("compose lab chaos unavailable: %s", exc)
         return None
@@ -120,7 +145,7 @@ async def open_runtime(
                 stack.enter_context(tempfile.TemporaryDirectory(prefix="operator-tui-demo-")),
             )
         else:
-            chaos = _lab_chaos(settings, http)
+            chaos = _lab_chaos(settings, http, plugin)
         options.update(log_options(settings, demo=demo is not None))
         options.setdefault("scrape_budget", settings.scrape_budget)
         options.setdefault("scrape_interval_s", settings.scrape_interval_s)

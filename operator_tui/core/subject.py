@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import httpx
 
@@ -28,6 +28,10 @@ from operator_tui.core.types import (
     StoreMetrics,
     Violation,
 )
+
+if TYPE_CHECKING:
+    from operator_tui.core.deploy import Deployment, DeploymentOptions
+    from operator_tui.core.harness import HarnessOptions, SimHarness
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,4 +193,15 @@ class SubjectPlugin(Protocol):
 
     def sim_main(self, argv: list[str]) -> int:
         """Run the simulated cluster standalone (``operator-tui sim``); returns an exit code."""
+        ...
+
+    def deployment(self, options: DeploymentOptions) -> Deployment | None:
+        """The subject's lab (``deploy``, ``chaos``), or None when it has none.
+
+        Raises ``DeployError`` when the lab is there but cannot be read.
+        """
+        ...
+
+    def harness(self, options: HarnessOptions) -> SimHarness | None:
+        """A simulated cluster for scripted runs (the evaluation), or None when it has none."""
         ...

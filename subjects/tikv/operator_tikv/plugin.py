@@ -5,11 +5,14 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 
 from operator_tikv.subject import TikvSubject
+from operator_tui.core.deploy import Deployment, DeploymentOptions
+from operator_tui.core.harness import HarnessOptions, SimHarness
 from operator_tui.core.subject import DemoCluster, DemoOptions, SubjectContext
 
 
 class TikvPlugin:
-    """Builds ``TikvSubject``s and starts the simulated cluster (``operator_tikv.sim``)."""
+    """Builds ``TikvSubject``s; starts the simulated cluster (``operator_tikv.sim``) for the demo
+    and the evaluation's harness; offers the compose lab (``operator_tikv.lab``)."""
 
     name = "tikv"
 
@@ -25,6 +28,16 @@ class TikvPlugin:
         from operator_tikv.sim.cli import main
 
         return int(main(argv))
+
+    def deployment(self, options: DeploymentOptions) -> Deployment:
+        from operator_tikv.lab.deployment import LocalDeployment
+
+        return LocalDeployment.from_options(options)
+
+    def harness(self, options: HarnessOptions) -> SimHarness:
+        from operator_tikv.harness import TikvHarness
+
+        return TikvHarness(options)
 
 
 plugin = TikvPlugin()
