@@ -1,8 +1,8 @@
 """The deployment protocol: bring a lab cluster up and down, look at it, break it.
 
 Front ends (the ``deploy`` and ``chaos`` commands, the TUI's deploy menu and kill key) talk
-to a ``Deployment`` that the subject plugin offers (``SubjectPlugin.deployment``); the TiKV
-plugin's drives Docker Compose. A deployment is also a ``Chaos``: ``kill_store``/``start_store``
+to a ``Deployment`` that the subject plugin offers (``SubjectPlugin.deployment``), for
+instance a Docker Compose project. A deployment is also a ``Chaos``: ``kill_store``/``start_store``
 take a store id.
 """
 
