@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from operator_tui.core.harness import HarnessOptions
 from operator_tui.core.registry import load_plugin
 from operator_tui.evaluation.scenario import FaultSpec

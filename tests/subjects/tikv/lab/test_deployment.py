@@ -8,7 +8,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from operator_tikv.lab.compose_file import (
     ComposeLab,
     PublishedPort,
@@ -203,7 +202,7 @@ async def test_the_plugin_offers_the_lab_with_the_endpoints_it_was_given() -> No
         assert lab.project == "my-lab"
         assert lab.pd_endpoints == ["http://127.0.0.1:2379", "http://10.1.1.1:2379"]
         assert [e.name for e in lab.endpoints()] == ["Grafana", "Prometheus", "PD API"]
-        with pytest.raises(DeployError, match="compose file not found: nope.yml"):
+        with pytest.raises(DeployError, match=r"compose file not found: nope\.yml"):
             plugin.deployment(
                 DeploymentOptions(compose_file=Path("nope.yml"), project="x", http=http)
             )
