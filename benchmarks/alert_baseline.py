@@ -41,6 +41,7 @@ from rich.console import Console
 from rich.table import Table
 
 from operator_tui.config import Settings
+from operator_tui.core.harness import SimHarness
 from operator_tui.evaluation.runner import EvalError, RunOptions, run_scenario
 from operator_tui.evaluation.scenario import FaultSpec, Scenario, ScenarioError, load_suite
 from operator_tui.evaluation.scoring import score_run
@@ -118,10 +119,11 @@ class PrometheusHooks:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def started(self, cluster: Any) -> None:
-        targets = cluster.prometheus_targets()
+    async def started(self, harness: SimHarness) -> None:
+        endpoints = harness.endpoints()
+        targets = {job: list(hosts) for job, hosts in endpoints.scrape.items()}
         self.store_by_instance = {
-            url.split("://", 1)[1]: sid for sid, url in cluster.store_status_urls.items()
+            url.split("://", 1)[1]: sid for sid, url in endpoints.stores.items()
         }
         config = {
             "global": {

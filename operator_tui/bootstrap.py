@@ -24,13 +24,20 @@ from typing import Any
 import httpx
 
 from operator_tui.config import ConfigError, Settings, section_with
+from operator_tui.core.deploy import Deployment, DeploymentOptions, DeployUnavailable
 from operator_tui.core.diagnosis import backends
 from operator_tui.core.diagnosis.base import Diagnoser
 from operator_tui.core.diagnosis.offline import OfflineDiagnoser
 from operator_tui.core.events import EventBus
 from operator_tui.core.registry import load_plugin
 from operator_tui.core.runtime import OperatorRuntime, RuntimeOptions
-from operator_tui.core.subject import Chaos, DemoOptions, SubjectContext, SubjectPlugin
+from operator_tui.core.subject import (
+    Chaos,
+    DemoOptions,
+    SubjectContext,
+    SubjectError,
+    SubjectPlugin,
+)
 from operator_tui.core.tickets import TicketStore
 
 log = logging.getLogger(__name__)
@@ -78,17 +85,28 @@ def demo_db_path(settings: Settings, tmpdir: str) -> Path:
     return Path(tmpdir) / "demo-tickets.db"
 
 
-def _lab_chaos(section: Any, http: httpx.AsyncClient) -> Chaos | None:
-    """The compose lab's ``docker kill``/``start`` when its compose file is here; else no chaos."""
-    compose_file = getattr(section, "compose_file", None)
-    if compose_file is None or not Path(compose_file).is_file():
-        return None
+def open_lab(
+    settings: Settings, http: httpx.AsyncClient, plugin: SubjectPlugin | None = None
+) -> Deployment:
+    """The subject's lab as its settings section describes it; ``DeployError`` (one line) when
+    there is none."""
     try:
-        from operator_tui.core.deploy_local import LocalDeployment
+        plugin = plugin or load_plugin(settings.subject)
+    except SubjectError as exc:
+        raise DeployUnavailable(str(exc)) from None
+    section = getattr(settings, plugin.name, None)
+    deployment = plugin.deployment(DeploymentOptions(settings=section, http=http))
+    if deployment is None:
+        raise DeployUnavailable(f"the {plugin.name} subject has no lab to deploy")
+    return deployment
 
-        return LocalDeployment.from_settings(section, http)
+
+def _lab_chaos(settings: Settings, http: httpx.AsyncClient, plugin: SubjectPlugin) -> Chaos | None:
+    """The lab's kill and start when the subject has a lab here; else no chaos."""
+    try:
+        return open_lab(settings, http, plugin)
     except Exception as exc:
-        log.info("compose lab chaos unavailable: %s", exc)
+        log.info("lab chaos unavailable: %s", exc)
         return None
 
 
@@ -122,7 +140,7 @@ async def open_runtime(
                 stack.enter_context(tempfile.TemporaryDirectory(prefix="operator-tui-demo-")),
             )
         else:
-            chaos = _lab_chaos(section, http)
+            chaos = _lab_chaos(settings, http, plugin)
         ctx = SubjectContext(http=http, settings=section, interval_s=settings.monitor.interval_s)
         subject = plugin.create(ctx)
         stack.push_async_callback(subject.aclose)

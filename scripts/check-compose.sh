@@ -9,7 +9,7 @@ lab=compose/tikv
 if command -v promtool >/dev/null 2>&1; then
   promtool check config "$lab/prometheus/prometheus.yml"
   promtool check rules "$lab"/prometheus/rules/*.yml
-  (cd tests/compose/promtool && promtool test rules operator.rules.test.yml)
+  (cd tests/subjects/tikv/lab/promtool && promtool test rules operator.rules.test.yml)
 else
   echo "check-compose: promtool not found (apt-get install prometheus); Prometheus checks skipped" >&2
 fi
@@ -21,4 +21,4 @@ else
   echo "check-compose: Docker Compose v2 not found; 'docker compose config' skipped" >&2
 fi
 
-uv run pytest -q tests/compose tests/core/test_deploy.py
+uv run pytest -q tests/subjects/tikv/lab

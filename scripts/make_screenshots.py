@@ -26,7 +26,7 @@ from operator_tikv.plugin import plugin
 from operator_tikv.settings import TikvSettings
 from operator_tikv.sim.cluster import SimCluster
 from operator_tikv.sim.config import MANUAL_EPOCH_S, SimConfig
-from operator_tikv.sim.demo import SimChaos
+from operator_tikv.sim.demo import SimChaos, subject_settings
 from rich.console import Console
 from textual.pilot import Pilot
 
@@ -65,7 +65,9 @@ class ManualDemo:
         async with SimCluster(self.config) as cluster, httpx.AsyncClient(timeout=5.0) as http:
             self.cluster = cluster
             chaos = SimChaos(cluster.pd_urls)
-            section = TikvSettings(pd=cluster.pd_urls, metrics_source="direct", log_source="sim")
+            section = TikvSettings(
+                pd=cluster.pd_urls, metrics_source="direct", **subject_settings(cluster)
+            )
             ctx = SubjectContext(http=http, settings=section, interval_s=INTERVAL_S, clock=self.now)
             subject = plugin.create(ctx)
             tickets = await TicketStore.open(self.db_path, subject=subject.name)

@@ -14,9 +14,9 @@ import sys
 
 import httpx
 
+from operator_tui.bootstrap import open_lab
 from operator_tui.config import Settings
 from operator_tui.core.deploy import DeployError
-from operator_tui.core.deploy_local import LocalDeployment
 
 EXIT_ERROR = 2
 
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _run(args: argparse.Namespace, settings: Settings) -> str:
     async with httpx.AsyncClient() as http:
-        lab = LocalDeployment.from_settings(settings.subject_settings, http)
+        lab = open_lab(settings, http)
         if args.chaos_action == "kill":
             return await lab.kill(args.store)
         return await lab.start(args.store)

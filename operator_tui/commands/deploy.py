@@ -18,9 +18,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from operator_tui.bootstrap import open_lab
 from operator_tui.config import Settings
-from operator_tui.core.deploy import DeployError, ServiceStatus, UpProgress, UpResult
-from operator_tui.core.deploy_local import LocalDeployment
+from operator_tui.core.deploy import DeployError, Deployment, ServiceStatus, UpProgress, UpResult
 
 EXIT_ERROR = 2
 
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     async with httpx.AsyncClient() as http:
-        lab = LocalDeployment.from_settings(settings.subject_settings, http)
+        lab = open_lab(settings, http)
         action = args.deploy_action
         if action == "up":
             result = await _up(lab, args, console)
@@ -87,7 +87,7 @@ async def _run(args: argparse.Namespace, settings: Settings, console: Console) -
     return 0
 
 
-async def _up(lab: LocalDeployment, args: argparse.Namespace, console: Console) -> UpResult:
+async def _up(lab: Deployment, args: argparse.Namespace, console: Console) -> UpResult:
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -96,7 +96,7 @@ async def _up(lab: LocalDeployment, args: argparse.Namespace, console: Console) 
         TextColumn("[dim]{task.fields[detail]}"),
         TimeElapsedColumn(),
     )
-    await lab.check_engine()
+    await lab.check()
     with Progress(*columns, console=console, transient=False) as progress:
         tasks: dict[str, TaskID] = {}
 
@@ -136,7 +136,7 @@ def _print_up(result: UpResult, console: Console) -> None:
         console.print(f"watch it with: {watch}", soft_wrap=True)
 
 
-def _print_status(services: list[ServiceStatus], lab: LocalDeployment, console: Console) -> None:
+def _print_status(services: list[ServiceStatus], lab: Deployment, console: Console) -> None:
     table = Table("service", "state", "health", "status", "ports", title=f"lab {lab.project}")
     for s in services:
         style = "green" if s.ready else ("dim" if s.state == "absent" else "red")

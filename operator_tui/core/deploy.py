@@ -1,15 +1,18 @@
 """The deployment protocol: bring a lab cluster up and down, look at it, break it.
 
 Front ends (the ``deploy`` and ``chaos`` commands, the TUI's deploy menu and kill key) talk
-to a ``Deployment``; ``operator_tui.core.deploy_local.LocalDeployment`` drives Docker Compose.
-A deployment is also a ``Chaos``: ``kill_store``/``start_store`` take a store id.
+to a ``Deployment`` that the subject plugin offers (``SubjectPlugin.deployment``), for
+instance a Docker Compose project. A deployment is also a ``Chaos``: ``kill_store``/``start_store``
+take a store id.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+
+import httpx
 
 from operator_tui.core.subject import Chaos
 
@@ -20,6 +23,16 @@ class DeployError(Exception):
 
 class DeployUnavailable(DeployError):
     """The tooling itself is missing: no engine, no compose v2, no permission to use it."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentOptions:
+    """What a front end hands ``SubjectPlugin.deployment``: the subject's own settings section
+    (where its lab is described: a compose file, a project, its API endpoints) and the HTTP
+    client, owned (and closed) by the caller."""
+
+    settings: Any
+    http: httpx.AsyncClient
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +62,7 @@ class Endpoint:
 @dataclass(frozen=True, slots=True)
 class UpProgress:
     """A step of ``up``: ``starting`` (compose is creating and waiting), ``stores`` (asking
-    PD for Up stores), ``load`` (starting the load generator)."""
+    the subject which stores serve), ``load`` (starting the load generator)."""
 
     phase: str
     services_ready: int = 0
@@ -68,8 +81,8 @@ class UpResult:
 
 @dataclass(frozen=True, slots=True)
 class ChaosTarget:
-    """What ``chaos kill STORE`` resolved to; ``how`` says which rule matched:
-    ``pd`` (PD's store address), ``service`` (a service name), ``convention`` (Nth tikv)."""
+    """What ``chaos kill STORE`` resolved to; ``how`` names the rule that matched, in the
+    deployment's words (``service`` when a service was named)."""
 
     service: str
     store_id: int | None
@@ -85,6 +98,11 @@ class Deployment(Chaos, Protocol):
     """A lab cluster the operator can start, stop, inspect and break."""
 
     name: str
+    project: str
+
+    async def check(self) -> None:
+        """The tooling is there and answering, else ``DeployUnavailable`` in one line."""
+        ...
 
     async def up(
         self,
@@ -95,7 +113,7 @@ class Deployment(Chaos, Protocol):
         build: bool = False,
         on_progress: ProgressCallback | None = None,
     ) -> UpResult:
-        """Start the cluster, wait for health, confirm through PD that every store is Up."""
+        """Start the cluster, wait for health, confirm with the subject that every store serves."""
         ...
 
     async def down(self, *, volumes: bool = True) -> str: ...

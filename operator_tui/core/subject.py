@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import httpx
 
@@ -29,6 +29,10 @@ from operator_tui.core.types import (
     StoreMetrics,
     Violation,
 )
+
+if TYPE_CHECKING:
+    from operator_tui.core.deploy import Deployment, DeploymentOptions
+    from operator_tui.core.harness import HarnessOptions, SimHarness
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,4 +206,15 @@ class SubjectPlugin(Protocol):
 
     def sim_main(self, argv: list[str]) -> int:
         """Run the simulated cluster standalone (``operator-tui sim``); returns an exit code."""
+        ...
+
+    def deployment(self, options: DeploymentOptions) -> Deployment | None:
+        """The subject's lab (``deploy``, ``chaos``), or None when it has none.
+
+        Raises ``DeployError`` when the lab is there but cannot be read.
+        """
+        ...
+
+    def harness(self, options: HarnessOptions) -> SimHarness | None:
+        """A simulated cluster for scripted runs (the evaluation), or None when it has none."""
         ...

@@ -1,6 +1,7 @@
 """Runs a scenario: the simulated cluster, the subject, the monitor and the diagnoser, composed here.
 
-The runner builds the same ``OperatorRuntime`` the front ends use, but drives
+The simulated cluster is the subject plugin's ``SimHarness``: the runner knows no subject.
+It builds the same ``OperatorRuntime`` the front ends use, but drives
 it itself so that time is deterministic: with the default ``manual`` clock the
 simulator advances only when told, one monitor interval at a time, and every
 clock the operator reads (snapshot times, grace periods, ticket times, metric
@@ -22,7 +23,7 @@ import asyncio
 import logging
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +36,7 @@ from operator_tui.config import ConfigError, Settings, section_with
 from operator_tui.core.diagnosis import backends
 from operator_tui.core.diagnosis.base import Diagnoser
 from operator_tui.core.events import Event, Subscription
+from operator_tui.core.harness import HarnessError, HarnessOptions, SimHarness
 from operator_tui.core.registry import load_plugin
 from operator_tui.core.runtime import OperatorRuntime
 from operator_tui.core.subject import SubjectContext, SubjectError
@@ -46,14 +48,6 @@ log = logging.getLogger(__name__)
 
 NS = 1_000_000_000
 
-# Spellings of the issue mapped to the simulator's fault kinds; other kinds pass through unchanged.
-FAULT_ALIASES = {
-    "kill": "kill_store",
-    "pause": "pause_store",
-    "partition": "partition_store",
-    "pd_leader_kill": "kill_pd_leader",
-}
-
 
 class EvalError(Exception):
     """The evaluation cannot run at all (no simulator, bad backend); one line."""
@@ -62,7 +56,7 @@ class EvalError(Exception):
 class RunHooks(Protocol):
     """What the alert baseline plugs into a run; every method may be a no-op."""
 
-    async def started(self, cluster: Any) -> None: ...
+    async def started(self, harness: SimHarness) -> None: ...
     async def fault_injected(self, fault: FaultSpec, sim_s: float) -> None: ...
     async def stepped(self, sim_s: float, detected: bool) -> bool:
         """After each tick: scenario time, and whether a ticket opened since the first fault.
@@ -98,41 +92,33 @@ def make_diagnoser(backend: str, settings: Settings) -> Diagnoser:
         raise EvalError(str(exc)) from None
 
 
-def _sim_api() -> tuple[Any, Any]:
-    try:
-        from operator_tikv.sim import SimCluster, SimConfig
-    except ImportError as exc:
-        raise EvalError(f"the TiKV simulator is not available: {exc}") from None
-    return SimCluster, SimConfig
-
-
 class _Timeline:
-    """Scenario time over the simulator's clock, and the step that moves it."""
+    """Scenario time over the harness's clock, and the step that moves it."""
 
-    def __init__(self, cluster: Any, clock: str, speed: float) -> None:
-        self.cluster = cluster
+    def __init__(self, harness: SimHarness, clock: str, speed: float) -> None:
+        self.harness = harness
         self.clock = clock
         self.speed = speed
-        self.zero_ns = cluster.now_ns
+        self.zero_ns = harness.now_ns()
 
     def set_zero_after(self, seconds: float) -> None:
-        self.zero_ns = self.cluster.now_ns + int(seconds * NS)
+        self.zero_ns = self.harness.now_ns() + int(seconds * NS)
 
     @property
     def now_s(self) -> float:
-        return (self.cluster.now_ns - self.zero_ns) / NS
+        return (self.harness.now_ns() - self.zero_ns) / NS
 
     def sim_datetime(self) -> datetime:
-        return datetime.fromtimestamp(self.cluster.now_ns / NS, UTC)
+        return datetime.fromtimestamp(self.harness.now_ns() / NS, UTC)
 
     def sim_seconds(self) -> float:
-        return self.cluster.now_ns / NS
+        return self.harness.now_ns() / NS
 
     async def advance_to(self, target_s: float) -> None:
         if self.clock == "manual":
             gap = target_s - self.now_s
             if gap > 0:
-                await self.cluster.advance(gap)
+                await self.harness.advance(gap)
             return
         # The simulator's own clock task moves time; poll it, bounded by the wall time it should take.
         deadline = time.monotonic() + max(0.0, target_s - self.now_s) / self.speed + 5.0
@@ -142,126 +128,39 @@ class _Timeline:
             await asyncio.sleep(min(0.05, max(0.005, (target_s - self.now_s) / self.speed)))
 
 
-async def _pd_json(http: httpx.AsyncClient, cluster: Any, path: str, body: Any = None) -> Any:
-    errors = []
-    for base in cluster.pd_urls:
-        try:
-            if body is None:
-                resp = await http.get(base + path, timeout=5.0)
-            else:
-                resp = await http.post(base + path, json=body, timeout=5.0)
-        except httpx.HTTPError as exc:
-            errors.append(f"{base}: {type(exc).__name__}")
-            continue
-        if resp.status_code >= 400:
-            errors.append(f"{base}{path}: HTTP {resp.status_code} {resp.text[:200]}")
-            continue
-        try:
-            return resp.json()
-        except ValueError:
-            return resp.text
-    raise EvalError(f"PD {path}: {'; '.join(errors) or 'no answer'}")
-
-
-async def pd_leaders(http: httpx.AsyncClient, cluster: Any) -> list[tuple[int, int]]:
-    """(region id, leader store id) for every region, in region id order."""
-    data = await _pd_json(http, cluster, "/pd/api/v1/regions")
-    out = []
-    for region in data.get("regions") or []:
-        leader = region.get("leader") or {}
-        if "store_id" in leader:
-            out.append((int(region["id"]), int(leader["store_id"])))
-    return sorted(out)
-
-
 class Injector:
-    """Applies and clears the faults of a scenario; remembers what to undo."""
+    """Applies and clears the faults of a scenario through the harness; remembers what to undo."""
 
-    def __init__(self, cluster: Any, http: httpx.AsyncClient) -> None:
-        self.cluster = cluster
-        self.http = http
-        self.active: dict[int, Callable[[], Awaitable[None]]] = {}
+    def __init__(self, harness: SimHarness) -> None:
+        self.harness = harness
+        self.active: dict[int, str] = {}
 
     async def inject(self, index: int, fault: FaultSpec) -> None:
-        kind = FAULT_ALIASES.get(fault.kind, fault.kind)
-        c = self.cluster
         try:
-            if kind == "load_spike":
-                self.active[index] = self._load_spike(float(fault.params.get("factor", 3.0)))
-            elif kind == "transfer_leaders":
-                await self._transfer_leaders(fault)
-            elif kind == "kill_store":
-                fid = await c.kill_store(fault.store_id)
-                self.active[index] = self._clearer(fid)
-            else:
-                params = dict(fault.params)
-                if kind == "hot_region" and "region_id" not in params and "key" not in params:
-                    params["region_id"] = await self._region_led_by(fault.store_id)
-                store = None if kind in ("hot_region", "kill_pd_leader") else fault.store_id
-                fid = c.add_fault(kind, store, **params)
-                self.active[index] = self._clearer(fid)
-        except EvalError:
-            raise
+            self.active[index] = await self.harness.add_fault(
+                fault.kind, fault.store_id, fault.params
+            )
+        except HarnessError as exc:
+            raise EvalError(str(exc)) from None
         except Exception as exc:
             raise EvalError(f"cannot inject fault {fault.kind}: {exc}") from None
 
-    def _clearer(self, fid: str) -> Callable[[], Awaitable[None]]:
-        async def clear() -> None:
-            self.cluster.clear_fault(fid)
-
-        return clear
-
-    def _load_spike(self, factor: float) -> Callable[[], Awaitable[None]]:
-        config = self.cluster.model.config
-        before = config.qps_per_store
-        config.qps_per_store = before * factor
-
-        async def clear() -> None:
-            config.qps_per_store = before
-
-        return clear
-
-    async def _region_led_by(self, store_id: int | None) -> int:
-        leaders = await pd_leaders(self.http, self.cluster)
-        if not leaders:
-            raise EvalError("hot_region: PD lists no region with a leader")
-        if store_id is None:
-            return leaders[len(leaders) // 2][0]
-        for rid, sid in leaders:
-            if sid == store_id:
-                return rid
-        raise EvalError(f"hot_region: no region has its leader on store {store_id}")
-
-    async def _transfer_leaders(self, fault: FaultSpec) -> None:
-        """Move ``count`` leaders off ``store_id`` (default: the store leading most) onto the others."""
-        leaders = await pd_leaders(self.http, self.cluster)
-        stores = sorted({sid for _rid, sid in leaders})
-        if len(stores) < 2:
-            raise EvalError("transfer_leaders: needs leaders on at least two stores")
-        source = fault.store_id
-        if source is None:
-            counts = {sid: sum(1 for _r, s in leaders if s == sid) for sid in stores}
-            source = max(stores, key=lambda sid: (counts[sid], -sid))
-        targets = [sid for sid in stores if sid != source]
-        count = int(fault.params.get("count", 10))
-        moved = 0
-        for rid, sid in leaders:
-            if moved >= count:
-                break
-            if sid != source:
-                continue
-            body = {
-                "name": "transfer-leader",
-                "region_id": rid,
-                "to_store_id": targets[moved % len(targets)],
-            }
-            await _pd_json(self.http, self.cluster, "/pd/api/v1/operators", body)
-            moved += 1
-
     async def clear(self, index: int) -> None:
-        undo = self.active.pop(index, None)
-        if undo is not None:
-            await undo()
+        fault_id = self.active.pop(index, None)
+        if fault_id is not None:
+            await self.harness.clear_fault(fault_id)
+
+
+def harness_options(scenario: Scenario, clock: str) -> HarnessOptions:
+    """The scenario's ``[sim]`` table for the subject's harness; speed counts only in real time."""
+    sim = scenario.sim
+    return HarnessOptions(
+        stores=sim.stores,
+        seed=sim.seed,
+        speed=sim.speed if clock == "realtime" else 1.0,
+        manual_clock=clock == "manual",
+        params=sim.model_dump(exclude={"stores", "seed", "speed"}),
+    )
 
 
 def _events(sub: Subscription) -> list[Event]:
@@ -284,7 +183,7 @@ async def run_scenario(
             await _run(scenario, settings, options, diagnoser, outcome)
     except TimeoutError:
         outcome.error = f"run exceeded {options.scenario_wall_timeout_s:g} s of wall time"
-    except (EvalError, SubjectError) as exc:
+    except (EvalError, SubjectError, HarnessError) as exc:
         outcome.error = str(exc)
     except Exception as exc:
         # A bug below (simulator, subject, core) fails this scenario, not the whole suite.
@@ -305,33 +204,23 @@ async def _run(
     diagnoser: Diagnoser,
     outcome: RunOutcome,
 ) -> None:
-    SimCluster, SimConfig = _sim_api()
-    sim = scenario.sim
+    plugin = load_plugin(options.subject)
     interval = options.interval_s or settings.monitor.interval_s
-    speed = sim.speed if options.clock == "realtime" else 1.0
-    config = SimConfig(
-        stores=sim.stores,
-        regions=sim.regions,
-        seed=sim.seed,
-        speed=speed,
-        max_store_down_time_s=sim.max_store_down_time,
-        workload=sim.workload,
-        manual_clock=options.clock == "manual",
-    )
-    if sim.qps_per_store is not None:
-        config.qps_per_store = sim.qps_per_store
+    run = harness_options(scenario, options.clock)
+    harness = plugin.harness(run)
+    if harness is None:
+        raise EvalError(f"subject {plugin.name} has no simulated cluster to evaluate on")
     hooks = options.hooks
     with tempfile.TemporaryDirectory(prefix="operator-eval-") as tmp:
         async with (
-            SimCluster(config) as cluster,
+            harness,
             httpx.AsyncClient(timeout=bootstrap.HTTP_TIMEOUT) as http,
         ):
-            timeline = _Timeline(cluster, options.clock, speed)
-            plugin = load_plugin(options.subject)
+            timeline = _Timeline(harness, options.clock, run.speed)
             try:
                 section = section_with(
                     plugin.settings_model(),
-                    {"pd": cluster.pd_urls, "log_source": "sim", **options.subject_options},
+                    {**harness.subject_settings(), **options.subject_options},
                 )
             except ConfigError as exc:
                 raise EvalError(f"subject options: {exc}") from None
@@ -360,14 +249,14 @@ async def _run(
                 sub = runtime.bus.subscribe()
                 try:
                     if hooks is not None:
-                        await hooks.started(cluster)
+                        await hooks.started(harness)
                     await _drive(
                         scenario,
                         options,
                         runtime,
                         sub,
                         timeline,
-                        Injector(cluster, http),
+                        Injector(harness),
                         outcome,
                         interval,
                     )

@@ -416,6 +416,12 @@ class FakePlugin:
     def sim_main(self, argv: list[str]) -> int:
         return 0
 
+    def deployment(self, options: Any) -> None:
+        return None
+
+    def harness(self, options: Any) -> None:
+        return None
+
 
 def clock_from(start: datetime, step_s: float = 2.0) -> Any:
     """A clock that moves ``step_s`` seconds each time it is read."""

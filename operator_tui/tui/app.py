@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import importlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, suppress
@@ -730,16 +729,11 @@ class OperatorApp(App[int]):
                 timeout=8,
             )
             return
-        try:
-            module = importlib.import_module("operator_tui.core.deploy_local")
-        except ModuleNotFoundError as exc:
-            self.notify(f"deploy is unavailable: {exc.name} is not installed", severity="warning")
-            return
         project = self.settings.subject_settings.compose_project
         running = self._deploy_running
         screen = DeployScreen(
             project,
-            lambda verb: self._start_deploy(module, verb),
+            self._start_deploy,
             running=running,
             last_step=self._deploy_step if running else None,
         )
@@ -751,13 +745,13 @@ class OperatorApp(App[int]):
         view = self._deploy_view
         return view if view is not None and view.is_attached else None
 
-    def _start_deploy(self, module: Any, choice: str) -> None:
+    def _start_deploy(self, choice: str) -> None:
         self._deploy_running = choice
         self._deploy_step = None
-        self._deploy(module, choice)
+        self._deploy(choice)
 
     @work(group="chaos", exit_on_error=False)
-    async def _deploy(self, module: Any, choice: str) -> None:
+    async def _deploy(self, choice: str) -> None:
         strip = self.query_one(EventStrip)
         last_phase = ""
 
@@ -775,10 +769,10 @@ class OperatorApp(App[int]):
         try:
             import httpx
 
+            from operator_tui.bootstrap import open_lab
+
             async with httpx.AsyncClient(timeout=5.0) as http:
-                deployment = module.LocalDeployment.from_settings(
-                    self.settings.subject_settings, http
-                )
+                deployment = open_lab(self.settings, http)
                 message = await deploy_verb(deployment, choice, progress)
         except Exception as exc:
             failure = f"deploy {choice} failed: {one_line(exc)}"

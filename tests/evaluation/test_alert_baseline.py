@@ -11,8 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from operator_tikv.sim import SimCluster, SimConfig
 
+from operator_tui.core.harness import HarnessOptions
+from operator_tui.core.registry import load_plugin
 from operator_tui.evaluation.scenario import FaultSpec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,10 +46,12 @@ async def test_prometheus_loads_the_official_rules_and_scrapes_the_simulator(
 ) -> None:
     bl = _baseline()
     assert len(bl.RULES) == 2
-    async with SimCluster(SimConfig(speed=1.0, seed=3)) as cluster, httpx.AsyncClient() as http:
+    harness = load_plugin("tikv").harness(HarnessOptions(speed=1.0, seed=3, manual_clock=False))
+    assert harness is not None
+    async with harness, httpx.AsyncClient() as http:
         hooks = bl.PrometheusHooks(tmp_path, 1.0, 60.0, http)
         try:
-            await hooks.started(cluster)
+            await hooks.started(harness)
             groups = (await http.get(hooks.url + "/api/v1/rules")).json()["data"]["groups"]
             rules = [r for g in groups for r in g["rules"]]
             assert len(rules) == 29 + 18

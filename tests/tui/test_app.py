@@ -398,19 +398,14 @@ async def test_deploy_key_in_demo_and_help_and_theme(runtime, app_factory, notes
 async def test_deploy_menu_outside_demo_calls_the_lab(
     runtime, app_factory, notes_of, monkeypatch
 ) -> None:
-    import operator_tui.core.deploy_local as deploy_local
+    import operator_tui.core.bootstrap as bootstrap
+
     from operator_tui.core.deploy import Endpoint, UpResult
     from operator_tui.tui.screens.deploy import DeployScreen
 
     calls: list[str] = []
 
     class Lab:
-        def __init__(self, *_a, **_k) -> None: ...
-
-        @classmethod
-        def from_settings(cls, settings, http, **_k):
-            return cls()
-
         async def up(self, *, on_progress=None):
             calls.append("up")
             return UpResult((), 3, (Endpoint("Grafana", "http://127.0.0.1:3000"),))
@@ -422,7 +417,7 @@ async def test_deploy_menu_outside_demo_calls_the_lab(
         async def status(self):
             return []
 
-    monkeypatch.setattr(deploy_local, "LocalDeployment", Lab)
+    monkeypatch.setattr(bootstrap, "open_lab", lambda settings, http: Lab())
     app = app_factory(runtime)
     async with app.run_test(size=SIZE) as pilot:
         notes = notes_of(app)
@@ -468,14 +463,9 @@ async def until(pilot, condition, what: str) -> None:
 
 
 def use_lab(monkeypatch, lab: GatedLab) -> None:
-    import operator_tui.core.deploy_local as deploy_local
+    import operator_tui.core.bootstrap as bootstrap
 
-    class FromSettings:
-        @staticmethod
-        def from_settings(settings, http, **_k):
-            return lab
-
-    monkeypatch.setattr(deploy_local, "LocalDeployment", FromSettings)
+    monkeypatch.setattr(bootstrap, "open_lab", lambda settings, http: lab)
 
 
 async def start_deploy_up(app, pilot):

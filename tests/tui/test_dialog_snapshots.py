@@ -8,7 +8,6 @@ panes.
 from __future__ import annotations
 
 import asyncio
-from types import SimpleNamespace
 
 from operator_tui.core.deploy import UpProgress, UpResult
 
@@ -42,12 +41,10 @@ class HeldLab:
 def test_deploy_dialog_follows_a_running_up(
     snap_compare, runtime, app_factory, monkeypatch
 ) -> None:
-    import operator_tui.core.deploy_local as deploy_local
+    import operator_tui.core.bootstrap as bootstrap
 
     lab = HeldLab()
-    monkeypatch.setattr(
-        deploy_local, "LocalDeployment", SimpleNamespace(from_settings=lambda *_a, **_k: lab)
-    )
+    monkeypatch.setattr(bootstrap, "open_lab", lambda settings, http: lab)
     app = app_factory(runtime)
 
     async def run_before(pilot) -> None:

@@ -1,4 +1,4 @@
-"""Where each store's log lines come from: the simulator's log route, files, or ``docker logs``.
+"""Where each store's log lines come from: an HTTP log route, files, or ``docker logs``.
 
 Every source returns only lines it has not returned before, parsed with
 ``logs.parse_line`` and tagged with the store id. A failing source reports a
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -69,47 +69,68 @@ async def _gather(
     return events, errors
 
 
-class SimLogSource:
-    """The simulator's ``GET {pd}/sim/api/v1/stores/{id}/logs?since=<RFC 3339 time>``.
+class HttpLogSource:
+    """Each store's log lines from an HTTP route: ``GET <log_url>?since=<cursor>``.
 
-    ``since`` is inclusive and log times are to the millisecond, so the lines of the
-    last millisecond already returned are remembered and skipped the next time.
+    ``log_url`` is a template with ``{store_id}``, ``{host}`` (the host of the store's
+    address) and ``{address}``; several may be given and are tried in order, the one that
+    answered last first (as with PD members). The route answers ``text/plain`` (one log
+    line a line), a JSON list of lines, or a JSON object ``{"lines": [...], "next_since":
+    cursor}``. Without a cursor in the answer, ``since`` is the RFC 3339 time of the last
+    line returned: inclusive, to the millisecond, so the lines of that last millisecond are
+    remembered and skipped the next time. The simulator serves this route on every PD
+    member (``/sim/api/v1/stores/{store_id}/logs``).
     """
 
-    name = "sim"
+    name = "http"
 
     def __init__(
-        self,
-        http: httpx.AsyncClient,
-        base_urls: Callable[[], list[str]],
-        timeout_s: float = 2.0,
+        self, http: httpx.AsyncClient, log_url: str | Sequence[str], timeout_s: float = 2.0
     ) -> None:
+        urls = [log_url] if isinstance(log_url, str) else list(log_url)
+        self.urls = [u.strip() for part in urls for u in str(part).split(",") if u.strip()]
+        if not self.urls:
+            raise ValueError("log source http needs log_url")
+        for url in self.urls:
+            try:
+                url.format(store_id=0, host="", address="")
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(
+                    f"log_url {url!r}: only {{store_id}}, {{host}} and {{address}} may be filled in ({exc})"
+                ) from None
         self._http = http
-        self._base_urls = base_urls
         self.timeout_s = timeout_s
+        self._preferred = 0
         self._cursor: dict[int, Any] = {}
         self._boundary: dict[int, set[str]] = {}
 
-    async def _get(self, store_id: int, params: dict[str, Any]) -> httpx.Response | str:
-        reason = "no PD endpoint"
-        for base in self._base_urls():
-            url = f"{base}/sim/api/v1/stores/{store_id}/logs"
+    async def _get(self, store: Store, params: dict[str, Any]) -> httpx.Response | str:
+        reason = "no log_url"
+        n = len(self.urls)
+        for k in range(n):
+            index = (self._preferred + k) % n
+            url = self.urls[index].format(
+                store_id=store.id, host=_host(store.address), address=store.address
+            )
             try:
-                return await self._http.get(url, params=params, timeout=self.timeout_s)
+                response = await self._http.get(url, params=params, timeout=self.timeout_s)
             except httpx.HTTPError as exc:
                 reason = type(exc).__name__
-        return f"sim logs of store {store_id}: {reason}"
+                continue
+            self._preferred = index
+            return response
+        return f"logs of store {store.id}: {reason}"
 
     async def _one(self, store: Store) -> list[LogEvent] | str:
         params: dict[str, Any] = {}
         if store.id in self._cursor:
             params["since"] = self._cursor[store.id]
-        response = await self._get(store.id, params)
+        response = await self._get(store, params)
         if isinstance(response, str):
             return response
         if response.status_code != 200:
-            return f"sim logs of store {store.id}: HTTP {response.status_code}"
-        lines, cursor = _sim_body(response)
+            return f"logs of store {store.id}: HTTP {response.status_code}"
+        lines, cursor = _body(response)
         seen = self._boundary.get(store.id, set())
         events = [e for e in _events(store.id, lines) if e.raw not in seen]
         if cursor is not None:
@@ -128,7 +149,7 @@ class SimLogSource:
         return await _gather(stores, self._one)
 
 
-def _sim_body(response: httpx.Response) -> tuple[list[str], Any]:
+def _body(response: httpx.Response) -> tuple[list[str], Any]:
     """Lines and the next cursor, from a JSON body (list or object) or plain text."""
     if "json" in response.headers.get("content-type", ""):
         try:

@@ -6,11 +6,14 @@ from contextlib import AbstractAsyncContextManager
 
 from operator_tikv.settings import TikvSettings
 from operator_tikv.subject import TikvSubject
+from operator_tui.core.deploy import Deployment, DeploymentOptions
+from operator_tui.core.harness import HarnessOptions, SimHarness
 from operator_tui.core.subject import DemoCluster, DemoOptions, SubjectContext
 
 
 class TikvPlugin:
-    """Builds ``TikvSubject``s and starts the simulated cluster (``operator_tikv.sim``)."""
+    """Builds ``TikvSubject``s; starts the simulated cluster (``operator_tikv.sim``) for the demo
+    and the evaluation's harness; offers the compose lab (``operator_tikv.lab``)."""
 
     name = "tikv"
     settings_model = TikvSettings
@@ -27,6 +30,16 @@ class TikvPlugin:
         from operator_tikv.sim.cli import main
 
         return int(main(argv))
+
+    def deployment(self, options: DeploymentOptions) -> Deployment:
+        from operator_tikv.lab.deployment import LocalDeployment
+
+        return LocalDeployment.from_options(options)
+
+    def harness(self, options: HarnessOptions) -> SimHarness:
+        from operator_tikv.harness import TikvHarness
+
+        return TikvHarness(options)
 
 
 plugin = TikvPlugin()

@@ -32,6 +32,7 @@ class TikvSettings(BaseModel):
         "prometheus_url",
         "metrics_source",
         "log_source",
+        "log_url",
         "log_dir",
         "scrape_budget",
         "scrape_interval_s",
@@ -87,10 +88,15 @@ class TikvSettings(BaseModel):
     prometheus_timeout_s: Seconds = Field(
         4.0, description="Timeout of one Prometheus query (capped at 0.8 x the tick budget)."
     )
-    log_source: Literal["auto", "sim", "docker", "file", "none"] = Field(
+    log_source: Literal["auto", "http", "docker", "file", "none"] = Field(
         "auto",
-        description="Where store logs come from: sim (demo), docker (the compose lab), file (log_dir), "
-        "none; auto: file when log_dir is set, else none.",
+        description="Where store logs come from: http (log_url), docker (the compose lab), file "
+        "(log_dir), none; auto: file when log_dir is set, else none.",
+    )
+    log_url: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="For log_source http: URL templates of a store's log route ({store_id}, {host}, "
+        "{address}), comma-separated; tried in order, the one that answered is preferred.",
     )
     log_dir: Path | None = Field(
         None,
@@ -133,7 +139,7 @@ class TikvSettings(BaseModel):
         description="Thresholds and grace periods of the invariants; grace_scale 0 fires at once.",
     )
 
-    @field_validator("pd", mode="before")
+    @field_validator("pd", "log_url", mode="before")
     @classmethod
     def _split_endpoints(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -183,6 +189,8 @@ class TikvSettings(BaseModel):
     def _file_logs_need_a_dir(self) -> TikvSettings:
         if self.log_source == "file" and self.log_dir is None:
             raise ValueError("log_source file needs log_dir (OPERATOR_TIKV__LOG_DIR)")
+        if self.log_source == "http" and not self.log_url:
+            raise ValueError("log_source http needs log_url (OPERATOR_TIKV__LOG_URL)")
         return self
 
     @property
@@ -191,7 +199,7 @@ class TikvSettings(BaseModel):
         return None if self.scrape_budget == "auto" else self.scrape_budget
 
     @property
-    def logs(self) -> Literal["sim", "docker", "file", "none"]:
+    def logs(self) -> Literal["http", "docker", "file", "none"]:
         """``log_source`` with ``auto`` resolved: files when a directory is given, else none."""
         if self.log_source == "auto":
             return "file" if self.log_dir is not None else "none"

@@ -28,7 +28,7 @@ from operator_tikv.invariants import (
     specs,
 )
 from operator_tikv.logs import stats as log_stats
-from operator_tikv.logsources import DockerLogSource, FileLogSource, LogSource, SimLogSource
+from operator_tikv.logsources import DockerLogSource, FileLogSource, HttpLogSource, LogSource
 from operator_tikv.metrics import DirectMetrics, MetricsResult, PrometheusMetrics
 from operator_tikv.metrics.fetch import HttpxFetcher, StreamFetcher
 from operator_tikv.metrics.prometheus import PrometheusError
@@ -179,8 +179,11 @@ class TikvSubject:
 
     def _log_source(self, cfg: TikvSettings) -> LogSource | None:
         kind = cfg.logs
-        if kind == "sim":
-            return SimLogSource(self.ctx.http, self.pd.ordered_endpoints)
+        if kind == "http":
+            try:
+                return HttpLogSource(self.ctx.http, cfg.log_url)
+            except ValueError as exc:
+                raise SubjectError(str(exc)) from None
         if kind == "docker":
             return DockerLogSource(str(cfg.compose_file), cfg.compose_project, cfg.docker_container)
         if kind == "file":

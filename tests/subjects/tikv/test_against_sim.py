@@ -12,6 +12,7 @@ import pytest
 from operator_tikv.plugin import plugin
 from operator_tikv.settings import TikvSettings
 from operator_tikv.sim import SimCluster, SimConfig
+from operator_tikv.sim.demo import subject_settings
 from operator_tikv.states import StoreState
 
 from operator_tui.core.subject import SubjectContext
@@ -33,8 +34,9 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 def subject_for(sim, http, **options):
     clock = options.pop("clock", lambda: datetime.fromtimestamp(sim.now_ns / 1e9, UTC))
-    options.setdefault("log_source", "sim")
-    settings = TikvSettings(pd=sim.pd_urls, **options)
+    for key, value in subject_settings(sim).items():
+        options.setdefault(key, value)
+    settings = TikvSettings(**options)
     return plugin.create(SubjectContext(http=http, settings=settings, interval_s=2.0, clock=clock))
 
 

@@ -15,6 +15,7 @@ from operator_tikv.metrics.fetch import FetchError, Page, StreamFetcher
 from operator_tikv.plugin import plugin
 from operator_tikv.settings import TikvSettings
 from operator_tikv.sim import SimCluster, SimConfig
+from operator_tikv.sim.demo import subject_settings
 from operator_tikv.states import StoreState
 
 from operator_tui.core.subject import SubjectContext
@@ -258,8 +259,7 @@ async def sim20() -> AsyncIterator[SimCluster]:
 
 async def test_a_store_killed_between_its_reads_is_down_on_the_next_tick(sim20, http):
     settings = TikvSettings(
-        pd=sim20.pd_urls,
-        log_source="sim",
+        **subject_settings(sim20),
         scrape_budget=5,
         heartbeat_overdue_s=1000,  # nor the heartbeat: only the closed connection
     )

@@ -1,13 +1,14 @@
-"""Log sources other than the simulator: docker (python-on-whales, through a stand-in
+"""Log sources: an HTTP route (MockTransport), docker (python-on-whales, through a stand-in
 ``docker`` on PATH) and files; plus the alert coverage document staying complete."""
 
 import json
 import os
 import sys
 
+import httpx
 import pytest
 import yaml
-from operator_tikv.logsources import DockerLogSource, FileLogSource
+from operator_tikv.logsources import DockerLogSource, FileLogSource, HttpLogSource
 from operator_tikv.states import StoreState
 
 from operator_tui.core.types import Store
@@ -116,3 +117,43 @@ def test_alert_coverage_lists_every_official_rule(tk):
     assert len(names) == 47
     missing = [n for n in names if f"`{n}`" not in doc]
     assert missing == []
+
+
+LEADER = '[2026/01/01 00:00:01.000 +00:00] [INFO] [raft.rs:1] ["became leader at term 2"] [term=2] [region_id=9]'
+
+
+async def test_http_source_fills_the_template_and_fails_over_to_the_next_url():
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        if request.url.host == "down":
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(200, text=LEADER + "\n")
+
+    store = Store(7, "tikv-7.lab:20160", StoreState.UP)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        source = HttpLogSource(
+            http, "http://down/{host}/{store_id}/logs, http://up/{host}/{store_id}/logs"
+        )
+        events, errors = await source.fetch([store])
+        assert errors == [] and [(e.kind, e.store_id) for e in events] == [("became_leader", 7)]
+        # The URL that answered is asked first next time; the last line's time is the cursor,
+        # and the line of that millisecond is not returned twice.
+        events, errors = await source.fetch([store])
+    assert events == [] and errors == []
+    assert asked == [
+        "http://down/tikv-7.lab/7/logs",
+        "http://up/tikv-7.lab/7/logs",
+        "http://up/tikv-7.lab/7/logs?since=2026-01-01T00%3A00%3A01.000000Z",
+    ]
+
+
+async def test_http_source_reports_every_url_down_as_one_line():
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectTimeout("slow", request=request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        source = HttpLogSource(http, ["http://a/{store_id}", "http://b/{store_id}"])
+        events, errors = await source.fetch([Store(1, "s1:20160", StoreState.UP)])
+    assert events == [] and errors == ["logs of store 1: ConnectTimeout"]

@@ -24,6 +24,12 @@ STATUS = {
     5: "basic-tikv-4q2bgw.basic-tikv-peer.default:20180",
 }
 
+# The simulator's log route on every fake PD member, as the demo configures it.
+LOG_URLS = [
+    "http://pd1:2379/sim/api/v1/stores/{store_id}/logs",
+    "http://pd2:2379/sim/api/v1/stores/{store_id}/logs",
+]
+
 
 def make(fake_pd, http, **options):
     options.setdefault("pd_retries", 0)
@@ -213,13 +219,13 @@ async def test_broken_log_source_never_breaks_the_tick(fake_pd, tk):
         return fake_pd.handler(request)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        subject = make(fake_pd, http, log_source="sim")
+        subject = make(fake_pd, http, log_source="http", log_url=LOG_URLS)
         snap = await subject.observe()
-    assert any("sim logs of store 4" in e for e in snap.errors)
+    assert any("logs of store 4: ConnectError" in e for e in snap.errors)
     assert snap.stores
 
 
-async def test_sim_log_route_with_cursor(fake_pd, tk):
+async def test_http_log_route_with_cursor(fake_pd, tk):
     serve_metrics(fake_pd, tk)
     line = '[2026/01/01 00:00:01.000 +00:00] [INFO] [raft.rs:1] ["became leader at term 2"] [term=2] [region_id=9]'
     seen = []
@@ -233,7 +239,7 @@ async def test_sim_log_route_with_cursor(fake_pd, tk):
         return fake_pd.handler(request)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        subject = make(fake_pd, http, log_source="sim")
+        subject = make(fake_pd, http, log_source="http", log_url=LOG_URLS)
         snap = await subject.observe()
         await subject.observe()
     assert [(e.kind, e.store_id, e.region_id) for e in snap.log_events] == [("became_leader", 1, 9)]
@@ -250,6 +256,12 @@ def test_bad_options_are_subject_errors(fake_pd):
         make(fake_pd, http, tick_timeout_s="soon")
     with pytest.raises(ValidationError):
         make(fake_pd, http, log_source="file")
+    with pytest.raises(ValidationError, match="needs log_url"):
+        make(fake_pd, http, log_source="http")
+    with pytest.raises(SubjectError, match="store_id"):
+        make(fake_pd, http, log_source="http", log_url="http://logs/{store}")
+    with pytest.raises(ValidationError, match="log_source"):
+        make(fake_pd, http, log_source="sim")
 
 
 def test_describe(fake_pd):

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 
 from operator_tikv.sim.cluster import SimCluster
 from operator_tikv.sim.config import SimConfig
+from operator_tikv.sim.http_control import LOGS_ROUTE
 from operator_tui.core.subject import DemoCluster, DemoOptions, SubjectError
 
 
@@ -54,6 +56,18 @@ class SimChaos:
         await self._http.aclose()
 
 
+def subject_settings(cluster: SimCluster) -> dict[str, Any]:
+    """What the subject is told to read this cluster: its PD members, no Prometheus, and its
+    logs over the simulator's log route, as any HTTP log source a user could configure (every
+    PD member serves it)."""
+    return {
+        "pd": list(cluster.pd_urls),
+        "prometheus_url": None,
+        "log_source": "http",
+        "log_url": [url + LOGS_ROUTE for url in cluster.pd_urls],
+    }
+
+
 def config_from_options(options: DemoOptions) -> SimConfig:
     return SimConfig(
         stores=options.stores,
@@ -80,7 +94,7 @@ async def run_demo(options: DemoOptions) -> AsyncIterator[DemoCluster]:
                     f"simulated TiKV v8.5: {cfg.stores} stores, {cfg.regions} regions, {cfg.workload} load, "
                     f"seed {cfg.seed}, speed {cfg.speed:g}x, max-store-down-time {cfg.max_store_down_time_s:g}s"
                 ),
-                settings={"pd": cluster.pd_urls, "prometheus_url": None, "log_source": "sim"},
+                settings=subject_settings(cluster),
             )
         finally:
             await chaos.aclose()

@@ -1,4 +1,4 @@
-"""PD's HTTP API (``/pd/api/v1``), PD ``/metrics`` and the simulator's ``/sim/api/v1`` control routes.
+"""PD's HTTP API (``/pd/api/v1``) and PD ``/metrics``; the ``/sim/api/v1`` routes are ``http_control``'s.
 
 Every PD member answers from the shared model, as a follower does by proxying
 to the leader; with no leader elected the API answers 503 like PD's redirector.
@@ -13,16 +13,15 @@ import heapq
 import json
 import re
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from operator_tikv.sim import views
-from operator_tikv.sim.appkeys import SIM_KEY
-from operator_tikv.sim.encode import NS, compact, indented
+from operator_tikv.sim.appkeys import SIM_KEY, model_of, sim_of
+from operator_tikv.sim.encode import compact, indented
 from operator_tikv.sim.errors import SimError
+from operator_tikv.sim.http_control import add_control_routes, control_errors
 from operator_tikv.sim.keys import decode_hex, memcomparable
 from operator_tikv.sim.metrics import go_render
 from operator_tikv.sim.model import Cluster
@@ -37,7 +36,6 @@ from operator_tikv.sim.operators import (
     move_peer_steps,
 )
 from operator_tikv.sim.regions import CHECK_BITS, PEER_SLOTS, ROLE_VOTER
-from operator_tikv.sim.store import Store
 
 if TYPE_CHECKING:
     from operator_tikv.sim.cluster import SimCluster
@@ -71,24 +69,14 @@ def error_response(status: int, message: str) -> web.Response:
     return json_response(message, status)
 
 
-def _sim(request: web.Request) -> SimCluster:
-    return request.app[SIM_KEY]
-
-
-def _model(request: web.Request) -> Cluster:
-    model = _sim(request).model
-    assert model is not None
-    return model
-
-
 def _member(request: web.Request) -> int:
     sockname = request.transport.get_extra_info("sockname") if request.transport else None
-    return _sim(request).member_for_port(sockname[1] if sockname else 0)
+    return sim_of(request).member_for_port(sockname[1] if sockname else 0)
 
 
 @web.middleware
 async def pd_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    sim = _sim(request)
+    sim = sim_of(request)
     model = sim.model
     if model is None:
         raise web.HTTPServiceUnavailable()
@@ -129,7 +117,7 @@ def _parse_uint(text: str) -> int:
 
 # ---------------------------------------------------------------------------- stores
 async def get_stores(request: web.Request) -> web.Response:
-    model = _model(request)
+    model = model_of(request)
     raw = request.query.getall("state", [])
     states: set[int] = set()
     for text in raw:
@@ -147,7 +135,7 @@ _STATE_NAMES = ("up", "offline", "tombstone", "down", "disconnected")
 
 async def get_stores_check(request: web.Request) -> web.Response:
     """``/stores/check?state=up|offline|tombstone|down|disconnected`` on the computed state name."""
-    model = _model(request)
+    model = model_of(request)
     wanted = {x.lower() for x in request.query.getall("state", [])}
     for name in wanted:
         if name not in _STATE_NAMES:
@@ -161,20 +149,20 @@ async def get_stores_check(request: web.Request) -> web.Response:
 
 
 async def get_store(request: web.Request) -> web.Response:
-    model = _model(request)
+    model = model_of(request)
     sid = _parse_uint(request.match_info["id"])
     return json_response(views.store_info(model, model.store_or_404(sid)))
 
 
 async def delete_store(request: web.Request) -> web.Response:
-    model = _model(request)
+    model = model_of(request)
     sid = _parse_uint(request.match_info["id"])
     model.remove_store(sid, "force" in request.query)
     return json_response("The store is set as Offline.")
 
 
 async def set_store_state(request: web.Request) -> web.Response:
-    model = _model(request)
+    model = model_of(request)
     sid = _parse_uint(request.match_info["id"])
     state = request.query.get("state", "")
     if state.lower() == "up":
@@ -192,16 +180,16 @@ def _regions_body(model: Cluster, indices: list[int]) -> dict[str, Any]:
 
 
 async def get_regions(request: web.Request) -> web.Response:
-    model = _model(request)
+    model = model_of(request)
     return data_response(_regions_body(model, list(model.regions.korder)))
 
 
 async def get_regions_count(request: web.Request) -> web.Response:
-    return json_response({"count": len(_model(request).regions), "regions": None})
+    return json_response({"count": len(model_of(request).regions), "regions": None})
 
 
 async def get_region_by_id(request: web.Request) -> web.Response:
-    model = _model(request)
+    model = model_of(request)
     rid = _parse_uint(request.match_info["id"])
     i = model.regions.by_id.get(rid)
     if i is None:
@@ -232,7 +220,7 @@ def _key_pos(text: str) -> int | None:
 
 
 async def get_region_by_key(request: web.Request) -> web.Response:
-    model = _model(request)
+    model = model_of(request)
     pos = _key_pos(request.match_info["key"])
     if pos is None:
         return data_response(_ZERO_REGION)
@@ -249,7 +237,7 @@ def _limit(request: web.Request, pattern: str) -> int:
 
 async def get_regions_by_key(request: web.Request) -> web.Response:
     """``/regions/key?key=&end_key=&limit=``: regions in key order from ``key``; the paging PD offers."""
-    model = _model(request)
+    model = model_of(request)
     rt = model.regions
     limit = _limit(request, r"-?[0-9]+")
     if limit <= 0 or limit > 1024:
@@ -270,7 +258,7 @@ async def get_regions_by_key(request: web.Request) -> web.Response:
 
 
 async def get_regions_by_store(request: web.Request) -> web.Response:
-    model = _model(request)
+    model = model_of(request)
     sid = _parse_uint(request.match_info["id"])
     rt = model.regions
     out = [i for i in rt.korder if sid in rt.pstore[i * PEER_SLOTS : i * PEER_SLOTS + PEER_SLOTS]]
@@ -282,7 +270,7 @@ _TOP_KINDS = ("writeflow", "readflow", "writequery", "readquery", "size", "keys"
 
 async def get_regions_top(request: web.Request) -> web.Response:
     """``/regions/{writeflow,readflow,writequery,readquery,size,keys}?limit=16``: top N regions."""
-    model = _model(request)
+    model = model_of(request)
     rt = model.regions
     limit = min(_limit(request, r"[0-9]+"), 10000)
     kind = request.match_info["kind"]
@@ -296,7 +284,7 @@ async def get_regions_top(request: web.Request) -> web.Response:
 
 
 async def get_regions_check(request: web.Request) -> web.Response:
-    model = _model(request)
+    model = model_of(request)
     kind = request.match_info["kind"]
     if kind in ("hist-size", "hist-keys"):
         bound_text = request.query.get("bound", "10" if kind == "hist-size" else "10000")
@@ -315,7 +303,7 @@ async def get_regions_check(request: web.Request) -> web.Response:
 
 # ---------------------------------------------------------------------------- hotspot
 async def get_hotspot(request: web.Request) -> web.Response:
-    model = _model(request)
+    model = model_of(request)
     only: set[int] = set()
     for text in request.query.getall("store_id", []):
         sid = _parse_uint(text)
@@ -326,12 +314,12 @@ async def get_hotspot(request: web.Request) -> web.Response:
 
 
 async def get_hot_stores(request: web.Request) -> web.Response:
-    return json_response(views.hot_stores(_model(request)))
+    return json_response(views.hot_stores(model_of(request)))
 
 
 # ---------------------------------------------------------------------------- members, cluster
 async def get_health(request: web.Request) -> web.Response:
-    return json_response(views.health(_model(request)))
+    return json_response(views.health(model_of(request)))
 
 
 async def get_ping(request: web.Request) -> web.Response:
@@ -339,41 +327,41 @@ async def get_ping(request: web.Request) -> web.Response:
 
 
 async def get_members(request: web.Request) -> web.Response:
-    return json_response(views.members(_model(request)))
+    return json_response(views.members(model_of(request)))
 
 
 async def get_leader(request: web.Request) -> web.Response:
-    model = _model(request)
+    model = model_of(request)
     assert model.pd_leader is not None
     return json_response(views.member_dict(model, model.pd_leader))
 
 
 async def get_cluster(request: web.Request) -> web.Response:
-    model = _model(request)
+    model = model_of(request)
     return json_response(
         {"id": model.cluster_id, "max_peer_count": int(model.replication["max-replicas"])}
     )
 
 
 async def get_cluster_status(request: web.Request) -> web.Response:
-    return json_response(views.cluster_status(_model(request)))
+    return json_response(views.cluster_status(model_of(request)))
 
 
 async def get_status(request: web.Request) -> web.Response:
-    return json_response(views.pd_status(_model(request), _member(request)))
+    return json_response(views.pd_status(model_of(request), _member(request)))
 
 
 # ---------------------------------------------------------------------------- config
 async def get_config(request: web.Request) -> web.Response:
-    return json_response(views.full_config(_model(request), _member(request)))
+    return json_response(views.full_config(model_of(request), _member(request)))
 
 
 async def get_schedule(request: web.Request) -> web.Response:
-    return json_response(_model(request).schedule)
+    return json_response(model_of(request).schedule)
 
 
 async def get_replicate(request: web.Request) -> web.Response:
-    return json_response(_model(request).replication)
+    return json_response(model_of(request).replication)
 
 
 async def _read_json(request: web.Request) -> Any:
@@ -388,13 +376,13 @@ async def post_schedule(request: web.Request) -> web.Response:
     body = await _read_json(request)
     if not isinstance(body, dict):
         raise SimError(400, "json: cannot unmarshal into Go value of type config.ScheduleConfig")
-    _model(request).update_schedule(body)
+    model_of(request).update_schedule(body)
     return json_response("The config is updated.")
 
 
 async def post_config(request: web.Request) -> web.Response:
     """``POST /config`` with short (``leader-schedule-limit``) or dotted (``schedule.x``) keys."""
-    model = _model(request)
+    model = model_of(request)
     body = await _read_json(request)
     if not isinstance(body, dict):
         raise SimError(400, "json: cannot unmarshal into Go value of type map[string]interface {}")
@@ -413,7 +401,7 @@ _KIND_FILTER = {"admin": OP_ADMIN, "leader": OP_LEADER, "region": OP_REGION, "sp
 
 
 async def get_operators(request: web.Request) -> web.Response:
-    model = _model(request)
+    model = model_of(request)
     ops = list(model.operators.values())
     kinds = request.query.getall("kind", [])
     if kinds:
@@ -427,7 +415,7 @@ async def get_operators(request: web.Request) -> web.Response:
 
 
 async def get_operator(request: web.Request) -> web.Response:
-    model = _model(request)
+    model = model_of(request)
     rid = _parse_uint(request.match_info["region_id"])
     op = model.operators.get(rid) or model.finished_ops.get(rid)
     if op is None:
@@ -436,7 +424,7 @@ async def get_operator(request: web.Request) -> web.Response:
 
 
 async def delete_operator(request: web.Request) -> web.Response:
-    model = _model(request)
+    model = model_of(request)
     model.cancel_operator(_parse_uint(request.match_info["region_id"]))
     return json_response("The pending operator is canceled.")
 
@@ -449,7 +437,7 @@ def _num(body: dict[str, Any], key: str) -> int | None:
 
 
 async def post_operators(request: web.Request) -> web.Response:
-    model = _model(request)
+    model = model_of(request)
     body = await _read_json(request)
     if not isinstance(body, dict):
         raise SimError(400, "json: cannot unmarshal into Go value of type map[string]interface {}")
@@ -543,155 +531,11 @@ def _peer_operator(model: Cluster, i: int, name: str, body: dict[str, Any]) -> N
 
 # ---------------------------------------------------------------------------- metrics
 async def get_metrics(request: web.Request) -> web.Response:
-    model = _model(request)
+    model = model_of(request)
     text = go_render(model.pd_registry(_member(request)))
     return web.Response(
         body=text.encode(), headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
     )
-
-
-# ---------------------------------------------------------------------------- simulator control
-def _control_json(value: Any, status: int = 200) -> web.Response:
-    return web.Response(
-        body=(json.dumps(value) + "\n").encode(), status=status, content_type="application/json"
-    )
-
-
-@web.middleware
-async def control_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not request.path.startswith("/sim/"):
-        return await handler(request)
-    try:
-        return await handler(request)
-    except SimError as exc:
-        return _control_json({"error": exc.message}, exc.status or 400)
-
-
-def _store_id(request: web.Request) -> int:
-    text = request.match_info["id"]
-    if not text.isdigit():
-        raise SimError(400, f"bad store id {text!r}")
-    return int(text)
-
-
-def _control_store(request: web.Request) -> tuple[SimCluster, Store]:
-    sid = _store_id(request)
-    return _sim(request), _model(request).store_or_404(sid)
-
-
-async def sim_kill(request: web.Request) -> web.Response:
-    sim, store = _control_store(request)
-    sid = store.id
-    if not store.alive:
-        return _control_json({"id": None, "message": f"store {sid} is already down"})
-    fid = await sim.kill_store(sid)
-    return _control_json(
-        {"id": fid, "message": f"store {sid} killed: heartbeats stopped, status port closed"}
-    )
-
-
-async def sim_start(request: web.Request) -> web.Response:
-    sim, store = _control_store(request)
-    sid = store.id
-    if store.alive:
-        return _control_json({"cleared": [], "message": f"store {sid} is already running"})
-    cleared = await sim.start_store(sid)
-    return _control_json(
-        {"cleared": cleared, "message": f"store {sid} started: heartbeats resume, status port open"}
-    )
-
-
-async def sim_add_fault(request: web.Request) -> web.Response:
-    sim = _sim(request)
-    try:
-        body = json.loads(await request.read())
-    except ValueError as exc:
-        raise SimError(400, f"malformed JSON body: {exc}") from exc
-    if not isinstance(body, dict) or not isinstance(body.get("kind"), str):
-        raise SimError(400, 'body must be a JSON object with a "kind"')
-    kind = body.pop("kind")
-    sid = body.pop("store_id", None)
-    if sid is not None and (isinstance(sid, bool) or not isinstance(sid, int)):
-        raise SimError(400, "store_id must be an integer")
-    fid = sim.add_fault(kind, sid, **body)
-    await sim.sync_ports()
-    return _control_json({"id": fid})
-
-
-async def sim_list_faults(request: web.Request) -> web.Response:
-    return _control_json(_sim(request).list_faults())
-
-
-async def sim_clear_fault(request: web.Request) -> web.Response:
-    sim = _sim(request)
-    fault = sim.clear_fault(request.match_info["fid"])
-    await sim.sync_ports()
-    return _control_json({"id": fault["id"], "cleared": True})
-
-
-def parse_since(text: str) -> int:
-    """RFC 3339 (``2024-12-25T03:41:23.48Z``) or unix seconds, to unix nanoseconds."""
-    text = text.strip()
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return int(Decimal(text) * NS)  # exact: a float would round 1.7e18 ns by up to 256 ns
-    m = re.fullmatch(r"(.*?T\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)", text)
-    if not m:
-        raise SimError(400, f"bad since {text!r}: want RFC 3339 or unix seconds")
-    try:
-        base = datetime.fromisoformat(m.group(1) + (m.group(3).replace("Z", "+00:00")))
-    except ValueError as exc:
-        raise SimError(400, f"bad since {text!r}: {exc}") from exc
-    frac = (m.group(2) or ".0")[1:10].ljust(9, "0")
-    return int(base.timestamp()) * NS + int(frac)
-
-
-async def sim_logs(request: web.Request) -> web.Response:
-    _, store = _control_store(request)
-    since = request.query.get("since")
-    limit_text = request.query.get("limit", "1000")
-    if not limit_text.isdigit():
-        raise SimError(400, f"bad limit {limit_text!r}")
-    which = request.query.get("file", "tikv")
-    if which not in ("tikv", "rocksdb"):
-        raise SimError(400, f"bad file {which!r}: want tikv or rocksdb")
-    log = store.log if which == "tikv" else store.rocks_log
-    assert log is not None
-    lines = log.since(parse_since(since) if since else None, int(limit_text))
-    body = "".join(line + "\n" for line in lines)
-    return web.Response(text=body, content_type="text/plain", charset="utf-8")
-
-
-async def sim_status(request: web.Request) -> web.Response:
-    sim = _sim(request)
-    model = _model(request)
-    return _control_json(
-        {
-            "now": views.rfc3339(model.now),
-            "now_unix_ns": model.now,
-            "speed": sim.config.speed,
-            "manual_clock": sim.config.manual_clock,
-            "stores": len(model.stores),
-            "regions": len(model.regions),
-            "pd_leader": None if model.pd_leader is None else model.members[model.pd_leader].name,
-            "pd_urls": sim.pd_urls,
-            "store_status_urls": {str(k): v for k, v in sim.store_status_urls.items()},
-        }
-    )
-
-
-async def sim_advance(request: web.Request) -> web.Response:
-    sim = _sim(request)
-    if not sim.config.manual_clock:
-        raise SimError(409, "the clock runs by itself; advance works only with a manual clock")
-    try:
-        body = json.loads(await request.read() or b"{}")
-        seconds = float(body.get("seconds", 0))
-    except (ValueError, AttributeError, TypeError) as exc:
-        raise SimError(400, 'body must be {"seconds": N}') from exc
-    if not 0 <= seconds <= 86400:
-        raise SimError(400, "seconds must be between 0 and 86400")
-    await sim.advance(seconds)
-    return _control_json({"now": views.rfc3339(_model(request).now)})
 
 
 def build_pd_app(sim: SimCluster) -> web.Application:
@@ -731,12 +575,5 @@ def build_pd_app(sim: SimCluster) -> web.Application:
     r.add_get(f"{API}/operators/{{region_id}}", get_operator)
     r.add_delete(f"{API}/operators/{{region_id}}", delete_operator)
     r.add_get("/metrics", get_metrics)
-    r.add_post("/sim/api/v1/stores/{id}/kill", sim_kill)
-    r.add_post("/sim/api/v1/stores/{id}/start", sim_start)
-    r.add_get("/sim/api/v1/stores/{id}/logs", sim_logs)
-    r.add_post("/sim/api/v1/faults", sim_add_fault)
-    r.add_get("/sim/api/v1/faults", sim_list_faults)
-    r.add_delete("/sim/api/v1/faults/{fid}", sim_clear_fault)
-    r.add_get("/sim/api/v1/status", sim_status)
-    r.add_post("/sim/api/v1/advance", sim_advance)
+    add_control_routes(r)
     return app

@@ -162,11 +162,15 @@ async def test_demo_cluster_kills_and_starts_through_http() -> None:
     options = DemoOptions(stores=3, regions=30, speed=20.0, max_store_down_time_s=60.0)
     async with run_demo(options) as demo:
         assert isinstance(demo.chaos, Chaos)
-        assert demo.settings["log_source"] == "sim"
+        assert demo.settings["log_source"] == "http"
         assert demo.settings["pd"] == demo.endpoints
+        assert demo.settings["log_url"] == [
+            f"{url}/sim/api/v1/stores/{{store_id}}/logs" for url in demo.endpoints
+        ]
         async with httpx.AsyncClient(timeout=5) as http:
-            store = (await http.get(demo.endpoints[0] + "/pd/api/v1/store/2")).json()["store"]
-            status_url = "http://" + store["status_address"]
+            status = (await http.get(demo.endpoints[0] + "/sim/api/v1/status")).json()
+            assert demo.endpoints == status["pd_urls"]
+            status_url = status["store_status_urls"]["2"]
             message = await demo.chaos.kill_store(2)
             assert message.startswith("store 2 killed")
             with pytest.raises(httpx.ConnectError):

@@ -14,7 +14,7 @@ import yaml
 from operator_tikv.sim import SimCluster, SimConfig
 from prometheus_client.parser import text_string_to_metric_families
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 GRAFANA = ROOT / "compose" / "tikv" / "grafana"
 DASHBOARD = GRAFANA / "dashboards" / "operator-tikv.json"
 RULES = ROOT / "compose" / "tikv" / "prometheus" / "rules" / "operator.rules.yml"

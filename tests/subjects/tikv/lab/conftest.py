@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
+ROOT = HERE.parents[3]
 LAB = ROOT / "compose" / "tikv"
 COMPOSE_FILE = LAB / "docker-compose.yml"
 

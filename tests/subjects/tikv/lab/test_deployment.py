@@ -8,20 +8,22 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from operator_tui.core.deploy import DeployError, ServiceStatus
-from operator_tui.core.deploy_local import (
+from operator_tikv.lab.compose_file import (
     ComposeLab,
-    LocalDeployment,
     PublishedPort,
     _parse_port,
-    parse_ps_json,
     resolve_compose_file,
 )
+from operator_tikv.lab.deployment import LocalDeployment
+from operator_tikv.lab.engine import parse_ps_json
+from operator_tikv.plugin import plugin
+from operator_tikv.settings import TikvSettings
 
-ROOT = Path(__file__).resolve().parents[2]
+from operator_tui.core.deploy import DeployError, DeploymentOptions, ServiceStatus
+
+ROOT = Path(__file__).resolve().parents[4]
 COMPOSE = ROOT / "compose" / "tikv" / "docker-compose.yml"
-PS_SAMPLE = ROOT / "tests" / "compose" / "data" / "compose_ps.ndjson"
+PS_SAMPLE = Path(__file__).resolve().parent / "data" / "compose_ps.ndjson"
 
 
 def test_lab_as_declared() -> None:
@@ -188,14 +190,23 @@ async def test_unusable_pd_falls_back_to_the_nth_tikv_service(reply: httpx.Respo
             await lab.resolve("tikv-9")
 
 
-async def test_endpoints_and_project_from_settings() -> None:
-    class Lab:
-        compose_file = COMPOSE
-        compose_project = "my-lab"
-        pd = ["http://127.0.0.1:2379", "http://10.1.1.1:2379"]
-
+async def test_the_plugin_offers_the_lab_with_the_endpoints_it_was_given() -> None:
     async with httpx.AsyncClient() as http:
-        lab = LocalDeployment.from_settings(Lab(), http)
+        section = TikvSettings(
+            compose_file=COMPOSE,
+            compose_project="my-lab",
+            pd=["http://127.0.0.1:2379", "http://10.1.1.1:2379"],
+        )
+        options = DeploymentOptions(settings=section, http=http)
+        lab = plugin.deployment(options)
+        assert isinstance(lab, LocalDeployment)
         assert lab.project == "my-lab"
         assert lab.pd_endpoints == ["http://127.0.0.1:2379", "http://10.1.1.1:2379"]
         assert [e.name for e in lab.endpoints()] == ["Grafana", "Prometheus", "PD API"]
+        with pytest.raises(DeployError, match=r"compose file not found: nope\.yml"):
+            plugin.deployment(
+                DeploymentOptions(
+                    settings=TikvSettings(compose_file=Path("nope.yml"), compose_project="x"),
+                    http=http,
+                )
+            )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 PROM = ROOT / "compose" / "tikv" / "prometheus"
 RULES = PROM / "rules" / "operator.rules.yml"
 UNIT_TESTS = Path(__file__).resolve().parent / "promtool" / "operator.rules.test.yml"

@@ -13,7 +13,7 @@ from operator_tikv.invariants import InvariantSettings, specs
 
 from operator_tui.config import describe_fields, load_settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 LAB = ROOT / "compose" / "tikv"
 PDS = ["pd0", "pd1", "pd2"]
 TIKVS = ["tikv0", "tikv1", "tikv2"]

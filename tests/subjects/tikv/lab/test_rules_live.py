@@ -14,7 +14,7 @@ import pytest
 import yaml
 from operator_tikv.sim import SimCluster, SimConfig
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 PROM = ROOT / "compose" / "tikv" / "prometheus"
 
 pytestmark = pytest.mark.prometheus

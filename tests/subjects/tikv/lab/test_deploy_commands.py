@@ -12,10 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from operator_tikv.lab.deployment import LocalDeployment
 
 from operator_tui.cli import main
 from operator_tui.core.deploy import DeployError, Deployment, UpProgress
-from operator_tui.core.deploy_local import LocalDeployment
 from operator_tui.core.subject import Chaos
 
 CORE = ["pd0", "pd1", "pd2", "tikv0", "tikv1", "tikv2", "prometheus", "grafana"]
@@ -306,7 +306,7 @@ def test_real_entry_point_prints_no_traceback(tmp_path: Path) -> None:
         text=True,
         timeout=60,
         env=env,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[4],
     )
     assert proc.returncode == 2
     assert "`docker` not found on PATH" in _one_line(proc.stderr)
