@@ -65,9 +65,7 @@ class ManualDemo:
         async with SimCluster(self.config) as cluster, httpx.AsyncClient(timeout=5.0) as http:
             self.cluster = cluster
             chaos = SimChaos(cluster.pd_urls)
-            section = TikvSettings(
-                pd=cluster.pd_urls, metrics_source="direct", **subject_settings(cluster)
-            )
+            section = TikvSettings(**subject_settings(cluster), metrics_source="direct")
             ctx = SubjectContext(http=http, settings=section, interval_s=INTERVAL_S, clock=self.now)
             subject = plugin.create(ctx)
             tickets = await TicketStore.open(self.db_path, subject=subject.name)

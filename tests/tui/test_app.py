@@ -398,7 +398,7 @@ async def test_deploy_key_in_demo_and_help_and_theme(runtime, app_factory, notes
 async def test_deploy_menu_outside_demo_calls_the_lab(
     runtime, app_factory, notes_of, monkeypatch
 ) -> None:
-    import operator_tui.core.bootstrap as bootstrap
+    import operator_tui.bootstrap as bootstrap
 
     from operator_tui.core.deploy import Endpoint, UpResult
     from operator_tui.tui.screens.deploy import DeployScreen
@@ -463,7 +463,7 @@ async def until(pilot, condition, what: str) -> None:
 
 
 def use_lab(monkeypatch, lab: GatedLab) -> None:
-    import operator_tui.core.bootstrap as bootstrap
+    import operator_tui.bootstrap as bootstrap
 
     monkeypatch.setattr(bootstrap, "open_lab", lambda settings, http: lab)
 

@@ -41,7 +41,7 @@ class HeldLab:
 def test_deploy_dialog_follows_a_running_up(
     snap_compare, runtime, app_factory, monkeypatch
 ) -> None:
-    import operator_tui.core.bootstrap as bootstrap
+    import operator_tui.bootstrap as bootstrap
 
     lab = HeldLab()
     monkeypatch.setattr(bootstrap, "open_lab", lambda settings, http: lab)

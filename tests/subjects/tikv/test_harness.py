@@ -62,6 +62,8 @@ async def test_plugin_offers_it_with_the_settings_the_subject_needs() -> None:
         assert len(ends.api) == 3 and sorted(ends.stores) == [1, 2, 3, 4]
         assert sorted(ends.scrape) == ["pd", "tikv"] and len(ends.scrape["tikv"]) == 4
         assert harness.subject_settings() == {
+            "pd": list(ends.api),
+            "prometheus_url": None,
             "log_source": "http",
             "log_url": [f"{url}/sim/api/v1/stores/{{store_id}}/logs" for url in ends.api],
         }
