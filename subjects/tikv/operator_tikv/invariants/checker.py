@@ -29,6 +29,7 @@ CHECKS: tuple[Check, ...] = (
     pd.pd_leader_changed,
 )
 
+
 def specs(settings: InvariantSettings) -> tuple[InvariantSpec, ...]:
     return tuple(check.spec(settings) for check in CHECKS)
 
@@ -36,21 +37,18 @@ def specs(settings: InvariantSettings) -> tuple[InvariantSpec, ...]:
 class InvariantChecker:
     """Runs ``CHECKS`` over each snapshot; ``GraceTracker`` decides what is due."""
 
-    def __init__(
-        self, settings: InvariantSettings | None = None, checks: tuple[Check, ...] = CHECKS
-    ) -> None:
+    def __init__(self, settings: InvariantSettings | None = None) -> None:
         self.settings = settings or InvariantSettings()
-        self.checks = checks
-        per_store = [c for c in checks if c.scope == "store"]
+        per_store = [c for c in CHECKS if c.scope == "store"]
         self._store_checks = sorted(per_store, key=lambda c: not c.exclusive)
-        self._cluster_checks = [c for c in checks if c.scope == "cluster"]
+        self._cluster_checks = [c for c in CHECKS if c.scope == "cluster"]
         self._grace = GraceTracker()
         self._memory: dict[str, Any] = {}
         self.reset()
 
     def reset(self) -> None:
         self._grace.reset()
-        self._memory = {c.name: c.memory() for c in self.checks if c.memory is not None}
+        self._memory = {c.name: c.memory() for c in CHECKS if c.memory is not None}
 
     def evaluate(self, snap: Snapshot) -> list[Violation]:
         s = self.settings
