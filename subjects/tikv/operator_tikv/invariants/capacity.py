@@ -18,7 +18,8 @@ from operator_tui.core.types import Severity
     grace="low_disk_grace_s",
 )
 def low_disk(t: StoreTick, out: Report) -> None:
-    """Sizes from the store's own ``/metrics`` when it gave them, else from PD's heartbeat."""
+    """Critical as TiKV's TiKV_low_space alert (available below 20% for 1 minute). Sizes
+    from the store's own ``/metrics`` when it gave them, else from PD's heartbeat."""
     s, store, m = t.settings, t.store, t.metrics
     capacity, available = store.capacity_bytes, store.available_bytes
     if m is not None and m.capacity_bytes and m.available_bytes is not None:

@@ -11,7 +11,7 @@ function says only what it found (``fire``) or that it could not tell
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -98,7 +98,7 @@ class Check:
     run: Callable[[Any, Report], None]
     grace: str | None = None
     exclusive: bool = False
-    memory: Callable[[], Any] | None = field(default=None)
+    memory: Callable[[], Any] | None = None
 
     def grace_s(self, settings: InvariantSettings) -> float:
         """The grace period before ``grace_scale``."""

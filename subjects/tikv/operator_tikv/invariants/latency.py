@@ -39,6 +39,7 @@ def high_write_latency(t: StoreTick, out: Report) -> None:
     grace="raft_log_lag_grace_s",
 )
 def raft_log_lag(t: StoreTick, out: Report) -> None:
+    """TiKV's TiKV_raft_log_lag alert: p99 lag above 5000 entries for 1 minute."""
     s, m = t.settings, t.metrics
     lag = m.raft_log_lag if m is not None and m.reachable else None
     if lag is None:

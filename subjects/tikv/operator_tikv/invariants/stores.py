@@ -19,6 +19,7 @@ from operator_tui.core.types import Severity
     exclusive=True,
 )
 def store_down(t: StoreTick, out: Report) -> None:
+    """No grace: PD keeps a killed store Up for 20 s, and a port that refuses says so at once."""
     store, m, reachable = t.store, t.metrics, t.reachable
     if not (
         store.state == StoreState.DOWN
@@ -52,8 +53,8 @@ def store_down(t: StoreTick, out: Report) -> None:
     ),
 )
 def store_disconnected(t: StoreTick, out: Report) -> None:
-    """Seen from the peers' unreachable reports (TiKV's ``tikv_server_report_failure_msg_total``)
-    before PD notices, or from PD's Disconnected (no heartbeat for 20 s) while the port answers."""
+    """From the peers' unreachable reports (``tikv_server_report_failure_msg_total``), before
+    PD notices, or from PD's Disconnected (20 s without a heartbeat) while the port answers."""
     store, m, cut = t.store, t.metrics, t.cut
     disconnected = store.state == StoreState.DISCONNECTED
     if not disconnected and cut is None:
@@ -120,6 +121,7 @@ def slow_store(t: StoreTick, out: Report) -> None:
     "TiKV counts critical errors (SST corruption, disk stuck, ...): TiKV_critical_error.",
 )
 def critical_error(t: StoreTick, out: Report) -> None:
+    """No grace, as TiKV's own alert fires on any increase."""
     m = t.metrics
     if m is None or not m.reachable or m.critical_errors_per_s is None:
         out.unmeasured()
