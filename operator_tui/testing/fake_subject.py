@@ -331,35 +331,22 @@ class FakeSubject:
         self.executed.append((action, args))
         return ActionResult(action=action, args=args, ok=True, message=f"{action} done")
 
-    async def transfer_leader(self, region_id: int, to_store_id: int) -> ActionResult:
-        return await self._act(
-            "transfer_leader", {"region_id": region_id, "to_store_id": to_store_id}
-        )
-
-    async def split_region(self, region_id: int) -> ActionResult:
-        return await self._act("split_region", {"region_id": region_id})
-
-    async def set_leader_schedule_limit(self, n: int) -> ActionResult:
-        return await self._act("set_leader_schedule_limit", {"n": n})
-
-    async def set_replica_schedule_limit(self, n: int) -> ActionResult:
-        return await self._act("set_replica_schedule_limit", {"n": n})
-
-    async def set_region_schedule_limit(self, n: int) -> ActionResult:
-        return await self._act("set_region_schedule_limit", {"n": n})
-
-    async def drain_store(self, store_id: int) -> ActionResult:
-        return await self._act("drain_store", {"store_id": store_id})
-
-    async def set_low_space_threshold(self, percent: float) -> ActionResult:
-        return await self._act("set_low_space_threshold", {"percent": percent})
-
     async def execute(self, action: str, args: dict[str, Any]) -> ActionResult:
-        if self.describe().action(action) is None:
+        declared = self.describe().action(action)
+        if declared is None:
             return ActionResult(
                 action=action, args=args, ok=False, message=f"unknown action {action}", refused=True
             )
-        return await getattr(self, action)(**args)
+        names = [a.name for a in declared.args]
+        if sorted(args) != sorted(names):
+            return ActionResult(
+                action=action,
+                args=args,
+                ok=False,
+                message=f"{action} takes {', '.join(names)}",
+                refused=True,
+            )
+        return await self._act(action, {name: args[name] for name in names})
 
     async def aclose(self) -> None:
         self.closed = True

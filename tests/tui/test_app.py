@@ -399,7 +399,6 @@ async def test_deploy_menu_outside_demo_calls_the_lab(
     runtime, app_factory, notes_of, monkeypatch
 ) -> None:
     import operator_tui.bootstrap as bootstrap
-
     from operator_tui.core.deploy import Endpoint, UpResult
     from operator_tui.tui.screens.deploy import DeployScreen
 

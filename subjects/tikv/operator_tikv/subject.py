@@ -18,12 +18,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from operator_tikv.actions import ACTIONS, BY_NAME, BadArguments, validate
+from operator_tikv import actions
+from operator_tikv.actions import ACTIONS
+from operator_tikv.cluster import add_store_load, cluster_metrics
 from operator_tikv.invariants import (
     HOT_WRITE,
-    PD_HEALTH,
-    PD_MEMBERS,
-    REGION_CHECKS,
     InvariantChecker,
     specs,
 )
@@ -34,10 +33,9 @@ from operator_tikv.metrics.fetch import HttpxFetcher, StreamFetcher
 from operator_tikv.metrics.prometheus import PrometheusError
 from operator_tikv.pd import PDClient
 from operator_tikv.pd.client import REGION_CHECKS as CHECK_KINDS
-from operator_tikv.pd.models import HealthMember, MembersInfo, ScheduleConfig
 from operator_tikv.refresh import Refresh
 from operator_tikv.settings import TikvSettings
-from operator_tikv.states import GONE, stamp
+from operator_tikv.states import stamp
 from operator_tui.core.subject import (
     SLO,
     Observation,
@@ -49,7 +47,6 @@ from operator_tui.core.subject import (
 from operator_tui.core.types import (
     ActionResult,
     ClusterMetrics,
-    Health,
     HotRegion,
     LogEvent,
     Snapshot,
@@ -244,7 +241,7 @@ class TikvSubject:
         stores = await self.get_stores()
         slow = [self._slow["region_checks"], self._slow["schedule_config"]]
         parts, _errors = await self._gather(self._cluster_calls(slow), self.tick_budget_s)
-        cluster, _extra = self._cluster_metrics(stores, parts, set())
+        cluster, _extra = cluster_metrics(stores, parts, set())
         return cluster
 
     def _cluster_calls(self, groups: Sequence[Refresh]) -> dict[str, Awaitable[Any]]:
@@ -331,7 +328,7 @@ class TikvSubject:
         metrics: MetricsResult = parts.get("metrics") or MetricsResult()
         stamp(stores, metrics.by_store)
         unmeasured: set[str] = set()
-        cluster, extra = self._cluster_metrics(stores, parts, unmeasured)
+        cluster, extra = cluster_metrics(stores, parts, unmeasured)
         errors.extend(metrics.errors)
         hot: list[HotRegion] = []
         if "hot_write" in parts:
@@ -350,9 +347,7 @@ class TikvSubject:
             if history is None:
                 history = self._history[store.id] = deque(maxlen=self._history_len)
             history.append((taken_at, m))
-        cluster.qps = sum(m.qps for m in store_metrics.values() if m.qps is not None)
-        p99s = [m.p99_latency_ms for m in store_metrics.values() if m.p99_latency_ms is not None]
-        cluster.p99_latency_ms = max(p99s) if p99s else None
+        add_store_load(cluster, store_metrics)
         new_logs: list[LogEvent] = []
         if "logs" in parts:
             new_logs, log_errors = parts["logs"]
@@ -386,47 +381,6 @@ class TikvSubject:
         self.last_snapshot = snapshot
         return snapshot
 
-    def _cluster_metrics(
-        self, stores: list[Store], parts: dict[str, Any], unmeasured: set[str]
-    ) -> tuple[ClusterMetrics, dict[str, Any]]:
-        cm = ClusterMetrics()
-        extra: dict[str, Any] = {}
-        live = [s for s in stores if s.state not in GONE]
-        cm.stores_total = len(live)
-        cm.stores_up = sum(1 for s in live if s.health.level is Health.SERVING)
-        if all(f"check:{k}" in parts for k in CHECK_KINDS):
-            cm.miss_peer_regions = parts["check:miss-peer"]
-            cm.down_peer_regions = parts["check:down-peer"]
-            cm.pending_peer_regions = parts["check:pending-peer"]
-            cm.offline_peer_regions = parts["check:offline-peer"]
-        else:
-            unmeasured.add(REGION_CHECKS)
-        if "region_count" in parts:
-            cm.region_count = parts["region_count"]
-        config: ScheduleConfig | None = parts.get("config")
-        if config is not None:
-            cm.leader_schedule_limit = config.leader_schedule_limit
-            cm.region_schedule_limit = config.region_schedule_limit
-            cm.replica_schedule_limit = config.replica_schedule_limit
-            extra["low_space_ratio"] = config.low_space_ratio
-            extra["high_space_ratio"] = config.high_space_ratio
-            extra["max_store_down_time_s"] = config.max_store_down_time
-        members: MembersInfo | None = parts.get("members")
-        if members is not None:
-            cm.pd_leader = members.leader.name if members.leader else None
-            cm.cluster_id = str(members.header.cluster_id) if members.header.cluster_id else None
-            extra["pd_members"] = [m.name for m in members.members]
-        else:
-            unmeasured.add(PD_MEMBERS)
-        health: list[HealthMember] | None = parts.get("health")
-        if health is not None:
-            cm.pd_members_total = len(health)
-            cm.pd_members_healthy = sum(1 for h in health if h.health)
-            extra["pd_unhealthy_members"] = [h.name for h in health if not h.health]
-        else:
-            unmeasured.add(PD_HEALTH)
-        return cm, extra
-
     def _remember_logs(self, events: list[LogEvent]) -> None:
         for event in events:
             self._logs.append(event)
@@ -448,83 +402,10 @@ class TikvSubject:
             return []
         return list(ring)[-limit:]
 
-    # Actions
-
-    async def _act(
-        self, action: str, args: dict[str, Any], call: Callable[[], Awaitable[str]]
-    ) -> ActionResult:
-        try:
-            message = await call()
-        except SubjectError as exc:
-            return ActionResult(action, args, False, str(exc))
-        return ActionResult(action, args, True, message)
-
-    async def transfer_leader(self, region_id: int, to_store_id: int) -> ActionResult:
-        body = {"name": "transfer-leader", "region_id": region_id, "to_store_id": to_store_id}
-        return await self._act(
-            "transfer_leader",
-            {"region_id": region_id, "to_store_id": to_store_id},
-            lambda: self.pd.add_operator(body),
-        )
-
-    async def split_region(self, region_id: int) -> ActionResult:
-        body = {"name": "split-region", "region_id": region_id, "policy": "approximate"}
-        return await self._act(
-            "split_region", {"region_id": region_id}, lambda: self.pd.add_operator(body)
-        )
-
-    async def _set_config(
-        self, action: str, args: dict[str, Any], body: dict[str, Any]
-    ) -> ActionResult:
-        """A schedule-config change; the next tick reads the config again to show it."""
-        result = await self._act(action, args, lambda: self.pd.set_schedule_config(body))
-        self._slow["schedule_config"].forget()
-        return result
-
-    async def _set_limit(self, action: str, key: str, n: int) -> ActionResult:
-        return await self._set_config(action, {"n": n}, {key: n})
-
-    async def set_leader_schedule_limit(self, n: int) -> ActionResult:
-        return await self._set_limit("set_leader_schedule_limit", "leader-schedule-limit", n)
-
-    async def set_replica_schedule_limit(self, n: int) -> ActionResult:
-        return await self._set_limit("set_replica_schedule_limit", "replica-schedule-limit", n)
-
-    async def set_region_schedule_limit(self, n: int) -> ActionResult:
-        return await self._set_limit("set_region_schedule_limit", "region-schedule-limit", n)
-
-    async def drain_store(self, store_id: int) -> ActionResult:
-        return await self._act(
-            "drain_store", {"store_id": store_id}, lambda: self.pd.remove_store(store_id)
-        )
-
-    async def set_low_space_threshold(self, percent: float) -> ActionResult:
-        ratio = round(percent / 100.0, 6)
-        return await self._set_config(
-            "set_low_space_threshold", {"percent": percent}, {"low-space-ratio": ratio}
-        )
-
     async def execute(self, action: str, args: dict[str, Any]) -> ActionResult:
-        if not isinstance(args, dict):
-            return ActionResult(
-                str(action), {}, False, "action arguments must be an object", refused=True
-            )
-        spec = BY_NAME.get(action)
-        if spec is None:
-            known = ", ".join(a.name for a in ACTIONS)
-            return ActionResult(
-                action, args, False, f"unknown action {action!r} (declared: {known})", refused=True
-            )
-        try:
-            typed = validate(spec, args)
-        except BadArguments as exc:
-            return ActionResult(action, args, False, f"{action}: {exc}", refused=True)
-        try:
-            return await getattr(self, action)(**typed)
-        except Exception as exc:
-            return ActionResult(
-                action, typed, False, f"{action} failed: {type(exc).__name__}: {exc}"
-            )
+        return await actions.execute(
+            self.pd, action, args, config_changed=self._slow["schedule_config"].forget
+        )
 
     async def aclose(self) -> None:
         """Core owns the HTTP client; the page fetcher is ours."""

@@ -1,6 +1,5 @@
 """TikvSubject end to end against PD fixtures (MockTransport) and fake store /metrics pages."""
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -284,77 +283,6 @@ def test_describe(fake_pd):
     assert {o.name for o in config.observations} >= {"stores", "store_metrics", "logs"}
 
 
-async def test_actions_send_pd_bodies(fake_pd, mock_http):
-    subject = make(fake_pd, mock_http)
-    r = await subject.transfer_leader(10, 4)
-    assert r.ok and r.message == "The operator is created." and not r.refused
-    r = await subject.execute("split_region", {"region_id": "14"})
-    assert r.ok and r.args == {"region_id": 14}
-    assert (await subject.set_leader_schedule_limit(8)).ok
-    assert (await subject.execute("set_replica_schedule_limit", {"n": 32})).ok
-    assert (await subject.set_region_schedule_limit(16)).ok
-    assert (await subject.set_low_space_threshold(85)).ok
-    r = await subject.drain_store(5)
-    assert r.ok and r.message == "The store is set as Offline."
-    bodies = [json.loads(c.content) for c in fake_pd.calls if c.method == "POST"]
-    assert bodies == [
-        {"name": "transfer-leader", "region_id": 10, "to_store_id": 4},
-        {"name": "split-region", "region_id": 14, "policy": "approximate"},
-        {"leader-schedule-limit": 8},
-        {"replica-schedule-limit": 32},
-        {"region-schedule-limit": 16},
-        {"low-space-ratio": 0.85},
-    ]
-    assert [c.url.path for c in fake_pd.calls if c.method == "DELETE"] == ["/pd/api/v1/store/5"]
-
-
-async def test_pd_error_comes_back_as_pd_message(fake_pd, mock_http):
-    fake_pd.overrides["/pd/api/v1/operators"] = (
-        500,
-        '"[PD:region:ErrRegionNotFound]region 77 not found"',
-    )
-    subject = make(fake_pd, mock_http)
-    r = await subject.execute("transfer_leader", {"region_id": 77, "to_store_id": 1})
-    assert not r.ok and not r.refused
-    assert r.message == "[PD:region:ErrRegionNotFound]region 77 not found"
-
-
-@pytest.mark.parametrize(
-    ("action", "args", "fragment"),
-    [
-        ("reboot_cluster", {}, "unknown action 'reboot_cluster'"),
-        ("transfer_leader", {"region_id": 1}, "missing argument(s) to_store_id"),
-        (
-            "transfer_leader",
-            {"region_id": 1, "to_store_id": 2, "force": True},
-            "unknown argument(s) force",
-        ),
-        ("split_region", {"region_id": "ten"}, "region_id must be an integer"),
-        ("split_region", {"region_id": True}, "region_id must be an integer"),
-        ("drain_store", {"store_id": -4}, "must not be negative"),
-        ("set_low_space_threshold", {"percent": 150}, "percent must be in (0, 100]"),
-        ("set_low_space_threshold", {"percent": "nan"}, "finite"),
-        ("set_leader_schedule_limit", None, "arguments must be an object"),
-    ],
-)
-async def test_execute_refuses_bad_requests_without_raising(
-    fake_pd, mock_http, action, args, fragment
-):
-    subject = make(fake_pd, mock_http)
-    r = await subject.execute(action, args)
-    assert r.refused and not r.ok
-    assert fragment in r.message
-    assert not [c for c in fake_pd.calls if c.method != "GET"]
-
-
-async def test_execute_survives_unreachable_pd(fake_pd, mock_http):
-    fake_pd.dead.update(fake_pd.endpoints)
-    subject = make(fake_pd, mock_http)
-    r = await subject.execute("set_region_schedule_limit", {"n": 4})
-    assert not r.ok and not r.refused and "no PD endpoint answered" in r.message
-    await subject.aclose()
-
-
 async def test_store_states_reach_the_snapshot(fake_pd, mock_http, tk):
     fake_pd.overrides["/pd/api/v1/stores"] = (200, tk.pd_fixture("stores_mixed_states.json"))
     subject = make(fake_pd, mock_http)
@@ -446,7 +374,7 @@ async def test_a_config_change_is_read_back_on_the_next_tick(fake_pd, mock_http,
     clock = [datetime(2026, 1, 1, tzinfo=UTC)]
     subject = make(fake_pd, mock_http, clock=lambda: clock[0])
     await subject.observe()
-    assert (await subject.set_leader_schedule_limit(8)).ok
+    assert (await subject.execute("set_leader_schedule_limit", {"n": 8})).ok
     before = pd_reads(fake_pd, "/config/schedule")
     clock[0] += timedelta(seconds=1)
     await subject.observe()

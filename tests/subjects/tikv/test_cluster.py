@@ -1,0 +1,80 @@
+"""Cluster figures from PD's answers: what each call fills in, what a missing one leaves unmeasured."""
+
+import json
+
+from operator_tikv.cluster import add_store_load, cluster_metrics
+from operator_tikv.pd.models import HealthMember, MembersInfo, ScheduleConfig
+from operator_tikv.states import StoreState
+
+from operator_tui.core.types import ClusterMetrics, Health, Store, StoreHealth, StoreMetrics
+
+
+def fixture(tk, name):
+    return json.loads(tk.pd_fixture(name))
+
+
+def stores():
+    serving = StoreHealth(Health.SERVING, "Up")
+    return [
+        Store(id=1, address="a", state=StoreState.UP, health=serving),
+        Store(id=2, address="b", state=StoreState.UP, health=serving),
+        Store(id=3, address="c", state=StoreState.DOWN, health=StoreHealth(Health.DOWN, "Down")),
+        Store(id=4, address="d", state=StoreState.TOMBSTONE),
+    ]
+
+
+def test_every_pd_answer_reaches_its_figure(tk):
+    health = [HealthMember.model_validate(h) for h in fixture(tk, "health.json")]
+    health[2] = health[2].model_copy(update={"health": False})
+    parts = {
+        "check:miss-peer": 5,
+        "check:down-peer": 2,
+        "check:pending-peer": 1,
+        "check:offline-peer": 0,
+        "region_count": 120,
+        "config": ScheduleConfig.model_validate(fixture(tk, "config_schedule.json")),
+        "members": MembersInfo.model_validate(fixture(tk, "members.json")),
+        "health": health,
+    }
+    unmeasured: set[str] = set()
+    cm, extra = cluster_metrics(stores(), parts, unmeasured)
+    assert unmeasured == set()
+    assert (cm.stores_total, cm.stores_up) == (3, 2)
+    assert (cm.miss_peer_regions, cm.down_peer_regions, cm.pending_peer_regions) == (5, 2, 1)
+    assert cm.region_count == 120
+    assert (cm.leader_schedule_limit, cm.region_schedule_limit, cm.replica_schedule_limit) == (
+        4,
+        2048,
+        64,
+    )
+    assert (cm.pd_leader, cm.cluster_id) == ("basic-53pe89", "7452180154224557728")
+    assert (cm.pd_members_healthy, cm.pd_members_total) == (2, 3)
+    assert extra == {
+        "low_space_ratio": 0.8,
+        "high_space_ratio": 0.7,
+        "max_store_down_time_s": 1800.0,
+        "pd_members": ["basic-7axwci", "basic-53pe89", "basic-0qt9e9"],
+        "pd_unhealthy_members": ["basic-0qt9e9"],
+    }
+
+
+def test_missing_answers_are_named_unmeasured():
+    unmeasured: set[str] = set()
+    cm, extra = cluster_metrics(stores(), {"check:miss-peer": 3}, unmeasured)
+    assert unmeasured == {"region_checks", "pd_members", "pd_health"}
+    assert cm.miss_peer_regions == 0 and cm.pd_leader is None and extra == {}
+
+
+def test_store_load_is_the_sum_and_the_worst():
+    cluster = ClusterMetrics()
+    add_store_load(
+        cluster,
+        {
+            1: StoreMetrics(1, qps=100.0, p99_latency_ms=3.0),
+            2: StoreMetrics(2, qps=50.0, p99_latency_ms=9.0),
+            3: StoreMetrics(3, reachable=False),
+        },
+    )
+    assert (cluster.qps, cluster.p99_latency_ms) == (150.0, 9.0)
+    add_store_load(cluster, {})
+    assert (cluster.qps, cluster.p99_latency_ms) == (0, None)
