@@ -30,7 +30,7 @@ from rich.console import Console
 from textual.pilot import Pilot
 
 from operator_tui.config import Settings
-from operator_tui.core.diagnosis.offline import OfflineDiagnoser
+from operator_tikv.diagnosis import offline_diagnoser
 from operator_tui.core.runtime import OperatorRuntime
 from operator_tui.core.subject import DemoOptions, SubjectContext
 from operator_tui.core.tickets import TicketStore
@@ -82,7 +82,7 @@ class ManualDemo:
             tickets = await TicketStore.open(self.db_path, subject=subject.name)
             try:
                 self.runtime = OperatorRuntime(
-                    settings, subject, tickets, OfflineDiagnoser(), chaos=chaos, clock=self.now
+                    settings, subject, tickets, offline_diagnoser(), chaos=chaos, clock=self.now
                 )
                 yield self.runtime
             finally:

@@ -22,7 +22,6 @@ import httpx
 
 from operator_tui.config import ConfigError, Settings
 from operator_tui.core.diagnosis.base import Diagnoser
-from operator_tui.core.diagnosis.offline import OfflineDiagnoser
 from operator_tui.core.events import EventBus
 from operator_tui.core.registry import load_plugin
 from operator_tui.core.runtime import OperatorRuntime
@@ -34,10 +33,11 @@ log = logging.getLogger(__name__)
 HTTP_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 
 
-def make_diagnoser(settings: Settings) -> Diagnoser:
-    """Claude when the settings select it (``auto`` with a key, or ``claude``), else offline."""
+def make_diagnoser(settings: Settings, plugin: SubjectPlugin | None = None) -> Diagnoser:
+    """Claude when the settings select it (``auto`` with a key, or ``claude``), else the
+    subject's offline diagnoser (``plugin``, or the one ``settings.subject`` names)."""
     if settings.backend != "claude":
-        return OfflineDiagnoser()
+        return (plugin or load_plugin(settings.subject)).offline_diagnoser()
     key = settings.anthropic_api_key.get_secret_value() if settings.anthropic_api_key else ""
     if not key:
         raise ConfigError("diagnosis_backend is claude but ANTHROPIC_API_KEY is not set")
@@ -98,7 +98,7 @@ async def open_runtime(
 ) -> AsyncIterator[OperatorRuntime]:
     """Raises ``SubjectError`` (unknown plugin, demo failed), ``TicketStoreError`` or ``ConfigError``."""
     plugin = plugin or load_plugin(settings.subject)
-    diagnoser = diagnoser or make_diagnoser(settings)
+    diagnoser = diagnoser or make_diagnoser(settings, plugin)
     async with AsyncExitStack() as stack:
         close = getattr(diagnoser, "aclose", None)
         if close is not None:

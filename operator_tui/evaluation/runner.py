@@ -332,7 +332,15 @@ async def _run(
                 http=http, endpoints=cluster.pd_urls, interval_s=interval, options=subject_options
             )
             subject = load_plugin(options.subject).create(ctx)
-            outcome.declared_actions = [a.name for a in subject.describe().actions]
+            declared = subject.describe()
+            outcome.declared_actions = [a.name for a in declared.actions]
+            expected = scenario.expect.root_cause_class
+            if expected is not None and expected not in declared.root_cause_classes:
+                await subject.aclose()
+                raise EvalError(
+                    f"expect.root_cause_class {expected!r} is not one of subject "
+                    f"{subject.name}'s classes ({', '.join(declared.root_cause_classes)})"
+                )
             run_settings = settings.model_copy(
                 update={"interval_s": interval, "actions_mode": "observe"}
             )

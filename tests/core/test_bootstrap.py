@@ -10,7 +10,7 @@ from operator_tui.config import ConfigError, Settings
 from operator_tui.core import bootstrap
 from operator_tui.core.bootstrap import make_diagnoser, open_runtime
 from operator_tui.core.diagnosis.claude import ClaudeDiagnoser
-from operator_tui.core.diagnosis.offline import OfflineDiagnoser
+from operator_tui.core.diagnosis.rules import RuleDiagnoser
 from operator_tui.core.subject import DemoOptions, SubjectError
 from operator_tui.core.tickets import TicketStore, TicketStoreError
 from operator_tui.testing.fake_subject import FakeChaos, FakePlugin
@@ -27,7 +27,7 @@ async def test_configured_cluster(tmp_path: Path) -> None:
         assert rt.chaos is None and rt.subject is plugin.subject and rt.settings is s
         [ctx] = plugin.contexts
         assert ctx.endpoints == ["http://10.0.0.1:2379"] and not ctx.http.is_closed
-        assert isinstance(rt.diagnoser, OfflineDiagnoser)
+        assert isinstance(rt.diagnoser, RuleDiagnoser)
         plugin.subject.kill(1)
         await rt.tick_once()
     assert ctx.http.is_closed and plugin.subject.closed
@@ -82,7 +82,7 @@ async def test_unknown_subject(tmp_path: Path) -> None:
 
 def test_diagnoser_choice() -> None:
     assert isinstance(
-        make_diagnoser(Settings(diagnosis_backend="auto", anthropic_api_key=None)), OfflineDiagnoser
+        make_diagnoser(Settings(diagnosis_backend="auto", anthropic_api_key=None)), RuleDiagnoser
     )
     claude = make_diagnoser(
         Settings(
@@ -100,7 +100,7 @@ def test_diagnoser_choice() -> None:
     )
     assert isinstance(
         make_diagnoser(Settings(diagnosis_backend="offline", anthropic_api_key="sk-x")),
-        OfflineDiagnoser,
+        RuleDiagnoser,
     )
     with pytest.raises(ConfigError, match="ANTHROPIC_API_KEY"):
         make_diagnoser(Settings(diagnosis_backend="claude", anthropic_api_key=None))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 
 from operator_tikv.subject import TikvSubject
+from operator_tui.core.diagnosis.base import Diagnoser
 from operator_tui.core.subject import DemoCluster, DemoOptions, SubjectContext
 
 
@@ -25,6 +26,11 @@ class TikvPlugin:
         from operator_tikv.sim.cli import main
 
         return int(main(argv))
+
+    def offline_diagnoser(self) -> Diagnoser:
+        from operator_tikv.diagnosis import offline_diagnoser
+
+        return offline_diagnoser()
 
 
 plugin = TikvPlugin()

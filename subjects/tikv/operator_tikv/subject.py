@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from operator_tikv.actions import ACTIONS, BY_NAME, BadArguments, validate
+from operator_tikv.diagnosis.causes import ROOT_CAUSE_CLASSES
+from operator_tikv.diagnosis.guide import COMPARED_METRICS, DIAGNOSIS_GUIDE
 from operator_tikv.invariants import (
     HOT_WRITE,
     PD_HEALTH,
@@ -269,6 +271,9 @@ class TikvSubject:
                 SLO("stores_down", 0, 0.0, "stores whose process does not answer"),
             ),
             invariants=specs(s),
+            root_cause_classes=ROOT_CAUSE_CLASSES,
+            compared_metrics=COMPARED_METRICS,
+            diagnosis_guide=DIAGNOSIS_GUIDE,
         )
 
     # Observations

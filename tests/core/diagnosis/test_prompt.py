@@ -7,7 +7,7 @@ import re
 
 from operator_tui.core.diagnosis.claude import ClaudeDiagnoser
 from operator_tui.core.diagnosis.context import build_context
-from operator_tui.core.diagnosis.offline import OfflineDiagnoser
+from operator_tikv.diagnosis import offline_diagnoser
 from operator_tui.core.diagnosis.prompt import data_block, system_prompt, user_message
 from operator_tui.testing.fake_subject import FakeSubject
 from operator_tui.testing.messages_api import MessagesAPIServer, Reply
@@ -65,7 +65,7 @@ async def test_offline_ignores_the_injection(fake: FakeSubject, make_ticket) -> 
     fake.log(1, "became_leader", INJECTION)
     snap = await fake.observe()
     [v] = [v for v in fake.evaluate(snap) if v.invariant == "store_down"]
-    out = await OfflineDiagnoser().diagnose(
+    out = await offline_diagnoser().diagnose(
         build_context(make_ticket(v, snap.taken_at), fake, snap), _noop
     )
     d = out.diagnosis
