@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from operator_tikv.diagnosis import offline_diagnoser
 
 from operator_tui.config import Settings
-from operator_tikv.diagnosis import offline_diagnoser
 from operator_tui.headless import run_headless
 from operator_tui.testing.fake_subject import FakePlugin
 

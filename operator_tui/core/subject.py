@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import httpx
 
 from operator_tui.core.diagnosis.schema import UNKNOWN_CAUSE
-
 from operator_tui.core.types import (
     ActionResult,
     ClusterMetrics,

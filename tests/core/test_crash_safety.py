@@ -12,9 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from operator_tikv.diagnosis import offline_diagnoser
+
 from operator_tui.config import Settings
 from operator_tui.core.bootstrap import open_runtime
-from operator_tikv.diagnosis import offline_diagnoser
 from operator_tui.core.ticket import TicketStatus
 from operator_tui.testing.fake_subject import FakePlugin
 

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from operator_tikv.diagnosis import offline_diagnoser
 
 from operator_tui.config import Settings
 from operator_tui.core.commands import Commands
 from operator_tui.core.diagnosis.base import DiagnosisOutcome, TextSink
 from operator_tui.core.diagnosis.claude import ClaudeDiagnoser, make_client
 from operator_tui.core.diagnosis.context import DiagnosisContext
-from operator_tikv.diagnosis import offline_diagnoser
 from operator_tui.core.runtime import OperatorRuntime
 from operator_tui.core.subject import SubjectError
 from operator_tui.core.ticket import TicketStatus

@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
+from operator_tikv.diagnosis import offline_diagnoser
 
 from operator_tui.config import Settings
 from operator_tui.core.bootstrap import open_runtime
-from operator_tikv.diagnosis import offline_diagnoser
 from operator_tui.core.subject import DemoOptions
 
 pytest.importorskip("operator_tikv.sim")

@@ -174,7 +174,7 @@ def focus_stores(
     snapshot: Snapshot, target: int | None, hot: list[HotRegion], limit: int = MAX_FOCUS_STORES
 ) -> set[int]:
     """The stores a diagnosis looks at: all of a small cluster; in a large one the ticket's store,
-    the unhealthy ones, the leaders of the hottest regions, then the lowest ids up to ``limit``."""
+    the unhealthy ones, those taking the hottest write flow, then the lowest ids up to ``limit``."""
     ids = sorted({s.id for s in snapshot.stores} | set(snapshot.store_metrics))
     if len(ids) <= limit:
         return set(ids)

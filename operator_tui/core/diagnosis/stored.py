@@ -66,8 +66,10 @@ def _log_event(data: dict[str, Any]) -> LogEvent:
 
 
 def snapshot_from_dict(data: dict[str, Any]) -> Snapshot | None:
-    """The stored snapshot, or ``None`` when the ticket has none (tickets from before it was kept)."""
-    if not data or "taken_at" not in data:
+    """The stored snapshot, or ``None`` when the ticket holds no observation: a ticket from
+    before snapshots were kept, or one opened because nothing answered (the monitor keeps
+    only the time and the error then, and the last observation is the evidence)."""
+    if "taken_at" not in data or "stores" not in data:
         return None
     try:
         return Snapshot(

@@ -14,7 +14,7 @@ from operator_tikv.invariants.check import Check, ClusterTick, Report, StoreTick
 from operator_tikv.invariants.checker import CHECKS, InvariantChecker, specs
 from operator_tikv.invariants.names import HOT_WRITE, PD_HEALTH, PD_MEMBERS, REGION_CHECKS
 from operator_tikv.invariants.reachability import CutOff, cut_off_stores
-from operator_tikv.invariants.settings import MiB, InvariantSettings
+from operator_tikv.invariants.settings import InvariantSettings, MiB
 
 __all__ = [
     "CHECKS",

@@ -11,8 +11,10 @@ from operator_tui.core.types import Severity
 @store_check(
     names.LOW_DISK,
     Severity.CRITICAL,
-    lambda s: f"More than {s.disk_used_warning_ratio:.0%} of capacity used (warning); available "
-    f"below {s.disk_available_critical_ratio:.0%} of capacity (critical, as TiKV_low_space).",
+    lambda s: (
+        f"More than {s.disk_used_warning_ratio:.0%} of capacity used (warning); available "
+        f"below {s.disk_available_critical_ratio:.0%} of capacity (critical, as TiKV_low_space)."
+    ),
     grace="low_disk_grace_s",
 )
 def low_disk(t: StoreTick, out: Report) -> None:
@@ -35,8 +37,7 @@ def low_disk(t: StoreTick, out: Report) -> None:
         )
     elif used > s.disk_used_warning_ratio:
         out.fire(
-            f"{label(store)} has used {pct(used)} of its disk "
-            f"(> {pct(s.disk_used_warning_ratio)})",
+            f"{label(store)} has used {pct(used)} of its disk (> {pct(s.disk_used_warning_ratio)})",
             severity=Severity.WARNING,
             **details,
         )

@@ -29,6 +29,7 @@ CHECKS: tuple[Check, ...] = (
     pd.pd_leader_changed,
 )
 
+
 def specs(settings: InvariantSettings) -> tuple[InvariantSpec, ...]:
     return tuple(check.spec(settings) for check in CHECKS)
 

@@ -11,8 +11,10 @@ from operator_tui.core.types import Severity
 @store_check(
     names.HIGH_WRITE_LATENCY,
     Severity.CRITICAL,
-    lambda s: f"p99 async write latency above {s.high_write_latency_ms:g} ms "
-    f"(critical above {s.critical_write_latency_ms:g} ms).",
+    lambda s: (
+        f"p99 async write latency above {s.high_write_latency_ms:g} ms "
+        f"(critical above {s.critical_write_latency_ms:g} ms)."
+    ),
     grace="high_write_latency_grace_s",
 )
 def high_write_latency(t: StoreTick, out: Report) -> None:

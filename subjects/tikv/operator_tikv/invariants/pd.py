@@ -47,8 +47,9 @@ class LeaderWatch:
 @cluster_check(
     names.PD_LEADER_CHANGED,
     Severity.WARNING,
-    lambda s: f"The PD leader changed (reported for {s.pd_leader_changed_hold_s:g} s after the "
-    "change).",
+    lambda s: (
+        f"The PD leader changed (reported for {s.pd_leader_changed_hold_s:g} s after the change)."
+    ),
     memory=LeaderWatch,
 )
 def pd_leader_changed(t: ClusterTick, out: Report) -> None:

@@ -37,8 +37,10 @@ def under_replicated(t: ClusterTick, out: Report) -> None:
 @cluster_check(
     names.LEADER_IMBALANCE,
     Severity.WARNING,
-    lambda s: f"Leader counts of Up stores spread by more than {s.leader_imbalance_ratio:.0%} of "
-    "the mean.",
+    lambda s: (
+        f"Leader counts of Up stores spread by more than {s.leader_imbalance_ratio:.0%} of "
+        "the mean."
+    ),
     grace="leader_imbalance_grace_s",
 )
 def leader_imbalance(t: ClusterTick, out: Report) -> None:
@@ -73,8 +75,10 @@ def leader_imbalance(t: ClusterTick, out: Report) -> None:
 @cluster_check(
     names.HOT_WRITE_REGION,
     Severity.WARNING,
-    lambda s: f"One store leads at least {s.hot_write_share:.0%} of the hot write flow "
-    f"(and at least {s.hot_write_min_bytes_per_s / MiB:g} MiB/s).",
+    lambda s: (
+        f"One store leads at least {s.hot_write_share:.0%} of the hot write flow "
+        f"(and at least {s.hot_write_min_bytes_per_s / MiB:g} MiB/s)."
+    ),
     grace="hot_write_grace_s",
 )
 def hot_write_region(t: ClusterTick, out: Report) -> None:

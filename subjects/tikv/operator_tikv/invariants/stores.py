@@ -45,9 +45,11 @@ def store_down(t: StoreTick, out: Report) -> None:
 @store_check(
     names.STORE_DISCONNECTED,
     Severity.WARNING,
-    lambda s: "A network partition: the store's status port answers, but its peers cannot reach "
-    f"it (at least {s.unreachable_reporters_min} report it unreachable and it reports "
-    "them back), or PD lost its heartbeat (Disconnected).",
+    lambda s: (
+        "A network partition: the store's status port answers, but its peers cannot reach "
+        f"it (at least {s.unreachable_reporters_min} report it unreachable and it reports "
+        "them back), or PD lost its heartbeat (Disconnected)."
+    ),
 )
 def store_disconnected(t: StoreTick, out: Report) -> None:
     """Seen from the peers' unreachable reports (TiKV's ``tikv_server_report_failure_msg_total``)
@@ -92,8 +94,9 @@ def store_disconnected(t: StoreTick, out: Report) -> None:
 @store_check(
     names.SLOW_STORE,
     Severity.CRITICAL,
-    lambda s: f"Store slow score at or above {s.slow_score_threshold:g} "
-    "(PD's slow-store threshold).",
+    lambda s: (
+        f"Store slow score at or above {s.slow_score_threshold:g} (PD's slow-store threshold)."
+    ),
     grace="slow_store_grace_s",
 )
 def slow_store(t: StoreTick, out: Report) -> None:
