@@ -21,9 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from operator_tikv.diagnosis import offline_diagnoser
+
 from operator_tui.config import Settings
 from operator_tui.core.bootstrap import open_runtime
-from operator_tikv.diagnosis import offline_diagnoser
 from operator_tui.core.events import Subscription
 from operator_tui.core.subject import DemoOptions
 

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from operator_tikv.diagnosis import offline_diagnoser
 from operator_tikv.plugin import plugin
 from operator_tikv.sim.cluster import SimCluster
 from operator_tikv.sim.config import MANUAL_EPOCH_S, SimConfig
@@ -30,7 +31,6 @@ from rich.console import Console
 from textual.pilot import Pilot
 
 from operator_tui.config import Settings
-from operator_tikv.diagnosis import offline_diagnoser
 from operator_tui.core.runtime import OperatorRuntime
 from operator_tui.core.subject import DemoOptions, SubjectContext
 from operator_tui.core.tickets import TicketStore
