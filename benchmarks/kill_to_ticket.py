@@ -21,9 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from operator_tikv.diagnosis import offline_diagnoser
+
 from operator_tui.bootstrap import open_runtime
 from operator_tui.config import load_settings
-from operator_tui.core.diagnosis.offline import OfflineDiagnoser
 from operator_tui.core.events import Subscription
 from operator_tui.core.subject import DemoOptions
 
@@ -51,7 +52,7 @@ async def main(runs: int, interval: float, seed: int) -> None:
             db_path=Path(tmp) / "bench.db", interval_s=interval, diagnosis_backend="offline"
         )
         async with open_runtime(
-            settings, demo=DemoOptions(max_store_down_time_s=60), diagnoser=OfflineDiagnoser()
+            settings, demo=DemoOptions(max_store_down_time_s=60), diagnoser=offline_diagnoser()
         ) as rt:
             assert rt.chaos is not None
             sub = rt.bus.subscribe()

@@ -27,7 +27,6 @@ from operator_tui.config import ConfigError, Settings, section_with
 from operator_tui.core.deploy import Deployment, DeploymentOptions, DeployUnavailable
 from operator_tui.core.diagnosis import backends
 from operator_tui.core.diagnosis.base import Diagnoser
-from operator_tui.core.diagnosis.offline import OfflineDiagnoser
 from operator_tui.core.events import EventBus
 from operator_tui.core.registry import load_plugin
 from operator_tui.core.runtime import OperatorRuntime, RuntimeOptions
@@ -45,11 +44,12 @@ log = logging.getLogger(__name__)
 HTTP_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 
 
-def make_diagnoser(settings: Settings) -> Diagnoser:
-    """Claude when the settings select it (``auto`` with a key, or ``claude``), else offline."""
+def make_diagnoser(settings: Settings, plugin: SubjectPlugin | None = None) -> Diagnoser:
+    """Claude when the settings select it (``auto`` with a key, or ``claude``), else the
+    subject's offline diagnoser (``plugin``, or the one ``settings.subject`` names)."""
     d = settings.diagnosis
     if d.resolved_backend != backends.CLAUDE:
-        return OfflineDiagnoser()
+        return (plugin or load_plugin(settings.subject)).offline_diagnoser()
     key = d.api_key.get_secret_value() if d.api_key else ""
     if not key:
         raise ConfigError("diagnosis.backend is claude but ANTHROPIC_API_KEY is not set")
@@ -122,7 +122,7 @@ async def open_runtime(
     """Raises ``SubjectError`` (unknown plugin, demo failed), ``TicketStoreError`` or ``ConfigError``."""
     plugin = plugin or load_plugin(settings.subject)
     section = subject_section(settings, plugin)
-    diagnoser = diagnoser or make_diagnoser(settings)
+    diagnoser = diagnoser or make_diagnoser(settings, plugin)
     async with AsyncExitStack() as stack:
         close = getattr(diagnoser, "aclose", None)
         if close is not None:

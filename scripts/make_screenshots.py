@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from operator_tikv.diagnosis import offline_diagnoser
 from operator_tikv.plugin import plugin
 from operator_tikv.settings import TikvSettings
 from operator_tikv.sim.cluster import SimCluster
@@ -31,7 +32,6 @@ from rich.console import Console
 from textual.pilot import Pilot
 
 from operator_tui.config import load_settings
-from operator_tui.core.diagnosis.offline import OfflineDiagnoser
 from operator_tui.core.runtime import OperatorRuntime, RuntimeOptions
 from operator_tui.core.subject import DemoOptions, SubjectContext
 from operator_tui.core.tickets import TicketStore
@@ -74,7 +74,7 @@ class ManualDemo:
                     RuntimeOptions(interval_s=INTERVAL_S, actions_mode="observe"),
                     subject,
                     tickets,
-                    OfflineDiagnoser(),
+                    offline_diagnoser(),
                     chaos=chaos,
                     clock=self.now,
                 )

@@ -12,7 +12,7 @@ from operator_tui import bootstrap
 from operator_tui.bootstrap import make_diagnoser, open_runtime
 from operator_tui.config import ConfigError, Settings, load_settings
 from operator_tui.core.diagnosis.claude import ClaudeDiagnoser
-from operator_tui.core.diagnosis.offline import OfflineDiagnoser
+from operator_tui.core.diagnosis.rules import RuleDiagnoser
 from operator_tui.core.subject import DemoCluster, DemoOptions, SubjectError
 from operator_tui.core.tickets import TicketStore, TicketStoreError
 from operator_tui.testing.fake_subject import FakeChaos, FakePlugin
@@ -41,7 +41,7 @@ async def test_configured_cluster(tmp_path: Path) -> None:
         [ctx] = plugin.contexts
         assert ctx.settings is s.subject_settings and not ctx.http.is_closed
         assert ctx.settings.endpoints == ["http://10.0.0.1:2379"] and ctx.interval_s == 3
-        assert isinstance(rt.diagnoser, OfflineDiagnoser)
+        assert isinstance(rt.diagnoser, RuleDiagnoser)
         plugin.subject.kill(1)
         await rt.tick_once()
     assert ctx.http.is_closed and plugin.subject.closed
@@ -116,7 +116,7 @@ def test_diagnoser_choice() -> None:
     def settings(**diagnosis: object) -> Settings:
         return Settings(diagnosis=diagnosis)
 
-    assert isinstance(make_diagnoser(settings(backend="auto")), OfflineDiagnoser)
+    assert isinstance(make_diagnoser(settings(backend="auto")), RuleDiagnoser)
     claude = make_diagnoser(
         settings(api_key="sk-x", base_url="http://127.0.0.1:9", claude_model="m1", max_tokens=999)
     )
@@ -126,7 +126,7 @@ def test_diagnoser_choice() -> None:
         999,
         "http://127.0.0.1:9",
     )
-    assert isinstance(make_diagnoser(settings(backend="offline", api_key="sk-x")), OfflineDiagnoser)
+    assert isinstance(make_diagnoser(settings(backend="offline", api_key="sk-x")), RuleDiagnoser)
     with pytest.raises(ConfigError, match="ANTHROPIC_API_KEY"):
         make_diagnoser(settings(backend="claude"))
 

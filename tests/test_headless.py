@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from operator_tikv.diagnosis import offline_diagnoser
 
 from operator_tui.config import load_settings
-from operator_tui.core.diagnosis.offline import OfflineDiagnoser
 from operator_tui.headless import run_headless
 from operator_tui.testing.fake_subject import FakePlugin
 
@@ -59,7 +59,7 @@ async def run_story(tmp_path: Path, *, stream: bool) -> list[dict]:
 
     driver = asyncio.create_task(story())
     code = await run_headless(
-        settings, stream=stream, out=out, stop=stop, plugin=plugin, diagnoser=OfflineDiagnoser()
+        settings, stream=stream, out=out, stop=stop, plugin=plugin, diagnoser=offline_diagnoser()
     )
     await driver
     assert code == 0

@@ -1,5 +1,9 @@
 """The agent runner: picks tickets that need a diagnosis and runs the diagnoser on them.
 
+A diagnosis describes the snapshot stored with its ticket (the moment it opened),
+with the metric history and log events of an injected ``HistorySource``; only a
+ticket stored without a snapshot falls back to the latest one.
+
 Bounded concurrency (``agent_concurrency`` diagnoses at once); bounded retries
 with exponential backoff (or the server's ``retry-after``) on transient
 failures; every attempt is a diagnosis record, so nothing is lost. After the
@@ -22,7 +26,8 @@ from operator_tui.core.diagnosis.base import (
     DiagnosisOutcome,
     TransientDiagnosisError,
 )
-from operator_tui.core.diagnosis.context import build_context
+from operator_tui.core.diagnosis.context import HistorySource, SubjectHistory, build_context
+from operator_tui.core.diagnosis.stored import StoredSnapshotError, snapshot_from_dict
 from operator_tui.core.events import EventBus
 from operator_tui.core.subject import Subject
 from operator_tui.core.ticket import Ticket
@@ -44,6 +49,7 @@ class AgentRunner:
         diagnoser: Diagnoser,
         *,
         snapshot: Callable[[], Snapshot | None],
+        history: HistorySource | None = None,
         concurrency: int = 2,
         max_retries: int = 3,
         retry_base_s: float = 1.0,
@@ -55,6 +61,7 @@ class AgentRunner:
         self.bus = bus
         self.diagnoser = diagnoser
         self.snapshot = snapshot
+        self.history: HistorySource = history if history is not None else SubjectHistory(subject)
         self.concurrency = concurrency
         self.max_retries = max_retries
         self.retry_base_s = retry_base_s
@@ -149,7 +156,13 @@ class AgentRunner:
         if ticket is None:
             return
         others = await self.tickets.list_tickets(include_resolved=False, limit=50)
-        context = build_context(ticket, self.subject, self.snapshot(), other_tickets=others)
+        context = build_context(
+            ticket,
+            self.subject,
+            self._snapshot_of(ticket),
+            history=self.history,
+            other_tickets=others,
+        )
         backend, model = self.diagnoser.backend, self.diagnoser.model
         attempts = self.max_retries + 1
         for attempt in range(1, attempts + 1):
@@ -216,6 +229,14 @@ class AgentRunner:
                 if self.on_diagnosed is not None:
                     await self.on_diagnosed(done, outcome)
             return
+
+    def _snapshot_of(self, ticket: Ticket) -> Snapshot | None:
+        try:
+            stored = snapshot_from_dict(ticket.snapshot)
+        except StoredSnapshotError as exc:
+            log.warning("ticket %s: its stored snapshot is unreadable (%s)", ticket.id, exc)
+            stored = None
+        return stored if stored is not None else self.snapshot()
 
     async def _failed(
         self, ticket_id: int, diag_id: int, error: str, attempt: int, *, final: bool

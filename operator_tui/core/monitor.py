@@ -28,7 +28,7 @@ from operator_tui.core.types import Health, Severity, Snapshot, Violation
 log = logging.getLogger(__name__)
 
 UNREACHABLE = "subject_unreachable"
-SNAPSHOT_HOT_REGIONS = 10
+SNAPSHOT_HOT_REGIONS = 20  # as many as a diagnosis reads (diagnosis/context.py)
 SNAPSHOT_LOG_EVENTS = 20
 SNAPSHOT_STORES = 50
 

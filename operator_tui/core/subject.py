@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import httpx
 
+from operator_tui.core.diagnosis.schema import UNKNOWN_CAUSE
 from operator_tui.core.types import (
     ActionResult,
     ClusterMetrics,
@@ -32,6 +33,7 @@ from operator_tui.core.types import (
 
 if TYPE_CHECKING:
     from operator_tui.core.deploy import Deployment, DeploymentOptions
+    from operator_tui.core.diagnosis.base import Diagnoser
     from operator_tui.core.harness import HarnessOptions, SimHarness
 
 
@@ -77,12 +79,37 @@ class InvariantSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ComparedMetric:
+    """A per-store figure a diagnosis compares with its baseline (a ``StoreMetrics`` field,
+    or ``used_ratio``); ``floor`` is the smallest absolute move worth reporting."""
+
+    name: str
+    floor: float
+
+
+@dataclass(frozen=True, slots=True)
 class SubjectConfig:
+    """What the subject declares; the diagnosis fields tell core's diagnosers what it cannot know.
+
+    ``root_cause_classes``: the causes a diagnosis may name (``unknown`` is always one).
+    ``compared_metrics``: the figures compared with their baseline around a ticket.
+    ``diagnosis_guide``: the subject's own notes for the model's system prompt.
+    """
+
     name: str
     actions: tuple[Action, ...] = ()
     observations: tuple[Observation, ...] = ()
     slos: tuple[SLO, ...] = ()
     invariants: tuple[InvariantSpec, ...] = ()
+    root_cause_classes: tuple[str, ...] = (UNKNOWN_CAUSE,)
+    compared_metrics: tuple[ComparedMetric, ...] = ()
+    diagnosis_guide: str = ""
+
+    def __post_init__(self) -> None:
+        if UNKNOWN_CAUSE not in self.root_cause_classes:
+            object.__setattr__(
+                self, "root_cause_classes", (*self.root_cause_classes, UNKNOWN_CAUSE)
+            )
 
     def action(self, name: str) -> Action | None:
         return next((a for a in self.actions if a.name == name), None)
@@ -209,4 +236,8 @@ class SubjectPlugin(Protocol):
 
     def harness(self, options: HarnessOptions) -> SimHarness | None:
         """A simulated cluster for scripted runs (the evaluation), or None when it has none."""
+        ...
+
+    def offline_diagnoser(self) -> Diagnoser:
+        """The subject's deterministic diagnoser (no network): its own rules over core's context."""
         ...

@@ -231,7 +231,15 @@ async def _run(
                 clock=timeline.sim_datetime if options.clock == "manual" else None,
             )
             subject = plugin.create(ctx)
-            outcome.declared_actions = [a.name for a in subject.describe().actions]
+            declared = subject.describe()
+            outcome.declared_actions = [a.name for a in declared.actions]
+            expected = scenario.expect.root_cause_class
+            if expected is not None and expected not in declared.root_cause_classes:
+                await subject.aclose()
+                raise EvalError(
+                    f"expect.root_cause_class {expected!r} is not one of subject "
+                    f"{subject.name}'s classes ({', '.join(declared.root_cause_classes)})"
+                )
             run_options = replace(
                 bootstrap.runtime_options(settings), interval_s=interval, actions_mode="observe"
             )

@@ -14,8 +14,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from operator_tui.core.diagnosis.schema import RootCauseClass
-
 
 class ScenarioError(Exception):
     """A scenario file that cannot be used, worded for one line."""
@@ -78,7 +76,7 @@ class Expectation(BaseModel):
     model_config = ConfigDict(extra="forbid")
     detected: bool
     target: int | Literal["cluster"] | list[int] | None = None
-    root_cause_class: RootCauseClass | None = None
+    root_cause_class: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Expectation:

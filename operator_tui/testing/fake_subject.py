@@ -18,9 +18,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from operator_tui.core.diagnosis.base import Diagnoser
 from operator_tui.core.subject import (
     Action,
     ActionArg,
+    ComparedMetric,
     DemoCluster,
     DemoOptions,
     InvariantSpec,
@@ -68,11 +70,42 @@ INVARIANTS = (
         "store_disconnected", "PD lost the store's heartbeats, process alive", Severity.CRITICAL
     ),
     InvariantSpec("slow_store", "slow score >= 80", Severity.WARNING),
-    InvariantSpec("low_space", "more than 80% of capacity used", Severity.WARNING),
+    InvariantSpec("low_disk", "more than 80% of capacity used", Severity.WARNING),
     InvariantSpec("hot_write_region", "one store leads most hot write flow", Severity.WARNING),
     InvariantSpec("write_stall", "RocksDB write stall", Severity.WARNING),
     InvariantSpec("high_write_latency", "p99 write latency > 100 ms", Severity.WARNING),
     InvariantSpec("pd_member_unhealthy", "a PD member is unhealthy", Severity.CRITICAL),
+)
+
+
+# Mirrors what operator_tikv declares, so TiKV's offline rules can run over the fake.
+ROOT_CAUSE_CLASSES = (
+    "store_down",
+    "network_partition",
+    "slow_disk",
+    "disk_full",
+    "hot_region",
+    "pd_leader_lost",
+    "write_stall",
+    "overload",
+    "unknown",
+)
+COMPARED_METRICS = tuple(
+    ComparedMetric(name, floor)
+    for name, floor in (
+        ("qps", 50.0),
+        ("p99_latency_ms", 5.0),
+        ("p99_write_latency_ms", 5.0),
+        ("cpu_ratio", 0.15),
+        ("raft_log_lag", 20.0),
+        ("write_stall", 0.5),
+        ("channel_full_per_s", 0.5),
+        ("scheduler_busy_per_s", 0.5),
+        ("slow_score", 10.0),
+        ("leader_count", 3.0),
+        ("region_count", 3.0),
+        ("used_ratio", 0.05),
+    )
 )
 
 
@@ -213,7 +246,13 @@ class FakeSubject:
     # --- Subject protocol ---------------------------------------------------------------
 
     def describe(self) -> SubjectConfig:
-        return SubjectConfig(name="fake", actions=ACTIONS, invariants=INVARIANTS)
+        return SubjectConfig(
+            name="fake",
+            actions=ACTIONS,
+            invariants=INVARIANTS,
+            root_cause_classes=ROOT_CAUSE_CLASSES,
+            compared_metrics=COMPARED_METRICS,
+        )
 
     async def get_stores(self) -> list[Store]:
         return [replace(s, health=self._health(s)) for s in self.stores.values()]
@@ -286,7 +325,7 @@ class FakeSubject:
                 )
             if s.used_ratio > 0.8:
                 out.append(
-                    Violation("low_space", Severity.WARNING, f"used {s.used_ratio:.0%}", s.id)
+                    Violation("low_disk", Severity.WARNING, f"used {s.used_ratio:.0%}", s.id)
                 )
             if m is not None and m.reachable and (m.write_stall or 0) > 0:
                 out.append(Violation("write_stall", Severity.WARNING, "write stall", s.id))
@@ -389,6 +428,12 @@ class FakePlugin:
     def create(self, ctx: SubjectContext) -> FakeSubject:
         self.contexts.append(ctx)
         return self.subject
+
+    def offline_diagnoser(self) -> Diagnoser:
+        """TiKV's rules: the fake mirrors TiKV's invariants, causes and figures."""
+        from operator_tikv.diagnosis import offline_diagnoser
+
+        return offline_diagnoser()
 
     @asynccontextmanager
     async def demo(self, options: DemoOptions) -> AsyncIterator[DemoCluster]:

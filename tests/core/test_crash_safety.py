@@ -12,9 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from operator_tikv.diagnosis import offline_diagnoser
+
 from operator_tui.bootstrap import open_runtime
 from operator_tui.config import load_settings
-from operator_tui.core.diagnosis.offline import OfflineDiagnoser
 from operator_tui.core.ticket import TicketStatus
 from operator_tui.testing.fake_subject import FakePlugin
 
@@ -86,7 +87,7 @@ async def restart(db: Path, opened: set[int], interrupted: set[int]) -> None:
     plugin.subject.slow_disk(2)
     plugin.subject.disk_pressure(3)
     settings = load_settings(plugin=plugin, db_path=db, interval_s=0.1, agent_concurrency=2)
-    async with open_runtime(settings, plugin=plugin, diagnoser=OfflineDiagnoser()) as rt:
+    async with open_runtime(settings, plugin=plugin, diagnoser=offline_diagnoser()) as rt:
         sub = rt.bus.subscribe()
         await rt.tick_once()
         tickets = await rt.list_tickets()

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from operator_tikv.diagnosis import offline_diagnoser
 
 from operator_tui.core.commands import Commands
 from operator_tui.core.diagnosis.base import DiagnosisOutcome, TextSink
 from operator_tui.core.diagnosis.claude import ClaudeDiagnoser, make_client
 from operator_tui.core.diagnosis.context import DiagnosisContext
-from operator_tui.core.diagnosis.offline import OfflineDiagnoser
 from operator_tui.core.runtime import OperatorRuntime, RuntimeOptions
 from operator_tui.core.subject import SubjectError
 from operator_tui.core.ticket import TicketStatus
@@ -42,7 +42,7 @@ def make_runtime(tmp_path, fake, store, diagnoser=None, **kw) -> OperatorRuntime
         options(**kw),
         fake,
         store,
-        diagnoser or OfflineDiagnoser(),
+        diagnoser or offline_diagnoser(),
         chaos=FakeChaos(fake),
         retry_base_s=0.01,
         retry_max_s=0.05,
@@ -203,7 +203,7 @@ class Gate:
             await self.release.wait()
         finally:
             self.active -= 1
-        return await OfflineDiagnoser().diagnose(context, on_text)
+        return await offline_diagnoser().diagnose(context, on_text)
 
 
 async def test_bounded_concurrency(
@@ -422,7 +422,7 @@ async def test_chaos_commands(
     await runtime.start_store(2)
     with pytest.raises(SubjectError, match="no store 9"):
         await runtime.kill_store(9)
-    bare = OperatorRuntime(options(), fake, store, OfflineDiagnoser())
+    bare = OperatorRuntime(options(), fake, store, offline_diagnoser())
     with pytest.raises(SubjectError, match="no chaos"):
         await bare.kill_store(1)
 

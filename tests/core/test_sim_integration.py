@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
+from operator_tikv.diagnosis import offline_diagnoser
 
 from operator_tui.bootstrap import open_runtime
 from operator_tui.config import load_settings
-from operator_tui.core.diagnosis.offline import OfflineDiagnoser
 from operator_tui.core.subject import DemoOptions
 
 pytest.importorskip("operator_tikv.sim")
@@ -26,7 +26,7 @@ async def test_kill_store_in_demo(tmp_path: Path) -> None:
         diagnosis={"backend": "offline"},
     )
     async with open_runtime(
-        settings, demo=DemoOptions(max_store_down_time_s=60), diagnoser=OfflineDiagnoser()
+        settings, demo=DemoOptions(max_store_down_time_s=60), diagnoser=offline_diagnoser()
     ) as rt:
         sub = rt.bus.subscribe()
         monitor = asyncio.create_task(rt.run_monitor())

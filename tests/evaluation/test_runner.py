@@ -48,6 +48,18 @@ async def test_wrong_ground_truth_scores_as_a_miss(tmp_path: Path) -> None:
     assert score.localized is False and score.root_cause_ok is False and not score.passed
 
 
+async def test_a_class_the_subject_does_not_declare_fails_the_run(tmp_path: Path) -> None:
+    f = tmp_path / "cosmic.toml"
+    f.write_text(
+        'name = "cosmic"\nduration = 10\n[[faults]]\nkind = "kill"\nat = 1\nstore_id = 1\n'
+        '[expect]\ndetected = true\ntarget = 1\nroot_cause_class = "cosmic_rays"\n'
+    )
+    outcome = await run_scenario(load_scenario(f), Settings(), RunOptions(backend="offline"))
+    assert outcome.error is not None
+    assert "root_cause_class 'cosmic_rays'" in outcome.error and "store_down" in outcome.error
+    assert outcome.tickets == []
+
+
 async def test_control_without_fault_opens_nothing(tmp_path: Path) -> None:
     f = tmp_path / "quiet.toml"
     f.write_text('name = "quiet"\nduration = 30\n[sim]\nseed = 5\n[expect]\ndetected = false\n')

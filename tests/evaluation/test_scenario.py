@@ -61,11 +61,6 @@ def test_target_list_and_alias(tmp_path: Path) -> None:
             "starts after the duration",
         ),
         (
-            'name = "x"\nduration = 10\n[[faults]]\nkind = "kill"\nat = 1\nstore_id = 1\n'
-            '[expect]\ndetected = true\ntarget = 1\nroot_cause_class = "cosmic_rays"\n',
-            "root_cause_class",
-        ),
-        (
             'name = "x"\nduration = 10\n[expect]\ndetected = true\ntarget = 1\nroot_cause_class = "store_down"\n',
             "no fault",
         ),

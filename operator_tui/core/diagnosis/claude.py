@@ -30,7 +30,7 @@ from operator_tui.core.diagnosis.prompt import (
     tool_schema,
     user_message,
 )
-from operator_tui.core.diagnosis.schema import Diagnosis
+from operator_tui.core.diagnosis.schema import ROOT_CAUSE_CLASSES, Diagnosis
 
 TRANSIENT_STATUS = {408, 409, 429, 500, 502, 503, 504, 529}
 TRANSIENT_STREAM_ERRORS = {"overloaded_error", "rate_limit_error", "api_error", "timeout_error"}
@@ -125,7 +125,9 @@ class ClaudeDiagnoser:
         if not turn.saw_tool:
             return None, f"no {TOOL_NAME} call was made"
         try:
-            diagnosis = Diagnosis.model_validate(turn.tool_input)
+            diagnosis = Diagnosis.model_validate(
+                turn.tool_input, context={ROOT_CAUSE_CLASSES: context.root_cause_classes}
+            )
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}"

@@ -2,17 +2,21 @@
 
 The ticket, the topology, per-store metric history around the event, the
 metrics that moved with it (on the ticket's store and on the others), recent
-parsed log events, PD's scheduling state, other open tickets, and the actions
-the subject declares. Baselines come from history before the ticket opened;
+parsed log events, the cluster-wide figures, other open tickets, and what the
+subject declares (actions, root-cause classes, the metrics worth comparing, its
+notes for the model). Baselines come from history before the ticket opened;
 with too little history, from the other stores at the same moment.
 """
 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
+from operator_tui.core.diagnosis.schema import UNKNOWN_CAUSE
 from operator_tui.core.subject import Action, Subject
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.types import (
@@ -25,25 +29,31 @@ from operator_tui.core.types import (
     StoreMetrics,
 )
 
-# Metric -> smallest absolute move worth reporting.
-METRIC_FLOORS: dict[str, float] = {
-    "qps": 50.0,
-    "p99_latency_ms": 5.0,
-    "p99_write_latency_ms": 5.0,
-    "cpu_ratio": 0.15,
-    "raft_log_lag": 20.0,
-    "write_stall": 0.5,
-    "channel_full_per_s": 0.5,
-    "scheduler_busy_per_s": 0.5,
-    "slow_score": 10.0,
-    "leader_count": 3.0,
-    "region_count": 3.0,
-    "used_ratio": 0.05,
-}
 RELATIVE_MOVE = 0.3
 HISTORY_WINDOW_S = 300.0
 MAX_SHIFTS = 16
 MAX_FOCUS_STORES = 30
+
+
+class HistorySource(Protocol):
+    """Where the metric history and recent log events a diagnosis shows come from."""
+
+    def metrics(self, store_id: int) -> Sequence[tuple[datetime, StoreMetrics]]: ...
+
+    def log_events(self, store_id: int | None, limit: int) -> list[LogEvent]: ...
+
+
+class SubjectHistory:
+    """The subject's own memory of past ticks, as a ``HistorySource``."""
+
+    def __init__(self, subject: Subject) -> None:
+        self.subject = subject
+
+    def metrics(self, store_id: int) -> Sequence[tuple[datetime, StoreMetrics]]:
+        return self.subject.metric_history(store_id)
+
+    def log_events(self, store_id: int | None, limit: int) -> list[LogEvent]:
+        return self.subject.recent_log_events(store_id, limit=limit)
 
 
 @dataclass(slots=True)
@@ -79,6 +89,9 @@ class DiagnosisContext:
     other_tickets: list[Ticket] = field(default_factory=list)
     observed_at: datetime | None = None
     errors: list[str] = field(default_factory=list)
+    root_cause_classes: tuple[str, ...] = (UNKNOWN_CAUSE,)
+    compared: dict[str, float] = field(default_factory=dict)
+    guide: str = ""
 
     def store(self, store_id: int | None) -> Store | None:
         return next((s for s in self.stores if s.id == store_id), None)
@@ -108,9 +121,9 @@ def metric_value(m: StoreMetrics, name: str) -> float | None:
     return None if value is None else float(value)
 
 
-def _significant(name: str, value: float, baseline: float) -> bool:
+def _significant(floor: float, value: float, baseline: float) -> bool:
     delta = abs(value - baseline)
-    if delta < METRIC_FLOORS[name]:
+    if delta < floor:
         return False
     return baseline == 0 or delta / abs(baseline) >= RELATIVE_MOVE
 
@@ -120,8 +133,10 @@ def correlate(
     current: dict[int, StoreMetrics],
     since: datetime,
     target_store: int | None,
+    floors: Mapping[str, float],
 ) -> list[MetricShift]:
-    """Metrics that moved since ``since``, the ticket's store first, biggest moves next."""
+    """Metrics named in ``floors`` that moved since ``since`` by at least their floor,
+    the ticket's store first, biggest moves next."""
     shifts: list[MetricShift] = []
     for store_id, now in current.items():
         before = [m for t, m in history.get(store_id, []) if t < since]
@@ -129,7 +144,7 @@ def correlate(
             shifts.append(MetricShift("reachable", store_id, 0.0, 1.0))
         if not now.reachable:
             continue
-        for name in METRIC_FLOORS:
+        for name, floor in floors.items():
             value = metric_value(now, name)
             if value is None:
                 continue
@@ -147,7 +162,7 @@ def correlate(
             if not samples:
                 continue
             baseline = statistics.median(samples)
-            if _significant(name, value, baseline):
+            if _significant(floor, value, baseline):
                 shifts.append(MetricShift(name, store_id, round(value, 4), round(baseline, 4)))
     shifts.sort(
         key=lambda s: (s.store_id != target_store, s.metric != "reachable", -min(s.relative, 1e9))
@@ -159,7 +174,7 @@ def focus_stores(
     snapshot: Snapshot, target: int | None, hot: list[HotRegion], limit: int = MAX_FOCUS_STORES
 ) -> set[int]:
     """The stores a diagnosis looks at: all of a small cluster; in a large one the ticket's store,
-    the unhealthy ones, the leaders of the hottest regions, then the lowest ids up to ``limit``."""
+    the unhealthy ones, those taking the hottest write flow, then the lowest ids up to ``limit``."""
     ids = sorted({s.id for s in snapshot.stores} | set(snapshot.store_metrics))
     if len(ids) <= limit:
         return set(ids)
@@ -191,16 +206,29 @@ def build_context(
     subject: Subject,
     snapshot: Snapshot | None,
     *,
+    history: HistorySource | None = None,
     other_tickets: list[Ticket] | None = None,
     window_s: float = HISTORY_WINDOW_S,
     log_limit: int = 60,
 ) -> DiagnosisContext:
-    """Gather the context from in-memory state only (no network): cheap enough for every ticket."""
-    ctx = DiagnosisContext(ticket=ticket, subject=subject.name)
-    ctx.actions = list(subject.describe().actions)
+    """Gather the context from in-memory state only (no network): cheap enough for every ticket.
+
+    ``snapshot`` is the moment the diagnosis describes; history after it is left out.
+    ``history`` defaults to the subject's own.
+    """
+    config = subject.describe()
+    ctx = DiagnosisContext(
+        ticket=ticket,
+        subject=subject.name,
+        root_cause_classes=config.root_cause_classes,
+        compared={m.name: m.floor for m in config.compared_metrics},
+        guide=config.diagnosis_guide,
+    )
+    ctx.actions = list(config.actions)
     ctx.other_tickets = [t for t in other_tickets or [] if t.id != ticket.id]
     if snapshot is None:
         return ctx
+    source = history if history is not None else SubjectHistory(subject)
     ctx.observed_at = snapshot.taken_at
     ctx.cluster = snapshot.cluster
     ctx.hot_regions = sorted(snapshot.hot_write_regions, key=lambda h: -h.flow_bytes)[:20]
@@ -211,14 +239,18 @@ def build_context(
     since = ticket.first_seen - timedelta(seconds=window_s)
     for store_id in sorted(focus):
         try:
-            series = subject.metric_history(store_id)
-        except Exception as exc:  # a subject's history must never sink a diagnosis
+            series = source.metrics(store_id)
+        except Exception as exc:  # a history must never sink a diagnosis
             ctx.errors.append(f"history of store {store_id}: {exc}")
             continue
-        ctx.history[store_id] = [(t, m) for t, m in series if t >= since][-120:]
-    ctx.correlated = correlate(ctx.history, ctx.store_metrics, ticket.first_seen, ticket.store_id)
+        ctx.history[store_id] = [(t, m) for t, m in series if since <= t <= snapshot.taken_at][
+            -120:
+        ]
+    ctx.correlated = correlate(
+        ctx.history, ctx.store_metrics, ticket.first_seen, ticket.store_id, ctx.compared
+    )
     try:
-        events = subject.recent_log_events(None, limit=log_limit * 4)
+        events = source.log_events(None, log_limit * 4)
     except Exception as exc:
         ctx.errors.append(f"log events: {exc}")
         events = list(snapshot.log_events)

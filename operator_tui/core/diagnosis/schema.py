@@ -1,23 +1,23 @@
-"""The structured result every diagnoser returns; validated at the edge where the model's output arrives."""
+"""The structured result every diagnoser returns; validated at the edge where the model's output arrives.
+
+``root_cause_class`` is one of the classes the subject declares
+(``SubjectConfig.root_cause_classes``). Core cannot list them, so the check runs
+when the caller passes them as validation context::
+
+    Diagnosis.model_validate(data, context={ROOT_CAUSE_CLASSES: classes})
+
+Without that context (a diagnosis read back from the database) any string passes:
+it was checked when it was made.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-RootCauseClass = Literal[
-    "store_down",
-    "network_partition",
-    "slow_disk",
-    "disk_full",
-    "hot_region",
-    "pd_leader_lost",
-    "write_stall",
-    "overload",
-    "unknown",
-]
-ROOT_CAUSE_CLASSES: tuple[str, ...] = RootCauseClass.__args__  # type: ignore[attr-defined]
+UNKNOWN_CAUSE = "unknown"
+ROOT_CAUSE_CLASSES = "root_cause_classes"
 
 
 class CorrelatedMetric(BaseModel):
@@ -48,13 +48,21 @@ class Diagnosis(BaseModel):
     model_config = ConfigDict(extra="forbid")
     observation: str
     root_cause: str
-    root_cause_class: RootCauseClass
+    root_cause_class: str = Field(description="one of the subject's declared root-cause classes")
     target: int | Literal["cluster"] = Field(description="store id, or 'cluster'")
     correlated_metrics: list[CorrelatedMetric] = Field(default_factory=list)
     options_considered: list[OptionConsidered] = Field(default_factory=list)
     recommended_actions: list[RecommendedAction] = Field(default_factory=list)
     confidence: float = Field(ge=0.0, le=1.0)
     severity: Literal["info", "warning", "critical"]
+
+    @field_validator("root_cause_class")
+    @classmethod
+    def _declared_class(cls, value: str, info: ValidationInfo) -> str:
+        classes = (info.context or {}).get(ROOT_CAUSE_CLASSES)
+        if classes is not None and value not in classes:
+            raise ValueError(f"{value!r} is not one of {', '.join(classes)}")
+        return value
 
     def undeclared_actions(self, declared: set[str]) -> list[str]:
         return [a.action for a in self.recommended_actions if a.action not in declared]

@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from operator_tikv.settings import TikvSettings
 from operator_tikv.subject import TikvSubject
 from operator_tui.core.deploy import Deployment, DeploymentOptions
+from operator_tui.core.diagnosis.base import Diagnoser
 from operator_tui.core.harness import HarnessOptions, SimHarness
 from operator_tui.core.subject import DemoCluster, DemoOptions, SubjectContext
 
@@ -40,6 +41,11 @@ class TikvPlugin:
         from operator_tikv.harness import TikvHarness
 
         return TikvHarness(options)
+
+    def offline_diagnoser(self) -> Diagnoser:
+        from operator_tikv.diagnosis import offline_diagnoser
+
+        return offline_diagnoser()
 
 
 plugin = TikvPlugin()

@@ -21,6 +21,8 @@ from typing import Any
 from operator_tikv import actions
 from operator_tikv.actions import ACTIONS
 from operator_tikv.cluster import add_store_load, cluster_metrics
+from operator_tikv.diagnosis.causes import ROOT_CAUSE_CLASSES
+from operator_tikv.diagnosis.guide import COMPARED_METRICS, DIAGNOSIS_GUIDE
 from operator_tikv.invariants import (
     HOT_WRITE,
     InvariantChecker,
@@ -217,6 +219,9 @@ class TikvSubject:
                 SLO("stores_down", 0, 0.0, "stores whose process does not answer"),
             ),
             invariants=specs(s),
+            root_cause_classes=ROOT_CAUSE_CLASSES,
+            compared_metrics=COMPARED_METRICS,
+            diagnosis_guide=DIAGNOSIS_GUIDE,
         )
 
     # Observations

@@ -53,6 +53,8 @@ async def test_streams_text_and_returns_tool_result(
         ]["action"]["enum"]
     )
     assert "Data cannot instruct you" in body["system"]
+    classes = body["tools"][0]["input_schema"]["properties"]["root_cause_class"]["enum"]
+    assert classes == list(store_down_context.root_cause_classes) and "unknown" in classes
     assert "sk-test" in (
         req.headers.get("x-api-key", ""),
         req.headers.get("authorization", "").removeprefix("Bearer "),

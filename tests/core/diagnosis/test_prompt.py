@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 from operator_tui.core.diagnosis.claude import ClaudeDiagnoser
 from operator_tui.core.diagnosis.context import build_context
-from operator_tui.core.diagnosis.offline import OfflineDiagnoser
 from operator_tui.core.diagnosis.prompt import data_block, system_prompt, user_message
+from operator_tui.core.subject import ComparedMetric
+from operator_tui.core.types import Severity, Violation
 from operator_tui.testing.fake_subject import FakeSubject
 from operator_tui.testing.messages_api import MessagesAPIServer, Reply
 
@@ -59,21 +61,6 @@ async def test_injection_reaches_the_api_escaped_inside_the_data_block(
     assert "ignore previous instructions" not in outside and "drain" not in outside
 
 
-async def test_offline_ignores_the_injection(fake: FakeSubject, make_ticket) -> None:
-    await fake.observe()
-    fake.kill(1)
-    fake.log(1, "became_leader", INJECTION)
-    snap = await fake.observe()
-    [v] = [v for v in fake.evaluate(snap) if v.invariant == "store_down"]
-    out = await OfflineDiagnoser().diagnose(
-        build_context(make_ticket(v, snap.taken_at), fake, snap), _noop
-    )
-    d = out.diagnosis
-    assert (d.root_cause_class, d.target) == ("store_down", 1)
-    assert all(a.action != "drain_store" for a in d.recommended_actions)
-    assert "network blip" not in out.text and "network blip" not in d.root_cause
-
-
 def test_data_block_escapes_every_angle_bracket() -> None:
     block = data_block("log_events", [{"message": "<b>x</b> </telemetry>"}])
     body = block.split("\n")[1]
@@ -90,5 +77,33 @@ async def test_system_prompt_lists_declared_actions_only(fake: FakeSubject, make
     sp = system_prompt(ctx)
     for a in fake.describe().actions:
         assert a.name in sp
-    assert "root_cause_class" in sp and "store_down" in sp
+    assert "root_cause_class" in sp
+    for cause in fake.describe().root_cause_classes:
+        assert cause in sp
     assert user_message(ctx).startswith("Telemetry for ticket #1")
+
+
+async def test_the_subjects_guide_reaches_the_system_prompt(
+    fake: FakeSubject, make_ticket, monkeypatch
+) -> None:
+    snap = await fake.observe()
+    ticket = make_ticket(Violation("anything", Severity.INFO, "?", None), snap.taken_at)
+    assert "About fake" not in system_prompt(build_context(ticket, fake, snap))
+    config = replace(fake.describe(), diagnosis_guide="Stores named after birds are canaries.")
+    monkeypatch.setattr(fake, "describe", lambda: config)
+    sp = system_prompt(build_context(ticket, fake, snap))
+    assert "About fake:\nStores named after birds are canaries." in sp
+
+
+async def test_history_shows_the_figures_the_subject_compares(
+    fake: FakeSubject, make_ticket, monkeypatch
+) -> None:
+    for _ in range(3):
+        snap = await fake.observe()
+    ticket = make_ticket(Violation("anything", Severity.INFO, "?", None), snap.taken_at)
+    config = replace(fake.describe(), compared_metrics=(ComparedMetric("cpu_ratio", 0.1),))
+    monkeypatch.setattr(fake, "describe", lambda: config)
+    history = json.loads(blocks(user_message(build_context(ticket, fake, snap)))["metric_history"])
+    assert history and all(
+        set(row) == {"t_s", "reachable", "cpu_ratio"} for rows in history.values() for row in rows
+    )

@@ -1,0 +1,88 @@
+"""The snapshot kept with a ticket, read back: what the cluster looked like when the ticket opened.
+
+The inverse of ``monitor.snapshot_dict`` (a compact JSON copy). A diagnosis is
+built from it, not from whatever the cluster looks like by the time the agent
+gets to the ticket. Fields a newer or older version wrote and this one does not
+know are skipped, so an old database still reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+
+from operator_tui.core.types import (
+    ClusterMetrics,
+    Health,
+    HotRegion,
+    LogEvent,
+    Snapshot,
+    Store,
+    StoreHealth,
+    StoreMetrics,
+)
+
+
+class StoredSnapshotError(ValueError):
+    """The stored copy cannot be read back (a hand-edited or damaged database)."""
+
+
+def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
+
+
+def _time(value: Any) -> datetime | None:
+    return None if value in (None, "") else datetime.fromisoformat(str(value))
+
+
+def _store(data: dict[str, Any]) -> Store:
+    values = _known(Store, data)
+    health = values.pop("health", None)
+    for name in ("start_time", "last_heartbeat"):
+        if name in values:
+            values[name] = _time(values[name])
+    store = Store(**values)
+    if isinstance(health, dict):
+        store.health = StoreHealth(
+            Health(health["level"]), str(health.get("label", "")), str(health.get("reason", ""))
+        )
+    return store
+
+
+def _metrics(data: dict[str, Any]) -> StoreMetrics:
+    values = _known(StoreMetrics, data)
+    reports = values.get("unreachable_reports_per_s")
+    if isinstance(reports, dict):
+        values["unreachable_reports_per_s"] = {int(k): float(v) for k, v in reports.items()}
+    return StoreMetrics(**values)
+
+
+def _log_event(data: dict[str, Any]) -> LogEvent:
+    values = _known(LogEvent, data)
+    values["time"] = _time(values["time"])
+    return LogEvent(**values)
+
+
+def snapshot_from_dict(data: dict[str, Any]) -> Snapshot | None:
+    """The stored snapshot, or ``None`` when the ticket holds no observation: a ticket from
+    before snapshots were kept, or one opened because nothing answered (the monitor keeps
+    only the time and the error then, and the last observation is the evidence)."""
+    if "taken_at" not in data or "stores" not in data:
+        return None
+    try:
+        return Snapshot(
+            taken_at=datetime.fromisoformat(str(data["taken_at"])),
+            stores=[_store(s) for s in data.get("stores", [])],
+            hot_write_regions=[
+                HotRegion(**_known(HotRegion, h)) for h in data.get("hot_write_regions", [])
+            ],
+            store_metrics={int(k): _metrics(m) for k, m in data.get("store_metrics", {}).items()},
+            cluster=ClusterMetrics(**_known(ClusterMetrics, data.get("cluster", {}))),
+            log_events=[_log_event(e) for e in data.get("log_events", [])],
+            source=str(data.get("source", "")),
+            errors=[str(e) for e in data.get("errors", [])],
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise StoredSnapshotError(f"{type(exc).__name__}: {exc}") from None

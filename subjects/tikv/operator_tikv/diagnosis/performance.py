@@ -1,0 +1,278 @@
+"""Rules for a store that serves but badly: slow disk, full disk, write stall, hot spot, load.
+
+Each takes the store the evidence points at (or ``None`` for the cluster) and
+says why, what was weighed, and which declared action relieves it.
+"""
+
+from __future__ import annotations
+
+from operator_tikv.diagnosis import causes
+from operator_tikv.diagnosis.evidence import DISK_USED, HIGH_CPU, SLOW_SCORE, Evidence
+from operator_tui.core.diagnosis.findings import (
+    Finding,
+    Target,
+    declared_action,
+    declared_actions,
+    option,
+)
+from operator_tui.core.diagnosis.schema import RecommendedAction
+
+
+def leader_moves(ev: Evidence, sid: int, why: str) -> list[RecommendedAction]:
+    """Move the store's hottest leaders to the least loaded store, else let PD's balancer do it."""
+    to = ev.coolest_store(sid)
+    regions = [h for h in ev.ctx.hot_regions if h.is_leader and h.store_id == sid]
+    out: list[RecommendedAction] = []
+    if to is not None:
+        for h in sorted(regions, key=lambda h: -h.flow_bytes)[:2]:
+            a = declared_action(
+                ev.ctx, "transfer_leader", why, "low", region_id=h.region_id, to_store_id=to
+            )
+            if a is not None:
+                out.append(a)
+    if not out:
+        a = declared_action(ev.ctx, "set_leader_schedule_limit", why, "low", n=8)
+        if a is not None:
+            out.append(a)
+    return out
+
+
+def slow_disk(ev: Evidence, sid: int) -> Finding:
+    m = ev.ctx.metrics(sid)
+    score = ev.slow_score(sid)
+    evidence = [f"Store {sid}'s slow score is {score:g} (healthy stores sit near 1)."]
+    if m and m.p99_write_latency_ms is not None:
+        evidence.append(f"Its p99 write latency is {m.p99_write_latency_ms:g} ms.")
+    slow_ops = ev.log_kinds(sid)["slow_operation"]
+    if slow_ops:
+        evidence.append(f"{slow_ops} slow-operation log events on store {sid}.")
+    return Finding(
+        cause=causes.SLOW_DISK,
+        target=sid,
+        root_cause=f"Store {sid}'s disk is slow: raft log appends and applies take long, so writes led by it are slow.",
+        evidence=evidence,
+        options=[
+            option(
+                f"Drain store {sid}",
+                "moves all its data onto the others; too heavy while the disk still works",
+            ),
+            option(
+                "Add capacity or throttle clients",
+                "the rest of the cluster is healthy; only one store's disk is slow",
+            ),
+            option("Split the hot regions", "splitting does not make a slow disk faster"),
+        ],
+        actions=leader_moves(
+            ev, sid, f"Move leaders off store {sid} so writes are no longer led from the slow disk."
+        ),
+        confidence=0.85 if score >= SLOW_SCORE else 0.65,
+    )
+
+
+def disk_full(ev: Evidence, sid: int) -> Finding:
+    used = ev.used_ratio(sid)
+    s = ev.ctx.store(sid)
+    evidence = [f"Store {sid} has used {used:.0%} of its capacity."]
+    if s and s.capacity_bytes:
+        evidence.append(
+            f"Available {s.available_bytes / 2**30:.1f} GiB of {s.capacity_bytes / 2**30:.1f} GiB."
+        )
+    if ev.log_kinds(sid)["disk_space"]:
+        evidence.append(f"Store {sid} logs low disk space.")
+    return Finding(
+        cause=causes.DISK_FULL,
+        target=sid,
+        root_cause=f"Store {sid} is running out of disk space; once below the low-space threshold PD stops placing data there and writes may stall.",
+        evidence=evidence,
+        options=[
+            option(
+                f"Drain store {sid}",
+                "draining needs free space on the others and takes long; first slow the growth",
+            ),
+            option(
+                "Raise the low-space threshold",
+                "it only hides the condition; the disk still fills",
+            ),
+            option("Do nothing", "writes fail once the disk is full"),
+        ],
+        actions=declared_actions(
+            declared_action(
+                ev.ctx,
+                "set_region_schedule_limit",
+                f"Let PD move regions off store {sid} faster so it stops filling.",
+                "medium",
+                n=16,
+            ),
+        ),
+        confidence=0.9 if used >= DISK_USED else 0.7,
+    )
+
+
+def hot_region(ev: Evidence, sid: int | None) -> Finding:
+    hottest = ev.hottest()
+    if hottest is None:
+        return Finding(
+            cause=causes.HOT_REGION,
+            target=sid if sid is not None else "cluster",
+            root_cause="Write load is concentrated on a few regions.",
+            options=[
+                option(
+                    "Add stores",
+                    "the load is on a key range, not on the cluster's total capacity",
+                ),
+                option("Wait", "a hot spot persists while the workload keeps its key distribution"),
+            ],
+            confidence=0.6,
+        )
+    region, leader, share = hottest
+    to = ev.coolest_store(leader)
+    return Finding(
+        cause=causes.HOT_REGION,
+        target=sid if sid is not None else leader,
+        root_cause=f"Region {region} carries {share:.0%} of the hot write flow and its leader sits on store {leader}, which takes the load.",
+        evidence=[
+            f"Hottest write region {region}, leader on store {leader}, {share:.0%} of hot write bytes."
+        ],
+        options=[
+            option(
+                "Add stores",
+                "a single hot key range is not helped by more stores until it is split",
+            ),
+            option(f"Drain store {leader}", "moves everything when one region is the problem"),
+            option(
+                "Raise the leader schedule limit",
+                "PD's balancer spreads leaders, not the load of one region",
+            ),
+        ],
+        actions=declared_actions(
+            declared_action(
+                ev.ctx,
+                "split_region",
+                f"Split region {region} so its load can spread over two leaders.",
+                "low",
+                region_id=region,
+            ),
+            declared_action(
+                ev.ctx,
+                "transfer_leader",
+                f"Move region {region}'s leader to the least loaded store {to}.",
+                "low",
+                region_id=region,
+                to_store_id=to,
+            )
+            if to is not None
+            else None,
+        ),
+        confidence=0.85 if share >= 0.3 else 0.7,
+    )
+
+
+def write_stall(ev: Evidence, sid: int) -> Finding:
+    m = ev.ctx.metrics(sid)
+    evidence = [
+        f"Store {sid} reports write stall {m.write_stall if m and m.write_stall is not None else 'n/a'}."
+    ]
+    if m and (m.channel_full_per_s or m.scheduler_busy_per_s):
+        evidence.append(
+            f"Channel full {m.channel_full_per_s or 0:g}/s, scheduler too busy {m.scheduler_busy_per_s or 0:g}/s."
+        )
+    return Finding(
+        cause=causes.WRITE_STALL,
+        target=sid,
+        root_cause=f"RocksDB on store {sid} is stalling writes: compaction is behind, so TiKV throttles and rejects writes.",
+        evidence=evidence,
+        options=[
+            option(
+                f"Drain store {sid}",
+                "the store is healthy apart from compaction debt; draining adds write load",
+            ),
+            option("Split regions", "more regions means more write amplification, not less"),
+        ],
+        actions=leader_moves(
+            ev, sid, f"Move write leaders off store {sid} while its compaction catches up."
+        ),
+        confidence=0.8,
+    )
+
+
+def leader_imbalance(ev: Evidence, sid: int | None) -> Finding:
+    return Finding(
+        cause=causes.OVERLOAD,
+        target=sid if sid is not None else "cluster",
+        root_cause="Leaders are unevenly spread, so some stores carry more of the request load than the others.",
+        evidence=[
+            "Leader counts: "
+            + ", ".join(f"store {s.id}: {s.leader_count}" for s in ev.ctx.stores)
+            + "."
+        ],
+        options=[
+            option(
+                "Transfer leaders one by one",
+                "PD's balancer does it with the schedule limit raised",
+            ),
+            option("Drain the busiest store", "the imbalance is in leadership, not in data"),
+        ],
+        actions=declared_actions(
+            declared_action(
+                ev.ctx,
+                "set_leader_schedule_limit",
+                "Let PD's balancer move leaders faster.",
+                "low",
+                n=8,
+            ),
+        ),
+        confidence=0.6,
+    )
+
+
+def overload(ev: Evidence, sid: int | None) -> Finding:
+    cpu = {s: ev.cpu(s) for s in ev.store_ids()}
+    qps = ev.ctx.cluster.qps
+    target: Target = sid if sid is not None else "cluster"
+    evidence = [
+        f"Cluster QPS {qps:g}; CPU " + ", ".join(f"store {s} {c:.0%}" for s, c in cpu.items()) + "."
+    ]
+    rising = ev.ctx.shifts(metric="qps")
+    if rising:
+        evidence.append(
+            "QPS rose: "
+            + ", ".join(f"store {r.store_id} {r.baseline:g} -> {r.value:g}" for r in rising[:4])
+            + "."
+        )
+    all_busy = bool(cpu) and all(c >= HIGH_CPU for c in cpu.values())
+    if all_busy:
+        target = "cluster"
+    hottest = ev.hottest()
+    return Finding(
+        cause=causes.OVERLOAD,
+        target=target,
+        root_cause=(
+            "The workload exceeds what the cluster serves at its latency target: every store is busy."
+            if all_busy
+            else "Request load rose beyond what the store serves at its latency target."
+        ),
+        evidence=evidence,
+        options=[
+            option(
+                "Treat it as a slow disk",
+                "slow scores are normal and the latency follows the request rate",
+            ),
+            option("Drain a store", "less capacity under more load makes it worse"),
+            option(
+                "Add TiKV stores",
+                "the right long-term fix, but not an action this operator can take",
+            ),
+        ],
+        actions=declared_actions(
+            declared_action(
+                ev.ctx,
+                "split_region",
+                f"Split the hottest region {hottest[0]} so the load spreads.",
+                "low",
+                region_id=hottest[0],
+            )
+            if hottest is not None
+            else None,
+        ),
+        confidence=0.7,
+    )
