@@ -32,9 +32,6 @@ ALLOWED = {
 PENDING = {
     "types.py": "ClusterMetrics/StoreMetrics/HotRegion fields become neutral with the snapshot types",
     "subject.py": "the Subject protocol's TiKV action methods leave (actions go through execute)",
-    "deploy.py": "the Compose lab's protocol text follows deploy_local to operator_tikv/lab",
-    "deploy_local.py": "the Compose lab moves to operator_tikv/lab",
-    "bootstrap.py": "reads settings.pd; bootstrap leaves core with the typed settings",
     "monitor.py": "the tick summary's region count comes from ClusterMetrics",
 }
 

@@ -11,6 +11,7 @@ from operator_tikv.diagnosis import causes, families, offline_diagnoser
 from operator_tikv.diagnosis.families import family
 from operator_tikv.invariants import InvariantSettings, names, specs
 from operator_tikv.plugin import plugin
+from operator_tikv.settings import TikvSettings
 
 from operator_tui.core.diagnosis.context import build_context
 from operator_tui.core.diagnosis.rules import RuleDiagnoser
@@ -211,7 +212,8 @@ async def test_offline_ignores_the_injection(fake: FakeSubject, make_ticket) -> 
 async def test_the_plugin_offers_its_rules_and_declares_what_they_name() -> None:
     assert isinstance(plugin.offline_diagnoser(), RuleDiagnoser)
     async with httpx.AsyncClient() as http:
-        subject = plugin.create(SubjectContext(http=http, endpoints=["http://127.0.0.1:9"]))
+        section = TikvSettings(pd=["http://127.0.0.1:9"])
+        subject = plugin.create(SubjectContext(http=http, settings=section))
         config = subject.describe()
         await subject.aclose()
     assert config.root_cause_classes == causes.ROOT_CAUSE_CLASSES
