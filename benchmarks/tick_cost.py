@@ -187,11 +187,7 @@ async def _ticks(
         evals.append((wall2 - wall1) * 1000)
         errors += len(snap.errors)
         read.append(
-            sum(
-                1
-                for st in snap.stores
-                if (h := subject.metric_history(st.id)) and h[-1][0] == snap.taken_at
-            )
+            sum(1 for st in snap.stores if snap.measured is None or st.id in snap.measured)
         )
         await _next_tick(sim, interval_s, wall0 if paced else None)
     gc.unfreeze()
@@ -226,11 +222,7 @@ async def _kill_to_down(
         subject.evaluate(snap)
         await sim.advance(interval_s)
     assert snap is not None
-    just_read = [
-        st.id
-        for st in snap.stores
-        if (h := subject.metric_history(st.id)) and h[-1][0] == snap.taken_at
-    ]
+    just_read = [st.id for st in snap.stores if snap.measured is None or st.id in snap.measured]
     victim = max(just_read)
     await sim.kill(victim)
     ticks = None

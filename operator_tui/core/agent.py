@@ -24,6 +24,7 @@ from operator_tui.core.diagnosis.base import (
 )
 from operator_tui.core.diagnosis.context import build_context
 from operator_tui.core.events import EventBus
+from operator_tui.core.history import HistorySource
 from operator_tui.core.subject import Subject
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.tickets import TicketStore
@@ -44,6 +45,7 @@ class AgentRunner:
         diagnoser: Diagnoser,
         *,
         snapshot: Callable[[], Snapshot | None],
+        history: HistorySource | None = None,
         concurrency: int = 2,
         max_retries: int = 3,
         retry_base_s: float = 1.0,
@@ -55,6 +57,7 @@ class AgentRunner:
         self.bus = bus
         self.diagnoser = diagnoser
         self.snapshot = snapshot
+        self.history = history
         self.concurrency = concurrency
         self.max_retries = max_retries
         self.retry_base_s = retry_base_s
@@ -149,7 +152,9 @@ class AgentRunner:
         if ticket is None:
             return
         others = await self.tickets.list_tickets(include_resolved=False, limit=50)
-        context = build_context(ticket, self.subject, self.snapshot(), other_tickets=others)
+        context = build_context(
+            ticket, self.subject, self.snapshot(), history=self.history, other_tickets=others
+        )
         backend, model = self.diagnoser.backend, self.diagnoser.model
         attempts = self.max_retries + 1
         for attempt in range(1, attempts + 1):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +28,7 @@ from operator_tui.core.monitor import Monitor
 from operator_tui.core.subject import Chaos, Subject, SubjectConfig, SubjectError
 from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent
 from operator_tui.core.tickets import TicketStore
-from operator_tui.core.types import ActionResult, Snapshot
+from operator_tui.core.types import ActionResult, LogEvent, Snapshot, StoreMetrics
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ class OperatorRuntime:
             self.bus,
             diagnoser,
             snapshot=lambda: self.monitor.latest,
+            history=self.monitor.history,
             concurrency=settings.agent_concurrency,
             max_retries=settings.agent_max_retries,
             retry_base_s=retry_base_s,
@@ -105,6 +106,12 @@ class OperatorRuntime:
     @property
     def latest_snapshot(self) -> Snapshot | None:
         return self.monitor.latest
+
+    def metric_history(self, store_id: int) -> Sequence[tuple[datetime, StoreMetrics]]:
+        return self.monitor.history.metric_history(store_id)
+
+    def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list[LogEvent]:
+        return self.monitor.history.recent_log_events(store_id, limit)
 
     @property
     def actions_mode(self) -> str:

@@ -9,10 +9,8 @@ observations, SLOs, invariants) comes from ``Subject.describe()``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 import httpx
@@ -21,7 +19,6 @@ from operator_tui.core.types import (
     ActionResult,
     ClusterMetrics,
     HotRegion,
-    LogEvent,
     Severity,
     Snapshot,
     Store,
@@ -114,12 +111,6 @@ class Subject(Protocol):
     def evaluate(self, snapshot: Snapshot) -> list[Violation]:
         """Check invariants against a snapshot, honouring grace periods (state kept per key)."""
         ...
-
-    def metric_history(self, store_id: int) -> Sequence[tuple[datetime, StoreMetrics]]: ...
-
-    def recent_log_events(
-        self, store_id: int | None = None, limit: int = 200
-    ) -> list[LogEvent]: ...
 
     # Actions
     async def transfer_leader(self, region_id: int, to_store_id: int) -> ActionResult: ...

@@ -19,7 +19,6 @@ from textual.widgets import Input
 
 from operator_tui.config import Settings
 from operator_tui.core.events import EventBus
-from operator_tui.core.subject import SubjectConfig
 from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent, TicketStatus
 from operator_tui.core.types import (
     ActionResult,
@@ -91,25 +90,6 @@ class ManualClock:
         self.now += timedelta(seconds=seconds)
 
 
-class FakeSubject:
-    name = "tikv"
-
-    def __init__(self) -> None:
-        self.history: dict[int, list[tuple[datetime, StoreMetrics]]] = defaultdict(list)
-        self.logs: list[LogEvent] = []
-        self.extra: dict[str, Any] = {}
-
-    def describe(self) -> SubjectConfig:
-        return SubjectConfig(name="tikv")
-
-    def metric_history(self, store_id: int) -> list[tuple[datetime, StoreMetrics]]:
-        return self.history.get(store_id, [])
-
-    def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list[LogEvent]:
-        chosen = [e for e in self.logs if store_id is None or e.store_id == store_id]
-        return chosen[-limit:]
-
-
 @dataclass
 class Calls:
     killed: list[int] = field(default_factory=list)
@@ -131,7 +111,10 @@ class FakeRuntime:
         self.settings = Settings(actions_mode=mode, interval_s=2.0)
         self.clock = clock or ManualClock()
         self.bus = EventBus()
-        self.subject = FakeSubject()
+        self.history: dict[int, list[tuple[datetime, StoreMetrics]]] = defaultdict(list)
+        self.logs: list[LogEvent] = []
+        self.extra: dict[str, Any] = {}
+        self.lab: Any = None
         self.demo = object() if demo else None
         self.calls = Calls()
         self._paused = False
@@ -214,6 +197,13 @@ class FakeRuntime:
         )
 
     # Commands: reads
+    def metric_history(self, store_id: int) -> list[tuple[datetime, StoreMetrics]]:
+        return self.history.get(store_id, [])
+
+    def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list[LogEvent]:
+        chosen = [e for e in self.logs if store_id is None or e.store_id == store_id]
+        return chosen[-limit:]
+
     async def list_tickets(
         self, *, include_resolved: bool = True, limit: int = 500
     ) -> list[Ticket]:
@@ -258,7 +248,7 @@ class FakeRuntime:
                 cpu_ratio=(0.2 + 0.05 * s.id) if up else None,
             )
             metrics[s.id] = m
-            self.subject.history[s.id].append((now, m))
+            self.history[s.id].append((now, m))
         up = [s for s in self.stores if s.state == "Up"]
         hot = [
             HotRegion(
@@ -284,7 +274,7 @@ class FakeRuntime:
                 pd_leader="pd-0",
             ),
             source="direct",
-            extra=dict(self.subject.extra),
+            extra=dict(self.extra),
         )
         for s in self.stores:
             key = f"store_down:store-{s.id}"

@@ -126,7 +126,7 @@ async def test_kill_and_start_say_why_when_they_do_not_apply(
 
 
 async def test_enter_opens_store_and_escape_returns(runtime, app_factory) -> None:
-    runtime.subject.logs.clear()
+    runtime.logs.clear()
     app = app_factory(runtime)
     async with app.run_test(size=SIZE) as pilot:
         await ready(app, pilot, runtime)
@@ -640,9 +640,9 @@ async def test_hot_pane_says_how_old_the_subjects_answer_is(runtime, app_factory
         await ready(app, pilot, runtime)
         pane = app.query_one("#hot-pane")
         assert pane.border_subtitle == ""
-        runtime.subject.extra = {"read_age_s": {"hot_write_regions": 6.0}}
+        runtime.extra = {"read_age_s": {"hot_write_regions": 6.0}}
         await ready(app, pilot, runtime, ticks=1)
         assert pane.border_subtitle == "read 6s ago"
-        runtime.subject.extra = {"read_age_s": {"hot_write_regions": 0.0}}
+        runtime.extra = {"read_age_s": {"hot_write_regions": 0.0}}
         await ready(app, pilot, runtime, ticks=1)
         assert pane.border_subtitle == ""

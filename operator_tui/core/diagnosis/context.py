@@ -13,6 +13,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from operator_tui.core.history import HistorySource
 from operator_tui.core.subject import Action, Subject
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.types import (
@@ -191,11 +192,16 @@ def build_context(
     subject: Subject,
     snapshot: Snapshot | None,
     *,
+    history: HistorySource | None = None,
     other_tickets: list[Ticket] | None = None,
     window_s: float = HISTORY_WINDOW_S,
     log_limit: int = 60,
 ) -> DiagnosisContext:
-    """Gather the context from in-memory state only (no network): cheap enough for every ticket."""
+    """Gather the context from in-memory state only (no network): cheap enough for every ticket.
+
+    ``history`` is the monitor's (metric points, recent log events); without it the context
+    has the snapshot's own log events and no trend.
+    """
     ctx = DiagnosisContext(ticket=ticket, subject=subject.name)
     ctx.actions = list(subject.describe().actions)
     ctx.other_tickets = [t for t in other_tickets or [] if t.id != ticket.id]
@@ -210,17 +216,13 @@ def build_context(
     ctx.errors = list(snapshot.errors)
     since = ticket.first_seen - timedelta(seconds=window_s)
     for store_id in sorted(focus):
-        try:
-            series = subject.metric_history(store_id)
-        except Exception as exc:  # a subject's history must never sink a diagnosis
-            ctx.errors.append(f"history of store {store_id}: {exc}")
-            continue
+        series = history.metric_history(store_id) if history is not None else ()
         ctx.history[store_id] = [(t, m) for t, m in series if t >= since][-120:]
     ctx.correlated = correlate(ctx.history, ctx.store_metrics, ticket.first_seen, ticket.store_id)
-    try:
-        events = subject.recent_log_events(None, limit=log_limit * 4)
-    except Exception as exc:
-        ctx.errors.append(f"log events: {exc}")
-        events = list(snapshot.log_events)
+    events = (
+        history.recent_log_events(None, limit=log_limit * 4)
+        if history is not None
+        else list(snapshot.log_events)
+    )
     ctx.log_events = pick_log_events(events, log_limit)
     return ctx
