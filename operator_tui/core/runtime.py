@@ -20,8 +20,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
+
 from operator_tui.config import Settings
 from operator_tui.core.agent import AgentRunner
+from operator_tui.core.deploy import Deployment
 from operator_tui.core.diagnosis.base import Diagnoser, DiagnosisOutcome
 from operator_tui.core.events import EventBus
 from operator_tui.core.monitor import Monitor
@@ -116,6 +119,12 @@ class OperatorRuntime:
     @property
     def actions_mode(self) -> str:
         return self.settings.actions_mode
+
+    def deployment(self, http: httpx.AsyncClient) -> Deployment:
+        """The lab a front end's deploy menu drives (``http`` is the caller's, closed by it)."""
+        from operator_tui.core.deploy_local import LocalDeployment
+
+        return LocalDeployment.from_settings(self.settings, http)
 
     # --- loops ------------------------------------------------------------------------
 

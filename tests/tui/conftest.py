@@ -19,6 +19,7 @@ from textual.widgets import Input
 
 from operator_tui.config import Settings
 from operator_tui.core.events import EventBus
+from operator_tui.core.subject import SubjectError
 from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent, TicketStatus
 from operator_tui.core.types import (
     ActionResult,
@@ -115,6 +116,7 @@ class FakeRuntime:
         self.logs: list[LogEvent] = []
         self.extra: dict[str, Any] = {}
         self.lab: Any = None
+        """What ``deployment`` hands the deploy menu; None: no lab here."""
         self.demo = object() if demo else None
         self.calls = Calls()
         self._paused = False
@@ -224,6 +226,11 @@ class FakeRuntime:
         return list(self.events[ticket_id])
 
     # Runtime extras
+    def deployment(self, http: Any) -> Any:
+        if self.lab is None:
+            raise SubjectError("no lab here")
+        return self.lab
+
     async def run_monitor(self) -> None:
         for _ in range(100_000):
             if not self._paused:

@@ -395,21 +395,14 @@ async def test_deploy_key_in_demo_and_help_and_theme(runtime, app_factory, notes
         assert app.current_theme.dark != dark
 
 
-async def test_deploy_menu_outside_demo_calls_the_lab(
-    runtime, app_factory, notes_of, monkeypatch
-) -> None:
-    import operator_tui.core.deploy_local as deploy_local
+async def test_deploy_menu_outside_demo_calls_the_lab(runtime, app_factory, notes_of) -> None:
     from operator_tui.core.deploy import Endpoint, UpResult
     from operator_tui.tui.screens.deploy import DeployScreen
 
     calls: list[str] = []
 
     class Lab:
-        def __init__(self, *_a, **_k) -> None: ...
-
-        @classmethod
-        def from_settings(cls, settings, http, **_k):
-            return cls()
+        project = "operator-tikv"
 
         async def up(self, *, on_progress=None):
             calls.append("up")
@@ -422,7 +415,7 @@ async def test_deploy_menu_outside_demo_calls_the_lab(
         async def status(self):
             return []
 
-    monkeypatch.setattr(deploy_local, "LocalDeployment", Lab)
+    runtime.lab = Lab()
     app = app_factory(runtime)
     async with app.run_test(size=SIZE) as pilot:
         notes = notes_of(app)
@@ -438,6 +431,8 @@ async def test_deploy_menu_outside_demo_calls_the_lab(
 
 class GatedLab:
     """A deployment whose ``up`` reports the core's progress steps, each held until released."""
+
+    project = "operator-tikv"
 
     def __init__(self, fail_after_first: bool = False) -> None:
         self.gates = [asyncio.Event() for _ in range(3)]
@@ -467,17 +462,6 @@ async def until(pilot, condition, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def use_lab(monkeypatch, lab: GatedLab) -> None:
-    import operator_tui.core.deploy_local as deploy_local
-
-    class FromSettings:
-        @staticmethod
-        def from_settings(settings, http, **_k):
-            return lab
-
-    monkeypatch.setattr(deploy_local, "LocalDeployment", FromSettings)
-
-
 async def start_deploy_up(app, pilot):
     """``D`` then ``u``: the deploy dialog stays open on the running ``up``."""
     from operator_tui.tui.screens.deploy import DeployScreen
@@ -487,15 +471,13 @@ async def start_deploy_up(app, pilot):
     return app.screen
 
 
-async def test_deploy_up_shows_its_steps_and_progress(
-    runtime, app_factory, notes_of, monkeypatch
-) -> None:
+async def test_deploy_up_shows_its_steps_and_progress(runtime, app_factory, notes_of) -> None:
     from textual.widgets import ProgressBar
 
     from operator_tui.tui.screens.deploy import DeployScreen
 
     lab = GatedLab()
-    use_lab(monkeypatch, lab)
+    runtime.lab = lab
     app = app_factory(runtime)
     async with app.run_test(size=SIZE) as pilot:
         notes = notes_of(app)
@@ -539,12 +521,10 @@ async def test_deploy_up_shows_its_steps_and_progress(
         assert "deploy up: stores" in strip and "deploy up: starting healthy" in strip
 
 
-async def test_deploy_failure_marks_the_step_that_failed(
-    runtime, app_factory, notes_of, monkeypatch
-) -> None:
+async def test_deploy_failure_marks_the_step_that_failed(runtime, app_factory, notes_of) -> None:
 
     lab = GatedLab(fail_after_first=True)
-    use_lab(monkeypatch, lab)
+    runtime.lab = lab
     app = app_factory(runtime)
     async with app.run_test(size=SIZE) as pilot:
         notes = notes_of(app)

@@ -8,7 +8,6 @@ panes.
 from __future__ import annotations
 
 import asyncio
-from types import SimpleNamespace
 
 from operator_tui.core.deploy import UpProgress, UpResult
 
@@ -32,6 +31,8 @@ def test_approve_dialog_lists_every_action(snap_compare, two_action_runtime, app
 class HeldLab:
     """Reports two steps of ``up``, then stays in the second until the app exits."""
 
+    project = "operator-tikv"
+
     async def up(self, *, on_progress=None):
         on_progress(UpProgress("starting", 8, 8, detail="healthy"))
         on_progress(UpProgress("stores", stores_up=2, stores_expected=3))
@@ -39,15 +40,8 @@ class HeldLab:
         return UpResult((), 3, ())
 
 
-def test_deploy_dialog_follows_a_running_up(
-    snap_compare, runtime, app_factory, monkeypatch
-) -> None:
-    import operator_tui.core.deploy_local as deploy_local
-
-    lab = HeldLab()
-    monkeypatch.setattr(
-        deploy_local, "LocalDeployment", SimpleNamespace(from_settings=lambda *_a, **_k: lab)
-    )
+def test_deploy_dialog_follows_a_running_up(snap_compare, runtime, app_factory) -> None:
+    runtime.lab = HeldLab()
     app = app_factory(runtime)
 
     async def run_before(pilot) -> None:
