@@ -69,7 +69,7 @@ class MainScreen(Screen[None]):
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
-        if not self.children:  # the app exited before the screen could be composed
+        if self.app.return_code is not None:  # exiting before the screen was composed
             return
         self.query_one("#stores-pane").border_title = "Stores [1]"
         self.query_one("#hot-pane").border_title = "Hot write regions [2]"
