@@ -186,9 +186,7 @@ async def _ticks(
         walls.append((wall2 - wall0) * 1000)
         evals.append((wall2 - wall1) * 1000)
         errors += len(snap.errors)
-        read.append(
-            sum(1 for st in snap.stores if snap.measured is None or st.id in snap.measured)
-        )
+        read.append(sum(1 for st in snap.stores if snap.measured is None or st.id in snap.measured))
         await _next_tick(sim, interval_s, wall0 if paced else None)
     gc.unfreeze()
     gc.set_threshold(*thresholds)

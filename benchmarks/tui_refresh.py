@@ -226,7 +226,7 @@ def main() -> None:
                 profiler.enable()
             spent.clear()
             started = time.perf_counter()
-            app._draw_snapshot()
+            app.main.draw_snapshot()
             if with_tickets:
                 table.apply(tickets, app.clock())
             done = time.perf_counter()
