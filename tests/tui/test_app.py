@@ -626,3 +626,43 @@ async def test_hot_pane_says_how_old_the_subjects_answer_is(runtime, app_factory
         runtime.extra = {"read_age_s": {"hot_write_regions": 0.0}}
         await ready(app, pilot, runtime, ticks=1)
         assert pane.border_subtitle == ""
+
+
+async def test_ticket_opened_mid_stream_shows_what_streamed_before(
+    runtime, app_factory, diagnosis_text
+) -> None:
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot, runtime)
+        await runtime.kill_store(2)
+        await ready(app, pilot, runtime, ticks=1)
+        half = len(diagnosis_text) // 2
+        await runtime.diagnose(1, [diagnosis_text[:half]], finish=False)
+        await app.settle()
+        await pilot.press("3", "enter")
+        await pilot.pause()
+        await app.settle()
+        screen = app.screen
+        assert isinstance(screen, TicketScreen) and screen._live
+        assert screen.narrative_text == diagnosis_text[:half]
+        assert screen.query_one("#narrative", Markdown).source == diagnosis_text[:half]
+        runtime.bus.publish("diagnosis.chunk", ticket_id=1, text=diagnosis_text[half:])
+        await app.settle()
+        assert screen.narrative_text == diagnosis_text and screen.chunks_streamed == 1
+
+
+async def test_main_screen_keys_on_a_drill_down_say_where_they_work(
+    runtime, app_factory, notes_of
+) -> None:
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot, runtime)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, StoreScreen)
+        notes = notes_of(app)
+        await pilot.press("2", "slash")
+        await pilot.pause()
+        assert "panes are on the main screen" in notes.text()
+        assert "the ticket filter is on the main screen" in notes.text()
+        assert isinstance(app.screen, StoreScreen)
