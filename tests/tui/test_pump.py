@@ -12,8 +12,8 @@ from operator_tui.tui.messages import (
     EventsArrived,
     MonitorChanged,
     Note,
-    TickObserved,
     TicketsChanged,
+    TickObserved,
 )
 from operator_tui.tui.pump import EventPump
 
