@@ -141,11 +141,17 @@ class EventPump:
         return [partial(EventsArrived, shown, now), *notes, *out]
 
     async def settled(self, limit_s: float = 5.0) -> bool:
-        """True once every event published so far has been handled by every screen."""
+        """True once every event published so far has been handled by every screen.
+
+        A screen handles its messages in order, so a callback queued behind them runs once
+        they are done; two rounds cover a message one screen posts to another meanwhile.
+        """
         deadline = monotonic() + limit_s
+        rounds = 0
         while monotonic() < deadline:
             await asyncio.sleep(0.02)
             if not self.sub.queue.empty() or self.busy:
+                rounds = 0
                 continue
             done = []
             for screen in self.app.screen_stack:
@@ -156,6 +162,7 @@ class EventPump:
                 await asyncio.wait_for(asyncio.gather(*done), max(0.0, deadline - monotonic()))
             except TimeoutError:
                 return False
-            if self.sub.queue.empty() and not self.busy:
+            rounds += 1
+            if rounds == 2 and self.sub.queue.empty() and not self.busy:
                 return True
         return False
