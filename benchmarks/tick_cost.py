@@ -184,13 +184,7 @@ async def _ticks(
         walls.append((wall2 - wall0) * 1000)
         evals.append((wall2 - wall1) * 1000)
         errors += len(snap.errors)
-        read.append(
-            sum(
-                1
-                for st in snap.stores
-                if (h := subject.metric_history(st.id)) and h[-1][0] == snap.taken_at
-            )
-        )
+        read.append(sum(1 for st in snap.stores if snap.measured is None or st.id in snap.measured))
         await _next_tick(sim, interval_s, wall0 if paced else None)
     gc.unfreeze()
     gc.set_threshold(*thresholds)
@@ -222,11 +216,7 @@ async def _kill_to_down(
         subject.evaluate(snap)
         await sim.advance(interval_s)
     assert snap is not None
-    just_read = [
-        st.id
-        for st in snap.stores
-        if (h := subject.metric_history(st.id)) and h[-1][0] == snap.taken_at
-    ]
+    just_read = [st.id for st in snap.stores if snap.measured is None or st.id in snap.measured]
     victim = max(just_read)
     await sim.kill(victim)
     ticks = None

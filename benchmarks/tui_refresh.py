@@ -71,7 +71,7 @@ class BenchRuntime:
     def __init__(self, stores: int, tickets: int) -> None:
         self.settings = Settings()
         self.bus = EventBus()
-        self.subject = History()
+        self.history = History()
         self.paused = False
         self.interval_s = 2.0
         self.latest_snapshot: Snapshot | None = None
@@ -104,7 +104,7 @@ class BenchRuntime:
                 cpu_ratio=((sid + round_) % 10) / 10,
             )
             metrics[sid] = m
-            points = self.subject.points[sid]
+            points = self.history.points[sid]
             points.append((now, m))
             del points[:-60]
         self.latest_snapshot = Snapshot(
@@ -141,6 +141,12 @@ class BenchRuntime:
             t.occurrences += 1
             t.last_seen = now
             t.status = STATUSES[(t.id + round_) % 4]
+
+    def metric_history(self, store_id: int) -> list[tuple[datetime, StoreMetrics]]:
+        return self.history.metric_history(store_id)
+
+    def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list:
+        return self.history.recent_log_events(store_id, limit)
 
     async def list_tickets(
         self, *, include_resolved: bool = True, limit: int = 500
@@ -220,7 +226,7 @@ def main() -> None:
                 profiler.enable()
             spent.clear()
             started = time.perf_counter()
-            app._draw_snapshot()
+            app.main.draw_snapshot()
             if with_tickets:
                 table.apply(tickets, app.clock())
             done = time.perf_counter()

@@ -150,7 +150,13 @@ async def open_runtime(
         if requeued:
             log.info("requeued %d diagnoses interrupted by the last shutdown", len(requeued))
         runtime = OperatorRuntime(
-            runtime_options(settings), subject, tickets, diagnoser, bus=bus, chaos=chaos
+            runtime_options(settings),
+            subject,
+            tickets,
+            diagnoser,
+            bus=bus,
+            chaos=chaos,
+            lab=lambda lab_http: open_lab(settings, lab_http, plugin),
         )
         stack.push_async_callback(runtime.aclose)
         yield runtime

@@ -26,9 +26,10 @@ from operator_tui.core.diagnosis.base import (
     DiagnosisOutcome,
     TransientDiagnosisError,
 )
-from operator_tui.core.diagnosis.context import HistorySource, SubjectHistory, build_context
+from operator_tui.core.diagnosis.context import build_context
 from operator_tui.core.diagnosis.stored import StoredSnapshotError, snapshot_from_dict
 from operator_tui.core.events import EventBus
+from operator_tui.core.history import HistorySource
 from operator_tui.core.subject import Subject
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.tickets import TicketStore
@@ -61,7 +62,7 @@ class AgentRunner:
         self.bus = bus
         self.diagnoser = diagnoser
         self.snapshot = snapshot
-        self.history: HistorySource = history if history is not None else SubjectHistory(subject)
+        self.history = history
         self.concurrency = concurrency
         self.max_retries = max_retries
         self.retry_base_s = retry_base_s

@@ -6,10 +6,12 @@ for commands; ``OperatorRuntime`` in ``runtime`` implements this protocol.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent
-from operator_tui.core.types import ActionResult, Snapshot
+from operator_tui.core.types import ActionResult, LogEvent, Snapshot, StoreMetrics
 
 
 @runtime_checkable
@@ -20,6 +22,14 @@ class Commands(Protocol):
     def interval_s(self) -> float: ...
     @property
     def latest_snapshot(self) -> Snapshot | None: ...
+    @property
+    def actions_mode(self) -> str: ...
+
+    def metric_history(self, store_id: int) -> Sequence[tuple[datetime, StoreMetrics]]:
+        """The store's freshly measured points, oldest first (the monitor's history)."""
+
+    def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list[LogEvent]:
+        """The last ``limit`` log events, of one store or of all, oldest first."""
 
     def pause(self) -> None: ...
     def resume(self) -> None: ...

@@ -1,4 +1,4 @@
-"""The monitor: observe the subject, check invariants, record tickets, publish what changed.
+"""The monitor: observe the subject, check invariants, record tickets and history, publish what changed.
 
 ``Monitor.tick_once`` is one pass and never raises for a subject's failure: an
 unreachable subject becomes a ``subject_unreachable`` violation (a ticket),
@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from operator_tui.core.events import EventBus
+from operator_tui.core.history import History
 from operator_tui.core.subject import Subject, SubjectError
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.tickets import TicketStore
@@ -130,6 +131,7 @@ class Monitor:
         *,
         interval_s: float,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        history: History | None = None,
     ) -> None:
         self.subject = subject
         self.tickets = tickets
@@ -138,6 +140,7 @@ class Monitor:
         self.interval_s = interval_s
         self.paused = False
         self.latest: Snapshot | None = None
+        self.history = history or History()
         self.ticks = 0
         self.on_opened: Callable[[list[Ticket]], None] | None = None
         self._lock = asyncio.Lock()
@@ -173,6 +176,7 @@ class Monitor:
             self.bus.publish("error", message=f"invariants failed: {type(exc).__name__}: {exc}")
             violations = None
         self.latest = snapshot
+        self.history.record(snapshot)
         if violations is not None:
             await self._record(
                 violations,

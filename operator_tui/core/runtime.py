@@ -16,19 +16,22 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
+
 from operator_tui.core.agent import AgentRunner
+from operator_tui.core.deploy import Deployment, DeployUnavailable
 from operator_tui.core.diagnosis.base import Diagnoser, DiagnosisOutcome
 from operator_tui.core.events import EventBus
 from operator_tui.core.monitor import Monitor
 from operator_tui.core.subject import Chaos, Subject, SubjectConfig, SubjectError
 from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent
 from operator_tui.core.tickets import TicketStore
-from operator_tui.core.types import ActionResult, Snapshot
+from operator_tui.core.types import ActionResult, LogEvent, Snapshot, StoreMetrics
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +77,13 @@ class OperatorRuntime:
         *,
         bus: EventBus | None = None,
         chaos: Chaos | None = None,
+        lab: Callable[[httpx.AsyncClient], Deployment] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         retry_base_s: float = 1.0,
         retry_max_s: float = 30.0,
     ) -> None:
         self.options = options
+        self.lab = lab
         self.subject = subject
         self.tickets = tickets
         self.diagnoser = diagnoser
@@ -94,6 +99,7 @@ class OperatorRuntime:
             self.bus,
             diagnoser,
             snapshot=lambda: self.monitor.latest,
+            history=self.monitor.history,
             concurrency=options.agent_concurrency,
             max_retries=options.agent_max_retries,
             retry_base_s=retry_base_s,
@@ -116,9 +122,21 @@ class OperatorRuntime:
     def latest_snapshot(self) -> Snapshot | None:
         return self.monitor.latest
 
+    def metric_history(self, store_id: int) -> Sequence[tuple[datetime, StoreMetrics]]:
+        return self.monitor.history.metric_history(store_id)
+
+    def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list[LogEvent]:
+        return self.monitor.history.recent_log_events(store_id, limit)
+
     @property
     def actions_mode(self) -> str:
         return self.options.actions_mode
+
+    def deployment(self, http: httpx.AsyncClient) -> Deployment:
+        """The lab a front end's deploy menu drives (``http`` is the caller's, closed by it)."""
+        if self.lab is None:
+            raise DeployUnavailable("no lab here: the subject offers none")
+        return self.lab(http)
 
     # --- loops ------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ observations, SLOs, invariants) comes from ``Subject.describe()``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +23,6 @@ from operator_tui.core.types import (
     ActionResult,
     ClusterMetrics,
     HotRegion,
-    LogEvent,
     Severity,
     Snapshot,
     Store,
@@ -148,12 +147,6 @@ class Subject(Protocol):
     def evaluate(self, snapshot: Snapshot) -> list[Violation]:
         """Check invariants against a snapshot, honouring grace periods (state kept per key)."""
         ...
-
-    def metric_history(self, store_id: int) -> Sequence[tuple[datetime, StoreMetrics]]: ...
-
-    def recent_log_events(
-        self, store_id: int | None = None, limit: int = 200
-    ) -> list[LogEvent]: ...
 
     async def execute(self, action: str, args: dict[str, Any]) -> ActionResult:
         """Run an action from ``describe().actions`` by name; an undeclared one or bad

@@ -226,6 +226,9 @@ class Snapshot:
     source: str = ""
     errors: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    measured: frozenset[int] | None = None
+    """Stores whose ``store_metrics`` were measured this tick (the rest carried over from an
+    earlier scrape); None: all of them. History adds a point only for these."""
 
     def store(self, store_id: int) -> Store | None:
         return next((s for s in self.stores if s.id == store_id), None)

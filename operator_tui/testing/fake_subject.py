@@ -9,8 +9,7 @@ tested without the simulator. ``FakePlugin`` wraps it for ``open_runtime``.
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from operator_tui.core.diagnosis.base import Diagnoser
+from operator_tui.core.history import History
 from operator_tui.core.subject import (
     Action,
     ActionArg,
@@ -162,9 +162,10 @@ class FakeSubject:
             replica_schedule_limit=64,
         )
         self.logs: list[LogEvent] = []
-        self.history: dict[int, deque[tuple[datetime, StoreMetrics]]] = defaultdict(
-            lambda: deque(maxlen=300)
-        )
+        self._logs_observed = 0
+        self.history = History()
+        """What the monitor's history would hold had it seen every ``observe`` (for tests
+        that build a diagnosis context without a monitor)."""
         self.unreachable = False
         self.observe_delay_s = 0.0
         self.executed: list[tuple[str, dict[str, Any]]] = []
@@ -288,17 +289,18 @@ class FakeSubject:
             raise SubjectUnreachable("no PD endpoint answered (connection refused)")
         now = self.clock()
         metrics = {sid: await self.get_store_metrics(sid) for sid in self.stores}
-        for sid, m in metrics.items():
-            self.history[sid].append((now, m))
-        return Snapshot(
+        snapshot = Snapshot(
             taken_at=now,
             stores=await self.get_stores(),
             hot_write_regions=await self.get_hot_write_regions(),
             store_metrics=metrics,
             cluster=await self.get_cluster_metrics(),
-            log_events=self.logs[-20:],
+            log_events=self.logs[self._logs_observed :],
             source="fake",
         )
+        self._logs_observed = len(self.logs)
+        self.history.record(snapshot)
+        return snapshot
 
     def evaluate(self, snapshot: Snapshot) -> list[Violation]:
         out: list[Violation] = []
@@ -359,12 +361,6 @@ class FakeSubject:
                 Violation("pd_member_unhealthy", Severity.CRITICAL, "PD member unhealthy", None)
             )
         return out
-
-    def metric_history(self, store_id: int) -> Sequence[tuple[datetime, StoreMetrics]]:
-        return list(self.history.get(store_id, ()))
-
-    def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list[LogEvent]:
-        return [e for e in self.logs if store_id is None or e.store_id == store_id][-limit:]
 
     async def _act(self, action: str, args: dict[str, Any]) -> ActionResult:
         self.executed.append((action, args))

@@ -124,3 +124,9 @@ def clock_time(ts: datetime) -> str:
 def series(points: Sequence[tuple[datetime, object]], attr: str) -> list[float | None]:
     """One attribute of each ``(time, StoreMetrics)`` point of a metric history."""
     return [getattr(m, attr, None) for _, m in points]
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an error, for a notification or a line of the event strip."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -20,6 +20,15 @@ class KeyAction:
     footer: bool = True
     app_binding: bool = True
     """False for keys bound by a widget or screen (enter, esc, R) but still documented."""
+    on_screen: bool = False
+    """The showing screen says what the key does (the main screen's panes and filter; the
+    drill-downs say where it works). Bound by the app all the same, so the footer reads
+    the keys in this list's order on every screen."""
+
+    @property
+    def target(self) -> str:
+        """The action as bound: ``screen.``-qualified for the keys the screen handles."""
+        return f"screen.{self.action}" if self.on_screen else self.action
 
 
 KEY_ACTIONS: tuple[KeyAction, ...] = (
@@ -31,6 +40,7 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
         "Open the selected store, region's store or ticket",
         footer=False,
         app_binding=False,
+        on_screen=True,
     ),
     KeyAction(
         "escape",
@@ -39,16 +49,23 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
         "Back",
         "Back / close / clear the ticket filter",
         footer=False,
+        on_screen=True,
     ),
     KeyAction("q", "q", "quit", "Quit", "Quit"),
     KeyAction("question_mark", "?", "help", "Help", "Show the keys"),
-    KeyAction("1", "1", "focus_pane('stores')", "Stores", "Stores pane", footer=False),
-    KeyAction("2", "2", "focus_pane('hot')", "Hot", "Hot regions pane", footer=False),
-    KeyAction("3", "3", "focus_pane('tickets')", "Tickets", "Tickets pane", footer=False),
+    KeyAction(
+        "1", "1", "focus_pane('stores')", "Stores", "Stores pane", footer=False, on_screen=True
+    ),
+    KeyAction(
+        "2", "2", "focus_pane('hot')", "Hot", "Hot regions pane", footer=False, on_screen=True
+    ),
+    KeyAction(
+        "3", "3", "focus_pane('tickets')", "Tickets", "Tickets pane", footer=False, on_screen=True
+    ),
     KeyAction(
         "tab", "tab", "focus_next", "Next pane", "Next pane", footer=False, app_binding=False
     ),
-    KeyAction("slash", "/", "filter", "Filter", "Filter tickets"),
+    KeyAction("slash", "/", "filter", "Filter", "Filter tickets", on_screen=True),
     KeyAction("p", "p", "toggle_pause", "Pause", "Pause / resume monitoring"),
     KeyAction("r", "r", "tick_now", "Tick", "Tick now", footer=False),
     KeyAction("plus", "+", "interval(1)", "Slower", "Longer refresh interval (+1 s)", footer=False),
@@ -95,7 +112,7 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
 def app_bindings() -> list[Binding]:
     return [
         Binding(
-            k.key, k.action, k.short, show=k.footer, key_display=k.label, id=k.action.split("(")[0]
+            k.key, k.target, k.short, show=k.footer, key_display=k.label, id=k.action.split("(")[0]
         )
         for k in KEY_ACTIONS
         if k.app_binding

@@ -14,7 +14,7 @@ SKIPPED = {"command_palette", "back", "focus_next"}
 class OperatorCommands(Provider):
     def _entries(self) -> list[tuple[str, str, str]]:
         return [
-            (k.description, f"key: {k.label}", k.action)
+            (k.description, f"key: {k.label}", k.target)
             for k in KEY_ACTIONS
             if k.action not in SKIPPED
         ]

@@ -161,3 +161,20 @@ async def test_snapshot_of_a_large_cluster_is_bounded() -> None:
     assert len(ids) == SNAPSHOT_STORES and 270 in ids and 250 in ids and 1 in ids
     assert set(d["store_metrics"]) == {str(i) for i in ids}
     assert d["stores_in_cluster"] == 300
+
+
+async def test_each_tick_feeds_the_history(monitor: Monitor, fake: FakeSubject) -> None:
+    fake.log(1, "became_leader", "region 7 became leader")
+    await monitor.tick_once()
+    await monitor.tick_once()
+    points = monitor.history.metric_history(1)
+    assert len(points) == 2 and points[0][0] <= points[1][0]
+    [logged] = monitor.history.recent_log_events(store_id=1)
+    assert logged.kind == "became_leader"
+
+
+async def test_an_unobservable_tick_adds_no_history(monitor: Monitor, fake: FakeSubject) -> None:
+    await monitor.tick_once()
+    fake.unreachable = True
+    await monitor.tick_once()
+    assert len(monitor.history.metric_history(1)) == 1

@@ -533,3 +533,16 @@ async def test_monitor_start_moves_start_up_objects_out_of_the_collector(
         await asyncio.gather(task, return_exceptions=True)
         gc.unfreeze()
         gc.set_threshold(*thresholds)
+
+
+async def test_commands_read_the_monitors_history(
+    runtime: OperatorRuntime, fake: FakeSubject
+) -> None:
+    fake.log(2, "became_leader", "region 9 became leader")
+    await runtime.tick_once()
+    await runtime.tick_once()
+    assert runtime.metric_history(2) == runtime.monitor.history.metric_history(2)
+    assert len(runtime.metric_history(2)) == 2
+    assert [e.kind for e in runtime.recent_log_events(store_id=2)] == ["became_leader"]
+    assert runtime.recent_log_events(store_id=1) == []
+    assert runtime.agent.history is runtime.monitor.history

@@ -19,7 +19,7 @@ from textual.widgets import Input
 
 from operator_tui.config import load_settings
 from operator_tui.core.events import EventBus
-from operator_tui.core.subject import SubjectConfig
+from operator_tui.core.subject import SubjectError
 from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent, TicketStatus
 from operator_tui.core.types import (
     ActionResult,
@@ -91,25 +91,6 @@ class ManualClock:
         self.now += timedelta(seconds=seconds)
 
 
-class FakeSubject:
-    name = "tikv"
-
-    def __init__(self) -> None:
-        self.history: dict[int, list[tuple[datetime, StoreMetrics]]] = defaultdict(list)
-        self.logs: list[LogEvent] = []
-        self.extra: dict[str, Any] = {}
-
-    def describe(self) -> SubjectConfig:
-        return SubjectConfig(name="tikv")
-
-    def metric_history(self, store_id: int) -> list[tuple[datetime, StoreMetrics]]:
-        return self.history.get(store_id, [])
-
-    def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list[LogEvent]:
-        chosen = [e for e in self.logs if store_id is None or e.store_id == store_id]
-        return chosen[-limit:]
-
-
 @dataclass
 class Calls:
     killed: list[int] = field(default_factory=list)
@@ -131,7 +112,11 @@ class FakeRuntime:
         self.settings = load_settings(actions_mode=mode, interval_s=2.0)
         self.clock = clock or ManualClock()
         self.bus = EventBus()
-        self.subject = FakeSubject()
+        self.history: dict[int, list[tuple[datetime, StoreMetrics]]] = defaultdict(list)
+        self.logs: list[LogEvent] = []
+        self.extra: dict[str, Any] = {}
+        self.lab: Any = None
+        """What ``deployment`` hands the deploy menu; None: no lab here."""
         self.demo = object() if demo else None
         self.calls = Calls()
         self._paused = False
@@ -168,6 +153,10 @@ class FakeRuntime:
     @property
     def latest_snapshot(self) -> Snapshot | None:
         return self._snapshot
+
+    @property
+    def actions_mode(self) -> str:
+        return self.settings.actions.mode
 
     def pause(self) -> None:
         self._paused = True
@@ -214,6 +203,13 @@ class FakeRuntime:
         )
 
     # Commands: reads
+    def metric_history(self, store_id: int) -> list[tuple[datetime, StoreMetrics]]:
+        return self.history.get(store_id, [])
+
+    def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list[LogEvent]:
+        chosen = [e for e in self.logs if store_id is None or e.store_id == store_id]
+        return chosen[-limit:]
+
     async def list_tickets(
         self, *, include_resolved: bool = True, limit: int = 500
     ) -> list[Ticket]:
@@ -234,6 +230,11 @@ class FakeRuntime:
         return list(self.events[ticket_id])
 
     # Runtime extras
+    def deployment(self, http: Any) -> Any:
+        if self.lab is None:
+            raise SubjectError("no lab here")
+        return self.lab
+
     async def run_monitor(self) -> None:
         for _ in range(100_000):
             if not self._paused:
@@ -258,7 +259,7 @@ class FakeRuntime:
                 cpu_ratio=(0.2 + 0.05 * s.id) if up else None,
             )
             metrics[s.id] = m
-            self.subject.history[s.id].append((now, m))
+            self.history[s.id].append((now, m))
         up = [s for s in self.stores if s.state == "Up"]
         hot = [
             HotRegion(
@@ -284,7 +285,7 @@ class FakeRuntime:
                 pd_leader="pd-0",
             ),
             source="direct",
-            extra=dict(self.subject.extra),
+            extra=dict(self.extra),
         )
         for s in self.stores:
             key = f"store_down:store-{s.id}"

@@ -126,7 +126,7 @@ async def test_kill_and_start_say_why_when_they_do_not_apply(
 
 
 async def test_enter_opens_store_and_escape_returns(runtime, app_factory) -> None:
-    runtime.subject.logs.clear()
+    runtime.logs.clear()
     app = app_factory(runtime)
     async with app.run_test(size=SIZE) as pilot:
         await ready(app, pilot, runtime)
@@ -395,16 +395,15 @@ async def test_deploy_key_in_demo_and_help_and_theme(runtime, app_factory, notes
         assert app.current_theme.dark != dark
 
 
-async def test_deploy_menu_outside_demo_calls_the_lab(
-    runtime, app_factory, notes_of, monkeypatch
-) -> None:
-    import operator_tui.bootstrap as bootstrap
+async def test_deploy_menu_outside_demo_calls_the_lab(runtime, app_factory, notes_of) -> None:
     from operator_tui.core.deploy import Endpoint, UpResult
     from operator_tui.tui.screens.deploy import DeployScreen
 
     calls: list[str] = []
 
     class Lab:
+        project = "operator-tikv"
+
         async def up(self, *, on_progress=None):
             calls.append("up")
             return UpResult((), 3, (Endpoint("Grafana", "http://127.0.0.1:3000"),))
@@ -416,7 +415,7 @@ async def test_deploy_menu_outside_demo_calls_the_lab(
         async def status(self):
             return []
 
-    monkeypatch.setattr(bootstrap, "open_lab", lambda settings, http: Lab())
+    runtime.lab = Lab()
     app = app_factory(runtime)
     async with app.run_test(size=SIZE) as pilot:
         notes = notes_of(app)
@@ -432,6 +431,8 @@ async def test_deploy_menu_outside_demo_calls_the_lab(
 
 class GatedLab:
     """A deployment whose ``up`` reports the core's progress steps, each held until released."""
+
+    project = "operator-tikv"
 
     def __init__(self, fail_after_first: bool = False) -> None:
         self.gates = [asyncio.Event() for _ in range(3)]
@@ -461,12 +462,6 @@ async def until(pilot, condition, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def use_lab(monkeypatch, lab: GatedLab) -> None:
-    import operator_tui.bootstrap as bootstrap
-
-    monkeypatch.setattr(bootstrap, "open_lab", lambda settings, http: lab)
-
-
 async def start_deploy_up(app, pilot):
     """``D`` then ``u``: the deploy dialog stays open on the running ``up``."""
     from operator_tui.tui.screens.deploy import DeployScreen
@@ -476,15 +471,13 @@ async def start_deploy_up(app, pilot):
     return app.screen
 
 
-async def test_deploy_up_shows_its_steps_and_progress(
-    runtime, app_factory, notes_of, monkeypatch
-) -> None:
+async def test_deploy_up_shows_its_steps_and_progress(runtime, app_factory, notes_of) -> None:
     from textual.widgets import ProgressBar
 
     from operator_tui.tui.screens.deploy import DeployScreen
 
     lab = GatedLab()
-    use_lab(monkeypatch, lab)
+    runtime.lab = lab
     app = app_factory(runtime)
     async with app.run_test(size=SIZE) as pilot:
         notes = notes_of(app)
@@ -528,12 +521,10 @@ async def test_deploy_up_shows_its_steps_and_progress(
         assert "deploy up: stores" in strip and "deploy up: starting healthy" in strip
 
 
-async def test_deploy_failure_marks_the_step_that_failed(
-    runtime, app_factory, notes_of, monkeypatch
-) -> None:
+async def test_deploy_failure_marks_the_step_that_failed(runtime, app_factory, notes_of) -> None:
 
     lab = GatedLab(fail_after_first=True)
-    use_lab(monkeypatch, lab)
+    runtime.lab = lab
     app = app_factory(runtime)
     async with app.run_test(size=SIZE) as pilot:
         notes = notes_of(app)
@@ -629,9 +620,49 @@ async def test_hot_pane_says_how_old_the_subjects_answer_is(runtime, app_factory
         await ready(app, pilot, runtime)
         pane = app.query_one("#hot-pane")
         assert pane.border_subtitle == ""
-        runtime.subject.extra = {"read_age_s": {"hot_write_regions": 6.0}}
+        runtime.extra = {"read_age_s": {"hot_write_regions": 6.0}}
         await ready(app, pilot, runtime, ticks=1)
         assert pane.border_subtitle == "read 6s ago"
-        runtime.subject.extra = {"read_age_s": {"hot_write_regions": 0.0}}
+        runtime.extra = {"read_age_s": {"hot_write_regions": 0.0}}
         await ready(app, pilot, runtime, ticks=1)
         assert pane.border_subtitle == ""
+
+
+async def test_ticket_opened_mid_stream_shows_what_streamed_before(
+    runtime, app_factory, diagnosis_text
+) -> None:
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot, runtime)
+        await runtime.kill_store(2)
+        await ready(app, pilot, runtime, ticks=1)
+        half = len(diagnosis_text) // 2
+        await runtime.diagnose(1, [diagnosis_text[:half]], finish=False)
+        await app.settle()
+        await pilot.press("3", "enter")
+        await pilot.pause()
+        await app.settle()
+        screen = app.screen
+        assert isinstance(screen, TicketScreen) and screen._live
+        assert screen.narrative_text == diagnosis_text[:half]
+        assert screen.query_one("#narrative", Markdown).source == diagnosis_text[:half]
+        runtime.bus.publish("diagnosis.chunk", ticket_id=1, text=diagnosis_text[half:])
+        await app.settle()
+        assert screen.narrative_text == diagnosis_text and screen.chunks_streamed == 1
+
+
+async def test_main_screen_keys_on_a_drill_down_say_where_they_work(
+    runtime, app_factory, notes_of
+) -> None:
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot, runtime)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, StoreScreen)
+        notes = notes_of(app)
+        await pilot.press("2", "slash")
+        await pilot.pause()
+        assert "panes are on the main screen" in notes.text()
+        assert "the ticket filter is on the main screen" in notes.text()
+        assert isinstance(app.screen, StoreScreen)

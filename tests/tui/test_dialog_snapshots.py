@@ -31,6 +31,8 @@ def test_approve_dialog_lists_every_action(snap_compare, two_action_runtime, app
 class HeldLab:
     """Reports two steps of ``up``, then stays in the second until the app exits."""
 
+    project = "operator-tikv"
+
     async def up(self, *, on_progress=None):
         on_progress(UpProgress("starting", 8, 8, detail="healthy"))
         on_progress(UpProgress("stores", stores_up=2, stores_expected=3))
@@ -38,13 +40,8 @@ class HeldLab:
         return UpResult((), 3, ())
 
 
-def test_deploy_dialog_follows_a_running_up(
-    snap_compare, runtime, app_factory, monkeypatch
-) -> None:
-    import operator_tui.bootstrap as bootstrap
-
-    lab = HeldLab()
-    monkeypatch.setattr(bootstrap, "open_lab", lambda settings, http: lab)
+def test_deploy_dialog_follows_a_running_up(snap_compare, runtime, app_factory) -> None:
+    runtime.lab = HeldLab()
     app = app_factory(runtime)
 
     async def run_before(pilot) -> None:

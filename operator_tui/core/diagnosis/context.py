@@ -11,12 +11,12 @@ with too little history, from the other stores at the same moment.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from operator_tui.core.diagnosis.schema import UNKNOWN_CAUSE
+from operator_tui.core.history import HistorySource
 from operator_tui.core.subject import Action, Subject
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.types import (
@@ -33,27 +33,6 @@ RELATIVE_MOVE = 0.3
 HISTORY_WINDOW_S = 300.0
 MAX_SHIFTS = 16
 MAX_FOCUS_STORES = 30
-
-
-class HistorySource(Protocol):
-    """Where the metric history and recent log events a diagnosis shows come from."""
-
-    def metrics(self, store_id: int) -> Sequence[tuple[datetime, StoreMetrics]]: ...
-
-    def log_events(self, store_id: int | None, limit: int) -> list[LogEvent]: ...
-
-
-class SubjectHistory:
-    """The subject's own memory of past ticks, as a ``HistorySource``."""
-
-    def __init__(self, subject: Subject) -> None:
-        self.subject = subject
-
-    def metrics(self, store_id: int) -> Sequence[tuple[datetime, StoreMetrics]]:
-        return self.subject.metric_history(store_id)
-
-    def log_events(self, store_id: int | None, limit: int) -> list[LogEvent]:
-        return self.subject.recent_log_events(store_id, limit=limit)
 
 
 @dataclass(slots=True)
@@ -214,7 +193,8 @@ def build_context(
     """Gather the context from in-memory state only (no network): cheap enough for every ticket.
 
     ``snapshot`` is the moment the diagnosis describes; history after it is left out.
-    ``history`` defaults to the subject's own.
+    ``history`` is the monitor's (metric points, recent log events); without it the context
+    has the snapshot's own log events and no trend.
     """
     config = subject.describe()
     ctx = DiagnosisContext(
@@ -228,7 +208,6 @@ def build_context(
     ctx.other_tickets = [t for t in other_tickets or [] if t.id != ticket.id]
     if snapshot is None:
         return ctx
-    source = history if history is not None else SubjectHistory(subject)
     ctx.observed_at = snapshot.taken_at
     ctx.cluster = snapshot.cluster
     ctx.hot_regions = sorted(snapshot.hot_write_regions, key=lambda h: -h.flow_bytes)[:20]
@@ -237,9 +216,9 @@ def build_context(
     ctx.store_metrics = {k: m for k, m in snapshot.store_metrics.items() if k in focus}
     ctx.errors = list(snapshot.errors)
     since = ticket.first_seen - timedelta(seconds=window_s)
-    for store_id in sorted(focus):
+    for store_id in sorted(focus) if history is not None else ():
         try:
-            series = source.metrics(store_id)
+            series = history.metric_history(store_id)
         except Exception as exc:  # a history must never sink a diagnosis
             ctx.errors.append(f"history of store {store_id}: {exc}")
             continue
@@ -249,10 +228,11 @@ def build_context(
     ctx.correlated = correlate(
         ctx.history, ctx.store_metrics, ticket.first_seen, ticket.store_id, ctx.compared
     )
-    try:
-        events = source.log_events(None, log_limit * 4)
-    except Exception as exc:
-        ctx.errors.append(f"log events: {exc}")
-        events = list(snapshot.log_events)
+    events = list(snapshot.log_events)
+    if history is not None:
+        try:
+            events = history.recent_log_events(None, limit=log_limit * 4)
+        except Exception as exc:
+            ctx.errors.append(f"log events: {exc}")
     ctx.log_events = pick_log_events(events, log_limit)
     return ctx

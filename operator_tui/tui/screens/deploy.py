@@ -12,12 +12,15 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
+
+from operator_tui.tui.messages import DeployEnded, DeployProgress
 
 CHOICES = (
     ("up", "up      start the lab (3 PD + 3 TiKV + Prometheus + Grafana)"),
@@ -70,7 +73,9 @@ class DeployScreen(ModalScreen[None]):
         running: str | None = None,
         last_step: Any = None,
     ) -> None:
-        """``start(verb)`` runs the verb (in a worker of the app); ``running`` reopens a run."""
+        """``start(verb)`` runs the verb (in a worker of the app); ``running`` reopens a run.
+
+        The run's steps arrive as ``DeployProgress``/``DeployEnded`` messages."""
         super().__init__()
         self.project = project
         self.start = start
@@ -127,6 +132,14 @@ class DeployScreen(ModalScreen[None]):
         self._draw_steps()
 
     # ------------------------------------------------------------------ progress
+    @on(DeployProgress)
+    def _progress(self, message: DeployProgress) -> None:
+        self.show_progress(message.step)
+
+    @on(DeployEnded)
+    def _ended(self, message: DeployEnded) -> None:
+        self.finish(message.message, message.ok)
+
     def show_progress(self, step: Any) -> None:
         """Mark the step of an ``UpProgress`` report current and move the bar to its counts."""
         phases = [phase for phase, _ in self.steps]

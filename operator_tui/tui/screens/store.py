@@ -2,63 +2,60 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from operator_tui.core.ticket import TicketStatus
 from operator_tui.tui.format import age, health_text, num, pct, rate_bytes, severity_text
+from operator_tui.tui.messages import TicketListLoaded, TickObserved
 from operator_tui.tui.render import log_lines, store_history
+from operator_tui.tui.screens.drilldown import DrillDownScreen, section
 from operator_tui.tui.widgets.hot_regions import leading_entries
-
-if TYPE_CHECKING:
-    from operator_tui.tui.app import OperatorApp
-
-
-def section(title: str) -> Text:
-    return Text(title, style="bold underline")
 
 
 def gib(value: int | None) -> str:
     return "-" if not value else f"{value / 2**30:.1f} GiB"
 
 
-class StoreScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back", key_display="esc")]
+class StoreScreen(DrillDownScreen):
+    PREFIX = "store"
+    SIDE_ID = "store-left"
+    MAIN_ID = "store-right"
 
     def __init__(self, store_id: int) -> None:
         super().__init__()
         self.store_id = store_id
 
-    @property
-    def operator(self) -> OperatorApp:
-        return self.app  # type: ignore[return-value]
+    def compose_side(self) -> ComposeResult:
+        yield Static(id="store-facts")
+        yield Static(id="store-history")
+        yield Static(id="store-tickets")
 
-    def compose(self) -> ComposeResult:
-        yield Static(id="store-title", classes="screen-title")
-        with Horizontal(id="store-body"):
-            with VerticalScroll(id="store-left", classes="side-col"):
-                yield Static(id="store-facts")
-                yield Static(id="store-history")
-                yield Static(id="store-tickets")
-            with VerticalScroll(id="store-right", classes="main-col"):
-                yield Static(id="store-hot")
-                yield Static(id="store-logs")
-        yield Footer(show_command_palette=False)
+    def compose_main(self) -> ComposeResult:
+        yield Static(id="store-hot")
+        yield Static(id="store-logs")
 
     def on_mount(self) -> None:
         self.redraw()
 
+    def context_store_id(self) -> int | None:
+        return self.store_id
+
+    def context_ticket_id(self) -> int | None:
+        return None
+
+    @on(TickObserved)
+    @on(TicketListLoaded)
+    def _changed(self) -> None:
+        self.redraw()
+
     def redraw(self) -> None:
         """Drawn from memory only (latest snapshot, metric history, loaded tickets); called on every tick."""
-        app = self.operator
+        app = self.host
         snapshot = app.latest_snapshot()
         store = snapshot.store(self.store_id) if snapshot else None
         title = Text(f"Store {self.store_id} ", style="bold")

@@ -1,71 +1,76 @@
-"""Ticket drill-down: facts, metrics around the event, log events, and the diagnosis (live, then structured)."""
+"""Ticket drill-down: facts, metrics around the event, log events, and the diagnosis (live, then structured).
+
+The screen follows its own ticket's diagnosis: it streams the chunks the pump hands it and
+reads the text streamed before it opened from the pump, which holds the only copy.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.console import Group
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Markdown, Static
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
-from operator_tui.core.events import Event
 from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketStatus
+from operator_tui.tui.messages import (
+    DiagnosisChunk,
+    DiagnosisEnded,
+    DiagnosisStarted,
+    TicketsChanged,
+)
 from operator_tui.tui.render import diagnosis_markdown, log_lines, metric_lines, ticket_facts
-
-if TYPE_CHECKING:
-    from operator_tui.tui.app import OperatorApp
-
-FOLLOWED = {"diagnosis.started", "diagnosis.chunk", "diagnosis.finished", "diagnosis.failed"}
+from operator_tui.tui.screens.drilldown import DrillDownScreen, section
 
 
-def section(title: str) -> Text:
-    return Text(title, style="bold underline")
-
-
-class TicketScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back", key_display="esc")]
+class TicketScreen(DrillDownScreen):
+    PREFIX = "ticket"
+    SIDE_ID = "ticket-facts-col"
+    MAIN_ID = "ticket-diagnosis-col"
 
     def __init__(self, ticket_id: int) -> None:
         super().__init__()
         self.ticket_id = ticket_id
         self.ticket: Ticket | None = None
         self.record: DiagnosisRecord | None = None
-        self.narrative_text = ""
         self.chunks_streamed = 0
         self._live = False
         self._stream: MarkdownStream | None = None
 
     @property
-    def operator(self) -> OperatorApp:
-        return self.app  # type: ignore[return-value]
+    def narrative_text(self) -> str:
+        """The diagnosis text shown: streamed so far (the pump's copy), else the recorded one."""
+        if self._live:
+            pump = self.host.pump
+            return (pump.live_text(self.ticket_id) if pump is not None else None) or ""
+        return self.record.text if self.record is not None else ""
 
-    def compose(self) -> ComposeResult:
-        yield Static(id="ticket-title", classes="screen-title")
-        with Horizontal(id="ticket-body"):
-            with VerticalScroll(id="ticket-facts-col", classes="side-col"):
-                yield Static(id="ticket-facts")
-                yield Static(id="ticket-metrics")
-                yield Static(id="ticket-logs")
-            with VerticalScroll(id="ticket-diagnosis-col", classes="main-col"):
-                yield Static(id="diagnosis-status")
-                yield Markdown(id="narrative")
-                yield Markdown(id="structured")
-        yield Footer(show_command_palette=False)
+    def compose_side(self) -> ComposeResult:
+        yield Static(id="ticket-facts")
+        yield Static(id="ticket-metrics")
+        yield Static(id="ticket-logs")
+
+    def compose_main(self) -> ComposeResult:
+        yield Static(id="diagnosis-status")
+        yield Markdown(id="narrative")
+        yield Markdown(id="structured")
 
     def on_mount(self) -> None:
         self.query_one("#ticket-title", Static).update(f"Ticket #{self.ticket_id}")
         self.reload()
 
+    def context_store_id(self) -> int | None:
+        return self.ticket.store_id if self.ticket else None
+
+    def context_ticket_id(self) -> int | None:
+        return self.ticket_id
+
     @work(exclusive=True, group="ticket-load", exit_on_error=False)
     async def reload(self) -> None:
         """Read the ticket and its latest diagnosis from the database, then draw them."""
-        runtime = self.operator.runtime
+        runtime = self.host.runtime
         if runtime is None:
             return
         self.ticket = await runtime.get_ticket(self.ticket_id)
@@ -74,7 +79,7 @@ class TicketScreen(Screen[None]):
         await self.draw_diagnosis()
 
     def draw_facts(self) -> None:
-        app = self.operator
+        app = self.host
         now = app.clock()
         title = self.query_one("#ticket-title", Static)
         facts = self.query_one("#ticket-facts", Static)
@@ -113,12 +118,12 @@ class TicketScreen(Screen[None]):
         status = self.query_one("#diagnosis-status", Static)
         narrative = self.query_one("#narrative", Markdown)
         structured = self.query_one("#structured", Markdown)
-        live = self.operator.live_diagnosis(self.ticket_id)
+        pump = self.host.pump
+        live = pump.live_text(self.ticket_id) if pump is not None else None
         if live is not None:
             if self._live:
                 return
             self._live = True
-            self.narrative_text = live
             self.query_one("#ticket-diagnosis-col", VerticalScroll).anchor()
             status.update(Text("Diagnosis · streaming…", style="bold cyan"))
             await narrative.update(live)
@@ -139,7 +144,6 @@ class TicketScreen(Screen[None]):
                     style="dim",
                 )
             )
-            self.narrative_text = ""
             await narrative.update("")
             await structured.update("")
             return
@@ -152,41 +156,45 @@ class TicketScreen(Screen[None]):
             status.update(Text(f"{label} · in progress", style="cyan"))
         else:
             status.update(Text(f"{label} · finished", style="bold green"))
-        self.narrative_text = record.text
         await narrative.update(record.text)
         await structured.update(diagnosis_markdown(record.result) if record.result else "")
         column = self.query_one("#ticket-diagnosis-col", VerticalScroll)
         column.release_anchor()
         column.scroll_home(animate=False)
 
-    async def on_core_event(self, event: Event) -> None:
-        """Called by the app's event pump for events about this ticket."""
-        kind = event.event
-        if kind == "diagnosis.started":
-            await self._stop_stream()
-            self._live = True
-            self.narrative_text = ""
-            self.query_one("#ticket-diagnosis-col", VerticalScroll).anchor()
-            self.query_one("#diagnosis-status", Static).update(
-                Text("Diagnosis · streaming…", style="bold cyan")
-            )
-            await self.query_one("#narrative", Markdown).update("")
-            await self.query_one("#structured", Markdown).update("")
-        elif kind == "diagnosis.chunk":
-            if not self._live:
-                return
-            text = event.data.get("text")
-            chunk = text if isinstance(text, str) else ""
-            self.narrative_text += chunk
-            self.chunks_streamed += 1
-            if self._stream is None:
-                self._stream = Markdown.get_stream(self.query_one("#narrative", Markdown))
-            await self._stream.write(chunk)
-        elif kind in ("diagnosis.finished", "diagnosis.failed"):
-            await self._stop_stream()
-            self._live = False
-            self.reload()
-        else:
+    @on(DiagnosisStarted)
+    async def _started(self, message: DiagnosisStarted) -> None:
+        if message.ticket_id != self.ticket_id:
+            return
+        await self._stop_stream()
+        self._live = True
+        self.query_one("#ticket-diagnosis-col", VerticalScroll).anchor()
+        self.query_one("#diagnosis-status", Static).update(
+            Text("Diagnosis · streaming…", style="bold cyan")
+        )
+        await self.query_one("#narrative", Markdown).update("")
+        await self.query_one("#structured", Markdown).update("")
+
+    @on(DiagnosisChunk)
+    async def _chunk(self, message: DiagnosisChunk) -> None:
+        if message.ticket_id != self.ticket_id or not self._live:
+            return
+        self.chunks_streamed += 1
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self.query_one("#narrative", Markdown))
+        await self._stream.write(message.text)
+
+    @on(DiagnosisEnded)
+    async def _ended(self, message: DiagnosisEnded) -> None:
+        if message.ticket_id != self.ticket_id:
+            return
+        await self._stop_stream()
+        self._live = False
+        self.reload()
+
+    @on(TicketsChanged)
+    def _ticket_changed(self, message: TicketsChanged) -> None:
+        if self.ticket_id in message.ticket_ids:
             self.reload()
 
     async def _stop_stream(self) -> None:

@@ -132,8 +132,6 @@ class TikvSettings(BaseModel):
         30.0, description="How often PD's schedule config is read; 0: every tick."
     )
     include_tombstone: bool = Field(False, description="Also list tombstone stores.")
-    history_len: int = Field(900, ge=1, description="Metric samples kept per store.")
-    log_buffer: int = Field(5000, ge=1, description="Log events kept.")
     invariants: InvariantSettings = Field(
         default_factory=InvariantSettings,
         description="Thresholds and grace periods of the invariants; grace_scale 0 fires at once.",

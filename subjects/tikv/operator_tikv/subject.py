@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -135,10 +134,6 @@ class TikvSubject:
         self.log_source = self._log_source(cfg)
         self._slow = self._slow_groups(cfg)
         self.include_tombstone = cfg.include_tombstone
-        self._history_len = cfg.history_len
-        self._history: dict[int, deque[tuple[datetime, StoreMetrics]]] = {}
-        self._logs: deque[LogEvent] = deque(maxlen=cfg.log_buffer)
-        self._store_logs: dict[int, deque[LogEvent]] = {}
         self.last_snapshot: Snapshot | None = None
         self._closed = False
 
@@ -340,24 +335,13 @@ class TikvSubject:
             hot = parts["hot_write"].leader_regions()
         else:
             unmeasured.add(HOT_WRITE)
-        store_metrics: dict[int, StoreMetrics] = {}
-        for store in stores:
-            m = metrics.by_store.get(store.id)
-            if m is None:
-                continue
-            store_metrics[store.id] = m
-            if not metrics.is_fresh(store.id):
-                continue
-            history = self._history.get(store.id)
-            if history is None:
-                history = self._history[store.id] = deque(maxlen=self._history_len)
-            history.append((taken_at, m))
+        store_metrics = {s.id: m for s in stores if (m := metrics.by_store.get(s.id)) is not None}
+        measured = frozenset(sid for sid in store_metrics if metrics.is_fresh(sid))
         add_store_load(cluster, store_metrics)
         new_logs: list[LogEvent] = []
         if "logs" in parts:
             new_logs, log_errors = parts["logs"]
             errors.extend(log_errors)
-            self._remember_logs(new_logs)
         extra.update(
             {
                 "unmeasured": sorted(unmeasured),
@@ -382,30 +366,13 @@ class TikvSubject:
             source=f"pd+{metrics.source or self.metrics_mode}",
             errors=errors,
             extra=extra,
+            measured=measured,
         )
         self.last_snapshot = snapshot
         return snapshot
 
-    def _remember_logs(self, events: list[LogEvent]) -> None:
-        for event in events:
-            self._logs.append(event)
-            if event.store_id is not None:
-                ring = self._store_logs.get(event.store_id)
-                if ring is None:
-                    ring = self._store_logs[event.store_id] = deque(maxlen=1000)
-                ring.append(event)
-
     def evaluate(self, snapshot: Snapshot) -> list[Violation]:
         return self.checker.evaluate(snapshot)
-
-    def metric_history(self, store_id: int) -> Sequence[tuple[datetime, StoreMetrics]]:
-        return list(self._history.get(store_id, ()))
-
-    def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list[LogEvent]:
-        ring = self._logs if store_id is None else self._store_logs.get(store_id, ())
-        if limit <= 0:
-            return []
-        return list(ring)[-limit:]
 
     async def execute(self, action: str, args: dict[str, Any]) -> ActionResult:
         return await actions.execute(

@@ -35,7 +35,9 @@ async def store_down_context(fake: FakeSubject, make_ticket) -> DiagnosisContext
     fake.kill(2)
     snap = await fake.observe()
     [v] = [v for v in fake.evaluate(snap) if v.invariant == "store_down"]
-    return build_context(make_ticket(v, snap.taken_at, ticket_id=7), fake, snap)
+    return build_context(
+        make_ticket(v, snap.taken_at, ticket_id=7), fake, snap, history=fake.history
+    )
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from operator_tikv.sim import SimCluster, SimConfig
 from operator_tikv.sim.demo import subject_settings
 from operator_tikv.states import StoreState
 
+from operator_tui.core.history import History
 from operator_tui.core.subject import SubjectContext
 from operator_tui.core.types import Severity
 
@@ -40,8 +41,11 @@ def subject_for(sim, http, **options):
     return plugin.create(SubjectContext(http=http, settings=settings, interval_s=2.0, clock=clock))
 
 
-async def tick(subject):
+async def tick(subject, history: History | None = None):
+    """One observation and its violations; ``history`` records it as the monitor would."""
     snapshot = await subject.observe()
+    if history is not None:
+        history.record(snapshot)
     return snapshot, {v.key: v for v in subject.evaluate(snapshot)}
 
 
@@ -58,9 +62,10 @@ async def run_for(sim, subject, seconds, step=10.0):
 
 async def test_healthy_cluster(sim, http):
     subject = subject_for(sim, http)
-    await tick(subject)
+    history = History()
+    await tick(subject, history)
     await sim.advance(2)
-    snap, violations = await tick(subject)
+    snap, violations = await tick(subject, history)
     assert violations == {}
     assert snap.errors == []
     assert [s.state for s in snap.stores] == [StoreState.UP] * 3
@@ -70,28 +75,29 @@ async def test_healthy_cluster(sim, http):
         m = snap.store_metrics[sid]
         assert m.reachable and m.qps > 0 and m.p99_write_latency_ms > 0
         assert m.region_count == snap.store(sid).region_count
-    assert subject.recent_log_events(limit=5)
-    assert len(subject.metric_history(1)) == 2
+    assert history.recent_log_events(limit=5)
+    assert len(history.metric_history(1)) == 2
 
 
 async def test_killed_store_is_down_on_the_next_tick(sim, http):
     subject = subject_for(sim, http)
-    await tick(subject)
+    history = History()
+    await tick(subject, history)
     await sim.advance(2)
-    await tick(subject)
+    await tick(subject, history)
     await sim.kill_store(2)
     await sim.advance(2)
-    snap, violations = await tick(subject)
+    snap, violations = await tick(subject, history)
     assert snap.store(2).state is StoreState.UP  # PD has not noticed yet (20 s)
     assert list(violations) == ["store_down:store-2"]
     assert violations["store_down:store-2"].severity is Severity.CRITICAL
     assert not snap.store_metrics[2].reachable
     await sim.advance(30)
-    snap, violations = await tick(subject)
+    snap, violations = await tick(subject, history)
     assert snap.store(2).state is StoreState.DISCONNECTED
     assert "store_down:store-2" in violations
     survivors = {
-        e.store_id for e in subject.recent_log_events(limit=1000) if e.kind == "became_leader"
+        e.store_id for e in history.recent_log_events(limit=1000) if e.kind == "became_leader"
     }
     assert survivors and 2 not in survivors
     await sim.start_store(2)
@@ -252,15 +258,16 @@ async def test_actions_reach_pd(sim, http):
 
 async def test_sim_logs_arrive_once_each(sim, http):
     subject = subject_for(sim, http)
-    await tick(subject)
+    history = History()
+    await tick(subject, history)
     for _ in range(5):
         await sim.advance(3)
-        await tick(subject)
+        await tick(subject, history)
     sim.add_fault("kill_store", 1)
     for _ in range(3):
         await sim.advance(3)
-        await tick(subject)
-    got = [e.raw for e in subject.recent_log_events(store_id=2, limit=5000)]
+        await tick(subject, history)
+    got = [e.raw for e in history.recent_log_events(store_id=2, limit=5000)]
     assert got and len(got) == len(set(got))
     served = (
         await http.get(f"{sim.pd_urls[1]}/sim/api/v1/stores/2/logs", params={"limit": 5000})

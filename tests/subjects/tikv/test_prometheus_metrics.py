@@ -17,6 +17,7 @@ from operator_tikv.settings import TikvSettings
 from operator_tikv.sim import SimCluster, SimConfig
 from operator_tikv.states import StoreState
 
+from operator_tui.core.history import History
 from operator_tui.core.subject import SubjectContext
 from operator_tui.core.types import Store
 
@@ -397,11 +398,12 @@ async def test_filtered_ticks_match_a_full_answer_and_see_a_kill(tk, tmp_path):
                         ),
                     )
                 )
+                history = History()
                 for _ in range(12):
-                    await subject.observe()
+                    history.record(await subject.observe())
                     await asyncio.sleep(0.25)
                 for sid in ids:
-                    points = [m for _, m in subject.metric_history(sid)]
+                    points = [m for _, m in history.metric_history(sid)]
                     assert 2 <= len(points) < 12
                     assert len({id(m) for m in points}) == len(points)
                 await subject.aclose()

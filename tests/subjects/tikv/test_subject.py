@@ -9,6 +9,7 @@ from operator_tikv.settings import TikvSettings
 from operator_tikv.states import StoreState
 from pydantic import ValidationError
 
+from operator_tui.core.history import History
 from operator_tui.core.subject import (
     Subject,
     SubjectContext,
@@ -83,15 +84,16 @@ async def test_second_tick_has_rates_and_history(fake_pd, mock_http, tk):
     serve_metrics(fake_pd, tk, grpc_count=1000)
     clock = [datetime(2026, 1, 1, tzinfo=UTC)]
     subject = make(fake_pd, mock_http, clock=lambda: clock[0])
-    await subject.observe()
+    history = History()
+    history.record(await subject.observe())
     serve_metrics(fake_pd, tk, grpc_count=1100)
     clock[0] += timedelta(seconds=2)
     snap = await subject.observe()
+    history.record(snap)
     assert snap.store_metrics[1].qps is not None and snap.store_metrics[1].qps > 0
     assert snap.cluster.qps == pytest.approx(sum(snap.store_metrics[s].qps for s in (1, 4, 5)))
-    history = subject.metric_history(1)
-    assert [t for t, _ in history] == [datetime(2026, 1, 1, tzinfo=UTC), clock[0]]
-    assert subject.metric_history(99) == []
+    assert [t for t, _ in history.metric_history(1)] == [datetime(2026, 1, 1, tzinfo=UTC), clock[0]]
+    assert history.metric_history(99) == []
 
 
 async def test_dead_store_is_seen_at_once(fake_pd, mock_http, tk):
@@ -194,15 +196,18 @@ async def test_logs_from_a_directory(fake_pd, mock_http, tk, tmp_path):
     ]
     log.write_text("\n".join(samples[:5]) + "\n")
     subject = make(fake_pd, mock_http, log_dir=str(tmp_path))
+    history = History()
     snap = await subject.observe()
+    history.record(snap)
     assert len(snap.log_events) == 5 and {e.store_id for e in snap.log_events} == {1}
     with log.open("a") as fh:
         fh.write(samples[5] + "\n" + "garbage line\n" + samples[6][:20])
     snap = await subject.observe()
+    history.record(snap)
     assert [e.raw for e in snap.log_events] == [samples[5]]
-    assert len(subject.recent_log_events()) == 6
-    assert len(subject.recent_log_events(store_id=1, limit=2)) == 2
-    assert subject.recent_log_events(store_id=4) == []
+    assert len(history.recent_log_events()) == 6
+    assert len(history.recent_log_events(store_id=1, limit=2)) == 2
+    assert history.recent_log_events(store_id=4) == []
     with log.open("a") as fh:
         fh.write(samples[6][20:] + "\n")
     snap = await subject.observe()

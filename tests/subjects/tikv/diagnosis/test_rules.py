@@ -43,7 +43,7 @@ async def diagnose(
     violations = [v for v in fake.evaluate(snap) if v.invariant == invariant]
     assert violations, f"fake subject raised no {invariant}"
     ticket = make_ticket(violations[0], snap.taken_at)
-    ctx = build_context(ticket, fake, snap)
+    ctx = build_context(ticket, fake, snap, history=fake.history)
     chunks: list[str] = []
 
     async def sink(text: str) -> None:
@@ -126,7 +126,9 @@ async def test_unknown_invariant_with_no_evidence(fake: FakeSubject, make_ticket
 
     snap = await fake.observe()
     ticket = make_ticket(Violation("mystery", Severity.INFO, "?", None), snap.taken_at)
-    outcome = await offline_diagnoser().diagnose(build_context(ticket, fake, snap), _noop)
+    outcome = await offline_diagnoser().diagnose(
+        build_context(ticket, fake, snap, history=fake.history), _noop
+    )
     assert outcome.diagnosis.root_cause_class == "unknown" and outcome.diagnosis.target == "cluster"
     assert len(outcome.diagnosis.options_considered) >= 2
 
@@ -163,7 +165,7 @@ async def test_unreachable_during_pd_election_is_pd_leader_lost(
         "PD did not answer GET /stores within 5.0s (a, b, c)",
     )
     out = await offline_diagnoser().diagnose(
-        build_context(make_ticket(stalled, snap.taken_at), fake, snap), _noop
+        build_context(make_ticket(stalled, snap.taken_at), fake, snap, history=fake.history), _noop
     )
     assert (out.diagnosis.root_cause_class, out.diagnosis.target) == ("pd_leader_lost", "cluster")
     refused = Violation(
@@ -172,7 +174,7 @@ async def test_unreachable_during_pd_election_is_pd_leader_lost(
         "no PD endpoint answered GET /stores (a: connection refused)",
     )
     out = await offline_diagnoser().diagnose(
-        build_context(make_ticket(refused, snap.taken_at), fake, snap), _noop
+        build_context(make_ticket(refused, snap.taken_at), fake, snap, history=fake.history), _noop
     )
     assert out.diagnosis.root_cause_class == "unknown"
 
@@ -188,7 +190,7 @@ async def test_large_cluster_context_is_focused(make_ticket) -> None:
     assert (d.root_cause_class, d.target) == ("store_down", 150)
     snap = await fake.observe()
     [v] = [v for v in fake.evaluate(snap) if v.invariant == "store_down"]
-    ctx = build_context(make_ticket(v, snap.taken_at), fake, snap)
+    ctx = build_context(make_ticket(v, snap.taken_at), fake, snap, history=fake.history)
     ids = {s.id for s in ctx.stores}
     assert len(ids) == MAX_FOCUS_STORES and {150, 120, 1} <= ids
     assert set(ctx.history) == ids == set(ctx.store_metrics)

@@ -1,0 +1,79 @@
+"""What the monitor remembers between ticks: per-store metric points and recent log events.
+
+A snapshot holds one tick; the sparklines, the drill-down screens and the diagnosis need
+the minutes before it. The monitor feeds every snapshot to ``History.record``; the subject
+only says which stores it measured afresh (``Snapshot.measured``), so a store whose figures
+were carried over from an earlier scrape adds no point and a trend is never flattened by
+repeats.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from operator_tui.core.types import LogEvent, Snapshot, StoreMetrics
+
+METRIC_POINTS = 900
+LOG_EVENTS = 5000
+STORE_LOG_EVENTS = 1000
+
+MetricPoint = tuple[datetime, StoreMetrics]
+
+
+class HistorySource(Protocol):
+    """The reads a front end or the agent makes of the history."""
+
+    def metric_history(self, store_id: int) -> Sequence[MetricPoint]: ...
+
+    def recent_log_events(
+        self, store_id: int | None = None, limit: int = 200
+    ) -> list[LogEvent]: ...
+
+
+class History:
+    """Bounded rings: ``points`` metric points per store, ``log_events`` events in all and
+    ``store_log_events`` per store, so memory stays flat however long the operator runs."""
+
+    def __init__(
+        self,
+        *,
+        points: int = METRIC_POINTS,
+        log_events: int = LOG_EVENTS,
+        store_log_events: int = STORE_LOG_EVENTS,
+    ) -> None:
+        self._points = points
+        self._store_log_events = store_log_events
+        self._metrics: dict[int, deque[MetricPoint]] = {}
+        self._logs: deque[LogEvent] = deque(maxlen=log_events)
+        self._store_logs: dict[int, deque[LogEvent]] = {}
+
+    def record(self, snapshot: Snapshot) -> None:
+        measured = snapshot.measured
+        for store_id, metrics in snapshot.store_metrics.items():
+            if measured is not None and store_id not in measured:
+                continue
+            ring = self._metrics.get(store_id)
+            if ring is None:
+                ring = self._metrics[store_id] = deque(maxlen=self._points)
+            ring.append((snapshot.taken_at, metrics))
+        for event in snapshot.log_events:
+            self._logs.append(event)
+            if event.store_id is not None:
+                ring_logs = self._store_logs.get(event.store_id)
+                if ring_logs is None:
+                    ring_logs = self._store_logs[event.store_id] = deque(
+                        maxlen=self._store_log_events
+                    )
+                ring_logs.append(event)
+
+    def metric_history(self, store_id: int) -> list[MetricPoint]:
+        return list(self._metrics.get(store_id, ()))
+
+    def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list[LogEvent]:
+        if limit <= 0:
+            return []
+        ring = self._logs if store_id is None else self._store_logs.get(store_id, ())
+        return list(ring)[-limit:]
