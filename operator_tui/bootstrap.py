@@ -28,6 +28,7 @@ from operator_tui.core.deploy import Deployment, DeploymentOptions, DeployUnavai
 from operator_tui.core.diagnosis import backends
 from operator_tui.core.diagnosis.base import Diagnoser
 from operator_tui.core.events import EventBus
+from operator_tui.core.plugin import SubjectPlugin
 from operator_tui.core.registry import load_plugin
 from operator_tui.core.runtime import OperatorRuntime, RuntimeOptions
 from operator_tui.core.subject import (
@@ -35,7 +36,6 @@ from operator_tui.core.subject import (
     DemoOptions,
     SubjectContext,
     SubjectError,
-    SubjectPlugin,
 )
 from operator_tui.core.tickets import TicketStore
 

@@ -36,8 +36,9 @@ from pydantic_settings import (
 )
 
 from operator_tui.core.diagnosis import backends
+from operator_tui.core.plugin import SubjectPlugin
 from operator_tui.core.registry import load_plugin
-from operator_tui.core.subject import SubjectError, SubjectPlugin
+from operator_tui.core.subject import SubjectError
 
 
 def default_db_path() -> Path:

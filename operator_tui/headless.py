@@ -22,7 +22,8 @@ from operator_tui.bootstrap import open_runtime
 from operator_tui.config import Settings
 from operator_tui.core.diagnosis.base import Diagnoser
 from operator_tui.core.events import Event, EventBus, Subscription
-from operator_tui.core.subject import DemoOptions, SubjectPlugin
+from operator_tui.core.plugin import SubjectPlugin
+from operator_tui.core.subject import DemoOptions
 
 log = logging.getLogger("operator_tui.headless")
 

@@ -22,13 +22,13 @@ from rich.table import Table
 
 from operator_tui.bootstrap import subject_section
 from operator_tui.config import ConfigError, Settings, section_with
+from operator_tui.core.plugin import SubjectPlugin
 from operator_tui.core.registry import load_plugin
 from operator_tui.core.subject import (
     DemoOptions,
     Subject,
     SubjectContext,
     SubjectError,
-    SubjectPlugin,
 )
 from operator_tui.core.types import Health, Snapshot, Violation
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
-from operator_tui.core.subject import SubjectError, SubjectPlugin
+from operator_tui.core.plugin import SubjectPlugin
+from operator_tui.core.subject import SubjectError
 
 GROUP = "operator_tui.subjects"
 

@@ -1,7 +1,7 @@
 """The contract between core and a subject (the system being operated).
 
 Core knows subjects only through this module: a subject package registers a
-``SubjectPlugin`` under the entry-point group ``operator_tui.subjects``; the app
+``SubjectPlugin`` (``core.plugin``) under the entry-point group ``operator_tui.subjects``; the app
 nests the plugin's ``settings_model`` as the subject's section of its settings,
 hands that section over in a ``SubjectContext`` (with the HTTP client core owns)
 and asks the plugin for a ``Subject``. Everything a front end or the agent lists (actions,
@@ -11,10 +11,9 @@ observations, SLOs, invariants) comes from ``Subject.describe()``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
@@ -29,11 +28,6 @@ from operator_tui.core.types import (
     StoreMetrics,
     Violation,
 )
-
-if TYPE_CHECKING:
-    from operator_tui.core.deploy import Deployment, DeploymentOptions
-    from operator_tui.core.diagnosis.base import Diagnoser
-    from operator_tui.core.harness import HarnessOptions, SimHarness
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,42 +189,3 @@ class DemoOptions:
     max_store_down_time_s: float = 60.0
     port: int = 0
     workload: str = "zipfian"
-
-
-@runtime_checkable
-class SubjectPlugin(Protocol):
-    """What a subject package registers under the ``operator_tui.subjects`` entry-point group.
-
-    ``settings_model`` is a pydantic ``BaseModel`` subclass: the app nests it under
-    ``name`` in its settings (environment ``OPERATOR_<NAME>__<FIELD>``, TOML ``[<name>]``).
-    Field names it lists in a ``flat_aliases`` class attribute are also read under their
-    bare name (``OPERATOR_<FIELD>``), for settings that predate sections.
-    """
-
-    name: str
-    settings_model: type[Any]
-
-    def create(self, ctx: SubjectContext) -> Subject: ...
-
-    def demo(self, options: DemoOptions) -> AbstractAsyncContextManager[DemoCluster]:
-        """Start the subject's simulated cluster in this process, on loopback ports."""
-        ...
-
-    def sim_main(self, argv: list[str]) -> int:
-        """Run the simulated cluster standalone (``operator-tui sim``); returns an exit code."""
-        ...
-
-    def deployment(self, options: DeploymentOptions) -> Deployment | None:
-        """The subject's lab (``deploy``, ``chaos``), or None when it has none.
-
-        Raises ``DeployError`` when the lab is there but cannot be read.
-        """
-        ...
-
-    def harness(self, options: HarnessOptions) -> SimHarness | None:
-        """A simulated cluster for scripted runs (the evaluation), or None when it has none."""
-        ...
-
-    def offline_diagnoser(self) -> Diagnoser:
-        """The subject's deterministic diagnoser (no network): its own rules over core's context."""
-        ...

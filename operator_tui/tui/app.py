@@ -117,7 +117,7 @@ class OperatorApp(ClusterKeys, App[int]):
             if self.runtime_factory is not None:
                 opened = self.runtime_factory()
             else:
-                from operator_tui.core.bootstrap import open_runtime
+                from operator_tui.bootstrap import open_runtime
 
                 opened = open_runtime(self.settings, demo=self.demo_options)
             async with opened as runtime:

@@ -36,19 +36,19 @@ class Recorder:
         return DiagnosisOutcome(Diagnosis.model_validate(diagnosis_input()), "## Observation\n")
 
 
-class History:
-    """A history source other than the subject (the runtime's, once it keeps one)."""
+class RecordingHistory:
+    """A history source that notes what the agent asked of it."""
 
     def __init__(self, series: list[tuple[datetime, StoreMetrics]], events: list[LogEvent]):
         self.series = series
         self.events = events
         self.asked: list[tuple[str, int | None]] = []
 
-    def metrics(self, store_id: int) -> Sequence[tuple[datetime, StoreMetrics]]:
+    def metric_history(self, store_id: int) -> Sequence[tuple[datetime, StoreMetrics]]:
         self.asked.append(("metrics", store_id))
         return [(t, m) for t, m in self.series if m.store_id == store_id]
 
-    def log_events(self, store_id: int | None, limit: int) -> list[LogEvent]:
+    def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list[LogEvent]:
         self.asked.append(("log_events", store_id))
         return self.events[-limit:]
 
@@ -81,14 +81,16 @@ async def test_diagnosis_describes_the_stored_snapshot_not_the_latest(
     for _ in range(3):
         latest = await fake.observe()
     recorder = Recorder()
-    agent = AgentRunner(fake, tickets, EventBus(), recorder, snapshot=lambda: latest)
+    agent = AgentRunner(
+        fake, tickets, EventBus(), recorder, snapshot=lambda: latest, history=fake.history
+    )
     await agent.diagnose_ticket(tid)
     [ctx] = recorder.contexts
     assert ctx.observed_at == opened.taken_at != latest.taken_at
     assert ctx.store_metrics[2].reachable is False
     assert ctx.store(2) is not None and ctx.store(2).health.level is Health.UNREACHABLE
-    # The subject's history goes on after the ticket opened; the diagnosis stops at its snapshot.
-    assert fake.metric_history(2)[-1][0] > opened.taken_at
+    # The history goes on after the ticket opened; the diagnosis stops at its snapshot.
+    assert fake.history.metric_history(2)[-1][0] > opened.taken_at
     assert max(t for t, _ in ctx.history[2]) == opened.taken_at
 
 
@@ -96,10 +98,9 @@ async def test_history_comes_from_the_injected_source(
     fake: FakeSubject, tickets: TicketStore
 ) -> None:
     tid, opened = await _open_store_down(fake, tickets)
-    series = [(t, m) for sid in (1, 2, 3) for t, m in fake.metric_history(sid)]
+    series = [(t, m) for sid in (1, 2, 3) for t, m in fake.history.metric_history(sid)]
     event = LogEvent(opened.taken_at, "INFO", "x", "elected", kind="became_leader", store_id=1)
-    history = History(series, [event])
-    fake.metric_history = None  # type: ignore[assignment]  # the subject's history is not asked
+    history = RecordingHistory(series, [event])
     recorder = Recorder()
     agent = AgentRunner(fake, tickets, EventBus(), recorder, snapshot=lambda: None, history=history)
     await agent.diagnose_ticket(tid)

@@ -103,7 +103,8 @@ async def test_history_shows_the_figures_the_subject_compares(
     ticket = make_ticket(Violation("anything", Severity.INFO, "?", None), snap.taken_at)
     config = replace(fake.describe(), compared_metrics=(ComparedMetric("cpu_ratio", 0.1),))
     monkeypatch.setattr(fake, "describe", lambda: config)
-    history = json.loads(blocks(user_message(build_context(ticket, fake, snap)))["metric_history"])
+    context = build_context(ticket, fake, snap, history=fake.history)
+    history = json.loads(blocks(user_message(context))["metric_history"])
     assert history and all(
         set(row) == {"t_s", "reachable", "cpu_ratio"} for rows in history.values() for row in rows
     )

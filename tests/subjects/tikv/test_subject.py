@@ -10,11 +10,11 @@ from operator_tikv.states import StoreState
 from pydantic import ValidationError
 
 from operator_tui.core.history import History
+from operator_tui.core.plugin import SubjectPlugin
 from operator_tui.core.subject import (
     Subject,
     SubjectContext,
     SubjectError,
-    SubjectPlugin,
     SubjectUnreachable,
 )
 
