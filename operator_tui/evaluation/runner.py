@@ -81,14 +81,17 @@ class RunOptions:
     hooks: RunHooks | None = None
 
 
-def make_diagnoser(backend: str, settings: Settings) -> Diagnoser:
-    """The core's diagnoser for ``backend`` (``offline`` or ``claude``), whatever the settings say."""
+def make_diagnoser(backend: str, settings: Settings, subject: str = "tikv") -> Diagnoser:
+    """The diagnoser for ``backend`` (``offline``: the evaluated subject's rules, or ``claude``),
+    whatever the settings say."""
     if backend not in backends.RUNNABLE:
         raise EvalError(f"unknown backend {backend!r} ({', '.join(backends.RUNNABLE)})")
     diagnosis = settings.diagnosis.model_copy(update={"backend": backend})
     try:
-        return bootstrap.make_diagnoser(settings.model_copy(update={"diagnosis": diagnosis}))
-    except ConfigError as exc:
+        return bootstrap.make_diagnoser(
+            settings.model_copy(update={"diagnosis": diagnosis}), load_plugin(subject)
+        )
+    except (ConfigError, SubjectError) as exc:
         raise EvalError(str(exc)) from None
 
 
@@ -175,7 +178,7 @@ async def run_scenario(
 ) -> RunOutcome:
     """Run one scenario end to end; any failure of the run is recorded in ``RunOutcome.error``."""
     options = options or RunOptions()
-    diagnoser = make_diagnoser(options.backend, settings)
+    diagnoser = make_diagnoser(options.backend, settings, options.subject)
     outcome = RunOutcome(scenario=scenario.name, backend=options.backend)
     started = time.monotonic()
     try:
@@ -403,7 +406,7 @@ async def run_suite(
 ) -> list[ScenarioScore]:
     """Run scenarios one after another (each with its own simulator and ticket file) and score them."""
     options = options or RunOptions()
-    make_diagnoser(options.backend, settings)
+    make_diagnoser(options.backend, settings, options.subject)
     scores = []
     for scenario in scenarios:
         outcome = await run_scenario(scenario, settings, options)
