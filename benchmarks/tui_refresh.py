@@ -29,19 +29,20 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
+from operator_tikv.figures import CLUSTER_FIGURES, PdFigures, cluster_with
+from operator_tikv.states import StoreState
 from textual._compositor import Compositor
 
 from operator_tui.config import Settings
 from operator_tui.core.events import EventBus
+from operator_tui.core.subject import SubjectConfig
 from operator_tui.core.ticket import Ticket, TicketStatus
 from operator_tui.core.types import (
-    ClusterMetrics,
     HotRegion,
     Severity,
     Snapshot,
     Store,
     StoreMetrics,
-    StoreState,
 )
 from operator_tui.tui.app import OperatorApp
 from operator_tui.tui.widgets.hot_regions import HotRegionsTable
@@ -71,6 +72,7 @@ class BenchRuntime:
     def __init__(self, stores: int, tickets: int) -> None:
         self.settings = Settings()
         self.bus = EventBus()
+        self.config = SubjectConfig("tikv", cluster_figures=CLUSTER_FIGURES)
         self.history = History()
         self.paused = False
         self.interval_s = 2.0
@@ -132,8 +134,11 @@ class BenchRuntime:
                 for r in range(200)
             ],
             store_metrics=metrics,
-            cluster=ClusterMetrics(
-                stores_up=self.n_stores, stores_total=self.n_stores, region_count=10_000, qps=1e5
+            cluster=cluster_with(
+                PdFigures(region_count=10_000),
+                stores_up=self.n_stores,
+                stores_total=self.n_stores,
+                qps=1e5,
             ),
             source="bench",
         )
