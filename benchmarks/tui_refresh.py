@@ -76,6 +76,7 @@ class BenchRuntime:
         self.history = History()
         self.paused = False
         self.interval_s = 2.0
+        self.actions_mode = "observe"
         self.latest_snapshot: Snapshot | None = None
         self.n_stores = stores
         self.tickets = [
@@ -222,6 +223,7 @@ def main() -> None:
         timed(table_class, "apply", spent, label)
 
     async def drive(pilot) -> None:
+        await pilot.pause()  # the main screen composes after the app mounts
         table = app.query_one(TicketTable)
         for round_ in range(args.rounds + 1):
             runtime.tick(round_)
