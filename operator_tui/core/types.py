@@ -175,7 +175,7 @@ class ClusterMetrics:
 
     The fields are what every subject measures; ``figures`` holds the rest under the
     subject's own names (plain JSON values), declared for display in
-    ``SubjectConfig.cluster_figures``. Core passes them through without reading them.
+    ``SubjectConfig.cluster_figures``. Core passes them on without interpreting them.
     """
 
     stores_up: int = 0
