@@ -29,19 +29,20 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
+from operator_tikv.figures import CLUSTER_FIGURES, PdFigures, cluster_with
+from operator_tikv.states import StoreState
 from textual._compositor import Compositor
 
 from operator_tui.config import Settings
 from operator_tui.core.events import EventBus
+from operator_tui.core.subject import SubjectConfig
 from operator_tui.core.ticket import Ticket, TicketStatus
 from operator_tui.core.types import (
-    ClusterMetrics,
     HotRegion,
     Severity,
     Snapshot,
     Store,
     StoreMetrics,
-    StoreState,
 )
 from operator_tui.tui.app import OperatorApp
 from operator_tui.tui.widgets.hot_regions import HotRegionsTable
@@ -71,9 +72,11 @@ class BenchRuntime:
     def __init__(self, stores: int, tickets: int) -> None:
         self.settings = Settings()
         self.bus = EventBus()
+        self.config = SubjectConfig("tikv", cluster_figures=CLUSTER_FIGURES)
         self.history = History()
         self.paused = False
         self.interval_s = 2.0
+        self.actions_mode = "observe"
         self.latest_snapshot: Snapshot | None = None
         self.n_stores = stores
         self.tickets = [
@@ -132,8 +135,11 @@ class BenchRuntime:
                 for r in range(200)
             ],
             store_metrics=metrics,
-            cluster=ClusterMetrics(
-                stores_up=self.n_stores, stores_total=self.n_stores, region_count=10_000, qps=1e5
+            cluster=cluster_with(
+                PdFigures(region_count=10_000),
+                stores_up=self.n_stores,
+                stores_total=self.n_stores,
+                qps=1e5,
             ),
             source="bench",
         )
@@ -217,6 +223,7 @@ def main() -> None:
         timed(table_class, "apply", spent, label)
 
     async def drive(pilot) -> None:
+        await pilot.pause()  # the main screen composes after the app mounts
         table = app.query_one(TicketTable)
         for round_ in range(args.rounds + 1):
             runtime.tick(round_)

@@ -14,14 +14,14 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
 from operator_tui.core.events import EventBus
 from operator_tui.core.history import History
-from operator_tui.core.subject import Subject, SubjectError
+from operator_tui.core.subject import Figure, Subject, SubjectError
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.tickets import TicketStore
 from operator_tui.core.types import Health, Severity, Snapshot, Violation
@@ -29,7 +29,7 @@ from operator_tui.core.types import Health, Severity, Snapshot, Violation
 log = logging.getLogger(__name__)
 
 UNREACHABLE = "subject_unreachable"
-SNAPSHOT_HOT_REGIONS = 20  # as many as a diagnosis reads (diagnosis/context.py)
+SNAPSHOT_HOT_WRITES = 20  # hot write entries: as many as a diagnosis reads (diagnosis/context.py)
 SNAPSHOT_LOG_EVENTS = 20
 SNAPSHOT_STORES = 50
 
@@ -65,7 +65,7 @@ def snapshot_dict(snapshot: Snapshot, violated: set[int] | None = None) -> dict[
         "hot_write_regions": [
             asdict(h)
             for h in sorted(snapshot.hot_write_regions, key=lambda h: -h.flow_bytes)[
-                :SNAPSHOT_HOT_REGIONS
+                :SNAPSHOT_HOT_WRITES
             ]
         ],
         "log_events": [
@@ -76,13 +76,16 @@ def snapshot_dict(snapshot: Snapshot, violated: set[int] | None = None) -> dict[
     }
 
 
-def tick_summary(snapshot: Snapshot) -> dict[str, Any]:
+def tick_summary(snapshot: Snapshot, figures: Sequence[Figure] = ()) -> dict[str, Any]:
+    """The ``tick`` event's figures. After the store counts come the subject's figures that
+    declare an ``event`` field, under that name: the shard count the README lists among the
+    ``tick`` fields is the subject's figure, filled this way. One it did not measure is null."""
     c = snapshot.cluster
     stores_total = c.stores_total or len(snapshot.stores)
     return {
         "stores_up": c.stores_up,
         "stores_total": stores_total,
-        "regions": c.region_count,
+        **{f.event: c.figures.get(f.name) for f in figures if f.event},
         "qps": round(c.qps, 1),
         "p99_ms": None if c.p99_latency_ms is None else round(c.p99_latency_ms, 2),
     }
@@ -134,6 +137,7 @@ class Monitor:
         history: History | None = None,
     ) -> None:
         self.subject = subject
+        self.figures = subject.describe().cluster_figures
         self.tickets = tickets
         self.bus = bus
         self.clock = clock
@@ -189,7 +193,7 @@ class Monitor:
         tick_ms = (time.perf_counter() - started) * 1000
         self.bus.publish(
             "tick",
-            **tick_summary(snapshot),
+            **tick_summary(snapshot, self.figures),
             tick_ms=round(tick_ms, 1),
             seq=self.ticks,
             reachable=True,

@@ -10,7 +10,7 @@ observations, SLOs, invariants) comes from ``Subject.describe()``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -81,12 +81,29 @@ class ComparedMetric:
 
 
 @dataclass(frozen=True, slots=True)
+class Figure:
+    """A cluster-wide figure the subject measures under its own name (a key of
+    ``ClusterMetrics.figures``), and how front ends show it.
+
+    ``label``: its word in the header; ``lead``: shown before the store count (who answers
+    for the cluster) rather than after it (how much it holds); ``event``: its field in the
+    headless ``tick`` event, if it has one.
+    """
+
+    name: str
+    label: str
+    lead: bool = False
+    event: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SubjectConfig:
     """What the subject declares; the diagnosis fields tell core's diagnosers what it cannot know.
 
     ``root_cause_classes``: the causes a diagnosis may name (``unknown`` is always one).
     ``compared_metrics``: the figures compared with their baseline around a ticket.
     ``diagnosis_guide``: the subject's own notes for the model's system prompt.
+    ``cluster_figures``: its figures beyond core's neutral ones that front ends show, in order.
     """
 
     name: str
@@ -97,6 +114,7 @@ class SubjectConfig:
     root_cause_classes: tuple[str, ...] = (UNKNOWN_CAUSE,)
     compared_metrics: tuple[ComparedMetric, ...] = ()
     diagnosis_guide: str = ""
+    cluster_figures: tuple[Figure, ...] = ()
 
     def __post_init__(self) -> None:
         if UNKNOWN_CAUSE not in self.root_cause_classes:
@@ -182,10 +200,13 @@ class DemoCluster:
 
 @dataclass(slots=True)
 class DemoOptions:
+    """How to start the embedded demo cluster; ``params`` holds the subject's own settings
+    for it, by the names its plugin reads (which refuses one it does not know)."""
+
     stores: int = 3
-    regions: int = 100
     seed: int = 42
     speed: float = 1.0
     max_store_down_time_s: float = 60.0
     port: int = 0
     workload: str = "zipfian"
+    params: Mapping[str, Any] = field(default_factory=dict)

@@ -171,24 +171,19 @@ class StoreMetrics:
 
 @dataclass(slots=True)
 class ClusterMetrics:
-    """Cluster-wide figures for the header and the ``tick`` event."""
+    """Cluster-wide figures for the header and the ``tick`` event.
+
+    The fields are what every subject measures; ``figures`` holds the rest under the
+    subject's own names (plain JSON values), declared for display in
+    ``SubjectConfig.cluster_figures``. Core passes them on without interpreting them.
+    """
 
     stores_up: int = 0
     stores_total: int = 0
-    region_count: int = 0
     qps: float = 0.0
     p99_latency_ms: float | None = None
-    miss_peer_regions: int = 0
-    down_peer_regions: int = 0
-    pending_peer_regions: int = 0
-    offline_peer_regions: int = 0
-    pd_leader: str | None = None
-    pd_members_healthy: int = 0
-    pd_members_total: int = 0
     cluster_id: str | None = None
-    leader_schedule_limit: int | None = None
-    region_schedule_limit: int | None = None
-    replica_schedule_limit: int | None = None
+    figures: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -25,6 +25,7 @@ from operator_tui.core.subject import (
     ComparedMetric,
     DemoCluster,
     DemoOptions,
+    Figure,
     InvariantSpec,
     SubjectConfig,
     SubjectContext,
@@ -78,7 +79,8 @@ INVARIANTS = (
 )
 
 
-# Mirrors what operator_tikv declares, so TiKV's offline rules can run over the fake.
+# Mirrors what operator_tikv declares, so TiKV's offline rules can run over the fake
+# (the cluster figures too: the names of ``operator_tikv.figures``).
 ROOT_CAUSE_CLASSES = (
     "store_down",
     "network_partition",
@@ -106,6 +108,12 @@ COMPARED_METRICS = tuple(
         ("region_count", 3.0),
         ("used_ratio", 0.05),
     )
+)
+
+
+CLUSTER_FIGURES = (
+    Figure("pd_leader", "PD leader", lead=True),
+    Figure("region_count", "regions", event="regions"),
 )
 
 
@@ -154,12 +162,14 @@ class FakeSubject:
             for sid in self.stores
         ]
         self.cluster = ClusterMetrics(
-            pd_leader="pd0",
-            pd_members_healthy=3,
-            pd_members_total=3,
-            leader_schedule_limit=4,
-            region_schedule_limit=2048,
-            replica_schedule_limit=64,
+            figures={
+                "pd_leader": "pd0",
+                "pd_members_healthy": 3,
+                "pd_members_total": 3,
+                "leader_schedule_limit": 4,
+                "region_schedule_limit": 2048,
+                "replica_schedule_limit": 64,
+            }
         )
         self.logs: list[LogEvent] = []
         self._logs_observed = 0
@@ -241,8 +251,7 @@ class FakeSubject:
             m.p99_write_latency_ms = 250.0
 
     def pd_leader_lost(self) -> None:
-        self.cluster.pd_members_healthy = 2
-        self.cluster.pd_leader = None
+        self.cluster.figures.update(pd_members_healthy=2, pd_leader=None)
 
     # --- Subject protocol ---------------------------------------------------------------
 
@@ -253,6 +262,7 @@ class FakeSubject:
             invariants=INVARIANTS,
             root_cause_classes=ROOT_CAUSE_CLASSES,
             compared_metrics=COMPARED_METRICS,
+            cluster_figures=CLUSTER_FIGURES,
         )
 
     async def get_stores(self) -> list[Store]:
@@ -277,7 +287,7 @@ class FakeSubject:
             self.cluster,
             stores_up=up,
             stores_total=len(self.stores),
-            region_count=100,
+            figures={**self.cluster.figures, "region_count": 100},
             qps=sum(m.qps or 0 for m in self.metrics.values() if m.reachable),
             p99_latency_ms=max((m.p99_latency_ms or 0) for m in self.metrics.values()),
         )
@@ -356,7 +366,8 @@ class FakeSubject:
                         h.store_id,
                     )
                 )
-        if snapshot.cluster.pd_members_healthy < snapshot.cluster.pd_members_total:
+        pd = snapshot.cluster.figures
+        if pd.get("pd_members_healthy", 0) < pd.get("pd_members_total", 0):
             out.append(
                 Violation("pd_member_unhealthy", Severity.CRITICAL, "PD member unhealthy", None)
             )

@@ -231,6 +231,7 @@ class OperatorApp(ClusterKeys, App[int]):
             demo=self.is_demo,
             last_tick_at=pump.last_tick_at if pump is not None else None,
             last_tick_error=pump.last_tick_error if pump is not None else None,
+            figures=runtime.config.cluster_figures if runtime is not None else (),
         )
 
     # ------------------------------------------------------------ global keys

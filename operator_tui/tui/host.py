@@ -12,6 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from operator_tui.core.commands import Commands
 from operator_tui.core.events import EventBus
+from operator_tui.core.subject import SubjectConfig
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.types import LogEvent, Snapshot, StoreMetrics
 from operator_tui.tui.pump import EventPump
@@ -23,11 +24,13 @@ Clock = Callable[[], datetime]
 class Runtime(Commands, Protocol):
     """What the app needs beyond ``Commands``: ``OperatorRuntime`` provides all of it.
 
+    ``config`` is what the subject declares (the header shows its cluster figures);
     ``deployment(http)`` is the lab the ``D`` menu drives (a ``core.deploy.Deployment``);
     it raises when there is none here.
     """
 
     bus: EventBus
+    config: SubjectConfig
 
     async def run_monitor(self) -> None: ...
     async def run_agent(self) -> None: ...

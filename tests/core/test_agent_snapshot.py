@@ -163,3 +163,14 @@ async def test_a_damaged_stored_snapshot_falls_back_to_the_latest(
     agent = AgentRunner(fake, tickets, EventBus(), recorder, snapshot=lambda: latest)
     await agent.diagnose_ticket(ticket.id)
     assert recorder.contexts[0].observed_at == latest.taken_at
+
+
+def test_a_snapshot_stored_before_figures_reads_its_flat_figures_back() -> None:
+    old = {
+        "taken_at": "2026-01-01T00:00:00+00:00",
+        "stores": [],
+        "cluster": {"stores_up": 3, "qps": 5.0, "pd_leader": "pd1", "region_count": 9},
+    }
+    back = snapshot_from_dict(old)
+    assert back is not None and (back.cluster.stores_up, back.cluster.qps) == (3, 5.0)
+    assert back.cluster.figures == {"pd_leader": "pd1", "region_count": 9}

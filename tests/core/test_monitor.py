@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from operator_tui.core.events import EventBus
-from operator_tui.core.monitor import FixedRateSchedule, Monitor, snapshot_dict
+from operator_tui.core.monitor import FixedRateSchedule, Monitor, snapshot_dict, tick_summary
+from operator_tui.core.subject import Figure
 from operator_tui.core.tickets import TicketStore
 from operator_tui.testing.fake_subject import FakeSubject
 
@@ -148,6 +149,21 @@ async def test_snapshot_dict_is_json_ready(fake: FakeSubject) -> None:
     assert d["stores"][0]["state"] == "Disconnected"
     assert d["store_metrics"]["1"]["reachable"] is False
     assert d["log_events"][0]["kind"] == "became_leader" and "raw" not in d["log_events"][0]
+
+
+async def test_the_tick_summary_carries_the_figures_the_subject_names_for_it(
+    fake: FakeSubject,
+) -> None:
+    snap = await fake.observe()
+    figures = (
+        Figure("pd_leader", "leader", lead=True),
+        Figure("region_count", "shards", event="shards"),
+        Figure("not_measured", "n", event="later"),
+    )
+    summary = tick_summary(snap, figures)
+    assert list(summary) == ["stores_up", "stores_total", "shards", "later", "qps", "p99_ms"]
+    assert (summary["shards"], summary["later"]) == (100, None)
+    assert list(tick_summary(snap)) == ["stores_up", "stores_total", "qps", "p99_ms"]
 
 
 async def test_snapshot_of_a_large_cluster_is_bounded() -> None:

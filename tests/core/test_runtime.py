@@ -88,6 +88,7 @@ async def test_tick_opens_and_resolves(
         and tick.data["reachable"] is True
     )
     assert {"regions", "qps", "p99_ms", "tick_ms"} <= tick.data.keys()
+    assert tick.data["regions"] == 100, "the subject's declared figure"
     assert await runtime.list_tickets() == []
 
     fake.kill(2)

@@ -19,7 +19,7 @@ from textual.widgets import Input
 
 from operator_tui.config import load_settings
 from operator_tui.core.events import EventBus
-from operator_tui.core.subject import SubjectError
+from operator_tui.core.subject import SubjectConfig, SubjectError
 from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent, TicketStatus
 from operator_tui.core.types import (
     ActionResult,
@@ -33,6 +33,7 @@ from operator_tui.core.types import (
     StoreHealth,
     StoreMetrics,
 )
+from operator_tui.testing.fake_subject import CLUSTER_FIGURES
 from operator_tui.tui.app import OperatorApp
 
 T0 = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
@@ -112,6 +113,7 @@ class FakeRuntime:
         self.settings = load_settings(actions_mode=mode, interval_s=2.0)
         self.clock = clock or ManualClock()
         self.bus = EventBus()
+        self.config = SubjectConfig("tikv", cluster_figures=CLUSTER_FIGURES)
         self.history: dict[int, list[tuple[datetime, StoreMetrics]]] = defaultdict(list)
         self.logs: list[LogEvent] = []
         self.extra: dict[str, Any] = {}
@@ -279,10 +281,9 @@ class FakeRuntime:
             cluster=ClusterMetrics(
                 stores_up=len(up),
                 stores_total=len(self.stores),
-                region_count=100,
                 qps=sum(m.qps or 0 for m in metrics.values()),
                 p99_latency_ms=max((m.p99_latency_ms or 0) for m in metrics.values()),
-                pd_leader="pd-0",
+                figures={"region_count": 100, "pd_leader": "pd-0"},
             ),
             source="direct",
             extra=dict(self.extra),

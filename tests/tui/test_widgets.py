@@ -10,11 +10,13 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 
 from operator_tui.core.events import Event
+from operator_tui.core.subject import Figure
 from operator_tui.core.ticket import Ticket, TicketStatus
-from operator_tui.core.types import Health, Severity, Store, StoreHealth
+from operator_tui.core.types import ClusterMetrics, Health, Severity, Snapshot, Store, StoreHealth
 from operator_tui.tui.app import OperatorApp
 from operator_tui.tui.format import HEALTH_STYLES, age, health_text, rate_bytes, right, sparkline
 from operator_tui.tui.widgets.event_strip import describe
+from operator_tui.tui.widgets.header import MonitorState, header_text
 from operator_tui.tui.widgets.row_table import RowTable
 from operator_tui.tui.widgets.tickets import STILL_SPINNER, matches, queue_order, status_text
 
@@ -315,3 +317,21 @@ async def test_cells_are_padded_justified_cropped_and_styled() -> None:
         state = next(s for s in frame(table)[1] if s.text.startswith("Disconn"))
         assert state.style is not None and state.style.bold
         assert state.style.color not in (None, table.rich_style.color), "the state keeps its colour"
+
+
+def test_the_header_shows_the_figures_the_subject_declares_where_it_declares_them() -> None:
+    figures = (
+        Figure("lag", "lag"),
+        Figure("primary", "primary", lead=True),
+        Figure("ratio", "ratio"),
+        Figure("absent", "absent"),
+    )
+    cluster = ClusterMetrics(
+        stores_up=2, stores_total=3, figures={"primary": "n1", "lag": 7, "ratio": 0.4}
+    )
+    state = MonitorState("db", 2.0, "observe", paused=False, demo=False, figures=figures)
+    first = header_text(Snapshot(taken_at=T0, cluster=cluster), state, T0).plain.split("\n")[0]
+    assert "  primary n1  stores 2/3 up  lag 7  ratio 0  absent -  QPS " in first
+    bare = MonitorState("db", 2.0, "observe", paused=False, demo=False)
+    first = header_text(Snapshot(taken_at=T0, cluster=cluster), bare, T0).plain.split("\n")[0]
+    assert "  stores 2/3 up  QPS " in first and "n1" not in first

@@ -18,7 +18,7 @@ from typing import Any
 
 from operator_tui.core.diagnosis.context import DiagnosisContext, metric_value
 from operator_tui.core.diagnosis.schema import Diagnosis
-from operator_tui.core.types import Store
+from operator_tui.core.types import ClusterMetrics, Store
 
 TOOL_NAME = "submit_diagnosis"
 BLOCK_OPEN = '<telemetry type="{kind}">'
@@ -99,6 +99,13 @@ def _store(store: Store) -> dict[str, Any]:
     return out
 
 
+def _cluster(cluster: ClusterMetrics) -> dict[str, Any]:
+    """The neutral figures and the subject's own side by side, as the model reads them."""
+    out = _record(cluster, frozenset({"figures"}))
+    out.update({k: _plain(v) for k, v in cluster.figures.items() if v is not None})
+    return out
+
+
 def telemetry(ctx: DiagnosisContext) -> list[tuple[str, Any]]:
     t = ctx.ticket
     blocks: list[tuple[str, Any]] = [
@@ -153,7 +160,7 @@ def telemetry(ctx: DiagnosisContext) -> list[tuple[str, Any]]:
             ],
         ),
         ("log_events", [_record(e, _LOG_LEFT_OUT) for e in ctx.log_events]),
-        ("cluster", _record(ctx.cluster)),
+        ("cluster", _cluster(ctx.cluster)),
         ("hot_write_regions", [_record(h) for h in ctx.hot_regions]),
         (
             "other_open_tickets",

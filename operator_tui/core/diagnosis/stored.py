@@ -59,6 +59,15 @@ def _metrics(data: dict[str, Any]) -> StoreMetrics:
     return StoreMetrics(**values)
 
 
+def _cluster(data: dict[str, Any]) -> ClusterMetrics:
+    """A copy written before the subject's figures moved into ``figures`` kept them beside
+    the neutral ones; those read back as figures."""
+    values = _known(ClusterMetrics, data)
+    flat = {k: v for k, v in data.items() if k not in values}
+    values["figures"] = {**flat, **dict(values.get("figures") or {})}
+    return ClusterMetrics(**values)
+
+
 def _log_event(data: dict[str, Any]) -> LogEvent:
     values = _known(LogEvent, data)
     values["time"] = _time(values["time"])
@@ -79,7 +88,7 @@ def snapshot_from_dict(data: dict[str, Any]) -> Snapshot | None:
                 HotRegion(**_known(HotRegion, h)) for h in data.get("hot_write_regions", [])
             ],
             store_metrics={int(k): _metrics(m) for k, m in data.get("store_metrics", {}).items()},
-            cluster=ClusterMetrics(**_known(ClusterMetrics, data.get("cluster", {}))),
+            cluster=_cluster(data.get("cluster", {})),
             log_events=[_log_event(e) for e in data.get("log_events", [])],
             source=str(data.get("source", "")),
             errors=[str(e) for e in data.get("errors", [])],

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 from textual.widgets import Static
 
+from operator_tui.core.subject import Figure
 from operator_tui.core.types import Snapshot
 from operator_tui.tui.format import age, clock_time, ms, num
 
@@ -23,11 +25,23 @@ class MonitorState:
     """When the front end last saw a ``tick`` event (its own clock)."""
     last_tick_error: str | None = None
     """The error of the last tick when the subject could not be observed."""
+    figures: tuple[Figure, ...] = ()
+    """The subject's own cluster figures, as it declares them (``SubjectConfig.cluster_figures``)."""
 
 
 def stale_after(interval_s: float) -> float:
     """A tick older than two intervals plus a grace second is late."""
     return 2 * interval_s + 1.0
+
+
+def _figures(text: Text, values: dict[str, Any], figures: list[Figure]) -> None:
+    for f in figures:
+        text.append(f"  {f.label} ", style="dim")
+        value = values.get(f.name)
+        if value is None or value == "":
+            text.append("-")
+        else:
+            text.append(num(value) if isinstance(value, float) else str(value))
 
 
 def header_text(snapshot: Snapshot | None, state: MonitorState, now: datetime) -> Text:
@@ -41,12 +55,10 @@ def header_text(snapshot: Snapshot | None, state: MonitorState, now: datetime) -
     else:
         c = snapshot.cluster
         up_style = "green" if c.stores_up == c.stores_total else "bold red"
-        text.append("  PD leader ", style="dim")
-        text.append(c.pd_leader or "-")
+        _figures(text, c.figures, [f for f in state.figures if f.lead])
         text.append("  stores ", style="dim")
         text.append(f"{c.stores_up}/{c.stores_total} up", style=up_style)
-        text.append("  regions ", style="dim")
-        text.append(str(c.region_count))
+        _figures(text, c.figures, [f for f in state.figures if not f.lead])
         text.append("  QPS ", style="dim")
         text.append(num(c.qps))
         text.append("  p99 ", style="dim")

@@ -1,5 +1,7 @@
 """The cluster-wide figures of one tick, from PD's answers and the stores' own metrics.
 
+PD's own figures go into ``ClusterMetrics.figures`` (``operator_tikv.figures``).
+
 ``cluster_metrics`` reads whatever PD calls answered this tick (or were kept from
 an earlier one): a reading that is missing leaves its figure at the default and
 its signal named in ``unmeasured``, so the invariants keep rather than clear what
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from operator_tikv.figures import PdFigures
 from operator_tikv.invariants.names import PD_HEALTH, PD_MEMBERS, REGION_CHECKS
 from operator_tikv.pd.client import REGION_CHECKS as CHECK_KINDS
 from operator_tikv.pd.models import HealthMember, MembersInfo, ScheduleConfig
@@ -22,41 +25,43 @@ def cluster_metrics(
 ) -> tuple[ClusterMetrics, dict[str, Any]]:
     """Figures by PD call name in ``parts``; also returns what goes into ``Snapshot.extra``."""
     cm = ClusterMetrics()
+    pd: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     live = [s for s in stores if s.state not in GONE]
     cm.stores_total = len(live)
     cm.stores_up = sum(1 for s in live if s.health.level is Health.SERVING)
     if all(f"check:{k}" in parts for k in CHECK_KINDS):
-        cm.miss_peer_regions = parts["check:miss-peer"]
-        cm.down_peer_regions = parts["check:down-peer"]
-        cm.pending_peer_regions = parts["check:pending-peer"]
-        cm.offline_peer_regions = parts["check:offline-peer"]
+        pd["miss_peer_regions"] = parts["check:miss-peer"]
+        pd["down_peer_regions"] = parts["check:down-peer"]
+        pd["pending_peer_regions"] = parts["check:pending-peer"]
+        pd["offline_peer_regions"] = parts["check:offline-peer"]
     else:
         unmeasured.add(REGION_CHECKS)
     if "region_count" in parts:
-        cm.region_count = parts["region_count"]
+        pd["region_count"] = parts["region_count"]
     config: ScheduleConfig | None = parts.get("config")
     if config is not None:
-        cm.leader_schedule_limit = config.leader_schedule_limit
-        cm.region_schedule_limit = config.region_schedule_limit
-        cm.replica_schedule_limit = config.replica_schedule_limit
+        pd["leader_schedule_limit"] = config.leader_schedule_limit
+        pd["region_schedule_limit"] = config.region_schedule_limit
+        pd["replica_schedule_limit"] = config.replica_schedule_limit
         extra["low_space_ratio"] = config.low_space_ratio
         extra["high_space_ratio"] = config.high_space_ratio
         extra["max_store_down_time_s"] = config.max_store_down_time
     members: MembersInfo | None = parts.get("members")
     if members is not None:
-        cm.pd_leader = members.leader.name if members.leader else None
+        pd["pd_leader"] = members.leader.name if members.leader else None
         cm.cluster_id = str(members.header.cluster_id) if members.header.cluster_id else None
         extra["pd_members"] = [m.name for m in members.members]
     else:
         unmeasured.add(PD_MEMBERS)
     health: list[HealthMember] | None = parts.get("health")
     if health is not None:
-        cm.pd_members_total = len(health)
-        cm.pd_members_healthy = sum(1 for h in health if h.health)
+        pd["pd_members_total"] = len(health)
+        pd["pd_members_healthy"] = sum(1 for h in health if h.health)
         extra["pd_unhealthy_members"] = [h.name for h in health if not h.health]
     else:
         unmeasured.add(PD_HEALTH)
+    cm.figures = PdFigures(**pd).as_figures()
     return cm, extra
 
 

@@ -22,6 +22,7 @@ from operator_tikv.actions import ACTIONS
 from operator_tikv.cluster import add_store_load, cluster_metrics
 from operator_tikv.diagnosis.causes import ROOT_CAUSE_CLASSES
 from operator_tikv.diagnosis.guide import COMPARED_METRICS, DIAGNOSIS_GUIDE
+from operator_tikv.figures import CLUSTER_FIGURES
 from operator_tikv.invariants import (
     HOT_WRITE,
     InvariantChecker,
@@ -191,6 +192,7 @@ class TikvSubject:
         return SubjectConfig(
             name=self.name,
             actions=ACTIONS,
+            cluster_figures=CLUSTER_FIGURES,
             observations=OBSERVATIONS,
             slos=(
                 SLO(

@@ -108,3 +108,15 @@ async def test_history_shows_the_figures_the_subject_compares(
     assert history and all(
         set(row) == {"t_s", "reachable", "cpu_ratio"} for rows in history.values() for row in rows
     )
+
+
+async def test_the_cluster_block_sets_the_subjects_figures_beside_the_neutral_ones(
+    fake: FakeSubject, make_ticket
+) -> None:
+    snap = await fake.observe()
+    fake.pd_leader_lost()
+    snap = await fake.observe()
+    ticket = make_ticket(Violation("anything", Severity.INFO, "?", None), snap.taken_at)
+    cluster = json.loads(blocks(user_message(build_context(ticket, fake, snap)))["cluster"])
+    assert cluster["stores_up"] == 3 and cluster["pd_members_healthy"] == 2
+    assert "figures" not in cluster and "pd_leader" not in cluster, "None is left out"

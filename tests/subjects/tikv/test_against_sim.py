@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from operator_tikv.figures import pd_figures
 from operator_tikv.plugin import plugin
 from operator_tikv.settings import TikvSettings
 from operator_tikv.sim import SimCluster, SimConfig
@@ -69,8 +70,9 @@ async def test_healthy_cluster(sim, http):
     assert violations == {}
     assert snap.errors == []
     assert [s.state for s in snap.stores] == [StoreState.UP] * 3
-    assert snap.cluster.stores_up == 3 and snap.cluster.region_count == 100
-    assert snap.cluster.pd_members_total == 3 and snap.cluster.pd_leader
+    pd = pd_figures(snap.cluster)
+    assert snap.cluster.stores_up == 3 and pd.region_count == 100
+    assert pd.pd_members_total == 3 and pd.pd_leader
     for sid in (1, 2, 3):
         m = snap.store_metrics[sid]
         assert m.reachable and m.qps > 0 and m.p99_write_latency_ms > 0
@@ -221,7 +223,7 @@ async def test_hot_region_concentrates_write_flow(sim, http):
 async def test_pd_leader_killed_mid_run_is_not_a_cluster_down(sim, http):
     subject = subject_for(sim, http)
     before, _ = await tick(subject)
-    old_leader = before.cluster.pd_leader
+    old_leader = pd_figures(before.cluster).pd_leader
 
     async def clock_runs():
         while True:
@@ -237,11 +239,12 @@ async def test_pd_leader_killed_mid_run_is_not_a_cluster_down(sim, http):
         with contextlib.suppress(asyncio.CancelledError):
             await runner
     assert len(snap.stores) == 3
-    assert snap.cluster.pd_leader and snap.cluster.pd_leader != old_leader
+    pd = pd_figures(snap.cluster)
+    assert pd.pd_leader and pd.pd_leader != old_leader
     assert not [k for k in violations if k.startswith(("store_down", "store_disconnected"))]
     assert "pd_leader_changed:cluster" in violations
     assert snap.extra["pd_failovers"] >= 1 or snap.extra["pd_endpoint"] != sim.pd_urls[0]
-    assert (snap.cluster.pd_members_healthy, snap.cluster.pd_members_total) == (2, 3)
+    assert (pd.pd_members_healthy, pd.pd_members_total) == (2, 3)
     assert "pd_member_unhealthy:cluster" in violations
 
 
@@ -251,7 +254,7 @@ async def test_actions_reach_pd(sim, http):
     r = await subject.execute("set_leader_schedule_limit", {"n": 8})
     assert r.ok, r.message
     snap, _ = await tick(subject)
-    assert snap.cluster.leader_schedule_limit == 8
+    assert pd_figures(snap.cluster).leader_schedule_limit == 8
     r = await subject.execute("transfer_leader", {"region_id": 999999, "to_store_id": 1})
     assert not r.ok and not r.refused and "999999" in r.message
 

@@ -3,6 +3,7 @@
 import json
 
 from operator_tikv.cluster import add_store_load, cluster_metrics
+from operator_tikv.figures import CLUSTER_FIGURES, PdFigures, pd_figures
 from operator_tikv.pd.models import HealthMember, MembersInfo, ScheduleConfig
 from operator_tikv.states import StoreState
 
@@ -39,16 +40,17 @@ def test_every_pd_answer_reaches_its_figure(tk):
     unmeasured: set[str] = set()
     cm, extra = cluster_metrics(stores(), parts, unmeasured)
     assert unmeasured == set()
+    pd = pd_figures(cm)
     assert (cm.stores_total, cm.stores_up) == (3, 2)
-    assert (cm.miss_peer_regions, cm.down_peer_regions, cm.pending_peer_regions) == (5, 2, 1)
-    assert cm.region_count == 120
-    assert (cm.leader_schedule_limit, cm.region_schedule_limit, cm.replica_schedule_limit) == (
+    assert (pd.miss_peer_regions, pd.down_peer_regions, pd.pending_peer_regions) == (5, 2, 1)
+    assert pd.region_count == 120
+    assert (pd.leader_schedule_limit, pd.region_schedule_limit, pd.replica_schedule_limit) == (
         4,
         2048,
         64,
     )
-    assert (cm.pd_leader, cm.cluster_id) == ("basic-53pe89", "7452180154224557728")
-    assert (cm.pd_members_healthy, cm.pd_members_total) == (2, 3)
+    assert (pd.pd_leader, cm.cluster_id) == ("basic-53pe89", "7452180154224557728")
+    assert (pd.pd_members_healthy, pd.pd_members_total) == (2, 3)
     assert extra == {
         "low_space_ratio": 0.8,
         "high_space_ratio": 0.7,
@@ -62,7 +64,18 @@ def test_missing_answers_are_named_unmeasured():
     unmeasured: set[str] = set()
     cm, extra = cluster_metrics(stores(), {"check:miss-peer": 3}, unmeasured)
     assert unmeasured == {"region_checks", "pd_members", "pd_health"}
-    assert cm.miss_peer_regions == 0 and cm.pd_leader is None and extra == {}
+    assert pd_figures(cm).miss_peer_regions == 0 and pd_figures(cm).pd_leader is None
+    assert extra == {}
+    assert cm.figures == PdFigures().as_figures(), "every figure is there, at its default"
+
+
+def test_the_declared_figures_are_pd_figures_and_read_back():
+    assert {f.name for f in CLUSTER_FIGURES} <= set(PdFigures().as_figures())
+    assert [f.event for f in CLUSTER_FIGURES if f.event] == ["regions"]
+    figures = PdFigures(pd_leader="pd2", region_count=7)
+    cluster = ClusterMetrics(figures={**figures.as_figures(), "from_elsewhere": 1})
+    assert pd_figures(cluster) == figures
+    assert pd_figures(ClusterMetrics()) == PdFigures()
 
 
 def test_store_load_is_the_sum_and_the_worst():

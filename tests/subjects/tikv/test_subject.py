@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from operator_tikv.figures import pd_figures
 from operator_tikv.plugin import plugin
 from operator_tikv.settings import TikvSettings
 from operator_tikv.states import StoreState
@@ -61,16 +62,16 @@ async def test_observe_reads_everything(fake_pd, mock_http, tk):
     assert snap.errors == []
     assert snap.store_metrics[20].error.endswith("no TiKV metrics on the page")
     assert snap.hot_write_regions[0].region_id == 10
-    c = snap.cluster
+    c = pd_figures(snap.cluster)
     assert (c.down_peer_regions, c.miss_peer_regions, c.region_count) == (1, 0, 3)
-    assert c.pd_leader == "basic-53pe89" and c.cluster_id == "7452180154224557728"
+    assert c.pd_leader == "basic-53pe89" and snap.cluster.cluster_id == "7452180154224557728"
     assert (c.pd_members_healthy, c.pd_members_total) == (3, 3)
     assert (c.leader_schedule_limit, c.region_schedule_limit, c.replica_schedule_limit) == (
         4,
         2048,
         64,
     )
-    assert c.stores_total == 4
+    assert snap.cluster.stores_total == 4
     assert snap.store_metrics[4].region_count == 60 and snap.store_metrics[4].qps is None
     assert snap.source == "pd+direct"
     assert snap.extra["unmeasured"] == []
@@ -182,7 +183,7 @@ async def test_observation_methods(fake_pd, mock_http, tk):
     assert [h.region_id for h in await subject.get_hot_write_regions()] == [10]
     m = await subject.get_store_metrics(4)
     assert m.store_id == 4 and m.leader_count == 20
-    c = await subject.get_cluster_metrics()
+    c = pd_figures(await subject.get_cluster_metrics())
     assert c.pd_leader == "basic-53pe89" and c.down_peer_regions == 1
 
 
@@ -344,7 +345,8 @@ async def test_slow_pd_groups_are_read_on_their_own_period(fake_pd, mock_http, t
         # Between reads the last answers stand in: nothing reported unmeasured.
         assert snap.extra["unmeasured"] == [] and snap.errors == []
         assert snap.hot_write_regions == first.hot_write_regions
-        assert snap.cluster.down_peer_regions == 1 and snap.cluster.leader_schedule_limit == 4
+        pd = pd_figures(snap.cluster)
+        assert pd.down_peer_regions == 1 and pd.leader_schedule_limit == 4
     assert reads["/stores"] == list(range(1, 41))
     assert reads["/hotspot/regions/write"] == [10, 20, 30, 40]
     assert reads["/check/miss-peer"] == [5, 15, 25, 35]  # half a period out of step

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from operator_tikv.diagnosis import causes
 from operator_tikv.diagnosis.evidence import Evidence
+from operator_tikv.figures import pd_figures
 from operator_tikv.states import RUNNING, StoreState
 from operator_tui.core.diagnosis.findings import Finding, declared_action, declared_actions, option
 
@@ -16,7 +17,7 @@ from operator_tui.core.diagnosis.findings import Finding, declared_action, decla
 def no_answer(ev: Evidence) -> Finding:
     """Nothing answered this tick: PD electing a leader, or an outage we cannot see into."""
     ctx = ev.ctx
-    pd = ctx.cluster
+    pd = pd_figures(ctx.cluster)
     if pd.pd_members_total and pd.pd_members_healthy < pd.pd_members_total:
         return pd_leader_lost(ev)
     message = ctx.ticket.message.lower()
@@ -53,7 +54,7 @@ def no_answer(ev: Evidence) -> Finding:
 
 
 def pd_leader_lost(ev: Evidence) -> Finding:
-    pd = ev.ctx.cluster
+    pd = pd_figures(ev.ctx.cluster)
     return Finding(
         cause=causes.PD_LEADER_LOST,
         target="cluster",

@@ -26,6 +26,7 @@ from operator_tikv.diagnosis.performance import (
     slow_disk,
     write_stall,
 )
+from operator_tikv.figures import pd_figures
 from operator_tui.core.diagnosis.context import DiagnosisContext
 from operator_tui.core.diagnosis.findings import Finding, option
 
@@ -118,7 +119,7 @@ def scan(ev: Evidence, sid: int | None) -> Finding:
     dead = ev.dead_stores()
     if dead:
         return store_gone(ev, dead[0])
-    pd = ev.ctx.cluster
+    pd = pd_figures(ev.ctx.cluster)
     if pd.pd_members_total and pd.pd_members_healthy < pd.pd_members_total:
         return pd_leader_lost(ev)
     ids = ev.store_ids()

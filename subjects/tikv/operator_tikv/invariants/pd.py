@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from operator_tikv.figures import pd_figures
 from operator_tikv.invariants import names
 from operator_tikv.invariants.check import ClusterTick, Report, cluster_check
 from operator_tui.core.types import Severity
@@ -18,7 +19,7 @@ from operator_tui.core.types import Severity
 )
 def pd_member_unhealthy(t: ClusterTick, out: Report) -> None:
     """From PD's ``/health``; critical once no majority is healthy (PD's raft quorum is gone)."""
-    c = t.snap.cluster
+    c = pd_figures(t.snap.cluster)
     if names.PD_HEALTH in t.unmeasured:
         out.unmeasured()
     elif c.pd_members_total and c.pd_members_healthy < c.pd_members_total:
@@ -56,7 +57,7 @@ def pd_leader_changed(t: ClusterTick, out: Report) -> None:
     """Fires at once and holds for ``pd_leader_changed_hold_s``; a tick without PD's
     members is not taken as a change."""
     watch: LeaderWatch = out.memory
-    leader = t.snap.cluster.pd_leader
+    leader = pd_figures(t.snap.cluster).pd_leader
     now = t.snap.taken_at
     if names.PD_MEMBERS not in t.unmeasured and leader:
         if watch.leader is not None and leader != watch.leader:

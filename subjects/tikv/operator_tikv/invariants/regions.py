@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator_tikv.figures import pd_figures
 from operator_tikv.invariants import names
 from operator_tikv.invariants.check import ClusterTick, Report, cluster_check
 from operator_tikv.invariants.settings import MiB
@@ -18,7 +19,7 @@ from operator_tui.core.types import Severity
 )
 def under_replicated(t: ClusterTick, out: Report) -> None:
     """Critical once more than ``miss_peer_critical_count`` regions miss a replica."""
-    c = t.snap.cluster
+    c = pd_figures(t.snap.cluster)
     if names.REGION_CHECKS in t.unmeasured:
         out.unmeasured()
     elif c.miss_peer_regions > 0 or c.down_peer_regions > 0:

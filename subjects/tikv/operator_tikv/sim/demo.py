@@ -68,10 +68,17 @@ def subject_settings(cluster: SimCluster) -> dict[str, Any]:
     }
 
 
+DEMO_PARAMS = ("regions", "qps_per_store")
+"""SimConfig's fields a demo's ``params`` may set."""
+
+
 def config_from_options(options: DemoOptions) -> SimConfig:
+    unknown = sorted(set(options.params) - set(DEMO_PARAMS))
+    if unknown:
+        raise SubjectError(f"unknown demo setting {unknown[0]!r} (known: {', '.join(DEMO_PARAMS)})")
     return SimConfig(
+        **options.params,
         stores=options.stores,
-        regions=options.regions,
         seed=options.seed,
         speed=options.speed,
         max_store_down_time_s=options.max_store_down_time_s,

@@ -6,9 +6,10 @@ Test modules cannot import conftest in importlib mode, so each builder is also a
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from operator_tikv.figures import PdFigures, cluster_with
 from operator_tikv.states import StoreState
 
-from operator_tui.core.types import ClusterMetrics, Snapshot, Store, StoreMetrics
+from operator_tui.core.types import Snapshot, Store, StoreMetrics
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 GiB = 2**30
@@ -52,7 +53,9 @@ def build_snap(at=0.0, stores=None, m=None, cluster=None, hot=(), unmeasured=(),
     stores = stores if stores is not None else [build_store(1), build_store(2), build_store(3)]
     if m is None:
         m = {s.id: build_metrics(s.id) for s in stores}
-    cluster = cluster or ClusterMetrics(pd_leader="pd1", pd_members_healthy=3, pd_members_total=3)
+    cluster = cluster or cluster_with(
+        PdFigures(pd_leader="pd1", pd_members_healthy=3, pd_members_total=3)
+    )
     data = {"unmeasured": list(unmeasured)}
     data.update(extra or {})
     return Snapshot(

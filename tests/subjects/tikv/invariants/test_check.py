@@ -2,12 +2,13 @@
 
 import dataclasses
 
+from operator_tikv.figures import PdFigures, cluster_with
 from operator_tikv.invariants import CHECKS, InvariantChecker, InvariantSettings, names, specs
 from operator_tikv.invariants.check import Report
 from operator_tikv.states import StoreState
 
 from operator_tui.core.invariants import Findings
-from operator_tui.core.types import ClusterMetrics, Severity
+from operator_tui.core.types import Severity
 
 GiB = 2**30
 
@@ -80,7 +81,10 @@ def test_a_down_store_is_only_down(store, metrics, snap, keys):
 
 def test_reset_forgets_what_a_check_remembers(snap, keys):
     checker = InvariantChecker()
-    leader = lambda name: ClusterMetrics(pd_leader=name, pd_members_healthy=3, pd_members_total=3)  # noqa: E731
+
+    def leader(name):
+        return cluster_with(PdFigures(pd_leader=name, pd_members_healthy=3, pd_members_total=3))
+
     checker.evaluate(snap(0, cluster=leader("pd1")))
     assert keys(checker.evaluate(snap(2, cluster=leader("pd2")))) == ["pd_leader_changed:cluster"]
     checker.reset()

@@ -1,17 +1,18 @@
 """PD checks: member health and quorum, a leader change held for a while."""
 
+from operator_tikv.figures import PdFigures, cluster_with
 from operator_tikv.invariants import PD_HEALTH, InvariantChecker, InvariantSettings
 
-from operator_tui.core.types import ClusterMetrics, Severity
+from operator_tui.core.types import Severity
 
 
 def test_pd_member_unhealthy_and_quorum(snap, keys):
     checker = InvariantChecker()
-    c = ClusterMetrics(pd_leader="pd1", pd_members_healthy=2, pd_members_total=3)
+    c = cluster_with(PdFigures(pd_leader="pd1", pd_members_healthy=2, pd_members_total=3))
     out = checker.evaluate(snap(0, cluster=c, extra={"pd_unhealthy_members": ["pd3"]}))
     assert keys(out) == ["pd_member_unhealthy:cluster"] and out[0].severity is Severity.WARNING
     assert "pd3" in out[0].message
-    c = ClusterMetrics(pd_leader="pd1", pd_members_healthy=1, pd_members_total=3)
+    c = cluster_with(PdFigures(pd_leader="pd1", pd_members_healthy=1, pd_members_total=3))
     assert checker.evaluate(snap(1, cluster=c))[0].severity is Severity.CRITICAL
     stale = checker.evaluate(snap(2, cluster=c, unmeasured=[PD_HEALTH]))
     assert keys(stale) == ["pd_member_unhealthy:cluster"] and stale[0].details["stale"]
@@ -19,7 +20,10 @@ def test_pd_member_unhealthy_and_quorum(snap, keys):
 
 def test_pd_leader_changed_is_reported_for_a_while(snap, keys):
     checker = InvariantChecker(InvariantSettings(pd_leader_changed_hold_s=60))
-    leader = lambda name: ClusterMetrics(pd_leader=name, pd_members_healthy=3, pd_members_total=3)  # noqa: E731
+
+    def leader(name):
+        return cluster_with(PdFigures(pd_leader=name, pd_members_healthy=3, pd_members_total=3))
+
     assert checker.evaluate(snap(0, cluster=leader("pd1"))) == []
     out = checker.evaluate(snap(2, cluster=leader("pd2")))
     assert keys(out) == ["pd_leader_changed:cluster"]

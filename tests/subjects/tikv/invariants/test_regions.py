@@ -1,5 +1,6 @@
 """Region checks: missing replicas, leader balance, hot write flow."""
 
+from operator_tikv.figures import PdFigures, cluster_with
 from operator_tikv.invariants import (
     HOT_WRITE,
     REGION_CHECKS,
@@ -8,19 +9,21 @@ from operator_tikv.invariants import (
 )
 from operator_tikv.states import StoreState
 
-from operator_tui.core.types import ClusterMetrics, HotRegion, Severity, StoreMetrics
+from operator_tui.core.types import HotRegion, Severity, StoreMetrics
 
 
 def test_under_replicated_after_ten_minutes(snap, keys):
     checker = InvariantChecker()
-    c = ClusterMetrics(
-        miss_peer_regions=0, down_peer_regions=4, pd_members_healthy=3, pd_members_total=3
+    c = cluster_with(
+        PdFigures(
+            miss_peer_regions=0, down_peer_regions=4, pd_members_healthy=3, pd_members_total=3
+        )
     )
     assert checker.evaluate(snap(0, cluster=c)) == []
     checker.evaluate(snap(300, cluster=c, unmeasured=[REGION_CHECKS]))
     out = checker.evaluate(snap(600, cluster=c))
     assert keys(out) == ["under_replicated:cluster"] and out[0].store_id is None
-    c2 = ClusterMetrics(miss_peer_regions=150, pd_members_healthy=3, pd_members_total=3)
+    c2 = cluster_with(PdFigures(miss_peer_regions=150, pd_members_healthy=3, pd_members_total=3))
     assert checker.evaluate(snap(601, cluster=c2))[0].severity is Severity.CRITICAL
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from operator_tikv.sim.cli import main
-from operator_tikv.sim.demo import SimChaos, run_demo
+from operator_tikv.sim.demo import SimChaos, config_from_options, run_demo
 
 from operator_tui.commands import sim as sim_command
 from operator_tui.core.subject import Chaos, DemoOptions, SubjectError
@@ -159,7 +159,7 @@ def test_sim_command_unknown_subject_exits_2(
 
 
 async def test_demo_cluster_kills_and_starts_through_http() -> None:
-    options = DemoOptions(stores=3, regions=30, speed=20.0, max_store_down_time_s=60.0)
+    options = DemoOptions(stores=3, speed=20.0, max_store_down_time_s=60.0, params={"regions": 30})
     async with run_demo(options) as demo:
         assert isinstance(demo.chaos, Chaos)
         assert demo.settings["log_source"] == "http"
@@ -193,3 +193,10 @@ async def test_sim_chaos_reports_an_unreachable_simulator() -> None:
             await chaos.kill_store(1)
     finally:
         await chaos.aclose()
+
+
+def test_demo_params_set_the_simulator_and_unknown_ones_are_refused() -> None:
+    assert config_from_options(DemoOptions(params={"regions": 30})).regions == 30
+    assert config_from_options(DemoOptions()).regions == 100
+    with pytest.raises(SubjectError, match="unknown demo setting 'shards'"):
+        config_from_options(DemoOptions(params={"shards": 30}))
