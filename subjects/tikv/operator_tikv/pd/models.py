@@ -23,8 +23,9 @@ from pydantic import (
 
 from operator_tikv.encoding import parse_byte_size, parse_go_duration
 from operator_tikv.encoding import parse_size_text as _size_text
+from operator_tikv.regions import Peer, Region
 from operator_tikv.states import StoreState, state_health
-from operator_tui.core.types import HotRegion, Peer, Region, Store
+from operator_tui.core.types import HotRegion, Store
 
 GoDuration = Annotated[float, BeforeValidator(parse_go_duration)]
 
