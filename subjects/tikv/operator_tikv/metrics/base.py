@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from operator_tikv.states import GONE
 from operator_tui.core.types import Store, StoreMetrics
 
 # Stores whose process is gone for good: never scraped.
-SKIPPED_STATES = GONE
 
 
 @dataclass(slots=True)

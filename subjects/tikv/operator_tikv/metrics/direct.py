@@ -18,7 +18,7 @@ from typing import Literal
 
 import httpx
 
-from operator_tikv.metrics.base import SKIPPED_STATES, MetricsResult, status_url
+from operator_tikv.metrics.base import MetricsResult, status_url
 from operator_tikv.metrics.exposition import (
     ExpositionReader,
     Scrape,
@@ -28,7 +28,7 @@ from operator_tikv.metrics.exposition import (
     rate,
 )
 from operator_tikv.metrics.fetch import FetchError, HttpxFetcher, PageFetcher
-from operator_tikv.states import RUNNING
+from operator_tikv.states import GONE, RUNNING
 from operator_tui.core.types import Store, StoreMetrics
 
 FAMILIES: dict[str, Callable[[str], bool] | None] = {
@@ -336,7 +336,7 @@ class DirectMetrics:
                 del table[gone]
 
     async def collect(self, stores: list[Store]) -> MetricsResult:
-        live = [s for s in stores if s.state not in SKIPPED_STATES]
+        live = [s for s in stores if s.state not in GONE]
         self._tick_at = self._clock()
         chosen = self.choose(live)
         self._order += 1

@@ -26,8 +26,9 @@ from typing import Any
 
 import httpx
 
-from operator_tikv.metrics.base import SKIPPED_STATES, MetricsResult
+from operator_tikv.metrics.base import MetricsResult
 from operator_tikv.pd.client import describe_transport_error
+from operator_tikv.states import GONE
 from operator_tui.core.types import Store, StoreMetrics
 
 UNREACHABLE = "unreachable_reports_per_s"
@@ -496,7 +497,7 @@ class PrometheusMetrics:
         up_by_key, scrapes, reported = self._up, self._scrapes, self._reported
         keys, built = self._keys, self._built
         for store in stores:
-            if store.state in SKIPPED_STATES:
+            if store.state in GONE:
                 continue
             address = store.status_address
             key = keys.get(address)
