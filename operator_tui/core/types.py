@@ -1,8 +1,8 @@
 """Shared domain types that flow from a subject through the monitor to the front ends.
 
 Plain dataclasses: pydantic lives only at the edges (API payloads, settings).
-Store ids are ints because every subject we know of (TiKV, and the stores of
-most distributed databases) numbers its nodes; a cluster-wide target is ``None``.
+Store ids are ints because every subject we know of (the stores of most
+distributed databases) numbers its nodes; a cluster-wide target is ``None``.
 """
 
 from __future__ import annotations
@@ -91,19 +91,15 @@ class Store:
 
     @property
     def used_ratio(self) -> float:
-        """Share of capacity not available, as PD's low-space check computes it."""
+        """Share of capacity not available: one minus available over capacity."""
         if self.capacity_bytes <= 0:
             return 0.0
         return 1.0 - self.available_bytes / self.capacity_bytes
 
-    @property
-    def is_tiflash(self) -> bool:
-        return self.labels.get("engine") == "tiflash"
-
 
 @dataclass(slots=True)
 class HotRegion:
-    """One entry of PD's hot write (or read) statistics, per leader store."""
+    """One entry of the subject's hot write (or read) statistics, per store."""
 
     region_id: int
     store_id: int
@@ -137,8 +133,8 @@ class StoreMetrics:
     slow_score: float | None = None
     error: str | None = None
     critical_errors_per_s: float | None = None
-    # Raft messages this store failed to deliver, per second, by destination store id
-    # (tikv_server_report_failure_msg_total{type="unreachable"}); {} when none.
+    # Messages this store failed to deliver to a peer, per second, by destination
+    # store id; {} when none.
     unreachable_reports_per_s: dict[int, float] | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -164,7 +160,7 @@ class ClusterMetrics:
 
 @dataclass(slots=True)
 class LogEvent:
-    """A parsed log line; ``kind`` is a subject-defined category such as ``became_leader``."""
+    """A parsed log line; ``kind`` is a subject-defined category such as ``slow_request``."""
 
     time: datetime
     level: str

@@ -30,10 +30,9 @@ ALLOWED = {
 
 # Core files other parts of issue 13 are still emptying of TiKV knowledge.
 PENDING = {
-    "types.py": "Store's leader/region counts and scores, slow_score and is_tiflash; "
-    "StoreMetrics' region/leader counts, raft_log_lag and its Raft-message comment; "
-    "HotRegion's region_id/is_leader; LogEvent.region_id; the Region and Peer types "
-    "(read only by operator_tikv.pd.models); two PD/TiKV mentions in docstrings",
+    "types.py": "field names the TiKV subject still shares with core: Store's leader_count, "
+    "region_count, leader_score, region_score; StoreMetrics' region_count, leader_count, "
+    "raft_log_lag; HotRegion.region_id and is_leader; LogEvent.region_id",
 }
 
 

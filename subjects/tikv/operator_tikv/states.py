@@ -63,6 +63,11 @@ _BY_STATE = {
 }
 
 
+def is_tiflash(store: Store) -> bool:
+    """A TiFlash store (PD labels it ``engine=tiflash``) holds learners only, so balance checks skip it."""
+    return store.labels.get("engine") == "tiflash"
+
+
 def state_health(state: StoreState) -> StoreHealth:
     """PD's word alone (one shared object per state: ``to_store`` runs for every store)."""
     return _BY_STATE.get(state) or StoreHealth(

@@ -25,7 +25,7 @@ from operator_tikv.pd.models import (
     StoreInfo,
     StoresInfo,
 )
-from operator_tikv.states import StoreState
+from operator_tikv.states import StoreState, is_tiflash
 from pydantic import TypeAdapter, ValidationError
 
 MODELS = {
@@ -82,8 +82,8 @@ def test_stores_verbatim_capture(tk):
     assert s4.start_time == datetime(2024, 12, 25, 3, 5, 3, tzinfo=UTC)
     assert s4.uptime_s == pytest.approx(2180.480549971)
     assert s4.slow_score == 1
-    assert stores[20].is_tiflash and stores[20].labels == {"engine": "tiflash"}
-    assert not s4.is_tiflash
+    assert is_tiflash(stores[20]) and stores[20].labels == {"engine": "tiflash"}
+    assert not is_tiflash(s4)
 
 
 def test_mixed_states_and_omitted_enum_fields(tk):

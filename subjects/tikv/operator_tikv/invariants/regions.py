@@ -7,7 +7,7 @@ from operator_tikv.invariants import names
 from operator_tikv.invariants.check import ClusterTick, Report, cluster_check
 from operator_tikv.invariants.settings import MiB
 from operator_tikv.invariants.text import pct
-from operator_tikv.states import StoreState
+from operator_tikv.states import StoreState, is_tiflash
 from operator_tui.core.types import Severity
 
 
@@ -52,7 +52,7 @@ def leader_imbalance(t: ClusterTick, out: Report) -> None:
         st
         for st in snap.stores
         if st.state == StoreState.UP
-        and not st.is_tiflash
+        and not is_tiflash(st)
         and (snap.store_metrics.get(st.id) is None or snap.store_metrics[st.id].reachable)
     ]
     if len(up) < 2:
@@ -89,7 +89,7 @@ def hot_write_region(t: ClusterTick, out: Report) -> None:
         for st in snap.stores:
             out.unmeasured(st.id)
         return
-    live = [st for st in snap.stores if st.state == StoreState.UP and not st.is_tiflash]
+    live = [st for st in snap.stores if st.state == StoreState.UP and not is_tiflash(st)]
     if len(live) < 2 or not snap.hot_write_regions:
         return
     by_store: dict[int, float] = {}
