@@ -83,15 +83,6 @@ async def _check(plugin: SubjectPlugin, settings: Settings, as_json: bool, demo:
     return EXIT_VIOLATIONS if violations else EXIT_OK
 
 
-def _one_pass_settings(section: Any) -> Any:
-    """No grace periods (what holds right now); the second read comes RATE_GAP_S after the first."""
-    invariants = section.model_dump()["invariants"]
-    return section_with(
-        section,
-        {"invariants": {**invariants, "grace_scale": 0.0}, "min_rate_window_s": RATE_GAP_S / 2},
-    )
-
-
 def _settled(snapshot: Snapshot) -> bool:
     if not snapshot.stores:
         return False
@@ -110,7 +101,9 @@ async def _one_pass(
     settle: bool,
 ) -> tuple[Snapshot, list[Violation]]:
     ctx = SubjectContext(
-        http=http, settings=_one_pass_settings(section), interval_s=settings.monitor.interval_s
+        http=http,
+        settings=plugin.one_pass_settings(section, RATE_GAP_S),
+        interval_s=settings.monitor.interval_s,
     )
     subject: Subject = plugin.create(ctx)
     try:

@@ -50,6 +50,11 @@ class SubjectPlugin(Protocol):
         """A simulated cluster for scripted runs (the evaluation), or None when it has none."""
         ...
 
+    def one_pass_settings(self, section: Any, rate_gap_s: float) -> Any:
+        """The section ``check`` observes with: findings as they hold now (no grace period),
+        rates from two reads ``rate_gap_s`` apart."""
+        ...
+
     def offline_diagnoser(self) -> Diagnoser:
         """The subject's deterministic diagnoser (no network): its own rules over core's context."""
         ...

@@ -436,6 +436,9 @@ class FakePlugin:
         self.contexts.append(ctx)
         return self.subject
 
+    def one_pass_settings(self, section: Any, rate_gap_s: float) -> Any:
+        return section
+
     def offline_diagnoser(self) -> Diagnoser:
         """TiKV's rules: the fake mirrors TiKV's invariants, causes and figures."""
         from operator_tikv.diagnosis import offline_diagnoser

@@ -22,6 +22,13 @@ class TikvPlugin:
     def create(self, ctx: SubjectContext) -> TikvSubject:
         return TikvSubject(ctx)
 
+    def one_pass_settings(self, section: TikvSettings, rate_gap_s: float) -> TikvSettings:
+        """Every invariant's grace scaled to 0; rates over half the gap between the two reads."""
+        invariants = {**section.model_dump()["invariants"], "grace_scale": 0.0}
+        return section.model_validate(
+            {**section.model_dump(), "invariants": invariants, "min_rate_window_s": rate_gap_s / 2}
+        )
+
     def demo(self, options: DemoOptions) -> AbstractAsyncContextManager[DemoCluster]:
         from operator_tikv.sim.demo import run_demo
 

@@ -88,3 +88,13 @@ def test_invariants_are_the_checker_settings() -> None:
 def test_unknown_setting_refused() -> None:
     with pytest.raises(ValidationError, match="scrape_budgett"):
         TikvSettings(scrape_budgett=3)
+
+
+def test_one_pass_settings_fire_at_once_and_keep_the_rest() -> None:
+    from operator_tikv.plugin import plugin
+
+    section = TikvSettings(pd=["http://pd0:2379"], invariants={"slow_score_threshold": 70})
+    once = plugin.one_pass_settings(section, 1.0)
+    assert once.invariants.grace_scale == 0.0 and once.min_rate_window_s == 0.5
+    assert once.invariants.slow_score_threshold == 70 and once.pd == ["http://pd0:2379"]
+    assert section.invariants.grace_scale == 1.0

@@ -355,6 +355,9 @@ class WebPlugin:
         finally:
             await fleet.aclose()
 
+    def one_pass_settings(self, section: WebSettings, rate_gap_s: float) -> WebSettings:
+        return section
+
     def offline_diagnoser(self) -> RuleDiagnoser:
         return RuleDiagnoser(web_rules)
 
