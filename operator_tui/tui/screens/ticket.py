@@ -6,6 +6,8 @@ reads the text streamed before it opened from the pump, which holds the only cop
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Group
 from rich.text import Text
 from textual import on, work
@@ -38,6 +40,9 @@ class TicketScreen(DrillDownScreen):
         self.chunks_streamed = 0
         self._live = False
         self._stream: MarkdownStream | None = None
+        # What the two Markdown panes last showed: a ticket updated on every tick reloads its
+        # record, and re-rendering an unchanged diagnosis each time is the costliest redraw.
+        self._drawn: tuple[Any, ...] | None = None
 
     @property
     def narrative_text(self) -> str:
@@ -126,6 +131,7 @@ class TicketScreen(DrillDownScreen):
             self._live = True
             self.query_one("#ticket-diagnosis-col", VerticalScroll).anchor()
             status.update(Text("Diagnosis · streaming…", style="bold cyan"))
+            self._drawn = None
             await narrative.update(live)
             await structured.update("")
             return
@@ -144,8 +150,11 @@ class TicketScreen(DrillDownScreen):
                     style="dim",
                 )
             )
-            await narrative.update("")
-            await structured.update("")
+            if self._drawn != ():
+                self._drawn = None
+                await narrative.update("")
+                await structured.update("")
+                self._drawn = ()
             return
         label = f"Diagnosis · {record.backend}"
         if record.model:
@@ -156,8 +165,13 @@ class TicketScreen(DrillDownScreen):
             status.update(Text(f"{label} · in progress", style="cyan"))
         else:
             status.update(Text(f"{label} · finished", style="bold green"))
+        drawn = (record.id, record.text, record.finished_at, record.error)
+        if drawn == self._drawn:
+            return
+        self._drawn = None  # a newer reload may cancel this one between the two updates
         await narrative.update(record.text)
         await structured.update(diagnosis_markdown(record.result) if record.result else "")
+        self._drawn = drawn
         column = self.query_one("#ticket-diagnosis-col", VerticalScroll)
         column.release_anchor()
         column.scroll_home(animate=False)
@@ -168,6 +182,7 @@ class TicketScreen(DrillDownScreen):
             return
         await self._stop_stream()
         self._live = True
+        self._drawn = None
         self.query_one("#ticket-diagnosis-col", VerticalScroll).anchor()
         self.query_one("#diagnosis-status", Static).update(
             Text("Diagnosis · streaming…", style="bold cyan")
