@@ -19,6 +19,7 @@ import httpx
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from operator_tui.bootstrap import subject_section
 from operator_tui.config import ConfigError, Settings, section_with
@@ -192,8 +193,8 @@ def _report(snapshot: Snapshot, violations: list[Violation], as_json: bool) -> N
     for row in store_rows(snapshot):
         table.add_row(
             str(row["id"]),
-            row["address"],
-            row["label"],
+            Text(row["address"]),
+            Text(row["label"]),
             str(row["leaders"]),
             str(row["regions"]),
             _fmt(row["used_pct"], "%"),

@@ -24,7 +24,7 @@ from operator_tui.core.history import History
 from operator_tui.core.subject import Figure, Subject, SubjectError
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.tickets import TicketStore
-from operator_tui.core.types import Health, Severity, Snapshot, Violation
+from operator_tui.core.types import Severity, Snapshot, Violation
 
 log = logging.getLogger(__name__)
 
@@ -34,25 +34,10 @@ SNAPSHOT_LOG_EVENTS = 20
 SNAPSHOT_STORES = 50
 
 
-def kept_stores(snapshot: Snapshot, violated: set[int], limit: int = SNAPSHOT_STORES) -> set[int]:
-    """Every store of a small cluster; in a large one the violated, then unhealthy, then lowest ids."""
-    ids = sorted({s.id for s in snapshot.stores} | set(snapshot.store_metrics))
-    if len(ids) <= limit:
-        return set(ids)
-    unhealthy = [s.id for s in snapshot.stores if s.health.level is not Health.SERVING]
-    kept: list[int] = []
-    for sid in [*sorted(violated), *unhealthy, *ids]:
-        if sid not in kept:
-            kept.append(sid)
-        if len(kept) >= limit:
-            break
-    return set(kept)
-
-
 def snapshot_dict(snapshot: Snapshot, violated: set[int] | None = None) -> dict[str, Any]:
     """The compact, JSON-ready copy of a snapshot kept with the ticket it opened (at most
     ``SNAPSHOT_STORES`` stores, so a 1000-store cluster does not store megabytes per ticket)."""
-    keep = kept_stores(snapshot, violated or set())
+    keep = snapshot.pick_stores(SNAPSHOT_STORES, first=sorted(violated or ()))
     return {
         "taken_at": snapshot.taken_at.isoformat(),
         "source": snapshot.source,

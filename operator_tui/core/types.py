@@ -7,9 +7,11 @@ distributed databases) numbers its nodes; a cluster-wide target is ``None``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from itertools import chain
 from typing import Any
 
 
@@ -199,6 +201,22 @@ class Snapshot:
 
     def store(self, store_id: int) -> Store | None:
         return next((s for s in self.stores if s.id == store_id), None)
+
+    def pick_stores(
+        self, limit: int, first: Iterable[int] = (), then: Iterable[int] = ()
+    ) -> set[int]:
+        """Every store of a small cluster; in a large one ``first``, then the stores not
+        serving, then ``then``, then the lowest ids, up to ``limit``."""
+        ids = sorted({s.id for s in self.stores} | set(self.store_metrics))
+        if len(ids) <= limit:
+            return set(ids)
+        unhealthy = (s.id for s in self.stores if s.health.level is not Health.SERVING)
+        chosen: dict[int, None] = {}
+        for sid in chain(first, unhealthy, then, ids):
+            chosen.setdefault(sid, None)
+            if len(chosen) >= limit:
+                break
+        return set(chosen)
 
 
 def violation_target(store_id: int | None) -> str:

@@ -21,7 +21,6 @@ from operator_tui.core.subject import Action, Subject
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.types import (
     ClusterMetrics,
-    Health,
     HotRegion,
     LogEvent,
     Snapshot,
@@ -149,26 +148,6 @@ def correlate(
     return shifts[:MAX_SHIFTS]
 
 
-def focus_stores(
-    snapshot: Snapshot, target: int | None, hot: list[HotRegion], limit: int = MAX_FOCUS_STORES
-) -> set[int]:
-    """The stores a diagnosis looks at: all of a small cluster; in a large one the ticket's store,
-    the unhealthy ones, those taking the hottest write flow, then the lowest ids up to ``limit``."""
-    ids = sorted({s.id for s in snapshot.stores} | set(snapshot.store_metrics))
-    if len(ids) <= limit:
-        return set(ids)
-    unhealthy = [s.id for s in snapshot.stores if s.health.level is not Health.SERVING]
-    ordered = [target] if target is not None else []
-    ordered += unhealthy + [h.store_id for h in hot] + ids
-    chosen: list[int] = []
-    for sid in ordered:
-        if sid is not None and sid not in chosen:
-            chosen.append(sid)
-        if len(chosen) >= limit:
-            break
-    return set(chosen)
-
-
 def pick_log_events(events: list[LogEvent], limit: int) -> list[LogEvent]:
     """The latest events, in time order; when there are too many, uncategorised ones go first."""
     if len(events) <= limit:
@@ -211,7 +190,11 @@ def build_context(
     ctx.observed_at = snapshot.taken_at
     ctx.cluster = snapshot.cluster
     ctx.hot_regions = sorted(snapshot.hot_write_regions, key=lambda h: -h.flow_bytes)[:20]
-    focus = focus_stores(snapshot, ticket.store_id, ctx.hot_regions)
+    focus = snapshot.pick_stores(
+        MAX_FOCUS_STORES,
+        first=[ticket.store_id] if ticket.store_id is not None else [],
+        then=[h.store_id for h in ctx.hot_regions],
+    )
     ctx.stores = [s for s in snapshot.stores if s.id in focus]
     ctx.store_metrics = {k: m for k, m in snapshot.store_metrics.items() if k in focus}
     ctx.errors = list(snapshot.errors)
