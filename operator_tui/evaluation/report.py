@@ -1,4 +1,8 @@
-"""Renders scores: a Rich table per scenario with totals, one JSON object, and Markdown for the docs."""
+"""Renders scores: a Rich table per scenario with totals, one JSON object, and Markdown for the docs.
+
+Every string from a run (a diagnosis's target, an error) goes into a ``Text``, never into
+markup, so nothing the cluster or the model said can style or break the table.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +10,13 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from operator_tui.evaluation.scoring import TARGETS, ScenarioScore, summarize
-
-
-def _mark(ok: bool | None) -> str:
-    if ok is None:
-        return "-"
-    return "yes" if ok else "NO"
+from operator_tui.evaluation.scoring import ExpectationScore, ScenarioScore, summarize
 
 
 def _secs(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value * 100:.0f}%"
-
-
-def _target_value(name: str, value: object) -> str:
-    """A target's measured value as the tables show it: seconds, a count, or a share."""
-    if name.endswith("_s"):
-        return _secs(value)  # type: ignore[arg-type]
-    if name == "false_alarms":
-        return str(value)
-    return _pct(value)  # type: ignore[arg-type]
 
 
 def _target(value: Any) -> str:
@@ -41,30 +27,29 @@ def _target(value: Any) -> str:
     return str(value)
 
 
-def _got(value: Any, ok: bool | None, expected: Any) -> str:
-    if ok:
-        return f"{_target(value)} ok"
-    return f"{_target(value)} NO (want {_target(expected)})"
+def _want(e: ExpectationScore) -> str:
+    mark = "" if e.required else "?"
+    return f"{_target(e.root_cause_class)}@{_target(e.target)}{mark}"
+
+
+def _count(hits: int, total: int) -> str:
+    return f"{hits}/{total}" if total else "-"
 
 
 def _row(s: ScenarioScore) -> list[str]:
-    if s.control:
-        detected = "none, ok" if s.false_alarms == 0 else f"{s.false_alarms} FALSE ALARM"
-    else:
-        detected = _mark(s.detected)
-        if s.false_alarms:
-            detected += f" +{s.false_alarms} early"
-    fault = not s.control
+    required = [e for e in s.expectations if e.required]
+    ttd = [e.ttd_s for e in required if e.ttd_s is not None]
+    allowed = "" if s.max_incidents is None else f" (max {s.max_incidents})"
     return [
         s.scenario,
-        f"{s.expected_class}@{_target(s.expected_target)}" if fault else "control",
-        detected,
-        _secs(s.ttd_sim_s),
-        _secs(s.ttd_wall_s),
-        _got(s.target, s.localized, s.expected_target) if fault else "-",
-        _got(s.root_cause_class, s.root_cause_ok, s.expected_class) if fault else "-",
-        f"{s.options} {_mark(s.options_ok)}" if fault else "-",
-        f"{len(s.actions)} {_mark(s.actions_ok)}" if fault else "-",
+        "control" if s.control else ", ".join(_want(e) for e in s.expectations) or "-",
+        f"{len(s.incidents)}{allowed}",
+        _count(sum(e.detected for e in required), len(required)),
+        _secs(max(ttd) if ttd else None),
+        _count(sum(e.localized for e in required), len(required)),
+        _count(sum(e.classified for e in required), len(required)),
+        str(s.cross_blame),
+        str(s.forbidden_actions),
         "PASS" if s.passed else "FAIL",
     ]
 
@@ -72,51 +57,73 @@ def _row(s: ScenarioScore) -> list[str]:
 HEADERS = (
     "scenario",
     "expected",
+    "incidents",
     "detected",
-    "TTD sim s",
-    "TTD wall s",
-    "target",
-    "root cause",
-    "options",
-    "actions",
+    "TTD s",
+    "localized",
+    "classified",
+    "cross-blame",
+    "forbidden",
     "result",
 )
 
+SUMMARY_ROWS = (
+    ("scenarios passed", lambda t: f"{t['passed']}/{t['scenarios']}"),
+    ("incidents detected", lambda t: _count(t["incidents_detected"], t["incidents_expected"])),
+    ("incidents localized", lambda t: _count(t["incidents_localized"], t["incidents_expected"])),
+    ("incidents classified", lambda t: _count(t["incidents_classified"], t["incidents_expected"])),
+    ("cross-blame", lambda t: str(t["cross_blame"])),
+    ("forbidden actions", lambda t: str(t["forbidden_actions"])),
+    ("extra incidents", lambda t: str(t["extra_incidents"])),
+    ("incidents in control runs", lambda t: f"{t['control_incidents']} in {t['control_runs']}"),
+    (
+        "median / max TTD (simulated s)",
+        lambda t: f"{_secs(t['ttd_median_s'])} / {_secs(t['ttd_max_s'])}",
+    ),
+    ("options considered >= 2", lambda t: _pct(t["options_ok"])),
+    ("actions all declared", lambda t: _pct(t["actions_ok"])),
+    ("suite wall time s", lambda t: _secs(t["wall_seconds"])),
+)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.0f}%"
+
 
 def notes(scores: list[ScenarioScore]) -> list[str]:
-    """One line per run error, so that the table itself stays narrow."""
-    return [f"{s.scenario}: {s.error}" for s in scores if s.error]
+    """One line per run error and per incident judged wrong, so the table stays narrow."""
+    out = [f"{s.scenario}: {s.error}" for s in scores if s.error]
+    for s in scores:
+        for i in s.incidents:
+            if i.cross_blame:
+                out.append(
+                    f"{s.scenario}: incident {i.incident_id} at {i.opened_s:.0f}s blamed "
+                    f"{i.root_cause_class}@{_target(i.target)} (no expectation allows it)"
+                )
+            for action in i.forbidden:
+                out.append(f"{s.scenario}: incident {i.incident_id} recommended forbidden {action}")
+    return out
 
 
 def render_table(scores: list[ScenarioScore], backend: str, console: Console) -> None:
     table = Table(*HEADERS, title=f"operator-tui eval ({backend} backend)")
     for s in scores:
-        style = None if s.passed else "red"
-        table.add_row(*_row(s), style=style)
+        table.add_row(*(Text(cell) for cell in _row(s)), style=None if s.passed else "red")
     console.print(table)
     for line in notes(scores):
-        console.print(f"[red]error[/red] {line}", highlight=False)
+        console.print(Text.assemble(("note ", "red"), line))
     totals = summarize(scores)
-    tt = Table("measure", "value", "target", "met", title="totals")
-    for t in TARGETS:
-        entry = totals["targets"][t.name]
-        shown = _target_value(t.name, entry["value"])
-        tt.add_row(
-            t.name, shown, t.goal, _mark(entry["met"]), style=None if entry["met"] else "red"
-        )
-    tt.add_row("options considered >= 2", _pct(totals["options_ok"]), "", "")
-    tt.add_row("actions all declared", _pct(totals["actions_ok"]), "", "")
-    tt.add_row("median TTD wall s", _secs(totals["median_ttd_wall_s"]), "", "")
-    tt.add_row("scenarios passed", f"{totals['passed']}/{totals['scenarios']}", "", "")
-    tt.add_row("suite wall time s", _secs(totals["wall_seconds"]), "", "")
+    tt = Table("measure", "value", title="totals")
+    for label, shown in SUMMARY_ROWS:
+        tt.add_row(label, shown(totals))
     console.print(tt)
 
 
 def to_json(scores: list[ScenarioScore], backend: str) -> dict[str, Any]:
     return {
         "backend": backend,
+        "summary": summarize(scores),
         "scenarios": [s.to_dict() for s in scores],
-        "totals": summarize(scores),
     }
 
 
@@ -125,20 +132,16 @@ def to_markdown(scores: list[ScenarioScore], backend: str) -> str:
     lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
     for s in scores:
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in _row(s)) + " |")
-    totals = summarize(scores)
-    for line in notes(scores):
+    extra = notes(scores)
+    if extra:
         lines.append("")
-        lines.append(f"Error: {line}")
+        lines.extend(f"- {line}" for line in extra)
+    totals = summarize(scores)
     lines.append("")
-    lines.append(f"Totals ({backend} backend, {totals['scenarios']} scenarios):")
+    lines.append(f"Totals ({backend} backend, {totals['scenarios']} runs):")
     lines.append("")
-    lines.append("| measure | value | target | met |")
-    lines.append("|---|---|---|---|")
-    for t in TARGETS:
-        entry = totals["targets"][t.name]
-        shown = _target_value(t.name, entry["value"])
-        lines.append(f"| {t.name} | {shown} | {t.goal} | {_mark(entry['met'])} |")
-    lines.append(f"| options considered >= 2 | {_pct(totals['options_ok'])} | | |")
-    lines.append(f"| actions all declared | {_pct(totals['actions_ok'])} | | |")
-    lines.append(f"| median TTD wall s | {_secs(totals['median_ttd_wall_s'])} | | |")
+    lines.append("| measure | value |")
+    lines.append("|---|---|")
+    for label, shown in SUMMARY_ROWS:
+        lines.append(f"| {label} | {shown(totals)} |")
     return "\n".join(lines) + "\n"

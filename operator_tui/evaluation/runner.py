@@ -6,15 +6,15 @@ it itself so that time is deterministic: with the default ``manual`` clock the
 simulator advances only when told, one monitor interval at a time, and every
 clock the operator reads (snapshot times, grace periods, ticket times, metric
 rates) is the simulator's. Each ticket opened is diagnosed right after the
-tick that opened it, before simulated time moves on. The ``realtime`` clock
+tick that opened it, before simulated time moves on, and every run goes to its
+duration (a second fault, a symptom that joins late, an action that does harm all
+come after the first diagnosis). The ``realtime`` clock
 lets the simulator run at its own speed instead (the alert baseline needs it,
 because Prometheus evaluates ``for:`` in wall time).
 
 Scenario time 0 is the end of the warm-up; fault times count from there.
 Ticks fall on the grid ``k * interval`` of scenario time; a fault due at the
 same instant as a tick is injected just after it (the conservative order).
-A fault scenario stops once the first ticket after the fault has its
-diagnosis; a control runs its whole duration.
 """
 
 from __future__ import annotations
@@ -42,7 +42,13 @@ from operator_tui.core.runtime import OperatorRuntime
 from operator_tui.core.subject import SubjectContext, SubjectError
 from operator_tui.core.tickets import TicketStore
 from operator_tui.evaluation.scenario import FaultSpec, Scenario
-from operator_tui.evaluation.scoring import RunOutcome, ScenarioScore, TicketObservation, score_run
+from operator_tui.evaluation.scoring import (
+    IncidentObservation,
+    RunOutcome,
+    ScenarioScore,
+    TicketObservation,
+    score_run,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +81,7 @@ class RunOptions:
     interval_s: float | None = None
     diagnosis_timeout_s: float = 180.0
     scenario_wall_timeout_s: float = 240.0
-    stop_when_diagnosed: bool = True
+    stop_when_diagnosed: bool = False
     subject: str = "tikv"
     subject_options: dict[str, Any] = field(default_factory=dict)
     hooks: RunHooks | None = None
@@ -236,12 +242,15 @@ async def _run(
             subject = plugin.create(ctx)
             declared = subject.describe()
             outcome.declared_actions = [a.name for a in declared.actions]
-            expected = scenario.expect.root_cause_class
-            if expected is not None and expected not in declared.root_cause_classes:
+            unknown = sorted(
+                {c for want in scenario.incidents for c in want.classes}
+                - set(declared.root_cause_classes)
+            )
+            if unknown:
                 await subject.aclose()
                 raise EvalError(
-                    f"expect.root_cause_class {expected!r} is not one of subject "
-                    f"{subject.name}'s classes ({', '.join(declared.root_cause_classes)})"
+                    f"expect: root_cause_class {', '.join(map(repr, unknown))} is not one of "
+                    f"subject {subject.name}'s classes ({', '.join(declared.root_cause_classes)})"
                 )
             run_options = replace(
                 bootstrap.runtime_options(settings), interval_s=interval, actions_mode="observe"
@@ -306,8 +315,7 @@ async def _drive(
         plan.append((k * interval, 0, "tick", k))
         k += 1
     plan.sort()
-    tickets: dict[int, TicketObservation] = {}
-    primary: int | None = None
+    seen = Seen()
     for at, _order, action, index in plan:
         await timeline.advance_to(at)
         if action == "inject":
@@ -321,78 +329,94 @@ async def _drive(
         if action == "clear":
             await injector.clear(index)
             continue
-        tick_sim_s = timeline.now_s
+        tick_s = timeline.now_s
         await runtime.tick_once()
         outcome.ticks += 1
-        opened = _collect(sub, tickets, tick_sim_s - origin, wall_origin)
-        for ticket_id in opened:
-            await _diagnose(runtime, sub, tickets, ticket_id, options.diagnosis_timeout_s)
-            if primary is None and tickets[ticket_id].opened_sim_s >= 0 and first_fault is not None:
-                primary = ticket_id
+        for incident_id in seen.collect(sub, tick_s, wall_origin):
+            await _diagnose(runtime, sub, seen, incident_id, options.diagnosis_timeout_s)
         outcome.sim_seconds = timeline.now_s + scenario.warmup
-        outcome.tickets = sorted(tickets.values(), key=lambda t: t.ticket_id)
+        outcome.tickets = sorted(seen.tickets.values(), key=lambda t: t.ticket_id)
+        outcome.incidents = sorted(seen.incidents.values(), key=lambda i: i.incident_id)
+        first = seen.first_after(origin) if first_fault is not None else None
         stop = False
         if options.hooks is not None:
-            stop = await options.hooks.stepped(timeline.now_s, primary is not None)
-        if options.stop_when_diagnosed and primary is not None:
-            t = tickets[primary]
-            if t.diagnosis is not None or t.diagnosis_error is not None:
-                stop = True
+            stop = await options.hooks.stepped(timeline.now_s, first is not None)
+        if options.stop_when_diagnosed and first is not None:
+            stop = stop or first.diagnosis is not None or first.diagnosis_error is not None
         if stop:
             break
 
 
-def _collect(
-    sub: Subscription,
-    tickets: dict[int, TicketObservation],
-    rel_sim_s: float,
-    wall_origin: float | None,
-) -> list[int]:
-    opened = []
-    for ev in _events(sub):
-        if ev.event != "ticket.opened":
-            _apply_diagnosis_event(ev, tickets)
-            continue
-        t = ev.data["ticket"]
-        wall = 0.0 if wall_origin is None else time.monotonic() - wall_origin
-        tickets[t["id"]] = TicketObservation(
-            ticket_id=t["id"],
-            invariant=t["invariant"],
-            target=t.get("target", ""),
-            store_id=t.get("store_id"),
-            severity=t.get("severity", ""),
-            opened_sim_s=round(rel_sim_s, 3),
-            opened_wall_s=round(wall if wall_origin is not None else -1.0, 3),
-            message=str(t.get("message", "")),
-        )
-        opened.append(t["id"])
-    return opened
+class Seen:
+    """The tickets and incidents a run has seen, from the bus.
 
+    Each ticket is its own incident here: the grouping of tickets that share a cause is
+    the runtime's, and this reads what it publishes.
+    """
 
-def _apply_diagnosis_event(ev: Event, tickets: dict[int, TicketObservation]) -> None:
-    ticket = tickets.get(ev.data.get("ticket_id", -1))
-    if ticket is None:
-        return
-    if ev.event == "diagnosis.finished":
-        ticket.diagnosis = ev.data.get("diagnosis")
-    elif ev.event == "diagnosis.failed":
-        ticket.diagnosis_error = str(ev.data.get("error"))
+    def __init__(self) -> None:
+        self.tickets: dict[int, TicketObservation] = {}
+        self.incidents: dict[int, IncidentObservation] = {}
+
+    def first_after(self, origin_s: float) -> IncidentObservation | None:
+        after = [i for i in self.incidents.values() if i.opened_s >= origin_s]
+        return min(after, key=lambda i: (i.opened_s, i.incident_id), default=None)
+
+    def collect(self, sub: Subscription, tick_s: float, wall_origin: float | None) -> list[int]:
+        """Record what the bus carried since the last call; returns the incidents opened."""
+        opened = []
+        for ev in _events(sub):
+            if ev.event != "ticket.opened":
+                self.apply(ev)
+                continue
+            t = ev.data["ticket"]
+            wall = -1.0 if wall_origin is None else round(time.monotonic() - wall_origin, 3)
+            ticket = TicketObservation(
+                ticket_id=t["id"],
+                invariant=t["invariant"],
+                target=t.get("target", ""),
+                store_id=t.get("store_id"),
+                severity=t.get("severity", ""),
+                opened_s=round(tick_s, 3),
+                opened_wall_s=wall,
+                message=str(t.get("message", "")),
+            )
+            self.tickets[ticket.ticket_id] = ticket
+            self.incidents[ticket.ticket_id] = IncidentObservation(
+                incident_id=ticket.ticket_id,
+                opened_s=ticket.opened_s,
+                opened_wall_s=wall,
+                severity=ticket.severity,
+                targets=["cluster" if ticket.store_id is None else ticket.store_id],
+                tickets=[ticket.ticket_id],
+            )
+            opened.append(ticket.ticket_id)
+        return opened
+
+    def apply(self, ev: Event) -> None:
+        incident = self.incidents.get(ev.data.get("ticket_id", -1))
+        if incident is None:
+            return
+        if ev.event == "diagnosis.finished":
+            incident.diagnosis = ev.data.get("diagnosis")
+        elif ev.event == "diagnosis.failed":
+            incident.diagnosis_error = str(ev.data.get("error"))
 
 
 async def _diagnose(
     runtime: OperatorRuntime,
     sub: Subscription,
-    tickets: dict[int, TicketObservation],
-    ticket_id: int,
+    seen: Seen,
+    incident_id: int,
     timeout_s: float,
 ) -> None:
     try:
         async with asyncio.timeout(timeout_s):
-            await runtime.agent.diagnose_ticket(ticket_id)
+            await runtime.agent.diagnose_ticket(incident_id)
     except TimeoutError:
-        tickets[ticket_id].diagnosis_error = f"no diagnosis within {timeout_s:g} s"
+        seen.incidents[incident_id].diagnosis_error = f"no diagnosis within {timeout_s:g} s"
     for ev in _events(sub):
-        _apply_diagnosis_event(ev, tickets)
+        seen.apply(ev)
 
 
 ProgressFn = Callable[[Scenario, ScenarioScore], None]

@@ -66,17 +66,85 @@ class FaultSpec(BaseModel):
         return self
 
 
-class Expectation(BaseModel):
-    """The ground truth: was there anything to detect, where, and of which class.
+Target = int | Literal["cluster", "any"] | list[int]
 
-    ``target`` may list several stores when any of them is a right answer
-    (two stores killed at once).
+
+def target_allows(wanted: Target | None, target: int | str | None) -> bool:
+    """Whether a diagnosis's ``target`` is one ``wanted`` accepts (``any`` accepts every one)."""
+    if wanted == "any":
+        return target is not None
+    if isinstance(wanted, list):
+        return target in wanted
+    return target == wanted
+
+
+class IncidentExpectation(BaseModel):
+    """One incident the run must produce (``required``), or may produce and must get right.
+
+    ``after`` and ``within_s`` bound when it may open (scenario seconds); ``reopens``: it
+    must link to an earlier resolved incident on the same target.
     """
 
     model_config = ConfigDict(extra="forbid")
-    detected: bool
-    target: int | Literal["cluster"] | list[int] | None = None
+    target: Target
+    root_cause_class: str | list[str]
+    after: float = Field(0.0, ge=0)
+    within_s: float | None = Field(None, gt=0)
+    required: bool = True
+    severity: Literal["info", "warning", "critical"] | None = None
+    reopens: bool | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> IncidentExpectation:
+        if isinstance(self.target, list) and not self.target:
+            raise ValueError("expect.incidents: target list is empty")
+        if isinstance(self.root_cause_class, list) and not self.root_cause_class:
+            raise ValueError("expect.incidents: root_cause_class list is empty")
+        return self
+
+    @property
+    def classes(self) -> list[str]:
+        wanted = self.root_cause_class
+        return list(wanted) if isinstance(wanted, list) else [wanted]
+
+    def allows(self, target: int | str | None, cause: str | None) -> bool:
+        return target_allows(self.target, target) and cause in self.classes
+
+    def in_window(self, opened_s: float) -> bool:
+        if opened_s < self.after:
+            return False
+        return self.within_s is None or opened_s <= self.after + self.within_s
+
+
+class ForbiddenAction(BaseModel):
+    """An action no diagnosis of the run may recommend (with these ``args``, when given)."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: str = Field(min_length=1)
+    args: dict[str, Any] | None = None
+
+    def matches(self, action: str, args: dict[str, Any]) -> bool:
+        if action != self.action:
+            return False
+        return self.args is None or all(args.get(k) == v for k, v in self.args.items())
+
+
+class Expectation(BaseModel):
+    """The ground truth.
+
+    Format 2 lists ``incidents`` (each scored), ``forbid`` and ``max_incidents``. Format 1
+    (``detected``, ``target``, ``root_cause_class``) still reads: a fault expectation becomes
+    one required incident opened at or after the first fault, a control ``max_incidents = 0``.
+    ``target`` may list several stores when any of them is a right answer.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    detected: bool | None = None
+    target: Target | None = None
     root_cause_class: str | None = None
+    max_incidents: int | None = Field(None, ge=0)
+    incidents: list[IncidentExpectation] = Field(default_factory=list)
+    forbid: list[ForbiddenAction] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self) -> Expectation:
@@ -84,12 +152,16 @@ class Expectation(BaseModel):
             raise ValueError("expect: a detectable fault needs target and root_cause_class")
         if isinstance(self.target, list) and not self.target:
             raise ValueError("expect: target list is empty")
+        if self.detected and self.incidents:
+            raise ValueError(
+                "expect: give either detected/target or [[expect.incidents]], not both"
+            )
+        if self.detected is False and self.max_incidents is None:
+            self.max_incidents = 0
         return self
 
     def target_matches(self, target: int | str | None) -> bool:
-        if isinstance(self.target, list):
-            return target in self.target
-        return target == self.target
+        return target_allows(self.target, target)
 
 
 class Scenario(BaseModel):
@@ -113,11 +185,32 @@ class Scenario(BaseModel):
                 )
         if self.expect.detected and not self.faults:
             raise ValueError("expect.detected is true but the scenario injects no fault")
+        for want in self.expect.incidents:
+            if want.after >= self.duration:
+                raise ValueError(
+                    f"expect.incidents: after {want.after}s is past the duration ({self.duration}s)"
+                )
         return self
 
     @property
+    def incidents(self) -> list[IncidentExpectation]:
+        """Every incident expectation, format 1's single one included."""
+        expect = self.expect
+        if expect.incidents or not expect.detected:
+            return list(expect.incidents)
+        assert expect.target is not None and expect.root_cause_class is not None
+        return [
+            IncidentExpectation(
+                target=expect.target,
+                root_cause_class=expect.root_cause_class,
+                after=self.first_fault_at or 0.0,
+            )
+        ]
+
+    @property
     def is_control(self) -> bool:
-        return not self.expect.detected
+        """A run that expects no incident at all."""
+        return not self.incidents and self.expect.max_incidents == 0
 
     @property
     def first_fault_at(self) -> float | None:

@@ -60,7 +60,8 @@ async def test_claude_answers_are_scored(tmp_path: Path) -> None:
         assert len(api.requests) == 2
     assert right.error is None and right.backend == "claude"
     good = score_run(scenario, right)
-    assert good.passed and good.actions == ["set_replica_schedule_limit"]
+    assert good.passed and good.diagnosed == 1
     bad = score_run(scenario, wrong)
-    assert bad.detected and bad.diagnosed
-    assert bad.localized is False and bad.root_cause_ok is False and not bad.passed
+    [e] = bad.expectations
+    assert e.detected and bad.diagnosed == 1 and bad.cross_blame == 1
+    assert not e.localized and not e.classified and not bad.passed

@@ -25,12 +25,13 @@ async def test_store_killed_is_detected_localized_and_classified() -> None:
     outcome = await run_scenario(scenario, Settings(), RunOptions(backend="offline"))
     assert outcome.error is None
     score = score_run(scenario, outcome)
-    assert score.detected and score.false_alarms == 0
-    assert score.ticket_invariant == "store_down"
-    assert score.target == 2 and score.root_cause_class == "store_down"
+    [e] = score.expectations
+    assert e.detected and e.localized and e.classified
+    assert outcome.tickets[0].invariant == "store_down"
+    assert (e.diagnosed_target, e.diagnosed_class) == (2, "store_down")
     # The fault lands mid-interval (11 s on a 2 s grid): the next tick sees it.
-    assert score.ttd_sim_s == 1.0
-    assert score.options_ok and score.actions_ok and score.passed
+    assert e.ttd_s == 1.0
+    assert score.options_ok == score.diagnosed and score.passed, score.to_dict()
     assert "set_replica_schedule_limit" in outcome.declared_actions
 
 
@@ -44,8 +45,9 @@ async def test_wrong_ground_truth_scores_as_a_miss(tmp_path: Path) -> None:
     scenario = load_scenario(f)
     outcome = await run_scenario(scenario, Settings(), RunOptions(backend="offline"))
     score = score_run(scenario, outcome)
-    assert score.detected and score.target == 1
-    assert score.localized is False and score.root_cause_ok is False and not score.passed
+    [e] = score.expectations
+    assert not e.detected, "the incident is on store 1, the expectation on store 3"
+    assert score.cross_blame >= 1 and not score.passed
 
 
 async def test_a_class_the_subject_does_not_declare_fails_the_run(tmp_path: Path) -> None:
@@ -94,7 +96,7 @@ def test_cli_json_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     doc = json.loads(capsys.readouterr().out)
     assert doc["backend"] == "offline"
     assert doc["scenarios"][0]["scenario"] == "kill-3" and doc["scenarios"][0]["passed"]
-    assert doc["totals"]["detection"] == 1.0
+    assert doc["summary"]["incidents_detected"] == doc["summary"]["incidents_expected"] == 1
 
     assert main(["eval", "--scenarios", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err
@@ -157,7 +159,8 @@ async def test_realtime_clock_with_hooks(tmp_path: Path) -> None:
     assert hooks.calls[-2] == "detected" and hooks.calls.count("detected") == 1
     score = score_run(scenario, outcome)
     assert score.passed
-    assert score.ttd_sim_s is not None and 0 <= score.ttd_sim_s <= 4
+    [e] = score.expectations
+    assert e.ttd_s is not None and 0 <= e.ttd_s <= 4
     assert outcome.wall_seconds < 15
 
 

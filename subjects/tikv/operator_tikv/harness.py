@@ -3,8 +3,10 @@
 The evaluation's scenarios name faults; this maps them onto the simulator: its own fault
 kinds (``slow_disk``, ``partition_store``, ...), the spellings scenarios use for some of them
 (``kill``, ``pause``, ``partition``, ``pd_leader_kill``), and two disturbances the simulator
-has no fault for, made as a client would: ``load_spike`` (more client load per store) and
-``transfer_leaders`` (transfer-leader operators through PD's API).
+has no fault for, made as a client would: ``load_spike`` (more client load per store),
+``transfer_leaders`` (transfer-leader operators through PD's API) and ``log_lines`` (lines
+appended to a store's log, ``{ts}`` becoming the log's timestamp, as a store that printed
+them would).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import httpx
 from operator_tikv.sim.cluster import SimCluster
 from operator_tikv.sim.config import SimConfig
 from operator_tikv.sim.demo import subject_settings
+from operator_tikv.sim.encode import log_time
 from operator_tui.core.harness import HarnessEndpoints, HarnessError, HarnessOptions
 
 FAULT_ALIASES = {
@@ -114,6 +117,9 @@ class TikvHarness:
         params = dict(params or {})
         if kind == "load_spike":
             return self._remember(self._load_spike(float(params.get("factor", 3.0))))
+        if kind == "log_lines":
+            self._log_lines(store_id, params.get("lines"))
+            return self._remember(_moved)
         if kind == "transfer_leaders":
             await self._transfer_leaders(store_id, int(params.get("count", 10)))
             return self._remember(_moved)
@@ -136,6 +142,17 @@ class TikvHarness:
         fault_id = f"harness-{next(self._ids)}"
         self._undo[fault_id] = undo
         return fault_id
+
+    def _log_lines(self, store_id: int | None, lines: Any) -> None:
+        assert self.cluster.model is not None
+        store = self.cluster.model.stores.get(store_id) if store_id is not None else None
+        if store is None:
+            raise HarnessError(f"log_lines: no store {store_id}")
+        if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+            raise HarnessError("log_lines: params.lines must be a list of strings")
+        now = self.cluster.now_ns
+        for line in lines:
+            store.log.add(now, line.replace("{ts}", log_time(now)))
 
     def _load_spike(self, factor: float) -> Undo:
         assert self.cluster.model is not None
@@ -171,12 +188,22 @@ class TikvHarness:
 
     async def leaders(self) -> list[tuple[int, int]]:
         """(region id, leader store id) for every region, in region id order, as PD lists them."""
+        return [(rid, leader) for rid, leader, _voters in await self._regions()]
+
+    async def _regions(self) -> list[tuple[int, int, list[int]]]:
+        """(region id, leader store, stores holding a voter) for every region with a leader."""
         data = await self._pd_json("/pd/api/v1/regions")
         out = []
         for region in data.get("regions") or []:
             leader = region.get("leader") or {}
-            if "store_id" in leader:
-                out.append((int(region["id"]), int(leader["store_id"])))
+            if "store_id" not in leader:
+                continue
+            voters = [
+                int(p["store_id"])
+                for p in region.get("peers") or []
+                if "store_id" in p and p.get("role_name", "Voter") == "Voter"
+            ]
+            out.append((int(region["id"]), int(leader["store_id"]), sorted(voters)))
         return sorted(out)
 
     async def _region_led_by(self, store_id: int | None) -> int:
@@ -191,20 +218,22 @@ class TikvHarness:
         raise HarnessError(f"hot_region: no region has its leader on store {store_id}")
 
     async def _transfer_leaders(self, source: int | None, count: int) -> None:
-        """Move ``count`` leaders off ``source`` (default: the store leading most) onto the others."""
-        leaders = await self.leaders()
-        stores = sorted({sid for _rid, sid in leaders})
+        """Move ``count`` leaders off ``source`` (default: the store leading most), each to a
+        store that holds a voter of that region (PD refuses any other: "region has no voter
+        in store N"), spreading them over those stores in turn."""
+        regions = await self._regions()
+        stores = sorted({leader for _rid, leader, _v in regions})
         if len(stores) < 2:
             raise HarnessError("transfer_leaders: needs leaders on at least two stores")
         if source is None:
-            counts = {sid: sum(1 for _r, s in leaders if s == sid) for sid in stores}
+            counts = {sid: sum(1 for _r, s, _v in regions if s == sid) for sid in stores}
             source = max(stores, key=lambda sid: (counts[sid], -sid))
-        targets = [sid for sid in stores if sid != source]
         moved = 0
-        for rid, sid in leaders:
+        for rid, leader, voters in regions:
             if moved >= count:
                 break
-            if sid != source:
+            targets = [sid for sid in voters if sid != leader]
+            if leader != source or not targets:
                 continue
             body = {
                 "name": "transfer-leader",

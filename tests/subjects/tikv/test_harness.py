@@ -75,3 +75,27 @@ async def test_plugin_offers_it_with_the_settings_the_subject_needs() -> None:
 def test_unknown_simulator_setting_is_refused() -> None:
     with pytest.raises(HarnessError, match="unknown simulator setting 'colour'"):
         _harness(colour="blue")
+
+
+async def test_log_lines_land_in_the_store_log_with_its_timestamp() -> None:
+    async with _harness(regions=20) as h:
+        line = '[{ts}] [FATAL] [lib.rs:1] ["sst corrupted"] [thread_id=1]'
+        await h.add_fault("log_lines", 2, {"lines": [line]})
+        [last] = h.cluster.model.stores[2].log.since(None, 1)
+        assert last.endswith('[FATAL] [lib.rs:1] ["sst corrupted"] [thread_id=1]')
+        assert "{ts}" not in last and last.startswith("[20")
+        with pytest.raises(HarnessError):
+            await h.add_fault("log_lines", 9, {"lines": [line]})
+        with pytest.raises(HarnessError):
+            await h.add_fault("log_lines", 2, {"lines": "not a list"})
+
+
+async def test_transfer_leaders_targets_only_stores_holding_a_voter() -> None:
+    """With 5 stores and 3 replicas, a round-robin target is often not a voter: PD refuses."""
+    async with TikvHarness(HarnessOptions(stores=5, seed=4, params={"regions": 30})) as h:
+        await h.advance(3)
+        before = dict(await h.leaders())
+        await h.add_fault("transfer_leaders", None, {"count": 5})
+        await h.advance(5)
+        after = dict(await h.leaders())
+        assert sum(1 for rid in before if before[rid] != after.get(rid)) >= 1
