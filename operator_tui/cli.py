@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from types import ModuleType
 from operator_tui import __version__
 from operator_tui.config import ConfigError, Settings, load_settings
 from operator_tui.core.diagnosis import backends
+from operator_tui.core.text import PlainFormatter, plain
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
@@ -100,10 +102,11 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def error(message: str) -> None:
-    print(f"operator-tui: error: {message}", file=sys.stderr)
+    print(f"operator-tui: error: {plain(message)}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    logging.lastResort.setFormatter(PlainFormatter())
     commands = _load_commands()
     parser = build_parser(commands)
     args = parser.parse_args(argv)

@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -31,6 +30,7 @@ from operator_tui.core.subject import (
     SubjectContext,
     SubjectError,
 )
+from operator_tui.core.text import plain
 from operator_tui.core.types import Health, Snapshot, Violation
 
 EXIT_OK = 0
@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _error(message: str) -> None:
-    print(f"operator-tui: error: {message}", file=sys.stderr)
+    print(f"operator-tui: error: {plain(message)}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -180,7 +180,7 @@ def _fmt(value: float | None, suffix: str = "") -> str:
 
 def _report(snapshot: Snapshot, violations: list[Violation], as_json: bool) -> None:
     for problem in snapshot.errors:
-        print(f"operator-tui: warning: {problem}", file=sys.stderr)
+        print(f"operator-tui: warning: {plain(problem)}", file=sys.stderr)
     if as_json:
         print(
             json.dumps({"stores": store_rows(snapshot), "violations": violation_rows(violations)})
@@ -193,8 +193,8 @@ def _report(snapshot: Snapshot, violations: list[Violation], as_json: bool) -> N
     for row in store_rows(snapshot):
         table.add_row(
             str(row["id"]),
-            Text(row["address"]),
-            Text(row["label"]),
+            Text(plain(row["address"])),
+            Text(plain(row["label"])),
             str(row["leaders"]),
             str(row["regions"]),
             _fmt(row["used_pct"], "%"),
@@ -207,7 +207,7 @@ def _report(snapshot: Snapshot, violations: list[Violation], as_json: bool) -> N
         return
     for v in violations:
         target = "cluster" if v.store_id is None else f"store {v.store_id}"
-        console.print(
-            f"[bold]{v.severity.value}[/bold] {v.invariant} ({target}): {escape(v.message)}",
-            highlight=False,
+        line = Text.assemble(
+            (v.severity.value, "bold"), f" {plain(v.invariant)} ({target}): {plain(v.message)}"
         )
+        console.print(line, highlight=False)

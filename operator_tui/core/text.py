@@ -10,6 +10,7 @@ instead of acting; front ends then draw the result as text (Rich ``Text``, Textu
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 
@@ -84,3 +85,11 @@ def _clean(text: str, multiline: bool) -> str:
 def is_plain(text: str, *, multiline: bool = False) -> bool:
     """Whether ``text`` is already what ``plain`` would leave (no control, BiDi or escape)."""
     return plain(text, multiline=multiline, limit=None) == text
+
+
+class PlainFormatter(logging.Formatter):
+    """A log formatter whose lines carry no control or escape sequence: log records quote
+    addresses, errors and answers from outside, and stderr is a terminal too."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return plain(super().format(record), multiline=True, limit=None)

@@ -6,7 +6,9 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from operator_tui.core.text import plain
 from operator_tui.evaluation.scoring import TARGETS, ScenarioScore, summarize
 
 
@@ -92,10 +94,10 @@ def render_table(scores: list[ScenarioScore], backend: str, console: Console) ->
     table = Table(*HEADERS, title=f"operator-tui eval ({backend} backend)")
     for s in scores:
         style = None if s.passed else "red"
-        table.add_row(*_row(s), style=style)
+        table.add_row(*(Text(plain(cell)) for cell in _row(s)), style=style)
     console.print(table)
     for line in notes(scores):
-        console.print(f"[red]error[/red] {line}", highlight=False)
+        console.print(Text.assemble(("error", "red"), f" {plain(line)}"), highlight=False)
     totals = summarize(scores)
     tt = Table("measure", "value", "target", "met", title="totals")
     for t in TARGETS:

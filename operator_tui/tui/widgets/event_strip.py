@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import RichLog
 
 from operator_tui.core.events import Event
+from operator_tui.core.text import plain
 from operator_tui.tui.format import clock_time
 
 STYLES = {
@@ -73,6 +74,7 @@ class EventStrip(RichLog):
         self.note(line, seen_at, STYLES.get(event.event, ""))
 
     def note(self, line: str, seen_at: datetime, style: str = "") -> None:
+        line = plain(line)
         self.lines_written.append(line)
         del self.lines_written[:-500]
         text = Text(no_wrap=True, overflow="ellipsis")

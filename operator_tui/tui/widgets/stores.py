@@ -9,7 +9,7 @@ from typing import Any
 from rich.text import Text
 
 from operator_tui.core.types import Snapshot, StoreMetrics
-from operator_tui.tui.format import health_text, ms, num, pct, right, sparkline
+from operator_tui.tui.format import health_text, ms, num, pct, right, shown, sparkline
 from operator_tui.tui.widgets.row_table import RowTable
 
 History = Callable[[int], Sequence[tuple[datetime, StoreMetrics]]]
@@ -43,7 +43,7 @@ class StoresTable(RowTable):
                     store.id,
                     (
                         store.id,
-                        store.address,
+                        shown(store.address),
                         health_text(store),
                         store.leader_count,
                         store.region_count,
