@@ -82,6 +82,13 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
     parser.add_argument(
         "--mode", choices=("observe", "approve", "auto"), help="actions mode (actions.mode)"
     )
+    parser.add_argument(
+        "--allow-chaos",
+        action="store_true",
+        default=None,
+        help="let the kill and start keys act when the configured cluster is not the lab "
+        "(actions.allow_chaos)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in commands.values():
         module.register(sub)
@@ -98,6 +105,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         interval_s=args.interval,
         diagnosis_backend=args.backend,
         actions_mode=args.mode,
+        allow_chaos=args.allow_chaos,
     )
 
 

@@ -24,6 +24,10 @@ def action_call(action: Mapping[str, Any]) -> str:
     return plain(f"{action.get('action', '')}({args})")
 
 
+def is_high_risk(action: Mapping[str, Any]) -> bool:
+    return str(action.get("risk") or "").lower() == "high"
+
+
 def action_prompt(number: int, action: Mapping[str, Any]) -> Text:
     """Two lines: the numbered call with its risk, then why the diagnosis recommends it."""
     risk = plain(action.get("risk") or "low", limit=20)
@@ -65,8 +69,12 @@ class ApproveScreen(ModalScreen[int | None]):
             yield Static("enter runs the highlighted action · esc cancels", classes="dialog-hint")
 
     def on_mount(self) -> None:
+        """The first action that is not high risk starts highlighted; a high-risk one never is,
+        so ``enter`` alone cannot pick it."""
         options = self.query_one(OptionList)
-        options.highlighted = 0
+        options.highlighted = next(
+            (i for i, action in enumerate(self.actions) if not is_high_risk(action)), None
+        )
         options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
