@@ -14,6 +14,7 @@ from operator_tui.tui.format import clock_time
 STYLES = {
     "ticket.opened": "bold yellow",
     "ticket.resolved": "green",
+    "ticket.recurred": "bold yellow",
     "diagnosis.finished": "cyan",
     "diagnosis.failed": "red",
     "chaos": "bold magenta",
@@ -34,6 +35,9 @@ def describe(event: Event) -> str | None:
     if kind in ("ticket.opened", "ticket.resolved"):
         verb = "opened" if kind == "ticket.opened" else "resolved"
         return f"ticket #{ticket.get('id')} {verb}: {ticket.get('message') or ticket.get('invariant', '')}"
+    if kind == "ticket.recurred":
+        what = ticket.get("message") or ticket.get("invariant", "")
+        return f"ticket #{ticket.get('id')} happened again: {what}; diagnosing again"
     if kind == "diagnosis.finished":
         diagnosis = data.get("diagnosis") or {}
         cause = diagnosis.get("root_cause_class")
