@@ -220,7 +220,7 @@ class HostilePD:
                 if len(head) > REQUEST_LIMIT:
                     return
                 line = head.split(b"\r\n", 1)[0].decode("latin-1")
-                method, target = (line.split(" ") + ["", ""])[:2]
+                method, target = [*line.split(" "), "", ""][:2]
                 length = 0
                 for header in head.split(b"\r\n")[1:]:
                     name, _, value = header.decode("latin-1").partition(":")

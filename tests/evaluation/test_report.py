@@ -36,4 +36,9 @@ def test_a_hostile_model_answer_prints_as_plain_text() -> None:
     render_table([score], "claude", Console(file=out, width=400, force_terminal=True))
     text = out.getvalue()
     assert "[/][bold red]R[link=file:///etc/passwd]x[/link]" in text
-    assert "\x1b[2J" not in text and "\x1b]0;pwned" not in text and "\x1b]8;" not in text and "\u202e" not in text
+    assert (
+        "\x1b[2J" not in text
+        and "\x1b]0;pwned" not in text
+        and "\x1b]8;" not in text
+        and "\u202e" not in text
+    )
