@@ -101,6 +101,7 @@ def run_in_pane(
     seconds: float,
     keys: list[tuple[float, str]] = (),
     markup_expected: bool,
+    expected_codes: tuple[int, ...] = (0, 1, 2),
 ) -> Run:
     """One command in a fresh 200x50 tmux pane; keys are (delay, tmux key) sent in order."""
     socket = f"hostile-{os.getpid()}"
@@ -135,6 +136,8 @@ def run_in_pane(
     tmux("kill-server", socket=socket)
     data = raw.read_bytes() if raw.exists() else b""
     problems = [f"{name} reached the terminal" for name, seq in FORBIDDEN.items() if seq in data]
+    if code is not None and code not in expected_codes:
+        problems.append(f"exit code {code}")
     if "pwned" in title:
         problems.append(f"pane retitled to {title!r}")
     if markup_expected and MARKUP_LITERAL not in data:
@@ -253,9 +256,17 @@ class socket_port:
 
 
 def eval_run(workdir: Path) -> Run:
-    argv = [OPERATOR, "--db", str(workdir / "eval.db"), "eval", "--only", "20-control-steady"]
+    argv = [OPERATOR, "--db", str(workdir / "eval.db"), "eval", "--only", "control-steady-load"]
     env = {"COLUMNS": "200", "TERM": "xterm-256color"}
-    return run_in_pane("eval", argv, workdir=workdir, env=env, seconds=240, markup_expected=False)
+    return run_in_pane(
+        "eval",
+        argv,
+        workdir=workdir,
+        env=env,
+        seconds=240,
+        markup_expected=False,
+        expected_codes=(0,),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
