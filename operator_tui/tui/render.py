@@ -9,6 +9,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
+from operator_tui.core.subject import StoreFigure
 from operator_tui.core.text import plain
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.types import LogEvent, Snapshot, StoreMetrics
@@ -82,7 +83,8 @@ def metric_lines(
     return text
 
 
-def store_history(points: History, width: int = 30) -> Table:
+def store_history(points: History, width: int = 30, extra: Sequence[StoreFigure] = ()) -> Table:
+    """Core's figures, then the subject's ``extra`` ones (its ``metric_figures``)."""
     table = Table.grid(padding=(0, 1))
     table.add_column(style="dim", no_wrap=True)
     table.add_column(style="cyan", no_wrap=True)
@@ -93,11 +95,13 @@ def store_history(points: History, width: int = 30) -> Table:
         ("p99", "p99_latency_ms", ms),
         ("p99 write", "p99_write_latency_ms", ms),
         ("CPU", "cpu_ratio", pct),
-        ("raft lag", "raft_log_lag", num),
+        *((f.label, f.name, num) for f in extra),
     ):
-        values = [getattr(m, attr) for _, m in points]
+        values = [getattr(m, attr, None) for _, m in points]
         table.add_row(
-            label, sparkline(values, width) or "-", fmt(getattr(last, attr) if last else None)
+            label,
+            sparkline(values, width) or "-",
+            fmt(getattr(last, attr, None) if last else None),
         )
     return table
 
@@ -124,8 +128,8 @@ def log_lines(events: Iterable[LogEvent], limit: int = 14) -> Text:
         if ev.store_id is not None:
             text.append(f"s{ev.store_id} ", style="bold")
         text.append(f"{plain(ev.kind, limit=40)} ", style="cyan")
-        if ev.region_id is not None:
-            text.append(f"region {ev.region_id} ")
+        if ev.about:
+            text.append(f"{plain(ev.about)} ")
         text.append(plain(ev.message))
     return text
 
