@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -101,13 +102,49 @@ def open_lab(
     return deployment
 
 
-def _lab_chaos(settings: Settings, http: httpx.AsyncClient, plugin: SubjectPlugin) -> Chaos | None:
-    """The lab's kill and start when the subject has a lab here; else no chaos."""
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    host = "loopback" if host in LOOPBACK else host
+    return f"{parts.scheme.lower()}://{host}:{parts.port or ''}"
+
+
+def configured_elsewhere(section: Any, lab: Deployment) -> list[str]:
+    """The URLs the user set in the subject's section (explicitly, not by default) that are
+    none of the lab's published endpoints: the operator is watching another cluster."""
     try:
-        return open_lab(settings, http, plugin)
+        lab_origins = {_origin(e.url) for e in lab.endpoints()}
+    except Exception as exc:
+        log.info("lab endpoints unknown: %s", exc)
+        lab_origins = set()
+    found: list[str] = []
+    for name in sorted(getattr(section, "model_fields_set", ())):
+        value = getattr(section, name, None)
+        for item in value if isinstance(value, list | tuple) else (value,):
+            if isinstance(item, str) and "://" in item and _origin(item) not in lab_origins:
+                found.append(item)
+    return found
+
+
+def _lab_chaos(
+    settings: Settings, http: httpx.AsyncClient, plugin: SubjectPlugin, section: Any
+) -> Chaos | None:
+    """The lab's kill and start when the subject has a lab here and the operator watches that
+    lab (or ``actions.allow_chaos`` says so); else no chaos: a key must not break a lab
+    while the screen shows another cluster."""
+    try:
+        lab = open_lab(settings, http, plugin)
     except Exception as exc:
         log.info("lab chaos unavailable: %s", exc)
         return None
+    elsewhere = configured_elsewhere(section, lab)
+    if elsewhere and not settings.actions.allow_chaos:
+        log.info("chaos refused: watching %s, not the lab (--allow-chaos allows it)", elsewhere[0])
+        return None
+    return lab
 
 
 @asynccontextmanager
@@ -140,7 +177,7 @@ async def open_runtime(
                 stack.enter_context(tempfile.TemporaryDirectory(prefix="operator-tui-demo-")),
             )
         else:
-            chaos = _lab_chaos(settings, http, plugin)
+            chaos = _lab_chaos(settings, http, plugin, section)
         ctx = SubjectContext(http=http, settings=section, interval_s=settings.monitor.interval_s)
         subject = plugin.create(ctx)
         stack.push_async_callback(subject.aclose)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from types import ModuleType
 from operator_tui import __version__
 from operator_tui.config import ConfigError, Settings, load_settings
 from operator_tui.core.diagnosis import backends
+from operator_tui.core.text import PlainFormatter, plain
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
@@ -80,6 +82,13 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
     parser.add_argument(
         "--mode", choices=("observe", "approve", "auto"), help="actions mode (actions.mode)"
     )
+    parser.add_argument(
+        "--allow-chaos",
+        action="store_true",
+        default=None,
+        help="let the kill and start keys act when the configured cluster is not the lab "
+        "(actions.allow_chaos)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in commands.values():
         module.register(sub)
@@ -96,14 +105,16 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         interval_s=args.interval,
         diagnosis_backend=args.backend,
         actions_mode=args.mode,
+        allow_chaos=args.allow_chaos,
     )
 
 
 def error(message: str) -> None:
-    print(f"operator-tui: error: {message}", file=sys.stderr)
+    print(f"operator-tui: error: {plain(message)}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    logging.lastResort.setFormatter(PlainFormatter())
     commands = _load_commands()
     parser = build_parser(commands)
     args = parser.parse_args(argv)

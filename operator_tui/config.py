@@ -80,6 +80,11 @@ class ActionsSettings(_Section):
         "observe",
         description="observe: never act; approve: act after a person approves; auto: act.",
     )
+    allow_chaos: bool = Field(
+        False,
+        description="Let the kill and start keys act on the subject's lab while the operator "
+        "watches a cluster configured elsewhere (the demo and the lab itself need no leave).",
+    )
 
 
 class MonitorSettings(_Section):
@@ -111,6 +116,7 @@ def _app_aliases() -> tuple[FlatAlias, ...]:
         alias("interval_s", "monitor", "interval_s"),
         alias("db_path", "storage", "db_path"),
         alias("actions_mode", "actions", "mode"),
+        alias("allow_chaos", "actions", "allow_chaos"),
         alias("diagnosis_backend", "diagnosis", "backend"),
         alias(
             "anthropic_api_key",

@@ -24,13 +24,14 @@ from operator_tui.core.diagnosis.base import Diagnoser
 from operator_tui.core.events import Event, EventBus, Subscription
 from operator_tui.core.plugin import SubjectPlugin
 from operator_tui.core.subject import DemoOptions
+from operator_tui.core.text import PlainFormatter
 
 log = logging.getLogger("operator_tui.headless")
 
 
 def configure_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(PlainFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

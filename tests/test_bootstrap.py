@@ -144,3 +144,37 @@ async def test_tikv_section_reaches_the_subject(tmp_path: Path, monkeypatch) -> 
         assert rt.subject.direct.budget == 7
         assert rt.subject.direct.scrape_interval_s == 30.0
         assert rt.subject.pd.endpoints == ["http://10.0.0.1:2379"]
+
+
+class LabHere(FakeChaos):
+    """A lab whose API is published on loopback port 2379."""
+
+    name, project = "fake-lab", "lab"
+
+    def endpoints(self) -> list:
+        from operator_tui.core.deploy import Endpoint
+
+        return [Endpoint("API", "http://127.0.0.1:2379")]
+
+
+@pytest.mark.parametrize(
+    ("endpoints", "allow", "chaos"),
+    [
+        (None, None, True),  # nothing configured: the default is the lab
+        (["http://localhost:2379/"], None, True),  # the lab, written another way
+        (["http://10.0.0.1:2379"], None, False),  # a configured cluster: no chaos keys
+        (["http://10.0.0.1:2379"], True, True),  # unless --allow-chaos says so
+    ],
+)
+async def test_chaos_keys_only_against_the_lab_or_when_allowed(
+    tmp_path: Path, monkeypatch, endpoints, allow, chaos
+) -> None:
+    plugin = FakePlugin()
+    lab = LabHere(plugin.subject)
+    monkeypatch.setattr(plugin, "deployment", lambda options: lab, raising=False)
+    section = {"endpoints": endpoints} if endpoints else {}
+    s = fake_settings(
+        plugin, storage={"db_path": tmp_path / "t.db"}, fake=section, allow_chaos=allow
+    )
+    async with open_runtime(s, plugin=plugin) as rt:
+        assert (rt.chaos is lab) is chaos

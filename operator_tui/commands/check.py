@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -33,6 +32,7 @@ from operator_tui.core.subject import (
     SubjectContext,
     SubjectError,
 )
+from operator_tui.core.text import plain
 from operator_tui.core.types import Health, Snapshot, Violation
 
 EXIT_OK = 0
@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _error(message: str) -> None:
-    print(f"operator-tui: error: {message}", file=sys.stderr)
+    print(f"operator-tui: error: {plain(message)}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -189,7 +189,7 @@ def _report(
     as_json: bool,
 ) -> None:
     for problem in snapshot.errors:
-        print(f"operator-tui: warning: {problem}", file=sys.stderr)
+        print(f"operator-tui: warning: {plain(problem)}", file=sys.stderr)
     if as_json:
         print(
             json.dumps(
@@ -215,9 +215,9 @@ def _report(
     for row in store_rows(snapshot, figures):
         table.add_row(
             str(row["id"]),
-            Text(row["address"]),
-            Text(row["label"]),
-            *("-" if row[f.key] is None else str(row[f.key]) for f in columns),
+            Text(plain(row["address"])),
+            Text(plain(row["label"])),
+            *("-" if row[f.key] is None else plain(row[f.key]) for f in columns),
             _fmt(row["used_pct"], "%"),
             _fmt(row["qps"]),
             _fmt(row["p99_ms"], " ms"),
@@ -228,7 +228,7 @@ def _report(
         return
     for v in violations:
         target = "cluster" if v.store_id is None else f"store {v.store_id}"
-        console.print(
-            f"[bold]{v.severity.value}[/bold] {v.invariant} ({target}): {escape(v.message)}",
-            highlight=False,
+        line = Text.assemble(
+            (v.severity.value, "bold"), f" {plain(v.invariant)} ({target}): {plain(v.message)}"
         )
+        console.print(line, highlight=False)

@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from operator_tui.config import Settings
 from operator_tui.core.diagnosis import backends
 from operator_tui.core.subject import SubjectError
+from operator_tui.core.text import plain
 from operator_tui.evaluation.report import render_table, to_json, to_markdown
 from operator_tui.evaluation.runner import EvalError, RunOptions, run_suite
 from operator_tui.evaluation.scenario import Scenario, ScenarioError, load_suite, with_seeds
@@ -94,7 +96,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     def progress(scenario: Scenario, score: ScenarioScore) -> None:
         if not args.json:
             verdict = "pass" if score.passed else "FAIL"
-            err.print(f"  {scenario.name}: {verdict} ({score.wall_seconds:.1f} s)", highlight=False)
+            line = f"  {plain(scenario.name)}: {verdict} ({score.wall_seconds:.1f} s)"
+            err.print(Text(line), highlight=False)
 
     try:
         scores = asyncio.run(
@@ -109,7 +112,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             )
         )
     except (EvalError, SubjectError) as exc:
-        print(f"operator-tui: error: {exc}", file=sys.stderr)
+        print(f"operator-tui: error: {plain(exc)}", file=sys.stderr)
         return 2
     if args.markdown is not None:
         try:

@@ -15,6 +15,7 @@ import sys
 
 from operator_tui.config import ConfigError, Settings
 from operator_tui.core.subject import DemoOptions, SubjectError
+from operator_tui.core.text import plain
 from operator_tui.core.tickets import TicketStoreError
 
 
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 run_headless(settings, demo=demo, stream=bool(getattr(args, "stream", False)))
             )
         except (TicketStoreError, SubjectError, ConfigError, OSError) as exc:
-            print(f"operator-tui: error: {exc}", file=sys.stderr)
+            print(f"operator-tui: error: {plain(exc)}", file=sys.stderr)
             return 2
     from operator_tui.tui.app import run_tui
 

@@ -23,8 +23,10 @@ from typing import Any
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
+from rich.text import Text
 
 from operator_tui.config import Settings
+from operator_tui.core.text import plain
 from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent
 from operator_tui.core.tickets import TicketStore, TicketStoreError
 
@@ -108,7 +110,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return _print_list(tickets, args.json)
         ticket, diagnosis, events = asyncio.run(_show(path, args.id))
     except TicketStoreError as exc:
-        print(f"operator-tui: error: {exc}", file=sys.stderr)
+        print(f"operator-tui: error: {plain(exc)}", file=sys.stderr)
         return 2
     if ticket is None:
         print(f"operator-tui: error: no ticket {args.id} in {path}", file=sys.stderr)
@@ -141,11 +143,11 @@ def _print_list(tickets: list[Ticket], as_json: bool) -> int:
             str(t.id),
             t.severity.value,
             t.status.value + (" (diagnosis failed)" if t.diagnosis_failed else ""),
-            t.invariant,
-            t.target,
+            Text(plain(t.invariant)),
+            Text(plain(t.target)),
             str(t.occurrences),
             t.first_seen.strftime("%Y-%m-%d %H:%M:%S"),
-            t.message,
+            Text(plain(t.message)),
         )
     Console().print(table)
     return 0
@@ -156,22 +158,25 @@ def _print_show(
 ) -> None:
     console = Console()
     console.print(
-        f"[bold]Ticket #{ticket.id}[/] {ticket.invariant} on {ticket.target}: {ticket.status.value}"
+        Text.assemble(
+            (f"Ticket #{ticket.id}", "bold"),
+            f" {plain(ticket.invariant)} on {plain(ticket.target)}: {ticket.status.value}",
+        )
     )
     console.print(
         f"severity {ticket.severity.value}, seen {ticket.occurrences}x, "
         f"first {_iso(ticket.first_seen)}, last {_iso(ticket.last_seen)}"
         + (f", resolved {_iso(ticket.resolved_at)}" if ticket.resolved_at else "")
     )
-    console.print(ticket.message, markup=False)
+    console.print(Text(plain(ticket.message, multiline=True, limit=None)))
     if diagnosis is not None:
-        console.rule(
-            f"diagnosis #{diagnosis.id} ({diagnosis.backend}{', ' + diagnosis.model if diagnosis.model else ''})"
-        )
+        model = f", {diagnosis.model}" if diagnosis.model else ""
+        console.rule(Text(plain(f"diagnosis #{diagnosis.id} ({diagnosis.backend}{model})")))
         if diagnosis.text:
-            console.print(Markdown(diagnosis.text))
+            text = plain(diagnosis.text, multiline=True, limit=None)
+            console.print(Markdown(text, hyperlinks=False))
         if diagnosis.error:
-            console.print(f"[red]failed:[/] {diagnosis.error}")
+            console.print(Text.assemble(("failed:", "red"), f" {plain(diagnosis.error)}"))
     console.rule("history")
     for e in events:
-        console.print(f"{_iso(e.ts)}  {e.kind}", markup=False)
+        console.print(Text(f"{_iso(e.ts)}  {plain(e.kind)}"))

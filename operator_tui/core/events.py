@@ -21,6 +21,7 @@ EVENT_KINDS = frozenset(
         "ticket.opened",
         "ticket.updated",
         "ticket.resolved",
+        "ticket.recurred",
         "diagnosis.started",
         "diagnosis.chunk",
         "diagnosis.finished",

@@ -32,6 +32,9 @@ UNREACHABLE = "subject_unreachable"
 SNAPSHOT_HOT_WRITES = 20  # hot write entries: as many as a diagnosis reads (diagnosis/context.py)
 SNAPSHOT_LOG_EVENTS = 20
 SNAPSHOT_STORES = 50
+EPISODE = "episode"
+"""A violation detail naming one occurrence of its condition; a new value while the ticket
+is open is a recurrence (``ticket.recurred``, diagnosed again), not one more tick of it."""
 
 
 def snapshot_dict(snapshot: Snapshot, violated: set[int] | None = None) -> dict[str, Any]:
@@ -132,6 +135,7 @@ class Monitor:
         self.history = history or History()
         self.ticks = 0
         self.on_opened: Callable[[list[Ticket]], None] | None = None
+        self._episodes: dict[str, str] = {}
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._manual = False
@@ -204,10 +208,12 @@ class Monitor:
         *,
         resolve_absent: bool,
     ) -> list[tuple[str, Ticket]]:
+        recurred = self._new_episodes(violations, resolve_absent=resolve_absent)
         try:
             changes = await self.tickets.upsert_violations(
                 violations, snap, now, resolve_absent=resolve_absent
             )
+            again = await self._recurred(recurred, now) if recurred else []
         except Exception as exc:
             log.exception("recording tickets failed")
             self.bus.publish("error", message=f"ticket database: {type(exc).__name__}: {exc}")
@@ -217,9 +223,44 @@ class Monitor:
             self.bus.publish(f"ticket.{change}", ticket=ticket.summary())
             if change == "opened":
                 opened.append(ticket)
+        for ticket, episode in again:
+            self.bus.publish("ticket.recurred", ticket=ticket.summary(), episode=episode)
+            opened.append(ticket)
         if opened and self.on_opened is not None:
             self.on_opened(opened)
         return changes
+
+    def _new_episodes(self, violations: list[Violation], *, resolve_absent: bool) -> dict[str, str]:
+        """Violations whose ``details[EPISODE]`` differs from the one last seen for their key:
+        the same condition happened again while its ticket was still open (a second change
+        inside a hold), which the ticket would otherwise absorb as one more occurrence."""
+        fresh: dict[str, str] = {}
+        seen: dict[str, str] = {}
+        for v in violations:
+            episode = v.details.get(EPISODE)
+            if episode is None:
+                continue
+            seen[v.key] = str(episode)
+            last = self._episodes.get(v.key)
+            if last is not None and last != seen[v.key]:
+                fresh[v.key] = seen[v.key]
+        if resolve_absent:
+            self._episodes = seen
+        else:
+            self._episodes.update(seen)
+        return fresh
+
+    async def _recurred(self, episodes: dict[str, str], now: datetime) -> list[tuple[Ticket, str]]:
+        """Record each new episode on its open ticket and queue that ticket's diagnosis again."""
+        out = []
+        for ticket in await self.tickets.list_tickets(include_resolved=False):
+            episode = episodes.get(ticket.violation_key)
+            if episode is None:
+                continue
+            await self.tickets.add_event(ticket.id, "recurred", {EPISODE: episode}, now)
+            queued = await self.tickets.mark_for_rediagnosis(ticket.id)
+            out.append((queued or ticket, episode))
+        return out
 
     # --- the loop ---------------------------------------------------------------------
 

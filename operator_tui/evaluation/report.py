@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from operator_tui.core.text import plain
 from operator_tui.evaluation.scoring import ExpectationScore, ScenarioScore, summarize
 
 
@@ -108,10 +109,10 @@ def notes(scores: list[ScenarioScore]) -> list[str]:
 def render_table(scores: list[ScenarioScore], backend: str, console: Console) -> None:
     table = Table(*HEADERS, title=f"operator-tui eval ({backend} backend)")
     for s in scores:
-        table.add_row(*(Text(cell) for cell in _row(s)), style=None if s.passed else "red")
+        table.add_row(*(Text(plain(cell)) for cell in _row(s)), style=None if s.passed else "red")
     console.print(table)
     for line in notes(scores):
-        console.print(Text.assemble(("note ", "red"), line))
+        console.print(Text.assemble(("note ", "red"), plain(line)), highlight=False)
     totals = summarize(scores)
     tt = Table("measure", "value", title="totals")
     for label, shown in SUMMARY_ROWS:

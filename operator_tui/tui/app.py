@@ -15,12 +15,15 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager, suppress
 from datetime import UTC, datetime
 
+from rich.text import Text
 from textual import events
 from textual.app import App
+from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from operator_tui.config import Settings
 from operator_tui.core.subject import DemoOptions
+from operator_tui.core.text import plain
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.types import LogEvent, Snapshot, StoreMetrics
 from operator_tui.tui.cluster_keys import ClusterKeys
@@ -98,6 +101,25 @@ class OperatorApp(ClusterKeys, App[int]):
         self._quit_requested = asyncio.Event()
         self._owned_runtime_worker: Worker[None] | None = None
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification is plain text: its messages carry addresses, errors and
+        model text, so none is read as markup (``markup`` is accepted and ignored)."""
+        super().notify(
+            plain(message, multiline=True),
+            title=plain(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
+
     def get_default_screen(self) -> MainScreen:
         return self.main
 
@@ -125,7 +147,7 @@ class OperatorApp(ClusterKeys, App[int]):
                 await self._quit_requested.wait()
                 await self._stop_workers()
         except Exception as exc:
-            self.exit(2, return_code=2, message=f"operator-tui: error: {one_line(exc)}")
+            self.exit(2, return_code=2, message=Text(f"operator-tui: error: {one_line(exc)}"))
 
     def _attach_runtime(self, runtime: Runtime) -> None:
         self.runtime = runtime

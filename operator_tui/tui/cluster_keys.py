@@ -16,7 +16,7 @@ from textual.app import App
 from operator_tui.core.types import Store
 from operator_tui.tui.format import one_line
 from operator_tui.tui.host import HasContext, Runtime
-from operator_tui.tui.screens.approve import ApproveScreen
+from operator_tui.tui.screens.approve import ApproveScreen, action_call, is_high_risk
 from operator_tui.tui.screens.confirm import ConfirmScreen
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ class ClusterKeys(App[int]):
         if getattr(runtime, "chaos", True) is None:
             self.notify(
                 f"cannot {verb} stores here: that works in --demo or against the subject's lab "
-                "(operator-tui deploy local up)",
+                "(operator-tui deploy local up); a cluster configured elsewhere needs --allow-chaos",
                 severity="warning",
                 timeout=8,
             )
@@ -174,6 +174,16 @@ class ClusterKeys(App[int]):
         chosen = await self.push_screen_wait(ApproveScreen(ticket_id, actions))
         if chosen is None:
             return
+        if is_high_risk(actions[chosen]):
+            call = action_call(actions[chosen])
+            question = (
+                f"{call} is a high-risk action on the cluster (ticket #{ticket_id}).\n\n"
+                "y runs it, n or esc cancels."
+            )
+            confirm = ConfirmScreen(f"Run {call}?", question, "Run it")
+            if not await self.push_screen_wait(confirm):
+                self.notify(f"{call} not run", severity="warning")
+                return
         try:
             result = await runtime.approve(ticket_id, chosen)
         except Exception as exc:

@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from rich.text import Text
 
+from operator_tui.core.text import plain
 from operator_tui.core.ticket import TicketStatus
 from operator_tui.core.types import Health, Severity, Store
 
@@ -54,9 +55,15 @@ def sparkline(values: Iterable[float | None], width: int = 12) -> str:
     return "".join(out)
 
 
+def shown(value: object, style: str = "", *, multiline: bool = False) -> Text:
+    """Data (from the cluster, a log, a model, the database) as a Rich ``Text``: never markup,
+    no control or escape sequence (``core.text.plain``)."""
+    return Text(plain(value, multiline=multiline), style=style)
+
+
 @lru_cache(maxsize=64)
 def _health_cell(label: str, level: str) -> Text:
-    return Text(label, style=HEALTH_STYLES.get(level, ""))
+    return shown(label, HEALTH_STYLES.get(level, ""))
 
 
 def health_text(store: Store) -> Text:
@@ -129,4 +136,4 @@ def series(points: Sequence[tuple[datetime, object]], attr: str) -> list[float |
 def one_line(exc: BaseException) -> str:
     """The first line of an error, for a notification or a line of the event strip."""
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    return plain(text[0]) if text else type(exc).__name__

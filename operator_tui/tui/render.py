@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from operator_tui.core.subject import StoreFigure
+from operator_tui.core.text import plain
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.types import LogEvent, Snapshot, StoreMetrics
 from operator_tui.tui.format import (
@@ -20,6 +21,7 @@ from operator_tui.tui.format import (
     num,
     pct,
     severity_text,
+    shown,
     sparkline,
 )
 
@@ -36,14 +38,14 @@ def ticket_facts(ticket: Ticket, now: datetime) -> Table:
     table = Table.grid(padding=(0, 1))
     table.add_column(style="dim", no_wrap=True)
     table.add_column()
-    table.add_row("invariant", Text(ticket.invariant, style="bold"))
-    table.add_row("target", ticket.target)
+    table.add_row("invariant", shown(ticket.invariant, "bold"))
+    table.add_row("target", shown(ticket.target))
     table.add_row("severity", severity_text(ticket.severity))
     table.add_row(
         "status",
         ticket.status.value + (" (last diagnosis failed)" if ticket.diagnosis_failed else ""),
     )
-    table.add_row("message", Text(ticket.message, no_wrap=True, overflow="ellipsis"))
+    table.add_row("message", Text(plain(ticket.message), no_wrap=True, overflow="ellipsis"))
     table.add_row("first seen", seen(ticket.first_seen, now))
     table.add_row("last seen", seen(ticket.last_seen, now))
     table.add_row("occurrences", str(ticket.occurrences))
@@ -122,18 +124,28 @@ def log_lines(events: Iterable[LogEvent], limit: int = 14) -> Text:
         level_style = {"ERROR": "red", "WARN": "yellow", "WARNING": "yellow"}.get(
             ev.level.upper(), ""
         )
-        text.append(f"{ev.level[:4]:<4} ", style=level_style)
+        text.append(f"{plain(ev.level[:4]):<4} ", style=level_style)
         if ev.store_id is not None:
             text.append(f"s{ev.store_id} ", style="bold")
-        text.append(f"{ev.kind} ", style="cyan")
+        text.append(f"{plain(ev.kind, limit=40)} ", style="cyan")
         if ev.about:
-            text.append(f"{ev.about} ")
-        text.append(ev.message)
+            text.append(f"{plain(ev.about)} ")
+        text.append(plain(ev.message))
     return text
 
 
+def safe_markdown(text: str) -> str:
+    """A model's Markdown with no control or escape sequence; it is shown by a ``Markdown``
+    widget that opens no link."""
+    return plain(text, multiline=True, limit=None)
+
+
 def diagnosis_markdown(result: dict[str, Any]) -> str:
-    """The structured diagnosis as Markdown sections."""
+    """The structured diagnosis as Markdown sections (sanitised: the values come from a model)."""
+    return safe_markdown(_diagnosis_markdown(result))
+
+
+def _diagnosis_markdown(result: dict[str, Any]) -> str:
     out: list[str] = []
     out.append("## Observation\n\n" + str(result.get("observation", "")).strip())
     cause_class = result.get("root_cause_class", "unknown")

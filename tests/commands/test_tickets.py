@@ -87,3 +87,30 @@ def test_missing_and_bad(tmp_path: Path, capsys) -> None:
     assert main(["--db", str(bad), "tickets", "list"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot open ticket database" in err
+
+
+HOSTILE = "[/][bold red]R[link=file:///etc/passwd]x[/link]\x1b]0;pwned\x07\x1b[2J\u202eevil"
+
+
+def test_hostile_stored_text_prints_as_plain_text(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "400")
+
+    async def fill_hostile(path: Path) -> None:
+        store = await TicketStore.open(path, subject="tikv")
+        await store.upsert_violations(
+            [Violation("store_down", Severity.CRITICAL, HOSTILE, 1)], {"stores": []}, T0
+        )
+        diag = await store.start_diagnosis(1, "claude", HOSTILE)
+        await store.finish_diagnosis(
+            diag, {"root_cause_class": "store_down"}, text=f"## {HOSTILE}\n\n[l](file:///x)\n"
+        )
+        await store.aclose()
+
+    db = tmp_path / "t.db"
+    asyncio.run(fill_hostile(db))
+    for argv in (["tickets", "list"], ["tickets", "show", "1"]):
+        assert main(["--db", str(db), *argv]) == 0
+        out = capsys.readouterr()
+        text = out.out + out.err
+        assert "[/][bold red]R[link=file:///etc/passwd]x[/link]" in text, argv
+        assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text, argv

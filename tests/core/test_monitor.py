@@ -194,3 +194,42 @@ async def test_an_unobservable_tick_adds_no_history(monitor: Monitor, fake: Fake
     fake.unreachable = True
     await monitor.tick_once()
     assert len(monitor.history.metric_history(1)) == 1
+
+
+async def test_a_new_episode_while_the_ticket_is_open_is_its_own_event_and_diagnosis(
+    monitor: Monitor, fake: FakeSubject, monkeypatch
+) -> None:
+    from operator_tui.core.monitor import EPISODE
+    from operator_tui.core.ticket import TicketStatus
+    from operator_tui.core.types import Severity, Violation
+
+    episode = {"now": "a->b@1"}
+
+    def evaluate(snapshot):
+        details = {EPISODE: episode["now"]}
+        return [Violation("leader_changed", Severity.WARNING, episode["now"], None, details)]
+
+    monkeypatch.setattr(fake, "evaluate", evaluate)
+    sub = monitor.bus.subscribe()
+    woken: list[int] = []
+    monitor.on_opened = lambda tickets: woken.extend(t.id for t in tickets)
+    await monitor.tick_once()
+    [ticket] = await monitor.tickets.list_tickets()
+    await monitor.tickets.finish_diagnosis(
+        await monitor.tickets.start_diagnosis(ticket.id, "offline", None), {}, text="first"
+    )
+    await monitor.tick_once()  # the same episode: one more occurrence, nothing new
+    assert woken == [ticket.id]
+    episode["now"] = "b->c@2"  # a second change inside the hold
+    await monitor.tick_once()
+    assert woken == [ticket.id, ticket.id]
+    kinds = []
+    while not sub.queue.empty():
+        kinds.append(sub.queue.get_nowait())
+    recurred = [e for e in kinds if e.event == "ticket.recurred"]
+    assert len(recurred) == 1 and recurred[0].data["episode"] == "b->c@2"
+    again = await monitor.tickets.get_ticket(ticket.id)
+    assert again is not None and again.status == TicketStatus.OPEN  # queued for a new diagnosis
+    assert [e.kind for e in await monitor.tickets.events(ticket.id)].count("recurred") == 1
+    await monitor.tick_once()
+    assert woken == [ticket.id, ticket.id]

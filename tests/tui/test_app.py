@@ -666,3 +666,51 @@ async def test_main_screen_keys_on_a_drill_down_say_where_they_work(
         assert "panes are on the main screen" in notes.text()
         assert "the ticket filter is on the main screen" in notes.text()
         assert isinstance(app.screen, StoreScreen)
+
+
+async def test_a_high_risk_action_is_never_preselected_and_needs_a_second_yes(
+    two_action_runtime, diagnosis_result, app_factory, notes_of
+) -> None:
+    approving = two_action_runtime
+    first = diagnosis_result["recommended_actions"][0]
+    first.update(action="drain_store", args={"store_id": 2}, risk="high")
+    diagnosis_result["recommended_actions"][1]["risk"] = "high"
+    await approving.finish_two_actions()
+    app = app_factory(approving)
+    async with app.run_test(size=SIZE) as pilot:
+        notes = notes_of(app)
+        screen = await open_approve_dialog(app, pilot, approving)
+        assert screen.query_one(OptionList).highlighted is None
+        await pilot.press("enter")  # nothing highlighted: enter alone picks nothing
+        await pilot.pause()
+        assert isinstance(app.screen, ApproveScreen) and approving.calls.approved == []
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert (
+            "drain_store(store_id=2)" in app.screen.question and "high-risk" in app.screen.question
+        )
+        await pilot.press("n")
+        await chaos_done(app)
+        assert approving.calls.approved == [] and "drain_store(store_id=2) not run" in notes.text()
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        await pilot.pause()
+        await pilot.press("y")
+        await chaos_done(app)
+        assert approving.calls.approved == [(1, 0)]
+
+
+async def test_a_low_risk_action_after_a_high_one_is_the_one_highlighted(
+    two_action_runtime, diagnosis_result, app_factory
+) -> None:
+    diagnosis_result["recommended_actions"][0]["risk"] = "high"
+    await two_action_runtime.finish_two_actions()
+    app = app_factory(two_action_runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_approve_dialog(app, pilot, two_action_runtime)
+        assert screen.query_one(OptionList).highlighted == 1

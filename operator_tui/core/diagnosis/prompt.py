@@ -4,12 +4,18 @@ Everything that came from the cluster (log lines, store labels and addresses,
 metric labels, ticket messages) is untrusted. It is rendered as JSON inside
 ``<telemetry type="...">`` blocks, and every ``<`` and ``>`` inside the JSON is
 escaped as ``\\u003c``/``\\u003e``, so no data can close its block or open a
-new one. The system prompt tells the model that data cannot instruct it.
+new one. So are the characters that could end a line of the JSON (U+2028, U+2029, NEL
+and the other C1 controls), hide text (format characters, tags, BiDi controls) or pass
+for a delimiter (fullwidth and other lookalikes of ``<`` and ``>``): each JSON body is
+one line, and a payload can never start a line of the prompt. The system prompt tells
+the model that data cannot instruct it.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from copy import deepcopy
 from dataclasses import fields
 from datetime import datetime
@@ -56,8 +62,39 @@ Your `{tool}` call was not valid: {error}. Call `{tool}` again with a corrected 
 satisfies the schema. Do not write anything else."""
 
 
+DELIMITER_LOOKALIKES = frozenset(
+    "\u02c2\u02c3\u1433\u1438\u2039\u203a\u2329\u232a\u226a\u226b\u27e8\u27e9"
+    "\u29fc\u29fd\u3008\u3009\u300a\u300b\ufe64\ufe65\uff1c\uff1e"
+)
+"""Characters a reader may take for ``<`` or ``>``: modifier-letter and syllabics arrowheads,
+single guillemets, angle brackets (technical, mathematical, CJK, double), much-less and
+much-greater, small and fullwidth less-than and greater-than."""
+
+_UNSHOWN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+"""Controls (C1, NEL), format characters (BiDi overrides, zero-width, the invisible tag
+characters), surrogates, private and unassigned code points, line and paragraph separators."""
+
+_CANDIDATE = re.compile(r"[<>]|[^\x00-\x7f]")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    """A ``\\u`` escape (a surrogate pair above the BMP) where the character could start a
+    line, pose as a delimiter or hide; readable non-ASCII text stays as it is."""
+    ch = match.group()
+    if ch not in "<>" and ch not in DELIMITER_LOOKALIKES:
+        if unicodedata.category(ch) not in _UNSHOWN:
+            return ch
+    code = ord(ch)
+    if code > 0xFFFF:
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
 def _escape(text: str) -> str:
-    return text.replace("<", "\\u003c").replace(">", "\\u003e")
+    """JSON text with every delimiter, delimiter lookalike, line break and invisible character
+    written as a ``\\u`` escape: still the same JSON, but nothing in it can end its line."""
+    return _CANDIDATE.sub(_json_escape, text)
 
 
 def data_block(kind: str, payload: Any) -> str:

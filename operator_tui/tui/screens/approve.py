@@ -13,24 +13,30 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from operator_tui.core.text import plain
+
 RISK_STYLES = {"low": "green", "medium": "bold yellow", "high": "bold red"}
 
 
 def action_call(action: Mapping[str, Any]) -> str:
-    """``name(k=v, ...)`` as the diagnosis and the event strip write it."""
+    """``name(k=v, ...)`` as the diagnosis and the event strip write it (plain text)."""
     args = ", ".join(f"{k}={v}" for k, v in (action.get("args") or {}).items())
-    return f"{action.get('action', '')}({args})"
+    return plain(f"{action.get('action', '')}({args})")
+
+
+def is_high_risk(action: Mapping[str, Any]) -> bool:
+    return str(action.get("risk") or "").lower() == "high"
 
 
 def action_prompt(number: int, action: Mapping[str, Any]) -> Text:
     """Two lines: the numbered call with its risk, then why the diagnosis recommends it."""
-    risk = str(action.get("risk") or "low")
+    risk = plain(action.get("risk") or "low", limit=20)
     text = Text(no_wrap=False)
     text.append(f"{number}. ", style="bold")
     text.append(action_call(action), style="bold cyan")
     text.append("  risk ", style="dim")
     text.append(risk, style=RISK_STYLES.get(risk, ""))
-    rationale = str(action.get("rationale") or "").strip()
+    rationale = plain(action.get("rationale") or "").strip()
     if rationale:
         text.append(f"\n   {rationale}", style="dim")
     return text
@@ -48,7 +54,11 @@ class ApproveScreen(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="approve-box", classes="dialog"):
-            yield Static(f"Approve an action · ticket #{self.ticket_id}", classes="dialog-title")
+            yield Static(
+                f"Approve an action · ticket #{self.ticket_id}",
+                classes="dialog-title",
+                markup=False,
+            )
             yield OptionList(
                 *(
                     Option(action_prompt(i, action), id=str(i - 1))
@@ -59,8 +69,12 @@ class ApproveScreen(ModalScreen[int | None]):
             yield Static("enter runs the highlighted action · esc cancels", classes="dialog-hint")
 
     def on_mount(self) -> None:
+        """The first action that is not high risk starts highlighted; a high-risk one never is,
+        so ``enter`` alone cannot pick it."""
         options = self.query_one(OptionList)
-        options.highlighted = 0
+        options.highlighted = next(
+            (i for i, action in enumerate(self.actions) if not is_high_risk(action)), None
+        )
         options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

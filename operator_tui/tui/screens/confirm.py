@@ -8,6 +8,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from operator_tui.core.text import plain
+
 
 class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [
@@ -24,8 +26,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box", classes="dialog"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield Static(self.question, id="confirm-question")
+            yield Static(plain(self.title_text), classes="dialog-title", markup=False)
+            yield Static(plain(self.question, multiline=True), id="confirm-question", markup=False)
             with Horizontal(id="confirm-buttons"):
                 yield Button(f"{self.confirm_label} (y)", id="confirm-yes", variant="error")
                 yield Button("Cancel (n)", id="confirm-no")

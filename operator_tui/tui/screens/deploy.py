@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
+from operator_tui.core.text import plain
 from operator_tui.tui.messages import DeployEnded, DeployProgress
 
 CHOICES = (
@@ -159,7 +160,7 @@ class DeployScreen(ModalScreen[None]):
         detail = f"{counts[0]}/{counts[1]} {what}" if counts else ""
         if step.detail:
             detail = f"{detail} · {step.detail}" if detail else step.detail
-        self.query_one("#deploy-detail", Static).update(Text(detail, style="dim"))
+        self.query_one("#deploy-detail", Static).update(Text(plain(detail), style="dim"))
         self._draw_steps()
 
     def finish(self, message: str, ok: bool) -> None:
@@ -172,7 +173,7 @@ class DeployScreen(ModalScreen[None]):
         else:
             bar.display = False
         self.query_one("#deploy-detail", Static).update(
-            Text(message, style="" if ok else "bold red")
+            Text(plain(message, multiline=True), style="" if ok else "bold red")
         )
         self.query_one("#deploy-hint", Static).update("esc closes")
         self._draw_steps()

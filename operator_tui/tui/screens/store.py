@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from operator_tui.core.ticket import TicketStatus
-from operator_tui.tui.format import age, health_text, num, pct, rate_bytes, severity_text
+from operator_tui.tui.format import age, health_text, num, pct, rate_bytes, severity_text, shown
 from operator_tui.tui.messages import TicketListLoaded, TickObserved
 from operator_tui.tui.render import log_lines, store_history
 from operator_tui.tui.screens.drilldown import DrillDownScreen, section
@@ -68,30 +68,32 @@ class StoreScreen(DrillDownScreen):
             title.append("(not in the latest snapshot)", style="red")
         else:
             title.append_text(health_text(store))
-            title.append(f"  {store.address}")
+            title.append("  ")
+            title.append_text(shown(store.address))
             metrics = snapshot.store_metrics.get(store.id) if snapshot else None
-            facts.add_row("address", store.address)
-            facts.add_row("status address", store.status_address or "-")
-            facts.add_row("version", store.version or "-")
+            facts.add_row("address", shown(store.address))
+            facts.add_row("status address", shown(store.status_address or "-"))
+            facts.add_row("version", shown(store.version or "-"))
             facts.add_row("health", health_text(store))
-            facts.add_row("state", Text(str(store.state)))
+            facts.add_row("state", shown(store.state))
             if store.health.reason:
-                facts.add_row("why", Text(store.health.reason))
+                facts.add_row("why", shown(store.health.reason))
             facts.add_row("capacity", gib(store.capacity_bytes))
             facts.add_row(
                 "used",
                 f"{gib(store.used_bytes)} ({pct(store.used_ratio) if store.capacity_bytes else '-'})",
             )
             for figure in config.store_figures if config is not None else ():
-                facts.add_row(figure.label.lower(), figure_text(store, figure))
+                facts.add_row(figure.label.lower(), shown(figure_text(store, figure)))
             if store.labels:
                 facts.add_row(
-                    "labels", ", ".join(f"{k}={v}" for k, v in sorted(store.labels.items()))
+                    "labels",
+                    shown(", ".join(f"{k}={v}" for k, v in sorted(store.labels.items()))),
                 )
             if store.last_heartbeat is not None:
                 facts.add_row("heartbeat", f"{age(app.clock(), store.last_heartbeat)} ago")
             if metrics is not None and metrics.error:
-                facts.add_row("metrics", Text(metrics.error, style="red"))
+                facts.add_row("metrics", shown(metrics.error, "red"))
         self.query_one("#store-title", Static).update(title)
         self.query_one("#store-facts", Static).update(Group(section("Store"), facts))
         self.query_one("#store-history", Static).update(
@@ -113,7 +115,9 @@ class StoreScreen(DrillDownScreen):
         for _ in range(4):
             ticket_table.add_column(no_wrap=True)
         for t in tickets:
-            ticket_table.add_row(f"#{t.id}", severity_text(t.severity), t.status.value, t.invariant)
+            ticket_table.add_row(
+                f"#{t.id}", severity_text(t.severity), t.status.value, shown(t.invariant)
+            )
         self.query_one("#store-tickets", Static).update(
             Group(
                 Text(""),

@@ -16,6 +16,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
+from operator_tui.core.text import plain
 from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketStatus
 from operator_tui.tui.messages import (
     DiagnosisChunk,
@@ -23,7 +24,13 @@ from operator_tui.tui.messages import (
     DiagnosisStarted,
     TicketsChanged,
 )
-from operator_tui.tui.render import diagnosis_markdown, log_lines, metric_lines, ticket_facts
+from operator_tui.tui.render import (
+    diagnosis_markdown,
+    log_lines,
+    metric_lines,
+    safe_markdown,
+    ticket_facts,
+)
 from operator_tui.tui.screens.drilldown import DrillDownScreen, section
 
 
@@ -59,8 +66,8 @@ class TicketScreen(DrillDownScreen):
 
     def compose_main(self) -> ComposeResult:
         yield Static(id="diagnosis-status")
-        yield Markdown(id="narrative")
-        yield Markdown(id="structured")
+        yield Markdown(id="narrative", open_links=False)
+        yield Markdown(id="structured", open_links=False)
 
     def on_mount(self) -> None:
         self.query_one("#ticket-title", Static).update(f"Ticket #{self.ticket_id}")
@@ -96,8 +103,8 @@ class TicketScreen(DrillDownScreen):
         title.update(
             Text.assemble(
                 (f"Ticket #{t.id} ", "bold"),
-                (t.invariant, "bold yellow"),
-                f" on {t.target} · {t.severity.value} · {t.status.value}",
+                (plain(t.invariant), "bold yellow"),
+                f" on {plain(t.target)} · {t.severity.value} · {t.status.value}",
                 no_wrap=True,
                 overflow="ellipsis",
             )
@@ -132,7 +139,7 @@ class TicketScreen(DrillDownScreen):
             self.query_one("#ticket-diagnosis-col", VerticalScroll).anchor()
             status.update(Text("Diagnosis · streaming…", style="bold cyan"))
             self._drawn = None
-            await narrative.update(live)
+            await narrative.update(safe_markdown(live))
             await structured.update("")
             return
         self._live = False
@@ -156,11 +163,12 @@ class TicketScreen(DrillDownScreen):
                 await structured.update("")
                 self._drawn = ()
             return
-        label = f"Diagnosis · {record.backend}"
+        label = f"Diagnosis · {plain(record.backend, limit=40)}"
         if record.model:
-            label += f" ({record.model})"
+            label += f" ({plain(record.model, limit=80)})"
         if record.error:
-            status.update(Text(f"{label} · failed: {record.error} · R retries", style="red"))
+            failed = plain(record.error)
+            status.update(Text(f"{label} · failed: {failed} · R retries", style="red"))
         elif record.finished_at is None:
             status.update(Text(f"{label} · in progress", style="cyan"))
         else:
@@ -169,7 +177,7 @@ class TicketScreen(DrillDownScreen):
         if drawn == self._drawn:
             return
         self._drawn = None  # a newer reload may cancel this one between the two updates
-        await narrative.update(record.text)
+        await narrative.update(safe_markdown(record.text))
         await structured.update(diagnosis_markdown(record.result) if record.result else "")
         self._drawn = drawn
         column = self.query_one("#ticket-diagnosis-col", VerticalScroll)
@@ -197,7 +205,7 @@ class TicketScreen(DrillDownScreen):
         self.chunks_streamed += 1
         if self._stream is None:
             self._stream = Markdown.get_stream(self.query_one("#narrative", Markdown))
-        await self._stream.write(message.text)
+        await self._stream.write(safe_markdown(message.text))
 
     @on(DiagnosisEnded)
     async def _ended(self, message: DiagnosisEnded) -> None:

@@ -8,11 +8,13 @@ from rich.text import Text
 from textual.widgets import RichLog
 
 from operator_tui.core.events import Event
+from operator_tui.core.text import plain
 from operator_tui.tui.format import clock_time
 
 STYLES = {
     "ticket.opened": "bold yellow",
     "ticket.resolved": "green",
+    "ticket.recurred": "bold yellow",
     "diagnosis.finished": "cyan",
     "diagnosis.failed": "red",
     "chaos": "bold magenta",
@@ -33,6 +35,9 @@ def describe(event: Event) -> str | None:
     if kind in ("ticket.opened", "ticket.resolved"):
         verb = "opened" if kind == "ticket.opened" else "resolved"
         return f"ticket #{ticket.get('id')} {verb}: {ticket.get('message') or ticket.get('invariant', '')}"
+    if kind == "ticket.recurred":
+        what = ticket.get("message") or ticket.get("invariant", "")
+        return f"ticket #{ticket.get('id')} happened again: {what}; diagnosing again"
     if kind == "diagnosis.finished":
         diagnosis = data.get("diagnosis") or {}
         cause = diagnosis.get("root_cause_class")
@@ -73,6 +78,7 @@ class EventStrip(RichLog):
         self.note(line, seen_at, STYLES.get(event.event, ""))
 
     def note(self, line: str, seen_at: datetime, style: str = "") -> None:
+        line = plain(line)
         self.lines_written.append(line)
         del self.lines_written[:-500]
         text = Text(no_wrap=True, overflow="ellipsis")

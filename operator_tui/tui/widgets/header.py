@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from operator_tui.core.subject import Figure
+from operator_tui.core.text import plain
 from operator_tui.core.types import Snapshot
 from operator_tui.tui.format import age, clock_time, ms, num
 
@@ -41,12 +42,12 @@ def _figures(text: Text, values: dict[str, Any], figures: list[Figure]) -> None:
         if value is None or value == "":
             text.append("-")
         else:
-            text.append(num(value) if isinstance(value, float) else str(value))
+            text.append(num(value) if isinstance(value, float) else plain(value, limit=40))
 
 
 def header_text(snapshot: Snapshot | None, state: MonitorState, now: datetime) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f" {state.name} ", style="bold reverse")
+    text.append(f" {plain(state.name, limit=60)} ", style="bold reverse")
     if state.demo:
         text.append(" demo", style="bold magenta")
     if snapshot is None:
@@ -69,7 +70,7 @@ def header_text(snapshot: Snapshot | None, state: MonitorState, now: datetime) -
     text.append("  mode ", style="dim")
     text.append(state.mode, style="bold yellow" if state.mode != "observe" else "")
     text.append("  source ", style="dim")
-    text.append(snapshot.source if snapshot and snapshot.source else "-")
+    text.append(plain(snapshot.source, limit=60) if snapshot and snapshot.source else "-")
     text.append("  last tick ", style="dim")
     seen = state.last_tick_at
     if seen is None:
@@ -80,9 +81,9 @@ def header_text(snapshot: Snapshot | None, state: MonitorState, now: datetime) -
         if late and not state.paused:
             text.append("  STALE", style="bold red")
     if state.last_tick_error:
-        text.append(f"  unreachable: {state.last_tick_error}", style="bold red")
+        text.append(f"  unreachable: {plain(state.last_tick_error)}", style="bold red")
     elif snapshot is not None and snapshot.errors:
-        text.append(f"  {snapshot.errors[0]}", style="red")
+        text.append(f"  {plain(snapshot.errors[0])}", style="red")
     if state.paused:
         text.append("  PAUSED", style="bold reverse yellow")
     return text

@@ -25,6 +25,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from operator_tui.core.text import plain
+
 Cells = tuple[Any, ...]
 CELL_PADDING = 1
 
@@ -489,7 +491,7 @@ def _as_text(value: Any) -> Text:
         return Text("")
     if isinstance(value, float):
         return Text(f"{value:.2f}")
-    return Text(str(value))
+    return Text(plain(value))
 
 
 def _content_key(value: Any) -> Hashable:

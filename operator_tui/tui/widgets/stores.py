@@ -10,7 +10,7 @@ from rich.text import Text
 
 from operator_tui.core.subject import StoreFigure
 from operator_tui.core.types import Snapshot, Store, StoreMetrics
-from operator_tui.tui.format import health_text, ms, num, pct, right, sparkline
+from operator_tui.tui.format import health_text, ms, num, pct, right, shown, sparkline
 from operator_tui.tui.widgets.row_table import RowTable
 
 History = Callable[[int], Sequence[tuple[datetime, StoreMetrics]]]
@@ -74,7 +74,7 @@ class StoresTable(RowTable):
                     store.id,
                     (
                         store.id,
-                        store.address,
+                        shown(store.address),
                         health_text(store),
                         *(figure_text(store, f) for f in self._figures),
                         pct(used),

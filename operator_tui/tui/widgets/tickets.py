@@ -10,7 +10,7 @@ from typing import Any
 from rich.text import Text
 
 from operator_tui.core.ticket import Ticket, TicketStatus
-from operator_tui.tui.format import STATUS_STYLES, age, right, severity_text
+from operator_tui.tui.format import STATUS_STYLES, age, right, severity_text, shown
 from operator_tui.tui.widgets.row_table import RowTable
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -96,8 +96,8 @@ class TicketTable(RowTable):
                     t.id,
                     severity_text(t.severity),
                     status_text(t, self.frame),
-                    t.invariant,
-                    t.target,
+                    shown(t.invariant),
+                    shown(t.target),
                     right(age(now, t.first_seen)),
                 ),
             )

@@ -8,6 +8,7 @@ from datetime import datetime
 from operator_tikv.figures import pd_figures
 from operator_tikv.invariants import names
 from operator_tikv.invariants.check import ClusterTick, Report, cluster_check
+from operator_tui.core.monitor import EPISODE
 from operator_tui.core.types import Severity
 
 
@@ -72,6 +73,7 @@ def pd_leader_changed(t: ClusterTick, out: Report) -> None:
             previous=old,
             current=new,
             changed_at=at.isoformat(),
+            **{EPISODE: f"{old}->{new}@{at.isoformat()}"},
         )
     else:
         watch.change = None

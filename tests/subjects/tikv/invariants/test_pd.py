@@ -30,3 +30,19 @@ def test_pd_leader_changed_is_reported_for_a_while(snap, keys):
     assert out[0].message == "PD leader changed from pd1 to pd2"
     assert keys(checker.evaluate(snap(30, cluster=leader("pd2")))) == ["pd_leader_changed:cluster"]
     assert checker.evaluate(snap(62, cluster=leader("pd2"))) == []
+
+
+def test_a_second_leader_change_inside_the_hold_is_a_new_episode(snap):
+    from operator_tui.core.monitor import EPISODE
+
+    checker = InvariantChecker(InvariantSettings(pd_leader_changed_hold_s=60))
+
+    def leader(name):
+        return cluster_with(PdFigures(pd_leader=name, pd_members_healthy=3, pd_members_total=3))
+
+    checker.evaluate(snap(0, cluster=leader("pd1")))
+    [first] = checker.evaluate(snap(2, cluster=leader("pd2")))
+    [held] = checker.evaluate(snap(10, cluster=leader("pd2")))
+    [second] = checker.evaluate(snap(20, cluster=leader("pd3")))
+    assert first.details[EPISODE] == held.details[EPISODE] != second.details[EPISODE]
+    assert second.message == "PD leader changed from pd2 to pd3" and first.key == second.key
