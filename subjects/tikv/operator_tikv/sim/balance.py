@@ -30,9 +30,7 @@ class Balance(Schedulers):
         leader_budget = int(self.schedule["leader-schedule-limit"]) - self._running(OP_LEADER)
         leader_budget = self._evict_leaders(leader_budget)
         paused = self.evicted_leader_stores()
-        healthy = [
-            s for s in self.stores.values() if self.pd_healthy(s) and s.id not in paused
-        ]
+        healthy = [s for s in self.stores.values() if self.pd_healthy(s) and s.id not in paused]
         if len(healthy) < 2:
             return
         evict = self.slow_evicted_stores()

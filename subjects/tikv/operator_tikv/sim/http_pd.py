@@ -596,7 +596,9 @@ def _remove_peer(model: Cluster, i: int, sid: int) -> None:
             raise SimError(500, "region need at least 1 voter or leader")
         steps.append(Step("transfer_leader", store=sid, to_store=others[0]))
     steps.append(Step("remove_peer", store=sid))
-    model.add_operator(i, "admin-remove-peer", f"rm peer: store [{sid}]", OP_ADMIN | OP_REGION, steps)
+    model.add_operator(
+        i, "admin-remove-peer", f"rm peer: store [{sid}]", OP_ADMIN | OP_REGION, steps
+    )
 
 
 # ---------------------------------------------------------------------------- schedulers

@@ -172,7 +172,9 @@ class Operators(Elections, Snapshots, Split):
         )
         self.operators[rid] = op
         self._count_op(desc, "create")
-        self.pd_counters.observe("pd_schedule_operator_region_size", (desc,), 1, float(size_mb), 0.1)
+        self.pd_counters.observe(
+            "pd_schedule_operator_region_size", (desc,), 1, float(size_mb), 0.1
+        )
         op.started_ns = self.now
         op.status = ST_STARTED
         self._count_op(desc, "start")

@@ -23,7 +23,29 @@ def _lin(start: float, width: float, count: int) -> tuple[float, ...]:
 
 
 _DEF_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-_OP_SECONDS = (0.5, 1, 2, 4, 8, 16, 20, 40, 60, 90, 120, 180, 240, 300, 480, 600, 720, 900, 1200, 1800, 3600)
+_OP_SECONDS = (
+    0.5,
+    1,
+    2,
+    4,
+    8,
+    16,
+    20,
+    40,
+    60,
+    90,
+    120,
+    180,
+    240,
+    300,
+    480,
+    600,
+    720,
+    900,
+    1200,
+    1800,
+    3600,
+)
 # client_golang re-buckets the runtime's histograms; these are the bounds a Go 1.23 process shows.
 _GO_SIZE = (
     8.999999999999998,
@@ -51,7 +73,11 @@ _ETCD_DISK = _exp(0.001, 2, 14)
 
 
 def _f(
-    name: str, kind: str, help_text: str, labels: tuple[str, ...] = (), buckets: tuple[float, ...] = ()
+    name: str,
+    kind: str,
+    help_text: str,
+    labels: tuple[str, ...] = (),
+    buckets: tuple[float, ...] = (),
 ) -> Family:
     return Family(name, kind, help_text, labels, tuple(float(b) for b in buckets))
 

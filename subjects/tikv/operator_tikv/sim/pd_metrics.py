@@ -49,7 +49,13 @@ STORE_COUNTS = (
 GC_SUMMARY_HELP = (
     "A summary of the wall-time pause (stop-the-world) duration in garbage collection cycles."
 )
-GC_PAUSE_QUANTILES = (("0", 2.1e-05), ("0.25", 4.2e-05), ("0.5", 6.1e-05), ("0.75", 9.3e-05), ("1", 0.00031))
+GC_PAUSE_QUANTILES = (
+    ("0", 2.1e-05),
+    ("0.25", 4.2e-05),
+    ("0.5", 6.1e-05),
+    ("0.75", 9.3e-05),
+    ("1", 0.00031),
+)
 MAX_INT64 = float(2**63 - 1)
 TSO_GROUP = ("0", "global")
 ENGINE = "tikv"
@@ -66,7 +72,9 @@ class PdMetrics(PdView):
             f"# HELP go_gc_duration_seconds {GC_SUMMARY_HELP}",
             "# TYPE go_gc_duration_seconds summary",
         ]
-        lines += [f'go_gc_duration_seconds{{quantile="{q}"}} {go_float(v)}' for q, v in GC_PAUSE_QUANTILES]
+        lines += [
+            f'go_gc_duration_seconds{{quantile="{q}"}} {go_float(v)}' for q, v in GC_PAUSE_QUANTILES
+        ]
         lines.append(f"go_gc_duration_seconds_sum {go_float(round(gc_cycles * 7.0e-5, 6))}")
         lines.append(f"go_gc_duration_seconds_count {int(gc_cycles)}")
         return reg.render(go_float, {"go_gc_duration_seconds": "\n".join(lines)})
@@ -184,7 +192,11 @@ class PdMetrics(PdView):
                     counts["store_slow_count"] = 1
                 else:
                     counts["store_up_count"] = 1
-                key = "store_preparing_count" if s.node_state == NODE_PREPARING else "store_serving_count"
+                key = (
+                    "store_preparing_count"
+                    if s.node_state == NODE_PREPARING
+                    else "store_serving_count"
+                )
                 counts[key] = 1
             elif s.node_state == NODE_REMOVING:
                 counts["store_offline_count"] = counts["store_removing_count"] = 1
@@ -335,7 +347,11 @@ class PdMetrics(PdView):
                         float(stat["regions_count"]),
                     )
             for sid, stat in body["as_peer"].items():
-                reg.set("pd_hotcache_status", ("total_length", f"store-{sid}", kind), float(stat["regions_count"]))
+                reg.set(
+                    "pd_hotcache_status",
+                    ("total_length", f"store-{sid}", kind),
+                    float(stat["regions_count"]),
+                )
             if not hot_on or not live:
                 continue
             for role, key in (("leader", "as_leader"), ("region", "as_peer")):
@@ -347,6 +363,16 @@ class PdMetrics(PdView):
                 ]
                 peers = sum(stat["regions_count"] for stat in stats.values()) / count
                 for dim, value in zip(("byte", "key", "query"), loads, strict=True):
-                    reg.set("pd_scheduler_hot_peers_summary", (f"exp-{dim}-rate-{kind}-{role}", ENGINE), value)
-                reg.set("pd_scheduler_hot_peers_summary", (f"exp-cpu-rate-{kind}-{role}", ENGINE), 0.0)
-                reg.set("pd_scheduler_hot_peers_summary", (f"exp-count-rate-{kind}-{role}", ENGINE), peers)
+                    reg.set(
+                        "pd_scheduler_hot_peers_summary",
+                        (f"exp-{dim}-rate-{kind}-{role}", ENGINE),
+                        value,
+                    )
+                reg.set(
+                    "pd_scheduler_hot_peers_summary", (f"exp-cpu-rate-{kind}-{role}", ENGINE), 0.0
+                )
+                reg.set(
+                    "pd_scheduler_hot_peers_summary",
+                    (f"exp-count-rate-{kind}-{role}", ENGINE),
+                    peers,
+                )

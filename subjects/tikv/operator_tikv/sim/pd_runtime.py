@@ -45,7 +45,11 @@ class PdRuntime(PdMembers):
             reg = m.registry
             alloc = self.pd_alloc_rate(leader) * dt
             heap = self.pd_heap_bytes(leader)
-            reg.inc("process_cpu_seconds_total", (), dt * (0.02 + len(self.stores) * 2e-4 if leader else 0.004))
+            reg.inc(
+                "process_cpu_seconds_total",
+                (),
+                dt * (0.02 + len(self.stores) * 2e-4 if leader else 0.004),
+            )
             reg.inc("go_memstats_alloc_bytes_total", (), alloc)
             reg.inc("go_gc_heap_allocs_bytes_total", (), alloc)
             reg.inc("go_memstats_mallocs_total", (), alloc / 64)
@@ -106,16 +110,24 @@ class PdRuntime(PdMembers):
         """Work only the leader does: TSO, store and region heartbeats, heartbeat statistics."""
         counters = self.pd_counters
         assert self.pd_leader is not None
-        self.members[self.pd_leader].registry.observe("pd_server_handle_tso_duration_seconds", (), self.tso_rate() * dt, 0.0004)
+        self.members[self.pd_leader].registry.observe(
+            "pd_server_handle_tso_duration_seconds", (), self.tso_rate() * dt, 0.0004
+        )
         n = len(self.regions)
         heartbeats = n * dt / HEARTBEAT_SECONDS
-        counters.observe("pd_scheduler_region_heartbeat_interval_hist", (), heartbeats, HEARTBEAT_SECONDS, 0.05)
+        counters.observe(
+            "pd_scheduler_region_heartbeat_interval_hist", (), heartbeats, HEARTBEAT_SECONDS, 0.05
+        )
         total_qps = self.config.qps_per_store * len(self.stores)
         if n and total_qps > 0:
             per_region_w = total_qps * (1 - READ_RATIO) * HEARTBEAT_SECONDS / n
             per_region_r = total_qps * READ_RATIO * HEARTBEAT_SECONDS / n
-            counters.observe("pd_scheduler_write_byte_hist", (), heartbeats, per_region_w * VALUE_BYTES, 1.5)
-            counters.observe("pd_scheduler_read_byte_hist", (), heartbeats, per_region_r * VALUE_BYTES, 1.5)
+            counters.observe(
+                "pd_scheduler_write_byte_hist", (), heartbeats, per_region_w * VALUE_BYTES, 1.5
+            )
+            counters.observe(
+                "pd_scheduler_read_byte_hist", (), heartbeats, per_region_r * VALUE_BYTES, 1.5
+            )
             counters.observe("pd_scheduler_write_key_hist", (), heartbeats, per_region_w, 1.5)
             counters.observe("pd_scheduler_read_key_hist", (), heartbeats, per_region_r * 1.5, 1.5)
         for s in self.stores.values():
@@ -146,7 +158,9 @@ class PdRuntime(PdMembers):
                     self.pd_counters.inc(
                         "pd_scheduler_hot_region", (f"{side}-store-succ-{kind}-{role}", sid)
                     )
-        self.pd_counters.inc("pd_scheduler_event_count", ("balance-hot-region-scheduler", "schedule"))
+        self.pd_counters.inc(
+            "pd_scheduler_event_count", ("balance-hot-region-scheduler", "schedule")
+        )
 
     def _count_store_heartbeat(self, address: str, sid: int) -> None:
         """A store heartbeat handled by the leader: its handling time and the interval since the last."""
