@@ -139,7 +139,7 @@ async def test_official_rules_fire_on_simulated_faults(
             result = (await http.get(base + "/api/v1/query", params={"query": query})).json()[
                 "data"
             ]["result"]
-            assert any(float(r["value"][1]) >= 1 for r in result)
+            assert any(float(r["value"][1]) >= 1 for r in result), result
         finally:
             if proc.returncode is None:
                 proc.terminate()
