@@ -203,7 +203,7 @@ class Cluster(Faults, Checker, Balance, Workload, PdAdmin, PdMetrics, RegionView
             self._refill_tokens(dt)
             self._patrol(dt)
             self._balance()
-            if self.scheduler_on(BALANCE_HOT_REGION) and (self.now // NS) % 5 == 0:
+            if self.scheduler_on(BALANCE_HOT_REGION) and (self.now // NS) % 10 == 0:
                 self._hot_scheduler_tick()
             self.bury_drained()
         self._expire_finished()
