@@ -6,35 +6,41 @@ from operator_tikv.sim.operators import (
     OP_LEADER,
     OP_REGION,
     OP_REPLICA,
-    Operators,
     Step,
     move_peer_steps,
 )
-from operator_tikv.sim.pd_view import PdView
 from operator_tikv.sim.regions import PEER_SLOTS, ROLE_VOTER
+from operator_tikv.sim.schedulers import (
+    BALANCE_LEADER,
+    BALANCE_REGION,
+    Schedulers,
+)
 from operator_tikv.sim.store import Store
 
-EVICT_SLOW_SCORE = 100
 
-
-class Balance(Operators, PdView):
-    """Leader and region balance over the healthy stores."""
+class Balance(Schedulers):
+    """Leader and region balance over the healthy stores, as far as their schedulers run."""
 
     def _balance(self) -> None:
-        """balance-leader, evict-slow-store and balance-region: sampled so they stay O(samples)."""
+        """evict-leader, balance-leader, evict-slow-store and balance-region, sampled to stay cheap."""
         rt = self.regions
         n = len(rt)
         if n == 0:
             return
-        healthy = [s for s in self.stores.values() if self.pd_healthy(s)]
+        leader_budget = int(self.schedule["leader-schedule-limit"]) - self._running(OP_LEADER)
+        leader_budget = self._evict_leaders(leader_budget)
+        paused = self.evicted_leader_stores()
+        healthy = [s for s in self.stores.values() if self.pd_healthy(s) and s.id not in paused]
         if len(healthy) < 2:
             return
-        leader_budget = int(self.schedule["leader-schedule-limit"]) - self._running(OP_LEADER)
-        evict = {
-            s.id
-            for s in self.stores.values()
-            if s.pd_slow_score >= EVICT_SLOW_SCORE and s.reachable
-        }
+        evict = self.slow_evicted_stores()
+        counters = self.pd_counters
+        if self.scheduler_on(BALANCE_LEADER):
+            counters.inc("pd_scheduler_event_count", (BALANCE_LEADER, "schedule"))
+            if leader_budget <= 0:
+                counters.inc("pd_schedule_operator_limit", (BALANCE_LEADER, "leader"))
+        elif not evict:
+            leader_budget = 0
         avg_leaders = sum(s.leader_count for s in healthy) / len(healthy)
         tolerance = max(1.0, avg_leaders * 0.05)
         healthy_ids = {s.id for s in healthy}
@@ -50,7 +56,12 @@ class Balance(Operators, PdView):
             if not src.reachable:
                 continue
             evicting = src.id in evict
-            if not evicting and (balancing or src.leader_count <= avg_leaders + tolerance / 2):
+            if not evicting and (
+                balancing
+                or not self.scheduler_on(BALANCE_LEADER)
+                or src.id in paused
+                or src.leader_count <= avg_leaders + tolerance / 2
+            ):
                 continue
             best: Store | None = None
             base = i * PEER_SLOTS
@@ -61,6 +72,7 @@ class Balance(Operators, PdView):
                     or sid == src.id
                     or rt.prole[base + k] != ROLE_VOTER
                     or sid not in healthy_ids
+                    or sid in evict
                 ):
                     continue
                 cand = self.stores[sid]
@@ -71,6 +83,10 @@ class Balance(Operators, PdView):
             if not evicting and src.leader_count - best.leader_count <= tolerance:
                 continue
             desc = "evict-slow-store" if evicting else "balance-leader"
+            if not evicting:
+                counters.inc("pd_scheduler_event_count", (BALANCE_LEADER, "new-operator"))
+                counters.inc("pd_scheduler_balance_direction", (BALANCE_LEADER, str(src.id), "out"))
+                counters.inc("pd_scheduler_balance_direction", (BALANCE_LEADER, str(best.id), "in"))
             self.add_operator(
                 i,
                 desc,
@@ -80,7 +96,9 @@ class Balance(Operators, PdView):
             )
             leader_budget -= 1
             balancing = balancing or not evicting
-        self._balance_region(healthy)
+        if self.scheduler_on(BALANCE_REGION):
+            counters.inc("pd_scheduler_event_count", (BALANCE_REGION, "schedule"))
+            self._balance_region(healthy)
 
     def _balance_region(self, healthy: list[Store]) -> None:
         rt = self.regions
@@ -88,6 +106,7 @@ class Balance(Operators, PdView):
         if self._running(OP_REGION) - self._running(OP_REPLICA) >= min(
             4, int(self.schedule["region-schedule-limit"])
         ):
+            self.pd_counters.inc("pd_schedule_operator_limit", (BALANCE_REGION, "region"))
             return
         low = min(healthy, key=lambda s: (self.region_score(s), s.id))
         high = max(healthy, key=lambda s: (self.region_score(s), -s.id))
@@ -104,6 +123,10 @@ class Balance(Operators, PdView):
             if high.id not in have or low.id in have or rt.free_slot(i) < 0:
                 continue
             low.tokens_add -= 1
+            counters = self.pd_counters
+            counters.inc("pd_scheduler_event_count", (BALANCE_REGION, "new-operator"))
+            counters.inc("pd_scheduler_balance_direction", (BALANCE_REGION, str(high.id), "out"))
+            counters.inc("pd_scheduler_balance_direction", (BALANCE_REGION, str(low.id), "in"))
             steps = move_peer_steps(rt.leader_store(i), high.id, low.id, self.alloc_id())
             self.add_operator(
                 i, "balance-region", f"mv peer: store [{high.id}] to [{low.id}]", OP_REGION, steps

@@ -60,7 +60,9 @@ class Checker(Operators, PdView):
         undersize_mb = int(self.schedule["max-merge-region-size"])
         undersize_keys = int(self.schedule["max-merge-region-keys"])
         busy = self.operators
-        for _ in range(min(batch, n)):
+        checked = min(batch, n)
+        undersized = 0
+        for _ in range(checked):
             i = self.patrol_cursor
             self.patrol_cursor = (i + 1) % n
             base = i * PEER_SLOTS
@@ -99,6 +101,7 @@ class Checker(Operators, PdView):
                 flags |= OVERSIZED
             elif size_mb < undersize_mb and rt.keys[i] < undersize_keys:
                 flags |= UNDERSIZED
+                undersized += 1
             old = rt.flags[i]
             if old != flags:
                 changed = old ^ flags
@@ -117,6 +120,12 @@ class Checker(Operators, PdView):
             elif flags & MISS_PEER and replica_budget > 0 and rt.ids[i] not in busy and voters > 0:
                 if self._make_up(i, targets):
                     replica_budget -= 1
+        # Placement rules are on, so the rule checker (not the replica checker) patrols; merges
+        # are not modelled, so the merge checker only finds regions that need none.
+        counters = self.pd_counters
+        counters.inc("pd_checker_event_count", ("rule_checker", "check"), checked)
+        counters.inc("pd_checker_event_count", ("merge_checker", "check"), checked)
+        counters.inc("pd_checker_event_count", ("merge_checker", "no-need"), checked - undersized)
 
     def _target_stores(self) -> list[Store]:
         good = [s for s in self.stores.values() if self.pd_healthy(s)]
@@ -130,7 +139,7 @@ class Checker(Operators, PdView):
                 return s
         if any(s.id not in have for s in targets):
             return None
-        self.checker_no_target += 1
+        self.pd_counters.inc("pd_checker_event_count", ("rule_checker", "no-store-add"))
         return None
 
     def _replace_peer(self, i: int, slot: int, targets: list[Store], desc: str) -> bool:
@@ -143,6 +152,8 @@ class Checker(Operators, PdView):
         steps = move_peer_steps(rt.leader_store(i), old_sid, target.id, self.alloc_id())
         brief = f"mv peer: store [{old_sid}] to [{target.id}]"
         self.add_operator(i, desc, brief, OP_REPLICA | OP_REGION, steps)
+        event = "replace-down" if desc == "replace-rule-down-peer" else "replace-offline"
+        self.pd_counters.inc("pd_checker_event_count", ("rule_checker", event))
         self._refresh_target(targets, target)
         return True
 
@@ -155,6 +166,7 @@ class Checker(Operators, PdView):
         self.add_operator(
             i, "replica-make-up", f"add peer: store [{target.id}]", OP_REPLICA | OP_REGION, steps
         )
+        self.pd_counters.inc("pd_checker_event_count", ("rule_checker", "add-rule-peer"))
         self._refresh_target(targets, target)
         return True
 

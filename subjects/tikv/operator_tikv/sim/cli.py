@@ -49,6 +49,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="first PD port; members use PORT..PORT+2 (default: free ports)",
     )
     p.add_argument(
+        "--store-port-base",
+        type=int,
+        default=0,
+        metavar="N",
+        help="store i's status port is N+i, for a fixed Prometheus config (default: free ports)",
+    )
+    p.add_argument(
         "--workload",
         choices=WORKLOADS,
         default="zipfian",
@@ -70,6 +77,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         workload=args.workload,
         host=args.host,
         pd_port=args.port,
+        store_port_base=args.store_port_base,
         log_dir=args.log_dir,
     )
 

@@ -42,6 +42,15 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _ListenError(OSError):
+    """A port that could not be bound, and which (0 for a free port)."""
+
+    def __init__(self, port: int, reason: str) -> None:
+        super().__init__(reason)
+        self.port = port
+        self.reason = reason
+
+
 def _report_clock_failure(task: asyncio.Task[None]) -> None:
     """A crashed clock would freeze simulated time silently; say why once."""
     if not task.cancelled() and task.exception() is not None:
@@ -90,10 +99,12 @@ class SimCluster:
                 port = cfg.pd_port + idx if cfg.pd_port else 0
                 member.port = await self._open_pd(idx, port)
             for sid, store in self.model.stores.items():
-                store.status_port = await self._open_store(sid, 0)
-        except OSError as exc:
+                port = cfg.store_port_base + sid if cfg.store_port_base else 0
+                store.status_port = await self._open_store(sid, port)
+        except _ListenError as exc:
             await self.stop()
-            raise SimError(0, f"cannot listen on {cfg.host}: {exc.strerror or exc}") from exc
+            where = f"{cfg.host}:{exc.port}" if exc.port else cfg.host
+            raise SimError(0, f"cannot listen on {where}: {exc.reason}") from exc
         for sid in self.model.stores:
             self._resume[sid] = asyncio.Event()
             self._resume[sid].set()
@@ -136,7 +147,10 @@ class SimCluster:
 
     async def _listen(self, runner: web.AppRunner | None, port: int) -> tuple[web.SockSite, int]:
         assert runner is not None
-        sock = _bind(self.config.host, port)
+        try:
+            sock = _bind(self.config.host, port)
+        except OSError as exc:
+            raise _ListenError(port, exc.strerror or str(exc)) from exc
         site = web.SockSite(runner, sock)
         await site.start()
         return site, sock.getsockname()[1]

@@ -34,6 +34,9 @@ class SimConfig:
     # Each store's /metrics also carries the ~420 families TiKV has and the simulator does not
     # model (constant values), so that a scrape costs what a real page costs.
     full_metrics_page: bool = False
+    # Store i's status port is store_port_base + i (0: free ports), so a Prometheus scrape
+    # config can be written ahead, as for a real deployment.
+    store_port_base: int = 0
 
     def validate(self) -> None:
         if not 1 <= self.stores <= MAX_STORES:
@@ -52,6 +55,11 @@ class SimConfig:
             )
         if not 0 <= self.pd_port <= 65533:
             raise ValueError(f"port must be between 0 and 65533, got {self.pd_port}")
+        if self.store_port_base and not 1 <= self.store_port_base <= 65535 - self.stores:
+            raise ValueError(
+                f"store port base must be between 1 and {65535 - self.stores} for {self.stores} "
+                f"stores, got {self.store_port_base}"
+            )
         if self.qps_per_store < 0:
             raise ValueError("qps_per_store must not be negative")
 

@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_to_bytes
 
 from aiohttp import web
 
@@ -23,7 +24,6 @@ from operator_tikv.sim.encode import compact, indented
 from operator_tikv.sim.errors import SimError
 from operator_tikv.sim.http_control import add_control_routes, control_errors
 from operator_tikv.sim.keys import decode_hex, memcomparable
-from operator_tikv.sim.metrics import go_render
 from operator_tikv.sim.model import Cluster
 from operator_tikv.sim.operators import (
     OP_ADMIN,
@@ -35,7 +35,10 @@ from operator_tikv.sim.operators import (
     add_peer_steps,
     move_peer_steps,
 )
+from operator_tikv.sim.pd_view import UNHEALTHY_NS
 from operator_tikv.sim.regions import CHECK_BITS, PEER_SLOTS, ROLE_VOTER
+from operator_tikv.sim.schedulers import EVICT_LEADER
+from operator_tikv.sim.store import STATE_TOMBSTONE
 
 if TYPE_CHECKING:
     from operator_tikv.sim.cluster import SimCluster
@@ -55,6 +58,35 @@ LOCAL_ROUTES = (
 )
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# PD's audit service label: the Go handler's function name (server/api/router.go getFunctionName).
+AUDITED = {
+    "get_stores": "GetAllStores",
+    "get_stores_check": "GetStoresByState",
+    "get_store": "GetStore",
+    "delete_store": "DeleteStore",
+    "set_store_state": "SetStoreState",
+    "get_hot_stores": "GetHotStores",
+    "get_health": "GetHealthStatus",
+    "get_ping": "Ping",
+    "get_members": "GetMembers",
+    "get_leader": "GetLeader",
+    "get_cluster": "GetCluster",
+    "get_cluster_status": "GetClusterStatus",
+    "get_status": "GetPDStatus",
+    "get_config": "GetConfig",
+    "post_config": "SetConfig",
+    "get_schedule": "GetScheduleConfig",
+    "post_schedule": "SetScheduleConfig",
+    "get_replicate": "GetReplicationConfig",
+    "get_operators": "GetOperators",
+    "post_operators": "CreateOperator",
+    "get_operator": "GetOperatorsByRegion",
+    "delete_operator": "DeleteOperatorByRegion",
+    "get_schedulers": "GetSchedulers",
+    "post_schedulers": "CreateScheduler",
+    "delete_scheduler": "DeleteScheduler",
+    "get_stats_region": "GetRegionStatus",
+}
 
 
 def json_response(value: Any, status: int = 200) -> web.Response:
@@ -92,6 +124,13 @@ async def pd_middleware(request: web.Request, handler: Handler) -> web.StreamRes
     if path.startswith(API) and path not in LOCAL_ROUTES and model.pd_leader is None:
         return web.Response(
             text=NO_LEADER + "\n", status=503, content_type="text/plain", charset="utf-8"
+        )
+    service = AUDITED.get(getattr(request.match_info.handler, "__name__", ""))
+    if service is not None:
+        # PD's audit backend observes whole seconds (end - start unix time), so nearly all 0.
+        auditor = member if path in LOCAL_ROUTES or model.pd_leader is None else model.pd_leader
+        model.members[auditor].registry.observe(
+            "pd_service_audit_handling_seconds", (service, "HTTP"), 1, 0.0001, 0.1
         )
     try:
         return await handler(request)
@@ -430,50 +469,52 @@ async def delete_operator(request: web.Request) -> web.Response:
 
 
 def _num(body: dict[str, Any], key: str) -> int | None:
+    """``input[key].(float64)`` then ``uint64(...)``: a JSON number, anything else is missing."""
     value = body.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return int(value)
+    return int(value) % (1 << 64)
+
+
+def _need(body: dict[str, Any], key: str, message: str) -> int:
+    value = _num(body, key)
+    if value is None:
+        raise SimError(400, message)
+    return value
+
+
+def _region(model: Cluster, rid: int) -> int:
+    i = model.regions.by_id.get(rid)
+    if i is None:
+        raise SimError(500, f"[PD:region:ErrRegionNotFound]region {rid} not found")
+    return i
 
 
 async def post_operators(request: web.Request) -> web.Response:
+    """``POST /operators``: pkg/schedule/handler/handler.go ``HandleOperatorCreation`` at v8.5.7.
+
+    Fields are read (and refused with 400) before the region is looked up; checks that need the
+    cluster answer 500 with the Go error text. Success is the string "The operator is created.".
+    """
     model = model_of(request)
     body = await _read_json(request)
     if not isinstance(body, dict):
         raise SimError(400, "json: cannot unmarshal into Go value of type map[string]interface {}")
     name = body.get("name")
-    if not isinstance(name, str) or not name:
+    if not isinstance(name, str):
         raise SimError(400, "missing operator name")
-    rid = _num(body, "region_id")
-    if rid is None:
-        raise SimError(400, "missing region id")
-    i = model.regions.by_id.get(rid)
-    rt = model.regions
     if name == "transfer-leader":
-        to = _num(body, "to_store_id")
-        if to is None:
-            raise SimError(400, "missing store id to transfer leader to")
-        if i is None:
-            raise SimError(500, f"[PD:region:ErrRegionNotFound]region {rid} not found")
-        slot = rt.slot_of_store(i, to)
-        if slot < 0 or rt.prole[i * PEER_SLOTS + slot] != ROLE_VOTER:
-            raise SimError(500, f"region has no voter in store {to}")
-        src = rt.leader_store(i)
-        model.add_operator(
-            i,
-            "admin-transfer-leader",
-            f"transfer leader: store {src} to {to}",
-            OP_ADMIN | OP_LEADER,
-            [Step("transfer_leader", store=src, to_store=to)],
-        )
+        rid = _need(body, "region_id", "missing region id")
+        to = _need(body, "to_store_id", "missing store id to transfer leader to")
+        _transfer_leader(model, _region(model, rid), to)
     elif name == "split-region":
+        rid = _need(body, "region_id", "missing region id")
         policy = body.get("policy")
-        if not isinstance(policy, str) or not policy:
+        if not isinstance(policy, str):
             raise SimError(400, "missing split policy")
-        if policy.lower() not in ("scan", "approximate", "usekey"):
-            raise SimError(400, f"check policy {policy} is not supported")
-        if i is None:
-            raise SimError(500, f"[PD:region:ErrRegionNotFound]region {rid} not found")
+        i = _region(model, rid)
+        if policy.upper() not in ("SCAN", "APPROXIMATE", "USEKEY"):
+            raise SimError(500, f"check policy {policy} is not supported")
         word = policy.upper()
         model.add_operator(
             i,
@@ -482,57 +523,183 @@ async def post_operators(request: web.Request) -> web.Response:
             OP_ADMIN | OP_SPLIT,
             [Step("split", policy=word)],
         )
-    elif name in ("transfer-peer", "add-peer", "remove-peer"):
-        if i is None:
-            raise SimError(500, f"[PD:region:ErrRegionNotFound]region {rid} not found")
-        _peer_operator(model, i, name, body)
+    elif name == "transfer-peer":
+        rid = _need(body, "region_id", "missing region id")
+        src = _need(body, "from_store_id", "invalid store id to transfer peer from")
+        to = _need(body, "to_store_id", "invalid store id to transfer peer to")
+        _transfer_peer(model, _region(model, rid), src, to)
+    elif name in ("add-peer", "remove-peer"):
+        rid = _need(body, "region_id", "missing region id")
+        sid = _need(body, "store_id", "invalid store id to transfer peer to")
+        i = _region(model, rid)
+        if name == "add-peer":
+            _add_peer(model, i, sid)
+        else:
+            _remove_peer(model, i, sid)
     else:
-        raise SimError(400, f"unknown operator {name}")
+        raise SimError(400, "unknown operator")
     return json_response("The operator is created.")
 
 
-def _peer_operator(model: Cluster, i: int, name: str, body: dict[str, Any]) -> None:
+def _peer_text(pid: int, sid: int, learner: bool) -> str:
+    """A metapb.Peer as Go's ``%s`` prints it (gogoproto compact text, zero fields left out)."""
+    parts = ([f"id:{pid}"] if pid else []) + [f"store_id:{sid}"]
+    if learner:
+        parts.append("role:Learner")
+    return " ".join(parts) + " "
+
+
+def _check_store_state(model: Cluster, sid: int) -> None:
+    """handler.go ``checkStoreState``: the store exists, is not removed, not unhealthy (down > 10m)."""
+    s = model.stores.get(sid)
+    if s is None:
+        raise SimError(500, f"[PD:core:ErrStoreNotFound]store {sid} not found")
+    if s.state == STATE_TOMBSTONE:
+        raise SimError(500, f"[PD:core:ErrStoreRemoved]store {sid} has been removed")
+    if model.store_down_ns(s) > UNHEALTHY_NS:
+        raise SimError(500, f"[PD:core:ErrStoreUnhealthy]store {sid} is unhealthy")
+
+
+def _need_leader(model: Cluster, i: int) -> int:
+    """operator.NewBuilder refuses a region whose leader PD does not know."""
+    lead = model.regions.leader_store(i)
+    if not lead:
+        raise SimError(500, "cannot build operator for region with no leader")
+    return lead
+
+
+def _transfer_leader(model: Cluster, i: int, to: int) -> None:
     rt = model.regions
-    rid = rt.ids[i]
-    if name == "add-peer":
-        to = _num(body, "store_id")
-        if to is None or to not in model.stores:
-            raise SimError(400, "missing store id")
-        if rt.slot_of_store(i, to) >= 0:
-            raise SimError(500, f"region already has peer in store {to}")
-        steps = add_peer_steps(to, model.alloc_id())
-        model.add_operator(
-            i, "admin-add-peer", f"add peer: store [{to}]", OP_ADMIN | OP_REGION, steps
+    slot = rt.slot_of_store(i, to)
+    if slot < 0 or rt.prole[i * PEER_SLOTS + slot] != ROLE_VOTER:
+        raise SimError(500, f"region has no voter in store {to}")
+    src = _need_leader(model, i)
+    if src == to:
+        raise SimError(500, "no operator step is built")
+    model.add_operator(
+        i,
+        "admin-transfer-leader",
+        f"transfer leader: store {src} to {to}",
+        OP_ADMIN | OP_LEADER,
+        [Step("transfer_leader", store=src, to_store=to)],
+    )
+
+
+def _transfer_peer(model: Cluster, i: int, src: int, to: int) -> None:
+    """``AddTransferPeerOperator``: the old peer must exist, then checkStoreState, then the builder."""
+    rt = model.regions
+    old = rt.slot_of_store(i, src)
+    if old < 0:
+        raise SimError(500, f"region has no peer in store {src}")
+    _check_store_state(model, to)
+    lead = _need_leader(model, i)
+    learner = rt.prole[i * PEER_SLOTS + old] != ROLE_VOTER
+    held = rt.slot_of_store(i, to)
+    if held >= 0 and to != src:
+        pos = i * PEER_SLOTS + held
+        raise SimError(
+            500,
+            f"cannot add peer {_peer_text(0, to, learner)}: already have peer "
+            f"{_peer_text(rt.pid[pos], to, rt.prole[pos] != ROLE_VOTER)}",
         )
-    elif name == "remove-peer":
-        sid = _num(body, "store_id")
-        if sid is None or rt.slot_of_store(i, sid) < 0:
-            raise SimError(500, f"region has no peer in store {sid}")
-        steps = []
-        if rt.leader_store(i) == sid:
-            other = next(s for s in rt.peer_stores(i) if s != sid)
-            steps.append(Step("transfer_leader", store=sid, to_store=other))
-        steps.append(Step("remove_peer", store=sid))
-        model.add_operator(
-            i, "admin-remove-peer", f"rm peer: store [{sid}]", OP_ADMIN | OP_REGION, steps
-        )
-    else:
-        src, to = _num(body, "from_store_id"), _num(body, "to_store_id")
-        if src is None or to is None or to not in model.stores:
-            raise SimError(400, "missing store id")
-        if rt.slot_of_store(i, src) < 0:
-            raise SimError(500, f"region has no peer in store {src}")
-        steps = move_peer_steps(rt.leader_store(i), src, to, model.alloc_id())
-        model.add_operator(
-            i, "admin-move-peer", f"mv peer: store [{src}] to [{to}]", OP_ADMIN | OP_REGION, steps
-        )
-    del rid
+    if to == src:
+        raise SimError(500, "no operator step is built")
+    steps = move_peer_steps(lead, src, to, model.alloc_id())
+    model.add_operator(
+        i, "admin-move-peer", f"mv peer: store [{src}] to [{to}]", OP_ADMIN | OP_REGION, steps
+    )
+
+
+def _add_peer(model: Cluster, i: int, to: int) -> None:
+    """``checkAdminAddPeerOperator``: no peer on the store yet, then checkStoreState."""
+    if model.regions.slot_of_store(i, to) >= 0:
+        raise SimError(500, f"region already has peer in store {to}")
+    _check_store_state(model, to)
+    _need_leader(model, i)
+    steps = add_peer_steps(to, model.alloc_id())
+    model.add_operator(i, "admin-add-peer", f"add peer: store [{to}]", OP_ADMIN | OP_REGION, steps)
+
+
+def _remove_peer(model: Cluster, i: int, sid: int) -> None:
+    rt = model.regions
+    if rt.slot_of_store(i, sid) < 0:
+        raise SimError(500, f"region has no peer in store {sid}")
+    lead = _need_leader(model, i)
+    steps = []
+    if lead == sid:
+        others = [s for s in rt.peer_stores(i) if s != sid]
+        if not others:
+            raise SimError(500, "region need at least 1 voter or leader")
+        steps.append(Step("transfer_leader", store=sid, to_store=others[0]))
+    steps.append(Step("remove_peer", store=sid))
+    model.add_operator(
+        i, "admin-remove-peer", f"rm peer: store [{sid}]", OP_ADMIN | OP_REGION, steps
+    )
+
+
+# ---------------------------------------------------------------------------- schedulers
+async def get_schedulers(request: web.Request) -> web.Response:
+    """``GET /schedulers``: names of the enabled schedulers (``?status=paused|disabled`` lists none)."""
+    model = model_of(request)
+    if request.query.get("status") in ("paused", "disabled"):
+        return json_response([])
+    return json_response(model.scheduler_names())
+
+
+async def post_schedulers(request: web.Request) -> web.Response:
+    """``POST /schedulers`` with ``{"name": ..., "store_id": N}`` (server/api/scheduler.go)."""
+    model = model_of(request)
+    body = await _read_json(request)
+    if not isinstance(body, dict):
+        raise SimError(400, "json: cannot unmarshal into Go value of type map[string]interface {}")
+    name = body.get("name")
+    if not isinstance(name, str):
+        raise SimError(400, "missing scheduler name")
+    return json_response(model.add_scheduler(name, _num(body, "store_id")))
+
+
+async def delete_scheduler(request: web.Request) -> web.Response:
+    """``DELETE /schedulers/{name}``; ``evict-leader-scheduler-N`` removes one store.
+
+    PD proxies that to the scheduler's config handler and answers its status with a JSON
+    ``null`` body (``h.r.JSON(w, resp.StatusCode, nil)``).
+    """
+    model = model_of(request)
+    name = request.match_info["name"]
+    prefix = EVICT_LEADER + "-"
+    if name.startswith(prefix):
+        text = name.rsplit("-", 1)[1]
+        status = model.remove_evict_leader_store(int(text)) if text.isdigit() else 400
+        return json_response(None, status)
+    model.remove_scheduler(name)
+    return json_response("The scheduler is removed.")
+
+
+# ---------------------------------------------------------------------------- stats
+def _raw_query(request: web.Request, key: str) -> bytes:
+    """A query value as the bytes Go's url.Query gives (PD compares them with encoded keys)."""
+    for part in request.rel_url.raw_query_string.split("&"):
+        name, _, value = part.partition("=")
+        if unquote_to_bytes(name.replace("+", " ")) == key.encode():
+            return unquote_to_bytes(value.replace("+", " "))
+    return b""
+
+
+async def get_stats_region(request: web.Request) -> web.Response:
+    """``GET /stats/region?start_key=&end_key=[&count]``: statistics.RegionStats of the range."""
+    model = model_of(request)
+    start = _raw_query(request, "start_key")
+    end = _raw_query(request, "end_key")
+    indices = views.regions_in_range(model, start, end)
+    if "count" in request.query:
+        return json_response(views.region_stats_count(len(indices)))
+    return json_response(views.region_stats(model, indices))
 
 
 # ---------------------------------------------------------------------------- metrics
 async def get_metrics(request: web.Request) -> web.Response:
     model = model_of(request)
-    text = go_render(model.pd_registry(_member(request)))
+    text = model.pd_metrics_text(_member(request))
     return web.Response(
         body=text.encode(), headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
     )
@@ -574,6 +741,10 @@ def build_pd_app(sim: SimCluster) -> web.Application:
     r.add_post(f"{API}/operators", post_operators)
     r.add_get(f"{API}/operators/{{region_id}}", get_operator)
     r.add_delete(f"{API}/operators/{{region_id}}", delete_operator)
+    r.add_get(f"{API}/schedulers", get_schedulers)
+    r.add_post(f"{API}/schedulers", post_schedulers)
+    r.add_delete(f"{API}/schedulers/{{name}}", delete_scheduler)
+    r.add_get(f"{API}/stats/region", get_stats_region)
     r.add_get("/metrics", get_metrics)
     add_control_routes(r)
     return app

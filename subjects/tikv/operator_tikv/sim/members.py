@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from operator_tikv.sim.encode import NS
+from operator_tikv.sim.pd_families import PD_FAMILIES
+from operator_tikv.sim.pd_registry import PdRegistry
 from operator_tikv.sim.state import ClusterState
 
 PD_VERSION = "v8.5.0"
@@ -20,6 +22,9 @@ class Member:
     alive: bool = True
     start_s: int = 0
     tso_saves: int = 0
+    was_leader: bool = False
+    # What the process has counted since it started (Go runtime, etcd, gRPC, TSO).
+    registry: PdRegistry = field(default_factory=lambda: PdRegistry(PD_FAMILIES))
 
 
 class PdMembers(ClusterState):
@@ -33,6 +38,8 @@ class PdMembers(ClusterState):
             if alive:
                 self.pd_leader = alive[self.rng.randrange(len(alive))]
                 self.pd_elect_at = None
+                self.pd_term += 1
+                self.members[self.pd_leader].was_leader = True
 
     def _pd_endpoints(self) -> str:
         return ",".join(f"{self.config.host}:{m.port}" for m in self.members)
@@ -63,5 +70,8 @@ class PdMembers(ClusterState):
             return
         m.alive = True
         m.start_s = self.now // NS
+        m.tso_saves = 0
+        m.was_leader = False
+        m.registry = PdRegistry(PD_FAMILIES)
         if self.pd_leader is None and self.pd_elect_at is None:
             self.pd_elect_at = self.now + PD_ELECTION_NS

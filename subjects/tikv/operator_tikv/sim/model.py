@@ -34,10 +34,13 @@ from operator_tikv.sim.operators import (
     Step,
 )
 from operator_tikv.sim.pd_admin import PdAdmin
+from operator_tikv.sim.pd_families import PD_FAMILIES
 from operator_tikv.sim.pd_metrics import PdMetrics
+from operator_tikv.sim.pd_registry import PdRegistry
 from operator_tikv.sim.pd_view import STORE_HEARTBEAT_NS
 from operator_tikv.sim.region_view import RegionView
 from operator_tikv.sim.regions import CHECK_BITS, ROLE_VOTER, RegionTable
+from operator_tikv.sim.schedulers import BALANCE_HOT_REGION, DEFAULT_SCHEDULERS
 from operator_tikv.sim.store import GIB, STATE_TOMBSTONE, TIKV_GIT_HASH, TIKV_VERSION, Store
 from operator_tikv.sim.traffic import (
     HOT_CANDIDATES,
@@ -98,6 +101,7 @@ class Cluster(Faults, Checker, Balance, Workload, PdAdmin, PdMetrics, RegionView
         for m in self.members:
             m.start_s = start_ns // NS - 900
         self.pd_leader = 0
+        self.members[0].was_leader = True
         self.pd_elect_at = None
         self.stores = {}
         self.regions = RegionTable()
@@ -115,7 +119,11 @@ class Cluster(Faults, Checker, Balance, Workload, PdAdmin, PdMetrics, RegionView
         self.faults = {}
         self.fault_seq = 0
         self.op_counter = {}
-        self.checker_no_target = 0.0
+        self.schedulers = {name: [] for name in DEFAULT_SCHEDULERS}
+        self.evict_cursor = 0
+        self.pd_counters = PdRegistry(PD_FAMILIES)
+        self.pd_term = 1
+        self.etcd_index = 1000.0
         self.log_dir = Path(config.log_dir) if config.log_dir else None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -183,6 +191,7 @@ class Cluster(Faults, Checker, Balance, Workload, PdAdmin, PdMetrics, RegionView
         self.now += dt_ns
         dt = dt_ns / NS
         self._pd_election()
+        self._pd_tick(dt)
         self._faults_evolve(dt)
         self._workload(dt)
         self._heartbeats()
@@ -194,5 +203,7 @@ class Cluster(Faults, Checker, Balance, Workload, PdAdmin, PdMetrics, RegionView
             self._refill_tokens(dt)
             self._patrol(dt)
             self._balance()
+            if self.scheduler_on(BALANCE_HOT_REGION) and (self.now // NS) % 10 == 0:
+                self._hot_scheduler_tick()
             self.bury_drained()
         self._expire_finished()

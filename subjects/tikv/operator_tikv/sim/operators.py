@@ -34,6 +34,14 @@ KIND_NAMES = (
     (OP_REGION, "region"),
     (OP_LEADER, "leader"),
 )
+# The Go type of each step, the ``type`` of pd_schedule_finish_operator_steps_duration_seconds.
+STEP_TYPES = {
+    "transfer_leader": "TransferLeader",
+    "add_learner": "AddLearner",
+    "promote": "PromoteLearner",
+    "remove_peer": "RemovePeer",
+    "split": "SplitRegion",
+}
 ST_CREATED, ST_STARTED, ST_SUCCESS, ST_CANCELED, ST_REPLACED, ST_EXPIRED, ST_TIMEOUT = range(7)
 STATUS_WORDS = {
     ST_CREATED: "RUNNING",
@@ -71,6 +79,7 @@ class Operator:
     status: int = ST_CREATED
     finished_ns: int = 0
     due_ns: int = 0
+    step_ns: int = 0
 
 
 def add_peer_steps(store: int, peer_id: int) -> list[Step]:
@@ -163,6 +172,9 @@ class Operators(Elections, Snapshots, Split):
         )
         self.operators[rid] = op
         self._count_op(desc, "create")
+        self.pd_counters.observe(
+            "pd_schedule_operator_region_size", (desc,), 1, float(size_mb), 0.1
+        )
         op.started_ns = self.now
         op.status = ST_STARTED
         self._count_op(desc, "start")
@@ -178,6 +190,12 @@ class Operators(Elections, Snapshots, Split):
         else:
             dur = NS
         op.due_ns = self.now + dur
+        op.step_ns = self.now
+        lead = self.regions.leader_store(i)
+        if lead:
+            self.pd_counters.inc(
+                "pd_hbstream_region_message", (self.stores[lead].address, str(lead), "push", "ok")
+            )
         self.op_seq += 1
         heapq.heappush(self.op_events, (op.due_ns, self.op_seq, op.region_id))
         if s.kind == "add_learner":
@@ -194,7 +212,16 @@ class Operators(Elections, Snapshots, Split):
             if self.now - op.started_ns > op.timeout_ns:
                 self._finish(op, ST_TIMEOUT)
                 continue
+            self._count_op(op.desc, "check")
             if self._apply_step(op):
+                step_s = max(self.now - op.step_ns, 1) / NS
+                self.pd_counters.observe(
+                    "pd_schedule_finish_operator_steps_duration_seconds",
+                    (STEP_TYPES[op.steps[op.current].kind],),
+                    1,
+                    step_s,
+                    0.2,
+                )
                 op.current += 1
                 if op.current >= len(op.steps):
                     self._finish(op, ST_SUCCESS)
@@ -210,7 +237,16 @@ class Operators(Elections, Snapshots, Split):
         op.finished_ns = self.now
         self.operators.pop(op.region_id, None)
         self.finished_ops[op.region_id] = op
-        self._count_op(op.desc, "finish" if status == ST_SUCCESS else "timeout")
+        event = {ST_SUCCESS: "finish", ST_CANCELED: "cancel"}.get(status, "timeout")
+        self._count_op(op.desc, event)
+        if status == ST_SUCCESS:
+            self.pd_counters.observe(
+                "pd_schedule_finish_operators_duration_seconds",
+                (op.desc,),
+                1,
+                max(self.now - op.created_ns, 1) / NS,
+                0.2,
+            )
         i = self.regions.by_id.get(op.region_id)
         for s in op.steps:
             if s.kind == "add_learner" and i is not None:

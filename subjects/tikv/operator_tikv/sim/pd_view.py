@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 from operator_tikv.sim.encode import NS, parse_go_duration
-from operator_tikv.sim.members import PdMembers
 from operator_tikv.sim.noise import stable_int
+from operator_tikv.sim.pd_runtime import PdRuntime
 from operator_tikv.sim.store import (
     GIB,
     NODE_PREPARING,
@@ -25,7 +25,7 @@ MAX_PEER_DOWN_NS = 600 * NS
 SLOW_STORE_THRESHOLD = 80
 
 
-class PdView(StoreGauges, PdMembers):
+class PdView(StoreGauges, PdRuntime):
     """Store heartbeats and PD's judgement of stores: state, health, region score."""
 
     def _heartbeats(self) -> None:
@@ -70,6 +70,7 @@ class PdView(StoreGauges, PdMembers):
         s.pd_slow_score = max(1, int(s.slow_score))
         s.pd_start_s = s.start_ts_s
         s.registry.inc("tikv_pd_heartbeat_message_total", ("noop",))
+        self._count_store_heartbeat(s.address, s.id)
         self._store_size_metrics(s)
 
     def store_down_ns(self, s: Store) -> int:

@@ -9,8 +9,10 @@ from operator_tikv.sim.raft_log import RaftLog, count_done
 from operator_tikv.sim.regions import PEER_SLOTS
 from operator_tikv.sim.traffic import HOT_CANDIDATES
 
-REGION_MAX_SIZE_MB = 144
-REGION_SPLIT_SIZE_MB = 96
+# TiKV v8.5 coprocessor defaults (components/raftstore/src/coprocessor/config.rs): SPLIT_SIZE is
+# 256 MiB since v8.4 and region-max-size defaults to split size / 2 * 3.
+REGION_SPLIT_SIZE_MB = 256
+REGION_MAX_SIZE_MB = REGION_SPLIT_SIZE_MB // 2 * 3
 
 
 class Split(RaftLog):

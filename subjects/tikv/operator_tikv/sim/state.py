@@ -15,6 +15,7 @@ from operator_tikv.sim.store import Store
 if TYPE_CHECKING:
     from operator_tikv.sim.faults import Fault
     from operator_tikv.sim.members import Member
+    from operator_tikv.sim.metrics import Registry
     from operator_tikv.sim.operators import Operator
 
 
@@ -52,7 +53,11 @@ class ClusterState:
     faults: dict[str, Fault]
     fault_seq: int
     op_counter: dict[tuple[str, str], float]
-    checker_no_target: float
+    schedulers: dict[str, list[int]]
+    evict_cursor: int
+    pd_counters: Registry
+    pd_term: int
+    etcd_index: float
     log_dir: Path | None
 
     def alloc_id(self) -> int:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 from operator_tikv.sim.encode import NS, bytes_size, go_duration, rfc3339
+from operator_tikv.sim.keys import key_hex
 from operator_tikv.sim.members import PD_GIT_HASH, PD_VERSION, Member
 from operator_tikv.sim.model import Cluster
 from operator_tikv.sim.noise import jitter
@@ -390,3 +392,90 @@ def region_hist(c: Cluster, by: str, bound: int) -> list[dict[str, int]]:
         {"start": k, "end": k + bound - 1 if bound > 1 else k, "count": counts[k]}
         for k in sorted(counts)
     ]
+
+
+def _key_bytes(pos: int) -> bytes:
+    return bytes.fromhex(key_hex(pos))
+
+
+def regions_in_range(c: Cluster, start: bytes, end: bytes) -> list[int]:
+    """Region indices ``ScanRegions(start, end)`` visits: from the one holding ``start`` to ``end``."""
+    rt = c.regions
+    k = max(0, bisect.bisect_right(rt.kstart, start, key=_key_bytes) - 1)
+    out: list[int] = []
+    while k < len(rt.korder):
+        i = rt.korder[k]
+        if end and rt.start[i] and _key_bytes(rt.start[i]) >= end:
+            break
+        out.append(i)
+        k += 1
+    return out
+
+
+# Fields of statistics.RegionStats without ``omitempty`` that hold per-store maps.
+_STATS_MAPS = (
+    "store_leader_count",
+    "store_peer_count",
+    "store_leader_size",
+    "store_leader_keys",
+    "store_peer_size",
+    "store_peer_keys",
+)
+
+
+def region_stats_count(count: int) -> dict[str, Any]:
+    """``/stats/region?count``: ``GetRegionStatsCount`` fills only Count, its maps stay nil (null)."""
+    body: dict[str, Any] = {
+        "count": count,
+        "empty_count": 0,
+        "storage_size": 0,
+        "user_storage_size": 0,
+        "storage_keys": 0,
+    }
+    body.update(dict.fromkeys(_STATS_MAPS))
+    return body
+
+
+def region_stats(c: Cluster, indices: list[int]) -> dict[str, Any]:
+    """statistics.RegionStats (pkg/statistics/region.go ``Observe``) over ``indices``.
+
+    Sizes are approximate sizes in MiB as PD keeps them; hot-peer maps are only filled with
+    ``?use_hot``, so the ``omitempty`` ones are absent; the simulator reports no kv size, so
+    ``user_storage_size`` is 0. Map keys are store ids as strings, sorted as encoding/json does.
+    """
+    rt = c.regions
+    maps: dict[str, dict[str, int]] = {name: {} for name in _STATS_MAPS}
+    empty = size_total = keys_total = 0
+    for i in indices:
+        size = max(1, rt.size_kb[i] // 1024) if rt.size_kb[i] else 0
+        keys = rt.keys[i]
+        if size <= 1:
+            empty += 1
+        size_total += size
+        keys_total += keys
+        lead = rt.leader_store(i)
+        if lead:
+            key = str(lead)
+            for name, value in (
+                ("store_leader_count", 1),
+                ("store_leader_size", size),
+                ("store_leader_keys", keys),
+            ):
+                maps[name][key] = maps[name].get(key, 0) + value
+        for sid in rt.peer_stores(i):
+            key = str(sid)
+            for name, value in (
+                ("store_peer_count", 1),
+                ("store_peer_size", size),
+                ("store_peer_keys", keys),
+            ):
+                maps[name][key] = maps[name].get(key, 0) + value
+    body: dict[str, Any] = {
+        "count": len(indices),
+        "empty_count": empty,
+        "storage_size": size_total,
+        "user_storage_size": 0,
+        "storage_keys": keys_total,
+    }
+    body.update({name: dict(sorted(m.items())) for name, m in maps.items()})
+    return body

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from operator_tikv.sim import SimCluster, SimConfig
 from operator_tikv.sim.cli import main
 from operator_tikv.sim.demo import SimChaos, config_from_options, run_demo
 
@@ -91,6 +92,10 @@ def test_large_cluster_banner_summarises_store_ports(capsys: pytest.CaptureFixtu
         (["--workload", "random"], "invalid choice"),
         (["--max-store-down-time", "soon"], "not a duration"),
         (["--speed", "0"], "speed must be positive"),
+        (
+            ["--stores", "5", "--store-port-base", "65531"],
+            "store port base must be between 1 and 65530",
+        ),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(
@@ -200,3 +205,35 @@ def test_demo_params_set_the_simulator_and_unknown_ones_are_refused() -> None:
     assert config_from_options(DemoOptions()).regions == 100
     with pytest.raises(SubjectError, match="unknown demo setting 'shards'"):
         config_from_options(DemoOptions(params={"shards": 30}))
+
+
+def test_store_port_conflict_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--store-port-base N`` puts store i on N+i; a port already taken stops the start."""
+    import socket
+
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    port = holder.getsockname()[1]
+    try:
+        assert main(["--store-port-base", str(port - 2)]) == 2
+    finally:
+        holder.close()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"operator-tui sim: error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]
+
+
+async def test_store_status_ports_follow_the_base() -> None:
+    import socket
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    base = probe.getsockname()[1] + 10
+    probe.close()
+    async with SimCluster(SimConfig(stores=3, manual_clock=True, store_port_base=base)) as sim:
+        assert sim.store_status_urls == {sid: f"http://127.0.0.1:{base + sid}" for sid in (1, 2, 3)}
+        await sim.kill_store(2)
+        await sim.start_store(2)
+        assert sim.store_status_urls[2] == f"http://127.0.0.1:{base + 2}"

@@ -362,11 +362,28 @@ async def test_pd_errors_are_json_strings_with_pd_codes(
 async def test_pd_metrics_exposition(sim: SimCluster, http: httpx.AsyncClient) -> None:
     leader = (await http.get(sim.pd_urls[0] + "/metrics")).text
     follower = (await http.get(sim.pd_urls[1] + "/metrics")).text
-    assert 'pd_cluster_status{type="store_up_count"} 3' in leader
+    for sid in (1, 2, 3):
+        assert f'pd_cluster_status{{engine="tikv",store="{sid}",type="store_up_count"}} 1' in leader
     assert 'pd_regions_status{type="miss-peer-region-count"} 0' in leader
     assert "etcd_server_is_leader 1" in leader and "etcd_server_is_leader 0" in follower
-    assert "pd_cluster_status" not in follower
-    assert re.search(r'pd_cluster_status\{type="storage_capacity"\} \d\.\d+e\+12', leader)
+    assert re.search(
+        r'pd_cluster_status\{engine="tikv",store="1",type="storage_capacity"\} \d\.\d+e\+11',
+        leader,
+    )
+    # A follower runs the process, Go runtime and etcd, but no scheduling, TSO or statistics.
+    for family in (
+        "process_cpu_seconds_total",
+        "go_goroutines",
+        "etcd_disk_wal_fsync_duration_seconds",
+    ):
+        assert f"# TYPE {family} " in follower
+    for family in (
+        "pd_cluster_status",
+        "pd_scheduler_store_status",
+        "pd_tso_role",
+        "pd_hotspot_status",
+    ):
+        assert f"# TYPE {family} " not in follower
 
 
 async def test_full_config_top_level_keys_follow_pd(
