@@ -252,3 +252,5 @@ class ActionResult:
     ok: bool
     message: str
     refused: bool = False
+    verified: bool | None = None
+    """After it ran: whether the subject saw the change take effect (None: not checked)."""

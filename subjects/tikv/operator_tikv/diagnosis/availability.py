@@ -224,7 +224,9 @@ def down_candidates(ev: Evidence, sid: int, cut_off: bool) -> list[Candidate]:
     last = ev.last_answer(sid)
     alive, dead = [], []
     if reachable is True:
-        alive.append(f"Store {sid}'s status port answers while PD says {state}: the process is alive.")
+        alive.append(
+            f"Store {sid}'s status port answers while PD says {state}: the process is alive."
+        )
     elif reachable is False:
         m = ev.ctx.metrics(sid)
         why = f" ({m.error})" if m and m.error else ""
@@ -234,7 +236,9 @@ def down_candidates(ev: Evidence, sid: int, cut_off: bool) -> list[Candidate]:
             f"Its status port {'answered' if last else 'did not answer'} at the last reading held."
         )
     if reports:
-        alive.append(f"Store {sid} reports stores {reports} unreachable: alive, but cut off from them.")
+        alive.append(
+            f"Store {sid} reports stores {reports} unreachable: alive, but cut off from them."
+        )
     if reported_by:
         alive.append(f"Stores {reported_by} report store {sid} unreachable.")
     if cut_off:

@@ -66,5 +66,3 @@ def chosen_only(finding: Finding) -> Finding:
         )
     ]
     return finding
-
-

@@ -21,7 +21,9 @@ def critical_error(ev: Evidence, sid: int) -> Finding:
     rate, panics = ev.critical_errors(sid), ev.panics(sid)
     evidence = []
     if rate > 0:
-        evidence.append(f"Store {sid} counts {rate:.3g} critical errors/s (tikv_critical_error_total).")
+        evidence.append(
+            f"Store {sid} counts {rate:.3g} critical errors/s (tikv_critical_error_total)."
+        )
     if panics:
         evidence.append(f"Store {sid} logged {panics} fatal event(s): TiKV logs a panic at FATAL.")
     alive = ev.reachable(sid) is True
@@ -35,8 +37,11 @@ def critical_error(ev: Evidence, sid: int) -> Finding:
         root_cause=(
             f"Store {sid} hit a critical error (data it cannot read back, such as a corrupt SST "
             "file, or a disk that fails): TiKV "
-            + ("keeps serving what it can but cannot be trusted with more." if alive
-               else "panicked and exited; restarted on the same data it panics again.")
+            + (
+                "keeps serving what it can but cannot be trusted with more."
+                if alive
+                else "panicked and exited; restarted on the same data it panics again."
+            )
         ),
         evidence=evidence,
         options=[

@@ -154,7 +154,8 @@ class Evidence:
         ]
         m = self.ctx.metrics(sid)
         reports = sorted(
-            k for k, v in ((m.unreachable_reports_per_s or {}) if m and m.reachable else {}).items()
+            k
+            for k, v in ((m.unreachable_reports_per_s or {}) if m and m.reachable else {}).items()
             if v > 0
         )
         return sorted(reported_by), reports

@@ -253,7 +253,9 @@ def leader_imbalance(ev: Evidence, sid: int | None) -> Finding:
             option("Drain the busiest store", "the imbalance is in leadership, not in data"),
         ],
         actions=declared_actions(
-            limit(ev, "set_leader_schedule_limit", "Let PD's balancer move leaders faster.", "low")[0]
+            limit(ev, "set_leader_schedule_limit", "Let PD's balancer move leaders faster.", "low")[
+                0
+            ]
         ),
         confidence=0.6,
     )

@@ -17,6 +17,7 @@ from operator_tikv.diagnosis.availability import (
     pd_leader_lost,
     store_gone,
 )
+from operator_tikv.diagnosis.candidates import Candidate, chosen_only, decide
 from operator_tikv.diagnosis.errors import critical_error
 from operator_tikv.diagnosis.evidence import DISK_USED, HOT_STORE_SHARE, SLOW_SCORE, Evidence
 from operator_tikv.diagnosis.performance import (
@@ -27,7 +28,6 @@ from operator_tikv.diagnosis.performance import (
     slow_disk,
     write_stall,
 )
-from operator_tikv.diagnosis.candidates import Candidate, chosen_only, decide
 from operator_tikv.diagnosis.weighing import ALL_BUSY, HOT, LOAD, foreign, own
 from operator_tikv.figures import pd_figures
 from operator_tui.core.diagnosis.context import DiagnosisContext

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from operator_tikv.diagnosis import causes, families, performance
 from operator_tikv.diagnosis.availability import store_gone
+from operator_tikv.diagnosis.candidates import Candidate
 from operator_tikv.diagnosis.errors import critical_error
 from operator_tikv.diagnosis.evidence import DISK_USED, HOT_STORE_SHARE, SLOW_SCORE, Evidence
-from operator_tikv.diagnosis.candidates import Candidate
 from operator_tui.core.diagnosis.findings import Finding
 
 # A family's own cause, when its evidence is there, wins a tie with another cause on the store.
@@ -66,7 +66,9 @@ def own(ev: Evidence, sid: int, fam: str | None) -> list[Candidate]:
         if rate > 0:
             found.append(f"Store {sid} counts {rate:.3g} critical errors/s.")
         if panics:
-            found.append(f"Store {sid} logged {panics} fatal event(s) (TiKV logs a panic as FATAL).")
+            found.append(
+                f"Store {sid} logged {panics} fatal event(s) (TiKV logs a panic as FATAL)."
+            )
         out.append(
             Candidate(
                 causes.CRITICAL_ERROR,
@@ -80,7 +82,11 @@ def own(ev: Evidence, sid: int, fam: str | None) -> list[Candidate]:
     slow_ops = ev.log_kinds(sid)["slow_operation"]
     slow = score >= SLOW_SCORE
     if slow or fam in (families.SLOW, families.LATENCY, families.LAG, families.STALL):
-        pro = [f"Store {sid}'s slow score is {score:g} (PD calls a store slow at 80)."] if slow else []
+        pro = (
+            [f"Store {sid}'s slow score is {score:g} (PD calls a store slow at 80)."]
+            if slow
+            else []
+        )
         if slow_ops:
             pro.append(f"{slow_ops} slow-operation log events on store {sid}.")
         con = [] if slow else [f"Store {sid}'s slow score is {score:g}: its disk answers in time."]
@@ -158,15 +164,17 @@ def own(ev: Evidence, sid: int, fam: str | None) -> list[Candidate]:
 def foreign(ev: Evidence, sid: int | None, fam: str | None, invariant: str) -> list[Candidate]:
     """Stores gone elsewhere, weighed by whether they cause this kind of symptom here."""
     out: list[Candidate] = []
+    where = "the cluster" if sid is None else f"store {sid}"
     for dead in ev.dead_stores():
         if dead == sid:
             continue
         gone = f"Store {dead} is gone (PD says {ev.state(dead) or 'unknown'})."
-        where = "the cluster" if sid is None else f"store {sid}"
 
         def build(dead: int = dead, weak: bool = True) -> Finding:
             finding = store_gone(ev, dead)
-            finding.evidence.insert(0, f"`{invariant}` on {where} follows from store {dead} being gone.")
+            finding.evidence.insert(
+                0, f"`{invariant}` on {where} follows from store {dead} being gone."
+            )
             if weak:
                 finding.confidence = min(finding.confidence, 0.75)
             return finding
@@ -178,7 +186,10 @@ def foreign(ev: Evidence, sid: int | None, fam: str | None, invariant: str) -> l
                     dead,
                     CLUSTER_EFFECT,
                     lambda dead=dead: build(dead, weak=False),
-                    [gone, "Its regions lose a replica and its leaders and load move to the others."],
+                    [
+                        gone,
+                        "Its regions lose a replica and its leaders and load move to the others.",
+                    ],
                 )
             )
         elif fam in families.FOREIGN_EFFECTS:
@@ -186,7 +197,9 @@ def foreign(ev: Evidence, sid: int | None, fam: str | None, invariant: str) -> l
             if sid is not None:
                 elections = ev.log_kinds(sid)["became_leader"]
                 if elections:
-                    signs.append(f"Store {sid} became leader {elections} time(s): it took over leaders.")
+                    signs.append(
+                        f"Store {sid} became leader {elections} time(s): it took over leaders."
+                    )
                 signs += [f"{r}." for r in ev.load_rises(sid)]
             against = (
                 []
