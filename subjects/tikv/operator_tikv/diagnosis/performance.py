@@ -185,6 +185,7 @@ def hot_region(ev: Evidence, sid: int | None) -> Finding:
                 "split_region",
                 f"Split region {region} so its load can spread over two leaders.",
                 "low",
+                current={"hot_write_share": round(share, 2)},
                 region_id=region,
             ),
             declared_action(
@@ -305,6 +306,7 @@ def overload(ev: Evidence, sid: int | None) -> Finding:
                 "split_region",
                 f"Split the hottest region {hottest[0]} so the load spreads.",
                 "low",
+                current={"hot_write_share": round(hottest[2], 2)},
                 region_id=hottest[0],
             )
             if hottest is not None
