@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 from operator_tui.core.agent import AgentRunner
+from operator_tui.core.commands import action_done
 from operator_tui.core.deploy import Deployment, DeployUnavailable
 from operator_tui.core.diagnosis.base import Diagnoser, DiagnosisOutcome
 from operator_tui.core.events import EventBus
@@ -252,13 +253,7 @@ class OperatorRuntime:
         except Exception as exc:
             log.warning("could not read the events of ticket %s: %s", ticket_id, exc)
             return False
-        return any(
-            e.kind == "action.done"
-            and (e.detail or {}).get("ok")
-            and (e.detail or {}).get("action") == name
-            and (e.detail or {}).get("args") == args
-            for e in events
-        )
+        return action_done(events, name, args)
 
     async def _check(self, step: str, name: str, *call: Any) -> ActionCheck | None:
         if not isinstance(self.subject, CheckedActions):

@@ -1,4 +1,5 @@
-"""The `a` dialog: every recommended action of a diagnosis, with its risk and arguments; pick one."""
+"""The `a` dialog: every recommended action of a diagnosis, with its risk, arguments and the
+values it changes (current -> proposed); one already done on the ticket says so. Pick one."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from operator_tui.tui.render import action_change
+
 RISK_STYLES = {"low": "green", "medium": "bold yellow", "high": "bold red"}
 
 
@@ -22,14 +25,20 @@ def action_call(action: Mapping[str, Any]) -> str:
     return f"{action.get('action', '')}({args})"
 
 
-def action_prompt(number: int, action: Mapping[str, Any]) -> Text:
-    """Two lines: the numbered call with its risk, then why the diagnosis recommends it."""
+def action_prompt(number: int, action: Mapping[str, Any], done: bool = False) -> Text:
+    """The numbered call with its risk, the values it changes, then why the diagnosis
+    recommends it."""
     risk = str(action.get("risk") or "low")
     text = Text(no_wrap=False)
     text.append(f"{number}. ", style="bold")
     text.append(action_call(action), style="bold cyan")
     text.append("  risk ", style="dim")
     text.append(risk, style=RISK_STYLES.get(risk, ""))
+    if done:
+        text.append("  done", style="bold green")
+    change = action_change(action)
+    if change:
+        text.append(f"\n   {change}")
     rationale = str(action.get("rationale") or "").strip()
     if rationale:
         text.append(f"\n   {rationale}", style="dim")
@@ -41,17 +50,23 @@ class ApproveScreen(ModalScreen[int | None]):
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", key_display="esc")]
 
-    def __init__(self, ticket_id: int, actions: Sequence[Mapping[str, Any]]) -> None:
+    def __init__(
+        self,
+        ticket_id: int,
+        actions: Sequence[Mapping[str, Any]],
+        done: frozenset[int] = frozenset(),
+    ) -> None:
         super().__init__()
         self.ticket_id = ticket_id
         self.actions = list(actions)
+        self.done = done
 
     def compose(self) -> ComposeResult:
         with Vertical(id="approve-box", classes="dialog"):
             yield Static(f"Approve an action · ticket #{self.ticket_id}", classes="dialog-title")
             yield OptionList(
                 *(
-                    Option(action_prompt(i, action), id=str(i - 1))
+                    Option(action_prompt(i, action, i - 1 in self.done), id=str(i - 1))
                     for i, action in enumerate(self.actions, 1)
                 ),
                 id="approve-options",
