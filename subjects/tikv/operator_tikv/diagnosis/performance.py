@@ -72,6 +72,22 @@ def slow_disk(ev: Evidence, sid: int) -> Finding:
     slow_ops = ev.log_kinds(sid)["slow_operation"]
     if slow_ops:
         evidence.append(f"{slow_ops} slow-operation log events on store {sid}.")
+    store = ev.ctx.store(sid)
+    leads_nothing = store is not None and store.leader_count == 0
+    if leads_nothing:
+        actions: list[RecommendedAction] = []
+        evidence.append(f"Store {sid} leads no region now.")
+    else:
+        actions = declared_actions(
+            evict_leader(
+                ev,
+                sid,
+                f"Have PD move every leader off store {sid} (evict-leader scheduler) so writes "
+                "are no longer led from the slow disk; remove the scheduler once it recovers.",
+            )
+        ) or leader_moves(
+            ev, sid, f"Move leaders off store {sid} so writes are no longer led from the slow disk."
+        )
     return Finding(
         cause=causes.SLOW_DISK,
         target=sid,
@@ -87,18 +103,19 @@ def slow_disk(ev: Evidence, sid: int) -> Finding:
                 "the rest of the cluster is healthy; only one store's disk is slow",
             ),
             option("Split the hot regions", "splitting does not make a slow disk faster"),
+            *(
+                [
+                    option(
+                        f"Move leaders off store {sid}",
+                        "it leads none now (PD's evict-slow-store scheduler takes a slow "
+                        "store's leaders); replace or repair the disk",
+                    )
+                ]
+                if leads_nothing
+                else []
+            ),
         ],
-        actions=declared_actions(
-            evict_leader(
-                ev,
-                sid,
-                f"Have PD move every leader off store {sid} (evict-leader scheduler) so writes are "
-                "no longer led from the slow disk; remove the scheduler once the disk recovers.",
-            )
-        )
-        or leader_moves(
-            ev, sid, f"Move leaders off store {sid} so writes are no longer led from the slow disk."
-        ),
+        actions=actions,
         confidence=0.85 if score >= SLOW_SCORE else 0.65,
     )
 

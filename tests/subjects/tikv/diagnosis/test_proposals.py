@@ -99,3 +99,15 @@ async def test_transfer_targets_hold_a_voter(fake: FakeSubject, make_ticket) -> 
     moves = [a for a in d.recommended_actions if a.action == "transfer_leader"]
     assert moves and all(a.args["to_store_id"] == 3 for a in moves)
     assert moves[0].current == {"to_store_id": 2}
+
+
+async def test_a_slow_store_that_leads_nothing_gets_no_leader_move(
+    fake: FakeSubject, make_ticket
+) -> None:
+    await fake.observe()
+    fake.slow_disk(3)
+    fake.stores[3].leader_count = 0
+    fake.hot = [h for h in fake.hot if h.store_id != 3]
+    d = await diagnosed(fake, make_ticket, "slow_store", tikv_actions=True)
+    assert d.recommended_actions == []
+    assert any("leads none now" in o.rejected_because for o in d.options_considered)
