@@ -196,3 +196,23 @@ def test_evict_leader_is_declared_with_its_arguments() -> None:
     assert [a.name for a in declared["evict_leader"].args] == ["store_id"]
     assert [a.name for a in declared["remove_evict_leader"].args] == ["store_id"]
     assert json.dumps(actions.EVICT_LEADER) == '"evict-leader-scheduler"'
+
+
+async def test_the_subject_checks_its_actions(stub: PDStub) -> None:
+    from operator_tikv.plugin import plugin
+    from operator_tikv.settings import TikvSettings
+
+    from operator_tui.core.subject import CheckedActions, SubjectContext
+
+    async with httpx.AsyncClient() as http:
+        subject = plugin.create(SubjectContext(http=http, settings=TikvSettings(pd=[stub.url])))
+        try:
+            assert isinstance(subject, CheckedActions)
+            absent = await subject.precheck("evict_leader", {"store_id": "9"}, {})
+            assert not absent.ok and "store 9 does not exist" in absent.message
+            # Arguments that do not validate are left to execute, which refuses them.
+            assert (await subject.precheck("evict_leader", {"store_id": "x"}, {})).ok
+            assert (await subject.execute("evict_leader", {"store_id": 1})).ok
+            assert (await subject.verify("evict_leader", {"store_id": 1})).ok
+        finally:
+            await subject.aclose()
