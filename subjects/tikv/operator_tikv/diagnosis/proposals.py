@@ -77,17 +77,19 @@ def limit(
 
 
 def evict_leader(ev: Evidence, sid: int, rationale: str) -> RecommendedAction | None:
-    """PD's evict-leader scheduler for a store that still serves and still leads regions."""
+    """PD's evict-leader scheduler for a store that still serves and still leads regions and
+    that PD does not already evict (its persisted schedulers, when read)."""
     s = ev.ctx.store(sid)
     if s is None or ev.reachable(sid) is False or ev.is_down_state(sid):
         return None
     if s.leader_count <= 0:
         return None
+    evicting = pd_figures(ev.ctx.cluster).evict_leader_stores
+    if evicting is not None and sid in evicting:
+        return None
+    current: dict[str, object] = {"leaders": s.leader_count}
+    if evicting is not None:
+        current["evicting"] = False
     return declared_action(
-        ev.ctx,
-        "evict_leader",
-        rationale,
-        "medium",
-        current={"leaders": s.leader_count, "evicting": False},
-        store_id=sid,
+        ev.ctx, "evict_leader", rationale, "medium", current=current, store_id=sid
     )

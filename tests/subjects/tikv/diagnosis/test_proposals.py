@@ -84,7 +84,14 @@ async def test_a_slow_store_gets_its_leaders_evicted(fake: FakeSubject, make_tic
     d = await diagnosed(fake, make_ticket, "slow_store", tikv_actions=True)
     first = d.recommended_actions[0]
     assert (first.action, first.args) == ("evict_leader", {"store_id": 3})
-    assert first.current == {"leaders": 34, "evicting": False}
+    assert first.current == {"leaders": 34}
+    # With PD's schedulers read: not evicting yet; once PD evicts it, not offered again.
+    fake.cluster.figures["evict_leader_stores"] = []
+    d = await diagnosed(fake, make_ticket, "slow_store", tikv_actions=True)
+    assert d.recommended_actions[0].current == {"leaders": 34, "evicting": False}
+    fake.cluster.figures["evict_leader_stores"] = [3]
+    d = await diagnosed(fake, make_ticket, "slow_store", tikv_actions=True)
+    assert "evict_leader" not in [a.action for a in d.recommended_actions]
     # Once its leaders are gone, eviction is not offered again.
     fake.stores[3].leader_count = 0
     d = await diagnosed(fake, make_ticket, "slow_store", tikv_actions=True)
