@@ -84,8 +84,12 @@ class Evidence:
         ]
 
     def is_killed(self, sid: int) -> bool:
-        """Gone rather than cut off: the status port refuses (or PD says so and we cannot tell)."""
-        return self.reachable(sid) is not True
+        """Gone rather than cut off: the status port refuses; unread this tick, it did not
+        answer at the last reading held either (a cut-off store keeps answering it)."""
+        reachable = self.reachable(sid)
+        if reachable is not None:
+            return not reachable
+        return self.last_answer(sid) is not True
 
     def hottest(self) -> tuple[int, int, float] | None:
         """(region id, leader store, share of the cluster's hot write flow) of the hottest region."""
