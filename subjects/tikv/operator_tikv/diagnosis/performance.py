@@ -25,7 +25,7 @@ def _voter_targets(ev: Evidence, region: int, sid: int) -> list[int]:
     peers = {
         p
         for h in ev.ctx.hot_regions
-        if h.region_id == region
+        if h.range_id == region
         for p in (h.peer_store_ids or [h.store_id])
     }
     return sorted(p for p in peers if p != sid)
@@ -34,10 +34,10 @@ def _voter_targets(ev: Evidence, region: int, sid: int) -> list[int]:
 def leader_moves(ev: Evidence, sid: int, why: str) -> list[RecommendedAction]:
     """Move the store's hottest leaders to the least loaded store holding a voter of each,
     else let PD's balancer do it (raising its leader limit from PD's current value)."""
-    regions = [h for h in ev.ctx.hot_regions if h.is_leader and h.store_id == sid]
+    regions = [h for h in ev.ctx.hot_regions if h.primary and h.store_id == sid]
     out: list[RecommendedAction] = []
     for h in sorted(regions, key=lambda h: -h.flow_bytes)[:2]:
-        voters = _voter_targets(ev, h.region_id, sid)
+        voters = _voter_targets(ev, h.range_id, sid)
         to = ev.coolest_store(sid, among=voters or None)
         if to is None:
             continue
@@ -47,7 +47,7 @@ def leader_moves(ev: Evidence, sid: int, why: str) -> list[RecommendedAction]:
             why,
             "low",
             current={"to_store_id": sid},
-            region_id=h.region_id,
+            region_id=h.range_id,
             to_store_id=to,
         )
         if a is not None:
