@@ -6,9 +6,9 @@ for commands; ``OperatorRuntime`` in ``runtime`` implements this protocol.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent
 from operator_tui.core.types import ActionResult, LogEvent, Snapshot, StoreMetrics
@@ -50,3 +50,14 @@ class Commands(Protocol):
     async def get_ticket(self, ticket_id: int) -> Ticket | None: ...
     async def latest_diagnosis(self, ticket_id: int) -> DiagnosisRecord | None: ...
     async def ticket_events(self, ticket_id: int) -> list[TicketEvent]: ...
+
+
+def action_done(events: Iterable[TicketEvent], action: str, args: Mapping[str, Any]) -> bool:
+    """Whether ``action`` with ``args`` already ran successfully on the ticket whose events these are."""
+    return any(
+        e.kind == "action.done"
+        and (e.detail or {}).get("ok")
+        and (e.detail or {}).get("action") == action
+        and (e.detail or {}).get("args") == dict(args)
+        for e in events
+    )

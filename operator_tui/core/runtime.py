@@ -9,7 +9,9 @@ Actions follow ``options.actions_mode``: ``observe`` refuses and records every
 approval; ``approve`` executes a recommended action when a person approves it;
 ``auto`` executes low- and medium-risk recommendations right after the
 diagnosis and leaves high-risk ones for approval. Everything goes through
-``subject.execute``.
+``subject.execute``; a subject that checks its actions (``CheckedActions``) is asked
+before (is the system still as the diagnosis saw it?) and after (did the change take?).
+An action already done on a ticket is not run again.
 """
 
 from __future__ import annotations
@@ -24,11 +26,19 @@ from typing import Any
 import httpx
 
 from operator_tui.core.agent import AgentRunner
+from operator_tui.core.commands import action_done
 from operator_tui.core.deploy import Deployment, DeployUnavailable
 from operator_tui.core.diagnosis.base import Diagnoser, DiagnosisOutcome
 from operator_tui.core.events import EventBus
 from operator_tui.core.monitor import Monitor
-from operator_tui.core.subject import Chaos, Subject, SubjectConfig, SubjectError
+from operator_tui.core.subject import (
+    ActionCheck,
+    Chaos,
+    CheckedActions,
+    Subject,
+    SubjectConfig,
+    SubjectError,
+)
 from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent
 from operator_tui.core.tickets import TicketStore
 from operator_tui.core.types import ActionResult, LogEvent, Snapshot, StoreMetrics
@@ -216,6 +226,11 @@ class OperatorRuntime:
             return ActionResult(action="", args={}, ok=False, message=what, refused=True)
         chosen = actions[action_index]
         name, args = str(chosen.get("action", "")), dict(chosen.get("args") or {})
+        current = dict(chosen.get("current") or {})
+        if await self.already_done(ticket_id, name, args):
+            return ActionResult(
+                name, args, ok=True, refused=True, message=f"{name} was already done on this ticket"
+            )
         if self.options.actions_mode == "observe":
             result = ActionResult(
                 action=name,
@@ -229,10 +244,35 @@ class OperatorRuntime:
             )
             await self._record_action(ticket_id, "action.refused", result, approved=True)
             return result
-        return await self._execute(ticket_id, name, args, approved=True)
+        return await self._execute(ticket_id, name, args, current, approved=True)
+
+    async def already_done(self, ticket_id: int, name: str, args: dict[str, Any]) -> bool:
+        """Whether this action with these arguments already ran, successfully, on the ticket."""
+        try:
+            events = await self.tickets.events(ticket_id)
+        except Exception as exc:
+            log.warning("could not read the events of ticket %s: %s", ticket_id, exc)
+            return False
+        return action_done(events, name, args)
+
+    async def _check(self, step: str, name: str, *call: Any) -> ActionCheck | None:
+        if not isinstance(self.subject, CheckedActions):
+            return None
+        try:
+            if step == "before":
+                return await self.subject.precheck(name, *call)
+            return await self.subject.verify(name, *call)
+        except Exception as exc:
+            return ActionCheck(False, f"could not check {name} {step} running it: {exc}")
 
     async def _execute(
-        self, ticket_id: int, name: str, args: dict[str, Any], *, approved: bool
+        self,
+        ticket_id: int,
+        name: str,
+        args: dict[str, Any],
+        current: dict[str, Any] | None = None,
+        *,
+        approved: bool,
     ) -> ActionResult:
         if self.config.action(name) is None:
             result = ActionResult(
@@ -240,10 +280,30 @@ class OperatorRuntime:
             )
             await self._record_action(ticket_id, "action.refused", result, approved=approved)
             return result
+        before = await self._check("before", name, args, dict(current or {}))
+        if before is not None and (before.done or not before.ok):
+            result = ActionResult(
+                name,
+                args,
+                ok=before.done,
+                refused=not before.done,
+                message=f"{name} not run: {before.message}",
+                verified=True if before.done else None,
+            )
+            kind = "action.done" if before.done else "action.refused"
+            await self._record_action(ticket_id, kind, result, approved=approved)
+            return result
         try:
             result = await self.subject.execute(name, args)
         except Exception as exc:
             result = ActionResult(name, args, ok=False, message=f"{name} failed: {exc}")
+        if result.ok and not result.refused:
+            after = await self._check("after", name, result.args)
+            if after is not None:
+                result.verified = after.ok
+                result.message = (
+                    f"{result.message}; {after.message}" if after.message else result.message
+                )
         kind = "action.refused" if result.refused else "action.done"
         await self._record_action(ticket_id, kind, result, approved=approved)
         return result
@@ -258,6 +318,7 @@ class OperatorRuntime:
             "message": result.message,
             "mode": self.options.actions_mode,
             "approved": approved,
+            "verified": result.verified,
         }
         try:
             await self.tickets.add_event(ticket_id, kind, detail)
@@ -268,15 +329,20 @@ class OperatorRuntime:
     async def _after_diagnosis(self, ticket: Ticket, outcome: DiagnosisOutcome) -> None:
         mode = self.options.actions_mode
         for index, rec in enumerate(outcome.diagnosis.recommended_actions):
-            if mode == "auto" and rec.risk in AUTO_RISKS:
-                await self._execute(ticket.id, rec.action, dict(rec.args), approved=False)
+            done = await self.already_done(ticket.id, rec.action, dict(rec.args))
+            if mode == "auto" and rec.risk in AUTO_RISKS and not done:
+                await self._execute(
+                    ticket.id, rec.action, dict(rec.args), dict(rec.current), approved=False
+                )
                 continue
             detail = {
                 "action": rec.action,
                 "args": rec.args,
+                "current": rec.current,
                 "risk": rec.risk,
                 "index": index,
                 "mode": mode,
+                "done": done,
             }
             await self.tickets.add_event(ticket.id, "action.proposed", detail)
             self.bus.publish("action.proposed", ticket_id=ticket.id, **detail)

@@ -194,6 +194,31 @@ class Subject(Protocol):
     async def aclose(self) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ActionCheck:
+    """What a subject found around an action: before it, whether it may run (``done``: the
+    change is already in place, nothing to run); after it, whether the change shows."""
+
+    ok: bool
+    message: str = ""
+    done: bool = False
+
+
+@runtime_checkable
+class CheckedActions(Protocol):
+    """A subject that checks an action against the live system before and after running it.
+
+    ``current`` is what the recommendation saw (``RecommendedAction.current``); a system
+    that no longer matches it is a reason to refuse.
+    """
+
+    async def precheck(
+        self, action: str, args: dict[str, Any], current: dict[str, Any]
+    ) -> ActionCheck: ...
+
+    async def verify(self, action: str, args: dict[str, Any]) -> ActionCheck: ...
+
+
 class SubjectError(Exception):
     """A subject failure with a message fit for one line on a user's screen."""
 

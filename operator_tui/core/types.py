@@ -257,6 +257,8 @@ class ActionResult:
     ok: bool
     message: str
     refused: bool = False
+    verified: bool | None = None
+    """After it ran: whether the subject saw the change take effect (None: not checked)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,6 +99,7 @@ ROOT_CAUSE_CLASSES = (
     "pd_leader_lost",
     "write_stall",
     "overload",
+    "critical_error",
     "unknown",
 )
 COMPARED_METRICS = tuple(

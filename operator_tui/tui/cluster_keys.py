@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.app import App
 
+from operator_tui.core.commands import action_done
 from operator_tui.core.types import Store
 from operator_tui.tui.format import one_line
 from operator_tui.tui.host import HasContext, Runtime
@@ -171,7 +172,16 @@ class ClusterKeys(App[int]):
                 f"ticket #{ticket_id} has no recommended action to approve", severity="warning"
             )
             return
-        chosen = await self.push_screen_wait(ApproveScreen(ticket_id, actions))
+        try:
+            events = await runtime.ticket_events(ticket_id)
+        except Exception:
+            events = []
+        done = frozenset(
+            i
+            for i, a in enumerate(actions)
+            if action_done(events, str(a.get("action")), a.get("args") or {})
+        )
+        chosen = await self.push_screen_wait(ApproveScreen(ticket_id, actions, done))
         if chosen is None:
             return
         if is_high_risk(actions[chosen]):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -164,6 +164,9 @@ def _diagnosis_markdown(result: dict[str, Any]) -> str:
                 f"| {m.get('metric', '')} | {store} | {_fig(m.get('value'))} | {_fig(m.get('baseline'))} |"
             )
         out.append("## Correlated metrics\n\n" + "\n".join(rows))
+    weighed = result.get("causes_considered") or []
+    if weighed:
+        out.append("## Causes weighed\n\n" + "\n".join(_weighed(c) for c in weighed))
     options = result.get("options_considered") or []
     if options:
         out.append(
@@ -177,8 +180,11 @@ def _diagnosis_markdown(result: dict[str, Any]) -> str:
     lines = []
     for i, a in enumerate(actions, 1):
         args = ", ".join(f"{k}={v}" for k, v in (a.get("args") or {}).items())
+        change = action_change(a)
         lines.append(
-            f"{i}. `{a.get('action', '')}({args})` · risk **{a.get('risk', 'low')}**: {a.get('rationale', '')}"
+            f"{i}. `{a.get('action', '')}({args})` · risk **{a.get('risk', 'low')}**"
+            + (f" · {change}" if change else "")
+            + f": {a.get('rationale', '')}"
         )
     out.append(
         "## Recommended actions\n\n" + ("\n".join(lines) if lines else "None: watch and wait.")
@@ -187,6 +193,28 @@ def _diagnosis_markdown(result: dict[str, Any]) -> str:
     conf = f"{float(confidence) * 100:.0f}%" if isinstance(confidence, int | float) else "-"
     out.append(f"## Confidence\n\n{conf} · severity **{result.get('severity', '-')}**")
     return "\n\n".join(out) + "\n"
+
+
+def action_change(action: Mapping[str, Any]) -> str:
+    """``n: 64 -> 128`` for each argument whose current value is known; the other current
+    values as ``now: key=value``; "" when the diagnosis gave none."""
+    args = action.get("args") or {}
+    current = action.get("current") or {}
+    if not isinstance(args, Mapping) or not isinstance(current, Mapping):
+        return ""
+    moves = [f"{k}: {current[k]} -> {v}" for k, v in args.items() if k in current]
+    rest = [f"{k}={v}" for k, v in current.items() if k not in args]
+    return ", ".join(moves + ([f"now: {', '.join(rest)}"] if rest else []))
+
+
+def _weighed(c: dict[str, Any]) -> str:
+    target = "cluster" if c.get("target") == "cluster" else f"store {c.get('target')}"
+    head = (
+        f"- **{c.get('cause', '')}** on {target}: {'chosen' if c.get('chosen') else 'not chosen'}"
+    )
+    lines = [f"  - for: {e}" for e in c.get("evidence_for") or []]
+    lines += [f"  - against: {e}" for e in c.get("evidence_against") or []]
+    return "\n".join([head, *lines])
 
 
 def _fig(value: Any) -> str:

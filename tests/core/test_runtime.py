@@ -399,7 +399,7 @@ async def test_approve_mode_executes_after_approval(tmp_path, fake, store, wait_
     tid = await diagnosed(rt, fake, wait_event)
     assert fake.executed == []
     result = await rt.approve(tid)
-    assert result.ok and fake.executed == [("set_replica_schedule_limit", {"n": 16})]
+    assert result.ok and fake.executed == [("set_replica_schedule_limit", {"n": 128})]
     assert "action.done" in [e.kind for e in await rt.ticket_events(tid)]
 
 
@@ -409,7 +409,7 @@ async def test_auto_mode_executes_after_diagnosis(tmp_path, fake, store, wait_ev
     await diagnosed(rt, fake, wait_event)
     done = await wait_event(sub, "action.done", within=1)
     assert done.data["ok"] and done.data["approved"] is False
-    assert fake.executed == [("set_replica_schedule_limit", {"n": 16})]
+    assert fake.executed == [("set_replica_schedule_limit", {"n": 128})]
 
 
 async def test_chaos_commands(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from operator_tui.core.diagnosis.context import DiagnosisContext
-from operator_tui.core.diagnosis.schema import OptionConsidered, RecommendedAction
+from operator_tui.core.diagnosis.schema import CauseConsidered, OptionConsidered, RecommendedAction
 
 Target = int | Literal["cluster"]
 
@@ -26,6 +26,7 @@ class Finding:
     options: list[OptionConsidered] = field(default_factory=list)
     actions: list[RecommendedAction] = field(default_factory=list)
     confidence: float = 0.5
+    weighed: list[CauseConsidered] = field(default_factory=list)
 
 
 def option(option: str, because: str) -> OptionConsidered:
@@ -33,16 +34,32 @@ def option(option: str, because: str) -> OptionConsidered:
 
 
 def declared_action(
-    ctx: DiagnosisContext, name: str, rationale: str, risk: str, **args: Any
+    ctx: DiagnosisContext,
+    name: str,
+    rationale: str,
+    risk: str,
+    *,
+    current: dict[str, Any] | None = None,
+    **args: Any,
 ) -> RecommendedAction | None:
-    """A recommendation only if the subject declares the action; args renamed to its declared names."""
+    """A recommendation only if the subject declares the action; args renamed to its declared names.
+
+    ``current``: what the action changes as it is now, under the same argument names."""
     declared = next((a for a in ctx.actions if a.name == name), None)
     if declared is None:
         return None
     names = [a.name for a in declared.args]
     if names and set(args) - set(names):
-        args = dict(zip(names, args.values(), strict=False))
-    return RecommendedAction(action=name, args=args, rationale=rationale, risk=risk)  # type: ignore[arg-type]
+        renamed = dict(zip(args, names, strict=False))
+        args = {renamed[k]: v for k, v in args.items()}
+        current = {renamed.get(k, k): v for k, v in (current or {}).items()}
+    return RecommendedAction(
+        action=name,
+        args=args,
+        rationale=rationale,
+        risk=risk,  # type: ignore[arg-type]
+        current=dict(current or {}),
+    )
 
 
 def declared_actions(*actions: RecommendedAction | None) -> list[RecommendedAction]:

@@ -27,12 +27,19 @@ def render_markdown(ctx: DiagnosisContext, finding: Finding, diagnosis: Diagnosi
     if kinds:
         lines.append("- Log events: " + ", ".join(f"{k} x{n}" for k, n in kinds.most_common(6)))
     chunks.append("## Evidence\n\n" + ("\n".join(lines) if lines else "- (none)") + "\n\n")
-    target = "the cluster" if diagnosis.target == "cluster" else f"store {diagnosis.target}"
+    target = _where(diagnosis.target)
     chunks.append(
         f"## Root cause\n\n**{diagnosis.root_cause_class}** on {target}: {diagnosis.root_cause}\n\n"
     )
+    weighed = [
+        f"- **{c.cause}** on {_where(c.target)}: {'chosen' if c.chosen else 'not chosen'}."
+        + "".join(f"\n  - for: {e}" for e in c.evidence_for)
+        + "".join(f"\n  - against: {e}" for e in c.evidence_against)
+        for c in diagnosis.causes_considered
+    ]
     chunks.append(
         "## Options considered\n\n"
+        + "".join(f"{w}\n" for w in weighed)
         + "\n".join(
             f"- **{o.option}**: not chosen because {o.rejected_because}."
             for o in diagnosis.options_considered
@@ -41,7 +48,9 @@ def render_markdown(ctx: DiagnosisContext, finding: Finding, diagnosis: Diagnosi
     )
     if diagnosis.recommended_actions:
         acts = "\n".join(
-            f"- `{a.action}({', '.join(f'{k}={v}' for k, v in a.args.items())})`, risk {a.risk}: {a.rationale}"
+            f"- `{a.action}({', '.join(f'{k}={v}' for k, v in a.args.items())})`"
+            + "".join(f", {k} {now} -> {new}" for k, now, new in a.changes())
+            + f", risk {a.risk}: {a.rationale}"
             for a in diagnosis.recommended_actions
         )
     else:
@@ -51,3 +60,7 @@ def render_markdown(ctx: DiagnosisContext, finding: Finding, diagnosis: Diagnosi
         f"Confidence {diagnosis.confidence:.0%}, severity {diagnosis.severity} (ticket #{t.id}).\n"
     )
     return chunks
+
+
+def _where(target: int | str) -> str:
+    return "the cluster" if target == "cluster" else f"store {target}"

@@ -52,6 +52,12 @@ figures with units, which metrics moved on which stores, which log events suppor
 2. Then call the tool `{tool}` exactly once with the structured result. `root_cause_class` is one \
 of: {classes}. `target` is the store id (integer) where the fault is, or "cluster". \
 `options_considered` lists at least two options you weighed, each with why you did not choose it. \
+`causes_considered` lists each candidate cause you weighed (a class and its target) with the \
+evidence for and against it, the one you chose marked `chosen`; a store's own figures and logs \
+come before its neighbours', and a fault elsewhere explains a symptom only where it causes one. \
+Each recommended action's `current` holds the values it changes as they are now (from the \
+telemetry, under its argument names); propose a change only if it moves them the way its \
+rationale says. \
 `recommended_actions` may only use these declared actions (name and arguments): {actions}. \
 Recommend nothing rather than an action outside that list; an empty list is allowed when \
 waiting is the right call. `confidence` is between 0 and 1.

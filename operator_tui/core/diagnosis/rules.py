@@ -36,6 +36,7 @@ def diagnosis_of(ctx: DiagnosisContext, finding: Finding) -> Diagnosis:
                 for s in ctx.correlated[:8]
             ],
             "options_considered": finding.options,
+            "causes_considered": finding.weighed,
             "recommended_actions": finding.actions,
             "confidence": finding.confidence,
             "severity": t.severity.value,

@@ -34,12 +34,31 @@ class OptionConsidered(BaseModel):
     rejected_because: str
 
 
+class CauseConsidered(BaseModel):
+    """A candidate cause the diagnosis weighed: what speaks for it, what against, and whether it won."""
+
+    model_config = ConfigDict(extra="forbid")
+    cause: str = Field(description="one of the subject's declared root-cause classes")
+    target: int | Literal["cluster"]
+    evidence_for: list[str] = Field(default_factory=list)
+    evidence_against: list[str] = Field(default_factory=list)
+    chosen: bool = False
+
+
 class RecommendedAction(BaseModel):
+    """``current``: the values the action changes as they are now, under the names of its
+    arguments (``{"n": 64}`` beside ``args={"n": 128}``), so a person sees current -> proposed."""
+
     model_config = ConfigDict(extra="forbid")
     action: str
     args: dict[str, Any] = Field(default_factory=dict)
     rationale: str
     risk: Literal["low", "medium", "high"] = "low"
+    current: dict[str, Any] = Field(default_factory=dict)
+
+    def changes(self) -> list[tuple[str, Any, Any]]:
+        """(name, current, proposed) for each argument whose current value is known."""
+        return [(k, self.current[k], v) for k, v in self.args.items() if k in self.current]
 
 
 class Diagnosis(BaseModel):
@@ -52,6 +71,9 @@ class Diagnosis(BaseModel):
     target: int | Literal["cluster"] = Field(description="store id, or 'cluster'")
     correlated_metrics: list[CorrelatedMetric] = Field(default_factory=list)
     options_considered: list[OptionConsidered] = Field(default_factory=list)
+    causes_considered: list[CauseConsidered] = Field(
+        default_factory=list, description="candidate causes weighed, with evidence for and against"
+    )
     recommended_actions: list[RecommendedAction] = Field(default_factory=list)
     confidence: float = Field(ge=0.0, le=1.0)
     severity: Literal["info", "warning", "critical"]

@@ -1,4 +1,5 @@
-"""The `a` dialog: every recommended action of a diagnosis, with its risk and arguments; pick one."""
+"""The `a` dialog: every recommended action of a diagnosis, with its risk, arguments and the
+values it changes (current -> proposed); one already done on the ticket says so. Pick one."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from operator_tui.core.text import plain
+from operator_tui.tui.render import action_change
 
 RISK_STYLES = {"low": "green", "medium": "bold yellow", "high": "bold red"}
 
@@ -28,14 +30,20 @@ def is_high_risk(action: Mapping[str, Any]) -> bool:
     return str(action.get("risk") or "").lower() == "high"
 
 
-def action_prompt(number: int, action: Mapping[str, Any]) -> Text:
-    """Two lines: the numbered call with its risk, then why the diagnosis recommends it."""
+def action_prompt(number: int, action: Mapping[str, Any], done: bool = False) -> Text:
+    """The numbered call with its risk, the values it changes, then why the diagnosis
+    recommends it."""
     risk = plain(action.get("risk") or "low", limit=20)
     text = Text(no_wrap=False)
     text.append(f"{number}. ", style="bold")
     text.append(action_call(action), style="bold cyan")
     text.append("  risk ", style="dim")
     text.append(risk, style=RISK_STYLES.get(risk, ""))
+    if done:
+        text.append("  done", style="bold green")
+    change = action_change(action)
+    if change:
+        text.append(f"\n   {plain(change)}")
     rationale = plain(action.get("rationale") or "").strip()
     if rationale:
         text.append(f"\n   {rationale}", style="dim")
@@ -47,10 +55,16 @@ class ApproveScreen(ModalScreen[int | None]):
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", key_display="esc")]
 
-    def __init__(self, ticket_id: int, actions: Sequence[Mapping[str, Any]]) -> None:
+    def __init__(
+        self,
+        ticket_id: int,
+        actions: Sequence[Mapping[str, Any]],
+        done: frozenset[int] = frozenset(),
+    ) -> None:
         super().__init__()
         self.ticket_id = ticket_id
         self.actions = list(actions)
+        self.done = done
 
     def compose(self) -> ComposeResult:
         with Vertical(id="approve-box", classes="dialog"):
@@ -61,7 +75,7 @@ class ApproveScreen(ModalScreen[int | None]):
             )
             yield OptionList(
                 *(
-                    Option(action_prompt(i, action), id=str(i - 1))
+                    Option(action_prompt(i, action, i - 1 in self.done), id=str(i - 1))
                     for i, action in enumerate(self.actions, 1)
                 ),
                 id="approve-options",

@@ -4,7 +4,9 @@ Bodies are PD's own: ``POST /operators`` with ``{"name": "transfer-leader",
 "region_id": N, "to_store_id": M}`` or ``{"name": "split-region", ...,
 "policy": "approximate"}``, ``POST /config/schedule`` with kebab-case keys,
 ``DELETE /store/{id}`` to drain a store (PD sets it Offline and moves its
-regions away). Each action is declared once with the PD call that performs it
+regions away), ``POST /schedulers`` with ``{"name": "evict-leader-scheduler",
+"store_id": N}`` and ``DELETE /schedulers/evict-leader-scheduler-N`` to start and stop
+moving every leader off a store (server/api/scheduler.go). Each action is declared once with the PD call that performs it
 (``REMEDIES``) and ``execute`` dispatches by the declared name. Whether an action may run (observe / approve / auto) is core's
 decision; the subject only validates arguments and executes.
 """
@@ -33,6 +35,9 @@ class Remedy:
     action: Action
     call: PdCall
     changes_config: bool = False
+
+
+EVICT_LEADER = "evict-leader-scheduler"
 
 
 def _schedule_limit(key: str) -> PdCall:
@@ -111,6 +116,25 @@ REMEDIES: tuple[Remedy, ...] = (
     ),
     Remedy(
         Action(
+            "evict_leader",
+            (ActionArg("store_id", "int", "store whose leaders all move away"),),
+            "Add PD's evict-leader scheduler for a store: PD moves every leader off it and "
+            "keeps them off (what operators do first for a slow or flapping store).",
+            "medium",
+        ),
+        lambda pd, a: pd.add_scheduler({"name": EVICT_LEADER, "store_id": a["store_id"]}),
+    ),
+    Remedy(
+        Action(
+            "remove_evict_leader",
+            (ActionArg("store_id", "int", "store that may lead regions again"),),
+            "Remove a store from PD's evict-leader scheduler so it may lead regions again.",
+            "low",
+        ),
+        lambda pd, a: pd.remove_scheduler(f"{EVICT_LEADER}-{a['store_id']}"),
+    ),
+    Remedy(
+        Action(
             "set_low_space_threshold",
             (
                 ActionArg(
@@ -183,6 +207,17 @@ def validate(action: Action, args: dict[str, Any]) -> dict[str, Any]:
     if action.name == "set_low_space_threshold" and not 0 < out["percent"] <= 100:
         raise BadArguments(f"percent must be in (0, 100], got {out['percent']:g}")
     return out
+
+
+def typed_or_none(action: str, args: Any) -> dict[str, Any] | None:
+    """The validated arguments of a declared action, or None."""
+    remedy = BY_NAME.get(action)
+    if remedy is None or not isinstance(args, dict):
+        return None
+    try:
+        return validate(remedy.action, args)
+    except BadArguments:
+        return None
 
 
 async def execute(

@@ -45,6 +45,7 @@ def cluster_metrics(
         pd["leader_schedule_limit"] = config.leader_schedule_limit
         pd["region_schedule_limit"] = config.region_schedule_limit
         pd["replica_schedule_limit"] = config.replica_schedule_limit
+        pd["evict_leader_stores"] = evict_leader_stores(config)
         extra["low_space_ratio"] = config.low_space_ratio
         extra["high_space_ratio"] = config.high_space_ratio
         extra["max_store_down_time_s"] = config.max_store_down_time
@@ -71,3 +72,18 @@ def add_store_load(cluster: ClusterMetrics, store_metrics: dict[int, TikvStoreMe
     cluster.qps = sum(m.qps for m in store_metrics.values() if m.qps is not None)
     p99s = [m.p99_latency_ms for m in store_metrics.values() if m.p99_latency_ms is not None]
     cluster.p99_latency_ms = max(p99s) if p99s else None
+
+
+def evict_leader_stores(config: ScheduleConfig) -> list[int]:
+    """Stores PD's evict-leader scheduler was started for, from the schedulers PD persists in
+    its schedule config (``schedulers-v2``: ``{"type": "evict-leader", "args": ["3"]}``, one
+    entry per store it was added for; tikv/pd ``AddSchedulerCfg``)."""
+    return sorted(
+        {
+            int(arg)
+            for spec in config.schedulers_v2
+            if spec.type == "evict-leader" and not spec.disable
+            for arg in spec.args or []
+            if arg.isdigit()
+        }
+    )

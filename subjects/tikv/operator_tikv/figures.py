@@ -29,6 +29,7 @@ class PdFigures:
     leader_schedule_limit: int | None = None
     region_schedule_limit: int | None = None
     replica_schedule_limit: int | None = None
+    evict_leader_stores: list[int] | None = None
 
     def as_figures(self) -> dict[str, Any]:
         return asdict(self)

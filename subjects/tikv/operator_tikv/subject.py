@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from operator_tikv import actions
+from operator_tikv import action_checks, actions
 from operator_tikv.actions import ACTIONS
 from operator_tikv.cluster import add_store_load, cluster_metrics
 from operator_tikv.diagnosis.causes import ROOT_CAUSE_CLASSES
@@ -49,6 +49,7 @@ from operator_tikv.settings import TikvSettings
 from operator_tikv.states import stamp
 from operator_tui.core.subject import (
     SLO,
+    ActionCheck,
     Observation,
     SubjectConfig,
     SubjectContext,
@@ -385,6 +386,20 @@ class TikvSubject:
         return await actions.execute(
             self.pd, action, args, config_changed=self._slow["schedule_config"].forget
         )
+
+    async def precheck(
+        self, action: str, args: dict[str, Any], current: dict[str, Any]
+    ) -> ActionCheck:
+        typed = actions.typed_or_none(action, args)
+        if typed is None:
+            return ActionCheck(True)  # execute refuses it with the reason
+        return await action_checks.precheck(self.pd, action, typed, current)
+
+    async def verify(self, action: str, args: dict[str, Any]) -> ActionCheck:
+        typed = actions.typed_or_none(action, args)
+        if typed is None:
+            return ActionCheck(False, f"{action}: arguments do not validate")
+        return await action_checks.verify(self.pd, action, typed)
 
     async def aclose(self) -> None:
         """Core owns the HTTP client; the page fetcher is ours."""

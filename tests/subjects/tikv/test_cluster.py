@@ -94,3 +94,21 @@ def test_store_load_is_the_sum_and_the_worst():
     assert (cluster.qps, cluster.p99_latency_ms) == (150.0, 9.0)
     add_store_load(cluster, {})
     assert (cluster.qps, cluster.p99_latency_ms) == (0, None)
+
+
+def test_evict_leader_stores_come_from_pds_persisted_schedulers() -> None:
+    from operator_tikv.cluster import evict_leader_stores
+    from operator_tikv.pd.models import ScheduleConfig
+
+    config = ScheduleConfig.model_validate(
+        {
+            "schedulers-v2": [
+                {"type": "balance-leader", "args": None, "disable": False},
+                {"type": "evict-leader", "args": ["3"], "disable": False},
+                {"type": "evict-leader", "args": ["1"], "disable": True},
+                {"type": "evict-leader", "args": ["x"], "disable": False},
+            ]
+        }
+    )
+    assert evict_leader_stores(config) == [3]
+    assert evict_leader_stores(ScheduleConfig()) == []

@@ -280,6 +280,8 @@ def test_describe(fake_pd):
         "set_replica_schedule_limit",
         "set_region_schedule_limit",
         "drain_store",
+        "evict_leader",
+        "remove_evict_leader",
         "set_low_space_threshold",
     ]
     assert config.action("drain_store").risk == "high"

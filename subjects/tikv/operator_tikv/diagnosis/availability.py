@@ -8,10 +8,16 @@ PD's timings in the narrative (20 s without heartbeats before Disconnected,
 from __future__ import annotations
 
 from operator_tikv.diagnosis import causes
+from operator_tikv.diagnosis.candidates import Candidate
 from operator_tikv.diagnosis.evidence import Evidence
+from operator_tikv.diagnosis.proposals import limit
 from operator_tikv.figures import pd_figures
 from operator_tikv.states import RUNNING, StoreState
-from operator_tui.core.diagnosis.findings import Finding, declared_action, declared_actions, option
+from operator_tui.core.diagnosis.findings import Finding, declared_actions, option
+
+KILLED = 3.5
+CUT_OFF = 3.5
+UNSEEN = 3.0
 
 
 def no_answer(ev: Evidence) -> Finding:
@@ -122,6 +128,13 @@ def store_down(ev: Evidence, sid: int) -> Finding:
             )
             + "."
         )
+    repair, withheld = limit(
+        ev,
+        "set_replica_schedule_limit",
+        "Let PD re-create the missing replicas on the survivors faster while the store is away; "
+        "bring the store's process back first if it can be restarted.",
+        "medium",
+    )
     return Finding(
         cause=causes.STORE_DOWN,
         target=sid,
@@ -144,22 +157,17 @@ def store_down(ev: Evidence, sid: int) -> Finding:
                 "Transfer leaders away",
                 "its leaders were already re-elected on the survivors by Raft",
             ),
+            *([withheld] if withheld else []),
         ],
-        actions=declared_actions(
-            declared_action(
-                ctx,
-                "set_replica_schedule_limit",
-                "Let PD re-create the missing replicas on the survivors faster while the store is away; "
-                "bring the store's process back first if it can be restarted.",
-                "medium",
-                n=16,
-            ),
-        ),
+        actions=declared_actions(repair),
         confidence=0.9 if ev.reachable(sid) is False else 0.75,
     )
 
 
 def partition(ev: Evidence, sid: int) -> Finding:
+    """Raft keeps the majority side serving (its leaders are re-elected there); PD marks the
+    store Disconnected after 20 s and Down after ``max-store-down-time``, and neither makes
+    the process any less alive."""
     state = ev.state(sid)
     return Finding(
         cause=causes.NETWORK_PARTITION,
@@ -174,7 +182,9 @@ def partition(ev: Evidence, sid: int) -> Finding:
             )
         ),
         evidence=[
-            f"Store {sid}'s status port answers while PD reports it {state or 'unknown'}.",
+            f"Store {sid}'s status port answers while PD reports it {state or 'unknown'}."
+            if ev.reachable(sid) is True
+            else f"Store {sid}'s process was last seen alive; PD reports it {state or 'unknown'}.",
         ],
         options=[
             option(
@@ -189,15 +199,73 @@ def partition(ev: Evidence, sid: int) -> Finding:
                 "Wait for PD to replace the replicas",
                 "only after max-store-down-time, and the partition may heal first",
             ),
-        ],
-        actions=declared_actions(
-            declared_action(
-                ev.ctx,
-                "set_replica_schedule_limit",
-                "Keep replica repair going if the partition outlasts max-store-down-time; fix the network path first.",
-                "medium",
-                n=8,
+            option(
+                "Raise the replica schedule limit",
+                "copying a cut-off store's replicas faster is wasted once the network heals; "
+                "mend the network path first",
             ),
-        ),
+        ],
         confidence=0.85,
     )
+
+
+def down_candidates(ev: Evidence, sid: int, cut_off: bool) -> list[Candidate]:
+    """Killed or cut off, from the store itself.
+
+    A killed process refuses its status port at once. A cut-off one keeps answering it and
+    counts the messages it cannot deliver to its peers (``tikv_server_report_failure_msg_total``,
+    as its peers do for it). PD's word moves from Up to Disconnected (20 s) to Down
+    (``max-store-down-time``) either way, so PD's Down alone never turns a partition into a
+    dead store.
+    """
+    reachable = ev.reachable(sid)
+    state = ev.state(sid) or "unknown"
+    reported_by, reports = ev.cuts(sid)
+    last = ev.last_answer(sid)
+    alive, dead = [], []
+    if reachable is True:
+        alive.append(
+            f"Store {sid}'s status port answers while PD says {state}: the process is alive."
+        )
+    elif reachable is False:
+        m = ev.ctx.metrics(sid)
+        why = f" ({m.error})" if m and m.error else ""
+        dead.append(f"Store {sid}'s status port does not answer{why}.")
+    elif last is not None:
+        (alive if last else dead).append(
+            f"Its status port {'answered' if last else 'did not answer'} at the last reading held."
+        )
+    if reports:
+        alive.append(
+            f"Store {sid} reports stores {reports} unreachable: alive, but cut off from them."
+        )
+    if reported_by:
+        alive.append(f"Stores {reported_by} report store {sid} unreachable.")
+    if cut_off:
+        alive.append("The ticket is PD's lost heartbeat while nothing says the process stopped.")
+    if reachable is False:
+        killed, partitioned = KILLED, 0.0
+    elif reachable is True:
+        killed, partitioned = 0.0, CUT_OFF
+    elif alive:
+        killed, partitioned = 0.0, UNSEEN
+    else:
+        killed, partitioned = UNSEEN, 0.0
+    return [
+        Candidate(
+            causes.NETWORK_PARTITION,
+            sid,
+            partitioned,
+            lambda: partition(ev, sid),
+            alive,
+            dead,
+        ),
+        Candidate(
+            causes.STORE_DOWN,
+            sid,
+            killed,
+            lambda: store_down(ev, sid),
+            dead + ([f"PD says {state}."] if state in ("Disconnected", "Down") else []),
+            alive[:1],
+        ),
+    ]

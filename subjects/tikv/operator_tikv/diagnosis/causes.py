@@ -2,6 +2,11 @@
 
 These names are a contract: the README's diagnosis section, the evaluation's
 scenarios and every stored diagnosis use them.
+
+``critical_error``: the store counts ``tikv_critical_error_total`` (SST corruption, a disk
+that fails fast, ...; components/tikv_util/src/metrics/mod.rs) or logged a panic (TiKV's
+panic hook logs at FATAL before the process exits; tikv_util/src/lib.rs
+``set_panic_hook``). Neither is a slow disk nor a store that was merely stopped.
 """
 
 STORE_DOWN = "store_down"
@@ -12,6 +17,7 @@ HOT_REGION = "hot_region"
 PD_LEADER_LOST = "pd_leader_lost"
 WRITE_STALL = "write_stall"
 OVERLOAD = "overload"
+CRITICAL_ERROR = "critical_error"
 UNKNOWN = "unknown"
 
 ROOT_CAUSE_CLASSES: tuple[str, ...] = (
@@ -23,5 +29,6 @@ ROOT_CAUSE_CLASSES: tuple[str, ...] = (
     PD_LEADER_LOST,
     WRITE_STALL,
     OVERLOAD,
+    CRITICAL_ERROR,
     UNKNOWN,
 )

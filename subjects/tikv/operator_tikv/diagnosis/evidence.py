@@ -14,7 +14,15 @@ from operator_tui.core.diagnosis.context import DiagnosisContext, metric_value
 SLOW_SCORE = 50.0
 DISK_USED = 0.8
 HIGH_CPU = 0.8
+# One store leading this share of PD's hot write flow is a hot spot rather than spread load.
+HOT_STORE_SHARE = 0.6
 DOWN_STATES = frozenset({StoreState.DISCONNECTED, StoreState.DOWN})
+# TiKV's panic hook logs the panic at slog's Critical level, written FATAL, just before the
+# process exits (components/tikv_util/src/lib.rs ``set_panic_hook``).
+FATAL = "FATAL"
+PANIC_KINDS = frozenset({"panic", "fatal", "critical_error"})
+# Figures that rise on a store which took over a lost store's leaders and requests.
+LOAD_FIGURES = ("qps", "leader_count", "cpu_ratio")
 
 
 class Evidence:
@@ -76,8 +84,12 @@ class Evidence:
         ]
 
     def is_killed(self, sid: int) -> bool:
-        """Gone rather than cut off: the status port refuses (or PD says so and we cannot tell)."""
-        return self.reachable(sid) is not True
+        """Gone rather than cut off: the status port refuses; unread this tick, it did not
+        answer at the last reading held either (a cut-off store keeps answering it)."""
+        reachable = self.reachable(sid)
+        if reachable is not None:
+            return not reachable
+        return self.last_answer(sid) is not True
 
     def hottest(self) -> tuple[int, int, float] | None:
         """(region id, leader store, share of the cluster's hot write flow) of the hottest region."""
@@ -99,10 +111,10 @@ class Evidence:
         sid, flow = per.most_common(1)[0]
         return sid, flow / total
 
-    def coolest_store(self, exclude: int | None) -> int | None:
+    def coolest_store(self, exclude: int | None, among: list[int] | None = None) -> int | None:
         live = [
             sid
-            for sid in self.store_ids()
+            for sid in (among if among is not None else self.store_ids())
             if sid != exclude and self.reachable(sid) is not False and not self.is_down_state(sid)
         ]
         if not live:
@@ -116,3 +128,47 @@ class Evidence:
 
     def log_kinds(self, sid: int | None = None) -> Counter[str]:
         return Counter(e.kind for e in self.ctx.log_events if sid is None or e.store_id == sid)
+
+    def critical_errors(self, sid: int) -> float:
+        m = self.ctx.metrics(sid)
+        return (m.critical_errors_per_s or 0.0) if m and m.reachable else 0.0
+
+    def panics(self, sid: int) -> int:
+        """Log events on the store that record a panic or a fatal error."""
+        return sum(
+            1
+            for e in self.ctx.log_events
+            if e.store_id == sid and (e.level == FATAL or e.kind in PANIC_KINDS)
+        )
+
+    def load_rises(self, sid: int) -> list[str]:
+        """The store's figures that rose around the ticket: load it took over from elsewhere."""
+        return [
+            f"{s.metric} on store {sid} rose {s.baseline:.4g} -> {s.value:.4g}"
+            for s in self.ctx.shifts(store_id=sid)
+            if s.metric in LOAD_FIGURES and s.value > s.baseline
+        ]
+
+    def cuts(self, sid: int) -> tuple[list[int], list[int]]:
+        """(stores reporting ``sid`` unreachable, stores ``sid`` reports unreachable)."""
+        reported_by = [
+            other
+            for other, m in self.ctx.store_metrics.items()
+            if other != sid and m.reachable and (m.unreachable_reports_per_s or {}).get(sid, 0) > 0
+        ]
+        m = self.ctx.metrics(sid)
+        reports = sorted(
+            k
+            for k, v in ((m.unreachable_reports_per_s or {}) if m and m.reachable else {}).items()
+            if v > 0
+        )
+        return sorted(reported_by), reports
+
+    def last_answer(self, sid: int) -> bool | None:
+        """Whether the store's status port answered at the last point history holds for it."""
+        points = self.ctx.history.get(sid) or []
+        return points[-1][1].reachable if points else None
+
+    def all_busy(self) -> bool:
+        cpu = [self.cpu(s) for s in self.store_ids() if self.reachable(s) is not False]
+        return bool(cpu) and all(c >= HIGH_CPU for c in cpu)

@@ -22,6 +22,7 @@ REPLICA = "replica"
 BALANCE = "balance"
 LATENCY = "latency"
 LAG = "lag"
+CRITICAL = "critical"
 
 FAMILY: dict[str, str] = {
     UNREACHABLE: UNANSWERED,
@@ -37,9 +38,14 @@ FAMILY: dict[str, str] = {
     names.LEADER_IMBALANCE: BALANCE,
     names.HIGH_WRITE_LATENCY: LATENCY,
     names.RAFT_LOG_LAG: LAG,
+    names.CRITICAL_ERROR: CRITICAL,
 }
-# critical_error has no family: the rules follow the strongest evidence in the cluster.
-CONSEQUENCES = frozenset({LATENCY, LAG, BALANCE, REPLICA, STALL})
+# What a store gone elsewhere causes on the others: its leaders re-elected there (latency,
+# lag while they catch up), its load moved there (imbalance), its replicas missing. A
+# stall, a slow score, a full disk or a critical error is the store's own condition.
+FOREIGN_EFFECTS = frozenset({LATENCY, LAG, BALANCE, REPLICA})
+# Of those, the ones the dead store explains cluster-wide, whatever the ticket's store shows.
+CLUSTER_EFFECTS = frozenset({BALANCE, REPLICA})
 
 
 def family(invariant: str) -> str | None:

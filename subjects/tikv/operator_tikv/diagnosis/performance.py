@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from operator_tikv.diagnosis import causes
 from operator_tikv.diagnosis.evidence import DISK_USED, HIGH_CPU, SLOW_SCORE, Evidence
+from operator_tikv.diagnosis.proposals import evict_leader, limit
 from operator_tui.core.diagnosis.findings import (
     Finding,
     Target,
@@ -18,26 +19,51 @@ from operator_tui.core.diagnosis.findings import (
 from operator_tui.core.diagnosis.schema import RecommendedAction
 
 
+def _voter_targets(ev: Evidence, region: int, sid: int) -> list[int]:
+    """Stores holding a voter of the region, other than ``sid`` (PD refuses a transfer-leader
+    to a store without one: "region has no voter in store N")."""
+    peers = {
+        p
+        for h in ev.ctx.hot_regions
+        if h.range_id == region
+        for p in (h.peer_store_ids or [h.store_id])
+    }
+    return sorted(p for p in peers if p != sid)
+
+
 def leader_moves(ev: Evidence, sid: int, why: str) -> list[RecommendedAction]:
-    """Move the store's hottest leaders to the least loaded store, else let PD's balancer do it."""
-    to = ev.coolest_store(sid)
+    """Move the store's hottest leaders to the least loaded store holding a voter of each,
+    else let PD's balancer do it (raising its leader limit from PD's current value)."""
     regions = [h for h in ev.ctx.hot_regions if h.primary and h.store_id == sid]
     out: list[RecommendedAction] = []
-    if to is not None:
-        for h in sorted(regions, key=lambda h: -h.flow_bytes)[:2]:
-            a = declared_action(
-                ev.ctx, "transfer_leader", why, "low", region_id=h.range_id, to_store_id=to
-            )
-            if a is not None:
-                out.append(a)
+    for h in sorted(regions, key=lambda h: -h.flow_bytes)[:2]:
+        voters = _voter_targets(ev, h.range_id, sid)
+        to = ev.coolest_store(sid, among=voters or None)
+        if to is None:
+            continue
+        a = declared_action(
+            ev.ctx,
+            "transfer_leader",
+            why,
+            "low",
+            current={"to_store_id": sid},
+            region_id=h.range_id,
+            to_store_id=to,
+        )
+        if a is not None:
+            out.append(a)
     if not out:
-        a = declared_action(ev.ctx, "set_leader_schedule_limit", why, "low", n=8)
+        a, _ = limit(ev, "set_leader_schedule_limit", why, "low")
         if a is not None:
             out.append(a)
     return out
 
 
 def slow_disk(ev: Evidence, sid: int) -> Finding:
+    """TiKV's slow score (1 to 100) rises as raftstore's inspected disk writes take long
+    (components/health_controller slow_score.rs); PD calls a store slow at 80 and its own
+    evict-slow-store scheduler takes its leaders at 100 (pkg/schedule/schedulers/
+    evict_slow_store.go). Moving the leaders off is what an operator does first."""
     m = ev.ctx.metrics(sid)
     score = ev.slow_score(sid)
     evidence = [f"Store {sid}'s slow score is {score:g} (healthy stores sit near 1)."]
@@ -46,6 +72,22 @@ def slow_disk(ev: Evidence, sid: int) -> Finding:
     slow_ops = ev.log_kinds(sid)["slow_operation"]
     if slow_ops:
         evidence.append(f"{slow_ops} slow-operation log events on store {sid}.")
+    store = ev.ctx.store(sid)
+    leads_nothing = store is not None and store.leader_count == 0
+    if leads_nothing:
+        actions: list[RecommendedAction] = []
+        evidence.append(f"Store {sid} leads no region now.")
+    else:
+        actions = declared_actions(
+            evict_leader(
+                ev,
+                sid,
+                f"Have PD move every leader off store {sid} (evict-leader scheduler) so writes "
+                "are no longer led from the slow disk; remove the scheduler once it recovers.",
+            )
+        ) or leader_moves(
+            ev, sid, f"Move leaders off store {sid} so writes are no longer led from the slow disk."
+        )
     return Finding(
         cause=causes.SLOW_DISK,
         target=sid,
@@ -61,15 +103,32 @@ def slow_disk(ev: Evidence, sid: int) -> Finding:
                 "the rest of the cluster is healthy; only one store's disk is slow",
             ),
             option("Split the hot regions", "splitting does not make a slow disk faster"),
+            *(
+                [
+                    option(
+                        f"Move leaders off store {sid}",
+                        "it leads none now (PD's evict-slow-store scheduler takes a slow "
+                        "store's leaders); replace or repair the disk",
+                    )
+                ]
+                if leads_nothing
+                else []
+            ),
         ],
-        actions=leader_moves(
-            ev, sid, f"Move leaders off store {sid} so writes are no longer led from the slow disk."
-        ),
+        actions=actions,
         confidence=0.85 if score >= SLOW_SCORE else 0.65,
     )
 
 
 def disk_full(ev: Evidence, sid: int) -> Finding:
+    """PD stops placing regions on a store past ``low-space-ratio`` (0.8) and moves them off
+    it; more concurrent region operators move them sooner."""
+    moving, withheld = limit(
+        ev,
+        "set_region_schedule_limit",
+        f"Let PD move regions off store {sid} faster so it stops filling.",
+        "medium",
+    )
     used = ev.used_ratio(sid)
     s = ev.ctx.store(sid)
     evidence = [f"Store {sid} has used {used:.0%} of its capacity."]
@@ -94,16 +153,9 @@ def disk_full(ev: Evidence, sid: int) -> Finding:
                 "it only hides the condition; the disk still fills",
             ),
             option("Do nothing", "writes fail once the disk is full"),
+            *([withheld] if withheld else []),
         ],
-        actions=declared_actions(
-            declared_action(
-                ev.ctx,
-                "set_region_schedule_limit",
-                f"Let PD move regions off store {sid} faster so it stops filling.",
-                "medium",
-                n=16,
-            ),
-        ),
+        actions=declared_actions(moving),
         confidence=0.9 if used >= DISK_USED else 0.7,
     )
 
@@ -125,7 +177,7 @@ def hot_region(ev: Evidence, sid: int | None) -> Finding:
             confidence=0.6,
         )
     region, leader, share = hottest
-    to = ev.coolest_store(leader)
+    to = ev.coolest_store(leader, among=_voter_targets(ev, region, leader) or None)
     return Finding(
         cause=causes.HOT_REGION,
         target=sid if sid is not None else leader,
@@ -150,6 +202,7 @@ def hot_region(ev: Evidence, sid: int | None) -> Finding:
                 "split_region",
                 f"Split region {region} so its load can spread over two leaders.",
                 "low",
+                current={"hot_write_share": round(share, 2)},
                 region_id=region,
             ),
             declared_action(
@@ -157,6 +210,7 @@ def hot_region(ev: Evidence, sid: int | None) -> Finding:
                 "transfer_leader",
                 f"Move region {region}'s leader to the least loaded store {to}.",
                 "low",
+                current={"to_store_id": leader},
                 region_id=region,
                 to_store_id=to,
             )
@@ -168,6 +222,10 @@ def hot_region(ev: Evidence, sid: int | None) -> Finding:
 
 
 def write_stall(ev: Evidence, sid: int) -> Finding:
+    """RocksDB stalls writes when flushes and compactions fall behind (too many L0 files,
+    memtables or pending compaction bytes); TiKV then reports ``tikv_engine_write_stall``
+    and its scheduler and raftstore channels fill. Moving write leaders off the store lowers
+    its write load while compaction catches up."""
     m = ev.ctx.metrics(sid)
     evidence = [
         f"Store {sid} reports write stall {m.write_stall if m and m.write_stall is not None else 'n/a'}."
@@ -213,13 +271,9 @@ def leader_imbalance(ev: Evidence, sid: int | None) -> Finding:
             option("Drain the busiest store", "the imbalance is in leadership, not in data"),
         ],
         actions=declared_actions(
-            declared_action(
-                ev.ctx,
-                "set_leader_schedule_limit",
-                "Let PD's balancer move leaders faster.",
-                "low",
-                n=8,
-            ),
+            limit(ev, "set_leader_schedule_limit", "Let PD's balancer move leaders faster.", "low")[
+                0
+            ]
         ),
         confidence=0.6,
     )
@@ -269,6 +323,7 @@ def overload(ev: Evidence, sid: int | None) -> Finding:
                 "split_region",
                 f"Split the hottest region {hottest[0]} so the load spreads.",
                 "low",
+                current={"hot_write_share": round(hottest[2], 2)},
                 region_id=hottest[0],
             )
             if hottest is not None

@@ -1,8 +1,9 @@
-"""The TiKV rulebook: the invariant that fired picks a rule, the evidence settles the cause.
+"""The TiKV rulebook: the invariant that fired picks the candidates, the evidence settles the cause.
 
-A consequence (latency, lag, imbalance, missing replicas, stall) with a store
-gone elsewhere is explained by that store. An invariant with no rule, or a rule
-with nothing to point at, falls back to the strongest evidence in the cluster.
+For a store's symptom the store's own evidence comes first (``weighing.own``); a store
+gone elsewhere competes only for the symptoms it causes there (``weighing.foreign``).
+An invariant with no rule, or a rule with nothing to point at, falls back to the
+strongest evidence in the cluster.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from collections.abc import Callable
 
 from operator_tikv.diagnosis import causes, families
 from operator_tikv.diagnosis.availability import (
+    down_candidates,
     no_answer,
-    partition,
     pd_leader_lost,
-    store_down,
     store_gone,
 )
-from operator_tikv.diagnosis.evidence import DISK_USED, SLOW_SCORE, Evidence
+from operator_tikv.diagnosis.candidates import Candidate, chosen_only, decide
+from operator_tikv.diagnosis.errors import critical_error
+from operator_tikv.diagnosis.evidence import DISK_USED, HOT_STORE_SHARE, SLOW_SCORE, Evidence
 from operator_tikv.diagnosis.performance import (
     disk_full,
     hot_region,
@@ -26,92 +28,120 @@ from operator_tikv.diagnosis.performance import (
     slow_disk,
     write_stall,
 )
+from operator_tikv.diagnosis.weighing import ALL_BUSY, HOT, LOAD, foreign, own
 from operator_tikv.figures import pd_figures
 from operator_tui.core.diagnosis.context import DiagnosisContext
 from operator_tui.core.diagnosis.findings import Finding, option
-
-HOT_STORE_SHARE = 0.6
 
 Rule = Callable[[Evidence, int | None], Finding]
 
 
 def diagnose(ctx: DiagnosisContext) -> Finding:
     ev = Evidence(ctx)
-    ticket = ctx.ticket
-    fam = families.family(ticket.invariant)
-    sid = ticket.store_id
-    if fam in families.CONSEQUENCES:
-        dead = [d for d in ev.dead_stores() if d != sid]
-        if dead:
-            finding = store_gone(ev, dead[0])
-            finding.evidence.insert(
-                0,
-                f"`{ticket.invariant}` on {ticket.target} follows from store {dead[0]} being gone.",
-            )
-            finding.confidence = min(finding.confidence, 0.75)
-            return finding
-    return RULES.get(fam or "", scan)(ev, sid)
+    fam = families.family(ctx.ticket.invariant)
+    rule = RULES.get(fam or "")
+    if rule is None:
+        return chosen_only(scan(ev, ctx.ticket.store_id))
+    return rule(ev, ctx.ticket.store_id)
+
+
+def _family(ev: Evidence) -> str | None:
+    return families.family(ev.ctx.ticket.invariant)
 
 
 def down_or_partition(ev: Evidence, sid: int | None) -> Finding:
+    """Killed or cut off, read from the store itself (its status port, its own reports of
+    peers it cannot reach), never from how long PD has missed it."""
     if sid is None:
         dead = ev.dead_stores()
         if not dead:
-            return scan(ev, sid)
+            return chosen_only(scan(ev, sid))
         sid = dead[0]
-    cut_off = families.family(ev.ctx.ticket.invariant) == families.PARTITION
-    reachable = ev.reachable(sid)
-    if reachable is True and (cut_off or ev.is_down_state(sid)):
-        return partition(ev, sid)
-    if reachable is None and cut_off:
-        return partition(ev, sid)
-    return store_down(ev, sid)
+    cut_off = _family(ev) == families.PARTITION
+    return decide(
+        down_candidates(ev, sid, cut_off)
+        + [c for c in own(ev, sid, families.CRITICAL) if c.cause == causes.CRITICAL_ERROR],
+        lambda: store_gone(ev, sid),
+    )
 
 
 def _worst(ev: Evidence, sid: int | None, measure: Callable[[int], float]) -> int | None:
     return sid if sid is not None else max(ev.store_ids(), key=measure, default=None)
 
 
-def slow(ev: Evidence, sid: int | None) -> Finding:
-    sid = _worst(ev, sid, ev.slow_score)
-    return scan(ev, None) if sid is None else slow_disk(ev, sid)
+def on_store(natural: Callable[[Evidence, int], Finding], measure_name: str) -> Rule:
+    """A store's own condition (slow score, stall, full disk, critical error): its own
+    evidence is weighed; stores gone elsewhere are listed, and cannot explain it."""
 
+    def rule(ev: Evidence, sid: int | None) -> Finding:
+        target = _worst(ev, sid, getattr(ev, measure_name))
+        if target is None:
+            return chosen_only(scan(ev, None))
+        fam = _family(ev)
+        return decide(
+            own(ev, target, fam) + foreign(ev, target, fam, ev.ctx.ticket.invariant),
+            lambda: natural(ev, target),
+        )
 
-def disk(ev: Evidence, sid: int | None) -> Finding:
-    sid = _worst(ev, sid, ev.used_ratio)
-    return scan(ev, None) if sid is None else disk_full(ev, sid)
-
-
-def stall(ev: Evidence, sid: int | None) -> Finding:
-    sid = _worst(ev, sid, ev.write_stall)
-    return scan(ev, None) if sid is None else write_stall(ev, sid)
+    return rule
 
 
 def replica(ev: Evidence, sid: int | None) -> Finding:
-    dead = ev.dead_stores()
-    return store_gone(ev, dead[0]) if dead else scan(ev, sid)
+    """Missing replicas come from a store gone (PD re-creates them elsewhere)."""
+    candidates = foreign(ev, None, families.REPLICA, ev.ctx.ticket.invariant)
+    return decide(candidates, lambda: scan(ev, sid))
 
 
 def balance(ev: Evidence, sid: int | None) -> Finding:
+    """Uneven leaders: a store gone moved its leaders to the others; a hot spot pulls load to
+    its leader's store; otherwise PD's balancer is behind."""
+    candidates = foreign(ev, None, families.BALANCE, ev.ctx.ticket.invariant)
     share = ev.hot_store_share()
     if share and share[1] >= HOT_STORE_SHARE:
-        return hot_region(ev, share[0])
-    return leader_imbalance(ev, sid)
+        candidates.append(
+            Candidate(
+                causes.HOT_REGION,
+                share[0],
+                HOT,
+                lambda: hot_region(ev, share[0]),
+                [f"Store {share[0]} leads {share[1]:.0%} of the hot write flow."],
+            )
+        )
+    candidates.append(
+        Candidate(
+            causes.OVERLOAD,
+            sid if sid is not None else "cluster",
+            LOAD,
+            lambda: leader_imbalance(ev, sid),
+            ["Leader counts differ between stores."],
+        )
+    )
+    return decide(candidates, lambda: leader_imbalance(ev, sid))
 
 
 def latency(ev: Evidence, sid: int | None) -> Finding:
-    """Slow requests: a slow disk, a stall or a hot spot explains them before load does."""
+    """Slow requests or lagging logs: the store's own slow disk, stall, full disk, critical
+    error or hot spot first; then a store gone elsewhere (its leaders and load came here);
+    then load."""
+    fam = _family(ev)
     ids = [sid] if sid is not None else ev.store_ids()
-    worst = max(ids, key=ev.slow_score, default=None)
-    if worst is not None and ev.slow_score(worst) >= SLOW_SCORE:
-        return slow_disk(ev, worst)
-    stalled = max(ids, key=ev.write_stall, default=None)
-    if stalled is not None and ev.write_stall(stalled) > 0:
-        return write_stall(ev, stalled)
-    share = ev.hot_store_share()
-    if share and share[1] >= HOT_STORE_SHARE and (sid is None or share[0] == sid):
-        return hot_region(ev, share[0])
-    return overload(ev, sid)
+    candidates: list[Candidate] = []
+    for store in ids:
+        mine = own(ev, store, fam)
+        candidates += mine if sid is not None else [c for c in mine if c.strength > 0]
+    candidates += foreign(ev, sid, fam, ev.ctx.ticket.invariant)
+    busy = ev.all_busy()
+    candidates.append(
+        Candidate(
+            causes.OVERLOAD,
+            "cluster" if busy or sid is None else sid,
+            ALL_BUSY if busy else LOAD,
+            lambda: overload(ev, sid),
+            ev.load_rises(sid) if sid is not None else [],
+            [] if busy else ["Not every store is busy."],
+        )
+    )
+    return decide(candidates, lambda: overload(ev, sid))
 
 
 def scan(ev: Evidence, sid: int | None) -> Finding:
@@ -124,6 +154,9 @@ def scan(ev: Evidence, sid: int | None) -> Finding:
         return pd_leader_lost(ev)
     ids = ev.store_ids()
     if ids:
+        broken = max(ids, key=lambda s: (ev.critical_errors(s), ev.panics(s)))
+        if ev.critical_errors(broken) > 0 or ev.panics(broken):
+            return critical_error(ev, broken)
         worst = max(ids, key=ev.slow_score)
         if ev.slow_score(worst) >= SLOW_SCORE:
             return slow_disk(ev, worst)
@@ -152,14 +185,15 @@ def scan(ev: Evidence, sid: int | None) -> Finding:
 
 
 RULES: dict[str, Rule] = {
-    families.UNANSWERED: lambda ev, _sid: no_answer(ev),
-    families.PD: lambda ev, _sid: pd_leader_lost(ev),
+    families.UNANSWERED: lambda ev, _sid: chosen_only(no_answer(ev)),
+    families.PD: lambda ev, _sid: chosen_only(pd_leader_lost(ev)),
     families.PARTITION: down_or_partition,
     families.DOWN: down_or_partition,
-    families.SLOW: slow,
-    families.DISK: disk,
-    families.HOT: hot_region,
-    families.STALL: stall,
+    families.SLOW: on_store(slow_disk, "slow_score"),
+    families.DISK: on_store(disk_full, "used_ratio"),
+    families.HOT: lambda ev, sid: chosen_only(hot_region(ev, sid)),
+    families.STALL: on_store(write_stall, "write_stall"),
+    families.CRITICAL: on_store(critical_error, "critical_errors"),
     families.REPLICA: replica,
     families.BALANCE: balance,
     families.LATENCY: latency,

@@ -291,3 +291,31 @@ class PDClient:
 
     async def remove_store(self, store_id: int) -> str:
         return await self.call("DELETE", f"/store/{store_id}")
+
+    async def add_scheduler(self, body: dict[str, Any]) -> str:
+        """``POST /schedulers`` with ``{"name": ..., ...}`` (server/api/scheduler.go ``Post``)."""
+        return await self.call("POST", "/schedulers", body)
+
+    async def remove_scheduler(self, name: str) -> str:
+        """``DELETE /schedulers/{name}``; ``evict-leader-scheduler-N`` removes store N only."""
+        return await self.call("DELETE", f"/schedulers/{name}")
+
+    # Reads an action checks before and after it runs
+
+    async def schedulers(self) -> list[str]:
+        """``GET /schedulers``: the names of the running schedulers."""
+        return await self.get("/schedulers", list[str])
+
+    async def evict_leader_stores(self) -> list[int] | None:
+        """Stores PD's evict-leader scheduler holds (``store-id-ranges`` of its config),
+        or None when PD does not serve that config (no such scheduler, or an older PD)."""
+        try:
+            config = await self.get("/scheduler-config/evict-leader-scheduler/list", dict[str, Any])
+        except PDError as exc:
+            if exc.status in (404, 500):
+                return None
+            raise
+        ranges = config.get("store-id-ranges")
+        if not isinstance(ranges, dict):
+            return None
+        return sorted(int(k) for k in ranges if str(k).isdigit())
