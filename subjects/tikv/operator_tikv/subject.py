@@ -38,6 +38,7 @@ from operator_tikv.pd.client import REGION_CHECKS as CHECK_KINDS
 from operator_tikv.refresh import Refresh
 from operator_tikv.settings import TikvSettings
 from operator_tikv.states import stamp
+from operator_tui.core.bounds import clip
 from operator_tui.core.subject import (
     SLO,
     Observation,
@@ -56,6 +57,10 @@ from operator_tui.core.types import (
     StoreMetrics,
     Violation,
 )
+from operator_tui.core.urls import mask_urls
+
+ERROR_MAX = 500
+"""Longest error line a snapshot keeps (they hold text a store, PD or a log sent)."""
 
 OBSERVATIONS = (
     Observation("stores", "PD /stores: state, heartbeat, capacity, leaders, regions, slow score"),
@@ -90,6 +95,7 @@ class TikvSubject:
             # Inside the tick budget, so PD's own answer (e.g. 503 "no leader") reaches the
             # ticket instead of a bare tick timeout.
             call_budget_s=min(self.tick_budget_s * 0.8, cfg.pd_call_budget_s),
+            max_answer_bytes=cfg.pd_max_answer_bytes,
         )
         self.settings = cfg.invariants
         self.checker = InvariantChecker(self.settings)
@@ -312,7 +318,7 @@ class TikvSubject:
         except TimeoutError:
             raise SubjectUnreachable(
                 f"PD did not answer GET /stores within {self.tick_budget_s:.1f}s "
-                f"({', '.join(self.pd.endpoints)})"
+                f"({', '.join(map(self.pd.shown, self.pd.endpoints))})"
             ) from None
         now = taken_at.timestamp()
         due = [g for g in self._slow.values() if g.due(now, self.ctx.interval_s / 2)]
@@ -344,11 +350,14 @@ class TikvSubject:
         if "logs" in parts:
             new_logs, log_errors = parts["logs"]
             errors.extend(log_errors)
+        errors.extend(self.pd.take_notes())
         extra.update(
             {
                 "unmeasured": sorted(unmeasured),
-                "pd_endpoint": self.pd.preferred,
+                "pd_endpoint": self.pd.shown(self.pd.preferred),
                 "pd_failovers": self.pd.failovers,
+                "pd_items_dropped": self.pd.repairs["dropped"],
+                "pd_chars_replaced": self.pd.repairs["replaced"],
                 "metrics_source": metrics.source or self.metrics_mode,
                 "tick_seconds": round(loop.time() - started, 4),
                 "read_age_s": {
@@ -366,7 +375,7 @@ class TikvSubject:
             cluster=cluster,
             log_events=new_logs[-500:],
             source=f"pd+{metrics.source or self.metrics_mode}",
-            errors=errors,
+            errors=[clip(mask_urls(e), ERROR_MAX) for e in errors],
             extra=extra,
             measured=measured,
         )
