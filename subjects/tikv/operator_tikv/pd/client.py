@@ -191,13 +191,13 @@ class PDClient:
                 length = response.headers.get("content-length", "")
                 chunks: list[bytes] = []
                 size = 0
-                if not (length.isdigit() and int(length) > cap):
-                    async for chunk in response.aiter_bytes():
-                        chunks.append(chunk)
-                        size += len(chunk)
-                        if size > cap:
-                            break
-                if size > cap or (length.isdigit() and int(length) > cap):
+                declared_over = length.isdigit() and int(length) > cap
+                async for chunk in response.aiter_bytes():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > cap or declared_over:
+                        break
+                if size > cap or declared_over:
                     raise PDAnswerTooLarge(
                         f"{method} {path} on {self.shown(endpoint)}: answer larger than the cap "
                         f"of {cap} bytes (tikv.pd_max_answer_bytes); refused",
