@@ -11,8 +11,9 @@ the way PD's ``/stores`` answer is shaped, so the TiKV plugin's reader meets it.
 - ``hostile_int`` / ``hostile_id``: integers around every boundary (0, 2^31, 2^53, 2^63,
   2^64, negatives, hundreds of digits).
 - ``hostile_number``: those, and floats including NaN and the infinities.
-- ``pd_store_entry`` / ``pd_stores_body``: a ``/stores`` entry and whole answer as bytes,
-  with byte-level damage (bytes that are not UTF-8, raw controls, lone surrogate escapes).
+- ``pd_store_entry`` / ``pd_stores_body``: a ``/stores`` entry (plausible but for its text,
+  or hostile throughout) and a whole answer as bytes mixing both, sometimes with byte-level
+  damage (bytes that are not UTF-8, raw controls, truncation).
 """
 
 from __future__ import annotations
@@ -73,9 +74,9 @@ def hostile_text(max_long: int = 100_000) -> st.SearchStrategy[str]:
         st.characters(codec=None, categories=("Cc", "Cf", "Cs", "Zl", "Zp")).map(str),
     )
     short = st.lists(piece, max_size=6).map("".join)
-    long = st.tuples(st.sampled_from(PAYLOADS + ("x",)), st.integers(min(256, max_long), max_long)).map(
-        lambda pair: pair[0] * (pair[1] // max(1, len(pair[0])))
-    )
+    long = st.tuples(
+        st.sampled_from(PAYLOADS + ("x",)), st.integers(min(256, max_long), max_long)
+    ).map(lambda pair: pair[0] * (pair[1] // max(1, len(pair[0]))))
     return st.one_of(short, short, short, long)
 
 
@@ -103,8 +104,35 @@ def _maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 @st.composite
-def pd_store_entry(draw: st.DrawFn) -> dict[str, Any]:
-    """One ``/stores`` entry, every field possibly hostile (or of the wrong type)."""
+def pd_store_entry(draw: st.DrawFn, plausible: bool = False) -> dict[str, Any]:
+    """One ``/stores`` entry, every field possibly hostile (or of the wrong type); a
+    ``plausible`` one has sane ids and numbers, so only its text is hostile."""
+    if plausible:
+        return {
+            "store": {
+                "id": draw(st.integers(1, 10_000)),
+                "address": draw(hostile_text()),
+                "status_address": draw(hostile_text(2000)),
+                "version": draw(hostile_text(2000)),
+                "labels": draw(
+                    st.lists(
+                        st.fixed_dictionaries(
+                            {"key": hostile_text(2000), "value": hostile_text(20_000)}
+                        ),
+                        max_size=3,
+                    )
+                ),
+                "state_name": draw(st.sampled_from(("Up", "Down", "Offline", "Disconnected"))),
+                "last_heartbeat": 1735114832382630000,
+                "start_timestamp": 1735095903,
+            },
+            "status": {
+                "capacity": "100GiB",
+                "available": "40GiB",
+                "leader_count": draw(st.integers(0, 1000)),
+                "region_count": draw(st.integers(0, 3000)),
+            },
+        }
     labels = draw(
         st.lists(
             st.fixed_dictionaries({"key": hostile_text(2000), "value": hostile_text(20_000)}),
@@ -144,6 +172,8 @@ def _damage(body: bytes, how: str, at: int) -> bytes:
         return body[:at] + b"\xff\xfe\xc3" + body[at:]
     if how == "truncated":
         return body[:at]
+    if how == "not-utf8-in-text":
+        return body.replace(b'"address": "', b'"address": "\xff\xfe', 1)
     if how == "raw-control":
         return body.replace(b'"address": "', b'"address": "\x01\x1b', 1)
     return body
@@ -152,7 +182,13 @@ def _damage(body: bytes, how: str, at: int) -> bytes:
 @st.composite
 def pd_stores_body(draw: st.DrawFn, max_stores: int = 5) -> bytes:
     """A ``/stores`` answer as bytes: good entries, hostile ones, sometimes damaged bytes."""
-    entries = draw(st.lists(pd_store_entry(), min_size=0, max_size=max_stores))
+    entries = draw(st.lists(pd_store_entry(plausible=True), min_size=1, max_size=max_stores))
+    for bad in draw(st.lists(pd_store_entry(), max_size=3)):
+        entries.insert(draw(st.integers(0, len(entries))), bad)
     body = json.dumps({"count": len(entries), "stores": entries}).encode()
-    how = draw(st.sampled_from(("none", "none", "none", "not-utf8", "raw-control", "truncated")))
+    how = draw(
+        st.sampled_from(
+            ("none",) * 6 + ("not-utf8", "not-utf8-in-text", "raw-control", "truncated")
+        )
+    )
     return _damage(body, how, draw(st.integers(0, 10**6)))
