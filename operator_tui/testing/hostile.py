@@ -75,7 +75,7 @@ def hostile_text(max_long: int = 100_000) -> st.SearchStrategy[str]:
     )
     short = st.lists(piece, max_size=6).map("".join)
     long = st.tuples(
-        st.sampled_from(PAYLOADS + ("x",)), st.integers(min(256, max_long), max_long)
+        st.sampled_from((*PAYLOADS, "x")), st.integers(min(256, max_long), max_long)
     ).map(lambda pair: pair[0] * (pair[1] // max(1, len(pair[0]))))
     return st.one_of(short, short, short, long)
 
