@@ -170,3 +170,24 @@ async def test_credentials_in_a_pd_url_are_masked_in_messages(fake_pd, mock_http
     with pytest.raises(Exception) as err:
         await pd.stores()
     assert "hunter2" not in str(err.value) and "admin:****@pd1" in str(err.value)
+
+
+async def test_one_bad_hot_region_entry_is_dropped_alone(fake_pd, mock_http):
+    body = {
+        "as_leader": {
+            "1": {
+                "statistics": [
+                    {"store_id": 1, "region_id": 7, "flow_bytes": 5, "is_leader": True},
+                    {"store_id": 1, "region_id": 2**64, "flow_bytes": 9, "is_leader": True},
+                ]
+            },
+            "99999999999999999999999": {"statistics": []},
+        },
+        "as_peer": None,
+    }
+    fake_pd.overrides["/pd/api/v1/hotspot/regions/write"] = (200, json.dumps(body))
+    pd = PDClient(mock_http, fake_pd.endpoints, retries=0)
+    hot = (await pd.hot_write_regions()).leader_regions()
+    assert [h.region_id for h in hot] == [7]
+    (note,) = pd.take_notes()
+    assert "dropped 2 item(s)" in note and pd.repairs["dropped"] == 2
