@@ -173,6 +173,8 @@ def main() -> int:
     args = parser.parse_args()
     logging.disable(logging.WARNING)  # each repair is logged; the counts are printed below
 
+    # First, while the peak RSS is still the start-up one.
+    rss_mb, message = asyncio.run(endless_rss())
     started = time.perf_counter()
 
     @profile(args.examples)
@@ -233,7 +235,6 @@ def main() -> int:
 
     clean = asyncio.run(timed_read(big_answer(1000, None)))
     one_bad = asyncio.run(timed_read(big_answer(1000, 500)))
-    rss_mb, message = asyncio.run(endless_rss())
 
     print(f"PD answers: {args.examples} in {t_answers:.1f} s")
     print(f"ticks against a loopback PD: {args.ticks} in {t_ticks:.1f} s")
