@@ -30,6 +30,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from operator_tikv.figures import CLUSTER_FIGURES, PdFigures, cluster_with
+from operator_tikv.records import TikvHotRegion, TikvStore, TikvStoreMetrics
 from operator_tikv.states import StoreState
 from textual._compositor import Compositor
 
@@ -37,13 +38,7 @@ from operator_tui.config import Settings
 from operator_tui.core.events import EventBus
 from operator_tui.core.subject import SubjectConfig
 from operator_tui.core.ticket import Ticket, TicketStatus
-from operator_tui.core.types import (
-    HotRegion,
-    Severity,
-    Snapshot,
-    Store,
-    StoreMetrics,
-)
+from operator_tui.core.types import Severity, Snapshot
 from operator_tui.tui.app import OperatorApp
 from operator_tui.tui.widgets.hot_regions import HotRegionsTable
 from operator_tui.tui.widgets.row_table import RowTable
@@ -57,9 +52,9 @@ SEVERITIES = list(Severity)
 
 class History:
     def __init__(self) -> None:
-        self.points: dict[int, list[tuple[datetime, StoreMetrics]]] = defaultdict(list)
+        self.points: dict[int, list[tuple[datetime, TikvStoreMetrics]]] = defaultdict(list)
 
-    def metric_history(self, store_id: int) -> list[tuple[datetime, StoreMetrics]]:
+    def metric_history(self, store_id: int) -> list[tuple[datetime, TikvStoreMetrics]]:
         return self.points[store_id]
 
     def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list:
@@ -100,7 +95,7 @@ class BenchRuntime:
         now = T0 + timedelta(seconds=2 * round_)
         metrics = {}
         for sid in range(1, self.n_stores + 1):
-            m = StoreMetrics(
+            m = TikvStoreMetrics(
                 store_id=sid,
                 qps=1000.0 + (sid * 37 + round_ * 11) % 500,
                 p99_latency_ms=3 + ((sid + round_) % 7) / 3,
@@ -113,7 +108,7 @@ class BenchRuntime:
         self.latest_snapshot = Snapshot(
             taken_at=now,
             stores=[
-                Store(
+                TikvStore(
                     id=sid,
                     address=f"10.0.{sid // 250}.{sid % 250}:20160",
                     state=StoreState.UP if (sid + round_) % 50 else StoreState.DISCONNECTED,
@@ -125,10 +120,10 @@ class BenchRuntime:
                 for sid in range(1, self.n_stores + 1)
             ],
             hot_write_regions=[
-                HotRegion(
-                    region_id=r,
+                TikvHotRegion(
+                    range_id=r,
                     store_id=1 + r % self.n_stores,
-                    is_leader=True,
+                    primary=True,
                     flow_bytes=1e6 / (1 + (r + round_) % 40),
                     flow_keys=100.0,
                 )
@@ -148,7 +143,7 @@ class BenchRuntime:
             t.last_seen = now
             t.status = STATUSES[(t.id + round_) % 4]
 
-    def metric_history(self, store_id: int) -> list[tuple[datetime, StoreMetrics]]:
+    def metric_history(self, store_id: int) -> list[tuple[datetime, TikvStoreMetrics]]:
         return self.history.metric_history(store_id)
 
     def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list:

@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -27,6 +28,7 @@ from operator_tui.core.plugin import SubjectPlugin
 from operator_tui.core.registry import load_plugin
 from operator_tui.core.subject import (
     DemoOptions,
+    StoreFigure,
     Subject,
     SubjectContext,
     SubjectError,
@@ -70,17 +72,19 @@ async def _check(plugin: SubjectPlugin, settings: Settings, as_json: bool, demo:
     section = subject_section(settings, plugin)
     async with httpx.AsyncClient() as http:
         if not demo:
-            snapshot, violations = await _one_pass(plugin, http, section, settings, settle=False)
+            snapshot, violations, figures = await _one_pass(
+                plugin, http, section, settings, settle=False
+            )
         else:
             try:
                 cluster_cm = plugin.demo(DemoOptions())
             except ModuleNotFoundError as exc:
                 raise SubjectError(f"demo cluster unavailable: {exc}") from None
             async with cluster_cm as cluster:
-                snapshot, violations = await _one_pass(
+                snapshot, violations, figures = await _one_pass(
                     plugin, http, section_with(section, cluster.settings), settings, settle=True
                 )
-    _report(snapshot, violations, as_json)
+    _report(snapshot, violations, figures, as_json)
     return EXIT_VIOLATIONS if violations else EXIT_OK
 
 
@@ -100,7 +104,7 @@ async def _one_pass(
     settings: Settings,
     *,
     settle: bool,
-) -> tuple[Snapshot, list[Violation]]:
+) -> tuple[Snapshot, list[Violation], tuple[StoreFigure, ...]]:
     ctx = SubjectContext(
         http=http,
         settings=plugin.one_pass_settings(section, RATE_GAP_S),
@@ -119,7 +123,7 @@ async def _one_pass(
             # Rates need two reads of each store's counters.
             await asyncio.sleep(RATE_GAP_S)
             snapshot = await subject.observe()
-        return snapshot, subject.evaluate(snapshot)
+        return snapshot, subject.evaluate(snapshot), subject.describe().store_figures
     finally:
         await subject.aclose()
 
@@ -141,7 +145,8 @@ def _round(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def store_rows(snapshot: Snapshot) -> list[dict[str, Any]]:
+def store_rows(snapshot: Snapshot, figures: Sequence[StoreFigure] = ()) -> list[dict[str, Any]]:
+    """One row per store; the subject's ``figures`` under their keys, after the label."""
     rows = []
     for store in sorted(snapshot.stores, key=lambda s: s.id):
         m = snapshot.store_metrics.get(store.id)
@@ -152,8 +157,7 @@ def store_rows(snapshot: Snapshot) -> list[dict[str, Any]]:
                 "state": str(store.state),
                 "health": store.health.level.value,
                 "label": store.label,
-                "leaders": store.leader_count,
-                "regions": store.region_count,
+                **{f.key: getattr(store, f.name, None) for f in figures},
                 "used_pct": _used_pct(snapshot, store.id),
                 "qps": _round(m.qps if m else None),
                 "p99_ms": _round(m.p99_latency_ms if m else None),
@@ -178,25 +182,42 @@ def _fmt(value: float | None, suffix: str = "") -> str:
     return "-" if value is None else f"{value:g}{suffix}"
 
 
-def _report(snapshot: Snapshot, violations: list[Violation], as_json: bool) -> None:
+def _report(
+    snapshot: Snapshot,
+    violations: list[Violation],
+    figures: Sequence[StoreFigure],
+    as_json: bool,
+) -> None:
     for problem in snapshot.errors:
         print(f"operator-tui: warning: {problem}", file=sys.stderr)
     if as_json:
         print(
-            json.dumps({"stores": store_rows(snapshot), "violations": violation_rows(violations)})
+            json.dumps(
+                {
+                    "stores": store_rows(snapshot, figures),
+                    "violations": violation_rows(violations),
+                }
+            )
         )
         return
     console = Console()
+    columns = [f for f in figures if f.column]
     table = Table(
-        "id", "address", "state", "leaders", "regions", "used", "QPS", "p99", title="stores"
+        "id",
+        "address",
+        "state",
+        *(f.label.lower() for f in columns),
+        "used",
+        "QPS",
+        "p99",
+        title="stores",
     )
-    for row in store_rows(snapshot):
+    for row in store_rows(snapshot, figures):
         table.add_row(
             str(row["id"]),
             Text(row["address"]),
             Text(row["label"]),
-            str(row["leaders"]),
-            str(row["regions"]),
+            *("-" if row[f.key] is None else str(row[f.key]) for f in columns),
             _fmt(row["used_pct"], "%"),
             _fmt(row["qps"]),
             _fmt(row["p99_ms"], " ms"),

@@ -233,7 +233,7 @@ class AgentRunner:
 
     def _snapshot_of(self, ticket: Ticket) -> Snapshot | None:
         try:
-            stored = snapshot_from_dict(ticket.snapshot)
+            stored = snapshot_from_dict(ticket.snapshot, self.subject.describe().records)
         except StoredSnapshotError as exc:
             log.warning("ticket %s: its stored snapshot is unreadable (%s)", ticket.id, exc)
             stored = None

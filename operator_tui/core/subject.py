@@ -19,9 +19,11 @@ import httpx
 
 from operator_tui.core.diagnosis.schema import UNKNOWN_CAUSE
 from operator_tui.core.types import (
+    PLAIN_RECORDS,
     ActionResult,
     ClusterMetrics,
     HotRegion,
+    RecordTypes,
     Severity,
     Snapshot,
     Store,
@@ -97,6 +99,23 @@ class Figure:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreFigure:
+    """A per-store figure the subject keeps under its own name on its store (or store
+    metrics) record, and how front ends show it.
+
+    ``label``: its column heading and fact name; ``key``: its key in ``check --json``;
+    ``column``: also a column of the stores table (else only on the store's own screen);
+    ``digits``: decimals shown.
+    """
+
+    name: str
+    label: str
+    key: str
+    column: bool = True
+    digits: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class SubjectConfig:
     """What the subject declares; the diagnosis fields tell core's diagnosers what it cannot know.
 
@@ -104,6 +123,10 @@ class SubjectConfig:
     ``compared_metrics``: the figures compared with their baseline around a ticket.
     ``diagnosis_guide``: the subject's own notes for the model's system prompt.
     ``cluster_figures``: its figures beyond core's neutral ones that front ends show, in order.
+    ``store_figures``: its per-store figures on its ``Store`` subclass, in order.
+    ``metric_figures``: its per-store metrics on its ``StoreMetrics`` subclass that a
+    store's history shows beside core's.
+    ``records``: the classes it builds its records with (read back from storage as such).
     """
 
     name: str
@@ -115,6 +138,9 @@ class SubjectConfig:
     compared_metrics: tuple[ComparedMetric, ...] = ()
     diagnosis_guide: str = ""
     cluster_figures: tuple[Figure, ...] = ()
+    store_figures: tuple[StoreFigure, ...] = ()
+    metric_figures: tuple[StoreFigure, ...] = ()
+    records: RecordTypes = PLAIN_RECORDS
 
     def __post_init__(self) -> None:
         if UNKNOWN_CAUSE not in self.root_cause_classes:

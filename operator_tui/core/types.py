@@ -8,11 +8,11 @@ distributed databases) numbers its nodes; a cluster-wide target is ``None``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from itertools import chain
-from typing import Any
+from typing import Any, ClassVar
 
 
 class Health(StrEnum):
@@ -65,7 +65,11 @@ class Severity(StrEnum):
 
 @dataclass(slots=True)
 class Store:
-    """One storage node: ``state`` is the subject's own word for it, ``health`` the neutral verdict."""
+    """One storage node: ``state`` is the subject's own word for it, ``health`` the neutral verdict.
+
+    A subject keeps its own per-store figures on a subclass (declared in
+    ``SubjectConfig.records``); front ends show them through ``SubjectConfig.store_figures``.
+    """
 
     id: int
     address: str
@@ -76,11 +80,6 @@ class Store:
     capacity_bytes: int = 0
     available_bytes: int = 0
     used_bytes: int = 0
-    leader_count: int = 0
-    region_count: int = 0
-    leader_score: float = 0.0
-    region_score: float = 0.0
-    slow_score: float = 0.0
     start_time: datetime | None = None
     last_heartbeat: datetime | None = None
     uptime_s: float | None = None
@@ -101,11 +100,18 @@ class Store:
 
 @dataclass(slots=True)
 class HotRegion:
-    """One entry of the subject's hot write (or read) statistics, per store."""
+    """One entry of the subject's hot write (or read) statistics, per store: a key range
+    (``range_id``, the subject's own id for it) taking a large share of the flow.
 
-    region_id: int
+    ``primary``: this store serves the range's writes (the other entries are its copies).
+    ``STORED_ALIASES`` maps names an older stored copy used to today's, for reading it back.
+    """
+
+    STORED_ALIASES: ClassVar[dict[str, str]] = {}
+
+    range_id: int
     store_id: int
-    is_leader: bool
+    primary: bool
     flow_bytes: float
     flow_keys: float
     flow_query: float = 0.0
@@ -115,7 +121,10 @@ class HotRegion:
 
 @dataclass(slots=True)
 class StoreMetrics:
-    """Instantaneous figures for one store; ``None`` means not measured this tick."""
+    """Instantaneous figures for one store; ``None`` means not measured this tick.
+
+    These are what every subject measures; a subject adds its own on a subclass.
+    """
 
     store_id: int
     reachable: bool = True
@@ -126,21 +135,10 @@ class StoreMetrics:
     capacity_bytes: int | None = None
     available_bytes: int | None = None
     used_bytes: int | None = None
-    region_count: int | None = None
-    leader_count: int | None = None
-    raft_log_lag: float | None = None
-    write_stall: float | None = None
-    channel_full_per_s: float | None = None
-    scheduler_busy_per_s: float | None = None
-    slow_score: float | None = None
     error: str | None = None
-    critical_errors_per_s: float | None = None
-    # Messages this store failed to deliver to a peer, per second, by destination
-    # store id; {} when none.
-    unreachable_reports_per_s: dict[int, float] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(slots=True)
@@ -162,19 +160,26 @@ class ClusterMetrics:
 
 @dataclass(slots=True)
 class LogEvent:
-    """A parsed log line; ``kind`` is a subject-defined category such as ``slow_request``."""
+    """A parsed log line; ``kind`` is a subject-defined category such as ``slow_request``.
+
+    A subject that reads more from a line (the object it is about, an epoch) keeps it on a
+    subclass and names that object in ``about``.
+    """
 
     time: datetime
     level: str
     source: str
     message: str
     fields: dict[str, str] = field(default_factory=dict)
-    region_id: int | None = None
-    term: int | None = None
     takes_ms: float | None = None
     kind: str = "other"
     store_id: int | None = None
     raw: str = ""
+
+    @property
+    def about(self) -> str:
+        """What the line is about in the subject's words (``""``: the store as a whole)."""
+        return ""
 
 
 @dataclass(slots=True)
@@ -252,3 +257,17 @@ class ActionResult:
     ok: bool
     message: str
     refused: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RecordTypes:
+    """The classes a subject builds its records with, so a stored snapshot reads back as the
+    subject's own records (with its fields), not core's bare ones."""
+
+    store: type[Store] = Store
+    metrics: type[StoreMetrics] = StoreMetrics
+    hot: type[HotRegion] = HotRegion
+    log_event: type[LogEvent] = LogEvent
+
+
+PLAIN_RECORDS = RecordTypes()

@@ -15,6 +15,15 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from operator_tikv.records import (
+    METRIC_FIGURES,
+    RECORDS,
+    STORE_FIGURES,
+    TikvHotRegion,
+    TikvLogEvent,
+    TikvStore,
+    TikvStoreMetrics,
+)
 from pydantic import BaseModel, ConfigDict
 
 from operator_tui.core.diagnosis.base import Diagnoser
@@ -79,7 +88,7 @@ INVARIANTS = (
 )
 
 
-# Mirrors what operator_tikv declares, so TiKV's offline rules can run over the fake
+# Mirrors what operator_tikv declares (its records are TiKV's own), so TiKV's offline rules can run over the fake
 # (the cluster figures too: the names of ``operator_tikv.figures``).
 ROOT_CAUSE_CLASSES = (
     "store_down",
@@ -124,10 +133,10 @@ class FakeSubject:
 
     def __init__(self, stores: int = 3, *, clock: Any = None) -> None:
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.stores: dict[int, Store] = {}
-        self.metrics: dict[int, StoreMetrics] = {}
+        self.stores: dict[int, TikvStore] = {}
+        self.metrics: dict[int, TikvStoreMetrics] = {}
         for sid in range(1, stores + 1):
-            self.stores[sid] = Store(
+            self.stores[sid] = TikvStore(
                 id=sid,
                 address=f"tikv{sid}:20160",
                 status_address=f"tikv{sid}:20180",
@@ -140,7 +149,7 @@ class FakeSubject:
                 region_count=100,
                 slow_score=1.0,
             )
-            self.metrics[sid] = StoreMetrics(
+            self.metrics[sid] = TikvStoreMetrics(
                 store_id=sid,
                 qps=1000.0,
                 p99_latency_ms=4.0,
@@ -155,9 +164,9 @@ class FakeSubject:
                 write_stall=0.0,
                 slow_score=1.0,
             )
-        self.hot: list[HotRegion] = [
-            HotRegion(
-                region_id=10 + sid, store_id=sid, is_leader=True, flow_bytes=1e6, flow_keys=1e3
+        self.hot: list[TikvHotRegion] = [
+            TikvHotRegion(
+                range_id=10 + sid, store_id=sid, primary=True, flow_bytes=1e6, flow_keys=1e3
             )
             for sid in self.stores
         ]
@@ -185,7 +194,7 @@ class FakeSubject:
 
     def log(self, store_id: int | None, kind: str, message: str = "", **kw: Any) -> None:
         self.logs.append(
-            LogEvent(
+            TikvLogEvent(
                 time=self.clock(),
                 level="INFO",
                 source="fake.rs:1",
@@ -199,7 +208,9 @@ class FakeSubject:
 
     def kill(self, sid: int) -> None:
         self.stores[sid].state = "Disconnected"
-        self.metrics[sid] = StoreMetrics(store_id=sid, reachable=False, error="connection refused")
+        self.metrics[sid] = TikvStoreMetrics(
+            store_id=sid, reachable=False, error="connection refused"
+        )
         for other in self.stores:
             if other != sid:
                 self.metrics[other].qps = (self.metrics[other].qps or 0) * 1.5
@@ -235,8 +246,8 @@ class FakeSubject:
 
     def hot_region(self, sid: int, region_id: int = 77) -> None:
         self.hot.append(
-            HotRegion(
-                region_id=region_id, store_id=sid, is_leader=True, flow_bytes=5e7, flow_keys=5e4
+            TikvHotRegion(
+                range_id=region_id, store_id=sid, primary=True, flow_bytes=5e7, flow_keys=5e4
             )
         )
 
@@ -263,6 +274,9 @@ class FakeSubject:
             root_cause_classes=ROOT_CAUSE_CLASSES,
             compared_metrics=COMPARED_METRICS,
             cluster_figures=CLUSTER_FIGURES,
+            store_figures=STORE_FIGURES,
+            metric_figures=METRIC_FIGURES,
+            records=RECORDS,
         )
 
     async def get_stores(self) -> list[Store]:
@@ -362,7 +376,7 @@ class FakeSubject:
                     Violation(
                         "hot_write_region",
                         Severity.WARNING,
-                        f"region {h.region_id} hot",
+                        f"region {h.range_id} hot",
                         h.store_id,
                     )
                 )

@@ -9,6 +9,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
+from operator_tui.core.subject import StoreFigure
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.types import LogEvent, Snapshot, StoreMetrics
 from operator_tui.tui.format import (
@@ -80,7 +81,8 @@ def metric_lines(
     return text
 
 
-def store_history(points: History, width: int = 30) -> Table:
+def store_history(points: History, width: int = 30, extra: Sequence[StoreFigure] = ()) -> Table:
+    """Core's figures, then the subject's ``extra`` ones (its ``metric_figures``)."""
     table = Table.grid(padding=(0, 1))
     table.add_column(style="dim", no_wrap=True)
     table.add_column(style="cyan", no_wrap=True)
@@ -91,11 +93,13 @@ def store_history(points: History, width: int = 30) -> Table:
         ("p99", "p99_latency_ms", ms),
         ("p99 write", "p99_write_latency_ms", ms),
         ("CPU", "cpu_ratio", pct),
-        ("raft lag", "raft_log_lag", num),
+        *((f.label, f.name, num) for f in extra),
     ):
-        values = [getattr(m, attr) for _, m in points]
+        values = [getattr(m, attr, None) for _, m in points]
         table.add_row(
-            label, sparkline(values, width) or "-", fmt(getattr(last, attr) if last else None)
+            label,
+            sparkline(values, width) or "-",
+            fmt(getattr(last, attr, None) if last else None),
         )
     return table
 
@@ -122,8 +126,8 @@ def log_lines(events: Iterable[LogEvent], limit: int = 14) -> Text:
         if ev.store_id is not None:
             text.append(f"s{ev.store_id} ", style="bold")
         text.append(f"{ev.kind} ", style="cyan")
-        if ev.region_id is not None:
-            text.append(f"region {ev.region_id} ")
+        if ev.about:
+            text.append(f"{ev.about} ")
         text.append(ev.message)
     return text
 

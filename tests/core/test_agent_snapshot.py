@@ -135,7 +135,8 @@ async def test_stored_snapshot_reads_back(fake: FakeSubject) -> None:
     fake.hot_region(1, region_id=9)
     fake.log(1, "became_leader", "elected")
     snap = await fake.observe()
-    back = snapshot_from_dict(snapshot_dict(snap))
+    stored = snapshot_dict(snap)
+    back = snapshot_from_dict(stored, fake.describe().records)
     assert back is not None and back.taken_at == snap.taken_at
     assert back.stores == snap.stores
     assert back.store_metrics == snap.store_metrics
@@ -144,6 +145,9 @@ async def test_stored_snapshot_reads_back(fake: FakeSubject) -> None:
     assert [(e.kind, e.store_id, e.time) for e in back.log_events] == [
         (e.kind, e.store_id, e.time) for e in snap.log_events
     ]
+    plain = snapshot_from_dict(stored)
+    assert plain is not None and [s.id for s in plain.stores] == [s.id for s in snap.stores]
+    assert not hasattr(plain.stores[0], "leader_count")
     assert snapshot_from_dict({}) is None
     with pytest.raises(StoredSnapshotError):
         snapshot_from_dict({"taken_at": "yesterday", "stores": []})
@@ -174,3 +178,18 @@ def test_a_snapshot_stored_before_figures_reads_its_flat_figures_back() -> None:
     back = snapshot_from_dict(old)
     assert back is not None and (back.cluster.stores_up, back.cluster.qps) == (3, 5.0)
     assert back.cluster.figures == {"pd_leader": "pd1", "region_count": 9}
+
+
+def test_a_copy_stored_under_older_field_names_reads_back(fake: FakeSubject) -> None:
+    """The subject names the fields an older copy used; they read back as today's."""
+    old = {
+        "taken_at": "2026-01-01T00:00:00+00:00",
+        "stores": [],
+        "hot_write_regions": [
+            {"region_id": 9, "store_id": 1, "is_leader": True, "flow_bytes": 5.0, "flow_keys": 1.0}
+        ],
+    }
+    back = snapshot_from_dict(old, fake.describe().records)
+    assert back is not None
+    [hot] = back.hot_write_regions
+    assert (hot.range_id, hot.store_id, hot.primary) == (9, 1, True)

@@ -15,6 +15,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from operator_tikv.records import (
+    METRIC_FIGURES,
+    RECORDS,
+    STORE_FIGURES,
+    TikvHotRegion,
+    TikvLogEvent,
+    TikvStore,
+    TikvStoreMetrics,
+)
 from textual.widgets import Input
 
 from operator_tui.config import load_settings
@@ -25,13 +34,9 @@ from operator_tui.core.types import (
     ActionResult,
     ClusterMetrics,
     Health,
-    HotRegion,
-    LogEvent,
     Severity,
     Snapshot,
-    Store,
     StoreHealth,
-    StoreMetrics,
 )
 from operator_tui.testing.fake_subject import CLUSTER_FIGURES
 from operator_tui.tui.app import OperatorApp
@@ -40,13 +45,13 @@ T0 = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
 
 DIAGNOSIS_TEXT = (
     "### What I see\n\n"
-    "Store 2 stopped sending heartbeats at 12:00:04; PD marks it **Disconnected**.\n\n"
+    "TikvStore 2 stopped sending heartbeats at 12:00:04; PD marks it **Disconnected**.\n\n"
     "- leaders moved to stores 1 and 3 (12 elections in the logs)\n"
     "- cluster p99 rose from 3.1 ms to 9.8 ms\n"
 )
 
 DIAGNOSIS_RESULT: dict[str, Any] = {
-    "observation": "Store 2 is Disconnected; its leaders were re-elected on stores 1 and 3.",
+    "observation": "TikvStore 2 is Disconnected; its leaders were re-elected on stores 1 and 3.",
     "root_cause": "The TiKV process of store 2 stopped (killed), so PD lost its heartbeats.",
     "root_cause_class": "store_down",
     "target": 2,
@@ -113,9 +118,15 @@ class FakeRuntime:
         self.settings = load_settings(actions_mode=mode, interval_s=2.0)
         self.clock = clock or ManualClock()
         self.bus = EventBus()
-        self.config = SubjectConfig("tikv", cluster_figures=CLUSTER_FIGURES)
-        self.history: dict[int, list[tuple[datetime, StoreMetrics]]] = defaultdict(list)
-        self.logs: list[LogEvent] = []
+        self.config = SubjectConfig(
+            "tikv",
+            cluster_figures=CLUSTER_FIGURES,
+            store_figures=STORE_FIGURES,
+            metric_figures=METRIC_FIGURES,
+            records=RECORDS,
+        )
+        self.history: dict[int, list[tuple[datetime, TikvStoreMetrics]]] = defaultdict(list)
+        self.logs: list[TikvLogEvent] = []
         self.extra: dict[str, Any] = {}
         self.lab: Any = None
         """What ``deployment`` hands the deploy menu; None: no lab here."""
@@ -125,7 +136,7 @@ class FakeRuntime:
         self._interval = 2.0
         self._snapshot: Snapshot | None = None
         self.stores = [
-            Store(
+            TikvStore(
                 id=i,
                 address=f"127.0.0.1:2016{i}",
                 state="Up",
@@ -205,10 +216,12 @@ class FakeRuntime:
         )
 
     # Commands: reads
-    def metric_history(self, store_id: int) -> list[tuple[datetime, StoreMetrics]]:
+    def metric_history(self, store_id: int) -> list[tuple[datetime, TikvStoreMetrics]]:
         return self.history.get(store_id, [])
 
-    def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list[LogEvent]:
+    def recent_log_events(
+        self, store_id: int | None = None, limit: int = 200
+    ) -> list[TikvLogEvent]:
         chosen = [e for e in self.logs if store_id is None or e.store_id == store_id]
         return chosen[-limit:]
 
@@ -250,10 +263,10 @@ class FakeRuntime:
         """Observe the fake stores, open or resolve ``store_down`` tickets, publish ``tick``."""
         self.ticks += 1
         now = self.clock()
-        metrics: dict[int, StoreMetrics] = {}
+        metrics: dict[int, TikvStoreMetrics] = {}
         for s in self.stores:
             up = s.state == "Up"
-            m = StoreMetrics(
+            m = TikvStoreMetrics(
                 store_id=s.id,
                 reachable=up,
                 qps=(1000.0 + 150 * s.id + 40 * (self.ticks % 5)) if up else None,
@@ -264,10 +277,10 @@ class FakeRuntime:
             self.history[s.id].append((now, m))
         up = [s for s in self.stores if s.state == "Up"]
         hot = [
-            HotRegion(
-                region_id=1000 + i,
+            TikvHotRegion(
+                range_id=1000 + i,
                 store_id=self.stores[i % len(self.stores)].id,
-                is_leader=True,
+                primary=True,
                 flow_bytes=float(4_000_000 // (i + 1)),
                 flow_keys=float(4000 // (i + 1)),
             )
@@ -354,7 +367,7 @@ class FakeRuntime:
         )
         self.bus.publish("ticket.updated", ticket=t.summary())
 
-    def _store(self, store_id: int) -> Store:
+    def _store(self, store_id: int) -> TikvStore:
         return next(s for s in self.stores if s.id == store_id)
 
 

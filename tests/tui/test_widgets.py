@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from rich.segment import Segment
@@ -10,7 +11,7 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 
 from operator_tui.core.events import Event
-from operator_tui.core.subject import Figure
+from operator_tui.core.subject import Figure, StoreFigure
 from operator_tui.core.ticket import Ticket, TicketStatus
 from operator_tui.core.types import ClusterMetrics, Health, Severity, Snapshot, Store, StoreHealth
 from operator_tui.tui.app import OperatorApp
@@ -18,6 +19,7 @@ from operator_tui.tui.format import HEALTH_STYLES, age, health_text, rate_bytes,
 from operator_tui.tui.widgets.event_strip import describe
 from operator_tui.tui.widgets.header import MonitorState, header_text
 from operator_tui.tui.widgets.row_table import RowTable
+from operator_tui.tui.widgets.stores import StoresTable
 from operator_tui.tui.widgets.tickets import STILL_SPINNER, matches, queue_order, status_text
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -335,3 +337,38 @@ def test_the_header_shows_the_figures_the_subject_declares_where_it_declares_the
     bare = MonitorState("db", 2.0, "observe", paused=False, demo=False)
     first = header_text(Snapshot(taken_at=T0, cluster=cluster), bare, T0).plain.split("\n")[0]
     assert "  stores 2/3 up  QPS " in first and "n1" not in first
+
+
+class StoresApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield StoresTable(id="stores")
+
+
+async def test_the_stores_table_shows_the_figures_the_subject_declares() -> None:
+    """A subject's store record carries its own figures; the table shows the ones it marks as
+    columns, between State and Used, and a store without one shows ``-``."""
+
+    @dataclass(slots=True)
+    class ShardStore(Store):
+        shards: int = 0
+        weight: float = 0.0
+
+    figures = (
+        StoreFigure("shards", "Shards", "shards"),
+        StoreFigure("weight", "Weight", "weight", column=False, digits=1),
+    )
+    snapshot = Snapshot(
+        taken_at=T0,
+        stores=[ShardStore(1, "a:1", "Up", shards=12), Store(2, "b:1", "Up")],
+    )
+    app = StoresApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(StoresTable)
+        table.apply(snapshot)
+        assert "fig:shards" not in table.column_keys
+        table.apply(snapshot, figures=figures)
+        await pilot.pause()
+        keys = table.column_keys
+        assert keys[keys.index("state") + 1] == "fig:shards" and "fig:weight" not in keys
+        assert table.get_cell("1", "fig:shards") == "12"
+        assert table.get_cell("2", "fig:shards") == "-"

@@ -13,10 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from operator_tui.core.types import (
+    PLAIN_RECORDS,
     ClusterMetrics,
     Health,
     HotRegion,
     LogEvent,
+    RecordTypes,
     Snapshot,
     Store,
     StoreHealth,
@@ -37,13 +39,13 @@ def _time(value: Any) -> datetime | None:
     return None if value in (None, "") else datetime.fromisoformat(str(value))
 
 
-def _store(data: dict[str, Any]) -> Store:
-    values = _known(Store, data)
+def _store(cls: type[Store], data: dict[str, Any]) -> Store:
+    values = _known(cls, data)
     health = values.pop("health", None)
     for name in ("start_time", "last_heartbeat"):
         if name in values:
             values[name] = _time(values[name])
-    store = Store(**values)
+    store = cls(**values)
     if isinstance(health, dict):
         store.health = StoreHealth(
             Health(health["level"]), str(health.get("label", "")), str(health.get("reason", ""))
@@ -51,12 +53,19 @@ def _store(data: dict[str, Any]) -> Store:
     return store
 
 
-def _metrics(data: dict[str, Any]) -> StoreMetrics:
-    values = _known(StoreMetrics, data)
-    reports = values.get("unreachable_reports_per_s")
-    if isinstance(reports, dict):
-        values["unreachable_reports_per_s"] = {int(k): float(v) for k, v in reports.items()}
-    return StoreMetrics(**values)
+def _metrics(cls: type[StoreMetrics], data: dict[str, Any]) -> StoreMetrics:
+    """JSON keeps a dict's int keys as strings; a per-peer figure (a dict of store id to
+    value) gets its int keys back."""
+    values = _known(cls, data)
+    for name, value in values.items():
+        if isinstance(value, dict):
+            values[name] = {int(k): float(v) for k, v in value.items()}
+    return cls(**values)
+
+
+def _hot(cls: type[HotRegion], data: dict[str, Any]) -> HotRegion:
+    renamed = {cls.STORED_ALIASES.get(k, k): v for k, v in data.items()}
+    return cls(**_known(cls, renamed))
 
 
 def _cluster(data: dict[str, Any]) -> ClusterMetrics:
@@ -68,28 +77,32 @@ def _cluster(data: dict[str, Any]) -> ClusterMetrics:
     return ClusterMetrics(**values)
 
 
-def _log_event(data: dict[str, Any]) -> LogEvent:
-    values = _known(LogEvent, data)
+def _log_event(cls: type[LogEvent], data: dict[str, Any]) -> LogEvent:
+    values = _known(cls, data)
     values["time"] = _time(values["time"])
-    return LogEvent(**values)
+    return cls(**values)
 
 
-def snapshot_from_dict(data: dict[str, Any]) -> Snapshot | None:
-    """The stored snapshot, or ``None`` when the ticket holds no observation: a ticket from
-    before snapshots were kept, or one opened because nothing answered (the monitor keeps
-    only the time and the error then, and the last observation is the evidence)."""
+def snapshot_from_dict(
+    data: dict[str, Any], records: RecordTypes = PLAIN_RECORDS
+) -> Snapshot | None:
+    """The stored snapshot, built with the subject's ``records``, or ``None`` when the ticket
+    holds no observation: a ticket from before snapshots were kept, or one opened because
+    nothing answered (the monitor keeps only the time and the error then, and the last
+    observation is the evidence)."""
     if "taken_at" not in data or "stores" not in data:
         return None
     try:
         return Snapshot(
             taken_at=datetime.fromisoformat(str(data["taken_at"])),
-            stores=[_store(s) for s in data.get("stores", [])],
-            hot_write_regions=[
-                HotRegion(**_known(HotRegion, h)) for h in data.get("hot_write_regions", [])
-            ],
-            store_metrics={int(k): _metrics(m) for k, m in data.get("store_metrics", {}).items()},
+            stores=[_store(records.store, s) for s in data.get("stores", [])],
+            hot_write_regions=[_hot(records.hot, h) for h in data.get("hot_write_regions", [])],
+            store_metrics={
+                int(k): _metrics(records.metrics, m)
+                for k, m in data.get("store_metrics", {}).items()
+            },
             cluster=_cluster(data.get("cluster", {})),
-            log_events=[_log_event(e) for e in data.get("log_events", [])],
+            log_events=[_log_event(records.log_event, e) for e in data.get("log_events", [])],
             source=str(data.get("source", "")),
             errors=[str(e) for e in data.get("errors", [])],
         )

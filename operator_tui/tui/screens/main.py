@@ -126,7 +126,12 @@ class MainScreen(Screen[None]):
         snapshot = self.host.latest_snapshot()
         if snapshot is None:
             return
-        self.query_one(StoresTable).apply(snapshot, self.host.metric_history)
+        runtime = self.host.runtime
+        self.query_one(StoresTable).apply(
+            snapshot,
+            self.host.metric_history,
+            runtime.config.store_figures if runtime is not None else (),
+        )
         self.query_one(HotRegionsTable).apply(snapshot.hot_write_regions)
         age = (snapshot.extra.get("read_age_s") or {}).get("hot_write_regions")
         self.query_one("#hot-pane").border_subtitle = (

@@ -15,6 +15,7 @@ from operator_tui.tui.messages import TicketListLoaded, TickObserved
 from operator_tui.tui.render import log_lines, store_history
 from operator_tui.tui.screens.drilldown import DrillDownScreen, section
 from operator_tui.tui.widgets.hot_regions import leading_entries
+from operator_tui.tui.widgets.stores import figure_text
 
 
 def gib(value: int | None) -> str:
@@ -57,6 +58,7 @@ class StoreScreen(DrillDownScreen):
         """Drawn from memory only (latest snapshot, metric history, loaded tickets); called on every tick."""
         app = self.host
         snapshot = app.latest_snapshot()
+        config = app.runtime.config if app.runtime is not None else None
         store = snapshot.store(self.store_id) if snapshot else None
         title = Text(f"Store {self.store_id} ", style="bold")
         facts = Table.grid(padding=(0, 1))
@@ -75,15 +77,13 @@ class StoreScreen(DrillDownScreen):
             facts.add_row("state", Text(str(store.state)))
             if store.health.reason:
                 facts.add_row("why", Text(store.health.reason))
-            facts.add_row("leaders", str(store.leader_count))
-            facts.add_row("regions", str(store.region_count))
             facts.add_row("capacity", gib(store.capacity_bytes))
             facts.add_row(
                 "used",
                 f"{gib(store.used_bytes)} ({pct(store.used_ratio) if store.capacity_bytes else '-'})",
             )
-            facts.add_row("leader score", num(store.leader_score, 1))
-            facts.add_row("region score", num(store.region_score, 1))
+            for figure in config.store_figures if config is not None else ():
+                facts.add_row(figure.label.lower(), figure_text(store, figure))
             if store.labels:
                 facts.add_row(
                     "labels", ", ".join(f"{k}={v}" for k, v in sorted(store.labels.items()))
@@ -98,7 +98,10 @@ class StoreScreen(DrillDownScreen):
             Group(
                 Text(""),
                 section("Metric history"),
-                store_history(app.metric_history(self.store_id)),
+                store_history(
+                    app.metric_history(self.store_id),
+                    extra=config.metric_figures if config is not None else (),
+                ),
             )
         )
         tickets = [
@@ -128,7 +131,7 @@ class StoreScreen(DrillDownScreen):
             hot_table.add_column(no_wrap=True)
         for h in hot[:10]:
             hot_table.add_row(
-                f"region {h.region_id}", rate_bytes(h.flow_bytes), f"{num(h.flow_keys)} keys/s"
+                f"region {h.range_id}", rate_bytes(h.flow_bytes), f"{num(h.flow_keys)} keys/s"
             )
         self.query_one("#store-hot", Static).update(
             Group(

@@ -15,10 +15,10 @@ def leading_entries(hot: list[HotRegion]) -> list[HotRegion]:
     """One entry per region (the leader's when PD reports several), hottest first."""
     best: dict[int, HotRegion] = {}
     for entry in hot:
-        seen = best.get(entry.region_id)
-        if seen is None or (entry.is_leader and not seen.is_leader):
-            best[entry.region_id] = entry
-    return sorted(best.values(), key=lambda h: (-h.flow_bytes, h.region_id))
+        seen = best.get(entry.range_id)
+        if seen is None or (entry.primary and not seen.primary):
+            best[entry.range_id] = entry
+    return sorted(best.values(), key=lambda h: (-h.flow_bytes, h.range_id))
 
 
 class HotRegionsTable(RowTable):
@@ -38,9 +38,9 @@ class HotRegionsTable(RowTable):
             share = h.flow_bytes / total if total > 0 else 0.0
             rows.append(
                 (
-                    h.region_id,
+                    h.range_id,
                     (
-                        h.region_id,
+                        h.range_id,
                         f"store {h.store_id}",
                         right(rate_bytes(h.flow_bytes)),
                         right(num(h.flow_keys)),

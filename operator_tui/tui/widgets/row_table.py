@@ -132,6 +132,18 @@ class RowTable(ScrollView, can_focus=True):
     def row_width(self) -> int:
         return sum(w + 2 * CELL_PADDING for w in self._widths)
 
+    def set_columns(self, columns: Sequence[tuple[str, str, int]]) -> None:
+        """Replace this table's columns (a subject declares some of them); rows are re-applied."""
+        self.COLUMNS = tuple(columns)
+        hidden = self.NARROW_HIDDEN if self.narrow else frozenset()
+        self._shown = [i for i, (_, key, _) in enumerate(self.COLUMNS) if key not in hidden]
+        self._order = []
+        self._cells.clear()
+        self._header = None
+        self._forget_drawn()
+        self._update_virtual_size()
+        self.refresh()
+
     def set_narrow(self, narrow: bool) -> bool:
         """Drop (or bring back) the ``NARROW_HIDDEN`` columns; the caller then re-applies its data."""
         if narrow == self.narrow or not self.NARROW_HIDDEN:

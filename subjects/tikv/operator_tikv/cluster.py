@@ -16,12 +16,13 @@ from operator_tikv.figures import PdFigures
 from operator_tikv.invariants.names import PD_HEALTH, PD_MEMBERS, REGION_CHECKS
 from operator_tikv.pd.client import REGION_CHECKS as CHECK_KINDS
 from operator_tikv.pd.models import HealthMember, MembersInfo, ScheduleConfig
+from operator_tikv.records import TikvStore, TikvStoreMetrics
 from operator_tikv.states import GONE
-from operator_tui.core.types import ClusterMetrics, Health, Store, StoreMetrics
+from operator_tui.core.types import ClusterMetrics, Health
 
 
 def cluster_metrics(
-    stores: list[Store], parts: dict[str, Any], unmeasured: set[str]
+    stores: list[TikvStore], parts: dict[str, Any], unmeasured: set[str]
 ) -> tuple[ClusterMetrics, dict[str, Any]]:
     """Figures by PD call name in ``parts``; also returns what goes into ``Snapshot.extra``."""
     cm = ClusterMetrics()
@@ -65,7 +66,7 @@ def cluster_metrics(
     return cm, extra
 
 
-def add_store_load(cluster: ClusterMetrics, store_metrics: dict[int, StoreMetrics]) -> None:
+def add_store_load(cluster: ClusterMetrics, store_metrics: dict[int, TikvStoreMetrics]) -> None:
     """The cluster's QPS is the stores' sum; its p99 latency the worst store's."""
     cluster.qps = sum(m.qps for m in store_metrics.values() if m.qps is not None)
     p99s = [m.p99_latency_ms for m in store_metrics.values() if m.p99_latency_ms is not None]

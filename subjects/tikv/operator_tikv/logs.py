@@ -40,7 +40,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from operator_tui.core.types import LogEvent
+from operator_tikv.records import TikvLogEvent
 
 LEVELS = {
     "FATAL": "FATAL",
@@ -238,7 +238,7 @@ def classify(level: str, message: str, fields: dict[str, str]) -> str:
 
 def _event(
     raw: str, time: datetime, level: str, source: str, message: str, fields: dict[str, str]
-) -> LogEvent:
+) -> TikvLogEvent:
     term = _to_int(fields.get("term"))
     if term is None:
         match = _TERM_IN_MESSAGE.search(message)
@@ -246,7 +246,7 @@ def _event(
     takes = duration_ms(fields.get("takes"))
     if takes is None:
         takes = duration_ms(fields.get("time_takes"))
-    return LogEvent(
+    return TikvLogEvent(
         time=time,
         level=level,
         source=source,
@@ -260,7 +260,7 @@ def _event(
     )
 
 
-def _parse_unified(line: str) -> LogEvent:
+def _parse_unified(line: str) -> TikvLogEvent:
     items = _read_items(line)
     if len(items) < 4 or any(k is not None for k, _ in items[:3]):
         raise _Malformed
@@ -283,7 +283,7 @@ def _parse_unified(line: str) -> LogEvent:
     return _event(line, time, level, source, message, fields)
 
 
-def _parse_json(line: str) -> LogEvent:
+def _parse_json(line: str) -> TikvLogEvent:
     try:
         body = json.loads(line)
     except ValueError:
@@ -313,7 +313,7 @@ def _parse_json(line: str) -> LogEvent:
     )
 
 
-def parse_line(line: str) -> LogEvent | None:
+def parse_line(line: str) -> TikvLogEvent | None:
     """One TiKV log line -> ``LogEvent`` (aware ``time``), or ``None`` when it is not one."""
     try:
         text = line.rstrip("\r\n")

@@ -17,9 +17,9 @@ from typing import Any, Protocol
 import httpx
 
 from operator_tikv.logs import parse_line
+from operator_tikv.records import TikvLogEvent, TikvStore
 from operator_tikv.states import StoreState
 from operator_tui.core.bounds import clip
-from operator_tui.core.types import LogEvent, Store
 
 MAX_LINES_PER_STORE = 2000
 MAX_BYTES_PER_READ = 1 << 20
@@ -31,12 +31,12 @@ _SKIPPED = (StoreState.TOMBSTONE, StoreState.REMOVED)
 class LogSource(Protocol):
     name: str
 
-    async def fetch(self, stores: list[Store]) -> tuple[list[LogEvent], list[str]]:
+    async def fetch(self, stores: list[TikvStore]) -> tuple[list[TikvLogEvent], list[str]]:
         """New events of every store since the last call, and one-line errors."""
         ...
 
 
-def _events(store_id: int, lines: list[str]) -> list[LogEvent]:
+def _events(store_id: int, lines: list[str]) -> list[TikvLogEvent]:
     out = []
     for line in lines[-MAX_LINES_PER_STORE:]:
         if not line.strip():
@@ -61,11 +61,11 @@ def _host(address: str) -> str:
 
 
 async def _gather(
-    stores: list[Store], one: Callable[[Store], Any]
-) -> tuple[list[LogEvent], list[str]]:
+    stores: list[TikvStore], one: Callable[[TikvStore], Any]
+) -> tuple[list[TikvLogEvent], list[str]]:
     live = [s for s in stores if s.state not in _SKIPPED]
     results = await asyncio.gather(*(one(s) for s in live), return_exceptions=True)
-    events: list[LogEvent] = []
+    events: list[TikvLogEvent] = []
     errors: list[str] = []
     for store, result in zip(live, results, strict=True):
         if isinstance(result, BaseException):
@@ -114,7 +114,7 @@ class HttpLogSource:
         self._cursor: dict[int, Any] = {}
         self._boundary: dict[int, set[str]] = {}
 
-    async def _get(self, store: Store, params: dict[str, Any]) -> httpx.Response | str:
+    async def _get(self, store: TikvStore, params: dict[str, Any]) -> httpx.Response | str:
         reason = "no log_url"
         n = len(self.urls)
         for k in range(n):
@@ -131,7 +131,7 @@ class HttpLogSource:
             return response
         return f"logs of store {store.id}: {reason}"
 
-    async def _one(self, store: Store) -> list[LogEvent] | str:
+    async def _one(self, store: TikvStore) -> list[TikvLogEvent] | str:
         params: dict[str, Any] = {}
         if store.id in self._cursor:
             params["since"] = self._cursor[store.id]
@@ -155,7 +155,7 @@ class HttpLogSource:
             self._boundary[store.id] = boundary
         return events
 
-    async def fetch(self, stores: list[Store]) -> tuple[list[LogEvent], list[str]]:
+    async def fetch(self, stores: list[TikvStore]) -> tuple[list[TikvLogEvent], list[str]]:
         return await _gather(stores, self._one)
 
 
@@ -204,7 +204,7 @@ class FileLogSource:
         except (OSError, RuntimeError, ValueError):
             return False
 
-    def names_for(self, store: Store) -> list[str]:
+    def names_for(self, store: TikvStore) -> list[str]:
         """The file names tried for a store, relative to ``log_dir``."""
         names = [f"tikv-{store.id}.log", f"store-{store.id}.log", f"{store.id}.log"]
         host = _host(store.address)
@@ -212,11 +212,11 @@ class FileLogSource:
             names += [f"{host}.log", f"{host}/tikv.log"]
         return names
 
-    def path_for(self, store: Store) -> Path | None:
+    def path_for(self, store: TikvStore) -> Path | None:
         candidates = (self.log_dir / name for name in self.names_for(store))
         return next((p for p in candidates if self._inside(p)), None)
 
-    def _read(self, store: Store) -> list[LogEvent] | str:
+    def _read(self, store: TikvStore) -> list[TikvLogEvent] | str:
         path = self.path_for(store)
         if path is None:
             if store.id in self._missing:
@@ -245,8 +245,8 @@ class FileLogSource:
             self._partial[path] = lines[-1]
         return _events(store.id, lines[:-1])
 
-    async def fetch(self, stores: list[Store]) -> tuple[list[LogEvent], list[str]]:
-        async def one(store: Store) -> list[LogEvent] | str:
+    async def fetch(self, stores: list[TikvStore]) -> tuple[list[TikvLogEvent], list[str]]:
+        async def one(store: TikvStore) -> list[TikvLogEvent] | str:
             return await asyncio.to_thread(self._read, store)
 
         return await _gather(stores, one)
@@ -285,7 +285,7 @@ class DockerLogSource:
                 self._client = DockerClient()
         return self._client
 
-    def _read(self, store: Store) -> list[LogEvent] | str:
+    def _read(self, store: TikvStore) -> list[TikvLogEvent] | str:
         from python_on_whales.exceptions import DockerException
 
         host = _host(store.address)
@@ -311,8 +311,8 @@ class DockerLogSource:
         self._seen[store.id] = set(lines[-200:])
         return _events(store.id, fresh)
 
-    async def fetch(self, stores: list[Store]) -> tuple[list[LogEvent], list[str]]:
-        async def one(store: Store) -> list[LogEvent] | str:
+    async def fetch(self, stores: list[TikvStore]) -> tuple[list[TikvLogEvent], list[str]]:
+        async def one(store: TikvStore) -> list[TikvLogEvent] | str:
             return await asyncio.to_thread(self._read, store)
 
         return await _gather(stores, one)

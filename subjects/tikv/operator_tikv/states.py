@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from operator_tui.core.types import Health, Store, StoreHealth, StoreMetrics
+from operator_tikv.records import TikvStore, TikvStoreMetrics
+from operator_tui.core.types import Health, StoreHealth
 
 
 class StoreState(StrEnum):
@@ -63,7 +64,7 @@ _BY_STATE = {
 }
 
 
-def is_tiflash(store: Store) -> bool:
+def is_tiflash(store: TikvStore) -> bool:
     """A TiFlash store (PD labels it ``engine=tiflash``) holds learners only, so balance checks skip it."""
     return store.labels.get("engine") == "tiflash"
 
@@ -75,7 +76,7 @@ def state_health(state: StoreState) -> StoreHealth:
     )
 
 
-def store_health(store: Store, metrics: StoreMetrics | None = None) -> StoreHealth:
+def store_health(store: TikvStore, metrics: TikvStoreMetrics | None = None) -> StoreHealth:
     """PD's state, overruled only when the store's status port has stopped answering.
 
     A store PD still calls Up (or Offline) whose metrics read failed this tick is
@@ -91,6 +92,6 @@ def store_health(store: Store, metrics: StoreMetrics | None = None) -> StoreHeal
     return health
 
 
-def stamp(stores: list[Store], metrics: dict[int, StoreMetrics]) -> None:
+def stamp(stores: list[TikvStore], metrics: dict[int, TikvStoreMetrics]) -> None:
     for store in stores:
         store.health = store_health(store, metrics.get(store.id))

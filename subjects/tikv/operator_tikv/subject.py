@@ -35,6 +35,15 @@ from operator_tikv.metrics.fetch import HttpxFetcher, StreamFetcher
 from operator_tikv.metrics.prometheus import PrometheusError
 from operator_tikv.pd import PDClient
 from operator_tikv.pd.client import REGION_CHECKS as CHECK_KINDS
+from operator_tikv.records import (
+    METRIC_FIGURES,
+    RECORDS,
+    STORE_FIGURES,
+    TikvHotRegion,
+    TikvLogEvent,
+    TikvStore,
+    TikvStoreMetrics,
+)
 from operator_tikv.refresh import Refresh
 from operator_tikv.settings import TikvSettings
 from operator_tikv.states import stamp
@@ -47,16 +56,7 @@ from operator_tui.core.subject import (
     SubjectError,
     SubjectUnreachable,
 )
-from operator_tui.core.types import (
-    ActionResult,
-    ClusterMetrics,
-    HotRegion,
-    LogEvent,
-    Snapshot,
-    Store,
-    StoreMetrics,
-    Violation,
-)
+from operator_tui.core.types import ActionResult, ClusterMetrics, Snapshot, Violation
 from operator_tui.core.urls import mask_urls
 
 ERROR_MAX = 500
@@ -199,6 +199,9 @@ class TikvSubject:
             name=self.name,
             actions=ACTIONS,
             cluster_figures=CLUSTER_FIGURES,
+            store_figures=STORE_FIGURES,
+            metric_figures=METRIC_FIGURES,
+            records=RECORDS,
             observations=OBSERVATIONS,
             slos=(
                 SLO(
@@ -229,20 +232,22 @@ class TikvSubject:
 
     # Observations
 
-    async def get_stores(self) -> list[Store]:
+    async def get_stores(self) -> list[TikvStore]:
         states = (0, 1, 2) if self.include_tombstone else ()
         info = await self.pd.stores(states)
         return [s.to_store() for s in info.stores]
 
-    async def get_hot_write_regions(self) -> list[HotRegion]:
+    async def get_hot_write_regions(self) -> list[TikvHotRegion]:
         return (await self.pd.hot_write_regions()).leader_regions()
 
-    async def get_store_metrics(self, store_id: int) -> StoreMetrics:
+    async def get_store_metrics(self, store_id: int) -> TikvStoreMetrics:
         store = (await self.pd.store(store_id)).to_store()
         result = await self._collect_metrics([store])
         found = result.by_store.get(store_id)
         if found is None:
-            return StoreMetrics(store_id=store_id, error="; ".join(result.errors) or "not measured")
+            return TikvStoreMetrics(
+                store_id=store_id, error="; ".join(result.errors) or "not measured"
+            )
         return found
 
     async def get_cluster_metrics(self) -> ClusterMetrics:
@@ -289,7 +294,7 @@ class TikvSubject:
                 errors.append(f"{name}: {type(exc).__name__}: {exc}")
         return results, errors
 
-    async def _collect_metrics(self, stores: list[Store]) -> MetricsResult:
+    async def _collect_metrics(self, stores: list[TikvStore]) -> MetricsResult:
         if self.metrics_mode == "none":
             return MetricsResult(source="none")
         if self.metrics_mode == "prometheus" and self.prometheus is not None:
@@ -303,7 +308,7 @@ class TikvSubject:
                 return result
         return await self.direct.collect(stores)
 
-    async def _collect_logs(self, stores: list[Store]) -> tuple[list[LogEvent], list[str]]:
+    async def _collect_logs(self, stores: list[TikvStore]) -> tuple[list[TikvLogEvent], list[str]]:
         if self.log_source is None:
             return [], []
         return await self.log_source.fetch(stores)
@@ -338,7 +343,7 @@ class TikvSubject:
         unmeasured: set[str] = set()
         cluster, extra = cluster_metrics(stores, parts, unmeasured)
         errors.extend(metrics.errors)
-        hot: list[HotRegion] = []
+        hot: list[TikvHotRegion] = []
         if "hot_write" in parts:
             hot = parts["hot_write"].leader_regions()
         else:
@@ -346,7 +351,7 @@ class TikvSubject:
         store_metrics = {s.id: m for s in stores if (m := metrics.by_store.get(s.id)) is not None}
         measured = frozenset(sid for sid in store_metrics if metrics.is_fresh(sid))
         add_store_load(cluster, store_metrics)
-        new_logs: list[LogEvent] = []
+        new_logs: list[TikvLogEvent] = []
         if "logs" in parts:
             new_logs, log_errors = parts["logs"]
             errors.extend(log_errors)

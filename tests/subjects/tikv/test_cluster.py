@@ -5,9 +5,10 @@ import json
 from operator_tikv.cluster import add_store_load, cluster_metrics
 from operator_tikv.figures import CLUSTER_FIGURES, PdFigures, pd_figures
 from operator_tikv.pd.models import HealthMember, MembersInfo, ScheduleConfig
+from operator_tikv.records import TikvStore, TikvStoreMetrics
 from operator_tikv.states import StoreState
 
-from operator_tui.core.types import ClusterMetrics, Health, Store, StoreHealth, StoreMetrics
+from operator_tui.core.types import ClusterMetrics, Health, StoreHealth
 
 
 def fixture(tk, name):
@@ -17,10 +18,12 @@ def fixture(tk, name):
 def stores():
     serving = StoreHealth(Health.SERVING, "Up")
     return [
-        Store(id=1, address="a", state=StoreState.UP, health=serving),
-        Store(id=2, address="b", state=StoreState.UP, health=serving),
-        Store(id=3, address="c", state=StoreState.DOWN, health=StoreHealth(Health.DOWN, "Down")),
-        Store(id=4, address="d", state=StoreState.TOMBSTONE),
+        TikvStore(id=1, address="a", state=StoreState.UP, health=serving),
+        TikvStore(id=2, address="b", state=StoreState.UP, health=serving),
+        TikvStore(
+            id=3, address="c", state=StoreState.DOWN, health=StoreHealth(Health.DOWN, "Down")
+        ),
+        TikvStore(id=4, address="d", state=StoreState.TOMBSTONE),
     ]
 
 
@@ -83,9 +86,9 @@ def test_store_load_is_the_sum_and_the_worst():
     add_store_load(
         cluster,
         {
-            1: StoreMetrics(1, qps=100.0, p99_latency_ms=3.0),
-            2: StoreMetrics(2, qps=50.0, p99_latency_ms=9.0),
-            3: StoreMetrics(3, reachable=False),
+            1: TikvStoreMetrics(1, qps=100.0, p99_latency_ms=3.0),
+            2: TikvStoreMetrics(2, qps=50.0, p99_latency_ms=9.0),
+            3: TikvStoreMetrics(3, reachable=False),
         },
     )
     assert (cluster.qps, cluster.p99_latency_ms) == (150.0, 9.0)

@@ -13,13 +13,13 @@ import pytest
 from operator_tikv.metrics.direct import DirectMetrics
 from operator_tikv.metrics.fetch import FetchError, Page, StreamFetcher
 from operator_tikv.plugin import plugin
+from operator_tikv.records import TikvStore
 from operator_tikv.settings import TikvSettings
 from operator_tikv.sim import SimCluster, SimConfig
 from operator_tikv.sim.demo import subject_settings
 from operator_tikv.states import StoreState
 
 from operator_tui.core.subject import SubjectContext
-from operator_tui.core.types import Store
 
 
 class FakeFetcher:
@@ -60,9 +60,9 @@ def url_of(sid: int) -> str:
     return f"http://tikv{sid}:20180/metrics"
 
 
-def stores_of(count: int, **states: StoreState) -> list[Store]:
+def stores_of(count: int, **states: StoreState) -> list[TikvStore]:
     return [
-        Store(
+        TikvStore(
             id=i,
             address=f"tikv{i}:20160",
             state=states.get(f"s{i}", StoreState.UP),
@@ -288,7 +288,7 @@ async def test_a_store_killed_between_its_reads_is_down_on_the_next_tick(sim20, 
 
 async def test_automatic_spread_reads_a_killed_store_at_once(sim20, http):
     stores = [
-        Store(
+        TikvStore(
             id=sid,
             address=f"store{sid}",
             state=StoreState.UP,

@@ -9,9 +9,8 @@ import httpx
 import pytest
 import yaml
 from operator_tikv.logsources import DockerLogSource, FileLogSource, HttpLogSource
+from operator_tikv.records import TikvStore
 from operator_tikv.states import StoreState
-
-from operator_tui.core.types import Store
 
 STANDIN = """#!{python}
 import json, os, sys
@@ -52,7 +51,10 @@ def samples(tk):
     return [ln for ln in text.splitlines() if ln.startswith("[")]
 
 
-STORES = [Store(1, "tikv1:20160", StoreState.UP), Store(2, "tikv2:20160", StoreState.TOMBSTONE)]
+STORES = [
+    TikvStore(1, "tikv1:20160", StoreState.UP),
+    TikvStore(2, "tikv2:20160", StoreState.TOMBSTONE),
+]
 
 
 async def test_docker_container_logs(docker_standin, tk):
@@ -133,7 +135,7 @@ async def test_http_source_fills_the_template_and_fails_over_to_the_next_url():
             raise httpx.ConnectError("refused", request=request)
         return httpx.Response(200, text=LEADER + "\n")
 
-    store = Store(7, "tikv-7.lab:20160", StoreState.UP)
+    store = TikvStore(7, "tikv-7.lab:20160", StoreState.UP)
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
         source = HttpLogSource(
             http, "http://down/{host}/{store_id}/logs, http://up/{host}/{store_id}/logs"
@@ -157,7 +159,7 @@ async def test_http_source_reports_every_url_down_as_one_line():
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
         source = HttpLogSource(http, ["http://a/{store_id}", "http://b/{store_id}"])
-        events, errors = await source.fetch([Store(1, "s1:20160", StoreState.UP)])
+        events, errors = await source.fetch([TikvStore(1, "s1:20160", StoreState.UP)])
     assert events == [] and errors == ["logs of store 1: ConnectTimeout"]
 
 

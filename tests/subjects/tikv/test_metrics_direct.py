@@ -12,9 +12,8 @@ from operator_tikv.metrics.exposition import (
     parse_exposition,
     rate,
 )
+from operator_tikv.records import TikvStore
 from operator_tikv.states import StoreState
-
-from operator_tui.core.types import Store
 
 INF = math.inf
 
@@ -110,7 +109,7 @@ def test_first_scrape_has_gauges_but_no_rates(tk):
 
 
 def _store(sid, status):
-    return Store(id=sid, address=f"tikv{sid}:20160", state=StoreState.UP, status_address=status)
+    return TikvStore(id=sid, address=f"tikv{sid}:20160", state=StoreState.UP, status_address=status)
 
 
 async def test_direct_scrape_marks_refused_store_unreachable(fake_pd, mock_http, tk):
@@ -118,7 +117,7 @@ async def test_direct_scrape_marks_refused_store_unreachable(fake_pd, mock_http,
     now = [0.0]
     direct = DirectMetrics(mock_http, clock=lambda: now[0])
     stores = [_store(1, "tikv1:20180"), _store(2, "tikv2:20180"), _store(3, "")]
-    stores.append(Store(id=4, address="x", state=StoreState.TOMBSTONE, status_address="x:1"))
+    stores.append(TikvStore(id=4, address="x", state=StoreState.TOMBSTONE, status_address="x:1"))
     result = await direct.collect(stores)
     assert result.by_store[1].reachable and result.by_store[1].region_count == 60
     assert not result.by_store[2].reachable
@@ -173,7 +172,7 @@ async def test_scrape_budget_rotates_and_puts_failing_stores_first(fake_pd, mock
     assert scraped() == [1, 2, 7, 8] and not result.by_store[2].reachable
     result = await direct.collect(stores)
     assert 2 in scraped()
-    stores[6] = Store(
+    stores[6] = TikvStore(
         id=7, address="x", state=StoreState.DISCONNECTED, status_address="tikv7:20180"
     )
     await direct.collect(stores)
@@ -383,7 +382,7 @@ async def test_scrape_budget_reads_a_store_with_an_overdue_heartbeat_first(fake_
             if silent_since is not None and i == 9:
                 beat = silent_since
             out.append(
-                Store(
+                TikvStore(
                     id=i,
                     address=f"tikv{i}:20160",
                     state=StoreState.UP,

@@ -188,6 +188,6 @@ async def test_one_bad_hot_region_entry_is_dropped_alone(fake_pd, mock_http):
     fake_pd.overrides["/pd/api/v1/hotspot/regions/write"] = (200, json.dumps(body))
     pd = PDClient(mock_http, fake_pd.endpoints, retries=0)
     hot = (await pd.hot_write_regions()).leader_regions()
-    assert [h.region_id for h in hot] == [7]
+    assert [h.range_id for h in hot] == [7]
     (note,) = pd.take_notes()
     assert "dropped 2 item(s)" in note and pd.repairs["dropped"] == 2

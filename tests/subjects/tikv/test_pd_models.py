@@ -124,7 +124,7 @@ def test_hotspot_write_leader_regions(tk):
     regions = hot.leader_regions()
     assert len(regions) == 1
     r = regions[0]
-    assert (r.region_id, r.store_id, r.is_leader) == (10, 1, True)
+    assert (r.range_id, r.store_id, r.primary) == (10, 1, True)
     assert r.flow_bytes == pytest.approx(1048576.5)
     assert r.peer_store_ids == [1, 4, 5]
     assert r.hot_degree == 25
@@ -326,7 +326,7 @@ def test_hot_regions_only_matches_the_full_model(tk):
     assert full and HotRegionsOnly.model_validate_json(body).leader_regions() == full
     peers_only = b'{"as_peer": {"1": {"statistics": [{"store_id": 1, "region_id": 7, "is_leader": true, "flow_bytes": 5}]}}, "as_leader": null}'
     lean = HotRegionsOnly.model_validate_json(peers_only).leader_regions()
-    assert [h.region_id for h in lean] == [7]
+    assert [h.range_id for h in lean] == [7]
     assert lean == StoreHotPeersInfos.model_validate_json(peers_only).leader_regions()
 
 

@@ -20,14 +20,13 @@ from operator_tikv.metrics.prometheus import (
     instance_matcher,
     scrape_end,
 )
+from operator_tikv.records import TikvStore
 from operator_tikv.states import StoreState
 
-from operator_tui.core.types import Store
-
 STORES = [
-    Store(1, "tikv1:20160", StoreState.UP, status_address="tikv1:20180"),
-    Store(2, "tikv2:20160", StoreState.UP, status_address="tikv2:20180"),
-    Store(3, "tikv3:20160", StoreState.UP, status_address="tikv3:20180"),
+    TikvStore(1, "tikv1:20160", StoreState.UP, status_address="tikv1:20180"),
+    TikvStore(2, "tikv2:20160", StoreState.UP, status_address="tikv2:20180"),
+    TikvStore(3, "tikv3:20160", StoreState.UP, status_address="tikv3:20180"),
 ]
 
 
@@ -362,7 +361,7 @@ async def test_one_store_asked_alone_does_not_take_the_others_freshness(prom):
     alone = await source.collect(STORES[1:2])
     assert alone.fresh == {2}
     tick = await source.collect(STORES[:2])
-    # Store 1's scrape came in the answer to the lone call: this tick still counts it once.
+    # TikvStore 1's scrape came in the answer to the lone call: this tick still counts it once.
     assert tick.by_store[1].qps == 3 and tick.fresh == {1}
     assert (await source.collect(STORES[:2])).fresh == set()
 

@@ -13,13 +13,13 @@ from operator_tikv.metrics.prometheus import (
     queries,
 )
 from operator_tikv.plugin import plugin
+from operator_tikv.records import TikvStore
 from operator_tikv.settings import TikvSettings
 from operator_tikv.sim import SimCluster, SimConfig
 from operator_tikv.states import StoreState
 
 from operator_tui.core.history import History
 from operator_tui.core.subject import SubjectContext
-from operator_tui.core.types import Store
 
 pytestmark = pytest.mark.prometheus
 
@@ -173,9 +173,9 @@ async def test_prometheus_result_mapping_and_bad_answers(fake_pd):
         return httpx.Response(400, json={"status": "error", "error": "parse error"})
 
     stores = [
-        Store(1, "tikv1:20160", StoreState.UP, status_address="tikv1:20180"),
-        Store(2, "tikv2:20160", StoreState.UP, status_address="tikv2:20180"),
-        Store(3, "tikv3:20160", StoreState.UP, status_address="tikv3:20180"),
+        TikvStore(1, "tikv1:20160", StoreState.UP, status_address="tikv1:20180"),
+        TikvStore(2, "tikv2:20160", StoreState.UP, status_address="tikv2:20180"),
+        TikvStore(3, "tikv3:20160", StoreState.UP, status_address="tikv3:20180"),
     ]
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
         result = await PrometheusMetrics(http, "http://prom:9090").collect(stores)
@@ -225,7 +225,7 @@ async def test_one_combined_query_per_tick():
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
         prom = PrometheusMetrics(http, "http://prom:9090", window="30s")
         result = await prom.collect(
-            [Store(1, "tikv1:20160", StoreState.UP, status_address="tikv1:20180")]
+            [TikvStore(1, "tikv1:20160", StoreState.UP, status_address="tikv1:20180")]
         )
     assert len(seen) == 1 and seen[0] == prom.combined()
     # Every field, plus the end of each target's last scrape.
@@ -280,9 +280,9 @@ async def test_unreachable_reports_by_destination(combined):
         return httpx.Response(200, json={"status": "success", "data": {"result": result}})
 
     stores = [
-        Store(1, "tikv1:20160", StoreState.UP, status_address="tikv1:20180"),
-        Store(2, "tikv2:20160", StoreState.UP, status_address="tikv2:20180"),
-        Store(3, "tikv3:20160", StoreState.UP, status_address="tikv3:20180"),
+        TikvStore(1, "tikv1:20160", StoreState.UP, status_address="tikv1:20180"),
+        TikvStore(2, "tikv2:20160", StoreState.UP, status_address="tikv2:20180"),
+        TikvStore(3, "tikv3:20160", StoreState.UP, status_address="tikv3:20180"),
     ]
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
         result = await PrometheusMetrics(http, "http://prom:9090").collect(stores)

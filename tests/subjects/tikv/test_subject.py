@@ -61,7 +61,7 @@ async def test_observe_reads_everything(fake_pd, mock_http, tk):
     assert [s.id for s in snap.stores] == [4, 20, 1, 5]
     assert snap.errors == []
     assert snap.store_metrics[20].error.endswith("no TiKV metrics on the page")
-    assert snap.hot_write_regions[0].region_id == 10
+    assert snap.hot_write_regions[0].range_id == 10
     c = pd_figures(snap.cluster)
     assert (c.down_peer_regions, c.miss_peer_regions, c.region_count) == (1, 0, 3)
     assert c.pd_leader == "basic-53pe89" and snap.cluster.cluster_id == "7452180154224557728"
@@ -184,7 +184,7 @@ async def test_tombstones_only_on_request(fake_pd, mock_http):
 async def test_observation_methods(fake_pd, mock_http, tk):
     serve_metrics(fake_pd, tk)
     subject = make(fake_pd, mock_http)
-    assert [h.region_id for h in await subject.get_hot_write_regions()] == [10]
+    assert [h.range_id for h in await subject.get_hot_write_regions()] == [10]
     m = await subject.get_store_metrics(4)
     assert m.store_id == 4 and m.leader_count == 20
     c = pd_figures(await subject.get_cluster_metrics())

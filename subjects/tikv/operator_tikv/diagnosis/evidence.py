@@ -81,15 +81,15 @@ class Evidence:
 
     def hottest(self) -> tuple[int, int, float] | None:
         """(region id, leader store, share of the cluster's hot write flow) of the hottest region."""
-        leaders = [h for h in self.ctx.hot_regions if h.is_leader] or self.ctx.hot_regions
+        leaders = [h for h in self.ctx.hot_regions if h.primary] or self.ctx.hot_regions
         if not leaders:
             return None
         total = sum(h.flow_bytes for h in leaders) or 1.0
         top = max(leaders, key=lambda h: h.flow_bytes)
-        return top.region_id, top.store_id, top.flow_bytes / total
+        return top.range_id, top.store_id, top.flow_bytes / total
 
     def hot_store_share(self) -> tuple[int, float] | None:
-        leaders = [h for h in self.ctx.hot_regions if h.is_leader]
+        leaders = [h for h in self.ctx.hot_regions if h.primary]
         if not leaders:
             return None
         per: Counter[int] = Counter()

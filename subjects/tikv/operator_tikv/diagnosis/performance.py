@@ -21,12 +21,12 @@ from operator_tui.core.diagnosis.schema import RecommendedAction
 def leader_moves(ev: Evidence, sid: int, why: str) -> list[RecommendedAction]:
     """Move the store's hottest leaders to the least loaded store, else let PD's balancer do it."""
     to = ev.coolest_store(sid)
-    regions = [h for h in ev.ctx.hot_regions if h.is_leader and h.store_id == sid]
+    regions = [h for h in ev.ctx.hot_regions if h.primary and h.store_id == sid]
     out: list[RecommendedAction] = []
     if to is not None:
         for h in sorted(regions, key=lambda h: -h.flow_bytes)[:2]:
             a = declared_action(
-                ev.ctx, "transfer_leader", why, "low", region_id=h.region_id, to_store_id=to
+                ev.ctx, "transfer_leader", why, "low", region_id=h.range_id, to_store_id=to
             )
             if a is not None:
                 out.append(a)

@@ -17,17 +17,18 @@ from typing import Any, Literal
 
 from operator_tikv.invariants.reachability import CutOff
 from operator_tikv.invariants.settings import InvariantSettings
+from operator_tikv.records import TikvStore, TikvStoreMetrics
 from operator_tui.core.invariants import Findings
 from operator_tui.core.subject import InvariantSpec
-from operator_tui.core.types import Severity, Snapshot, Store, StoreMetrics, Violation
+from operator_tui.core.types import Severity, Snapshot, Violation
 
 
 @dataclass(frozen=True, slots=True)
 class StoreTick:
     """What a per-store check sees of one live store this tick."""
 
-    store: Store
-    metrics: StoreMetrics | None
+    store: TikvStore
+    metrics: TikvStoreMetrics | None
     reachable: bool | None
     cut: CutOff | None
     now: datetime

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from operator_tui.core.types import Snapshot, StoreMetrics
+from operator_tikv.records import TikvStoreMetrics
+from operator_tui.core.types import Snapshot
 
 
-def reachability(m: StoreMetrics | None) -> bool | None:
+def reachability(m: TikvStoreMetrics | None) -> bool | None:
     """Did the store's status port answer? ``None`` when nothing was measured."""
     if m is None:
         return None

@@ -95,10 +95,10 @@ def hot_write_region(t: ClusterTick, out: Report) -> None:
     by_store: dict[int, float] = {}
     regions: dict[int, list[int]] = {}
     for hot in snap.hot_write_regions:
-        if not hot.is_leader:
+        if not hot.primary:
             continue
         by_store[hot.store_id] = by_store.get(hot.store_id, 0.0) + hot.flow_bytes
-        regions.setdefault(hot.store_id, []).append(hot.region_id)
+        regions.setdefault(hot.store_id, []).append(hot.range_id)
     total = sum(by_store.values())
     if total <= 0:
         return

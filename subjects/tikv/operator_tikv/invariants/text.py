@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from operator_tui.core.types import Store
+from operator_tikv.records import TikvStore
 
 
-def label(store: Store) -> str:
+def label(store: TikvStore) -> str:
     return f"store {store.id} ({store.address})" if store.address else f"store {store.id}"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from operator_tui.core.types import Store, StoreMetrics
+from operator_tikv.records import TikvStore, TikvStoreMetrics
 
 # Stores whose process is gone for good: never scraped.
 
@@ -18,7 +18,7 @@ class MetricsResult:
     store was measured again keeps every store's previous figures and adds no history point.
     """
 
-    by_store: dict[int, StoreMetrics] = field(default_factory=dict)
+    by_store: dict[int, TikvStoreMetrics] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     source: str = ""
     fresh: set[int] = field(default_factory=set)
@@ -33,7 +33,7 @@ class MetricsResult:
 class MetricsSource(Protocol):
     name: str
 
-    async def collect(self, stores: list[Store]) -> MetricsResult: ...
+    async def collect(self, stores: list[TikvStore]) -> MetricsResult: ...
 
 
 def status_url(status_address: str) -> str:

@@ -28,8 +28,8 @@ from operator_tikv.metrics.exposition import (
     rate,
 )
 from operator_tikv.metrics.fetch import FetchError, HttpxFetcher, PageFetcher
+from operator_tikv.records import TikvStore, TikvStoreMetrics
 from operator_tikv.states import GONE, RUNNING
-from operator_tui.core.types import Store, StoreMetrics
 
 FAMILIES: dict[str, Callable[[str], bool] | None] = {
     "tikv_grpc_msg_duration_seconds": lambda line: "_sum" not in line,
@@ -91,9 +91,9 @@ def unreachable_reports(prev: Scrape, cur: Scrape) -> dict[int, float] | None:
     return out
 
 
-def compute_store_metrics(store_id: int, prev: Scrape | None, cur: Scrape) -> StoreMetrics:
+def compute_store_metrics(store_id: int, prev: Scrape | None, cur: Scrape) -> TikvStoreMetrics:
     """One store's figures from its latest scrape and, for rates, the one before."""
-    m = StoreMetrics(store_id=store_id, reachable=True)
+    m = TikvStoreMetrics(store_id=store_id, reachable=True)
     m.capacity_bytes = _int(cur.total("tikv_store_size_bytes", _type_is("capacity")))
     m.available_bytes = _int(cur.total("tikv_store_size_bytes", _type_is("available")))
     m.used_bytes = _int(cur.total("tikv_store_size_bytes", _type_is("used")))
@@ -187,7 +187,7 @@ class DirectMetrics:
         self.min_rate_window_s = min_rate_window_s
         # The last few scrapes per store, oldest first: a rate needs a base old enough.
         self._previous: dict[int, deque[Scrape]] = {}
-        self._last: dict[int, StoreMetrics] = {}
+        self._last: dict[int, TikvStoreMetrics] = {}
         self._order = 0
         self._tick_at = clock()
         self._read_at: dict[int, int] = {}
@@ -223,14 +223,14 @@ class DirectMetrics:
         self._carry = max(0.0, due - whole)
         return whole
 
-    def _url(self, store: Store) -> str:
+    def _url(self, store: TikvStore) -> str:
         cached = self._urls.get(store.id)
         if cached is None or cached[0] != store.status_address:
             cached = (store.status_address, status_url(store.status_address) + "/metrics")
             self._urls[store.id] = cached
         return cached[1]
 
-    async def scrape(self, store: Store) -> StoreMetrics:
+    async def scrape(self, store: TikvStore) -> TikvStoreMetrics:
         """Read one store now; the result is kept even if the tick is cut short."""
         m = await self._read(store)
         self._last[store.id] = m
@@ -238,33 +238,33 @@ class DirectMetrics:
         self._read_time[store.id] = self._tick_at
         return m
 
-    async def _read(self, store: Store) -> StoreMetrics:
+    async def _read(self, store: TikvStore) -> TikvStoreMetrics:
         if not store.status_address:
-            return StoreMetrics(store_id=store.id, error="no status address from PD")
+            return TikvStoreMetrics(store_id=store.id, error="no status address from PD")
         url = self._url(store)
         async with self._limit:
             try:
                 page = await self.fetcher.get(url, self.timeout_s)
             except FetchError as exc:
                 if exc.unresolved:
-                    return StoreMetrics(
+                    return TikvStoreMetrics(
                         store_id=store.id,
                         reachable=True,
                         error=f"{url}: cannot resolve {_host(store.status_address)} from here",
                     )
-                return StoreMetrics(
+                return TikvStoreMetrics(
                     store_id=store.id, reachable=exc.reachable, error=f"{url}: {exc}"
                 )
         if page.status != 200:
-            return StoreMetrics(
+            return TikvStoreMetrics(
                 store_id=store.id, reachable=True, error=f"{url}: HTTP {page.status}"
             )
         try:
             cur = self._reader.parse(page.text, self._clock())
         except ValueError as exc:
-            return StoreMetrics(store_id=store.id, reachable=True, error=f"{url}: {exc}")
+            return TikvStoreMetrics(store_id=store.id, reachable=True, error=f"{url}: {exc}")
         if not cur.samples:
-            return StoreMetrics(
+            return TikvStoreMetrics(
                 store_id=store.id, reachable=True, error=f"{url}: no TiKV metrics on the page"
             )
         kept = self._previous.setdefault(store.id, deque(maxlen=_KEPT_SCRAPES))
@@ -286,7 +286,7 @@ class DirectMetrics:
                 return older
         return None
 
-    def choose(self, live: list[Store]) -> list[Store]:
+    def choose(self, live: list[TikvStore]) -> list[TikvStore]:
         """The stores to read this tick, urgent ones first (see the class docstring)."""
         count = self._count(len(live))
         if count >= len(live):
@@ -300,8 +300,8 @@ class DirectMetrics:
             for target in m.unreachable_reports_per_s
         }
         peer_closed = self.fetcher.peer_closed
-        urgent: list[Store] = []
-        rest: list[Store] = []
+        urgent: list[TikvStore] = []
+        rest: list[TikvStore] = []
         for store in live:
             last = self._last.get(store.id)
             if (
@@ -335,7 +335,7 @@ class DirectMetrics:
             for gone in set(table) - known:
                 del table[gone]
 
-    async def collect(self, stores: list[Store]) -> MetricsResult:
+    async def collect(self, stores: list[TikvStore]) -> MetricsResult:
         live = [s for s in stores if s.state not in GONE]
         self._tick_at = self._clock()
         chosen = self.choose(live)

@@ -28,14 +28,14 @@ import httpx
 
 from operator_tikv.metrics.base import MetricsResult
 from operator_tikv.pd.client import describe_transport_error
+from operator_tikv.records import TikvStore, TikvStoreMetrics
 from operator_tikv.states import GONE
-from operator_tui.core.types import Store, StoreMetrics
 
 UNREACHABLE = "unreachable_reports_per_s"
 
 
 def queries(window: str = "1m", matcher: str = "") -> dict[str, str]:
-    """StoreMetrics field -> PromQL, each grouped ``by (instance)``.
+    """TikvStoreMetrics field -> PromQL, each grouped ``by (instance)``.
 
     ``matcher`` (e.g. ``instance=~"a|b"``) goes into every selector, so Prometheus reads
     only those series instead of filtering the result.
@@ -93,7 +93,7 @@ def queries(window: str = "1m", matcher: str = "") -> dict[str, str]:
 _INT_FIELDS = {"used_bytes", "available_bytes", "capacity_bytes", "region_count", "leader_count"}
 
 
-# Fields copied as they are onto StoreMetrics (CPU is a ratio of two; reports a dict).
+# Fields copied as they are onto TikvStoreMetrics (CPU is a ratio of two; reports a dict).
 _STORE_FIELDS = tuple(
     name for name in queries() if name not in ("up", "cpu_cores", "cpu_quota", UNREACHABLE)
 )
@@ -213,7 +213,7 @@ class PrometheusMetrics:
         # Fields the last per-field fallback could not get: unknown, not "none".
         self._unanswered: frozenset[str] = frozenset()
         self._keys: dict[str, str] = {}
-        self._built: dict[int, tuple[_Scrape | None, float | None, str, StoreMetrics]] = {}
+        self._built: dict[int, tuple[_Scrape | None, float | None, str, TikvStoreMetrics]] = {}
         self._lock = asyncio.Lock()
 
     async def _fetch(self, promql: str, *, post: bool = False) -> tuple[list[Any], float | None]:
@@ -466,9 +466,9 @@ class PrometheusMetrics:
         return {key: scrape.ended_at for key, scrape in self._scrapes.items()}
 
     def _store_metrics(
-        self, store: Store, up: float | None, scrape: _Scrape | None
-    ) -> StoreMetrics:
-        m = StoreMetrics(store_id=store.id)
+        self, store: TikvStore, up: float | None, scrape: _Scrape | None
+    ) -> TikvStoreMetrics:
+        m = TikvStoreMetrics(store_id=store.id)
         if up is None:
             m.error = f"status address {store.status_address or '(none)'} not scraped by Prometheus"
         elif up < 1:
@@ -490,7 +490,7 @@ class PrometheusMetrics:
             m.cpu_ratio = cpu / quota if quota else cpu
         return m
 
-    async def collect(self, stores: list[Store]) -> MetricsResult:
+    async def collect(self, stores: list[TikvStore]) -> MetricsResult:
         result = MetricsResult(source=self.name, fresh_exact=True)
         async with self._lock:  # one store's figures asked during a tick: after it
             covered = await self._refresh(result.errors)
@@ -506,7 +506,7 @@ class PrometheusMetrics:
             up = up_by_key.get(key)
             scrape = scrapes.get(key)
             # A store's figures change only with its scrape (``up`` included): most stores
-            # keep last tick's StoreMetrics as they were.
+            # keep last tick's TikvStoreMetrics as they were.
             last = built.get(store.id)
             if last is not None and last[0] is scrape and last[1] == up and last[2] == address:
                 m = last[3]

@@ -33,10 +33,10 @@ from pydantic import (
 
 from operator_tikv.encoding import parse_byte_size, parse_go_duration
 from operator_tikv.encoding import parse_size_text as _size_text
+from operator_tikv.records import TikvHotRegion, TikvStore
 from operator_tikv.regions import Peer, Region
 from operator_tikv.states import StoreState, state_health
 from operator_tui.core.bounds import clip
-from operator_tui.core.types import HotRegion, Store
 
 ID_MAX = 2**63 - 1
 U64_MAX = 2**64 - 1
@@ -159,7 +159,7 @@ class StoreInfo(_Model):
     store: MetaStore
     status: StoreStatus = Field(default_factory=StoreStatus)
 
-    def to_store(self) -> Store:
+    def to_store(self) -> TikvStore:
         # Runs for every store on every tick (5 us each at 1000 stores): kept to plain lookups.
         meta, st = self.store, self.status
         state = _STATE_BY_NAME.get(meta.state_name.lower()) if meta.state_name else None
@@ -177,7 +177,7 @@ class StoreInfo(_Model):
         else:
             uptime_s = None if st.uptime is None else parse_go_duration(st.uptime)
         labels = meta.labels
-        return Store(
+        return TikvStore(
             id=meta.id,
             address=clip(meta.address, TEXT_MAX),
             state=state,
@@ -297,11 +297,11 @@ class HotPeerStat(_Model):
     anti_count: int = 0
     last_update_time: datetime | None = None
 
-    def to_hot_region(self) -> HotRegion:
-        return HotRegion(
-            region_id=self.region_id,
+    def to_hot_region(self) -> TikvHotRegion:
+        return TikvHotRegion(
+            range_id=self.region_id,
             store_id=self.store_id,
-            is_leader=self.is_leader,
+            primary=self.is_leader,
             flow_bytes=self.flow_bytes,
             flow_keys=self.flow_keys,
             flow_query=self.flow_query,
@@ -321,9 +321,9 @@ class HotPeersStat(_Model):
     statistics: list[HotPeerStat] | None = None
 
 
-def _leader_regions(as_leader: dict[int, Any], as_peer: dict[int, Any]) -> list[HotRegion]:
+def _leader_regions(as_leader: dict[int, Any], as_peer: dict[int, Any]) -> list[TikvHotRegion]:
     """One entry per hot region, on its leader's store, hottest first."""
-    seen: dict[int, HotRegion] = {}
+    seen: dict[int, TikvHotRegion] = {}
     for stat in as_leader.values():
         for peer in stat.statistics or ():
             if peer.region_id not in seen:
@@ -344,7 +344,7 @@ class StoreHotPeersInfos(_Model):
         Field(default_factory=dict)
     )
 
-    def leader_regions(self) -> list[HotRegion]:
+    def leader_regions(self) -> list[TikvHotRegion]:
         return _leader_regions(self.as_leader, self.as_peer)
 
 
@@ -366,7 +366,7 @@ class HotRegionsOnly(_Model):
         Field(default_factory=dict)
     )
 
-    def leader_regions(self) -> list[HotRegion]:
+    def leader_regions(self) -> list[TikvHotRegion]:
         return _leader_regions(self.as_leader, self.as_peer)
 
 

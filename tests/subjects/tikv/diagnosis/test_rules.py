@@ -11,6 +11,7 @@ from operator_tikv.diagnosis import causes, families, offline_diagnoser
 from operator_tikv.diagnosis.families import family
 from operator_tikv.invariants import InvariantSettings, names, specs
 from operator_tikv.plugin import plugin
+from operator_tikv.records import TikvStoreMetrics
 from operator_tikv.settings import TikvSettings
 
 from operator_tui.core.diagnosis.context import build_context
@@ -19,7 +20,6 @@ from operator_tui.core.diagnosis.schema import Diagnosis
 from operator_tui.core.monitor import UNREACHABLE
 from operator_tui.core.subject import SubjectContext
 from operator_tui.core.ticket import Ticket
-from operator_tui.core.types import StoreMetrics
 from operator_tui.testing.fake_subject import FakeSubject
 
 FAULTS: list[tuple[str, Callable[[FakeSubject], None], str, str, int | str]] = [
@@ -219,6 +219,6 @@ async def test_the_plugin_offers_its_rules_and_declares_what_they_name() -> None
         config = subject.describe()
         await subject.aclose()
     assert config.root_cause_classes == causes.ROOT_CAUSE_CLASSES
-    figures = {f.name for f in dataclasses.fields(StoreMetrics)} | {"used_ratio"}
+    figures = {f.name for f in dataclasses.fields(TikvStoreMetrics)} | {"used_ratio"}
     assert config.compared_metrics and {m.name for m in config.compared_metrics} <= figures
     assert "PD" in config.diagnosis_guide

@@ -7,16 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from operator_tikv.figures import PdFigures, cluster_with
+from operator_tikv.records import TikvStore, TikvStoreMetrics
 from operator_tikv.states import StoreState
 
-from operator_tui.core.types import Snapshot, Store, StoreMetrics
+from operator_tui.core.types import Snapshot
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 GiB = 2**30
 
 
 def build_store(sid, state=StoreState.UP, leaders=10, capacity=100 * GiB, available=60 * GiB, **kw):
-    return Store(
+    return TikvStore(
         id=sid,
         address=f"tikv{sid}:20160",
         state=state,
@@ -46,7 +47,7 @@ def build_metrics(sid, **kw):
         slow_score=1.0,
     )
     base.update(kw)
-    return StoreMetrics(**base)
+    return TikvStoreMetrics(**base)
 
 
 def build_snap(at=0.0, stores=None, m=None, cluster=None, hot=(), unmeasured=(), extra=None):

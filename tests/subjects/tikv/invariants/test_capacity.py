@@ -1,8 +1,9 @@
 """Disk checks: warning on used share, critical on available share, PD's sizes as fallback."""
 
 from operator_tikv.invariants import InvariantChecker, InvariantSettings
+from operator_tikv.records import TikvStoreMetrics
 
-from operator_tui.core.types import Severity, StoreMetrics
+from operator_tui.core.types import Severity
 
 GiB = 2**30
 
@@ -21,5 +22,5 @@ def test_low_disk_warning_and_critical(metrics, snap, keys):
 def test_low_disk_falls_back_to_pd_sizes(store, metrics, snap, keys):
     checker = InvariantChecker(InvariantSettings(low_disk_grace_s=0))
     stores = [store(1, available=5 * GiB), store(2), store(3)]
-    m = {1: StoreMetrics(1, qps=1.0), 2: metrics(2), 3: metrics(3)}
+    m = {1: TikvStoreMetrics(1, qps=1.0), 2: metrics(2), 3: metrics(3)}
     assert keys(checker.evaluate(snap(0, stores=stores, m=m))) == ["low_disk:store-1"]

@@ -1,8 +1,9 @@
 """The checker: a healthy cluster, specs in order, grace scaling, gaps in measurement."""
 
 from operator_tikv.invariants import InvariantChecker, InvariantSettings, specs
+from operator_tikv.records import TikvStoreMetrics
 
-from operator_tui.core.types import Severity, StoreMetrics
+from operator_tui.core.types import Severity
 
 GiB = 2**30
 
@@ -32,7 +33,7 @@ def test_specs_cover_every_invariant_and_are_ordered_by_severity(metrics, snap):
         snap(
             m={
                 1: metrics(1, available_bytes=25 * GiB),
-                2: StoreMetrics(2, reachable=False, error="x"),
+                2: TikvStoreMetrics(2, reachable=False, error="x"),
                 3: metrics(3),
             }
         )

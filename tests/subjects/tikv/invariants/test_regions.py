@@ -7,9 +7,10 @@ from operator_tikv.invariants import (
     InvariantChecker,
     InvariantSettings,
 )
+from operator_tikv.records import TikvHotRegion, TikvStoreMetrics
 from operator_tikv.states import StoreState
 
-from operator_tui.core.types import HotRegion, Severity, StoreMetrics
+from operator_tui.core.types import Severity
 
 
 def test_under_replicated_after_ten_minutes(snap, keys):
@@ -38,30 +39,30 @@ def test_leader_imbalance_ignores_down_stores(store, metrics, snap, keys):
         store(2, leaders=50),
         store(3, leaders=0, state=StoreState.DOWN),
     ]
-    m = {1: metrics(1), 2: metrics(2), 3: StoreMetrics(3, reachable=False, error="x")}
+    m = {1: metrics(1), 2: metrics(2), 3: TikvStoreMetrics(3, reachable=False, error="x")}
     assert keys(checker.evaluate(snap(1, stores=stores, m=m))) == ["store_down:store-3"]
 
 
 def test_hot_write_region_concentrated_on_one_store(snap, keys):
     checker = InvariantChecker(InvariantSettings(hot_write_grace_s=0))
     hot = [
-        HotRegion(10, 1, True, 8 * 2**20, 1000),
-        HotRegion(11, 1, True, 4 * 2**20, 1000),
-        HotRegion(12, 2, True, 1 * 2**20, 1000),
-        HotRegion(10, 2, False, 8 * 2**20, 1000),
+        TikvHotRegion(10, 1, True, 8 * 2**20, 1000),
+        TikvHotRegion(11, 1, True, 4 * 2**20, 1000),
+        TikvHotRegion(12, 2, True, 1 * 2**20, 1000),
+        TikvHotRegion(10, 2, False, 8 * 2**20, 1000),
     ]
     out = checker.evaluate(snap(0, hot=hot))
     assert keys(out) == ["hot_write_region:store-1"]
     assert out[0].details["region_ids"] == [10, 11]
-    spread = [HotRegion(10, 1, True, 4 * 2**20, 1), HotRegion(12, 2, True, 4 * 2**20, 1)]
+    spread = [TikvHotRegion(10, 1, True, 4 * 2**20, 1), TikvHotRegion(12, 2, True, 4 * 2**20, 1)]
     assert checker.evaluate(snap(1, hot=spread)) == []
-    small = [HotRegion(10, 1, True, 1000.0, 1)]
+    small = [TikvHotRegion(10, 1, True, 1000.0, 1)]
     assert checker.evaluate(snap(2, hot=small)) == []
 
 
 def test_hot_write_unmeasured_keeps_timer(snap, keys):
     checker = InvariantChecker(InvariantSettings(hot_write_grace_s=10))
-    hot = [HotRegion(10, 1, True, 8 * 2**20, 1000)]
+    hot = [TikvHotRegion(10, 1, True, 8 * 2**20, 1000)]
     checker.evaluate(snap(0, hot=hot))
     checker.evaluate(snap(5, unmeasured=[HOT_WRITE]))
     assert keys(checker.evaluate(snap(10, hot=hot))) == ["hot_write_region:store-1"]

@@ -2,14 +2,15 @@
 
 import pytest
 from operator_tikv.invariants import InvariantChecker, InvariantSettings
+from operator_tikv.records import TikvStoreMetrics
 from operator_tikv.settings import TikvSettings
 from operator_tikv.states import StoreState
 
-from operator_tui.core.types import Severity, StoreMetrics
+from operator_tui.core.types import Severity
 
 
 def test_store_down_when_status_port_refuses_no_grace(metrics, snap, keys):
-    m = {1: metrics(1), 2: metrics(2), 3: StoreMetrics(3, reachable=False, error="refused")}
+    m = {1: metrics(1), 2: metrics(2), 3: TikvStoreMetrics(3, reachable=False, error="refused")}
     out = InvariantChecker().evaluate(snap(m=m))
     assert keys(out) == ["store_down:store-3"]
     v = out[0]
@@ -20,7 +21,7 @@ def test_store_down_when_status_port_refuses_no_grace(metrics, snap, keys):
 @pytest.mark.parametrize("state", [StoreState.DOWN, StoreState.DISCONNECTED])
 def test_store_down_from_pd_state(state, store, metrics, snap, keys):
     stores = [store(1), store(2), store(3, state=state)]
-    m = {1: metrics(1), 2: metrics(2), 3: StoreMetrics(3, reachable=False, error="refused")}
+    m = {1: metrics(1), 2: metrics(2), 3: TikvStoreMetrics(3, reachable=False, error="refused")}
     assert keys(InvariantChecker().evaluate(snap(stores=stores, m=m))) == ["store_down:store-3"]
 
 
@@ -50,7 +51,7 @@ def test_tombstone_is_ignored(store, metrics, snap):
 
 def test_down_store_clears_when_it_answers_again(metrics, snap, keys):
     checker = InvariantChecker()
-    dead = {1: metrics(1), 2: metrics(2), 3: StoreMetrics(3, reachable=False, error="x")}
+    dead = {1: metrics(1), 2: metrics(2), 3: TikvStoreMetrics(3, reachable=False, error="x")}
     assert keys(checker.evaluate(snap(0, m=dead))) == ["store_down:store-3"]
     cleared = {i: metrics(i, critical_errors_per_s=0.0) for i in (1, 2, 3)}
     assert checker.evaluate(snap(2, m=cleared)) == []
@@ -61,7 +62,7 @@ def test_slow_store_uses_pd_score_without_metrics(store, metrics, snap, keys):
     checker = InvariantChecker(InvariantSettings(grace_scale=0))
     stores = [store(1), store(2), store(3)]
     stores[2].slow_score = 100
-    m = {1: metrics(1), 2: metrics(2), 3: StoreMetrics(3, qps=1.0)}
+    m = {1: metrics(1), 2: metrics(2), 3: TikvStoreMetrics(3, qps=1.0)}
     assert keys(checker.evaluate(snap(0, stores=stores, m=m))) == ["slow_store:store-3"]
 
 
@@ -118,7 +119,7 @@ def test_peer_reports_that_are_not_a_partition(n, edges, store, snap, reports):
 
 def test_a_dead_store_reported_by_its_peers_is_down_not_partitioned(snap, keys, reports):
     m = reports(3, {2: (1,), 3: (1,)})
-    m[1] = StoreMetrics(1, reachable=False, error="connection refused")
+    m[1] = TikvStoreMetrics(1, reachable=False, error="connection refused")
     assert keys(InvariantChecker().evaluate(snap(m=m))) == ["store_down:store-1"]
 
 

@@ -1,0 +1,83 @@
+"""TiKV's records: core's store, metrics, hot-region and log records with what PD and TiKV add.
+
+Core's types carry what every subject measures; the per-store figures below are TiKV's
+and PD's own (a store heartbeat's leader and region counts and scores, the raftstore and
+RocksDB signals a store's metrics page exports). The TiKV plugin builds every record with
+these classes and declares them in ``SubjectConfig.records``, so a stored snapshot reads
+back with its TiKV fields and ``SubjectConfig.store_figures`` tells front ends which to show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from operator_tui.core.subject import StoreFigure
+from operator_tui.core.types import HotRegion, LogEvent, RecordTypes, Store, StoreMetrics
+
+
+@dataclass(slots=True)
+class TikvStore(Store):
+    """A store as PD's ``/stores`` reports it: the counts and scores come from its heartbeat
+    (``StoreStatus`` in PD's ``server/api/store.go``)."""
+
+    leader_count: int = 0
+    region_count: int = 0
+    leader_score: float = 0.0
+    region_score: float = 0.0
+    slow_score: float = 0.0
+
+
+@dataclass(slots=True)
+class TikvStoreMetrics(StoreMetrics):
+    """A store's figures from its own metrics (or Prometheus).
+
+    ``unreachable_reports_per_s``: messages this store failed to deliver to a peer, per
+    second, by destination store id; ``{}`` when none.
+    """
+
+    region_count: int | None = None
+    leader_count: int | None = None
+    raft_log_lag: float | None = None
+    write_stall: float | None = None
+    channel_full_per_s: float | None = None
+    scheduler_busy_per_s: float | None = None
+    slow_score: float | None = None
+    critical_errors_per_s: float | None = None
+    unreachable_reports_per_s: dict[int, float] | None = None
+
+
+@dataclass(slots=True)
+class TikvHotRegion(HotRegion):
+    """An entry of PD's hot-write statistics: ``range_id`` is the region id, ``primary``
+    that this store holds the region's leader. Copies stored before the rename used PD's
+    own field names."""
+
+    STORED_ALIASES: ClassVar[dict[str, str]] = {"region_id": "range_id", "is_leader": "primary"}
+
+
+@dataclass(slots=True)
+class TikvLogEvent(LogEvent):
+    """A TiKV log line with the region and Raft term it names, when it names them."""
+
+    region_id: int | None = None
+    term: int | None = None
+
+    @property
+    def about(self) -> str:
+        return "" if self.region_id is None else f"region {self.region_id}"
+
+
+RECORDS = RecordTypes(
+    store=TikvStore, metrics=TikvStoreMetrics, hot=TikvHotRegion, log_event=TikvLogEvent
+)
+
+STORE_FIGURES = (
+    StoreFigure("leader_count", "Leaders", "leaders"),
+    StoreFigure("region_count", "Regions", "regions"),
+    StoreFigure("leader_score", "Leader score", "leader_score", column=False, digits=1),
+    StoreFigure("region_score", "Region score", "region_score", column=False, digits=1),
+    StoreFigure("slow_score", "Slow score", "slow_score", column=False),
+)
+
+METRIC_FIGURES = (StoreFigure("raft_log_lag", "raft lag", "raft_log_lag"),)
