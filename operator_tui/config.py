@@ -39,6 +39,7 @@ from operator_tui.core.diagnosis import backends
 from operator_tui.core.plugin import SubjectPlugin
 from operator_tui.core.registry import load_plugin
 from operator_tui.core.subject import SubjectError
+from operator_tui.core.urls import mask_url
 
 
 def default_db_path() -> Path:
@@ -194,7 +195,8 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     def masked(self) -> dict[str, Any]:
-        """Effective settings as plain nested values, secrets shown as set/unset only."""
+        """Effective settings as plain nested values, secrets shown as set/unset only and
+        credentials in URLs masked (``ANTHROPIC_BASE_URL=https://user:key@host`` too)."""
         return _plain(self.model_dump())
 
 
@@ -205,6 +207,8 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, SecretStr):
         return "**********" if value.get_secret_value() else None
+    if isinstance(value, str) and "://" in value:
+        return mask_url(value)
     if isinstance(value, Path):
         return str(value)
     return value

@@ -25,6 +25,7 @@ from operator_tui.core.events import Event, EventBus, Subscription
 from operator_tui.core.plugin import SubjectPlugin
 from operator_tui.core.subject import DemoOptions
 from operator_tui.core.text import PlainFormatter
+from operator_tui.core.urls import mask_url
 
 log = logging.getLogger("operator_tui.headless")
 
@@ -69,7 +70,7 @@ class Printer:
 def _where(settings: Settings) -> str:
     """The subject's endpoints for the start-up line, when its section names them (``pd``)."""
     endpoints = getattr(settings.subject_settings, "pd", None)
-    return ", ".join(endpoints) if endpoints else "the configured cluster"
+    return ", ".join(map(mask_url, endpoints)) if endpoints else "the configured cluster"
 
 
 async def run_headless(

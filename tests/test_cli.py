@@ -33,6 +33,23 @@ def test_config_json_masks_secret(
     assert set(data) >= {"subject", "log_level", "diagnosis", "actions", "monitor", "storage"}
 
 
+def test_config_masks_credentials_in_urls(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Finding 9: the userinfo of ANTHROPIC_BASE_URL was printed (a key placed there too)."""
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "https://proxy:sk-ant-hidden@llm.example/v1")
+    monkeypatch.setenv("OPERATOR_TIKV__PROMETHEUS_URL", "http://prom.example/?token=tok-123")
+    assert main(["--pd", "http://ops:pd-secret@pd0:2379", "config", "--json"]) == 0
+    out = capsys.readouterr().out
+    for secret in ("sk-ant-hidden", "pd-secret", "tok-123"):
+        assert secret not in out
+    data = json.loads(out)
+    assert data["diagnosis"]["base_url"] == "https://proxy:****@llm.example/v1"
+    assert data["tikv"]["pd"] == ["http://ops:****@pd0:2379"]
+    assert main(["--pd", "http://ops:pd-secret@pd0:2379", "config"]) == 0
+    assert "pd-secret" not in capsys.readouterr().out
+
+
 def test_global_options_are_aliases_of_sectioned_settings(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -19,13 +20,18 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from operator_tui.core.bounds import bounded_json
 from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent, TicketStatus
 from operator_tui.core.types import Severity, Violation
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5_000
 _CHUNK = 400  # stays under SQLite's bound-parameter limit
+# What binding one row's values can raise: an int beyond SQLite's signed 64 bits, a lone
+# surrogate that does not encode, a type SQLite does not take.
+_ROW_ERRORS = (sqlite3.Error, OverflowError, ValueError, TypeError)
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -136,6 +142,14 @@ def _row_diagnosis(row: Sequence[Any]) -> DiagnosisRecord:
     )
 
 
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), _CHUNK):
         yield items[i : i + _CHUNK]
@@ -149,6 +163,8 @@ class TicketStore:
         self.path = path
         self.subject = subject
         self._lock = asyncio.Lock()
+        self.failed_rows = 0
+        """Rows of a tick's write left out because their values could not be stored."""
 
     @classmethod
     async def open(cls, path: Path | str, *, subject: str = "") -> TicketStore:
@@ -311,6 +327,31 @@ class TicketStore:
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
         return await asyncio.shield(task)
 
+    async def _each(
+        self, sql: str, rows: Sequence[tuple[Any, ...]], what: str, key_at: int = 0
+    ) -> None:
+        """``executemany`` in which a row that cannot be stored is left out alone (logged and
+        counted): one ticket's bad value must not cost the tick the writes of the others."""
+        conn = self._conn
+        await conn.execute("SAVEPOINT each_batch")
+        try:
+            await conn.executemany(sql, rows)
+        except _ROW_ERRORS:
+            await conn.execute("ROLLBACK TO each_batch")
+        else:
+            await conn.execute("RELEASE each_batch")
+            return
+        for row in rows:
+            await conn.execute("SAVEPOINT each_row")
+            try:
+                await conn.execute(sql, row)
+            except _ROW_ERRORS as exc:
+                await conn.execute("ROLLBACK TO each_row")
+                self.failed_rows += 1
+                log.warning("%s %r not stored: %s: %s", what, row[key_at], type(exc).__name__, exc)
+            await conn.execute("RELEASE each_row")
+        await conn.execute("RELEASE each_batch")
+
     async def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         async def body() -> None:
             for sql, params in statements:
@@ -340,6 +381,10 @@ class TicketStore:
         subject = self.subject if subject is None else subject
         current: dict[str, Violation] = {}
         for v in violations:
+            if not _encodes(v.key):
+                self.failed_rows += 1
+                log.warning("violation key %r not stored: it does not encode as UTF-8", v.key)
+                continue
             held = current.get(v.key)
             if held is None or v.severity.rank > held.severity.rank:
                 current[v.key] = v
@@ -367,10 +412,12 @@ class TicketStore:
                     raised.append(tid)
                 seen_updates.append((ts, v.severity.value, v.message, tid))
             if seen_updates:
-                await conn.executemany(
+                await self._each(
                     "UPDATE tickets SET last_seen = ?, occurrences = occurrences + 1, severity = ?, "
                     "message = ? WHERE id = ?",
                     seen_updates,
+                    "update of ticket",
+                    key_at=3,
                 )
             changes.extend(("updated", t) for t in await self._tickets_by_id(raised))
             new_keys = [k for k in current if k not in unresolved]
@@ -384,9 +431,8 @@ class TicketStore:
                 ):
                     previous[key] = last_id
             if new_keys:
-                snap = snapshot() if callable(snapshot) else snapshot
-                snapshot_json = json.dumps(snap, default=str, separators=(",", ":"))
-                await conn.executemany(
+                snap, snapshot_json = bounded_json(snapshot() if callable(snapshot) else snapshot)
+                await self._each(
                     "INSERT INTO tickets (violation_key, invariant, subject, target, store_id, severity, "
                     "status, message, first_seen, last_seen, previous_ticket_id, snapshot) "
                     "VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)",
@@ -406,6 +452,7 @@ class TicketStore:
                         )
                         for k in new_keys
                     ],
+                    "new ticket",
                 )
                 opened: list[Ticket] = []
                 for part in _chunks(new_keys):

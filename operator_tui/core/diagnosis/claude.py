@@ -16,6 +16,7 @@ from typing import Any
 import anthropic
 from pydantic import ValidationError
 
+from operator_tui.core.bounds import clip
 from operator_tui.core.diagnosis.base import (
     DiagnosisError,
     DiagnosisOutcome,
@@ -59,6 +60,17 @@ def _stream_error_type(exc: anthropic.APIStatusError) -> str | None:
         if isinstance(err, dict):
             return str(err.get("type"))
     return None
+
+
+def _stream_error_message(exc: anthropic.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return str(body["error"].get("message") or "")
+    return ""
+
+
+def _one_line(text: str) -> str:
+    return clip(" ".join(text.split()), 300)
 
 
 class _Turn:
@@ -177,11 +189,20 @@ class ClaudeDiagnoser:
                 final = await stream.get_final_message()
         except anthropic.APIStatusError as exc:
             kind = _stream_error_type(exc)
+            if exc.status_code < 400:
+                # The HTTP answer was fine; an ``error`` event came inside the stream.
+                what = f"Messages API stream error event: {kind or 'unknown'}"
+                detail = _one_line(_stream_error_message(exc))
+                what += f" ({detail})" if detail else ""
+            else:
+                what = f"Messages API {exc.status_code} {kind or ''}".strip()
             if exc.status_code in TRANSIENT_STATUS or kind in TRANSIENT_STREAM_ERRORS:
-                raise TransientDiagnosisError(
-                    f"Messages API {exc.status_code} {kind or ''}".strip(), _retry_after(exc)
-                ) from None
-            raise DiagnosisError(f"Messages API {exc.status_code}: {exc.message}") from None
+                raise TransientDiagnosisError(what, _retry_after(exc)) from None
+            if exc.status_code < 400:
+                raise DiagnosisError(what) from None
+            raise DiagnosisError(
+                f"Messages API {exc.status_code}: {_one_line(str(exc.message))}"
+            ) from None
         except anthropic.APITimeoutError:
             raise TransientDiagnosisError("Messages API timed out") from None
         except anthropic.APIConnectionError as exc:

@@ -19,9 +19,12 @@ import httpx
 from operator_tikv.logs import parse_line
 from operator_tikv.records import TikvLogEvent, TikvStore
 from operator_tikv.states import StoreState
+from operator_tui.core.bounds import clip
 
 MAX_LINES_PER_STORE = 2000
 MAX_BYTES_PER_READ = 1 << 20
+MAX_LINE_CHARS = 8192
+"""A longer log line is clipped (with a marker) before it is parsed, stored or prompted."""
 _SKIPPED = (StoreState.TOMBSTONE, StoreState.REMOVED)
 
 
@@ -38,11 +41,18 @@ def _events(store_id: int, lines: list[str]) -> list[TikvLogEvent]:
     for line in lines[-MAX_LINES_PER_STORE:]:
         if not line.strip():
             continue
-        event = parse_line(line)
+        event = parse_line(clip(line, MAX_LINE_CHARS))
         if event is not None:
             event.store_id = store_id
             out.append(event)
     return out
+
+
+def _plain_name(host: str) -> bool:
+    """A host usable as a file name: no separator, not ``.``/``..``, no NUL, not hidden."""
+    return bool(host) and not (
+        "/" in host or "\\" in host or "\0" in host or host.startswith(".") or len(host) > 255
+    )
 
 
 def _host(address: str) -> str:
@@ -171,30 +181,50 @@ def _body(response: httpx.Response) -> tuple[list[str], Any]:
 
 
 class FileLogSource:
-    """Tails one file per store in ``log_dir``, remembering the offset; a shorter file restarts."""
+    """Tails one file per store in ``log_dir``, remembering the offset; a shorter file restarts.
+
+    The names come from PD (a store's id and the host of its address), so they are read
+    only inside ``log_dir``: a host that is a path (``/abs``, ``../x``, ``a/b``) names no
+    file, and a file that resolves outside the directory (a symlink out) is not read. A
+    store with no file is named once, until its file appears.
+    """
 
     name = "file"
 
     def __init__(self, log_dir: str | os.PathLike[str]) -> None:
         self.log_dir = Path(log_dir)
+        self._root = self.log_dir.resolve()
         self._offset: dict[Path, int] = {}
         self._partial: dict[Path, str] = {}
+        self._missing: set[int] = set()
+
+    def _inside(self, path: Path) -> bool:
+        try:
+            return path.resolve().is_relative_to(self._root) and path.is_file()
+        except (OSError, RuntimeError, ValueError):
+            return False
+
+    def names_for(self, store: TikvStore) -> list[str]:
+        """The file names tried for a store, relative to ``log_dir``."""
+        names = [f"tikv-{store.id}.log", f"store-{store.id}.log", f"{store.id}.log"]
+        host = _host(store.address)
+        if _plain_name(host):
+            names += [f"{host}.log", f"{host}/tikv.log"]
+        return names
 
     def path_for(self, store: TikvStore) -> Path | None:
-        host = _host(store.address)
-        candidates = [
-            self.log_dir / f"tikv-{store.id}.log",
-            self.log_dir / f"store-{store.id}.log",
-            self.log_dir / f"{store.id}.log",
-            self.log_dir / f"{host}.log",
-            self.log_dir / host / "tikv.log",
-        ]
-        return next((p for p in candidates if p.is_file()), None)
+        candidates = (self.log_dir / name for name in self.names_for(store))
+        return next((p for p in candidates if self._inside(p)), None)
 
     def _read(self, store: TikvStore) -> list[TikvLogEvent] | str:
         path = self.path_for(store)
         if path is None:
-            return []
+            if store.id in self._missing:
+                return []
+            self._missing.add(store.id)
+            tried = ", ".join(clip(n, 80) for n in self.names_for(store))
+            return f"log file of store {store.id}: none in {self.log_dir} (tried {tried})"
+        self._missing.discard(store.id)
         try:
             size = path.stat().st_size
             offset = self._offset.get(path)

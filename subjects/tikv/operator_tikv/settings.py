@@ -121,6 +121,13 @@ class TikvSettings(BaseModel):
     pd_call_budget_s: Seconds = Field(
         8.0, description="Budget of one PD call with its retries (capped at 0.8 x the tick budget)."
     )
+    pd_max_answer_bytes: int = Field(
+        8 << 20,
+        ge=64 << 10,
+        le=1 << 30,
+        description="Largest PD answer read, in bytes (a larger one is refused; region counts "
+        "are still read from its first bytes).",
+    )
     hot_regions_every_s: Period = Field(
         10.0, description="How often PD's hot write regions are read; 0: every tick."
     )

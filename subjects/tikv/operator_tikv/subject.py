@@ -47,6 +47,7 @@ from operator_tikv.records import (
 from operator_tikv.refresh import Refresh
 from operator_tikv.settings import TikvSettings
 from operator_tikv.states import stamp
+from operator_tui.core.bounds import clip
 from operator_tui.core.subject import (
     SLO,
     ActionCheck,
@@ -57,6 +58,10 @@ from operator_tui.core.subject import (
     SubjectUnreachable,
 )
 from operator_tui.core.types import ActionResult, ClusterMetrics, Snapshot, Violation
+from operator_tui.core.urls import mask_urls
+
+ERROR_MAX = 500
+"""Longest error line a snapshot keeps (they hold text a store, PD or a log sent)."""
 
 OBSERVATIONS = (
     Observation("stores", "PD /stores: state, heartbeat, capacity, leaders, regions, slow score"),
@@ -91,6 +96,7 @@ class TikvSubject:
             # Inside the tick budget, so PD's own answer (e.g. 503 "no leader") reaches the
             # ticket instead of a bare tick timeout.
             call_budget_s=min(self.tick_budget_s * 0.8, cfg.pd_call_budget_s),
+            max_answer_bytes=cfg.pd_max_answer_bytes,
         )
         self.settings = cfg.invariants
         self.checker = InvariantChecker(self.settings)
@@ -318,7 +324,7 @@ class TikvSubject:
         except TimeoutError:
             raise SubjectUnreachable(
                 f"PD did not answer GET /stores within {self.tick_budget_s:.1f}s "
-                f"({', '.join(self.pd.endpoints)})"
+                f"({', '.join(map(self.pd.shown, self.pd.endpoints))})"
             ) from None
         now = taken_at.timestamp()
         due = [g for g in self._slow.values() if g.due(now, self.ctx.interval_s / 2)]
@@ -350,11 +356,14 @@ class TikvSubject:
         if "logs" in parts:
             new_logs, log_errors = parts["logs"]
             errors.extend(log_errors)
+        errors.extend(self.pd.take_notes())
         extra.update(
             {
                 "unmeasured": sorted(unmeasured),
-                "pd_endpoint": self.pd.preferred,
+                "pd_endpoint": self.pd.shown(self.pd.preferred),
                 "pd_failovers": self.pd.failovers,
+                "pd_items_dropped": self.pd.repairs["dropped"],
+                "pd_chars_replaced": self.pd.repairs["replaced"],
                 "metrics_source": metrics.source or self.metrics_mode,
                 "tick_seconds": round(loop.time() - started, 4),
                 "read_age_s": {
@@ -372,7 +381,7 @@ class TikvSubject:
             cluster=cluster,
             log_events=new_logs[-500:],
             source=f"pd+{metrics.source or self.metrics_mode}",
-            errors=errors,
+            errors=[clip(mask_urls(e), ERROR_MAX) for e in errors],
             extra=extra,
             measured=measured,
         )

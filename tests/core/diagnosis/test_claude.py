@@ -133,6 +133,18 @@ async def test_retryable_errors(
     assert info.value.retry_after == hint
 
 
+async def test_a_stream_error_event_is_named_as_one(
+    api: MessagesAPIServer, claude: ClaudeDiagnoser, store_down_context: DiagnosisContext
+) -> None:
+    """Finding 7: an ``error`` event inside the stream read 'Messages API 200 overloaded_error'."""
+    api.enqueue(Reply.message(NARRATIVE, tool_input={"a": 1}, stream_error="overloaded_error"))
+    with pytest.raises(TransientDiagnosisError) as info:
+        await claude.diagnose(store_down_context, Sink())
+    message = str(info.value)
+    assert message.startswith("Messages API stream error event: overloaded_error")
+    assert "200" not in message and "\n" not in message
+
+
 async def test_stream_cut_mid_way(
     api: MessagesAPIServer, claude: ClaudeDiagnoser, store_down_context: DiagnosisContext, good
 ) -> None:

@@ -107,6 +107,8 @@ async def test_file_source_rotation_and_naming(tmp_path, tk):
     assert [e.raw for e in events] == [lines[5]]
     (tmp_path / "tikv-1.log").unlink()
     events, errors = await source.fetch(STORES)
+    assert events == [] and [e.split(":")[0] for e in errors] == ["log file of store 1"]
+    events, errors = await source.fetch(STORES)
     assert events == [] and errors == []
 
 
@@ -159,3 +161,51 @@ async def test_http_source_reports_every_url_down_as_one_line():
         source = HttpLogSource(http, ["http://a/{store_id}", "http://b/{store_id}"])
         events, errors = await source.fetch([TikvStore(1, "s1:20160", StoreState.UP)])
     assert events == [] and errors == ["logs of store 1: ConnectTimeout"]
+
+
+# Hostile store addresses (finding 5): names from PD are read only inside log_dir.
+
+
+def _hostile_store(store_id: int, address: str):
+    from operator_tui.core.types import Store
+
+    return Store(id=store_id, address=address, state="Up")
+
+
+async def test_file_source_reads_only_inside_log_dir(tmp_path):
+    from operator_tikv.logsources import FileLogSource
+
+    outside = tmp_path / "outside"
+    (outside / "abs").mkdir(parents=True)
+    secret = "[2024/12/25 08:20:32.382 +00:00] [WARN] [x.rs:1] [secret-line]\n"
+    (outside / "abs" / "tikv.log").write_text(secret)
+    (outside / "x.log").write_text(secret)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "linked.log").symlink_to(outside / "x.log")
+    source = FileLogSource(logs)
+    stores = [
+        _hostile_store(1, f"{outside / 'abs'}:20160"),
+        _hostile_store(2, "../outside/x:20160"),
+        _hostile_store(3, "linked:20160"),
+        _hostile_store(4, "..:20160"),
+    ]
+    for store in stores:
+        assert source.path_for(store) is None
+    events, errors = await source.fetch(stores)
+    assert events == []
+    assert sorted(e.split(":")[0] for e in errors) == [
+        f"log file of store {i}" for i in (1, 2, 3, 4)
+    ]
+    assert all("\n" not in e for e in errors)
+    again_events, again_errors = await source.fetch(stores)
+    assert again_events == [] and again_errors == []
+
+
+async def test_file_source_clips_a_huge_line(tmp_path):
+    from operator_tikv.logsources import MAX_LINE_CHARS, FileLogSource
+
+    line = "[2024/12/25 08:20:32.382 +00:00] [WARN] [x.rs:1] [" + "m" * 500_000 + "]\n"
+    (tmp_path / "tikv-1.log").write_text(line)
+    events, _ = await FileLogSource(tmp_path).fetch([_hostile_store(1, "h:1")])
+    assert all(len(e.raw) <= MAX_LINE_CHARS + 30 for e in events)

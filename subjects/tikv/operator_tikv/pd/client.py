@@ -4,12 +4,21 @@ Any PD member answers (followers proxy to the leader), so a call tries the
 member that answered last, then the others; a refused connection, a timeout or
 a 503 (no leader elected yet) moves on to the next member. Each attempt has its
 own timeout and the whole call a budget, so no call can hang a monitor tick.
+
+An answer is read as a stream up to ``max_answer_bytes`` (a larger one is refused with one
+line naming the cap), within what is left of the call's budget (a slow drip cannot hold a
+call longer). A redirect is refused, not followed. An answer the strict reader refuses is
+read again leniently (``tolerant``): bad characters are replaced and bad items left out,
+each counted in ``repairs`` and named in ``take_notes``, so one hostile store cannot
+blind the operator to the others.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import re
 from typing import Any, TypeVar
 
 import httpx
@@ -30,14 +39,23 @@ from operator_tikv.pd.models import (
     StoreInfo,
     StoresInfo,
 )
+from operator_tikv.pd.tolerant import Repairs, Unrepairable, loads, replace_surrogates, validate
+from operator_tui.core.bounds import clip
 from operator_tui.core.subject import SubjectError, SubjectUnreachable
+from operator_tui.core.urls import mask_url
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 API_PREFIX = "/pd/api/v1"
 REGION_CHECKS = ("miss-peer", "down-peer", "pending-peer", "offline-peer")
 _RETRY_STATUS = {502, 503, 504}
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+MAX_ANSWER_BYTES = 8 << 20
+"""Default cap on one PD answer: /stores of 1000 stores is about 1.5 MB."""
+MESSAGE_MAX = 300
+_COUNT_PREFIX = re.compile(rb'^\s*\{\s*"count"\s*:\s*(\d{1,19})\s*[,}]')
+_DROPPED_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
 class PDError(SubjectError):
@@ -51,6 +69,14 @@ class PDError(SubjectError):
 
 class PDUnreachable(SubjectUnreachable):
     """No PD member answered within the call's budget."""
+
+
+class PDAnswerTooLarge(PDError):
+    """An answer longer than the cap; ``prefix`` holds its first bytes."""
+
+    def __init__(self, message: str, *, endpoint: str, prefix: bytes) -> None:
+        super().__init__(message, endpoint=endpoint)
+        self.prefix = prefix
 
 
 def _adapter(tp: Any) -> TypeAdapter[Any]:
@@ -73,20 +99,26 @@ def describe_transport_error(exc: httpx.HTTPError) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
+def _one_line(text: str) -> str:
+    return clip(" ".join(replace_surrogates(text).split()), MESSAGE_MAX)
+
+
 def pd_message(response: httpx.Response) -> str:
-    """PD's error text: usually a JSON string such as ``"[PD:core:ErrStoreNotFound]store 9 not found"``."""
+    """PD's error text: usually a JSON string such as ``"[PD:core:ErrStoreNotFound]store 9 not found"``.
+
+    One line of at most ``MESSAGE_MAX`` characters, whatever PD sent."""
     try:
         body = response.json()
     except ValueError:
-        text = response.text.strip()
-        return text[:300] if text else f"HTTP {response.status_code}"
+        text = response.content.decode("utf-8", errors="replace").strip()
+        return _one_line(text) if text else f"HTTP {response.status_code}"
     if isinstance(body, str):
-        return body.strip()
+        return _one_line(body)
     if isinstance(body, dict):
         for key in ("message", "error", "msg"):
             if isinstance(body.get(key), str):
-                return body[key]
-    return json.dumps(body)[:300]
+                return _one_line(body[key])
+    return _one_line(json.dumps(body))
 
 
 def _short_validation_error(exc: ValidationError) -> str:
@@ -107,6 +139,7 @@ class PDClient:
         retries: int = 2,
         backoff_s: float = 0.2,
         call_budget_s: float = 8.0,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         if not endpoints:
             raise SubjectError("no PD endpoint configured")
@@ -114,12 +147,71 @@ class PDClient:
         self.endpoints = [
             e.rstrip("/") if "://" in e else "http://" + e.rstrip("/") for e in endpoints
         ]
+        self._shown = {e: mask_url(e) for e in self.endpoints}
         self.timeout_s = timeout_s
         self.retries = retries
         self.backoff_s = backoff_s
         self.call_budget_s = call_budget_s
+        self.max_answer_bytes = max_answer_bytes
         self._preferred = 0
         self.failovers = 0
+        self.repairs = {"replaced": 0, "dropped": 0}
+        """Counts since start: characters replaced and items left out by lenient reading."""
+        self._notes: list[str] = []
+
+    def shown(self, endpoint: str) -> str:
+        """An endpoint as it may be printed (credentials masked)."""
+        return self._shown.get(endpoint) or mask_url(endpoint)
+
+    def take_notes(self) -> list[str]:
+        """One line per answer read leniently since the last call (what was replaced or left out)."""
+        notes, self._notes = self._notes, []
+        return notes
+
+    async def _fetch(
+        self,
+        method: str,
+        endpoint: str,
+        path: str,
+        params: Any,
+        body: Any,
+        *,
+        step_s: float,
+        limit_s: float,
+    ) -> httpx.Response:
+        """One request whose answer is read whole, up to the cap: each network step within
+        ``step_s``, the whole within ``limit_s`` (what is left of the call's budget)."""
+        request = self._http.build_request(
+            method, endpoint + API_PREFIX + path, params=params, json=body, timeout=step_s
+        )
+        async with asyncio.timeout(limit_s):
+            response = await self._http.send(request, stream=True)
+            try:
+                cap = self.max_answer_bytes
+                length = response.headers.get("content-length", "")
+                chunks: list[bytes] = []
+                size = 0
+                declared_over = length.isdigit() and int(length) > cap
+                async for chunk in response.aiter_bytes():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > cap or declared_over:
+                        break
+                if size > cap or declared_over:
+                    raise PDAnswerTooLarge(
+                        f"{method} {path} on {self.shown(endpoint)}: answer larger than the cap "
+                        f"of {cap} bytes (tikv.pd_max_answer_bytes); refused",
+                        endpoint=endpoint,
+                        prefix=b"".join(chunks)[:256],
+                    )
+            finally:
+                await response.aclose()
+        headers = [
+            (k, v) for k, v in response.headers.multi_items() if k.lower() not in _DROPPED_HEADERS
+        ]
+        return httpx.Response(
+            response.status_code, headers=headers, content=b"".join(chunks), request=request
+        )
 
     @property
     def preferred(self) -> str:
@@ -161,23 +253,39 @@ class PDClient:
                 if remaining <= 0:
                     break
                 try:
-                    response = await self._http.request(
+                    response = await self._fetch(
                         method,
-                        endpoint + API_PREFIX + path,
-                        params=params,
-                        json=body,
-                        timeout=min(self.timeout_s, remaining),
+                        endpoint,
+                        path,
+                        params,
+                        body,
+                        step_s=min(self.timeout_s, remaining),
+                        limit_s=remaining,
                     )
-                except httpx.HTTPError as exc:
-                    errors[endpoint] = describe_transport_error(exc)
+                except (httpx.HTTPError, TimeoutError) as exc:
+                    errors[endpoint] = (
+                        "timed out"
+                        if isinstance(exc, TimeoutError)
+                        else describe_transport_error(exc)
+                    )
                     if not idempotent and not isinstance(
                         exc, httpx.ConnectError | httpx.ConnectTimeout
                     ):
                         raise PDError(
-                            f"{method} {path} on {endpoint}: {errors[endpoint]}; not retried",
+                            f"{method} {path} on {self.shown(endpoint)}: {errors[endpoint]}; "
+                            "not retried",
                             endpoint=endpoint,
                         ) from None
                     continue
+                if 300 <= response.status_code < 400:
+                    where = mask_url(response.headers.get("location", ""))
+                    raise PDError(
+                        f"{method} {path} on {self.shown(endpoint)}: redirect refused "
+                        f"(HTTP {response.status_code}"
+                        + (f" to {clip(where, 200)})" if where else ")"),
+                        endpoint=endpoint,
+                        status=response.status_code,
+                    )
                 if response.status_code in _RETRY_STATUS:
                     answered = True
                     errors[endpoint] = f"HTTP {response.status_code} {pd_message(response)}"
@@ -193,7 +301,10 @@ class PDClient:
                 break
             await asyncio.sleep(min(self.backoff_s * (2 ** min(round_no, 4)), 1.0, remaining))
             round_no += 1
-        detail = "; ".join(f"{ep}: {why}" for ep, why in errors.items()) or "call budget exhausted"
+        detail = (
+            "; ".join(f"{self.shown(ep)}: {why}" for ep, why in errors.items())
+            or "call budget exhausted"
+        )
         if any(why.startswith("HTTP ") for why in errors.values()):
             raise PDError(
                 f"PD answered {method} {path} but could not serve it within "
@@ -203,25 +314,52 @@ class PDClient:
 
     async def get(self, path: str, model: type[T] | Any, params: Any = None) -> T:
         endpoint, response = await self.send("GET", path, params=params)
-        url = endpoint + API_PREFIX + path
+        url = self.shown(endpoint) + API_PREFIX + path
         if response.status_code >= 400:
             raise PDError(
                 f"GET {url}: HTTP {response.status_code}: {pd_message(response)}",
                 endpoint=endpoint,
                 status=response.status_code,
             )
+        adapter = _adapter(model)
         try:
-            return _adapter(model).validate_json(response.content)
-        except ValidationError as exc:
-            if exc.errors()[0].get("type", "").startswith("json"):
-                reason = "malformed JSON"
-            else:
-                reason = f"unexpected response ({_short_validation_error(exc)})"
-            raise PDError(f"GET {url}: {reason}", endpoint=endpoint) from None
+            return adapter.validate_json(response.content)
+        except ValidationError:
+            pass
         except (TypeError, ValueError, AttributeError) as exc:
             raise PDError(
-                f"GET {url}: unexpected response ({type(exc).__name__}: {exc})", endpoint=endpoint
+                f"GET {url}: unexpected response ({type(exc).__name__}: {clip(str(exc), 200)})",
+                endpoint=endpoint,
             ) from None
+        return self._lenient(adapter, response.content, url, endpoint)
+
+    def _lenient(self, adapter: TypeAdapter[Any], content: bytes, url: str, endpoint: str) -> Any:
+        """The answer the strict reader refused, read again keeping its good items."""
+        try:
+            value, repairs = loads(content)
+        except Unrepairable:
+            raise PDError(f"GET {url}: malformed JSON", endpoint=endpoint) from None
+        try:
+            result = validate(adapter, value, repairs)
+        except Unrepairable as exc:
+            raise PDError(f"GET {url}: unexpected response ({exc})", endpoint=endpoint) from None
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise PDError(
+                f"GET {url}: unexpected response ({type(exc).__name__}: {clip(str(exc), 200)})",
+                endpoint=endpoint,
+            ) from None
+        self._note(url, repairs)
+        return result
+
+    def _note(self, url: str, repairs: Repairs) -> None:
+        self.repairs["replaced"] += repairs.replaced
+        self.repairs["dropped"] += len(repairs.dropped)
+        summary = repairs.summary()
+        if summary:
+            note = f"GET {url}: {summary}"
+            log.warning("%s", note)
+            self._notes.append(note)
+            del self._notes[:-50]
 
     async def call(self, method: str, path: str, body: Any = None, params: Any = None) -> str:
         """A state-changing call; returns PD's message, raises ``PDError`` with PD's message."""
@@ -252,12 +390,24 @@ class PDClient:
     async def region_check(self, kind: str) -> RegionsInfo:
         return await self.get(f"/regions/check/{kind}", RegionsInfo)
 
+    async def _count(self, path: str) -> int:
+        """The ``count`` of a regions answer, without building the list. An answer over the
+        cap (a large cluster that lost a store) is still counted: PD writes ``count`` before
+        ``regions`` (``RegionsInfo`` in server/api/region.go), so the first bytes hold it."""
+        try:
+            return (await self.get(path, RegionCount)).count
+        except PDAnswerTooLarge as exc:
+            found = _COUNT_PREFIX.match(exc.prefix)
+            if found is None:
+                raise
+            return int(found.group(1))
+
     async def region_check_count(self, kind: str) -> int:
-        """How many regions a ``/regions/check/{kind}`` flags, without building the list."""
-        return (await self.get(f"/regions/check/{kind}", RegionCount)).count
+        """How many regions a ``/regions/check/{kind}`` flags."""
+        return await self._count(f"/regions/check/{kind}")
 
     async def region_count(self) -> int:
-        return (await self.get("/regions/count", RegionCount)).count
+        return await self._count("/regions/count")
 
     async def region(self, region_id: int) -> RegionInfo | None:
         region = await self.get(f"/region/id/{region_id}", RegionInfo)

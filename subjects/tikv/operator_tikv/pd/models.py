@@ -5,6 +5,16 @@ Preparing ones, peer ``role`` for voters), writes sizes as go-units strings
 (``"311.7GiB"``), durations as Go strings, ``last_heartbeat`` in Unix
 nanoseconds and booleans of the config as JSON strings; every field that may
 be missing has a default.
+
+Ids and counts are checked here, by pydantic-core on the fast path: store, region and peer
+ids within 0..2^63-1 (``Id``), PD member and cluster ids within uint64 (``U64``); other
+numbers stay Python ints (an absurd time is dropped by ``to_store``). PD allocates store, region and peer ids from one counter that
+starts at 1 and grows in steps of 1000 (``pkg/id/id.go``), so an id of 2^63 or more is
+never a real one; rejecting it here keeps every id an int that SQLite, JSON readers and
+the front ends take as it is, with no column turned to text. An item with such a value
+is left out alone by ``tolerant.validate`` and named in the tick's errors. Text PD sends
+(addresses, labels, versions, member names) is clipped to ``TEXT_MAX`` characters with a
+visible marker before it reaches a snapshot, the database or a prompt.
 """
 
 from __future__ import annotations
@@ -26,6 +36,18 @@ from operator_tikv.encoding import parse_size_text as _size_text
 from operator_tikv.records import TikvHotRegion, TikvStore
 from operator_tikv.regions import Peer, Region
 from operator_tikv.states import StoreState, state_health
+from operator_tui.core.bounds import clip
+
+ID_MAX = 2**63 - 1
+U64_MAX = 2**64 - 1
+TEXT_MAX = 256
+"""Longest address, label key or value, version or member name kept (PD's own are < 100)."""
+LABELS_MAX = 64
+"""Most labels kept per store (placement uses a handful: zone, rack, host, engine)."""
+
+Id = Annotated[int, Field(ge=0, le=ID_MAX)]
+U64 = Annotated[int, Field(ge=0, le=U64_MAX)]
+Name = Annotated[str, AfterValidator(lambda s: clip(s, TEXT_MAX))]
 
 GoDuration = Annotated[float, BeforeValidator(parse_go_duration)]
 
@@ -91,7 +113,7 @@ class MetaStore(_Model):
     stores every validated field costs about 0.1 ms a tick, so unread ones are skipped.
     """
 
-    id: int
+    id: Id
     address: str = ""
     state: int = 0
     labels: list[Label] | None = None
@@ -154,13 +176,16 @@ class StoreInfo(_Model):
             uptime_s: float | None = max(0, beat_ns - started * 1_000_000_000) / 1e9
         else:
             uptime_s = None if st.uptime is None else parse_go_duration(st.uptime)
+        labels = meta.labels
         return TikvStore(
             id=meta.id,
-            address=meta.address,
+            address=clip(meta.address, TEXT_MAX),
             state=state,
-            status_address=meta.status_address,
-            version=meta.version,
-            labels={label.key: label.value for label in meta.labels} if meta.labels else {},
+            status_address=clip(meta.status_address, TEXT_MAX),
+            version=clip(meta.version, TEXT_MAX),
+            labels={clip(la.key, TEXT_MAX): clip(la.value, TEXT_MAX) for la in labels[:LABELS_MAX]}
+            if labels
+            else {},
             capacity_bytes=int(capacity) if type(capacity) is float else _size_text(capacity),
             available_bytes=int(available) if type(available) is float else _size_text(available),
             used_bytes=int(used) if type(used) is float else _size_text(used),
@@ -184,8 +209,8 @@ class StoresInfo(_Model):
 class MetaPeer(_Model):
     role_name: str = ""
     is_learner: bool = False
-    id: int = 0
-    store_id: int = 0
+    id: Id = 0
+    store_id: Id = 0
     role: int = 0
     is_witness: bool = False
 
@@ -205,7 +230,7 @@ class RegionEpoch(_Model):
 
 
 class RegionInfo(_Model):
-    id: int
+    id: Id
     start_key: str = ""
     end_key: str = ""
     epoch: RegionEpoch = Field(default_factory=RegionEpoch)
@@ -260,11 +285,11 @@ class HistBucket(_Model):
 
 
 class HotPeerStat(_Model):
-    store_id: int
-    stores: NullableList[int] = Field(default_factory=list)
+    store_id: Id
+    stores: NullableList[Id] = Field(default_factory=list)
     is_leader: bool = False
     is_learner: bool = False
-    region_id: int
+    region_id: Id
     hot_degree: int = 0
     flow_bytes: float = 0.0
     flow_keys: float = 0.0
@@ -312,10 +337,10 @@ def _leader_regions(as_leader: dict[int, Any], as_peer: dict[int, Any]) -> list[
 
 
 class StoreHotPeersInfos(_Model):
-    as_peer: Annotated[dict[int, HotPeersStat] | None, AfterValidator(_empty_dict_if_null)] = Field(
+    as_peer: Annotated[dict[Id, HotPeersStat] | None, AfterValidator(_empty_dict_if_null)] = Field(
         default_factory=dict
     )
-    as_leader: Annotated[dict[int, HotPeersStat] | None, AfterValidator(_empty_dict_if_null)] = (
+    as_leader: Annotated[dict[Id, HotPeersStat] | None, AfterValidator(_empty_dict_if_null)] = (
         Field(default_factory=dict)
     )
 
@@ -334,10 +359,10 @@ class HotRegionsOnly(_Model):
     skipping the totals makes validation about a third cheaper at 1000 stores.
     """
 
-    as_peer: Annotated[dict[int, HotStatistics] | None, AfterValidator(_empty_dict_if_null)] = (
-        Field(default_factory=dict)
+    as_peer: Annotated[dict[Id, HotStatistics] | None, AfterValidator(_empty_dict_if_null)] = Field(
+        default_factory=dict
     )
-    as_leader: Annotated[dict[int, HotStatistics] | None, AfterValidator(_empty_dict_if_null)] = (
+    as_leader: Annotated[dict[Id, HotStatistics] | None, AfterValidator(_empty_dict_if_null)] = (
         Field(default_factory=dict)
     )
 
@@ -346,15 +371,15 @@ class HotRegionsOnly(_Model):
 
 
 class HealthMember(_Model):
-    name: str = ""
-    member_id: int = 0
+    name: Name = ""
+    member_id: U64 = 0
     client_urls: NullableList[str] = Field(default_factory=list)
     health: bool = False
 
 
 class Member(_Model):
-    name: str = ""
-    member_id: int = 0
+    name: Name = ""
+    member_id: U64 = 0
     peer_urls: NullableList[str] = Field(default_factory=list)
     client_urls: NullableList[str] = Field(default_factory=list)
     leader_priority: int = 0
@@ -364,7 +389,7 @@ class Member(_Model):
 
 
 class MembersHeader(_Model):
-    cluster_id: int = 0
+    cluster_id: U64 = 0
 
 
 class MembersInfo(_Model):
@@ -375,7 +400,7 @@ class MembersInfo(_Model):
 
 
 class ClusterInfo(_Model):
-    id: int
+    id: U64
     max_peer_count: int = 0
 
 
