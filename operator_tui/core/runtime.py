@@ -27,6 +27,8 @@ from operator_tui.core.agent import AgentRunner
 from operator_tui.core.deploy import Deployment, DeployUnavailable
 from operator_tui.core.diagnosis.base import Diagnoser, DiagnosisOutcome
 from operator_tui.core.events import EventBus
+from operator_tui.core.incident import Incident, IncidentEvent
+from operator_tui.core.incident_store import IncidentStore
 from operator_tui.core.monitor import Monitor
 from operator_tui.core.subject import Chaos, Subject, SubjectConfig, SubjectError
 from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent
@@ -90,8 +92,14 @@ class OperatorRuntime:
         self.bus = bus or EventBus()
         self.chaos = chaos
         self.config: SubjectConfig = subject.describe()
+        self.incidents = IncidentStore(tickets)
         self.monitor = Monitor(
-            subject, tickets, self.bus, interval_s=options.interval_s, clock=clock
+            subject,
+            tickets,
+            self.bus,
+            interval_s=options.interval_s,
+            clock=clock,
+            incidents=self.incidents,
         )
         self.agent = AgentRunner(
             subject,
@@ -296,3 +304,17 @@ class OperatorRuntime:
 
     async def ticket_events(self, ticket_id: int) -> list[TicketEvent]:
         return await self.tickets.events(ticket_id)
+
+    async def list_incidents(
+        self, *, include_resolved: bool = True, limit: int = 500
+    ) -> list[Incident]:
+        return await self.incidents.list_incidents(include_resolved=include_resolved, limit=limit)
+
+    async def get_incident(self, incident_id: int) -> Incident | None:
+        return await self.incidents.get_incident(incident_id)
+
+    async def incident_tickets(self, incident_id: int) -> list[Ticket]:
+        return await self.incidents.incident_tickets(incident_id)
+
+    async def incident_events(self, incident_id: int) -> list[IncidentEvent]:
+        return await self.incidents.events(incident_id)

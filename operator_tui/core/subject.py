@@ -18,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 import httpx
 
 from operator_tui.core.diagnosis.schema import UNKNOWN_CAUSE
+from operator_tui.core.incident import IncidentRules
 from operator_tui.core.types import (
     ActionResult,
     ClusterMetrics,
@@ -104,6 +105,8 @@ class SubjectConfig:
     ``compared_metrics``: the figures compared with their baseline around a ticket.
     ``diagnosis_guide``: the subject's own notes for the model's system prompt.
     ``cluster_figures``: its figures beyond core's neutral ones that front ends show, in order.
+    ``incident_rules``: which tickets share a cause (``core.incident``); without them only
+    the same symptom on the same target does.
     """
 
     name: str
@@ -115,6 +118,7 @@ class SubjectConfig:
     compared_metrics: tuple[ComparedMetric, ...] = ()
     diagnosis_guide: str = ""
     cluster_figures: tuple[Figure, ...] = ()
+    incident_rules: IncidentRules | None = None
 
     def __post_init__(self) -> None:
         if UNKNOWN_CAUSE not in self.root_cause_classes:
