@@ -42,7 +42,13 @@ from operator_tui.core.runtime import OperatorRuntime
 from operator_tui.core.subject import SubjectContext, SubjectError
 from operator_tui.core.tickets import TicketStore
 from operator_tui.evaluation.scenario import FaultSpec, Scenario
-from operator_tui.evaluation.scoring import RunOutcome, ScenarioScore, TicketObservation, score_run
+from operator_tui.evaluation.scoring import (
+    IncidentObservation,
+    RunOutcome,
+    ScenarioScore,
+    TicketObservation,
+    score_run,
+)
 
 log = logging.getLogger(__name__)
 
@@ -307,6 +313,7 @@ async def _drive(
         k += 1
     plan.sort()
     tickets: dict[int, TicketObservation] = {}
+    incidents: dict[int, IncidentObservation] = {}
     primary: int | None = None
     for at, _order, action, index in plan:
         await timeline.advance_to(at)
@@ -324,13 +331,15 @@ async def _drive(
         tick_sim_s = timeline.now_s
         await runtime.tick_once()
         outcome.ticks += 1
-        opened = _collect(sub, tickets, tick_sim_s - origin, wall_origin)
+        opened = _collect(sub, tickets, tick_sim_s - origin, wall_origin, incidents)
         for ticket_id in opened:
             await _diagnose(runtime, sub, tickets, ticket_id, options.diagnosis_timeout_s)
+            _collect(sub, tickets, tick_sim_s - origin, wall_origin, incidents)
             if primary is None and tickets[ticket_id].opened_sim_s >= 0 and first_fault is not None:
                 primary = ticket_id
         outcome.sim_seconds = timeline.now_s + scenario.warmup
         outcome.tickets = sorted(tickets.values(), key=lambda t: t.ticket_id)
+        outcome.incidents = sorted(incidents.values(), key=lambda i: i.incident_id)
         stop = False
         if options.hooks is not None:
             stop = await options.hooks.stepped(timeline.now_s, primary is not None)
@@ -347,9 +356,13 @@ def _collect(
     tickets: dict[int, TicketObservation],
     rel_sim_s: float,
     wall_origin: float | None,
+    incidents: dict[int, IncidentObservation] | None = None,
 ) -> list[int]:
     opened = []
     for ev in _events(sub):
+        if ev.event.startswith("incident.") and incidents is not None:
+            _apply_incident_event(ev, incidents, rel_sim_s)
+            continue
         if ev.event != "ticket.opened":
             _apply_diagnosis_event(ev, tickets)
             continue
@@ -367,6 +380,26 @@ def _collect(
         )
         opened.append(t["id"])
     return opened
+
+
+def _apply_incident_event(
+    ev: Event, incidents: dict[int, IncidentObservation], rel_sim_s: float
+) -> None:
+    data = ev.data["incident"]
+    held = incidents.get(data["id"])
+    if held is None:
+        held = incidents[data["id"]] = IncidentObservation(
+            incident_id=data["id"],
+            target=data["target"],
+            store_id=data.get("store_id"),
+            cause=data["cause"],
+            severity=data["severity"],
+            opened_sim_s=round(rel_sim_s, 3),
+            previous_incident_id=data.get("previous_incident_id"),
+        )
+    held.tickets = list(data.get("tickets", []))
+    held.severity = data["severity"]
+    held.status = data["status"]
 
 
 def _apply_diagnosis_event(ev: Event, tickets: dict[int, TicketObservation]) -> None:
@@ -391,8 +424,14 @@ async def _diagnose(
             await runtime.agent.diagnose_ticket(ticket_id)
     except TimeoutError:
         tickets[ticket_id].diagnosis_error = f"no diagnosis within {timeout_s:g} s"
+    later = []
     for ev in _events(sub):
+        if ev.event.startswith("incident."):
+            later.append(ev)  # left for the next ``_collect``, which knows the run's incidents
+            continue
         _apply_diagnosis_event(ev, tickets)
+    for ev in later:
+        sub.put(ev)
 
 
 ProgressFn = Callable[[Scenario, ScenarioScore], None]

@@ -39,12 +39,29 @@ class TicketObservation:
 
 
 @dataclass(slots=True)
+class IncidentObservation:
+    """An incident the monitor opened during a run, as its last event left it; times are
+    relative to the first fault."""
+
+    incident_id: int
+    target: str
+    store_id: int | None
+    cause: str
+    severity: str
+    opened_sim_s: float
+    tickets: list[int] = field(default_factory=list)
+    status: str = "open"
+    previous_incident_id: int | None = None
+
+
+@dataclass(slots=True)
 class RunOutcome:
     """What happened in one scenario run, before any judgement."""
 
     scenario: str
     backend: str
     tickets: list[TicketObservation] = field(default_factory=list)
+    incidents: list[IncidentObservation] = field(default_factory=list)
     declared_actions: list[str] = field(default_factory=list)
     sim_seconds: float = 0.0
     wall_seconds: float = 0.0
