@@ -274,7 +274,7 @@ class IncidentStore:
                 "WHERE i.status != 'resolved' GROUP BY i.id"
             ):
                 top = highest([Severity(s) for s in severities.split(",")])
-                if top.value != held:
+                if top.rank > Severity(held).rank:  # the peak stays: how bad it got
                     await conn.execute(
                         "UPDATE incidents SET severity = ? WHERE id = ?", (top.value, incident_id)
                     )
