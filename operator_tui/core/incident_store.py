@@ -303,6 +303,40 @@ class IncidentStore:
                 out.append((kind, incident))
         return out
 
+    async def cover(
+        self, incident_id: int, ticket_ids: Sequence[int], diagnosis_id: int, now: datetime
+    ) -> list[Ticket]:
+        """The incident's diagnosis covered these tickets (it was given them as evidence):
+        those still open or diagnosing become diagnosed, so the agent does not diagnose them
+        again on their own. Returns the tickets changed."""
+        if not ticket_ids:
+            return []
+        ts = now.timestamp()
+        changed: list[int] = []
+
+        async def body() -> None:
+            conn = self.tickets._conn
+            for ticket_id in ticket_ids:
+                cur = await conn.execute(
+                    "UPDATE tickets SET status = 'diagnosed', diagnosis_failed = 0 "
+                    "WHERE id = ? AND status IN ('open', 'diagnosing')",
+                    (ticket_id,),
+                )
+                if cur.rowcount:
+                    changed.append(ticket_id)
+                    await conn.execute(
+                        "INSERT INTO ticket_events (ticket_id, ts, kind, detail) "
+                        "VALUES (?, ?, 'diagnosis.incident', ?)",
+                        (
+                            ticket_id,
+                            ts,
+                            json.dumps({"incident_id": incident_id, "diagnosis_id": diagnosis_id}),
+                        ),
+                    )
+
+        await self.tickets._transaction(body)
+        return [t for t in await self.incident_tickets(incident_id) if t.id in changed]
+
     async def set_status(
         self, incident_id: int, status: IncidentStatus, now: datetime, **detail: Any
     ) -> Incident | None:

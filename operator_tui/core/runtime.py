@@ -113,6 +113,8 @@ class OperatorRuntime:
             retry_base_s=retry_base_s,
             retry_max_s=retry_max_s,
             on_diagnosed=self._after_diagnosis,
+            incidents=self.incidents,
+            clock=clock,
         )
         self.monitor.on_opened = lambda _opened: self.agent.wake()
 

@@ -403,13 +403,16 @@ def _apply_incident_event(
 
 
 def _apply_diagnosis_event(ev: Event, tickets: dict[int, TicketObservation]) -> None:
-    ticket = tickets.get(ev.data.get("ticket_id", -1))
-    if ticket is None:
+    """An incident's diagnosis counts for every ticket it covered (``tickets`` in the event)."""
+    if ev.event != "diagnosis.finished":
+        ticket = tickets.get(ev.data.get("ticket_id", -1))
+        if ticket is not None and ev.event == "diagnosis.failed":
+            ticket.diagnosis_error = str(ev.data.get("error"))
         return
-    if ev.event == "diagnosis.finished":
-        ticket.diagnosis = ev.data.get("diagnosis")
-    elif ev.event == "diagnosis.failed":
-        ticket.diagnosis_error = str(ev.data.get("error"))
+    for ticket_id in ev.data.get("tickets") or [ev.data.get("ticket_id", -1)]:
+        ticket = tickets.get(ticket_id)
+        if ticket is not None:
+            ticket.diagnosis = ev.data.get("diagnosis")
 
 
 async def _diagnose(
