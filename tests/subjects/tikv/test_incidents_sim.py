@@ -43,6 +43,10 @@ async def test_one_fault_is_one_incident(name: str, target: str, symptoms: int) 
     assert incident.target == target
     assert sorted(incident.tickets) == sorted(t.ticket_id for t in outcome.tickets)
     assert len(incident.tickets) >= symptoms
+    # one diagnosis for the incident, the last one covering every ticket it holds
+    assert incident.status == "diagnosed"
+    verdicts = {(t.diagnosis or {}).get("root_cause_class") for t in outcome.tickets}
+    assert len(verdicts) == 1 and None not in verdicts
 
 
 async def test_a_partition_pd_marks_down_stays_one_incident(tmp_path: Path) -> None:
@@ -57,7 +61,7 @@ async def test_a_partition_pd_marks_down_stays_one_incident(tmp_path: Path) -> N
     assert {t.invariant for t in outcome.tickets} == {"store_disconnected", "store_down"}
     [incident] = outcome.incidents
     assert incident.target == "store-1" and len(incident.tickets) == len(outcome.tickets)
-    assert incident.status == "open" and incident.severity == "critical"
+    assert incident.status == "diagnosed" and incident.severity == "critical"
 
 
 async def test_two_faults_on_two_stores_are_two_incidents(tmp_path: Path) -> None:
