@@ -103,6 +103,11 @@ class AgentRunner:
 
     async def run(self) -> None:
         """Diagnose until cancelled; running diagnoses are cancelled with it (and requeued on close)."""
+        if self.incidents is not None:
+            try:
+                await self.incidents.requeue_interrupted(self.clock())
+            except Exception as exc:
+                log.warning("could not requeue interrupted incident diagnoses: %s", exc)
         try:
             while True:
                 self._wake.clear()

@@ -337,6 +337,13 @@ class IncidentStore:
         await self.tickets._transaction(body)
         return [t for t in await self.incident_tickets(incident_id) if t.id in changed]
 
+    async def requeue_interrupted(self, now: datetime) -> list[int]:
+        """After a crash or shutdown: incidents left ``diagnosing`` go back to ``open``."""
+        rows = await self._fetchall("SELECT id FROM incidents WHERE status = 'diagnosing'")
+        for (incident_id,) in rows:
+            await self.set_status(incident_id, IncidentStatus.OPEN, now, requeued=True)
+        return [r[0] for r in rows]
+
     async def set_status(
         self, incident_id: int, status: IncidentStatus, now: datetime, **detail: Any
     ) -> Incident | None:

@@ -164,6 +164,7 @@ class OperatorRuntime:
         """Put diagnoses cut short by shutdown back in the queue; the store itself is closed by its owner."""
         try:
             await self.tickets.requeue_interrupted()
+            await self.incidents.requeue_interrupted(datetime.now(UTC))
         except Exception as exc:
             log.warning("could not requeue interrupted diagnoses: %s", exc)
 

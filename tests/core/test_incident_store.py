@@ -142,3 +142,12 @@ async def test_listing_and_status(stores) -> None:
     )
     assert await incidents.get_incident(99) is None and await incidents.incident_of(99) is None
     assert same_key.__doc__
+
+
+async def test_interrupted_diagnoses_go_back_to_open(stores) -> None:
+    _, incidents = stores
+    await tick(stores, [v("a")], 0)
+    await incidents.set_status(1, IncidentStatus.DIAGNOSING, at(1))
+    assert await incidents.requeue_interrupted(at(2)) == [1]
+    assert (await incidents.get_incident(1)).status == IncidentStatus.OPEN
+    assert await incidents.requeue_interrupted(at(3)) == []
