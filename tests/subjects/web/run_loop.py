@@ -140,8 +140,8 @@ async def app(tmp: Path) -> dict[str, object]:
     """The main and ticket screens: kill a service with ``k``, open its ticket, read the diagnosis."""
     from operator_tui.tui.app import OperatorApp
     from operator_tui.tui.screens.ticket import TicketScreen
-    from operator_tui.tui.widgets.stores import StoresTable
     from operator_tui.tui.widgets.incidents import IncidentTable
+    from operator_tui.tui.widgets.stores import StoresTable
 
     settings = load_settings(
         plugin=plugin, db_path=tmp / "app.db", interval_s=1.0, diagnosis_backend="offline"
