@@ -199,9 +199,10 @@ class AgentRunner:
             return
         related: list[Ticket] = []
         if incident is not None and self.incidents is not None:
-            related = [
-                t for t in await self.incidents.incident_tickets(incident.id) if t.id != ticket_id
-            ]
+            for member in await self.incidents.incident_tickets(incident.id):
+                if member.id != ticket_id:
+                    # with its stored snapshot: the moment that symptom opened is evidence too
+                    related.append(await self.tickets.get_ticket(member.id) or member)
         scope: dict[str, object] = {}
         if incident is not None:
             scope = {"incident_id": incident.id, "tickets": [ticket_id, *(t.id for t in related)]}

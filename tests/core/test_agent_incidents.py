@@ -48,13 +48,14 @@ async def test_one_diagnosis_per_incident_rerun_when_a_symptom_joins(
     try:
         a = Violation("a", Severity.CRITICAL, "a on 1", 1)
         b = Violation("b", Severity.WARNING, "b on 1", 1)
-        await store.upsert_violations([a, b], {}, T0)
+        await store.upsert_violations([a, b], {"taken_at": T0.isoformat()}, T0)
         [(_, incident)] = await rt.incidents.record(config.incident_rules, T0)
         assert incident.lead_ticket_id == 1 and incident.ticket_ids == [1, 2]
 
         await rt.agent.diagnose_ticket(2)  # a member asks: the incident is diagnosed
         [ctx] = diagnoser.contexts
         assert ctx.ticket.id == 1 and [t.id for t in ctx.related] == [2]
+        assert ctx.related[0].snapshot == {"taken_at": T0.isoformat()}
         assert all(t.id not in (1, 2) for t in ctx.other_tickets)
         assert (await store.get_ticket(1)).status == TicketStatus.DIAGNOSED
         assert (await store.get_ticket(2)).status == TicketStatus.DIAGNOSED
