@@ -2,7 +2,7 @@
 
 A refresh is what the app does on a ``tick`` event plus a ticket reload: the
 stores table (every store's figures changed), the hot regions, the header and
-the ticket queue (1000 tickets, a tenth of them changed), each applied as a
+the incident queue (1000 tickets, three to an incident, a tenth of them changed), each applied as a
 keyed diff. Measured in a headless app at 120x40: ``update`` is the Python
 work of the diff, ``frame`` runs until the screen has been refreshed with the
 result (``call_after_refresh``), so it adds Textual's layout and render.
@@ -36,14 +36,15 @@ from textual._compositor import Compositor
 
 from operator_tui.config import Settings
 from operator_tui.core.events import EventBus
+from operator_tui.core.incident import Incident, IncidentStatus
 from operator_tui.core.subject import SubjectConfig
 from operator_tui.core.ticket import Ticket, TicketStatus
 from operator_tui.core.types import Severity, Snapshot
 from operator_tui.tui.app import OperatorApp
 from operator_tui.tui.widgets.hot_regions import HotRegionsTable
+from operator_tui.tui.widgets.incidents import IncidentTable
 from operator_tui.tui.widgets.row_table import RowTable
 from operator_tui.tui.widgets.stores import StoresTable
-from operator_tui.tui.widgets.tickets import TicketTable
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 STATUSES = list(TicketStatus)
@@ -156,6 +157,32 @@ class BenchRuntime:
             Ticket(**{f: getattr(t, f) for f in Ticket.__slots__}) for t in self.tickets[:limit]
         ]  # type: ignore[attr-defined]
 
+    async def list_incidents(
+        self, *, include_resolved: bool = True, limit: int = 500
+    ) -> list[Incident]:
+        """Three tickets to an incident, as one fault's symptoms group."""
+        out = []
+        for lead in self.tickets[:limit:3]:
+            members = self.tickets[lead.id - 1 : lead.id + 2]
+            out.append(
+                Incident(
+                    id=lead.id,
+                    subject="tikv",
+                    target=lead.target,
+                    store_id=lead.store_id,
+                    cause=lead.invariant,
+                    title=lead.message,
+                    severity=max((t.severity for t in members), key=lambda s: s.rank),
+                    status=IncidentStatus(lead.status.value),
+                    opened_at=lead.first_seen,
+                    updated_at=lead.last_seen,
+                    lead_ticket_id=lead.id,
+                    ticket_ids=[t.id for t in members],
+                    open_tickets=sum(t.status != TicketStatus.RESOLVED for t in members),
+                )
+            )
+        return out
+
 
 def timed(owner: type, name: str, into: dict[str, float], label: str) -> None:
     """Wrap ``owner.name`` so the time spent in it adds up in ``into[label]``."""
@@ -213,16 +240,16 @@ def main() -> None:
     parts: dict[tuple[bool, str], list[float]] = defaultdict(list)
     timed(Compositor, "render_update", spent, "compositor")
     timed(RowTable, "render_lines", spent, "tables")
-    panes = {"stores": StoresTable, "hot regions": HotRegionsTable, "tickets": TicketTable}
+    panes = {"stores": StoresTable, "hot regions": HotRegionsTable, "incidents": IncidentTable}
     for label, table_class in panes.items():
         timed(table_class, "apply", spent, label)
 
     async def drive(pilot) -> None:
         await pilot.pause()  # the main screen composes after the app mounts
-        table = app.query_one(TicketTable)
+        table = app.query_one(IncidentTable)
         for round_ in range(args.rounds + 1):
             runtime.tick(round_)
-            tickets = await runtime.list_tickets(limit=args.tickets)
+            incidents = await runtime.list_incidents(limit=args.tickets)
             with_tickets = round_ % 2 == 0
             if profiler is not None and round_:
                 profiler.enable()
@@ -230,7 +257,7 @@ def main() -> None:
             started = time.perf_counter()
             app.main.draw_snapshot()
             if with_tickets:
-                table.apply(tickets, app.clock())
+                table.apply(incidents, app.clock())
             done = time.perf_counter()
             painted_at: list[float] = []
             refreshed = asyncio.Event()

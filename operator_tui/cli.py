@@ -26,7 +26,7 @@ EXIT_VIOLATIONS = 1
 EXIT_ERROR = 2
 
 # Subcommands in help order; a module that is not there yet is simply not offered.
-COMMAND_MODULES = ("config", "check", "sim", "tickets", "deploy", "chaos", "eval")
+COMMAND_MODULES = ("config", "check", "sim", "tickets", "incidents", "deploy", "chaos", "eval")
 
 
 def _load_commands() -> dict[str, ModuleType]:

@@ -2,7 +2,8 @@
 
 Every line is one ``Event.to_json()`` object with ``ts`` and ``event``:
 ``tick``, ``ticket.opened``/``ticket.updated``/``ticket.resolved`` (with
-``ticket``), ``diagnosis.started``, ``diagnosis.chunk`` (only with
+``ticket``), ``incident.opened``/``incident.updated``/``incident.resolved`` (with
+``incident``), ``diagnosis.started``, ``diagnosis.chunk`` (only with
 ``--stream``), ``diagnosis.finished`` (with ``diagnosis``),
 ``diagnosis.failed``, ``error``, plus ``action.*``, ``chaos`` and
 ``monitor.*``. SIGTERM and SIGINT stop the loops, print the events already

@@ -23,6 +23,9 @@ CONTRACT = {
     "ticket.opened",
     "ticket.updated",
     "ticket.resolved",
+    "incident.opened",
+    "incident.updated",
+    "incident.resolved",
     "diagnosis.started",
     "diagnosis.chunk",
     "diagnosis.finished",
@@ -53,7 +56,7 @@ async def run_story(tmp_path: Path, *, stream: bool) -> list[dict]:
         plugin.subject.start(2)
         for _ in range(100):
             await asyncio.sleep(0.05)
-            if '"ticket.resolved"' in out.getvalue():
+            if '"incident.resolved"' in out.getvalue():
                 break
         stop.set()
 
@@ -96,6 +99,12 @@ async def test_events_are_json_lines(tmp_path: Path) -> None:
         < kinds.index("diagnosis.started")
         < kinds.index("diagnosis.finished")
     )
+    incident = next(e for e in events if e["event"] == "incident.opened")["incident"]
+    assert incident["tickets"] == [opened["ticket"]["id"]] and incident["target"] == "store-2"
+    assert kinds.index("ticket.opened") < kinds.index("incident.opened")
+    resolved = next(e for e in events if e["event"] == "incident.resolved")["incident"]
+    assert resolved["id"] == incident["id"] and resolved["open_tickets"] == 0
+    assert kinds.index("ticket.resolved") < kinds.index("incident.resolved")
 
 
 async def test_stream_adds_chunks(tmp_path: Path) -> None:

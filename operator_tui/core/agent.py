@@ -10,6 +10,12 @@ failures; every attempt is a diagnosis record, so nothing is lost. After the
 last retry the ticket goes back to ``open`` flagged failed: it stays
 diagnosable on request (``rediagnose``) but is not retried forever. Chunks are
 published as they stream and written to the database in batches.
+
+A ticket that belongs to an incident is diagnosed as the incident: the diagnosis is
+about the incident's lead ticket, with every other ticket of the incident as evidence
+(``DiagnosisContext.related``), and it covers them all. A symptom that joins later is
+open, so the agent reruns the incident's diagnosis with it; a ticket the incident's
+last diagnosis covered is skipped.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from operator_tui.core.diagnosis.base import (
     Diagnoser,
@@ -30,8 +37,10 @@ from operator_tui.core.diagnosis.context import build_context
 from operator_tui.core.diagnosis.stored import StoredSnapshotError, snapshot_from_dict
 from operator_tui.core.events import EventBus
 from operator_tui.core.history import HistorySource
+from operator_tui.core.incident import Incident, IncidentStatus
+from operator_tui.core.incident_store import IncidentStore
 from operator_tui.core.subject import Subject
-from operator_tui.core.ticket import Ticket
+from operator_tui.core.ticket import Ticket, TicketStatus
 from operator_tui.core.tickets import TicketStore
 from operator_tui.core.types import Snapshot
 
@@ -56,7 +65,12 @@ class AgentRunner:
         retry_base_s: float = 1.0,
         retry_max_s: float = 30.0,
         on_diagnosed: Callable[[Ticket, DiagnosisOutcome], Awaitable[None]] | None = None,
+        incidents: IncidentStore | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        self.incidents = incidents
+        self.clock = clock
+        self._leads: dict[int, asyncio.Lock] = {}
         self.subject = subject
         self.tickets = tickets
         self.bus = bus
@@ -89,6 +103,11 @@ class AgentRunner:
 
     async def run(self) -> None:
         """Diagnose until cancelled; running diagnoses are cancelled with it (and requeued on close)."""
+        if self.incidents is not None:
+            try:
+                await self.incidents.requeue_interrupted(self.clock())
+            except Exception as exc:
+                log.warning("could not requeue interrupted incident diagnoses: %s", exc)
         try:
             while True:
                 self._wake.clear()
@@ -153,9 +172,40 @@ class AgentRunner:
             )
 
     async def _diagnose(self, ticket_id: int) -> None:
+        incident = await self.incidents.incident_of(ticket_id) if self.incidents else None
+        if incident is None:
+            await self._diagnose_lead(ticket_id, None)
+            return
+        lock = self._leads.setdefault(incident.lead_ticket_id, asyncio.Lock())
+        async with lock:
+            if ticket_id != incident.lead_ticket_id:
+                current = await self.tickets.get_ticket(ticket_id)
+                if current is None or current.status != TicketStatus.OPEN:
+                    return  # the incident's last diagnosis covered it
+            await self._diagnose_lead(incident.lead_ticket_id, incident)
+
+    async def _set_incident(
+        self, incident: Incident | None, status: IncidentStatus, **detail: object
+    ) -> None:
+        if incident is None or self.incidents is None:
+            return
+        changed = await self.incidents.set_status(incident.id, status, self.clock(), **detail)
+        if changed is not None:
+            self.bus.publish("incident.updated", incident=changed.summary())
+
+    async def _diagnose_lead(self, ticket_id: int, incident: Incident | None) -> None:
         ticket = await self.tickets.get_ticket(ticket_id)
         if ticket is None:
             return
+        related: list[Ticket] = []
+        if incident is not None and self.incidents is not None:
+            for member in await self.incidents.incident_tickets(incident.id):
+                if member.id != ticket_id:
+                    # with its stored snapshot: the moment that symptom opened is evidence too
+                    related.append(await self.tickets.get_ticket(member.id) or member)
+        scope: dict[str, object] = {}
+        if incident is not None:
+            scope = {"incident_id": incident.id, "tickets": [ticket_id, *(t.id for t in related)]}
         others = await self.tickets.list_tickets(include_resolved=False, limit=50)
         context = build_context(
             ticket,
@@ -163,6 +213,7 @@ class AgentRunner:
             self._snapshot_of(ticket),
             history=self.history,
             other_tickets=others,
+            related=related,
         )
         backend, model = self.diagnoser.backend, self.diagnoser.model
         attempts = self.max_retries + 1
@@ -172,6 +223,7 @@ class AgentRunner:
                 current = await self.tickets.get_ticket(ticket_id)
                 if current is not None:
                     self.bus.publish("ticket.updated", ticket=current.summary())
+                await self._set_incident(incident, IncidentStatus.DIAGNOSING, diagnosis_id=diag_id)
             self.bus.publish(
                 "diagnosis.started",
                 ticket_id=ticket_id,
@@ -179,6 +231,7 @@ class AgentRunner:
                 backend=backend,
                 model=model,
                 attempt=attempt,
+                **scope,
             )
             sink = _ChunkSink(self.tickets, self.bus, ticket_id, diag_id)
             started = time.perf_counter()
@@ -189,12 +242,14 @@ class AgentRunner:
                 final = attempt == attempts
                 await self._failed(ticket_id, diag_id, str(exc), attempt, final=final)
                 if final:
+                    await self._set_incident(incident, IncidentStatus.OPEN, diagnosis_id=diag_id)
                     return
                 await asyncio.sleep(self.backoff(attempt, exc.retry_after))
                 continue
             except DiagnosisError as exc:
                 await sink.flush()
                 await self._failed(ticket_id, diag_id, str(exc), attempt, final=True)
+                await self._set_incident(incident, IncidentStatus.OPEN, diagnosis_id=diag_id)
                 return
             except asyncio.CancelledError:
                 raise
@@ -204,6 +259,7 @@ class AgentRunner:
                 await self._failed(
                     ticket_id, diag_id, f"{type(exc).__name__}: {exc}", attempt, final=True
                 )
+                await self._set_incident(incident, IncidentStatus.OPEN, diagnosis_id=diag_id)
                 return
             result = outcome.diagnosis.model_dump(mode="json")
             done = await self.tickets.finish_diagnosis(
@@ -224,7 +280,19 @@ class AgentRunner:
                 input_tokens=outcome.input_tokens,
                 output_tokens=outcome.output_tokens,
                 diagnosis=result,
+                **scope,
             )
+            if incident is not None and self.incidents is not None:
+                for member in await self.incidents.cover(
+                    incident.id, [t.id for t in related], diag_id, self.clock()
+                ):
+                    self.bus.publish("ticket.updated", ticket=member.summary())
+                await self._set_incident(
+                    incident,
+                    IncidentStatus.DIAGNOSED,
+                    diagnosis_id=diag_id,
+                    root_cause_class=result.get("root_cause_class"),
+                )
             if done is not None:
                 self.bus.publish("ticket.updated", ticket=done.summary())
                 if self.on_diagnosed is not None:

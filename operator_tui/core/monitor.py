@@ -21,6 +21,8 @@ from typing import Any
 
 from operator_tui.core.events import EventBus
 from operator_tui.core.history import History
+from operator_tui.core.incident import DEFAULT_RULES
+from operator_tui.core.incident_store import IncidentStore
 from operator_tui.core.subject import Figure, Subject, SubjectError
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.tickets import TicketStore
@@ -123,10 +125,14 @@ class Monitor:
         interval_s: float,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         history: History | None = None,
+        incidents: IncidentStore | None = None,
     ) -> None:
         self.subject = subject
-        self.figures = subject.describe().cluster_figures
+        config = subject.describe()
+        self.figures = config.cluster_figures
+        self.incident_rules = config.incident_rules or DEFAULT_RULES
         self.tickets = tickets
+        self.incidents = incidents
         self.bus = bus
         self.clock = clock
         self.interval_s = interval_s
@@ -226,6 +232,7 @@ class Monitor:
         for ticket, episode in again:
             self.bus.publish("ticket.recurred", ticket=ticket.summary(), episode=episode)
             opened.append(ticket)
+        await self._group(now)
         if opened and self.on_opened is not None:
             self.on_opened(opened)
         return changes
@@ -261,6 +268,18 @@ class Monitor:
             queued = await self.tickets.mark_for_rediagnosis(ticket.id)
             out.append((queued or ticket, episode))
         return out
+    async def _group(self, now: datetime) -> None:
+        """Every tick, after its tickets: place new ones in incidents, settle the quiet ones."""
+        if self.incidents is None:
+            return
+        try:
+            changes = await self.incidents.record(self.incident_rules, now)
+        except Exception as exc:
+            log.exception("recording incidents failed")
+            self.bus.publish("error", message=f"incidents: {type(exc).__name__}: {exc}")
+            return
+        for change, incident in changes:
+            self.bus.publish(f"incident.{change}", incident=incident.summary())
 
     # --- the loop ---------------------------------------------------------------------
 

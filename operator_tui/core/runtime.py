@@ -30,6 +30,8 @@ from operator_tui.core.commands import action_done
 from operator_tui.core.deploy import Deployment, DeployUnavailable
 from operator_tui.core.diagnosis.base import Diagnoser, DiagnosisOutcome
 from operator_tui.core.events import EventBus
+from operator_tui.core.incident import Incident, IncidentEvent
+from operator_tui.core.incident_store import IncidentStore
 from operator_tui.core.monitor import Monitor
 from operator_tui.core.subject import (
     ActionCheck,
@@ -100,8 +102,14 @@ class OperatorRuntime:
         self.bus = bus or EventBus()
         self.chaos = chaos
         self.config: SubjectConfig = subject.describe()
+        self.incidents = IncidentStore(tickets)
         self.monitor = Monitor(
-            subject, tickets, self.bus, interval_s=options.interval_s, clock=clock
+            subject,
+            tickets,
+            self.bus,
+            interval_s=options.interval_s,
+            clock=clock,
+            incidents=self.incidents,
         )
         self.agent = AgentRunner(
             subject,
@@ -115,6 +123,8 @@ class OperatorRuntime:
             retry_base_s=retry_base_s,
             retry_max_s=retry_max_s,
             on_diagnosed=self._after_diagnosis,
+            incidents=self.incidents,
+            clock=clock,
         )
         self.monitor.on_opened = lambda _opened: self.agent.wake()
 
@@ -164,6 +174,7 @@ class OperatorRuntime:
         """Put diagnoses cut short by shutdown back in the queue; the store itself is closed by its owner."""
         try:
             await self.tickets.requeue_interrupted()
+            await self.incidents.requeue_interrupted(datetime.now(UTC))
         except Exception as exc:
             log.warning("could not requeue interrupted diagnoses: %s", exc)
 
@@ -362,3 +373,17 @@ class OperatorRuntime:
 
     async def ticket_events(self, ticket_id: int) -> list[TicketEvent]:
         return await self.tickets.events(ticket_id)
+
+    async def list_incidents(
+        self, *, include_resolved: bool = True, limit: int = 500
+    ) -> list[Incident]:
+        return await self.incidents.list_incidents(include_resolved=include_resolved, limit=limit)
+
+    async def get_incident(self, incident_id: int) -> Incident | None:
+        return await self.incidents.get_incident(incident_id)
+
+    async def incident_tickets(self, incident_id: int) -> list[Ticket]:
+        return await self.incidents.incident_tickets(incident_id)
+
+    async def incident_events(self, incident_id: int) -> list[IncidentEvent]:
+        return await self.incidents.events(incident_id)

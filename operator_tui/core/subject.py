@@ -18,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 import httpx
 
 from operator_tui.core.diagnosis.schema import UNKNOWN_CAUSE
+from operator_tui.core.incident import IncidentRules
 from operator_tui.core.types import (
     PLAIN_RECORDS,
     ActionResult,
@@ -127,6 +128,8 @@ class SubjectConfig:
     ``metric_figures``: its per-store metrics on its ``StoreMetrics`` subclass that a
     store's history shows beside core's.
     ``records``: the classes it builds its records with (read back from storage as such).
+    ``incident_rules``: which tickets share a cause (``core.incident``); without them only
+    the same symptom on the same target does.
     """
 
     name: str
@@ -141,6 +144,7 @@ class SubjectConfig:
     store_figures: tuple[StoreFigure, ...] = ()
     metric_figures: tuple[StoreFigure, ...] = ()
     records: RecordTypes = PLAIN_RECORDS
+    incident_rules: IncidentRules | None = None
 
     def __post_init__(self) -> None:
         if UNKNOWN_CAUSE not in self.root_cause_classes:

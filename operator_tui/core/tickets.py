@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from operator_tui.core.bounds import bounded_json
+from operator_tui.core.incident_schema import INCIDENTS_MIGRATION
 from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent, TicketStatus
 from operator_tui.core.types import Severity, Violation
 
@@ -79,6 +80,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX ticket_events_ticket ON ticket_events(ticket_id, id);
     """,
+    INCIDENTS_MIGRATION,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

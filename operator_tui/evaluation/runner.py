@@ -332,8 +332,10 @@ async def _drive(
         tick_s = timeline.now_s
         await runtime.tick_once()
         outcome.ticks += 1
-        for incident_id in seen.collect(sub, tick_s, wall_origin):
-            await _diagnose(runtime, sub, seen, incident_id, options.diagnosis_timeout_s)
+        for ticket_id in seen.collect(sub, tick_s, wall_origin):
+            await _diagnose(
+                runtime, sub, seen, ticket_id, options.diagnosis_timeout_s, tick_s, wall_origin
+            )
         outcome.sim_seconds = timeline.now_s + scenario.warmup
         outcome.tickets = sorted(seen.tickets.values(), key=lambda t: t.ticket_id)
         outcome.incidents = sorted(seen.incidents.values(), key=lambda i: i.incident_id)
@@ -350,8 +352,8 @@ async def _drive(
 class Seen:
     """The tickets and incidents a run has seen, from the bus.
 
-    Each ticket is its own incident here: the grouping of tickets that share a cause is
-    the runtime's, and this reads what it publishes.
+    Incidents are the runtime's (``incident.*`` events); a diagnosis names the incident it
+    is for (``incident_id``), and the last one an incident got is the one scored.
     """
 
     def __init__(self) -> None:
@@ -362,44 +364,64 @@ class Seen:
         after = [i for i in self.incidents.values() if i.opened_s >= origin_s]
         return min(after, key=lambda i: (i.opened_s, i.incident_id), default=None)
 
+    def incident_of(self, ticket_id: int) -> IncidentObservation | None:
+        return next((i for i in self.incidents.values() if ticket_id in i.tickets), None)
+
     def collect(self, sub: Subscription, tick_s: float, wall_origin: float | None) -> list[int]:
-        """Record what the bus carried since the last call; returns the incidents opened."""
+        """Record what the bus carried since the last call; returns the tickets opened."""
         opened = []
+        wall = -1.0 if wall_origin is None else round(time.monotonic() - wall_origin, 3)
         for ev in _events(sub):
-            if ev.event != "ticket.opened":
+            if ev.event.startswith("incident."):
+                self._incident(ev.data["incident"], tick_s, wall)
+            elif ev.event == "ticket.opened":
+                t = ev.data["ticket"]
+                self.tickets[t["id"]] = TicketObservation(
+                    ticket_id=t["id"],
+                    invariant=t["invariant"],
+                    target=t.get("target", ""),
+                    store_id=t.get("store_id"),
+                    severity=t.get("severity", ""),
+                    opened_s=round(tick_s, 3),
+                    opened_wall_s=wall,
+                    message=str(t.get("message", "")),
+                )
+                opened.append(t["id"])
+            else:
                 self.apply(ev)
-                continue
-            t = ev.data["ticket"]
-            wall = -1.0 if wall_origin is None else round(time.monotonic() - wall_origin, 3)
-            ticket = TicketObservation(
-                ticket_id=t["id"],
-                invariant=t["invariant"],
-                target=t.get("target", ""),
-                store_id=t.get("store_id"),
-                severity=t.get("severity", ""),
-                opened_s=round(tick_s, 3),
-                opened_wall_s=wall,
-                message=str(t.get("message", "")),
-            )
-            self.tickets[ticket.ticket_id] = ticket
-            self.incidents[ticket.ticket_id] = IncidentObservation(
-                incident_id=ticket.ticket_id,
-                opened_s=ticket.opened_s,
-                opened_wall_s=wall,
-                severity=ticket.severity,
-                targets=["cluster" if ticket.store_id is None else ticket.store_id],
-                tickets=[ticket.ticket_id],
-            )
-            opened.append(ticket.ticket_id)
         return opened
 
+    def _incident(self, data: dict[str, Any], tick_s: float, wall: float) -> None:
+        held = self.incidents.get(data["id"])
+        if held is None:
+            held = self.incidents[data["id"]] = IncidentObservation(
+                incident_id=data["id"],
+                opened_s=round(tick_s, 3),
+                opened_wall_s=wall,
+                severity=data.get("severity", ""),
+                reopens=data.get("previous_incident_id"),
+            )
+        held.severity = data.get("severity", held.severity)
+        held.tickets = [int(t) for t in data.get("tickets") or held.tickets]
+        where = {"cluster" if data.get("store_id") is None else data["store_id"]}
+        for ticket_id in held.tickets:
+            ticket = self.tickets.get(ticket_id)
+            if ticket is not None:
+                where.add("cluster" if ticket.store_id is None else ticket.store_id)
+        held.targets = sorted(where, key=str)
+
     def apply(self, ev: Event) -> None:
-        incident = self.incidents.get(ev.data.get("ticket_id", -1))
+        if ev.event not in ("diagnosis.finished", "diagnosis.failed"):
+            return
+        incident = self.incidents.get(ev.data.get("incident_id", -1)) or self.incident_of(
+            ev.data.get("ticket_id", -1)
+        )
         if incident is None:
             return
         if ev.event == "diagnosis.finished":
             incident.diagnosis = ev.data.get("diagnosis")
-        elif ev.event == "diagnosis.failed":
+            incident.diagnosis_error = None
+        else:
             incident.diagnosis_error = str(ev.data.get("error"))
 
 
@@ -407,16 +429,19 @@ async def _diagnose(
     runtime: OperatorRuntime,
     sub: Subscription,
     seen: Seen,
-    incident_id: int,
+    ticket_id: int,
     timeout_s: float,
+    tick_s: float,
+    wall_origin: float | None,
 ) -> None:
     try:
         async with asyncio.timeout(timeout_s):
-            await runtime.agent.diagnose_ticket(incident_id)
+            await runtime.agent.diagnose_ticket(ticket_id)
     except TimeoutError:
-        seen.incidents[incident_id].diagnosis_error = f"no diagnosis within {timeout_s:g} s"
-    for ev in _events(sub):
-        seen.apply(ev)
+        incident = seen.incident_of(ticket_id)
+        if incident is not None:
+            incident.diagnosis_error = f"no diagnosis within {timeout_s:g} s"
+    seen.collect(sub, tick_s, wall_origin)
 
 
 ProgressFn = Callable[[Scenario, ScenarioScore], None]

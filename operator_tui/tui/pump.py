@@ -125,6 +125,11 @@ class EventPump:
                     changed = True
                 elif kind.startswith("ticket."):
                     changed = True
+                elif kind.startswith("incident."):
+                    changed = True
+                    incident = event.data.get("incident")
+                    members = incident.get("tickets") if isinstance(incident, dict) else None
+                    tickets.update(t for t in members or () if isinstance(t, int))
                 if isinstance(ticket_id, int) and not kind.startswith("diagnosis."):
                     tickets.add(ticket_id)
                 shown.append(event)

@@ -28,6 +28,7 @@ from textual.widgets import Input
 
 from operator_tui.config import load_settings
 from operator_tui.core.events import EventBus
+from operator_tui.core.incident import Incident, IncidentEvent, IncidentStatus
 from operator_tui.core.subject import SubjectConfig, SubjectError
 from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent, TicketStatus
 from operator_tui.core.types import (
@@ -243,6 +244,45 @@ class FakeRuntime:
 
     async def ticket_events(self, ticket_id: int) -> list[TicketEvent]:
         return list(self.events[ticket_id])
+
+    def _incident(self, t: Ticket) -> Incident:
+        """The fake groups nothing: each ticket is its own incident, with the same id."""
+        return Incident(
+            id=t.id,
+            subject=t.subject,
+            target=t.target,
+            store_id=t.store_id,
+            cause=t.invariant,
+            title=t.message,
+            severity=t.severity,
+            status=IncidentStatus(t.status.value),
+            opened_at=t.first_seen,
+            updated_at=t.last_seen,
+            lead_ticket_id=t.id,
+            ticket_ids=[t.id],
+            open_tickets=0 if t.status == TicketStatus.RESOLVED else 1,
+            resolved_at=t.resolved_at,
+        )
+
+    async def list_incidents(
+        self, *, include_resolved: bool = True, limit: int = 500
+    ) -> list[Incident]:
+        tickets = await self.list_tickets(include_resolved=include_resolved, limit=limit)
+        return [self._incident(t) for t in tickets]
+
+    async def get_incident(self, incident_id: int) -> Incident | None:
+        t = self.tickets.get(incident_id)
+        return None if t is None else self._incident(t)
+
+    async def incident_tickets(self, incident_id: int) -> list[Ticket]:
+        t = self.tickets.get(incident_id)
+        return [] if t is None else [t]
+
+    async def incident_events(self, incident_id: int) -> list[IncidentEvent]:
+        t = self.tickets.get(incident_id)
+        if t is None:
+            return []
+        return [IncidentEvent(id=t.id, incident_id=t.id, ts=t.first_seen, kind="opened")]
 
     # Runtime extras
     def deployment(self, http: Any) -> Any:

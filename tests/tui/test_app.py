@@ -12,12 +12,13 @@ from operator_tui.core.ticket import TicketStatus
 from operator_tui.tui.screens.approve import ApproveScreen
 from operator_tui.tui.screens.confirm import ConfirmScreen
 from operator_tui.tui.screens.help import HelpScreen, keys_table
+from operator_tui.tui.screens.incident import IncidentScreen
 from operator_tui.tui.screens.store import StoreScreen
 from operator_tui.tui.screens.ticket import TicketScreen
 from operator_tui.tui.widgets.event_strip import EventStrip
 from operator_tui.tui.widgets.hot_regions import HotRegionsTable
+from operator_tui.tui.widgets.incidents import IncidentTable
 from operator_tui.tui.widgets.stores import StoresTable
-from operator_tui.tui.widgets.tickets import TicketTable
 
 SIZE = (120, 40)
 
@@ -51,7 +52,7 @@ async def test_panes_fill_from_ticks(runtime, app_factory) -> None:
         assert stores.row_count == 3
         assert cell(stores, 2, "state") == "Up"
         assert app.query_one(HotRegionsTable).row_count == 6
-        assert app.query_one(TicketTable).row_count == 0
+        assert app.query_one(IncidentTable).row_count == 0
         assert "stores 3/3 up" in str(app.query_one("#header").render())
 
 
@@ -84,9 +85,9 @@ async def test_kill_confirm_yes_runs_chaos_and_ticket_appears(runtime, app_facto
         assert runtime.calls.killed == [2]
         await ready(app, pilot, runtime, ticks=1)
         assert cell(app.query_one(StoresTable), 2, "state") == "Disconnected"
-        tickets = app.query_one(TicketTable)
+        tickets = app.query_one(IncidentTable)
         assert tickets.row_count == 1
-        assert cell(tickets, 1, "invariant") == "store_down"
+        assert cell(tickets, 1, "cause") == "store_down"
         assert any("ticket #1 opened" in line for line in app.query_one(EventStrip).lines_written)
 
 
@@ -199,7 +200,7 @@ async def test_finished_diagnosis_is_loaded_from_the_database(
     app = app_factory(runtime)
     async with app.run_test(size=SIZE) as pilot:
         await ready(app, pilot, runtime, ticks=1)
-        assert cell(app.query_one(TicketTable), 1, "status") == "diagnosed"
+        assert cell(app.query_one(IncidentTable), 1, "status") == "diagnosed"
         await pilot.press("3", "enter")
         await pilot.pause()
         await app.settle()
@@ -222,8 +223,8 @@ async def test_ticket_queue_orders_and_filters(runtime_factory, app_factory) -> 
         await ready(app, pilot, runtime, ticks=1)
         runtime.stores[0].state = "Up"
         await ready(app, pilot, runtime, ticks=1)
-        tickets = app.query_one(TicketTable)
-        assert [t.id for t in tickets.shown_tickets()] == [2, 1]
+        tickets = app.query_one(IncidentTable)
+        assert [i.id for i in tickets.shown_incidents()] == [2, 1]
         assert runtime.tickets[1].status == TicketStatus.RESOLVED
         await pilot.press("slash")
         await pilot.pause()
@@ -545,7 +546,7 @@ async def test_pane_keys_focus_and_palette_lists_actions(runtime, app_factory) -
     async with app.run_test(size=SIZE) as pilot:
         await ready(app, pilot, runtime)
         await pilot.press("3")
-        assert app.focused is app.query_one(TicketTable)
+        assert app.focused is app.query_one(IncidentTable)
         await pilot.press("2")
         assert app.focused is app.query_one(HotRegionsTable)
         await pilot.press("1")
@@ -714,3 +715,34 @@ async def test_a_low_risk_action_after_a_high_one_is_the_one_highlighted(
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_approve_dialog(app, pilot, two_action_runtime)
         assert screen.query_one(OptionList).highlighted == 1
+def rendered(static) -> str:
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=100, record=True, file=io.StringIO())
+    console.print(static.content)
+    return console.export_text()
+
+
+async def test_enter_on_the_queue_opens_the_incident(runtime, app_factory) -> None:
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot, runtime)
+        await runtime.kill_store(2)
+        await ready(app, pilot, runtime, ticks=1)
+        queue = app.query_one(IncidentTable)
+        assert cell(queue, 1, "tickets") == "1" and cell(queue, 1, "target") == "store-2"
+        assert "Incidents [3]" in str(app.query_one("#tickets-pane").border_title)
+        await pilot.press("3", "enter")
+        await pilot.pause()
+        await app.settle()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, IncidentScreen) and screen.incident_id == 1
+        assert screen.incident is not None and [t.id for t in screen.members] == [1]
+        facts = rendered(screen.query_one("#incident-facts"))
+        assert "cause" in facts and "store_down" in facts and "#1 store_down open (lead)" in facts
+        assert "incident opened" in facts and "Lead ticket" in facts
+        title = str(screen.query_one("#ticket-title").render())
+        assert "Incident #1" in title and "1 ticket" in title

@@ -16,8 +16,8 @@ from operator_tui.core.subject import DemoOptions
 from operator_tui.core.ticket import TicketStatus
 from operator_tui.tui.app import OperatorApp
 from operator_tui.tui.screens.ticket import TicketScreen
+from operator_tui.tui.widgets.incidents import IncidentTable
 from operator_tui.tui.widgets.stores import StoresTable
-from operator_tui.tui.widgets.tickets import TicketTable
 
 pytest.importorskip("operator_tikv.sim")
 
@@ -59,17 +59,19 @@ async def test_kill_ticket_diagnosis_start_resolve(tmp_path: Path) -> None:
             await pilot.press("y")
             await until(pilot, lambda: state_of(app, 2) == "Disconnected", "store 2 Disconnected")
 
-            tickets = app.query_one(TicketTable)
+            tickets = app.query_one(IncidentTable)
 
             def store_down_ticket():
                 return next(
-                    (t for t in tickets.tickets if t.invariant == "store_down" and t.store_id == 2),
+                    (t for t in app.tickets() if t.invariant == "store_down" and t.store_id == 2),
                     None,
                 )
 
             await until(pilot, lambda: store_down_ticket() is not None, "the store_down ticket")
             ticket = store_down_ticket()
             assert ticket is not None and tickets.selected_ticket_id is not None
+            await until(pilot, lambda: bool(tickets.incidents), "its incident in the queue")
+            assert any(i.lead_ticket_id == ticket.id for i in tickets.incidents)
 
             await pilot.press("3", "home", "enter")
             await until(pilot, lambda: isinstance(app.screen, TicketScreen), "the ticket screen")

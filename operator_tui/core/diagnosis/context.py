@@ -65,6 +65,9 @@ class DiagnosisContext:
     log_events: list[LogEvent] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
     other_tickets: list[Ticket] = field(default_factory=list)
+    related: list[Ticket] = field(default_factory=list)
+    """The other tickets of ``ticket``'s incident (same cause, by the subject's grouping rules):
+    their symptoms are evidence for this diagnosis, not faults of their own."""
     observed_at: datetime | None = None
     errors: list[str] = field(default_factory=list)
     root_cause_classes: tuple[str, ...] = (UNKNOWN_CAUSE,)
@@ -166,6 +169,7 @@ def build_context(
     *,
     history: HistorySource | None = None,
     other_tickets: list[Ticket] | None = None,
+    related: list[Ticket] | None = None,
     window_s: float = HISTORY_WINDOW_S,
     log_limit: int = 60,
 ) -> DiagnosisContext:
@@ -184,7 +188,9 @@ def build_context(
         guide=config.diagnosis_guide,
     )
     ctx.actions = list(config.actions)
-    ctx.other_tickets = [t for t in other_tickets or [] if t.id != ticket.id]
+    ctx.related = [t for t in related or [] if t.id != ticket.id]
+    grouped = {t.id for t in ctx.related} | {ticket.id}
+    ctx.other_tickets = [t for t in other_tickets or [] if t.id not in grouped]
     if snapshot is None:
         return ctx
     ctx.observed_at = snapshot.taken_at

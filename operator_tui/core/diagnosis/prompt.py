@@ -206,6 +206,20 @@ def telemetry(ctx: DiagnosisContext) -> list[tuple[str, Any]]:
         ("cluster", _cluster(ctx.cluster)),
         ("hot_write_regions", [_record(h) for h in ctx.hot_regions]),
         (
+            "same_incident_tickets",
+            [
+                {
+                    "id": o.id,
+                    "invariant": o.invariant,
+                    "target": o.target,
+                    "severity": o.severity.value,
+                    "status": o.status.value,
+                    "message": o.message,
+                }
+                for o in ctx.related
+            ],
+        ),
+        (
             "other_open_tickets",
             [
                 {

@@ -1,4 +1,4 @@
-"""The main screen: header, stores, hot regions, the ticket queue with its filter, the event strip.
+"""The main screen: header, stores, hot regions, the incident queue with its filter, the event strip.
 
 It draws from the runtime (latest snapshot, metric history, ticket list) when the pump says
 something changed, and owns what its keys mean: the pane keys, the filter, ``enter``.
@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
+from operator_tui.core.incident import Incident
 from operator_tui.core.ticket import Ticket
 from operator_tui.tui.format import one_line
 from operator_tui.tui.host import Host
@@ -30,14 +31,14 @@ from operator_tui.tui.messages import (
     TicketsChanged,
     TickObserved,
 )
+from operator_tui.tui.screens.incident import IncidentScreen
 from operator_tui.tui.screens.store import StoreScreen
-from operator_tui.tui.screens.ticket import TicketScreen
 from operator_tui.tui.widgets.event_strip import EventStrip
 from operator_tui.tui.widgets.header import ClusterHeader
 from operator_tui.tui.widgets.hot_regions import HotRegionsTable
+from operator_tui.tui.widgets.incidents import IncidentTable
 from operator_tui.tui.widgets.row_table import RowTable
 from operator_tui.tui.widgets.stores import StoresTable
-from operator_tui.tui.widgets.tickets import TicketTable
 
 log = logging.getLogger(__name__)
 TICKET_LIMIT = 1000
@@ -49,6 +50,7 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.ready = False
         self._deploy_line = ""
+        self._tickets: list[Ticket] = []
 
     @property
     def host(self) -> Host:
@@ -63,8 +65,8 @@ class MainScreen(Screen[None]):
                 with Vertical(id="hot-pane", classes="pane"):
                     yield HotRegionsTable(id="hot")
                 with Vertical(id="tickets-pane", classes="pane"):
-                    yield Input(placeholder="filter tickets (esc clears)", id="ticket-filter")
-                    yield TicketTable(id="tickets")
+                    yield Input(placeholder="filter incidents (esc clears)", id="ticket-filter")
+                    yield IncidentTable(id="tickets")
         yield EventStrip(id="events")
         yield Footer(show_command_palette=False)
 
@@ -73,9 +75,9 @@ class MainScreen(Screen[None]):
             return
         self.query_one("#stores-pane").border_title = "Stores [1]"
         self.query_one("#hot-pane").border_title = "Hot write regions [2]"
-        self.query_one("#tickets-pane").border_title = "Tickets [3]"
+        self.query_one("#tickets-pane").border_title = "Incidents [3]"
         self.query_one("#events").border_title = "Events"
-        self.query_one(TicketTable).frame = 0 if self.host.spinners else None
+        self.query_one(IncidentTable).frame = 0 if self.host.spinners else None
         self.query_one("#stores", StoresTable).focus()
         self.set_interval(1.0, self._every_second)
         if self.host.spinners:
@@ -90,13 +92,17 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------- what it shows
     @property
     def tickets(self) -> list[Ticket]:
-        return self.query_one(TicketTable).tickets
+        return self._tickets
+
+    @property
+    def incidents(self) -> list[Incident]:
+        return self.query_one(IncidentTable).incidents
 
     def context_store_id(self) -> int | None:
         return self.query_one(StoresTable).selected_store_id
 
     def context_ticket_id(self) -> int | None:
-        return self.query_one(TicketTable).selected_ticket_id
+        return self.query_one(IncidentTable).selected_ticket_id
 
     def note(self, line: str, style: str = "") -> None:
         self.query_one(EventStrip).note(line, self.host.clock(), style)
@@ -152,20 +158,22 @@ class MainScreen(Screen[None]):
             return
         try:
             tickets = await runtime.list_tickets(include_resolved=True, limit=TICKET_LIMIT)
+            incidents = await runtime.list_incidents(include_resolved=True, limit=TICKET_LIMIT)
         except Exception as exc:
             self.note(f"cannot read tickets: {one_line(exc)}", "bold red")
             return
-        self.query_one(TicketTable).apply(tickets, self.host.clock())
+        self._tickets = tickets
+        self.query_one(IncidentTable).apply(incidents, self.host.clock())
         pump = self.host.pump
         if pump is not None:
             pump.broadcast(TicketListLoaded)
 
     def _every_second(self) -> None:
         self.draw_header()
-        self.query_one(TicketTable).redraw(self.host.clock())
+        self.query_one(IncidentTable).redraw(self.host.clock())
 
     def _spin(self) -> None:
-        table = self.query_one(TicketTable)
+        table = self.query_one(IncidentTable)
         if table.diagnosing:
             table.spin()
 
@@ -224,8 +232,10 @@ class MainScreen(Screen[None]):
             self.app.push_screen(StoreScreen(leader))
 
     @on(RowTable.RowSelected, "#tickets")
-    def _open_ticket(self, event: RowTable.RowSelected) -> None:
-        self.app.push_screen(TicketScreen(int(event.row_key)))
+    def _open_incident(self, event: RowTable.RowSelected) -> None:
+        incident = self.query_one(IncidentTable).incident(int(event.row_key))
+        if incident is not None:
+            self.app.push_screen(IncidentScreen(incident.id, incident.lead_ticket_id))
 
     def action_open_selected(self) -> None:
         focused = self.focused
@@ -251,7 +261,7 @@ class MainScreen(Screen[None]):
 
     @on(Input.Changed, "#ticket-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        table = self.query_one(TicketTable)
+        table = self.query_one(IncidentTable)
         table.query_text = event.value.strip()
         table.redraw(self.host.clock())
 
@@ -260,7 +270,7 @@ class MainScreen(Screen[None]):
         if not event.value.strip():
             self._clear_filter()
         else:
-            self.query_one(TicketTable).focus()
+            self.query_one(IncidentTable).focus()
 
     def on_key(self, event: events.Key) -> None:
         if event.key == "escape" and self.focused is self.query_one("#ticket-filter", Input):
@@ -271,7 +281,7 @@ class MainScreen(Screen[None]):
         box = self.query_one("#ticket-filter", Input)
         box.value = ""
         box.display = False
-        table = self.query_one(TicketTable)
+        table = self.query_one(IncidentTable)
         table.query_text = ""
         table.redraw(self.host.clock())
         table.focus()

@@ -215,9 +215,13 @@ class TicketScreen(DrillDownScreen):
         self._live = False
         self.reload()
 
+    def follows(self, ticket_ids: frozenset[int]) -> bool:
+        """Whether a change to these tickets changes what this screen shows."""
+        return self.ticket_id in ticket_ids
+
     @on(TicketsChanged)
     def _ticket_changed(self, message: TicketsChanged) -> None:
-        if self.ticket_id in message.ticket_ids:
+        if self.follows(message.ticket_ids):
             self.reload()
 
     async def _stop_stream(self) -> None:

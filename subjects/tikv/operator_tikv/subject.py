@@ -23,6 +23,7 @@ from operator_tikv.cluster import add_store_load, cluster_metrics
 from operator_tikv.diagnosis.causes import ROOT_CAUSE_CLASSES
 from operator_tikv.diagnosis.guide import COMPARED_METRICS, DIAGNOSIS_GUIDE
 from operator_tikv.figures import CLUSTER_FIGURES
+from operator_tikv.incidents import RULES as INCIDENT_RULES
 from operator_tikv.invariants import (
     HOT_WRITE,
     InvariantChecker,
@@ -229,6 +230,7 @@ class TikvSubject:
             root_cause_classes=ROOT_CAUSE_CLASSES,
             compared_metrics=COMPARED_METRICS,
             diagnosis_guide=DIAGNOSIS_GUIDE,
+            incident_rules=INCIDENT_RULES,
         )
 
     # Observations

@@ -140,8 +140,8 @@ async def app(tmp: Path) -> dict[str, object]:
     """The main and ticket screens: kill a service with ``k``, open its ticket, read the diagnosis."""
     from operator_tui.tui.app import OperatorApp
     from operator_tui.tui.screens.ticket import TicketScreen
+    from operator_tui.tui.widgets.incidents import IncidentTable
     from operator_tui.tui.widgets.stores import StoresTable
-    from operator_tui.tui.widgets.tickets import TicketTable
 
     settings = load_settings(
         plugin=plugin, db_path=tmp / "app.db", interval_s=1.0, diagnosis_backend="offline"
@@ -168,9 +168,10 @@ async def app(tmp: Path) -> dict[str, object]:
         await pilot.pause()
         await pilot.press("y")
         await until(lambda: label(2) == "down", "service 2 down", pause)
-        tickets = tui.screen.query_one(TicketTable)
-        await until(lambda: tickets.tickets, "a ticket", pause)
-        facts["app_ticket"] = [(t.invariant, t.store_id) for t in tickets.tickets]
+        queue = tui.screen.query_one(IncidentTable)
+        await until(lambda: queue.incidents and tui.tickets(), "an incident", pause)
+        facts["app_ticket"] = [(t.invariant, t.store_id) for t in tui.tickets()]
+        facts["app_incident"] = [(i.cause, i.ticket_ids) for i in queue.incidents]
         await pilot.press("3", "home", "enter")
         await until(lambda: isinstance(tui.screen, TicketScreen), "the ticket screen", pause)
         screen = tui.screen

@@ -60,6 +60,7 @@ def test_headless_events(facts: dict[str, object]) -> None:
 
 def test_the_app_main_and_ticket_screens(facts: dict[str, object]) -> None:
     assert facts["app_ticket"] == [["service_down", 2]]
+    assert facts["app_incident"] == [["service_down", [1]]]  # default rules: one per symptom
     assert facts["app_cause"] == "service_down"
     assert facts["app_narrative"] is True
     assert facts["app_exit"] == 0

@@ -1,0 +1,146 @@
+"""Incident drill-down: the ticket screen around the incident's lead ticket, plus the incident.
+
+The side column starts with the incident (its cause, status, the tickets it groups and the
+timeline of the incident and its tickets), then the lead ticket's facts, the metrics and the
+log events as the ticket screen shows them; the main column is the incident's diagnosis (the
+lead ticket's, which is given the evidence of every ticket of the incident), streamed live.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from operator_tui.core.incident import Incident, IncidentEvent
+from operator_tui.core.ticket import Ticket, TicketEvent
+from operator_tui.tui.format import severity_text
+from operator_tui.tui.render import seen
+from operator_tui.tui.screens.drilldown import section
+from operator_tui.tui.screens.ticket import TicketScreen
+
+TIMELINE_LINES = 40
+
+
+def incident_facts(incident: Incident, members: list[Ticket], now: datetime) -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column()
+    table.add_row("cause", Text(incident.cause, style="bold"))
+    table.add_row("target", incident.target)
+    table.add_row("severity", severity_text(incident.severity))
+    table.add_row("status", incident.status.value)
+    table.add_row("opened", seen(incident.opened_at, now))
+    if incident.resolved_at is not None:
+        table.add_row("resolved", seen(incident.resolved_at, now))
+    if incident.previous_incident_id is not None:
+        table.add_row("recurs", f"#{incident.previous_incident_id}")
+    for t in members:
+        lead = " (lead)" if t.id == incident.lead_ticket_id else ""
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f"#{t.id} ", style="bold")
+        line.append(f"{t.invariant} {t.status.value}{lead}: ")
+        line.append(t.message)
+        table.add_row("ticket", line)
+    return table
+
+
+def timeline_text(
+    incident_events: list[IncidentEvent],
+    ticket_events: dict[int, list[TicketEvent]],
+    limit: int = TIMELINE_LINES,
+) -> Text:
+    """The incident's events and its tickets', oldest first; the newest ``limit`` of them."""
+    entries: list[tuple[datetime, int, str]] = []
+    for e in incident_events:
+        what = e.kind
+        if "ticket_id" in e.detail:
+            what += f" #{e.detail['ticket_id']}"
+        if e.detail.get("rule"):
+            what += f" ({e.detail['rule']})"
+        entries.append((e.ts, 0, f"incident {what}"))
+    for ticket_id, events in ticket_events.items():
+        entries.extend((e.ts, 1, f"#{ticket_id} {e.kind}") for e in events)
+    entries.sort(key=lambda item: (item[0], item[1]))
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for i, (ts, _, what) in enumerate(entries[-limit:]):
+        if i:
+            text.append("\n")
+        text.append(f"{ts:%H:%M:%S} ", style="dim")
+        text.append(what)
+    if not entries:
+        text.append("nothing recorded yet", style="dim")
+    return text
+
+
+class IncidentScreen(TicketScreen):
+    def __init__(self, incident_id: int, lead_ticket_id: int) -> None:
+        super().__init__(lead_ticket_id)
+        self.incident_id = incident_id
+        self.incident: Incident | None = None
+        self.members: list[Ticket] = []
+        self._timeline: Text = Text("")
+
+    def compose_side(self) -> ComposeResult:
+        yield Static(id="incident-facts")
+        yield from super().compose_side()
+
+    def on_mount(self) -> None:
+        self.query_one("#ticket-title", Static).update(f"Incident #{self.incident_id}")
+        self.reload()
+
+    def follows(self, ticket_ids: frozenset[int]) -> bool:
+        return self.ticket_id in ticket_ids or any(t.id in ticket_ids for t in self.members)
+
+    @work(exclusive=True, group="ticket-load", exit_on_error=False)
+    async def reload(self) -> None:
+        """Read the incident, its tickets and their events, then the lead ticket and its diagnosis."""
+        runtime = self.host.runtime
+        if runtime is None:
+            return
+        self.incident = await runtime.get_incident(self.incident_id)
+        self.members = await runtime.incident_tickets(self.incident_id)
+        events = await runtime.incident_events(self.incident_id)
+        per_ticket = {t.id: await runtime.ticket_events(t.id) for t in self.members}
+        self._timeline = timeline_text(events, per_ticket)
+        self.ticket = await runtime.get_ticket(self.ticket_id)
+        self.record = await runtime.latest_diagnosis(self.ticket_id)
+        self.draw_facts()
+        await self.draw_diagnosis()
+
+    def draw_facts(self) -> None:
+        super().draw_facts()
+        now = self.host.clock()
+        facts = self.query_one("#incident-facts", Static)
+        title = self.query_one("#ticket-title", Static)
+        incident = self.incident
+        if incident is None:
+            title.update(f"Incident #{self.incident_id}")
+            facts.update(Text(f"incident #{self.incident_id} is not in the database", style="red"))
+            return
+        title.update(
+            Text.assemble(
+                (f"Incident #{incident.id} ", "bold"),
+                (incident.cause, "bold yellow"),
+                f" on {incident.target} · {incident.severity.value} · {incident.status.value}"
+                f" · {len(self.members)} ticket{'s' if len(self.members) != 1 else ''}",
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+        )
+        parts: list[Any] = [
+            section("Incident"),
+            incident_facts(incident, self.members, now),
+            Text(""),
+            section("Timeline"),
+            self._timeline,
+            Text(""),
+            section("Lead ticket"),
+        ]
+        facts.update(Group(*parts))
