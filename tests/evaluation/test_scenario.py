@@ -30,8 +30,11 @@ def test_shipped_suite_loads_with_faults_and_controls() -> None:
         "pd_leader_kill",
     } <= kinds
     for s in faults:
-        assert s.expect.root_cause_class is not None
+        assert s.incidents and all(want.classes for want in s.incidents)
         assert s.first_fault_at is not None and s.first_fault_at < s.duration
+    overlapping = [s for s in faults if len([w for w in s.incidents if w.required]) >= 2]
+    assert len(overlapping) >= 3, "format 2 scenarios with two faults at once or in sequence"
+    assert {5, 7} <= {s.sim.stores for s in scenarios}
 
 
 def test_target_list_and_alias(tmp_path: Path) -> None:
