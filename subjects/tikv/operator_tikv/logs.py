@@ -6,31 +6,16 @@ message, keys and values are JSON-quoted when they hold a space, ``"``, ``=``,
 (``log.format = "json"``) is read too. ``parse_line`` never raises: a line it
 cannot read returns ``None`` and is counted in ``stats``.
 
-``kind`` groups lines by what happened:
+``kind`` says what happened, from the message strings of TiKV's and raft-rs's source:
+the table and the source file of every message are in ``operator_tikv.log_kinds``.
+RocksDB's own log (``rocksdb.info``, TiKV's ``RocksFormat``: ``[time][thread][LEVEL]
+[file:line] message``) is read too, for its write-stall lines.
 
-=====================  =====================================================
-kind                   messages
-=====================  =====================================================
-election_started       starting a new election (once per election; the
-                       pre-candidate / candidate / MsgTimeoutNow lines
-                       around it are ``other``)
-became_leader          became leader at term N
-became_follower        became follower at term N
-snapshot_sent          start sending snapshot; sent snapshot; send snapshot
-snapshot_received      saving snapshot file; saving all snapshot files;
-                       receive(d) snapshot
-snapshot_applied       begin to apply snapshot; begin apply snap data;
-                       apply new data; apply snapshot
-region_split           on split; try to batch split region; split region;
-                       notify pd with split
-slow_operation         slow-query; "... too slow"; any WARN/ERROR with takes=
-pd_connection_lost     PD failed to respond; connecting to PD endpoint;
-                       failed to connect to PD; failed to send heartbeat;
-                       TSO stream is closed; validate PD endpoints failed;
-                       store_heartbeat timeout
-disk_space             disk usage ...; disk full; space holder; no space left
-other                  everything else
-=====================  =====================================================
+Renamed from the first version: "connecting to PD endpoint" is ``pd_reconnect`` (was
+``pd_connection_lost``); "scheduling store_heartbeat timeout" is ``slow_operation`` (the
+store was too busy to send it); "became pre-candidate"/"became candidate" are
+``election_campaign``, vote lines ``vote``, MsgTimeoutNow ``leader_transfer`` (all were
+``other``).
 """
 
 from __future__ import annotations
@@ -41,6 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from operator_tui.core.types import LogEvent
+
+from operator_tikv import log_kinds as K
 
 LEVELS = {
     "FATAL": "FATAL",
@@ -74,6 +61,7 @@ class _Malformed(Exception):
 
 
 _TIME_FORMATS = ("%Y/%m/%d %H:%M:%S.%f %z", "%Y/%m/%d %H:%M:%S %z")
+_ROCKS_LINE = re.compile(r"\[([^\]]+)\]\[(\d+)\]\[([A-Z]+)\] (.*)$", re.S)
 _TERM_IN_MESSAGE = re.compile(r"\bterm (\d+)\b")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ns|us|µs|μs|ms|s|m|h)?\s*$")
 _DURATION_MS = {
@@ -87,45 +75,6 @@ _DURATION_MS = {
     "m": 60_000.0,
     "h": 3_600_000.0,
 }
-
-_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("election_started", ("starting a new election",)),
-    ("became_leader", ("became leader at term",)),
-    ("became_follower", ("became follower at term",)),
-    ("snapshot_sent", ("start sending snapshot", "sent snapshot", "send snapshot")),
-    (
-        "snapshot_received",
-        (
-            "saving snapshot file",
-            "saving all snapshot files",
-            "received snapshot",
-            "receive snapshot",
-        ),
-    ),
-    (
-        "snapshot_applied",
-        ("begin to apply snapshot", "begin apply snap data", "apply new data", "apply snapshot"),
-    ),
-    (
-        "region_split",
-        ("on split", "try to batch split region", "split region", "notify pd with split"),
-    ),
-    (
-        "pd_connection_lost",
-        (
-            "pd failed to respond",
-            "connecting to pd endpoint",
-            "failed to connect to pd",
-            "failed to send heartbeat",
-            "tso stream is closed",
-            "validate pd endpoints failed",
-            "store_heartbeat timeout",
-            "reconnect to pd",
-        ),
-    ),
-    ("disk_space", ("disk usage", "disk full", "space holder", "no space left", "disk is full")),
-)
-
 
 def _read_quoted(line: str, pos: int) -> tuple[str, int]:
     """A JSON string starting at ``line[pos] == '"'``; returns (value, position after it)."""
@@ -225,13 +174,25 @@ def duration_ms(value: str | None) -> float | None:
 
 
 def classify(level: str, message: str, fields: dict[str, str]) -> str:
-    lowered = message.lower()
-    for kind, needles in _KINDS:
-        if any(n in lowered for n in needles):
-            return kind
-    if lowered == "slow-query" or "too slow" in lowered or lowered.startswith("slow "):
-        return "slow_operation"
+    """The kind of one message: exact text, then fixed prefix, then fixed infix."""
+    kind = K.EXACT.get(message)
+    if kind is None:
+        if message.startswith(K.PREFIX_TEXTS):
+            for prefix, prefix_kind in K.PREFIXES:
+                if message.startswith(prefix):
+                    kind = prefix_kind
+                    break
+        else:
+            match = K.INFIX_RE.search(message)
+            if match is not None:
+                kind = K.INFIX_KIND[match.lastindex - 1]  # type: ignore[operator]
+    if kind is not None:
+        if kind == "snapshot_sent" and fields.get("status") == "Failure":
+            return "snapshot_failed"
+        return kind
     if level in ("WARN", "ERROR", "FATAL") and "takes" in fields:
+        return "slow_operation"
+    if message[:5].lower() == "slow ":
         return "slow_operation"
     return "other"
 
@@ -313,6 +274,24 @@ def _parse_json(line: str) -> LogEvent:
     )
 
 
+def _parse_rocks(line: str) -> LogEvent:
+    """``[time][thread][LEVEL] [file:line] message`` (tikv_util logger ``RocksFormat``)."""
+    match = _ROCKS_LINE.match(line)
+    if match is None:
+        raise _Malformed
+    level = LEVELS.get(match.group(3))
+    if level is None:
+        raise _Malformed
+    rest = match.group(4)
+    source = ""
+    if rest.startswith("["):
+        close = rest.find("] ")
+        if close > 0:
+            source, rest = rest[1:close], rest[close + 2 :]
+    fields = {"thread_id": match.group(2)}
+    return _event(line, _parse_time(match.group(1)), level, source, rest, fields)
+
+
 def parse_line(line: str) -> LogEvent | None:
     """One TiKV log line -> ``LogEvent`` (aware ``time``), or ``None`` when it is not one."""
     try:
@@ -321,7 +300,11 @@ def parse_line(line: str) -> LogEvent | None:
         if stripped.startswith("{"):
             event = _parse_json(stripped)
         elif stripped.startswith("["):
-            event = _parse_unified(stripped)
+            close = stripped.find("]")
+            if stripped[close + 1 : close + 2] == "[":
+                event = _parse_rocks(stripped)
+            else:
+                event = _parse_unified(stripped)
         else:
             raise _Malformed
     except Exception:

@@ -10,7 +10,7 @@ from operator_tikv.logs import parse_line
 
 
 def sample_lines(tk):
-    text = (tk.TIKV_FIXTURES / "log_samples.txt").read_text()
+    text = tk.shared("tikv/log_samples.txt").read_text()
     return [ln for ln in text.splitlines() if ln.startswith("[")]
 
 

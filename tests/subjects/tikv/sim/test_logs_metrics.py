@@ -43,10 +43,10 @@ REQUIRED = (
 )
 
 
-def test_line_pattern_accepts_the_real_samples(fixtures_dir: Path) -> None:
+def test_line_pattern_accepts_the_real_samples(shared_fixture: Any) -> None:
     lines = [
         x
-        for x in (fixtures_dir / "tikv" / "log_samples.txt").read_text().splitlines()
+        for x in shared_fixture("tikv/log_samples.txt").read_text().splitlines()
         if x.startswith("[")
     ]
     assert len(lines) > 30
