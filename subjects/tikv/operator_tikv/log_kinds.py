@@ -109,9 +109,7 @@ EXACT: dict[str, str] = {
     "try to transfer leader": "leader_transfer",
     "no available space": "disk_space",
     "store heartbeat failed": "pd_connection_lost",
-    "scheduling store_heartbeat timeout, force report store slow score to pd.": (
-        "slow_operation"
-    ),
+    "scheduling store_heartbeat timeout, force report store slow score to pd.": ("slow_operation"),
     # raftstore store/peer_storage.rs
     "requesting snapshot": "snapshot_generated",
     "start sending snapshot": "snapshot_sent",

@@ -23,11 +23,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
-
-from operator_tui.core.types import LogEvent
+from datetime import datetime, timedelta, timezone
 
 from operator_tikv import log_kinds as K
+from operator_tui.core.types import LogEvent
 
 LEVELS = {
     "FATAL": "FATAL",
@@ -61,6 +60,17 @@ class _Malformed(Exception):
 
 
 _TIME_FORMATS = ("%Y/%m/%d %H:%M:%S.%f %z", "%Y/%m/%d %H:%M:%S %z")
+# TiKV's own layout, read without strptime (the slowest step otherwise); anything else falls back.
+_TIME = re.compile(
+    r"\s*(\d{4})/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))? ([+-])(\d\d):(\d\d)\s*$"
+)
+_ZONES: dict[str, timezone] = {}
+# One ``[...]`` item: a JSON-quoted or raw text, then optionally ``=`` and a quoted or raw value.
+_QUOTED = r'"(?:[^"\\]|\\.)*"'
+_ITEM = re.compile(
+    rf'[ \t]*\[(?:({_QUOTED})|(?!")([^=\]]*))(?:=(?:({_QUOTED})|(?!")([^\]]*)))?\]', re.S
+)
+_BLANK = re.compile(r"[ \t]*")
 _ROCKS_LINE = re.compile(r"\[([^\]]+)\]\[(\d+)\]\[([A-Z]+)\] (.*)$", re.S)
 _TERM_IN_MESSAGE = re.compile(r"\bterm (\d+)\b")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ns|us|µs|μs|ms|s|m|h)?\s*$")
@@ -76,33 +86,15 @@ _DURATION_MS = {
     "h": 3_600_000.0,
 }
 
-def _read_quoted(line: str, pos: int) -> tuple[str, int]:
-    """A JSON string starting at ``line[pos] == '"'``; returns (value, position after it)."""
-    end = pos + 1
-    n = len(line)
-    while end < n:
-        ch = line[end]
-        if ch == "\\":
-            end += 2
-            continue
-        if ch == '"':
-            try:
-                value = json.loads(line[pos : end + 1])
-            except ValueError:
-                raise _Malformed from None
-            if not isinstance(value, str):
-                raise _Malformed
-            return value, end + 1
-        end += 1
-    raise _Malformed
 
-
-def _read_raw(line: str, pos: int, stops: str) -> tuple[str, int]:
-    end = pos
-    n = len(line)
-    while end < n and line[end] not in stops:
-        end += 1
-    return line[pos:end], end
+def _unquote(token: str) -> str:
+    try:
+        value = json.loads(token)
+    except ValueError:
+        raise _Malformed from None
+    if not isinstance(value, str):
+        raise _Malformed
+    return value
 
 
 def _read_items(line: str) -> list[tuple[str | None, str]]:
@@ -110,36 +102,36 @@ def _read_items(line: str) -> list[tuple[str | None, str]]:
     items: list[tuple[str | None, str]] = []
     pos = 0
     n = len(line)
-    while pos < n:
-        while pos < n and line[pos] in " \t":
-            pos += 1
-        if pos >= n:
-            break
-        if line[pos] != "[":
+    while True:
+        match = _ITEM.match(line, pos)
+        if match is None:
+            if _BLANK.match(line, pos).end() == n:  # type: ignore[union-attr]
+                return items
             raise _Malformed
-        pos += 1
-        if pos < n and line[pos] == '"':
-            first, pos = _read_quoted(line, pos)
+        quoted_key, raw_key, quoted_value, raw_value = match.groups()
+        first = raw_key if quoted_key is None else _unquote(quoted_key)
+        if quoted_value is not None:
+            items.append((first, _unquote(quoted_value)))
+        elif raw_value is not None:
+            items.append((first, raw_value))
         else:
-            first, pos = _read_raw(line, pos, "=]")
-        if pos < n and line[pos] == "=":
-            pos += 1
-            if pos < n and line[pos] == '"':
-                value, pos = _read_quoted(line, pos)
-            else:
-                value, pos = _read_raw(line, pos, "]")
-            if pos >= n or line[pos] != "]":
-                raise _Malformed
-            items.append((first, value))
-        else:
-            if pos >= n or line[pos] != "]":
-                raise _Malformed
             items.append((None, first))
-        pos += 1
-    return items
+        pos = match.end()
 
 
 def _parse_time(text: str) -> datetime:
+    match = _TIME.match(text)
+    if match is not None:
+        y, mo, d, h, mi, sec, frac, sign, tzh, tzm = match.groups()
+        tz = _ZONES.get(sign + tzh + tzm)
+        if tz is None:
+            offset = timedelta(hours=int(tzh), minutes=int(tzm))
+            tz = _ZONES.setdefault(sign + tzh + tzm, timezone(-offset if sign == "-" else offset))
+        micro = int(frac.ljust(6, "0")) if frac else 0
+        try:
+            return datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec), micro, tz)
+        except ValueError:
+            pass
     for fmt in _TIME_FORMATS:
         try:
             return datetime.strptime(text.strip(), fmt)

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp import web
+
 from operator_tui.testing.shared import shared_file
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from operator_tikv.sim import SimCluster, SimConfig
+
 from operator_tui.testing.shared import shared_file
 
 # PD bodies the project built field by field (tests/fixtures/pd/README.md).
