@@ -168,8 +168,6 @@ PREFIXES: tuple[tuple[str, str], ...] = (
     # raftstore fsm/peer.rs
     ("leader missing longer than max_leader_missing_duration", "leader_missing"),
     ("reported disk usage changes ", "disk_space"),
-    # raftstore store/peer.rs
-    ("propose failed: tikv disk full", "disk_space"),
     # src/server/snap.rs
     ("too many sending snapshot tasks", "snapshot_failed"),
     # components/server server.rs ("disk usage {:?}->{:?} (raft engine usage: ...")

@@ -598,13 +598,6 @@ CASES = [
         PEER,
         "disk_space",
     ),
-    (
-        "peer.rs:5541",
-        "WARN",
-        "propose failed: tikv disk full, cmd diskFullOpt=NotAllowedOnFull, leader diskUsage=AlmostFull",
-        PEER,
-        "disk_space",
-    ),
     ("pd.rs:1613", "WARN", "no available space", (), "disk_space"),
     (
         "common.rs:211",
