@@ -3,7 +3,7 @@
 For each chosen scenario this starts the simulated cluster in real time
 (speed 1), a real Prometheus (Debian's ``prometheus``) on a free loopback port
 scraping the simulated PD members and stores with the official rules loaded
-(``tests/fixtures/tikv/*.rules*.yml``, their own ``for:`` clauses untouched),
+(``../shared/fixtures/tikv/*.rules*.yml``, their own ``for:`` clauses untouched),
 and the operator (monitor + offline diagnoser) on the same cluster. It injects
 the scenario's faults and records, in wall seconds after the first fault:
 
@@ -45,10 +45,12 @@ from operator_tui.core.harness import SimHarness
 from operator_tui.evaluation.runner import EvalError, RunOptions, run_scenario
 from operator_tui.evaluation.scenario import FaultSpec, Scenario, ScenarioError, load_suite
 from operator_tui.evaluation.scoring import score_run
+from operator_tui.testing.shared import missing_reason, shared_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "benchmarks" / "scenarios"
-RULES = sorted((ROOT / "tests" / "fixtures" / "tikv").glob("*.rules*.yml"))
+SHARED = shared_dir()
+RULES = sorted((SHARED / "tikv").glob("*.rules*.yml")) if SHARED else []
 DEFAULT_SUBSET = (
     "store-killed",
     "store-partitioned",
@@ -282,7 +284,8 @@ async def main_async(args: argparse.Namespace) -> int:
         )
         return 2
     if not RULES:
-        print("alert_baseline: error: no official rules in tests/fixtures/tikv/", file=sys.stderr)
+        where = missing_reason("tikv/tikv.rules.v8.5.7.yml") or "no *.rules*.yml in it"
+        print(f"alert_baseline: error: official rules absent: {where}", file=sys.stderr)
         return 2
     try:
         suite = {s.name: s for s in load_suite(args.scenarios)}

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from operator_tui.testing.shared import shared_file
 
 
 @pytest.fixture
@@ -16,3 +19,10 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture
+def shared_fixture() -> Callable[[str], Path]:
+    """``shared_fixture("tikv/log_samples.txt")``: a third-party file from ``../shared/fixtures``,
+    or the test skipped with the reason (see ``operator_tui.testing.shared``)."""
+    return shared_file

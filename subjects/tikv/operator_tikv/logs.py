@@ -6,31 +6,16 @@ message, keys and values are JSON-quoted when they hold a space, ``"``, ``=``,
 (``log.format = "json"``) is read too. ``parse_line`` never raises: a line it
 cannot read returns ``None`` and is counted in ``stats``.
 
-``kind`` groups lines by what happened:
+``kind`` says what happened, from the message strings of TiKV's and raft-rs's source:
+the table and the source file of every message are in ``operator_tikv.log_kinds``.
+RocksDB's own log (``rocksdb.info``, TiKV's ``RocksFormat``: ``[time][thread][LEVEL]
+[file:line] message``) is read too, for its write-stall lines.
 
-=====================  =====================================================
-kind                   messages
-=====================  =====================================================
-election_started       starting a new election (once per election; the
-                       pre-candidate / candidate / MsgTimeoutNow lines
-                       around it are ``other``)
-became_leader          became leader at term N
-became_follower        became follower at term N
-snapshot_sent          start sending snapshot; sent snapshot; send snapshot
-snapshot_received      saving snapshot file; saving all snapshot files;
-                       receive(d) snapshot
-snapshot_applied       begin to apply snapshot; begin apply snap data;
-                       apply new data; apply snapshot
-region_split           on split; try to batch split region; split region;
-                       notify pd with split
-slow_operation         slow-query; "... too slow"; any WARN/ERROR with takes=
-pd_connection_lost     PD failed to respond; connecting to PD endpoint;
-                       failed to connect to PD; failed to send heartbeat;
-                       TSO stream is closed; validate PD endpoints failed;
-                       store_heartbeat timeout
-disk_space             disk usage ...; disk full; space holder; no space left
-other                  everything else
-=====================  =====================================================
+Renamed from the first version: "connecting to PD endpoint" is ``pd_reconnect`` (was
+``pd_connection_lost``); "scheduling store_heartbeat timeout" is ``slow_operation`` (the
+store was too busy to send it); "became pre-candidate"/"became candidate" are
+``election_campaign``, vote lines ``vote``, MsgTimeoutNow ``leader_transfer`` (all were
+``other``).
 """
 
 from __future__ import annotations
@@ -38,8 +23,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
+from operator_tikv import log_kinds as K
 from operator_tikv.records import TikvLogEvent
 
 LEVELS = {
@@ -74,6 +60,18 @@ class _Malformed(Exception):
 
 
 _TIME_FORMATS = ("%Y/%m/%d %H:%M:%S.%f %z", "%Y/%m/%d %H:%M:%S %z")
+# TiKV's own layout, read without strptime (the slowest step otherwise); anything else falls back.
+_TIME = re.compile(
+    r"\s*(\d{4})/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))? ([+-])(\d\d):(\d\d)\s*$"
+)
+_ZONES: dict[str, timezone] = {}
+# One ``[...]`` item: a JSON-quoted or raw text, then optionally ``=`` and a quoted or raw value.
+_QUOTED = r'"(?:[^"\\]|\\.)*"'
+_ITEM = re.compile(
+    rf'[ \t]*\[(?:({_QUOTED})|(?!")([^=\]]*))(?:=(?:({_QUOTED})|(?!")([^\]]*)))?\]', re.S
+)
+_BLANK = re.compile(r"[ \t]*")
+_ROCKS_LINE = re.compile(r"\[([^\]]+)\]\[(\d+)\]\[([A-Z]+)\] (.*)$", re.S)
 _TERM_IN_MESSAGE = re.compile(r"\bterm (\d+)\b")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ns|us|µs|μs|ms|s|m|h)?\s*$")
 _DURATION_MS = {
@@ -88,72 +86,15 @@ _DURATION_MS = {
     "h": 3_600_000.0,
 }
 
-_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("election_started", ("starting a new election",)),
-    ("became_leader", ("became leader at term",)),
-    ("became_follower", ("became follower at term",)),
-    ("snapshot_sent", ("start sending snapshot", "sent snapshot", "send snapshot")),
-    (
-        "snapshot_received",
-        (
-            "saving snapshot file",
-            "saving all snapshot files",
-            "received snapshot",
-            "receive snapshot",
-        ),
-    ),
-    (
-        "snapshot_applied",
-        ("begin to apply snapshot", "begin apply snap data", "apply new data", "apply snapshot"),
-    ),
-    (
-        "region_split",
-        ("on split", "try to batch split region", "split region", "notify pd with split"),
-    ),
-    (
-        "pd_connection_lost",
-        (
-            "pd failed to respond",
-            "connecting to pd endpoint",
-            "failed to connect to pd",
-            "failed to send heartbeat",
-            "tso stream is closed",
-            "validate pd endpoints failed",
-            "store_heartbeat timeout",
-            "reconnect to pd",
-        ),
-    ),
-    ("disk_space", ("disk usage", "disk full", "space holder", "no space left", "disk is full")),
-)
 
-
-def _read_quoted(line: str, pos: int) -> tuple[str, int]:
-    """A JSON string starting at ``line[pos] == '"'``; returns (value, position after it)."""
-    end = pos + 1
-    n = len(line)
-    while end < n:
-        ch = line[end]
-        if ch == "\\":
-            end += 2
-            continue
-        if ch == '"':
-            try:
-                value = json.loads(line[pos : end + 1])
-            except ValueError:
-                raise _Malformed from None
-            if not isinstance(value, str):
-                raise _Malformed
-            return value, end + 1
-        end += 1
-    raise _Malformed
-
-
-def _read_raw(line: str, pos: int, stops: str) -> tuple[str, int]:
-    end = pos
-    n = len(line)
-    while end < n and line[end] not in stops:
-        end += 1
-    return line[pos:end], end
+def _unquote(token: str) -> str:
+    try:
+        value = json.loads(token)
+    except ValueError:
+        raise _Malformed from None
+    if not isinstance(value, str):
+        raise _Malformed
+    return value
 
 
 def _read_items(line: str) -> list[tuple[str | None, str]]:
@@ -161,36 +102,36 @@ def _read_items(line: str) -> list[tuple[str | None, str]]:
     items: list[tuple[str | None, str]] = []
     pos = 0
     n = len(line)
-    while pos < n:
-        while pos < n and line[pos] in " \t":
-            pos += 1
-        if pos >= n:
-            break
-        if line[pos] != "[":
+    while True:
+        match = _ITEM.match(line, pos)
+        if match is None:
+            if _BLANK.match(line, pos).end() == n:  # type: ignore[union-attr]
+                return items
             raise _Malformed
-        pos += 1
-        if pos < n and line[pos] == '"':
-            first, pos = _read_quoted(line, pos)
+        quoted_key, raw_key, quoted_value, raw_value = match.groups()
+        first = raw_key if quoted_key is None else _unquote(quoted_key)
+        if quoted_value is not None:
+            items.append((first, _unquote(quoted_value)))
+        elif raw_value is not None:
+            items.append((first, raw_value))
         else:
-            first, pos = _read_raw(line, pos, "=]")
-        if pos < n and line[pos] == "=":
-            pos += 1
-            if pos < n and line[pos] == '"':
-                value, pos = _read_quoted(line, pos)
-            else:
-                value, pos = _read_raw(line, pos, "]")
-            if pos >= n or line[pos] != "]":
-                raise _Malformed
-            items.append((first, value))
-        else:
-            if pos >= n or line[pos] != "]":
-                raise _Malformed
             items.append((None, first))
-        pos += 1
-    return items
+        pos = match.end()
 
 
 def _parse_time(text: str) -> datetime:
+    match = _TIME.match(text)
+    if match is not None:
+        y, mo, d, h, mi, sec, frac, sign, tzh, tzm = match.groups()
+        tz = _ZONES.get(sign + tzh + tzm)
+        if tz is None:
+            offset = timedelta(hours=int(tzh), minutes=int(tzm))
+            tz = _ZONES.setdefault(sign + tzh + tzm, timezone(-offset if sign == "-" else offset))
+        micro = int(frac.ljust(6, "0")) if frac else 0
+        try:
+            return datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec), micro, tz)
+        except ValueError:
+            pass
     for fmt in _TIME_FORMATS:
         try:
             return datetime.strptime(text.strip(), fmt)
@@ -225,13 +166,25 @@ def duration_ms(value: str | None) -> float | None:
 
 
 def classify(level: str, message: str, fields: dict[str, str]) -> str:
-    lowered = message.lower()
-    for kind, needles in _KINDS:
-        if any(n in lowered for n in needles):
-            return kind
-    if lowered == "slow-query" or "too slow" in lowered or lowered.startswith("slow "):
-        return "slow_operation"
+    """The kind of one message: exact text, then fixed prefix, then fixed infix."""
+    kind = K.EXACT.get(message)
+    if kind is None:
+        if message.startswith(K.PREFIX_TEXTS):
+            for prefix, prefix_kind in K.PREFIXES:
+                if message.startswith(prefix):
+                    kind = prefix_kind
+                    break
+        else:
+            match = K.INFIX_RE.search(message)
+            if match is not None:
+                kind = K.INFIX_KIND[match.lastindex - 1]  # type: ignore[operator]
+    if kind is not None:
+        if kind == "snapshot_sent" and fields.get("status") == "Failure":
+            return "snapshot_failed"
+        return kind
     if level in ("WARN", "ERROR", "FATAL") and "takes" in fields:
+        return "slow_operation"
+    if message[:5].lower() == "slow ":
         return "slow_operation"
     return "other"
 
@@ -313,6 +266,24 @@ def _parse_json(line: str) -> TikvLogEvent:
     )
 
 
+def _parse_rocks(line: str) -> TikvLogEvent:
+    """``[time][thread][LEVEL] [file:line] message`` (tikv_util logger ``RocksFormat``)."""
+    match = _ROCKS_LINE.match(line)
+    if match is None:
+        raise _Malformed
+    level = LEVELS.get(match.group(3))
+    if level is None:
+        raise _Malformed
+    rest = match.group(4)
+    source = ""
+    if rest.startswith("["):
+        close = rest.find("] ")
+        if close > 0:
+            source, rest = rest[1:close], rest[close + 2 :]
+    fields = {"thread_id": match.group(2)}
+    return _event(line, _parse_time(match.group(1)), level, source, rest, fields)
+
+
 def parse_line(line: str) -> TikvLogEvent | None:
     """One TiKV log line -> ``LogEvent`` (aware ``time``), or ``None`` when it is not one."""
     try:
@@ -321,7 +292,11 @@ def parse_line(line: str) -> TikvLogEvent | None:
         if stripped.startswith("{"):
             event = _parse_json(stripped)
         elif stripped.startswith("["):
-            event = _parse_unified(stripped)
+            close = stripped.find("]")
+            if stripped[close + 1 : close + 2] == "[":
+                event = _parse_rocks(stripped)
+            else:
+                event = _parse_unified(stripped)
         else:
             raise _Malformed
     except Exception:

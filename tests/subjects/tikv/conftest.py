@@ -17,9 +17,13 @@ import httpx
 import pytest
 from aiohttp import web
 
+from operator_tui.testing.shared import shared_file
+
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+# PD bodies the project built field by field (tests/fixtures/pd/README.md).
 PD_FIXTURES = FIXTURES / "pd"
-TIKV_FIXTURES = FIXTURES / "tikv"
+# PD bodies captured from a real cluster: third-party, read from ../shared/fixtures/pd.
+VERBATIM_PD = ("cluster.json", "health.json", "members.json", "store.json", "stores.json")
 
 # PD path (below /pd/api/v1) -> fixture file, for a healthy 3-store cluster.
 PD_ROUTES = {
@@ -44,7 +48,15 @@ PD_ROUTES = {
 
 
 def pd_fixture(name: str) -> bytes:
+    if name in VERBATIM_PD:
+        return shared_file(f"pd/{name}").read_bytes()
     return (PD_FIXTURES / name).read_bytes()
+
+
+def require_verbatim_pd() -> None:
+    """Skips the test, with the reason, when the captured PD bodies are absent."""
+    for name in VERBATIM_PD:
+        shared_file(f"pd/{name}")
 
 
 def free_port() -> int:
@@ -158,6 +170,9 @@ class FakePD:
     calls: list[httpx.Request] = field(default_factory=list)
     slow: dict[str, float] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        require_verbatim_pd()
+
     def handler(self, request: httpx.Request) -> httpx.Response:
         self.calls.append(request)
         base = f"{request.url.scheme}://{request.url.host}:{request.url.port}"
@@ -216,6 +231,7 @@ class LoopbackPD:
     """A real HTTP server on 127.0.0.1 answering PD fixture routes and one ``/metrics`` page."""
 
     def __init__(self) -> None:
+        require_verbatim_pd()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.stores: bytes | None = None
@@ -295,7 +311,8 @@ def tk() -> Any:
     return SimpleNamespace(
         FIXTURES=FIXTURES,
         PD_FIXTURES=PD_FIXTURES,
-        TIKV_FIXTURES=TIKV_FIXTURES,
+        VERBATIM_PD=VERBATIM_PD,
+        shared=shared_file,
         PD_ROUTES=PD_ROUTES,
         FakePD=FakePD,
         LoopbackPD=LoopbackPD,

@@ -47,7 +47,7 @@ def calls(tmp_path):
 
 
 def samples(tk):
-    text = (tk.TIKV_FIXTURES / "log_samples.txt").read_text()
+    text = tk.shared("tikv/log_samples.txt").read_text()
     return [ln for ln in text.splitlines() if ln.startswith("[")]
 
 
@@ -116,7 +116,7 @@ def test_alert_coverage_lists_every_official_rule(tk):
     doc = (tk.FIXTURES.parents[1] / "docs" / "alert-coverage.md").read_text()
     names = []
     for name in ("tikv.rules.v8.5.7.yml", "pd.rules.v8.5.7.yml"):
-        rules = yaml.safe_load((tk.TIKV_FIXTURES / name).read_text())
+        rules = yaml.safe_load(tk.shared(f"tikv/{name}").read_text())
         names += [r["alert"] for g in rules["groups"] for r in g["rules"]]
     assert len(names) == 47
     missing = [n for n in names if f"`{n}`" not in doc]

@@ -10,7 +10,7 @@ from operator_tikv.logs import parse_line
 
 
 def sample_lines(tk):
-    text = (tk.TIKV_FIXTURES / "log_samples.txt").read_text()
+    text = tk.shared("tikv/log_samples.txt").read_text()
     return [ln for ln in text.splitlines() if ln.startswith("[")]
 
 
@@ -58,8 +58,13 @@ def test_quoted_keys_and_values_with_brackets_and_equals():
     [
         ("became leader at term 6", "INFO", "[term=6]", "became_leader"),
         ("became follower at term 8", "INFO", "[term=8]", "became_follower"),
-        ("became pre-candidate at term 5", "INFO", "", "other"),
-        ("[term 7] received MsgTimeoutNow from 3 and starts an election", "INFO", "", "other"),
+        ("became pre-candidate at term 5", "INFO", "", "election_campaign"),
+        (
+            "[term 7] received MsgTimeoutNow from 3 and starts an election to get leadership.",
+            "INFO",
+            "",
+            "leader_transfer",
+        ),
         ("sent snapshot", "INFO", "[duration=137.3ms]", "snapshot_sent"),
         ("saving all snapshot files", "INFO", "[takes=134.6ms]", "snapshot_received"),
         ("begin to apply snapshot", "INFO", "", "snapshot_applied"),
@@ -77,7 +82,7 @@ def test_quoted_keys_and_values_with_brackets_and_equals():
         ("TSO stream is closed, reconnect to PD", "WARN", "", "pd_connection_lost"),
         ("reported disk usage changes None -> AlmostFull", "INFO", "", "disk_space"),
         ("require updating max ts", "INFO", "", "other"),
-        ("scan snapshot", "INFO", "[takes=987.08ms]", "other"),
+        ("scan snapshot", "INFO", "[takes=987.08ms]", "snapshot_generated"),
     ],
 )
 def test_kinds(message, level, extra, kind):
@@ -195,3 +200,60 @@ def test_never_raises_on_bytes_decoded_loosely(data):
 def test_one_election_is_one_election_started(tk):
     kinds = [parse_line(ln).kind for ln in sample_lines(tk)]
     assert kinds.count("election_started") == 3
+
+
+# What each real line in ../shared/fixtures/tikv/log_samples.txt is, by its message.
+SAMPLE_KINDS = {
+    "starting a new election": "election_started",
+    "became pre-candidate at term 5": "election_campaign",
+    "became pre-candidate at term 121": "election_campaign",
+    "became leader at term 6": "became_leader",
+    "require updating max ts": "other",
+    "[term 7] received MsgTimeoutNow from 32833 and starts an election to get leadership.": (
+        "leader_transfer"
+    ),
+    "broadcasting vote request": "vote",
+    "received votes response": "vote",
+    "received a message with higher term from 11632": "higher_term",
+    "received a message with higher term from 142728": "higher_term",
+    "became follower at term 8": "became_follower",
+    "became follower at term 0": "became_follower",
+    "try to change peer": "conf_change",
+    "propose conf change peer": "conf_change",
+    "requesting snapshot": "snapshot_generated",
+    "scan snapshot": "snapshot_generated",
+    "sent snapshot": "snapshot_sent",
+    "report snapshot status": "snapshot_sent",
+    "saving snapshot file": "snapshot_received",
+    "saving all snapshot files": "snapshot_received",
+    "begin to apply snapshot": "snapshot_applied",
+    "begin apply snap data": "snapshot_applied",
+    "epoch changed, retry later": "other",
+    "try to batch split region": "region_split",
+    "split region": "region_split",
+    "notify pd with split": "region_split",
+    "create peer": "other",
+    "[store 21694] handle 1 pending peers include 1 ready, 1 entries, 1 messages and 0 snapshots": (
+        "slow_operation"
+    ),
+    "slow-query": "slow_operation",
+    "PD failed to respond": "pd_connection_lost",
+    "connecting to PD endpoint": "pd_reconnect",
+    "reported disk usage changes None -> AlmostFull": "disk_space",
+    "failed to remove space holder on starting: No such file or directory (os error 2)": (
+        "disk_space"
+    ),
+    "failed to fetch URL": "other",
+    "Slow query": "slow_operation",
+}
+
+
+def test_every_real_sample_gets_its_kind(tk):
+    lines = sample_lines(tk)
+    wrong = []
+    for ln in lines:
+        event = parse_line(ln)
+        expected = SAMPLE_KINDS.get(event.message, "(missing from SAMPLE_KINDS)")
+        if event.kind != expected:
+            wrong.append((event.message, event.kind, expected))
+    assert wrong == []

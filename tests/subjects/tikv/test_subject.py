@@ -196,7 +196,7 @@ async def test_logs_from_a_directory(fake_pd, mock_http, tk, tmp_path):
     log = tmp_path / "basic-tikv-06vg39.basic-tikv-peer.default.log"
     samples = [
         ln
-        for ln in (tk.TIKV_FIXTURES / "log_samples.txt").read_text().splitlines()
+        for ln in tk.shared("tikv/log_samples.txt").read_text().splitlines()
         if ln.startswith("[")
     ]
     log.write_text("\n".join(samples[:5]) + "\n")

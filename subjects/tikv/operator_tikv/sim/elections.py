@@ -113,24 +113,32 @@ class Elections(RaftLog):
             [("initial_status", (term << 32) | 78), ("peer_id", pid), ("region_id", rid)],
             t + 9_000_000,
         )
+        log_index = 5 + term * 3
         for k in followers:
             fsid, fpid = rt.pstore[base + k], rt.pid[base + k]
             fctx: list[tuple[str, object]] = [("raft_id", fpid), ("region_id", rid)]
+            # A pre-vote request never moves a term (raft-rs ``step``); the vote request does.
+            self._log_higher_term(fsid, pid, term, old_term, "MsgRequestVote", fctx, t + 2_000_000)
+            self._log_became(fsid, "follower", term, fctx, t + 2_000_000)
             self.log(
                 fsid,
                 "INFO",
-                "raft.rs:1386",
-                f"received a message with higher term from {pid}",
+                "raft.rs:1620",
+                f"[logterm: {old_term}, index: {log_index}, vote: 0] cast vote for {pid} "
+                f"[logterm: {old_term}, index: {log_index}] at term {term}",
                 [
-                    ("msg type", "MsgRequestPreVote"),
-                    ("message_term", term),
-                    ("term", old_term),
+                    ("msg type", "MsgRequestVote"),
+                    ("term", term),
+                    ("msg_index", log_index),
+                    ("msg_term", old_term),
                     ("from", pid),
+                    ("vote", 0),
+                    ("log_index", log_index),
+                    ("log_term", old_term),
                     *fctx,
                 ],
                 t + 2_000_000,
             )
-            self._log_became(fsid, "follower", term, fctx, t + 2_000_000)
 
     def _isolated_campaigns(self, s: Store) -> None:
         """A cut-off store's followers time out and pre-vote in vain (no term bump with pre-vote)."""
@@ -155,6 +163,33 @@ class Elections(RaftLog):
         base = i * PEER_SLOTS
         rid, sid, pid, term = rt.ids[i], rt.pstore[base + slot], rt.pid[base + slot], rt.term[i]
         ctx: list[tuple[str, object]] = [("raft_id", pid), ("region_id", rid)]
+        if old_sid:
+            old_ctx: list[tuple[str, object]] = [("raft_id", old_pid), ("region_id", rid)]
+            self.log(
+                old_sid,
+                "INFO",
+                "peer.rs:4055",
+                "transfer leader",
+                [
+                    ("peer", f"id: {pid} store_id: {sid}"),
+                    ("peer_id", old_pid),
+                    ("region_id", rid),
+                ],
+            )
+            self.log(
+                old_sid,
+                "INFO",
+                "raft.rs:1959",
+                f"[term {old_term}] starts to transfer leadership to {pid}",
+                [("lead_transferee", pid), ("term", old_term), *old_ctx],
+            )
+            self.log(
+                old_sid,
+                "INFO",
+                "raft.rs:1972",
+                f"sends MsgTimeoutNow to {pid} immediately as {pid} already has up-to-date log",
+                [("lead_transferee", pid), *old_ctx],
+            )
         self.log(
             sid,
             "INFO",
@@ -163,9 +198,13 @@ class Elections(RaftLog):
             [("from", old_pid), ("term", old_term), *ctx],
         )
         self.log(sid, "INFO", "raft.rs:1556", "starting a new election", [("term", old_term), *ctx])
+        # A transfer campaigns without pre-vote (raft-rs ``hup(true)``).
+        self._log_became(sid, "candidate", term, ctx)
         self._log_became(sid, "leader", term, ctx, self.now + 3_000_000)
         if old_sid:
-            old_ctx: list[tuple[str, object]] = [("raft_id", old_pid), ("region_id", rid)]
+            self._log_higher_term(
+                old_sid, pid, term, old_term, "MsgRequestVote", old_ctx, self.now + 2_000_000
+            )
             self._log_became(old_sid, "follower", term, old_ctx, self.now + 3_000_000)
 
     def _step_down(self, i: int, slot: int) -> bool:

@@ -74,11 +74,13 @@ class Faults(Control, StoreLoad):
         new = "Normal" if ratio >= 0.1 else ("AlmostFull" if ratio >= 0.02 else "AlreadyFull")
         if new != s.disk_state:
             prev, s.disk_state = s.disk_state, new
+            # components/server/src/server.rs: the two usages are DiskUsage states, not bytes;
+            # with the raft engine on the kv disk its own state stays Normal (common.rs inspect).
             self.log(
                 s.id,
                 "WARN",
-                "server.rs:1539",
-                f"disk usage {prev}->{new} (raft engine usage: {s.raft_bytes()}, kv engine usage: {s.region_kb * KIB}), "
+                "server.rs:1537",
+                f"disk usage {prev}->{new} (raft engine usage: Normal, kv engine usage: {new}), "
                 f"seperated raft mount=false, kv available={s.available_bytes()}, snap=0, kv={s.region_kb * KIB}, "
                 f"raft={s.raft_bytes()}, capacity={s.capacity}",
                 [],

@@ -44,6 +44,11 @@ class PdMembers(ClusterState):
     def _pd_endpoints(self) -> str:
         return ",".join(f"{self.config.host}:{m.port}" for m in self.members)
 
+    def _pd_leader_url(self) -> str:
+        if self.pd_leader is None:
+            return ""
+        return f"http://{self.config.host}:{self.members[self.pd_leader].port}"
+
     def _log_pd_connecting(self, sid: int) -> None:
         """A store (re)connecting to PD, at start-up or once PD answers again."""
         self.log(
@@ -53,6 +58,27 @@ class PdMembers(ClusterState):
             "connecting to PD endpoint",
             [("endpoints", self._pd_endpoints())],
             thread=1,
+        )
+
+    def _log_pd_client_updated(self, sid: int, prev_leader: str) -> None:
+        """pd_client's reconnect found the leader (components/pd_client/src/util.rs:
+        ``try_connect``, ``update_client``, ``reconnect``); fields come out in reverse."""
+        leader = self._pd_leader_url()
+        self.log(sid, "INFO", "util.rs:809", "connected to PD member", [("endpoints", leader)])
+        self.log(
+            sid,
+            "INFO",
+            "util.rs:303",
+            "update pd client",
+            [("via", ""), ("leader", leader), ("prev_via", ""), ("prev_leader", prev_leader)],
+        )
+        spend = 1.2 + (sid * 37 % 100) / 40
+        self.log(
+            sid,
+            "INFO",
+            "util.rs:435",
+            "trying to update PD client done",
+            [("spend", f"{spend:.6f}ms")],
         )
 
     def kill_pd_leader(self) -> int | None:

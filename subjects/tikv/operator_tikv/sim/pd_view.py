@@ -42,15 +42,37 @@ class PdView(StoreGauges, PdRuntime):
                     s.pd_lost_logged = True
                     self._log_pd_lost(s)
                 continue
+            leader_url = self._pd_leader_url()
             if s.pd_lost_logged:
                 s.pd_lost_logged = False
                 s.registry.inc("tikv_pd_reconnect_total", ("success",))
                 self._log_pd_connecting(s.id)
+                self._log_pd_client_updated(s.id, s.pd_leader_url)
+            elif s.pd_leader_url and s.pd_leader_url != leader_url:
+                # The leader changed between two heartbeats: its TSO stream closed.
+                self.log(s.id, "INFO", "client.rs:152", "TSO stream is closed, reconnect to PD", [])
+                self._log_pd_client_updated(s.id, s.pd_leader_url)
+            s.pd_leader_url = leader_url
             self._pd_heartbeat(s)
 
     def _log_pd_lost(self, s: Store) -> None:
+        """What pd_client and the pd worker print when PD stops answering: without a leader
+        the TSO stream closes first (components/pd_client/src/client.rs); a cut-off store's
+        heartbeats fail (raftstore worker/pd.rs, pd_client client.rs) and the endpoints do
+        not answer (pd_client util.rs ``validate_endpoints``)."""
         endpoints = self._pd_endpoints()
         err = 'Grpc(RpcFailure(RpcStatus { code: 14-UNAVAILABLE, message: "failed to connect to all addresses", details: [] }))'
+        if self.pd_leader is None:
+            self.log(s.id, "INFO", "client.rs:152", "TSO stream is closed, reconnect to PD", [])
+            self.log(
+                s.id,
+                "WARN",
+                "client.rs:154",
+                "failed to update PD client",
+                [("error", err)],
+            )
+        else:
+            self.log(s.id, "ERROR", "pd.rs:1823", "store heartbeat failed", [("err", err)])
         self.log(
             s.id,
             "INFO",

@@ -40,6 +40,32 @@ class RaftLog(ClusterState):
             at_ns,
         )
 
+    def _log_higher_term(
+        self,
+        sid: int,
+        sender: int,
+        term: int,
+        old_term: int,
+        msg_type: str,
+        ctx: list[tuple[str, object]],
+        at_ns: int | None = None,
+    ) -> None:
+        """raft-rs ``step``: a message from a later term (not a pre-vote) makes the peer follow."""
+        self.log(
+            sid,
+            "INFO",
+            "raft.rs:1386",
+            f"received a message with higher term from {sender}",
+            [
+                ("msg type", msg_type),
+                ("message_term", term),
+                ("term", old_term),
+                ("from", sender),
+                *ctx,
+            ],
+            at_ns,
+        )
+
     def _log_campaign(
         self, sid: int, term: int, ctx: list[tuple[str, object]], at_ns: int | None = None
     ) -> None:

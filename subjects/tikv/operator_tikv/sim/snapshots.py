@@ -67,7 +67,8 @@ class Snapshots(RaftLog):
         rid = rt.ids[i]
         size = rt.size_kb[i] * KIB
         term = rt.term[i]
-        snap_key = f"{rid}_{term}_{rt.conf_ver[i] + 10}"
+        snap_index = rt.conf_ver[i] + 10
+        snap_key = f"{rid}_{term}_{snap_index}"
         secs = 1.0 + (rt.size_kb[i] / 1024) / 50.0
         t0 = self.now - int(secs * NS)
         lpid = rt.pid[base + rt.leader[i]] if rt.leader[i] >= 0 else 0
@@ -87,6 +88,14 @@ class Snapshots(RaftLog):
                     ("snapshot", f"/var/lib/tikv/snap/gen_{snap_key}_(default|lock|write).sst"),
                     ("region_id", rid),
                 ],
+                t0 + int(secs * 0.6 * NS),
+            )
+            self.log(
+                lead,
+                "INFO",
+                "peer_storage.rs:532",
+                "start sending snapshot",
+                [("request_peer", s.peer_id), ("peer_id", lpid), ("region_id", rid)],
                 t0 + int(secs * 0.6 * NS),
             )
             self.log(
@@ -117,7 +126,11 @@ class Snapshots(RaftLog):
             ls.registry.inc("tikv_raftstore_raft_sent_message_total", ("snapshot", "accept"))
         target = self.stores[s.store]
         target.receiving_snaps = max(0, target.receiving_snaps - 1)
-        self._log_became(s.store, "follower", 0, [("raft_id", s.peer_id), ("region_id", rid)], t0)
+        learner_ctx: list[tuple[str, object]] = [("raft_id", s.peer_id), ("region_id", rid)]
+        self._log_became(s.store, "follower", 0, learner_ctx, t0)
+        if lpid:
+            self._log_higher_term(s.store, lpid, term, 0, "MsgHeartbeat", learner_ctx, t0)
+            self._log_became(s.store, "follower", term, learner_ctx, t0)
         self.log(
             s.store,
             "INFO",
@@ -134,6 +147,35 @@ class Snapshots(RaftLog):
             "snap.rs:350",
             "saving all snapshot files",
             [("takes", f"{secs * 0.3 * 1000:.6f}ms"), ("snap_key", snap_key)],
+        )
+        rctx: list[tuple[str, object]] = [("raft_id", s.peer_id), ("region_id", rid)]
+        self.log(
+            s.store,
+            "INFO",
+            "raft.rs:2701",
+            "restored snapshot",
+            [
+                ("snapshot_term", term),
+                ("snapshot_index", snap_index),
+                ("last_term", term),
+                ("last_index", snap_index),
+                ("commit", snap_index),
+                *rctx,
+            ],
+        )
+        self.log(
+            s.store,
+            "INFO",
+            "raft.rs:2582",
+            f"[commit: {snap_index}, term: {term}] restored snapshot "
+            f"[index: {snap_index}, term: {term}]",
+            [
+                ("snapshot_term", term),
+                ("snapshot_index", snap_index),
+                ("commit", snap_index),
+                ("term", term),
+                *rctx,
+            ],
         )
         self.log(
             s.store,

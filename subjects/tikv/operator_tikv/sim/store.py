@@ -68,6 +68,7 @@ class Store:
     cpu_s: float = 0.0
     cpu_now: float = 0.0
     pd_lost_logged: bool = False
+    pd_leader_url: str = ""
     registry: Registry = field(default_factory=lambda: Registry(TIKV_FAMILIES))
     log: L.StoreLog | None = None
     rocks_log: L.StoreLog | None = None

@@ -13,20 +13,30 @@ import httpx
 import pytest
 from operator_tikv.sim import SimCluster, SimConfig
 
-FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
+from operator_tui.testing.shared import shared_file
+
+# PD bodies the project built field by field (tests/fixtures/pd/README.md).
+PD_FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "pd"
+# PD bodies captured from a real cluster: third-party, read from ../shared/fixtures/pd.
+VERBATIM_PD = ("cluster.json", "health.json", "members.json", "store.json", "stores.json")
+
+
+def pd_fixture_path(name: str) -> Path:
+    """Where a PD body lives; a test needing an absent third-party one is skipped."""
+    return shared_file(f"pd/{name}") if name in VERBATIM_PD else PD_FIXTURES / name
 
 
 @pytest.fixture
 def pd_fixture() -> Any:
     def load(name: str) -> Any:
-        return json.loads((FIXTURES / "pd" / name).read_text())
+        return json.loads(pd_fixture_path(name).read_text())
 
     return load
 
 
 @pytest.fixture
-def fixtures_dir() -> Path:
-    return FIXTURES
+def pd_fixture_bytes() -> Any:
+    return lambda name: pd_fixture_path(name).read_bytes()
 
 
 @pytest.fixture

@@ -79,7 +79,7 @@ async def get(
     return resp
 
 
-def test_layout_checks_accept_the_fixtures(fixtures_dir: Any) -> None:
+def test_layout_checks_accept_the_fixtures(pd_fixture_bytes: Any) -> None:
     for name in (
         "stores.json",
         "store.json",
@@ -88,14 +88,14 @@ def test_layout_checks_accept_the_fixtures(fixtures_dir: Any) -> None:
         "cluster.json",
         "config_schedule.json",
     ):
-        check_indented((fixtures_dir / "pd" / name).read_bytes())
+        check_indented(pd_fixture_bytes(name))
     for name in (
         "region.json",
         "regions.json",
         "regions_check_down_peer.json",
         "region_missing_v8.5.json",
     ):
-        check_compact((fixtures_dir / "pd" / name).read_bytes())
+        check_compact(pd_fixture_bytes(name))
 
 
 def check_store(entry: dict[str, Any]) -> None:

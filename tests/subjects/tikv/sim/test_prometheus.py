@@ -1,6 +1,6 @@
 """A real Prometheus scrapes the simulated PD and stores with the official alert rules loaded.
 
-The rules are TiKV's and PD's v8.5.7 files copied into tests/fixtures/tikv. To keep the test
+The rules are TiKV's and PD's v8.5.7 files, read from ../shared/fixtures/tikv. To keep the test
 near half a minute, the generated copy rewrites every ``for:`` duration (1m, 5m, 45s, 15s) to
 ``2s``; the expressions are untouched. Prometheus scrapes and evaluates every second and the
 simulator runs at 10x, so PD's max-store-down-time of 120 simulated seconds passes in 12 s; the
@@ -18,6 +18,7 @@ import contextlib
 import re
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _write_rules(fixtures_dir: Path, out: Path) -> list[str]:
+def _write_rules(shared_fixture: Callable[[str], Path], out: Path) -> list[str]:
     paths = []
     for name in ("pd.rules.v8.5.7.yml", "tikv.rules.v8.5.7.yml"):
-        text = (fixtures_dir / "tikv" / name).read_text()
+        text = shared_fixture(f"tikv/{name}").read_text()
         text = re.sub(r"(?m)^(\s+for:\s*)\S+\s*$", r"\g<1>2s", text)
         target = out / name
         target.write_text(text)
@@ -53,12 +54,12 @@ async def _alerts(http: httpx.AsyncClient, base: str) -> list[dict[str, Any]]:
 
 
 async def test_official_rules_fire_on_simulated_faults(
-    prometheus_bin: str, fixtures_dir: Path, tmp_path: Path
+    prometheus_bin: str, shared_fixture: Callable[[str], Path], tmp_path: Path
 ) -> None:
     cfg = SimConfig(stores=4, regions=60, speed=10.0, max_store_down_time_s=120.0)
     async with SimCluster(cfg) as sim, httpx.AsyncClient(timeout=5) as http:
         targets = sim.prometheus_targets()
-        rules = _write_rules(fixtures_dir, tmp_path)
+        rules = _write_rules(shared_fixture, tmp_path)
         config = {
             "global": {
                 "scrape_interval": "1s",
