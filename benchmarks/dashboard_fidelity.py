@@ -14,13 +14,15 @@ histogram quantile over buckets that never moved draws nothing in Grafana, so it
 count. Only in-scope expressions count (those reading only metrics a v8.5.7 TiKV or PD
 exports; node_exporter, TiDB and the rest are out of scope). It prints, per dashboard, the
 share that returns data, and the metric names the in-scope expressions read most that the
-simulator does not export at all.
+simulator does not export at all. Many panels show an incident only (leaders dropping,
+server busy, unreachable stores): ``--events`` puts a slow disk and a partition in the
+window, which lights them the way an incident lights a real cluster's dashboards.
 
 The expression list is third-party material, so it is read from ``../shared/fixtures``
 (next to the project) and never committed; without it this says so and exits cleanly.
 
     uv run python benchmarks/dashboard_fidelity.py [--scrape 5] [--window 60] [--stores 3]
-        [--regions 300] [--top 15] [--dashboard NAME ...] [--json FILE] [--misses FILE]
+        [--regions 300] [--events] [--top 15] [--dashboard NAME ...] [--json FILE] [--misses FILE]
 """
 
 from __future__ import annotations
@@ -273,13 +275,15 @@ def print_report(report: Report, top: int, elapsed: float) -> None:
     print(f"{'overall':<24} {hit:>5} / {total:<8} {100 * hit / max(total, 1):5.1f}%")
     print(f"query errors: {report.errors}; metric names exported: {report.exported}")
     if report.absent:
-        print(f"most-referenced absent metrics (expressions without data that read them), top {top}:")
+        print(
+            f"most-referenced absent metrics (expressions without data that read them), top {top}:"
+        )
         for name, count in report.absent[:top]:
             print(f"  {count:4d}  {name}")
     print(f"run took {elapsed:.0f}s")
 
 
-async def run(args: argparse.Namespace, path: Path, binary: str) -> Report:
+async def run(args: argparse.Namespace, path: Path, binary: str) -> tuple[list[Expr], Report]:
     exprs = load_exprs(path, args.dashboard)
     config = SimConfig(stores=args.stores, regions=args.regions, seed=args.seed)
     t0 = time.monotonic()
@@ -295,7 +299,11 @@ async def run(args: argparse.Namespace, path: Path, binary: str) -> Report:
                     if up < want:
                         print(f"only {up} of {want} targets up after 30s", file=sys.stderr)
                     start = time.time()
-                    await asyncio.sleep(args.window)
+                    if args.events:
+                        await events(sim, args.window)
+                        await asyncio.sleep(args.window - args.window / 2)
+                    else:
+                        await asyncio.sleep(args.window)
                     end = time.time()
                     names = (await http.get(f"{prom.url}/api/v1/label/__name__/values")).json()
                     exported = set(names.get("data", []))
@@ -304,16 +312,17 @@ async def run(args: argparse.Namespace, path: Path, binary: str) -> Report:
                 await prom.stop()
     report = summarise(exprs, exported)
     print_report(report, args.top, time.monotonic() - t0)
-    if args.misses:
-        lines = [
-            f"{e.dashboard}\t{e.n}\t{e.panel}\t{e.error or '-'}\t{' '.join(e.metrics)}"
-            for e in exprs
-            if not e.has_data
-        ]
-        Path(args.misses).write_text("\n".join(lines) + "\n")
-    if args.json:
-        Path(args.json).write_text(json.dumps(asdict(report), indent=1))
-    return report
+    return exprs, report
+
+
+async def events(sim: SimCluster, window: float) -> None:
+    """A slow disk on store 1 and store 3 cut off from the others for a third of the window."""
+    await asyncio.sleep(window / 6)
+    slow = sim.add_fault("slow_disk", 1, latency_ms=400.0)
+    cut = sim.add_fault("partition_store", sim.config.stores)
+    await asyncio.sleep(window / 3)
+    sim.clear_fault(cut)
+    sim.clear_fault(slow)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -326,6 +335,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--top", type=int, default=15, help="how many absent metrics to list")
     p.add_argument("--dashboard", action="append", help="only this dashboard (repeatable)")
+    p.add_argument(
+        "--events",
+        action="store_true",
+        help="inject a slow disk (store 1) and a partition (last store) for a third of the window",
+    )
     p.add_argument("--json", help="also write the figures to this file")
     p.add_argument("--misses", help="write the in-scope expressions without data (TSV)")
     args = p.parse_args(argv)
@@ -334,9 +348,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     binary = shutil.which("prometheus")
     if binary is None:
-        print("prometheus not installed (scripts/setup-test-tools.sh installs it): nothing measured")
+        print(
+            "prometheus not installed (scripts/setup-test-tools.sh installs it): nothing measured"
+        )
         return 0
-    asyncio.run(run(args, args.exprs, binary))
+    exprs, report = asyncio.run(run(args, args.exprs, binary))
+    if args.misses:
+        lines = [
+            f"{e.dashboard}\t{e.n}\t{e.panel}\t{e.error or '-'}\t{' '.join(e.metrics)}"
+            for e in exprs
+            if not e.has_data
+        ]
+        Path(args.misses).write_text("\n".join(lines) + "\n")
+    if args.json:
+        Path(args.json).write_text(json.dumps(asdict(report), indent=1))
     return 0
 
 

@@ -88,5 +88,7 @@ def metric_index() -> dict[str, dict]:
 def unmodelled_blocks() -> dict[str, str]:
     """Family name -> its rendered lines (no trailing newline), for the families not modelled."""
     return {
-        name: _render(name, spec) for name, spec in metric_index().items() if name not in TIKV_FAMILIES
+        name: _render(name, spec)
+        for name, spec in metric_index().items()
+        if name not in TIKV_FAMILIES
     }

@@ -51,12 +51,16 @@ def engine_families(d: Derive) -> None:
     _stats(d, "tikv_engine_sst_read_micros", "kv", "sst_read_micros", read_us * 2.0)
     _stats(d, "tikv_engine_bytes_per_read", "kv", "bytes_per_read", VALUE_BYTES)
     _stats(d, "tikv_engine_compaction_time", "kv", "compaction_time", 400_000.0)
-    _stats(d, "tikv_engine_num_files_in_single_compaction", "kv", "num_files_in_single_compaction", 4.0)
+    _stats(
+        d, "tikv_engine_num_files_in_single_compaction", "kv", "num_files_in_single_compaction", 4.0
+    )
     _stats(d, "tikv_engine_get_micro_seconds", "raft", "get", raft_us * 0.2)
     _stats(d, "tikv_engine_seek_micro_seconds", "raft", "seek", raft_us * 0.3)
     _flows(d)
     _efficiency(d)
     _memory(d)
+    titan_families(d)
+    flow_control_families(d)
 
 
 def _flows(d: Derive) -> None:
@@ -157,7 +161,11 @@ def _memory(d: Derive) -> None:
         if s.stall is not None and cf in ("default", "write"):
             immutable = 1
         d.set("tikv_engine_num_immutable_mem_table", (db, cf), immutable)
-        d.set("tikv_engine_memory_bytes", (db, cf, "mem-tables"), 64 << 20 if cf != "lock" else 8 << 20)
+        d.set(
+            "tikv_engine_memory_bytes",
+            (db, cf, "mem-tables"),
+            64 << 20 if cf != "lock" else 8 << 20,
+        )
         keys = s.region_kb * 8 * (0.7 if cf == "default" else 1.0 if cf == "write" else 0.001)
         if cf == "raft":
             keys = s.raft_bytes() / VALUE_BYTES
@@ -169,3 +177,75 @@ def _memory(d: Derive) -> None:
     for db in ("kv", "raft"):
         d.set("tikv_engine_num_snapshots", (db,), 2 if db == "kv" else 0)
         d.set("tikv_engine_oldest_snapshot_duration", (db,), 3 if db == "kv" else 0)
+
+
+# Titan's statistics histograms, exported as gauges per percentile like RocksDB's.
+TITAN_STATS = (
+    ("tikv_engine_blob_key_size", "blob_key_size"),
+    ("tikv_engine_blob_value_size", "blob_value_size"),
+    ("tikv_engine_blob_get_micros_seconds", "blob_get_micros"),
+    ("tikv_engine_blob_seek_micros_seconds", "blob_seek_micros"),
+    ("tikv_engine_blob_next_micros_seconds", "blob_next_micros"),
+    ("tikv_engine_blob_prev_micros_seconds", "blob_prev_micros"),
+    ("tikv_engine_blob_file_read_micros_seconds", "blob_file_read_micros"),
+    ("tikv_engine_blob_file_write_micros_seconds", "blob_file_write_micros"),
+    ("tikv_engine_blob_file_sync_micros_seconds", "blob_file_sync_micros"),
+    ("tikv_engine_blob_gc_micros_seconds", "blob_gc_micros"),
+    ("tikv_engine_blob_gc_input_file", "blob_gc_input_file"),
+    ("tikv_engine_blob_gc_output_file", "blob_gc_output_file"),
+    ("tikv_engine_blob_iter_touch_blob_file_count", "blob_iter_touch_blob_file_count"),
+)
+FLOW_TYPES = ("bytes_read", "bytes_written", "keys_read", "keys_written")
+
+
+def titan_families(d: Derive) -> None:
+    """Titan, on by default for new v8.5 clusters; values of 1 KiB stay below its 32 KiB
+    ``min-blob-size``, so it holds no blob: its families exist and read zero."""
+    for name, prefix in TITAN_STATS:
+        _stats(d, name, "kv", prefix, 0.0)
+    for typ in ("number_blob_get", "number_blob_seek", "number_blob_next", "number_blob_prev"):
+        d.set("tikv_engine_blob_locate", ("kv", typ), 0)
+    for typ in FLOW_TYPES:
+        d.set("tikv_engine_blob_flow_bytes", ("kv", typ), 0)
+        d.set("tikv_engine_blob_gc_flow_bytes", ("kv", typ), 0)
+    d.set("tikv_engine_blob_file_synced", ("kv",), 0)
+    d.set("tikv_engine_blob_cache_size_bytes", ("kv", "default"), 0)
+    for typ in ("blob_cache_hit", "blob_cache_miss"):
+        d.set("tikv_engine_blob_cache_efficiency", ("kv", typ), 0)
+    for typ in ("blob_gc_no_need", "blob_gc_remain", "blob_gc_discardable", "blob_gc_sample"):
+        d.set("tikv_engine_blob_gc_action_count", ("kv", typ), 0)
+    for typ in ("blob_gc_file_created", "blob_gc_file_deleted"):
+        d.set("tikv_engine_blob_gc_file_count", ("kv", typ), 0)
+    for name in (
+        "tikv_engine_titandb_num_live_blob_file",
+        "tikv_engine_titandb_num_obsolete_blob_file",
+        "tikv_engine_titandb_live_blob_file_size",
+        "tikv_engine_titandb_obsolete_blob_file_size",
+    ):
+        d.set(name, ("kv", "default"), 0)
+    for ratio in ("le0", "le20", "le50", "le80", "le100"):
+        d.set("tikv_engine_titandb_blob_file_discardable_ratio", ("kv", "default", ratio), 0)
+
+
+def flow_control_families(d: Derive) -> None:
+    """The scheduler's flow controller (on by default) samples the kv engine each second."""
+    s = d.store
+    st = s.stall
+    written = d.sig.rate("write") * VALUE_BYTES * 2
+    for cf in KV_CFS:
+        l0 = (
+            st.l0_files(d.now_ns) if st is not None and cf != "lock" else (2 if cf != "lock" else 0)
+        )
+        d.set("tikv_scheduler_l0", (cf,), l0)
+        d.set("tikv_scheduler_l0_avg", (cf,), float(l0))
+        d.set("tikv_scheduler_memtable", (cf,), 1 if st is not None and cf != "lock" else 0)
+        share = 0.55 if cf == "default" else 0.43 if cf == "write" else 0.02
+        d.set("tikv_scheduler_l0_flow", (cf,), int(written * share * 1.6))
+        d.set("tikv_scheduler_flush_flow", (cf,), int(written * share * 1.6))
+        d.set("tikv_scheduler_throttle_cf", (cf,), 1 if st is not None and cf == "default" else 0)
+    pending = st.pending_bytes(d.now_ns) if st is not None else 0
+    d.set("tikv_scheduler_pending_compaction_bytes", ("default",), pending)
+    d.set("tikv_scheduler_write_flow", (), int(written))
+    throttled = st is not None
+    d.set("tikv_scheduler_throttle_flow", (), int(written * 0.5) if throttled else 0)
+    d.set("tikv_scheduler_discard_ratio", (), 0.1 if throttled else 0.0)

@@ -59,6 +59,7 @@ async def get_metrics(request: web.Request) -> web.Response:
     if sim.config.manual_clock:
         # Faults change a store between steps; a page is then cached for no instant.
         store.page_cache = None
+    store.signals.add("status_req", 1, 1.0, 0.003)
     body = page(store, sim.model.now, extra).encode()
     headers = {"Content-Type": METRICS_TYPE}
     if "gzip" in request.headers.get("Accept-Encoding", ""):

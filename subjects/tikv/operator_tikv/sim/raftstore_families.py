@@ -66,6 +66,7 @@ def raftstore_families(d: Derive) -> None:
     _messages(d)
     _snapshots(d)
     _checks(d)
+    _load(d)
 
 
 def _waits(d: Derive) -> None:
@@ -174,6 +175,17 @@ def _snapshots(d: Derive) -> None:
     d.hist("tikv_server_send_snapshot_duration_seconds", (), "snap_send")
     d.hist("tikv_snapshot_size", (), "snap_size")
     d.hist_of("tikv_snapshot_kv_count", (), sig.count("snap_gen"), 70_000.0, 0.3)
+
+
+def _load(d: Derive) -> None:
+    d.hist("tikv_region_written_keys", (), "region_written_keys")
+    d.hist("tikv_region_written_bytes", (), "region_written_bytes")
+    for typ, signal in (
+        ("qps", "split_load_qps"),
+        ("bytes_kib", "split_load_kib"),
+        ("cpu_millicores", "split_load_cpu"),
+    ):
+        d.hist("tikv_load_base_split_region_load", (typ,), signal)
 
 
 def _checks(d: Derive) -> None:

@@ -75,6 +75,18 @@ PD_REQUESTS = (
     ("report_batch_split", 0.01, 0.002),
     ("get_gc_safe_point", 0.0167, 0.001),
 )
+# RequestStatusKind of tikv_storage_engine_async_request_total (a static metric) beyond all/success.
+ASYNC_ERRORS = (
+    "err_timeout",
+    "err_other",
+    "err_not_leader",
+    "err_region_not_found",
+    "err_epoch_not_match",
+    "err_server_is_busy",
+    "err_stale_command",
+    "err_store_not_match",
+    "err_disk_full",
+)
 WORKERS = (("pd-worker", 1.0), ("split-check", 0.1), ("region-worker", 0.02), ("cleanup", 0.1))
 
 
@@ -121,14 +133,14 @@ def _storage(d: Derive) -> None:
     reads, writes = sig.count("read"), sig.count("write")
     for typ, share in COMMANDS_READ:
         d.set("tikv_storage_command_total", (typ,), reads * share)
-        d.hist(
-            "tikv_scheduler_processing_read_duration_seconds", (typ,), "read", share, 0.5
-        )
+        d.hist("tikv_scheduler_processing_read_duration_seconds", (typ,), "read", share, 0.5)
     for typ, share in COMMANDS_WRITE:
         d.set("tikv_storage_command_total", (typ,), writes * share)
-        d.set("tikv_scheduler_too_busy_total", (typ,), d.store.registry.get(
-            "tikv_scheduler_too_busy_total", (typ,)
-        ))
+        d.set(
+            "tikv_scheduler_too_busy_total",
+            (typ,),
+            d.store.registry.get("tikv_scheduler_too_busy_total", (typ,)),
+        )
         for stage in STAGES:
             d.set("tikv_scheduler_stage_total", (typ, stage), writes * share)
         for stage in STAGE_ERRORS:
@@ -140,7 +152,9 @@ def _storage(d: Derive) -> None:
                 d.set("tikv_scheduler_kv_scan_details", (typ, cf, tag), writes * share * per * k)
         d.hist("tikv_storage_check_mem_lock_duration_seconds", (typ, "unlocked"), "write", 0.0)
     for typ, share in COMMANDS_READ:
-        d.hist("tikv_storage_check_mem_lock_duration_seconds", (typ, "unlocked"), "read", share, 0.002)
+        d.hist(
+            "tikv_storage_check_mem_lock_duration_seconds", (typ, "unlocked"), "read", share, 0.002
+        )
         for metric, per in PERF_METRICS:
             d.set("tikv_storage_rocksdb_perf", (typ, metric), reads * share * per)
     d.set("tikv_scheduler_writing_bytes", (), sig.rate("write") * 0.003 * VALUE_BYTES)
@@ -154,6 +168,23 @@ def _storage(d: Derive) -> None:
     d.hist(name, ("snapshot_read_index_propose_wait",), "read", 0.03, 0.3)
     d.hist(name, ("snapshot_read_index_confirm",), "read", 0.03, 1.5)
     d.set("tikv_raftstore_local_read_executed_requests", (), reads * 0.97)
+    moved = sig.count("transfer_leader") + sig.count("campaign")
+    for typ in ("snapshot", "write"):
+        for status in ASYNC_ERRORS:
+            value = moved * 3 if status == "err_not_leader" else 0
+            if status == "err_server_is_busy":
+                value = sig.count("busy") * 0.2
+            d.set("tikv_storage_engine_async_request_total", (typ, status), value)
+    for typ, share in COMMANDS_WRITE:
+        d.hist("tikv_scheduler_processing_read_duration_seconds", (typ,), "write", share, 0.05)
+    ticks = sig.count("tick")
+    for kind, per_s, factor in (("store", 1.0, 1.0), ("apply", 1.0, 1.3)):
+        n = ticks * per_s * 100
+        d.hist_of("tikv_batch_system_fsm_poll_seconds", (kind,), n, 0.002 * factor)
+        d.hist_of("tikv_batch_system_fsm_schedule_wait_seconds", (kind,), n, 0.001 * factor)
+        d.hist_of("tikv_batch_system_fsm_poll_rounds", (kind,), n, 1.0, 0.3)
+        d.hist_of("tikv_batch_system_fsm_count_per_poll", (kind,), n, 16.0, 0.8)
+    d.hist("tikv_status_server_request_duration_seconds", ("GET", "/metrics"), "status_req")
     d.set("tikv_raftstore_local_read_executed_stale_read_requests", (), 0.0)
 
 

@@ -180,6 +180,19 @@ class StoreLoad(Elections):
         sig.add("read_wait", reads * (1 + COP_RATIO) * dt, dt, pool_wait)
         sig.add("cop_wait", reads * COP_RATIO * dt, dt, pool_wait * 1.5 + 0.00001)
         sig.add("inspect", dt, dt, 0.0001 + slow)
+        leaders = max(s.leader_count, 1)
+        # Each leader reports what it wrote in its minute between region heartbeats.
+        beats = s.leader_count / 60 * dt
+        sig.add("region_written_keys", beats, dt, max(1.0, writes * 2 * 60 / leaders), 1.0)
+        sig.add(
+            "region_written_bytes", beats, dt, max(256.0, writes * VALUE_BYTES * 60 / leaders), 1.0
+        )
+        # The load-based split controller samples its busiest regions every second.
+        sampled = min(s.leader_count, 10) * dt
+        qps = (reads + writes) / leaders
+        sig.add("split_load_qps", sampled, dt, max(1.0, qps * 8), 1.0)
+        sig.add("split_load_kib", sampled, dt, max(1.0, qps * 8 * VALUE_BYTES / 1024), 1.0)
+        sig.add("split_load_cpu", sampled, dt, max(1.0, qps * 8 * 0.12), 1.0)
 
     def _stall_metrics(self, s: Store, writes: float, dt: float) -> None:
         """Scheduler busy, apply channel full, and RocksDB's own stall counters."""
