@@ -123,14 +123,15 @@ def render_page(store: Store, now_ns: int, extra: Mapping[str, str] | None = Non
     return merged.render(extra=extra)
 
 
-def page(store: Store, now_ns: int, extra: Mapping[str, str] | None = None) -> str:
-    """The rendered page, once per simulated instant: scrapes in between share it.
-
-    The gauges a store samples on its own schedule are set first (``refresh``).
-    """
+def page(
+    store: Store, instant: tuple[int, int, int], extra: Mapping[str, str] | None = None
+) -> str:
+    """The rendered page, once per simulated ``instant`` (time, faults added, faults open):
+    scrapes in between (Prometheus and the operator both reading a store) share it."""
+    key = (*instant, bool(extra))
     cached = store.page_cache
-    if cached is not None and cached[0] == now_ns and cached[1] == bool(extra):
-        return cached[2]
-    text = render_page(store, now_ns, extra)
-    store.page_cache = (now_ns, bool(extra), text)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    text = render_page(store, instant[0], extra)
+    store.page_cache = (key, text)
     return text

@@ -268,6 +268,8 @@ TIKV_FAMILIES: dict[str, Family] = _by_name(
     ),
 )
 
+# Bucket bounds as printed, per (bounds, formatter): formatting them is most of a page's cost.
+_LE_CACHE: dict[tuple[tuple[float, ...], Callable[[float], str]], tuple[str, ...]] = {}
 _CDF_CACHE: dict[tuple[tuple[float, ...], float, float], tuple[float, ...]] = {}
 
 
@@ -373,10 +375,13 @@ class Registry:
         total = int(s.total)
         prev = 0
         lead = inner + "," if inner else ""
-        for bound, value in zip(fam.buckets, acc, strict=True):
+        bounds = _LE_CACHE.get((fam.buckets, fmt))
+        if bounds is None:
+            bounds = _LE_CACHE[(fam.buckets, fmt)] = tuple(fmt(b) for b in fam.buckets)
+        for bound, value in zip(bounds, acc, strict=True):
             count = min(max(int(value), prev), total)
             prev = count
-            out.append(f'{fam.name}_bucket{{{lead}le="{fmt(bound)}"}} {count}')
+            out.append(f'{fam.name}_bucket{{{lead}le="{bound}"}} {count}')
         out.append(f'{fam.name}_bucket{{{lead}le="+Inf"}} {total}')
         tail = f"{{{inner}}}" if inner else ""
         out.append(f"{fam.name}_sum{tail} {fmt(s.sum)}")

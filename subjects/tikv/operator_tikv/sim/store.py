@@ -71,7 +71,7 @@ class Store:
     pd_lost_logged: bool = False
     registry: Registry = field(default_factory=lambda: Registry(TIKV_FAMILIES))
     signals: Signals = field(default_factory=Signals)
-    page_cache: tuple[int, bool, str] | None = None
+    page_cache: tuple[tuple[int, int, int, bool], str] | None = None
     log: L.StoreLog | None = None
     rocks_log: L.StoreLog | None = None
 
