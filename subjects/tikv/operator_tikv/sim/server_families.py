@@ -150,7 +150,6 @@ def _storage(d: Derive) -> None:
         for cf, per in (("default", 0.2), ("lock", 1.0), ("write", 1.0)):
             for tag, k in (("get", 1.0), ("seek", 0.5), ("next", 0.5), ("processed_keys", 1.0)):
                 d.set("tikv_scheduler_kv_scan_details", (typ, cf, tag), writes * share * per * k)
-        d.hist("tikv_storage_check_mem_lock_duration_seconds", (typ, "unlocked"), "write", 0.0)
     for typ, share in COMMANDS_READ:
         d.hist(
             "tikv_storage_check_mem_lock_duration_seconds", (typ, "unlocked"), "read", share, 0.002

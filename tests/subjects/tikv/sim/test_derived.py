@@ -172,3 +172,15 @@ async def test_elections_show_as_votes_and_not_leader_errors(http: httpx.AsyncCl
         for t in texts.values()
     )
     assert not_leader > 0
+
+
+async def test_a_page_is_rendered_once_per_instant(
+    sim: SimCluster, http: httpx.AsyncClient
+) -> None:
+    first = await page(http, sim, 1)
+    assert await page(http, sim, 1) == first
+    name = "tikv_status_server_request_duration_seconds_count"
+    key = '{method="GET",path="/metrics"}'
+    sim.add_fault("slow_disk", 1)
+    changed = await page(http, sim, 1)
+    assert samples(changed, name)[key] > samples(first, name)[key]
