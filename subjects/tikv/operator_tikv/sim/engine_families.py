@@ -129,6 +129,15 @@ def _efficiency(d: Derive) -> None:
             ("block_cache_index_hit", blocks / 3),
             ("block_cache_index_miss", 0.0),
             ("block_cache_data_bytes_insert", blocks / 3 * (1 - hit) * 32 * KIB),
+            ("block_cache_add", blocks * (1 - hit)),
+            ("block_cache_data_add", blocks * (1 - hit)),
+            ("block_cache_filter_add", 0.0),
+            ("block_cache_index_add", 0.0),
+            ("block_cache_add_failures", 0.0),
+            ("block_cache_filter_bytes_insert", 0.0),
+            ("block_cache_filter_bytes_evict", 0.0),
+            ("block_cache_index_bytes_insert", 0.0),
+            ("block_cache_index_bytes_evict", 0.0),
         ):
             d.set("tikv_engine_cache_efficiency", (db, typ), value)
         d.set("tikv_engine_memtable_efficiency", (db, "memtable_hit"), gets * 0.1 * scale)

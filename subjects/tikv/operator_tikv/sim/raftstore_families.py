@@ -10,6 +10,7 @@ later peers are created by snapshots and destroyed by removals.
 from __future__ import annotations
 
 from operator_tikv.sim.derived import Derive
+from operator_tikv.sim.encode import NS
 from operator_tikv.sim.traffic import VALUE_BYTES
 
 # tikv_raftstore_store_wf_*: the stages of one write, as shares of its commit latency.
@@ -67,6 +68,7 @@ def raftstore_families(d: Derive) -> None:
     _snapshots(d)
     _checks(d)
     _load(d)
+    _resolved_ts(d)
 
 
 def _waits(d: Derive) -> None:
@@ -200,3 +202,24 @@ def _checks(d: Derive) -> None:
     d.hist_of("tikv_raftstore_check_split_duration_seconds", (), checked, 0.0004, 0.5)
     for typ in ("all", "store_process", "store_wait", "store_write", "apply", "disk"):
         d.hist("tikv_raftstore_inspect_duration_seconds", (typ,), "inspect")
+
+
+# resolved-ts.advance-ts-interval (20 s in v8.5): how often leaders confirm their leadership.
+ADVANCE_TS_S = 20.0
+
+
+def _resolved_ts(d: Derive) -> None:
+    """Resolved ts advances every 20 s once each leader's peers confirm it (check leader);
+    a cut-off store cannot, so its gap grows for as long as it stays cut off."""
+    s = d.store
+    rounds = d.sig.count("tick") / ADVANCE_TS_S
+    d.hist_of("tikv_resolved_ts_check_leader_duration_seconds", ("all",), rounds, 0.008, 0.4)
+    # One request per peer store and round, listing the leaders it must confirm.
+    d.hist("tikv_check_leader_request_item_count", (), "check_leader")
+    d.hist("tikv_check_leader_request_size_bytes", (), "check_leader", 1.0, 40.0)
+    gap = ADVANCE_TS_S * 1000 + 500
+    if s.partitioned and s.lost_ns is not None:
+        gap += (d.now_ns - s.lost_ns) / NS * 1000
+    d.set("tikv_resolved_ts_min_resolved_ts_gap_millis", (), int(gap))
+    d.set("tikv_resolved_ts_min_leader_resolved_ts_gap_millis", (), int(gap))
+    d.set("tikv_resolved_ts_min_follower_safe_ts_gap_millis", (), int(gap + 1000))

@@ -187,6 +187,7 @@ class StoreLoad(Elections):
         sig.add(
             "region_written_bytes", beats, dt, max(256.0, writes * VALUE_BYTES * 60 / leaders), 1.0
         )
+        sig.add("check_leader", 2 * dt / 20, dt, max(1.0, s.leader_count), 0.2)
         # The load-based split controller samples its busiest regions every second.
         sampled = min(s.leader_count, 10) * dt
         qps = (reads + writes) / leaders
