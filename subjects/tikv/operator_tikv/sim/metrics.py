@@ -268,8 +268,9 @@ TIKV_FAMILIES: dict[str, Family] = _by_name(
     ),
 )
 
-# Bucket bounds as printed, per (bounds, formatter): formatting them is most of a page's cost.
-_LE_CACHE: dict[tuple[tuple[float, ...], Callable[[float], str]], tuple[str, ...]] = {}
+# A histogram series' line heads (bucket, sum, count) by (family, labels, formatter): the
+# same on every scrape and every store, and building them is most of a page's cost.
+_HEAD_CACHE: dict[tuple[str, str, Callable[[float], str]], tuple[str, ...]] = {}
 _CDF_CACHE: dict[tuple[tuple[float, ...], float, float], tuple[float, ...]] = {}
 
 
@@ -374,18 +375,26 @@ class Registry:
                 acc[i] += n * c
         total = int(s.total)
         prev = 0
-        lead = inner + "," if inner else ""
-        bounds = _LE_CACHE.get((fam.buckets, fmt))
-        if bounds is None:
-            bounds = _LE_CACHE[(fam.buckets, fmt)] = tuple(fmt(b) for b in fam.buckets)
-        for bound, value in zip(bounds, acc, strict=True):
+        key = (fam.name, inner, fmt)
+        heads = _HEAD_CACHE.get(key)
+        if heads is None:
+            lead = inner + "," if inner else ""
+            tail = f"{{{inner}}}" if inner else ""
+            bounds = [*(fmt(b) for b in fam.buckets), "+Inf"]
+            heads = (
+                *(f'{fam.name}_bucket{{{lead}le="{b}"}} ' for b in bounds),
+                f"{fam.name}_sum{tail} ",
+                f"{fam.name}_count{tail} ",
+            )
+            if len(_HEAD_CACHE) < 20000:
+                _HEAD_CACHE[key] = heads
+        for head, value in zip(heads, acc, strict=False):
             count = min(max(int(value), prev), total)
             prev = count
-            out.append(f'{fam.name}_bucket{{{lead}le="{bound}"}} {count}')
-        out.append(f'{fam.name}_bucket{{{lead}le="+Inf"}} {total}')
-        tail = f"{{{inner}}}" if inner else ""
-        out.append(f"{fam.name}_sum{tail} {fmt(s.sum)}")
-        out.append(f"{fam.name}_count{tail} {total}")
+            out.append(f"{head}{count}")
+        out.append(f"{heads[-3]}{total}")
+        out.append(f"{heads[-2]}{fmt(s.sum)}")
+        out.append(f"{heads[-1]}{total}")
 
 
 def _escape(value: str) -> str:
