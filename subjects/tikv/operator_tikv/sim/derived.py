@@ -1,4 +1,4 @@
-"""The families a store's page derives from its ``Signals`` when scraped, and the page cache.
+"""The families a store's page derives from its ``Signals`` when scraped: metadata and builder.
 
 Families kept step by step in the store's ``Registry`` cost every store every simulated
 second; the ones here cost nothing until a scrape asks for them, and a page is rendered at
@@ -6,18 +6,17 @@ most once per simulated instant (``page``). Names, types, label names, HELP text
 buckets come from ``metrics.TIKV_FAMILIES`` or else from TiKV's own registrations
 (``data/metric_index.json``, read from the tikv/tikv v8.5 sources); the label values and
 the numbers come from the modules named for what they hold (``raftstore_families``,
-``engine_families``, ``server_families``).
+``engine_families``, ``server_families``); ``store_page`` puts the page together.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING
 
 from operator_tikv.sim.background import buckets, metric_index
-from operator_tikv.sim.metrics import TIKV_FAMILIES, Family, HistSeries, Registry, quantize
+from operator_tikv.sim.metrics import TIKV_FAMILIES, Family, HistSeries, quantize
 from operator_tikv.sim.signals import Signals
 
 if TYPE_CHECKING:
@@ -96,42 +95,3 @@ class Derive:
             out.total = n
             out.sum = n * key[0] * math.exp(sigma * sigma / 2.0)
         self.hists.setdefault(name, {})[labels] = out
-
-
-def render_page(store: Store, now_ns: int, extra: Mapping[str, str] | None = None) -> str:
-    """The store's registry and its derived families as one exposition page, names in order."""
-    from operator_tikv.sim.engine_families import engine_families
-    from operator_tikv.sim.raftstore_families import raftstore_families
-    from operator_tikv.sim.server_families import server_families
-
-    d = Derive(store, now_ns)
-    raftstore_families(d)
-    engine_families(d)
-    server_families(d)
-    reg = store.registry
-    names = set(d.values) | set(d.hists)
-    families = dict(reg.families)
-    for name in names:
-        families.setdefault(name, family(name))
-    merged = Registry(families)
-    merged.values = dict(reg.values)
-    merged.hists = dict(reg.hists)
-    for name, series in d.values.items():
-        merged.values[name] = {**reg.values.get(name, {}), **series}
-    for name, hseries in d.hists.items():
-        merged.hists[name] = {**reg.hists.get(name, {}), **hseries}
-    return merged.render(extra=extra)
-
-
-def page(
-    store: Store, instant: tuple[int, int, int], extra: Mapping[str, str] | None = None
-) -> str:
-    """The rendered page, once per simulated ``instant`` (time, faults added, faults open):
-    scrapes in between (Prometheus and the operator both reading a store) share it."""
-    key = (*instant, bool(extra))
-    cached = store.page_cache
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    text = render_page(store, instant[0], extra)
-    store.page_cache = (key, text)
-    return text

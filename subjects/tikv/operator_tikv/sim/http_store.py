@@ -17,7 +17,7 @@ from aiohttp import web
 
 from operator_tikv.sim.appkeys import SIM_KEY, STORE_KEY
 from operator_tikv.sim.background import unmodelled_blocks
-from operator_tikv.sim.derived import page
+from operator_tikv.sim.store_page import page
 
 if TYPE_CHECKING:
     from operator_tikv.sim.cluster import SimCluster
