@@ -78,7 +78,8 @@ def _render(name: str, spec: dict) -> str:
 
 
 @cache
-def _index() -> dict[str, dict]:
+def metric_index() -> dict[str, dict]:
+    """TiKV's registered families (name -> type, help, labels, buckets), read from its source."""
     text = resources.files("operator_tikv.sim").joinpath("data/metric_index.json").read_text()
     return json.loads(text)
 
@@ -87,5 +88,7 @@ def _index() -> dict[str, dict]:
 def unmodelled_blocks() -> dict[str, str]:
     """Family name -> its rendered lines (no trailing newline), for the families not modelled."""
     return {
-        name: _render(name, spec) for name, spec in _index().items() if name not in TIKV_FAMILIES
+        name: _render(name, spec)
+        for name, spec in metric_index().items()
+        if name not in TIKV_FAMILIES
     }

@@ -49,6 +49,10 @@ class Elections(RaftLog):
             rt.term[i] = old_term + 1
             self._set_leader(i, slot)
             new_sid = rt.pstore[base + slot]
+            self.stores[new_sid].signals.add("campaign", 1, 1.0)
+            for k in live:
+                if k != slot:
+                    self.stores[rt.pstore[base + k]].signals.add("voted", 1, 1.0)
             if logged.get(new_sid, 0) < 100:
                 logged[new_sid] = logged.get(new_sid, 0) + 1
                 self._log_election(i, slot, old_term, [k for k in live if k != slot])
@@ -222,6 +226,7 @@ class Elections(RaftLog):
                 old_sid, old_pid, old_term = rt.pstore[base + slot], rt.pid[base + slot], rt.term[i]
                 rt.term[i] = old_term + 1
                 self._set_leader(i, k)
+                self.stores[old_sid].signals.add("transfer_leader", 1, 1.0)
                 self._log_transfer(i, k, old_sid, old_pid, old_term)
                 return True
         return False

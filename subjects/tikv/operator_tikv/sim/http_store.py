@@ -17,6 +17,7 @@ from aiohttp import web
 
 from operator_tikv.sim.appkeys import SIM_KEY, STORE_KEY
 from operator_tikv.sim.background import unmodelled_blocks
+from operator_tikv.sim.store_page import page
 
 if TYPE_CHECKING:
     from operator_tikv.sim.cluster import SimCluster
@@ -55,7 +56,10 @@ async def get_metrics(request: web.Request) -> web.Response:
     sim.model.refresh_gauges(store)
     full = sim.config.full_metrics_page
     extra = unmodelled_blocks() if full else None
-    body = store.registry.render(extra=extra).encode()
+    store.signals.add("status_req", 1, 1.0, 0.003)
+    model = sim.model
+    # A fault added or cleared between two steps changes the store at the same instant.
+    body = page(store, (model.now, model.fault_seq, len(model.faults)), extra).encode()
     headers = {"Content-Type": METRICS_TYPE}
     if "gzip" in request.headers.get("Accept-Encoding", ""):
         # A full page is about 700 KB: level 1 keeps the simulator's own cost per scrape low.

@@ -54,8 +54,20 @@ TIKV_FAMILIES: dict[str, Family] = _by_name(
         "Start time of the process since unix epoch in seconds.",
         integer=True,
     ),
-    Family("tikv_channel_full_total", "counter", "Total number of channel full errors.", ("type",)),
-    Family("tikv_critical_error_total", "counter", "Counter of critical error.", ("type",)),
+    Family(
+        "tikv_channel_full_total",
+        "counter",
+        "Total number of channel full errors.",
+        ("type",),
+        integer=True,
+    ),
+    Family(
+        "tikv_critical_error_total",
+        "counter",
+        "Counter of critical error.",
+        ("type",),
+        integer=True,
+    ),
     Family("tikv_engine_size_bytes", "gauge", "Sizes of each column families", ("db", "type")),
     Family(
         "tikv_engine_num_files_at_level",
@@ -71,7 +83,7 @@ TIKV_FAMILIES: dict[str, Family] = _by_name(
         ("db", "cf"),
         integer=True,
     ),
-    Family("tikv_engine_stall_micro_seconds", "counter", "Stall micros", ("db",)),
+    Family("tikv_engine_stall_micro_seconds", "counter", "Stall micros", ("db",), integer=True),
     Family("tikv_engine_write_stall", "gauge", "Histogram of write stall", ("db", "type")),
     Family(
         "tikv_engine_write_stall_reason",
@@ -92,14 +104,22 @@ TIKV_FAMILIES: dict[str, Family] = _by_name(
         "counter",
         "Total number of handle grpc message failure",
         ("type",),
+        integer=True,
     ),
     Family(
         "tikv_pd_heartbeat_message_total",
         "counter",
         "Total number of PD heartbeat messages.",
         ("type",),
+        integer=True,
     ),
-    Family("tikv_pd_reconnect_total", "counter", "Total number of PD reconnections.", ("type",)),
+    Family(
+        "tikv_pd_reconnect_total",
+        "counter",
+        "Total number of PD reconnections.",
+        ("type",),
+        integer=True,
+    ),
     Family(
         "tikv_raftstore_append_log_duration_seconds",
         "histogram",
@@ -146,6 +166,7 @@ TIKV_FAMILIES: dict[str, Family] = _by_name(
         "counter",
         "Total number of raft ready sent messages.",
         ("type", "status"),
+        integer=True,
     ),
     Family(
         "tikv_raftstore_region_count",
@@ -165,6 +186,7 @@ TIKV_FAMILIES: dict[str, Family] = _by_name(
         "counter",
         "Total number of raftstore snapshot processed.",
         ("type", "status"),
+        integer=True,
     ),
     Family(
         "tikv_raftstore_snapshot_traffic_total",
@@ -177,6 +199,7 @@ TIKV_FAMILIES: dict[str, Family] = _by_name(
         "counter",
         "Total number of admin cmd processed.",
         ("type", "status"),
+        integer=True,
     ),
     Family("tikv_scheduler_contex_total", "gauge", "Total number of pending commands."),
     Family(
@@ -211,6 +234,7 @@ TIKV_FAMILIES: dict[str, Family] = _by_name(
         "counter",
         "Total count of scheduler too busy",
         ("type",),
+        integer=True,
     ),
     Family("tikv_server_cpu_cores_quota", "gauge", "Total CPU cores quota for TiKV server"),
     Family("tikv_server_memory_quota_bytes", "gauge", "Total memory bytes quota for TiKV server"),
@@ -219,6 +243,7 @@ TIKV_FAMILIES: dict[str, Family] = _by_name(
         "counter",
         "Total number of reporting failure messages",
         ("type", "store_id"),
+        integer=True,
     ),
     Family(
         "tikv_storage_engine_async_request_duration_seconds",
@@ -232,6 +257,7 @@ TIKV_FAMILIES: dict[str, Family] = _by_name(
         "counter",
         "Total number of engine asynchronous requests",
         ("type", "status"),
+        integer=True,
     ),
     Family("tikv_store_size_bytes", "gauge", "Size of storage.", ("type",), integer=True),
     Family(
@@ -242,6 +268,9 @@ TIKV_FAMILIES: dict[str, Family] = _by_name(
     ),
 )
 
+# A histogram series' line heads (bucket, sum, count) by (family, labels, formatter): the
+# same on every scrape and every store, and building them is most of a page's cost.
+_HEAD_CACHE: dict[tuple[str, str, Callable[[float], str]], tuple[str, ...]] = {}
 _CDF_CACHE: dict[tuple[tuple[float, ...], float, float], tuple[float, ...]] = {}
 
 
@@ -346,15 +375,26 @@ class Registry:
                 acc[i] += n * c
         total = int(s.total)
         prev = 0
-        lead = inner + "," if inner else ""
-        for bound, value in zip(fam.buckets, acc, strict=True):
+        key = (fam.name, inner, fmt)
+        heads = _HEAD_CACHE.get(key)
+        if heads is None:
+            lead = inner + "," if inner else ""
+            tail = f"{{{inner}}}" if inner else ""
+            bounds = [*(fmt(b) for b in fam.buckets), "+Inf"]
+            heads = (
+                *(f'{fam.name}_bucket{{{lead}le="{b}"}} ' for b in bounds),
+                f"{fam.name}_sum{tail} ",
+                f"{fam.name}_count{tail} ",
+            )
+            if len(_HEAD_CACHE) < 20000:
+                _HEAD_CACHE[key] = heads
+        for head, value in zip(heads, acc, strict=False):
             count = min(max(int(value), prev), total)
             prev = count
-            out.append(f'{fam.name}_bucket{{{lead}le="{fmt(bound)}"}} {count}')
-        out.append(f'{fam.name}_bucket{{{lead}le="+Inf"}} {total}')
-        tail = f"{{{inner}}}" if inner else ""
-        out.append(f"{fam.name}_sum{tail} {fmt(s.sum)}")
-        out.append(f"{fam.name}_count{tail} {total}")
+            out.append(f"{head}{count}")
+        out.append(f"{heads[-3]}{total}")
+        out.append(f"{heads[-2]}{fmt(s.sum)}")
+        out.append(f"{heads[-1]}{total}")
 
 
 def _escape(value: str) -> str:

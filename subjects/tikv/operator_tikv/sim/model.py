@@ -169,6 +169,9 @@ class Cluster(Faults, Checker, Balance, Workload, PdAdmin, PdMetrics, RegionView
                 self._add_peer(idx, k, sid, self.alloc_id(), ROLE_VOTER)
             self._set_leader(idx, self.rng.randrange(replicas))
         for store in self.stores.values():
+            # Start-up read every peer's raft and apply state from disk once.
+            store.signals.add("peer_create", store.region_count, 1.0, 0.0002)
+            store.registry.set("tikv_raftstore_leader_missing", (), 0)
             used = store.used_bytes()
             store.capacity = max(int(311.7 * GIB), int(used * 3.2))
             store.other_used = (

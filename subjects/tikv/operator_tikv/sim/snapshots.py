@@ -123,6 +123,10 @@ class Snapshots(RaftLog):
                 ],
             )
             count_done(ls.registry, "tikv_raftstore_snapshot_total", "generate")
+            ls.signals.add("snap_gen", 1, 1.0, secs * 0.6)
+            ls.signals.add("snap_send", 1, 1.0, secs * 0.4)
+            ls.signals.add("snap_size", 1, 1.0, float(size))
+            ls.signals.add("conf_change", 1, 1.0)
             ls.registry.inc("tikv_raftstore_raft_sent_message_total", ("snapshot", "accept"))
         target = self.stores[s.store]
         target.receiving_snaps = max(0, target.receiving_snaps - 1)
@@ -200,4 +204,6 @@ class Snapshots(RaftLog):
             self.now + 5_000_000,
         )
         count_done(target.registry, "tikv_raftstore_snapshot_total", "apply")
+        target.signals.add("snap_apply", 1, 1.0, secs * 0.2)
+        target.signals.add("peer_create", 1, 1.0, target.signals.median("kv_io", 0.00015))
         count_done(target.registry, "tikv_raftstore_admin_cmd_total", "add_learner")

@@ -62,6 +62,11 @@ class Split(RaftLog):
             self.hot_since[j] = self.hot_since.get(i, self.now)
             self.hot = sorted(self.hot, key=lambda x: -rt.weight[x])[:HOT_CANDIDATES]
         self._count_op("admin-split-region" if why == "admin" else "split-region", "finish")
+        for _, sid, _ in peers:
+            sig = self.stores[sid].signals
+            sig.add("peer_create", 1, 1.0, sig.median("kv_io", 0.00015))
+        if lead:
+            self.stores[lead].signals.add("split", 1, 1.0)
         if lead:
             lpid = rt.pid[base + rt.leader[i]]
             region_text = (

@@ -87,6 +87,7 @@ class ClusterState:
         if rt.leader[i] == slot:
             self._clear_leader(i)
         s = self.stores[sid]
+        s.signals.add("peer_destroy", 1, 1.0, s.signals.median("kv_io", 0.00015) * 2)
         s.region_count -= 1
         s.region_kb -= rt.size_kb[i]
         s.peer_w -= rt.weight[i]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from operator_tikv.sim import logs as L
 from operator_tikv.sim.metrics import TIKV_FAMILIES, Registry
+from operator_tikv.sim.signals import Signals
 from operator_tikv.sim.stall import WriteStall
 
 GIB = 1 << 30
@@ -70,6 +71,8 @@ class Store:
     pd_lost_logged: bool = False
     pd_leader_url: str = ""
     registry: Registry = field(default_factory=lambda: Registry(TIKV_FAMILIES))
+    signals: Signals = field(default_factory=Signals)
+    page_cache: tuple[tuple[int, int, int, bool], str] | None = None
     log: L.StoreLog | None = None
     rocks_log: L.StoreLog | None = None
 

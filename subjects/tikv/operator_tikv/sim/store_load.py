@@ -8,7 +8,7 @@ from operator_tikv.sim.noise import jitter
 from operator_tikv.sim.regions import PEER_SLOTS
 from operator_tikv.sim.stall import REASON_OF_CAUSE, rocks_line
 from operator_tikv.sim.store import CPU_CORES, KIB, MIB, Store
-from operator_tikv.sim.traffic import READ_RATIO, VALUE_BYTES
+from operator_tikv.sim.traffic import COP_RATIO, READ_RATIO, VALUE_BYTES
 
 
 class StoreLoad(Elections):
@@ -90,6 +90,7 @@ class StoreLoad(Elections):
             reg.inc("tikv_server_report_failure_msg_total", ("unreachable", str(sid)), 20.0 * dt)
         if slow >= 0.1:
             busy = writes * 0.05 * dt
+            s.signals.add("busy", busy, dt)
             reg.inc("tikv_scheduler_too_busy_total", ("prewrite",), busy)
             reg.inc("tikv_channel_full_total", ("normal",), busy * 0.2)
         if s.stall is not None:
@@ -117,25 +118,7 @@ class StoreLoad(Elections):
         ):
             reg.set("tikv_engine_write_stall", ("kv", typ), stall_us * factor)
         s.cpu_s += cpu * dt
-        base = cpu - (1.8 if stall else 0.0)
-        threads = (
-            ("grpc_server_0", 0.23),
-            ("sched_worker_0", 0.09),
-            ("unified_read_po", 0.18),
-            (f"raftstore_{s.id}_0", 0.18),
-            ("apply_0", 0.14),
-            ("store_write_0", 0.1),
-            ("rocksdb:high", 0.02 + (0.4 / base if stall else 0.0)),
-            ("rocksdb:low", 0.03 + (0.7 / base if stall else 0.0)),
-            ("rocksdb:low", 0.03 + (0.7 / base if stall else 0.0)),
-        )
-        for k, (name, share) in enumerate(threads):
-            key = (name, str(4100 + k))
-            reg.set(
-                "tikv_thread_cpu_seconds_total",
-                key,
-                reg.get("tikv_thread_cpu_seconds_total", key) + base * share * dt,
-            )
+        self._record_signals(s, reads, writes, appends, cpu, dt, queue, slow, stall)
         for typ, rate in s.critical.items():
             reg.inc("tikv_critical_error_total", (typ,), rate * dt)
             if int(self.now / NS) % 10 == 0:
@@ -163,6 +146,54 @@ class StoreLoad(Elections):
                 f"{takes / 1000 * 0.9:.3f}s, send: 0.000s, callback: 0.000s thread: store-writer-0",
                 [("takes", takes)],
             )
+
+    def _record_signals(
+        self,
+        s: Store,
+        reads: float,
+        writes: float,
+        appends: float,
+        cpu: float,
+        dt: float,
+        queue: float,
+        slow: float,
+        stall: float,
+    ) -> None:
+        """The step's activity as ``Signals``, from which a scrape derives most families."""
+        sig = s.signals
+        base = cpu - (1.8 if stall else 0.0)
+        sig.add("cpu", base * dt, dt)
+        sig.add("stall_cpu", (cpu - base) * dt, dt)
+        sig.add("tick", dt, dt)
+        # TiDB sends most SQL reads as coprocessor requests; point gets and scans are the rest.
+        sig.add("cop", reads * COP_RATIO * dt, dt, 0.0009 * queue + slow * 0.1, 0.8)
+        sig.add("read", reads * dt, dt, 0.00035 * queue)
+        sig.add("write", writes * dt, dt, 0.0012 * queue + slow + stall)
+        # The raft engine's write (WAL append + sync): what a slow disk slows first.
+        sig.add("raft_io", appends * dt, dt, 0.00025 * queue + slow * 0.8)
+        sig.add("kv_io", appends * dt, dt, 0.00015 * queue + stall)
+        sig.add("commit", writes * dt, dt, 0.001 * queue + slow)
+        sig.add("propose_wait", writes * dt, dt, 0.00003 * queue + slow * 0.05)
+        sig.add("apply_wait", appends * dt, dt, 0.00004 * queue + stall * 0.6)
+        pool_wait = 0.00002 * queue * queue
+        sig.add("sched_wait", writes * dt, dt, pool_wait + stall * 0.2)
+        sig.add("read_wait", reads * (1 + COP_RATIO) * dt, dt, pool_wait)
+        sig.add("cop_wait", reads * COP_RATIO * dt, dt, pool_wait * 1.5 + 0.00001)
+        sig.add("inspect", dt, dt, 0.0001 + slow)
+        leaders = max(s.leader_count, 1)
+        # Each leader reports what it wrote in its minute between region heartbeats.
+        beats = s.leader_count / 60 * dt
+        sig.add("region_written_keys", beats, dt, max(1.0, writes * 2 * 60 / leaders), 1.0)
+        sig.add(
+            "region_written_bytes", beats, dt, max(256.0, writes * VALUE_BYTES * 60 / leaders), 1.0
+        )
+        sig.add("check_leader", 2 * dt / 20, dt, max(1.0, s.leader_count), 0.2)
+        # The load-based split controller samples its busiest regions every second.
+        sampled = min(s.leader_count, 10) * dt
+        qps = (reads + writes) / leaders
+        sig.add("split_load_qps", sampled, dt, max(1.0, qps * 8), 1.0)
+        sig.add("split_load_kib", sampled, dt, max(1.0, qps * 8 * VALUE_BYTES / 1024), 1.0)
+        sig.add("split_load_cpu", sampled, dt, max(1.0, qps * 8 * 0.12), 1.0)
 
     def _stall_metrics(self, s: Store, writes: float, dt: float) -> None:
         """Scheduler busy, apply channel full, and RocksDB's own stall counters."""

@@ -11,3 +11,5 @@ INSERT_RATIO = 0.2
 HOT_CANDIDATES = 60
 MIN_HOT_WRITE_BYTES = 1024.0
 MIN_HOT_READ_BYTES = 8 * 1024.0
+# Share of reads that TiDB sends as coprocessor requests (table and index scans).
+COP_RATIO = 0.6
