@@ -268,6 +268,7 @@ class Monitor:
             queued = await self.tickets.mark_for_rediagnosis(ticket.id)
             out.append((queued or ticket, episode))
         return out
+
     async def _group(self, now: datetime) -> None:
         """Every tick, after its tickets: place new ones in incidents, settle the quiet ones."""
         if self.incidents is None:

@@ -715,6 +715,8 @@ async def test_a_low_risk_action_after_a_high_one_is_the_one_highlighted(
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_approve_dialog(app, pilot, two_action_runtime)
         assert screen.query_one(OptionList).highlighted == 1
+
+
 def rendered(static) -> str:
     import io
 
