@@ -19,8 +19,9 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from operator_tui.core.incident import Incident, IncidentEvent
+from operator_tui.core.text import plain
 from operator_tui.core.ticket import Ticket, TicketEvent
-from operator_tui.tui.format import severity_text
+from operator_tui.tui.format import severity_text, shown
 from operator_tui.tui.render import seen
 from operator_tui.tui.screens.drilldown import section
 from operator_tui.tui.screens.ticket import TicketScreen
@@ -32,21 +33,21 @@ def incident_facts(incident: Incident, members: list[Ticket], now: datetime) -> 
     table = Table.grid(padding=(0, 1))
     table.add_column(style="dim", no_wrap=True)
     table.add_column()
-    table.add_row("cause", Text(incident.cause, style="bold"))
-    table.add_row("target", incident.target)
+    table.add_row("cause", shown(incident.cause, "bold"))
+    table.add_row("target", shown(incident.target))
     table.add_row("severity", severity_text(incident.severity))
-    table.add_row("status", incident.status.value)
-    table.add_row("opened", seen(incident.opened_at, now))
+    table.add_row("status", shown(incident.status.value))
+    table.add_row("opened", shown(seen(incident.opened_at, now)))
     if incident.resolved_at is not None:
-        table.add_row("resolved", seen(incident.resolved_at, now))
+        table.add_row("resolved", shown(seen(incident.resolved_at, now)))
     if incident.previous_incident_id is not None:
-        table.add_row("recurs", f"#{incident.previous_incident_id}")
+        table.add_row("recurs", shown(f"#{incident.previous_incident_id}"))
     for t in members:
         lead = " (lead)" if t.id == incident.lead_ticket_id else ""
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(f"#{t.id} ", style="bold")
-        line.append(f"{t.invariant} {t.status.value}{lead}: ")
-        line.append(t.message)
+        line.append(plain(f"{t.invariant} {t.status.value}{lead}: "))
+        line.append(plain(t.message))
         table.add_row("ticket", line)
     return table
 
@@ -73,7 +74,7 @@ def timeline_text(
         if i:
             text.append("\n")
         text.append(f"{ts:%H:%M:%S} ", style="dim")
-        text.append(what)
+        text.append(plain(what))
     if not entries:
         text.append("nothing recorded yet", style="dim")
     return text
@@ -121,15 +122,17 @@ class IncidentScreen(TicketScreen):
         title = self.query_one("#ticket-title", Static)
         incident = self.incident
         if incident is None:
-            title.update(f"Incident #{self.incident_id}")
+            title.update(Text(f"Incident #{self.incident_id}"))
             facts.update(Text(f"incident #{self.incident_id} is not in the database", style="red"))
             return
         title.update(
             Text.assemble(
                 (f"Incident #{incident.id} ", "bold"),
-                (incident.cause, "bold yellow"),
-                f" on {incident.target} · {incident.severity.value} · {incident.status.value}"
-                f" · {len(self.members)} ticket{'s' if len(self.members) != 1 else ''}",
+                (plain(incident.cause), "bold yellow"),
+                plain(
+                    f" on {incident.target} · {incident.severity.value} · {incident.status.value}"
+                )
+                + f" · {len(self.members)} ticket{'s' if len(self.members) != 1 else ''}",
                 no_wrap=True,
                 overflow="ellipsis",
             )
