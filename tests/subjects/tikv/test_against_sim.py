@@ -323,3 +323,24 @@ async def test_a_dead_store_beyond_the_scrape_budget_is_read_on_the_next_tick(ht
         assert f"store_down:store-{victim}" in second
         assert snap.store(victim).state is StoreState.UP  # PD waits 20 s
         assert not snap.store_metrics[victim].reachable
+
+
+async def test_evict_leader_runs_checks_and_moves_leaders_off_the_store(sim, http):
+    """The action a slow store gets first, end to end against the simulated PD: pre-check,
+    PD's scheduler route, post-check, leaders leaving, and removal."""
+    subject = subject_for(sim, http)
+    snap, _ = await tick(subject)
+    led = next(s for s in snap.stores if s.leader_count > 0)
+    before = await subject.precheck("evict_leader", {"store_id": led.id}, {})
+    assert before.ok and not before.done, before.message
+    r = await subject.execute("evict_leader", {"store_id": led.id})
+    assert r.ok, r.message
+    after = await subject.verify("evict_leader", {"store_id": led.id})
+    assert after.ok, after.message
+    assert (await subject.precheck("evict_leader", {"store_id": led.id}, {})).done
+    await run_for(sim, subject, 60)
+    snap, _ = await tick(subject)
+    assert snap.store(led.id).leader_count < led.leader_count
+    r = await subject.execute("remove_evict_leader", {"store_id": led.id})
+    assert r.ok, r.message
+    assert (await subject.verify("remove_evict_leader", {"store_id": led.id})).ok

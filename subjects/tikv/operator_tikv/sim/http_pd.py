@@ -658,6 +658,17 @@ async def post_schedulers(request: web.Request) -> web.Response:
     return json_response(model.add_scheduler(name, _num(body, "store_id")))
 
 
+async def evict_leader_config(request: web.Request) -> web.Response:
+    """``GET /scheduler-config/evict-leader-scheduler/list``: the scheduler's config, as PD's
+    ``evictLeaderSchedulerConfig`` encodes it (``store-id-ranges``: store id -> whole key
+    space, ``batch``: ``EvictLeaderBatchSize``); 404 when the scheduler is not running."""
+    model = model_of(request)
+    if not model.scheduler_on(EVICT_LEADER):
+        raise SimError(404, "404 page not found")
+    ranges = {str(sid): [{"start-key": "", "end-key": ""}] for sid in model.evicted_leader_stores()}
+    return json_response({"store-id-ranges": ranges, "batch": 3})
+
+
 async def delete_scheduler(request: web.Request) -> web.Response:
     """``DELETE /schedulers/{name}``; ``evict-leader-scheduler-N`` removes one store.
 
@@ -744,6 +755,7 @@ def build_pd_app(sim: SimCluster) -> web.Application:
     r.add_get(f"{API}/schedulers", get_schedulers)
     r.add_post(f"{API}/schedulers", post_schedulers)
     r.add_delete(f"{API}/schedulers/{{name}}", delete_scheduler)
+    r.add_get(f"{API}/scheduler-config/{EVICT_LEADER}/list", evict_leader_config)
     r.add_get(f"{API}/stats/region", get_stats_region)
     r.add_get("/metrics", get_metrics)
     add_control_routes(r)
