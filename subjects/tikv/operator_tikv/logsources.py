@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from operator_tikv.capped import AnswerTooLarge, get_capped
 from operator_tikv.logs import parse_line
 from operator_tikv.records import TikvLogEvent, TikvStore
 from operator_tikv.states import StoreState
@@ -24,6 +25,8 @@ from operator_tui.core.bounds import clip
 MAX_LINES_PER_STORE = 2000
 MAX_BYTES_PER_READ = 1 << 20
 MAX_LINE_CHARS = 8192
+# One answer of the HTTP log route: far more than a tick of lines from a busy store.
+MAX_ANSWER_BYTES = 16 << 20
 """A longer log line is clipped (with a marker) before it is parsed, stored or prompted."""
 _SKIPPED = (StoreState.TOMBSTONE, StoreState.REMOVED)
 
@@ -123,7 +126,16 @@ class HttpLogSource:
                 store_id=store.id, host=_host(store.address), address=store.address
             )
             try:
-                response = await self._http.get(url, params=params, timeout=self.timeout_s)
+                response = await get_capped(
+                    self._http,
+                    url,
+                    max_bytes=MAX_ANSWER_BYTES,
+                    timeout_s=self.timeout_s,
+                    params=params,
+                )
+            except AnswerTooLarge:
+                reason = f"answer over the cap of {MAX_ANSWER_BYTES} bytes"
+                continue
             except httpx.HTTPError as exc:
                 reason = type(exc).__name__
                 continue

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from operator_tikv.capped import AnswerTooLarge, get_capped
 from operator_tikv.pd.client import describe_transport_error
 
 _RESOLUTION_ERRORS = (
@@ -80,7 +81,13 @@ def is_name_resolution_error(exc: BaseException) -> bool:
 class HttpxFetcher:
     """Through the core's shared client: honours its transport, proxies and limits."""
 
-    def __init__(self, http: httpx.AsyncClient, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        headers: dict[str, str] | None = None,
+        max_bytes: int = 64 << 20,
+    ) -> None:
+        self.max_bytes = max_bytes
         self._http = http
         # One connection per scrape: with a connection kept per store, httpcore checks every
         # idle one on each request, which costs more CPU than a new connection.
@@ -88,7 +95,15 @@ class HttpxFetcher:
 
     async def get(self, url: str, timeout_s: float) -> Page:
         try:
-            response = await self._http.get(url, headers=self._headers, timeout=timeout_s)
+            response = await get_capped(
+                self._http,
+                url,
+                max_bytes=self.max_bytes,
+                timeout_s=timeout_s,
+                headers=self._headers,
+            )
+        except AnswerTooLarge as exc:
+            raise FetchError(str(exc), reachable=True) from None
         except httpx.ConnectError as exc:
             if is_name_resolution_error(exc):
                 raise FetchError(str(exc), reachable=True, unresolved=True) from None
