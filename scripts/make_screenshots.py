@@ -42,6 +42,9 @@ SIZE = (120, 40)
 WAIT_S = 20.0
 
 
+STORE_PORT_BASE = 39180
+
+
 class ManualDemo:
     """The demo cluster on a manual clock: time moves only when a state says so."""
 
@@ -49,8 +52,14 @@ class ManualDemo:
         self, db_path: Path, *, stores: int = 3, regions: int = 100, seed: int = 42
     ) -> None:
         self.db_path = db_path
+        # Fixed status ports: a store's address shows in the diagnosis of a dead store.
         self.config = SimConfig(
-            stores=stores, regions=regions, seed=seed, manual_clock=True, max_store_down_time_s=60
+            stores=stores,
+            regions=regions,
+            seed=seed,
+            manual_clock=True,
+            max_store_down_time_s=60,
+            store_port_base=STORE_PORT_BASE,
         )
         self.cluster: SimCluster | None = None
         self.runtime: OperatorRuntime | None = None

@@ -98,6 +98,7 @@ class OperatorRuntime:
         self.lab = lab
         self.subject = subject
         self.tickets = tickets
+        tickets.clock = clock
         self.diagnoser = diagnoser
         self.bus = bus or EventBus()
         self.chaos = chaos

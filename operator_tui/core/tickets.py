@@ -165,6 +165,9 @@ class TicketStore:
         self.path = path
         self.subject = subject
         self._lock = asyncio.Lock()
+        self.clock: Callable[[], datetime] = _utcnow
+        """Stamps what is written without a time of its own; the runtime sets its clock (a
+        simulated one in evaluations and screenshots)."""
         self.failed_rows = 0
         """Rows of a tick's write left out because their values could not be stored."""
 
@@ -378,7 +381,7 @@ class TicketStore:
         ``resolve_absent`` is false (a tick that could not observe must not resolve).
         ``snapshot`` may be a callable, so it is built only when a ticket opens.
         """
-        now = now or _utcnow()
+        now = now or self.clock()
         ts = _ts(now)
         subject = self.subject if subject is None else subject
         current: dict[str, Violation] = {}
@@ -512,7 +515,7 @@ class TicketStore:
             [
                 (
                     "INSERT INTO ticket_events (ticket_id, ts, kind, detail) VALUES (?, ?, ?, ?)",
-                    (ticket_id, _ts(now or _utcnow()), kind, json.dumps(detail or {}, default=str)),
+                    (ticket_id, _ts(now or self.clock()), kind, json.dumps(detail or {}, default=str)),
                 )
             ]
         )
@@ -527,7 +530,7 @@ class TicketStore:
         now: datetime | None = None,
     ) -> int:
         """Open a diagnosis record and mark the ticket ``diagnosing`` (a resolved one stays resolved)."""
-        ts = _ts(now or _utcnow())
+        ts = _ts(now or self.clock())
 
         async def body() -> int:
             await self._conn.execute(
@@ -570,7 +573,7 @@ class TicketStore:
         now: datetime | None = None,
     ) -> Ticket | None:
         """Store the result; a ticket still ``diagnosing`` becomes ``diagnosed``."""
-        ts = _ts(now or _utcnow())
+        ts = _ts(now or self.clock())
         ticket_id = await self._diagnosis_ticket(diagnosis_id)
         stmts: list[tuple[str, Sequence[Any]]] = [
             (
@@ -617,7 +620,7 @@ class TicketStore:
     ) -> Ticket | None:
         """Record a failed attempt. A final failure puts the ticket back to ``open`` flagged failed:
         still diagnosable on request, not retried forever by the agent."""
-        ts = _ts(now or _utcnow())
+        ts = _ts(now or self.clock())
         ticket_id = await self._diagnosis_ticket(diagnosis_id)
         stmts: list[tuple[str, Sequence[Any]]] = [
             (
@@ -659,7 +662,7 @@ class TicketStore:
 
     async def requeue_interrupted(self, now: datetime | None = None) -> list[int]:
         """After a crash: tickets left ``diagnosing`` go back to ``open``; dangling diagnoses are closed."""
-        ts = _ts(now or _utcnow())
+        ts = _ts(now or self.clock())
         ids = [
             r[0] for r in await self._fetchall("SELECT id FROM tickets WHERE status = 'diagnosing'")
         ]
