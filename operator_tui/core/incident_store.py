@@ -23,7 +23,7 @@ from operator_tui.core.incident import (
     place,
 )
 from operator_tui.core.ticket import Ticket, TicketStatus
-from operator_tui.core.tickets import TicketStore
+from operator_tui.core.tickets import TicketStore, ticket_from_row, time_or_none
 from operator_tui.core.types import Severity
 
 _COLUMNS = (
@@ -35,10 +35,6 @@ _TICKET_COLUMNS = (
     "t.message, t.first_seen, t.last_seen, t.occurrences, t.resolved_at, t.previous_ticket_id, "
     "t.diagnosis_failed"
 )
-
-
-def _dt(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 def _row_incident(row: Sequence[Any]) -> Incident:
@@ -53,29 +49,9 @@ def _row_incident(row: Sequence[Any]) -> Incident:
         status=IncidentStatus(row[7]),
         opened_at=datetime.fromtimestamp(row[8], UTC),
         updated_at=datetime.fromtimestamp(row[9], UTC),
-        resolved_at=_dt(row[10]),
+        resolved_at=time_or_none(row[10]),
         previous_incident_id=row[11],
         lead_ticket_id=row[12],
-    )
-
-
-def _row_ticket(row: Sequence[Any]) -> Ticket:
-    return Ticket(
-        id=row[0],
-        violation_key=row[1],
-        invariant=row[2],
-        subject=row[3],
-        target=row[4],
-        store_id=row[5],
-        severity=Severity(row[6]),
-        status=TicketStatus(row[7]),
-        message=row[8],
-        first_seen=datetime.fromtimestamp(row[9], UTC),
-        last_seen=datetime.fromtimestamp(row[10], UTC),
-        occurrences=row[11],
-        resolved_at=_dt(row[12]),
-        previous_ticket_id=row[13],
-        diagnosis_failed=bool(row[14]),
     )
 
 
@@ -147,7 +123,7 @@ class IncidentStore:
             "ON t.id = it.ticket_id WHERE it.incident_id = ? ORDER BY t.id",
             (incident_id,),
         )
-        return [_row_ticket(r) for r in rows]
+        return [ticket_from_row(r) for r in rows]
 
     async def events(self, incident_id: int) -> list[IncidentEvent]:
         rows = await self._fetchall(
@@ -201,7 +177,7 @@ class IncidentStore:
 
         async def body() -> None:
             orphans = [
-                _row_ticket(r)
+                ticket_from_row(r)
                 for r in await self._fetchall(
                     f"SELECT {_TICKET_COLUMNS} FROM tickets t WHERE t.status != 'resolved' "
                     "AND NOT EXISTS (SELECT 1 FROM incident_tickets it WHERE it.ticket_id = t.id) "

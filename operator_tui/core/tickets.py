@@ -99,7 +99,7 @@ def _ts(value: datetime) -> float:
     return value.timestamp()
 
 
-def _dt(value: float | None) -> datetime | None:
+def time_or_none(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
@@ -107,7 +107,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _row_ticket(row: Sequence[Any]) -> Ticket:
+def ticket_from_row(row: Sequence[Any]) -> Ticket:
     return Ticket(
         id=row[0],
         violation_key=row[1],
@@ -121,7 +121,7 @@ def _row_ticket(row: Sequence[Any]) -> Ticket:
         first_seen=datetime.fromtimestamp(row[9], UTC),
         last_seen=datetime.fromtimestamp(row[10], UTC),
         occurrences=row[11],
-        resolved_at=_dt(row[12]),
+        resolved_at=time_or_none(row[12]),
         previous_ticket_id=row[13],
         diagnosis_failed=bool(row[14]),
         snapshot=json.loads(row[15]) if len(row) > 15 else {},
@@ -139,7 +139,7 @@ def _row_diagnosis(row: Sequence[Any]) -> DiagnosisRecord:
         input_tokens=row[6],
         output_tokens=row[7],
         started_at=datetime.fromtimestamp(row[8], UTC),
-        finished_at=_dt(row[9]),
+        finished_at=time_or_none(row[9]),
         error=row[10],
     )
 
@@ -244,7 +244,7 @@ class TicketStore:
         rows = await self._fetchall(
             f"SELECT {_ALL_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)
         )
-        return _row_ticket(rows[0]) if rows else None
+        return ticket_from_row(rows[0]) if rows else None
 
     async def list_tickets(
         self,
@@ -259,7 +259,7 @@ class TicketStore:
                 f"SELECT {_LIST_COLUMNS} FROM tickets WHERE status = ? ORDER BY id DESC LIMIT ?",
                 (status.value, limit),
             )
-            return [_row_ticket(r) for r in rows]
+            return [ticket_from_row(r) for r in rows]
         rows = await self._fetchall(
             f"SELECT {_LIST_COLUMNS} FROM tickets WHERE status != 'resolved' ORDER BY id DESC LIMIT ?",
             (limit,),
@@ -269,7 +269,7 @@ class TicketStore:
                 f"SELECT {_LIST_COLUMNS} FROM tickets WHERE status = 'resolved' ORDER BY id DESC LIMIT ?",
                 (limit - len(rows),),
             )
-        return [_row_ticket(r) for r in rows]
+        return [ticket_from_row(r) for r in rows]
 
     async def count_tickets(self) -> int:
         rows = await self._fetchall("SELECT count(*) FROM tickets")
@@ -282,7 +282,7 @@ class TicketStore:
             "ORDER BY id LIMIT ?",
             (limit,),
         )
-        return [_row_ticket(r) for r in rows]
+        return [ticket_from_row(r) for r in rows]
 
     async def latest_diagnosis(self, ticket_id: int) -> DiagnosisRecord | None:
         rows = await self._fetchall(
@@ -467,7 +467,7 @@ class TicketStore:
                         f"AND violation_key IN ({marks})",
                         part,
                     )
-                    opened += [_row_ticket(r) for r in rows]
+                    opened += [ticket_from_row(r) for r in rows]
                 opened.sort(key=lambda t: t.id)
                 for t in opened:
                     t.snapshot = snap
@@ -501,7 +501,7 @@ class TicketStore:
             rows = await self._fetchall(
                 f"SELECT {_LIST_COLUMNS} FROM tickets WHERE id IN ({marks}) ORDER BY id", part
             )
-            out += [_row_ticket(r) for r in rows]
+            out += [ticket_from_row(r) for r in rows]
         return out
 
     async def add_event(
@@ -515,7 +515,12 @@ class TicketStore:
             [
                 (
                     "INSERT INTO ticket_events (ticket_id, ts, kind, detail) VALUES (?, ?, ?, ?)",
-                    (ticket_id, _ts(now or self.clock()), kind, json.dumps(detail or {}, default=str)),
+                    (
+                        ticket_id,
+                        _ts(now or self.clock()),
+                        kind,
+                        json.dumps(detail or {}, default=str),
+                    ),
                 )
             ]
         )
