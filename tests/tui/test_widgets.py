@@ -11,6 +11,7 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 
 from operator_tui.core.events import Event
+from operator_tui.core.incident import Incident, IncidentStatus
 from operator_tui.core.subject import Figure, StoreFigure
 from operator_tui.core.ticket import Ticket, TicketStatus
 from operator_tui.core.types import ClusterMetrics, Health, Severity, Snapshot, Store, StoreHealth
@@ -18,9 +19,15 @@ from operator_tui.tui.app import OperatorApp
 from operator_tui.tui.format import HEALTH_STYLES, age, health_text, rate_bytes, right, sparkline
 from operator_tui.tui.widgets.event_strip import describe
 from operator_tui.tui.widgets.header import MonitorState, header_text
+from operator_tui.tui.widgets.incidents import (
+    STILL_SPINNER,
+    IncidentTable,
+    matches,
+    queue_order,
+    status_text,
+)
 from operator_tui.tui.widgets.row_table import RowTable
 from operator_tui.tui.widgets.stores import StoresTable
-from operator_tui.tui.widgets.tickets import STILL_SPINNER, matches, queue_order, status_text
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -56,30 +63,51 @@ def test_health_cell_shows_the_label_coloured_by_level() -> None:
     assert health_text(store).style == HEALTH_STYLES[Health.DOWN]
 
 
+def incident(
+    id_: int, severity: Severity, status: IncidentStatus, seconds: int, cause: str = "store_down"
+) -> Incident:
+    when = T0 + timedelta(seconds=seconds)
+    return Incident(
+        id=id_,
+        subject="tikv",
+        target=f"store-{id_}",
+        store_id=id_,
+        cause=cause,
+        title=f"store {id_}: {cause}",
+        severity=severity,
+        status=status,
+        opened_at=when,
+        updated_at=when,
+        lead_ticket_id=id_,
+        ticket_ids=[id_],
+        open_tickets=1,
+    )
+
+
 def test_queue_order_open_then_severity_then_newest() -> None:
-    tickets = [
-        ticket(1, Severity.CRITICAL, TicketStatus.RESOLVED, 50),
-        ticket(2, Severity.WARNING, TicketStatus.OPEN, 40),
-        ticket(3, Severity.CRITICAL, TicketStatus.DIAGNOSED, 10),
-        ticket(4, Severity.CRITICAL, TicketStatus.OPEN, 30),
-        ticket(5, Severity.INFO, TicketStatus.OPEN, 60),
+    incidents = [
+        incident(1, Severity.CRITICAL, IncidentStatus.RESOLVED, 50),
+        incident(2, Severity.WARNING, IncidentStatus.OPEN, 40),
+        incident(3, Severity.CRITICAL, IncidentStatus.DIAGNOSED, 10),
+        incident(4, Severity.CRITICAL, IncidentStatus.OPEN, 30),
+        incident(5, Severity.INFO, IncidentStatus.OPEN, 60),
     ]
-    assert [t.id for t in queue_order(tickets)] == [4, 3, 2, 5, 1]
+    assert [i.id for i in queue_order(incidents)] == [4, 3, 2, 5, 1]
 
 
 def test_filter_needs_every_term() -> None:
-    t = ticket(7, Severity.WARNING, TicketStatus.DIAGNOSING, 0, invariant="high_write_latency")
-    assert matches(t, "latency store-7")
-    assert matches(t, "#7 WARNING")
-    assert not matches(t, "latency store-8")
+    i = incident(7, Severity.WARNING, IncidentStatus.DIAGNOSING, 0, cause="high_write_latency")
+    assert matches(i, "latency store-7")
+    assert matches(i, "#7 WARNING")
+    assert not matches(i, "latency store-8")
 
 
 def test_status_cell_spins_only_when_animated() -> None:
-    t = ticket(1, Severity.CRITICAL, TicketStatus.DIAGNOSING, 0)
-    assert status_text(t, None).plain == f"{STILL_SPINNER} diagnosing"
-    assert status_text(t, 0).plain != status_text(t, 1).plain
-    t.status, t.diagnosis_failed = TicketStatus.OPEN, True
-    assert status_text(t, 0).plain == "failed"
+    i = incident(1, Severity.CRITICAL, IncidentStatus.DIAGNOSING, 0)
+    assert status_text(i, None).plain == f"{STILL_SPINNER} diagnosing"
+    assert status_text(i, 0).plain != status_text(i, 1).plain
+    i.status = IncidentStatus.OPEN
+    assert status_text(i, 0).plain == "open"
 
 
 def test_sparkline_ages_and_rates() -> None:
@@ -196,19 +224,17 @@ async def test_runtime_that_cannot_open_exits_2_with_one_line(tmp_path) -> None:
 
 
 async def test_spinner_turns_only_the_diagnosing_rows() -> None:
-    from operator_tui.tui.widgets.tickets import TicketTable
-
     class Queue(App[None]):
         def compose(self) -> ComposeResult:
-            yield TicketTable()
+            yield IncidentTable()
 
     app = Queue()
     async with app.run_test() as pilot:
-        table = app.query_one(TicketTable)
+        table = app.query_one(IncidentTable)
         table.apply(
             [
-                ticket(1, Severity.CRITICAL, TicketStatus.DIAGNOSING, 0),
-                ticket(2, Severity.WARNING, TicketStatus.OPEN, 5),
+                incident(1, Severity.CRITICAL, IncidentStatus.DIAGNOSING, 0),
+                incident(2, Severity.WARNING, IncidentStatus.OPEN, 5),
             ],
             T0,
         )

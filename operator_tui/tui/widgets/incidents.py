@@ -11,7 +11,9 @@ from rich.text import Text
 from operator_tui.core.incident import Incident, IncidentStatus
 from operator_tui.tui.format import STATUS_STYLES, age, right, severity_text
 from operator_tui.tui.widgets.row_table import RowTable
-from operator_tui.tui.widgets.tickets import SPINNER, STILL_SPINNER
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+STILL_SPINNER = "⟳"
 
 
 def queue_order(incidents: Iterable[Incident]) -> list[Incident]:
