@@ -42,24 +42,31 @@ SIZE = (120, 40)
 WAIT_S = 20.0
 
 
-STORE_PORT_BASE = 39180
+# The states whose picture shows a store's status URL (the diagnosis of a dead store) run
+# on fixed ports; the others on free ones, so states run back to back never wait for a port.
+FIXED_PORTS = {"ticket-diagnosis": 39180}
 
 
 class ManualDemo:
     """The demo cluster on a manual clock: time moves only when a state says so."""
 
     def __init__(
-        self, db_path: Path, *, stores: int = 3, regions: int = 100, seed: int = 42
+        self,
+        db_path: Path,
+        *,
+        stores: int = 3,
+        regions: int = 100,
+        seed: int = 42,
+        store_port_base: int = 0,
     ) -> None:
         self.db_path = db_path
-        # Fixed status ports: a store's address shows in the diagnosis of a dead store.
         self.config = SimConfig(
             stores=stores,
             regions=regions,
             seed=seed,
             manual_clock=True,
             max_store_down_time_s=60,
-            store_port_base=STORE_PORT_BASE,
+            store_port_base=store_port_base,
         )
         self.cluster: SimCluster | None = None
         self.runtime: OperatorRuntime | None = None
@@ -97,6 +104,10 @@ class ManualDemo:
         assert self.cluster is not None and self.runtime is not None
         await self.cluster.advance(seconds)
         await self.runtime.tick_once()
+
+
+def demo_for(state: str, db_path: Path) -> ManualDemo:
+    return ManualDemo(db_path, store_port_base=FIXED_PORTS.get(state, 0))
 
 
 def build_app(demo: ManualDemo) -> OperatorApp:
@@ -204,7 +215,7 @@ def screen_text(app: OperatorApp) -> str:
 
 def shoot(name: str, out_dir: Path, size: tuple[int, int], text: bool = False) -> Path:
     with tempfile.TemporaryDirectory(prefix="operator-tui-shot-") as tmp:
-        demo = ManualDemo(Path(tmp) / "tickets.db")
+        demo = demo_for(name, Path(tmp) / "tickets.db")
         app = build_app(demo)
         target = out_dir / f"{name}.svg"
 

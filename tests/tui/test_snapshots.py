@@ -17,7 +17,7 @@ SIZE = (120, 40)
 
 
 def snapshot(snap_compare, states, name: str, tmp_path: Path) -> bool:
-    demo = states.ManualDemo(tmp_path / "tickets.db")
+    demo = states.demo_for(name, tmp_path / "tickets.db")
     app = states.build_app(demo)
 
     async def run_before(pilot) -> None:
