@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,11 +21,14 @@ from typing import Any
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
+from rich.text import Text
 
+from operator_tui.commands.database import fail, missing
 from operator_tui.commands.tickets import _iso, diagnosis_json, ticket_json
 from operator_tui.config import Settings
 from operator_tui.core.incident import Incident
 from operator_tui.core.incident_store import IncidentStore
+from operator_tui.core.text import plain
 from operator_tui.core.ticket import DiagnosisRecord, Ticket
 from operator_tui.core.tickets import TicketStore, TicketStoreError
 
@@ -111,23 +113,18 @@ async def _show(path: Path, incident_id: int) -> IncidentDetail | None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     path = settings.storage.db_path
-    if not path.exists():
-        if args.incidents_command == "list":
-            print("[]" if args.json else f"no ticket database at {path} yet")
-            return 0
-        print(f"operator-tui: error: no ticket database at {path}", file=sys.stderr)
-        return 2
+    absent = missing(path, listing=args.incidents_command == "list", as_json=args.json)
+    if absent is not None:
+        return absent
     try:
         if args.incidents_command == "list":
             incidents = asyncio.run(_list(path, args.all, args.limit))
             return _print_list(incidents, args.json)
         detail = asyncio.run(_show(path, args.id))
     except TicketStoreError as exc:
-        print(f"operator-tui: error: {exc}", file=sys.stderr)
-        return 2
+        return fail(exc)
     if detail is None:
-        print(f"operator-tui: error: no incident {args.id} in {path}", file=sys.stderr)
-        return 2
+        return fail(f"no incident {args.id} in {path}")
     if args.json:
         print(
             json.dumps(
@@ -155,40 +152,48 @@ def _print_list(incidents: list[Incident], as_json: bool) -> int:
             str(i.id),
             i.severity.value,
             i.status.value,
-            i.cause,
-            i.target,
+            Text(plain(i.cause)),
+            Text(plain(i.target)),
             f"{i.open_tickets}/{len(i.ticket_ids)} open",
             i.opened_at.strftime("%Y-%m-%d %H:%M:%S"),
-            i.title,
+            Text(plain(i.title)),
         )
     Console().print(table)
     return 0
 
 
 def _print_show(detail: IncidentDetail) -> None:
+    """Every stored string goes out as plain text: nothing in it styles, links or moves the
+    terminal."""
     console = Console()
     i = detail.incident
-    console.print(f"[bold]Incident #{i.id}[/] {i.cause} on {i.target}: {i.status.value}")
     console.print(
-        f"severity {i.severity.value}, opened {_iso(i.opened_at)}"
-        + (f", resolved {_iso(i.resolved_at)}" if i.resolved_at else "")
-        + (f", recurs incident #{i.previous_incident_id}" if i.previous_incident_id else "")
+        Text.assemble(
+            (f"Incident #{i.id}", "bold"),
+            plain(f" {i.cause} on {i.target}: {i.status.value}"),
+        )
     )
-    console.print(i.title, markup=False)
+    console.print(
+        Text(
+            f"severity {i.severity.value}, opened {_iso(i.opened_at)}"
+            + (f", resolved {_iso(i.resolved_at)}" if i.resolved_at else "")
+            + (f", recurs incident #{i.previous_incident_id}" if i.previous_incident_id else "")
+        )
+    )
+    console.print(Text(plain(i.title)))
     console.rule("tickets")
     for t in detail.tickets:
-        console.print(
-            f"#{t.id} {t.severity.value} {t.status.value} {t.invariant} on {t.target}: {t.message}",
-            markup=False,
-        )
+        line = f"#{t.id} {t.severity.value} {t.status.value} {t.invariant} on {t.target}: "
+        console.print(Text(plain(line + t.message)))
     d = detail.diagnosis
     if d is not None:
-        console.rule(f"diagnosis #{d.id} ({d.backend}{', ' + d.model if d.model else ''})")
+        model = f", {d.model}" if d.model else ""
+        console.rule(Text(plain(f"diagnosis #{d.id} ({d.backend}{model})")))
         if d.text:
-            console.print(Markdown(d.text))
+            console.print(Markdown(plain(d.text, multiline=True, limit=None), hyperlinks=False))
         if d.error:
-            console.print(f"[red]failed:[/] {d.error}")
+            console.print(Text.assemble(("failed:", "red"), f" {plain(d.error)}"))
     console.rule("timeline")
     for e in detail.timeline:
         who = f"ticket #{e['ticket_id']} " if "ticket_id" in e else ""
-        console.print(f"{e['ts']}  {who}{e['kind']}", markup=False)
+        console.print(Text(plain(f"{e['ts']}  {who}{e['kind']}")))

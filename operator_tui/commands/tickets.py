@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 
+from operator_tui.commands.database import fail, missing
 from operator_tui.config import Settings
 from operator_tui.core.text import plain
 from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent
@@ -98,23 +98,18 @@ async def _show(
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     path = settings.storage.db_path
-    if not path.exists():
-        if args.tickets_command == "list":
-            print("[]" if args.json else f"no ticket database at {path} yet")
-            return 0
-        print(f"operator-tui: error: no ticket database at {path}", file=sys.stderr)
-        return 2
+    absent = missing(path, listing=args.tickets_command == "list", as_json=args.json)
+    if absent is not None:
+        return absent
     try:
         if args.tickets_command == "list":
             tickets = asyncio.run(_list(path, args.all, args.limit))
             return _print_list(tickets, args.json)
         ticket, diagnosis, events = asyncio.run(_show(path, args.id))
     except TicketStoreError as exc:
-        print(f"operator-tui: error: {plain(exc)}", file=sys.stderr)
-        return 2
+        return fail(exc)
     if ticket is None:
-        print(f"operator-tui: error: no ticket {args.id} in {path}", file=sys.stderr)
-        return 2
+        return fail(f"no ticket {args.id} in {path}")
     if args.json:
         print(
             json.dumps(

@@ -92,3 +92,33 @@ def test_missing(tmp_path: Path, capsys) -> None:
     asyncio.run(fill(db))
     assert main(["--db", str(db), "incidents", "show", "9"]) == 2
     assert "no incident 9" in capsys.readouterr().err
+
+
+HOSTILE = "[/][bold red]R[link=file:///etc/passwd]x[/link]\x1b]0;pwned\x07\x1b[2J\u202e"
+
+
+async def fill_hostile(path: Path) -> None:
+    store = await TicketStore.open(path, subject="tikv")
+    incidents = IncidentStore(store)
+    await store.upsert_violations(
+        [Violation("slow_store", Severity.CRITICAL, f"store 2 at {HOSTILE}", 2)], {}, T0
+    )
+    await incidents.record(RULES, T0)
+    diag = await store.start_diagnosis(1, "offline", None, now=T0)
+    await store.finish_diagnosis(diag, {}, text=f"[evil]({HOSTILE}) {HOSTILE}\n")
+    await store.fail_diagnosis(
+        await store.start_diagnosis(1, "offline", None, now=T0), HOSTILE, final=False
+    )
+    await store.aclose()
+
+
+def test_hostile_stored_text_prints_as_plain_text(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "300")
+    db = tmp_path / "t.db"
+    asyncio.run(fill_hostile(db))
+    for command in (["incidents", "list"], ["incidents", "show", "1"]):
+        assert main(["--db", str(db), *command]) == 0
+        out = capsys.readouterr().out
+        assert "\x1b]0;pwned" not in out and "\x1b[2J" not in out and "\u202e" not in out
+        assert "\x1b]8;" not in out
+    assert "[/][bold red]R[link=file:///etc/passwd]x[/link]" in out
