@@ -22,7 +22,8 @@ The expression list is third-party material, so it is read from ``../shared/fixt
 (next to the project) and never committed; without it this says so and exits cleanly.
 
     uv run python benchmarks/dashboard_fidelity.py [--scrape 5] [--window 60] [--stores 3]
-        [--regions 300] [--events] [--top 15] [--dashboard NAME ...] [--json FILE] [--misses FILE]
+        [--regions 300] [--events] [--separate-read-pools] [--top 15] [--dashboard NAME ...]
+        [--json FILE] [--misses FILE]
 """
 
 from __future__ import annotations
@@ -285,7 +286,12 @@ def print_report(report: Report, top: int, elapsed: float) -> None:
 
 async def run(args: argparse.Namespace, path: Path, binary: str) -> tuple[list[Expr], Report]:
     exprs = load_exprs(path, args.dashboard)
-    config = SimConfig(stores=args.stores, regions=args.regions, seed=args.seed)
+    config = SimConfig(
+        stores=args.stores,
+        regions=args.regions,
+        seed=args.seed,
+        unified_read_pool=not args.separate_read_pools,
+    )
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="fidelity-") as tmp:
         async with SimCluster(config) as sim:
@@ -333,6 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stores", type=int, default=3)
     p.add_argument("--regions", type=int, default=300)
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument(
+        "--separate-read-pools",
+        action="store_true",
+        help="stores run the separate storage and coprocessor read pools "
+        "(readpool.*.use-unified-pool = false) instead of v8.5's default unified pool",
+    )
     p.add_argument("--top", type=int, default=15, help="how many absent metrics to list")
     p.add_argument("--dashboard", action="append", help="only this dashboard (repeatable)")
     p.add_argument(

@@ -61,6 +61,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="zipfian",
         help="key distribution (default zipfian)",
     )
+    p.add_argument(
+        "--separate-read-pools",
+        action="store_true",
+        help="run TiKV's separate storage and coprocessor read pools "
+        "(readpool.*.use-unified-pool = false) instead of v8.5's unified pool",
+    )
     p.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
     p.add_argument(
         "--log-dir", default=None, help="also append each store's log to DIR/tikv-<id>.log"
@@ -79,6 +85,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         pd_port=args.port,
         store_port_base=args.store_port_base,
         log_dir=args.log_dir,
+        unified_read_pool=not args.separate_read_pools,
     )
 
 

@@ -37,6 +37,10 @@ class SimConfig:
     # Store i's status port is store_port_base + i (0: free ports), so a Prometheus scrape
     # config can be written ahead, as for a real deployment.
     store_port_base: int = 0
+    # TiKV v8.5 serves storage and coprocessor reads from one unified read pool unless
+    # ``readpool.storage.use-unified-pool`` / ``readpool.coprocessor.use-unified-pool`` are set
+    # to false (clusters upgraded from 4.x often keep them); False models the separate pools.
+    unified_read_pool: bool = True
 
     def validate(self) -> None:
         if not 1 <= self.stores <= MAX_STORES:

@@ -140,6 +140,7 @@ class Cluster(Faults, Checker, Balance, Workload, PdAdmin, PdMetrics, RegionView
                 host=cfg.host,
                 log=L.StoreLog(ring, path),
                 rocks_log=L.StoreLog(ring // 10, rocks_path),
+                unified_read_pool=cfg.unified_read_pool,
             )
             store.start_ts_s = self.t0 // NS - 3600 - self.rng.randrange(60)
             store.pd_start_s = store.start_ts_s

@@ -4,8 +4,11 @@ Label values are the ones TiKV v8.5 emits: gRPC and storage command kinds, copro
 request tags (``select``, ``index``, and the ``analyze_*``/``checksum_*`` series a static
 metric registers at zero), scheduler stages, thread names as ``/proc`` shows them (15
 characters, ``-`` as ``_``) with the unified read pool serving both storage and coprocessor
-reads (v8.5's default, so no ``cop_*``/``store_read_*`` threads). Families registered with
-``make_static_metric`` exist at zero from start-up; the others appear with their first event.
+reads (v8.5's default, so no ``cop_*``/``store_read_*`` threads), or, with
+``SimConfig.unified_read_pool`` off, the separate ``store-read-{low,normal,high}`` and
+``cop-{low,normal,high}`` future pools of ``src/storage/read_pool.rs`` and
+``src/coprocessor/readpool_impl.rs``. Families registered with ``make_static_metric`` exist
+at zero from start-up; the others appear with their first event.
 """
 
 from __future__ import annotations
@@ -20,9 +23,6 @@ THREADS = (
     ("grpc_server_1", 0.11),
     ("sched_worker_0", 0.05),
     ("sched_worker_1", 0.04),
-    ("unified_read_po", 0.07),
-    ("unified_read_po", 0.06),
-    ("unified_read_po", 0.05),
     ("raftstore_{id}_0", 0.1),
     ("raftstore_{id}_1", 0.08),
     ("apply_0", 0.08),
@@ -44,6 +44,32 @@ THREADS = (
     ("resolved_ts", 0.001),
     ("advance_ts", 0.001),
     ("sst_importer", 0.001),
+)
+# The read pools' threads: v8.5's unified pool, or the separate pools it replaces (thread names
+# are the pool's prefix and index cut to 15 characters: ``store-read-normal-0`` is
+# ``store_read_norm``). Tasks at normal priority dominate: TiDB sends most reads at normal.
+UNIFIED_READ_THREADS = (
+    ("unified_read_po", 0.07),
+    ("unified_read_po", 0.06),
+    ("unified_read_po", 0.05),
+)
+SEPARATE_READ_THREADS = (
+    ("store_read_norm", 0.045),
+    ("store_read_norm", 0.04),
+    ("store_read_high", 0.004),
+    ("store_read_low_", 0.002),
+    ("cop_normal_0", 0.04),
+    ("cop_normal_1", 0.035),
+    ("cop_high_0", 0.006),
+    ("cop_low_0", 0.002),
+)
+SEPARATE_POOLS = (
+    ("store-read-normal", "read", 0.96),
+    ("store-read-high", "read", 0.03),
+    ("store-read-low", "read", 0.01),
+    ("cop-normal", "cop", 0.9),
+    ("cop-high", "cop", 0.08),
+    ("cop-low", "cop", 0.02),
 )
 # Share of the CPU a write stall adds (flush and compaction running flat out).
 STALL_THREADS = {"rocksdb:high": 0.4 / 1.8, "rocksdb:low": 0.7 / 1.8}
@@ -103,7 +129,8 @@ def _threads(d: Derive) -> None:
     sig = d.sig
     cpu, stall = sig.count("cpu"), sig.count("stall_cpu")
     sid = str(d.store.id)
-    for k, (name, share) in enumerate(THREADS):
+    reads = UNIFIED_READ_THREADS if d.store.unified_read_pool else SEPARATE_READ_THREADS
+    for k, (name, share) in enumerate((*THREADS, *reads)):
         thread = name.replace("{id}", sid)
         value = cpu * share + stall * STALL_THREADS.get(thread, 0.0)
         d.set("tikv_thread_cpu_seconds_total", (thread, str(4100 + k)), value)
@@ -217,12 +244,19 @@ def _coprocessor(d: Derive) -> None:
 
 def _pools(d: Derive) -> None:
     sig = d.sig
-    for pool, signal in (("unified-read-pool", "read_wait"), ("sched-worker-pool", "sched_wait")):
+    unified = d.store.unified_read_pool
+    pools = (("unified-read-pool", "read_wait"),) if unified else ()
+    for pool, signal in (*pools, ("sched-worker-pool", "sched_wait")):
         d.hist("tikv_yatp_pool_schedule_wait_duration", (pool, "medium"), signal)
         d.hist("tikv_yatp_pool_schedule_exec_duration", (pool, "medium"), signal, 1.0, 40)
-    busy = min(CPU_CORES, (sig.rate("read") + sig.rate("cop")) * sig.median("cop", 0.001))
-    d.set("tikv_unified_read_pool_thread_count", ("unified-read-pool",), CPU_CORES)
-    d.set("tikv_unified_read_pool_running_tasks", ("unified-read-pool", "medium"), round(busy))
+    if unified:
+        busy = min(CPU_CORES, (sig.rate("read") + sig.rate("cop")) * sig.median("cop", 0.001))
+        d.set("tikv_unified_read_pool_thread_count", ("unified-read-pool",), CPU_CORES)
+        d.set("tikv_unified_read_pool_running_tasks", ("unified-read-pool", "medium"), round(busy))
+    else:
+        for pool, signal, share in SEPARATE_POOLS:
+            d.set("tikv_futurepool_pending_task_total", (pool, "medium"), 0.0)
+            d.set("tikv_futurepool_handled_task_total", (pool,), sig.count(signal) * share)
     ticks = sig.count("tick")
     for name, per_s in WORKERS:
         d.set("tikv_worker_handled_task_total", (name,), ticks * per_s)

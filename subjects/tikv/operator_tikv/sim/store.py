@@ -56,6 +56,7 @@ class Store:
     leader_weight: float = 1.0
     region_weight: float = 1.0
     disk_state: str = "Normal"
+    unified_read_pool: bool = True
     sending_snaps: int = 0
     receiving_snaps: int = 0
     pd_seen: bool = False

@@ -237,3 +237,12 @@ async def test_store_status_ports_follow_the_base() -> None:
         await sim.kill_store(2)
         await sim.start_store(2)
         assert sim.store_status_urls[2] == f"http://127.0.0.1:{base + 2}"
+
+
+def test_separate_read_pools_flag_reaches_the_config() -> None:
+    from operator_tikv.sim.cli import add_arguments, config_from_args
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert config_from_args(parser.parse_args([])).unified_read_pool
+    assert not config_from_args(parser.parse_args(["--separate-read-pools"])).unified_read_pool

@@ -66,6 +66,41 @@ async def test_page_parses_and_carries_the_dashboard_families(
     assert "coprocessor" in grpc
 
 
+def thread_cpu(text: str) -> dict[str, float]:
+    """CPU seconds by thread name (several threads share a name, as under ``/proc``)."""
+    out: dict[str, float] = {}
+    for family_ in text_string_to_metric_families(text):
+        if family_.name == "tikv_thread_cpu_seconds_total":
+            for s in family_.samples:
+                out[s.labels["name"]] = out.get(s.labels["name"], 0.0) + s.value
+    return out
+
+
+@pytest.mark.parametrize("unified", [True, False])
+async def test_read_pools_follow_the_unified_pool_setting(
+    http: httpx.AsyncClient, unified: bool
+) -> None:
+    config = SimConfig(manual_clock=True, seed=5, unified_read_pool=unified)
+    async with SimCluster(config) as sim:
+        await sim.advance(30)
+        text = await page(http, sim, 1)
+    cpu = thread_cpu(text)
+    separate = {"store_read_norm", "store_read_high", "store_read_low_", "cop_normal_0"}
+    pool_sizes = samples(text, "tikv_unified_read_pool_thread_count")
+    if unified:
+        assert cpu["unified_read_po"] > 0
+        assert not separate & cpu.keys()
+        assert pool_sizes
+    else:
+        assert "unified_read_po" not in cpu
+        assert separate <= cpu.keys()
+        assert cpu["store_read_norm"] > cpu["store_read_high"] > 0
+        assert cpu["cop_normal_0"] > cpu["cop_low_0"] > 0
+        assert not pool_sizes
+        handled = samples(text, "tikv_futurepool_handled_task_total")
+        assert handled['{name="cop-normal"}'] > handled['{name="cop-low"}'] > 0
+
+
 def test_index_fixture_matches_the_packaged_copy() -> None:
     if not METRIC_INDEX.is_file():
         pytest.skip(f"{METRIC_INDEX} absent (third-party fixtures live in ../shared)")
