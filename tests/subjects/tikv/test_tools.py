@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from aiohttp import web
-
 from operator_tikv.pd.client import PDClient
 from operator_tikv.records import TikvLogEvent, TikvStoreMetrics
 from operator_tikv.tools import PDReads, PrometheusReads, build_tools, parse_selector
+
 from operator_tui.core.history import History
 from operator_tui.core.tools import ToolBox, ToolEnv, ToolLimits
 from operator_tui.core.types import Snapshot
