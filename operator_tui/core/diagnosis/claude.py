@@ -227,6 +227,7 @@ class ClaudeDiagnoser:
         for _ in range(calls_allowed + 4):
             reason = self._bound(loop) if lookups else None
             forced = loop.forced or reason is not None
+            said_before = len(loop.text)
             try:
                 turn = await self._turn(
                     system, loop.messages, tools, on_text, loop.text, forced=forced
@@ -235,7 +236,7 @@ class ClaudeDiagnoser:
                 context.checkpoint = Checkpoint(
                     loop.messages,
                     list(box.steps),
-                    loop.text,
+                    loop.text[:said_before],  # the cut turn's text is said again on resume
                     loop.tokens_in,
                     loop.tokens_out,
                     loop.calls,
