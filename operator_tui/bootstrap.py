@@ -54,10 +54,15 @@ def make_diagnoser(settings: Settings, plugin: SubjectPlugin | None = None) -> D
     key = d.api_key.get_secret_value() if d.api_key else ""
     if not key:
         raise ConfigError("diagnosis.backend is claude but ANTHROPIC_API_KEY is not set")
-    from operator_tui.core.diagnosis.claude import ClaudeDiagnoser, make_client
+    from operator_tui.core.diagnosis.claude import ClaudeDiagnoser, LoopBounds, Price, make_client
 
+    price = d.price_of(d.claude_model)
     return ClaudeDiagnoser(
-        make_client(key, d.base_url), model=d.claude_model, max_tokens=d.max_tokens
+        make_client(key, d.base_url),
+        model=d.claude_model,
+        max_tokens=d.max_tokens,
+        bounds=LoopBounds(d.max_tool_calls, d.max_seconds, d.max_loop_tokens),
+        price=Price(*price) if price else None,
     )
 
 

@@ -63,6 +63,33 @@ class DiagnosisSettings(_Section):
     max_retries: int = Field(
         3, ge=0, le=10, description="Retries on 429, 529, 5xx, timeouts, cut streams."
     )
+    max_tool_calls: int = Field(
+        12, ge=0, le=100, description="Read-only tool calls Claude may make per diagnosis."
+    )
+    max_seconds: float = Field(
+        180.0, ge=5, le=3600, description="Wall time of one diagnosis before it must conclude."
+    )
+    max_loop_tokens: int = Field(
+        200_000,
+        ge=1000,
+        le=10_000_000,
+        description="Tokens (in + out, all turns) of one diagnosis before it must conclude.",
+    )
+    prices: dict[str, tuple[float, float]] = Field(
+        default_factory=lambda: {
+            "claude-opus-4-5": (5.0, 25.0),
+            "claude-opus-4": (15.0, 75.0),
+            "claude-sonnet-4": (3.0, 15.0),
+            "claude-haiku-4-5": (1.0, 5.0),
+            "claude-3-5-haiku": (0.8, 4.0),
+        },
+        description="USD per million input and output tokens by model name (the longest "
+        "matching prefix counts); a model not listed has no cost estimate.",
+    )
+
+    def price_of(self, model: str) -> tuple[float, float] | None:
+        match = max((k for k in self.prices if model.startswith(k)), key=len, default=None)
+        return None if match is None else self.prices[match]
 
     @field_validator("backend")
     @classmethod

@@ -201,3 +201,63 @@ async def test_claude_backend_from_settings(tmp_path: Path) -> None:
         req.headers.get("x-api-key", ""),
         req.headers.get("authorization", "").removeprefix("Bearer "),
     )
+
+
+async def test_claude_investigation_reaches_diagnosis_finished(tmp_path: Path) -> None:
+    """A scripted model calls two tools, then submits: diagnosis.step events and the
+    investigation on diagnosis.finished name them, each ok with a non-empty answer."""
+    import dataclasses
+
+    from operator_tui.core.tools import Tool, schema
+    from operator_tui.testing.messages_api import MessagesAPIServer, Reply
+    from operator_tui.testing.samples import diagnosis_input
+
+    async def search_logs(env, _a):  # type: ignore[no-untyped-def]
+        return {"events": [e.message for e in env.history.recent_log_events(None, 20)] or ["-"]}
+
+    async def get_store(env, a):  # type: ignore[no-untyped-def]
+        return {"store_id": a["store_id"], "ticket": env.ticket.target}
+
+    tools = (
+        Tool("search_logs", "logs", schema(), search_logs),
+        Tool("get_store", "a store", schema({"store_id": {"type": "integer"}}), get_store),
+    )
+    tool = diagnosis_input(target=1, recommended_actions=[])
+    async with MessagesAPIServer() as api:
+        api.enqueue(
+            Reply.calls("Looking.", ("search_logs", {}), ("get_store", {"store_id": 1})),
+            Reply.message("## Observation\n\nstore 1\n", tool_input=tool),
+        )
+        plugin = FakePlugin()
+        plugin.subject.kill(1)
+        described = plugin.subject.describe()
+        plugin.subject.describe = lambda: dataclasses.replace(described, tools=tools)  # type: ignore[method-assign]
+        settings = load_settings(
+            plugin=plugin,
+            storage={"db_path": tmp_path / "i.db"},
+            monitor={"interval_s": 0.1},
+            diagnosis={"backend": "claude", "api_key": "sk-x", "base_url": api.base_url},
+        )
+        out = io.StringIO()
+        stop = asyncio.Event()
+
+        async def until_done() -> None:
+            for _ in range(400):
+                if '"diagnosis.finished"' in out.getvalue():
+                    break
+                await asyncio.sleep(0.05)
+            stop.set()
+
+        waiter = asyncio.create_task(until_done())
+        async with asyncio.timeout(20):
+            assert await run_headless(settings, out=out, stop=stop, plugin=plugin) == 0
+        await waiter
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    finished = next(e for e in events if e["event"] == "diagnosis.finished")
+    steps = finished["investigation"]
+    assert [s["tool"] for s in steps] == ["search_logs", "get_store"]
+    assert all(s["ok"] and s["result_chars"] > 0 for s in steps)
+    assert [e["step"]["tool"] for e in events if e["event"] == "diagnosis.step"] == [
+        "search_logs",
+        "get_store",
+    ]

@@ -34,6 +34,7 @@ from operator_tui.core.diagnosis.base import (
     TransientDiagnosisError,
 )
 from operator_tui.core.diagnosis.context import build_context
+from operator_tui.core.diagnosis.prompt import data_block
 from operator_tui.core.diagnosis.stored import StoredSnapshotError, snapshot_from_dict
 from operator_tui.core.events import EventBus
 from operator_tui.core.history import HistorySource
@@ -42,6 +43,7 @@ from operator_tui.core.incident_store import IncidentStore
 from operator_tui.core.subject import Subject
 from operator_tui.core.ticket import Ticket, TicketStatus
 from operator_tui.core.tickets import TicketStore
+from operator_tui.core.tools import ToolBox, ToolEnv, ToolLimits, ToolStep
 from operator_tui.core.types import Snapshot
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,9 @@ class AgentRunner:
         on_diagnosed: Callable[[Ticket, DiagnosisOutcome], Awaitable[None]] | None = None,
         incidents: IncidentStore | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        tool_limits: ToolLimits | None = None,
     ) -> None:
+        self.tool_limits = tool_limits or ToolLimits()
         self.incidents = incidents
         self.clock = clock
         self._leads: dict[int, asyncio.Lock] = {}
@@ -207,13 +211,23 @@ class AgentRunner:
         if incident is not None:
             scope = {"incident_id": incident.id, "tickets": [ticket_id, *(t.id for t in related)]}
         others = await self.tickets.list_tickets(include_resolved=False, limit=50)
+        snapshot = self._snapshot_of(ticket)
         context = build_context(
             ticket,
             self.subject,
-            self._snapshot_of(ticket),
+            snapshot,
             history=self.history,
             other_tickets=others,
             related=related,
+        )
+        tools = self.subject.describe().tools
+        env = ToolEnv(
+            ticket=ticket,
+            related=tuple(context.related),
+            other_tickets=tuple(context.other_tickets),
+            history=self.history,
+            snapshot=snapshot,
+            now=self.clock,
         )
         backend, model = self.diagnoser.backend, self.diagnoser.model
         attempts = self.max_retries + 1
@@ -234,6 +248,9 @@ class AgentRunner:
                 **scope,
             )
             sink = _ChunkSink(self.tickets, self.bus, ticket_id, diag_id)
+            context.tools = ToolBox(
+                tools, env, limits=self.tool_limits, block=data_block, on_step=sink.step
+            )
             started = time.perf_counter()
             try:
                 outcome = await self.diagnoser.diagnose(context, sink)
@@ -262,12 +279,15 @@ class AgentRunner:
                 await self._set_incident(incident, IncidentStatus.OPEN, diagnosis_id=diag_id)
                 return
             result = outcome.diagnosis.model_dump(mode="json")
+            investigation = outcome.investigation or context.tools.trace
             done = await self.tickets.finish_diagnosis(
                 diag_id,
                 result,
                 text=outcome.text,
                 input_tokens=outcome.input_tokens,
                 output_tokens=outcome.output_tokens,
+                investigation=investigation,
+                cost_usd=outcome.cost_usd,
             )
             self.bus.publish(
                 "diagnosis.finished",
@@ -279,6 +299,8 @@ class AgentRunner:
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
                 input_tokens=outcome.input_tokens,
                 output_tokens=outcome.output_tokens,
+                cost_usd=outcome.cost_usd,
+                investigation=[_step_event(s) for s in investigation],
                 diagnosis=result,
                 **scope,
             )
@@ -324,6 +346,12 @@ class AgentRunner:
                 self.bus.publish("ticket.updated", ticket=ticket.summary())
 
 
+def _step_event(step: dict[str, object]) -> dict[str, object]:
+    """A trace step as events carry it: ``{tool, input, ok, result_chars, ms}`` and its summary."""
+    keys = ("tool", "input", "ok", "result_chars", "ms", "summary")
+    return {k: step.get(k) for k in keys}
+
+
 class _ChunkSink:
     """Publishes every chunk at once; writes them to the database every half second."""
 
@@ -342,6 +370,15 @@ class _ChunkSink:
         self.pending.append(text)
         if time.monotonic() - self.last_flush >= FLUSH_EVERY_S:
             await self.flush()
+
+    async def step(self, step: ToolStep) -> None:
+        """A tool call just ended: published at once, so a screen shows it between the text."""
+        self.bus.publish(
+            "diagnosis.step",
+            ticket_id=self.ticket_id,
+            diagnosis_id=self.diag_id,
+            step=_step_event(step.as_dict()),
+        )
 
     async def flush(self) -> None:
         self.last_flush = time.monotonic()

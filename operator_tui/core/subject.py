@@ -19,6 +19,7 @@ import httpx
 
 from operator_tui.core.diagnosis.schema import UNKNOWN_CAUSE
 from operator_tui.core.incident import IncidentRules
+from operator_tui.core.tools import Tool
 from operator_tui.core.types import (
     PLAIN_RECORDS,
     ActionResult,
@@ -130,6 +131,8 @@ class SubjectConfig:
     ``records``: the classes it builds its records with (read back from storage as such).
     ``incident_rules``: which tickets share a cause (``core.incident``); without them only
     the same symptom on the same target does.
+    ``tools``: the read-only tools a diagnosis may call (``core.tools``), bound to this
+    subject's readers.
     """
 
     name: str
@@ -145,6 +148,7 @@ class SubjectConfig:
     metric_figures: tuple[StoreFigure, ...] = ()
     records: RecordTypes = PLAIN_RECORDS
     incident_rules: IncidentRules | None = None
+    tools: tuple[Tool, ...] = ()
 
     def __post_init__(self) -> None:
         if UNKNOWN_CAUSE not in self.root_cause_classes:

@@ -63,6 +63,9 @@ class DiagnosisRecord:
     started_at: datetime
     finished_at: datetime | None
     error: str | None = None
+    investigation: list[dict[str, Any]] = field(default_factory=list)
+    """The tool calls the diagnosis made: ``{tool, input, ok, result_chars, ms, summary}``."""
+    cost_usd: float | None = None
 
 
 @dataclass(slots=True)

@@ -81,6 +81,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX ticket_events_ticket ON ticket_events(ticket_id, id);
     """,
     INCIDENTS_MIGRATION,
+    # The investigation trace (the tool calls a diagnosis made) and its estimated cost.
+    """
+    ALTER TABLE diagnoses ADD COLUMN investigation TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE diagnoses ADD COLUMN cost_usd REAL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -141,6 +146,8 @@ def _row_diagnosis(row: Sequence[Any]) -> DiagnosisRecord:
         started_at=datetime.fromtimestamp(row[8], UTC),
         finished_at=time_or_none(row[9]),
         error=row[10],
+        investigation=json.loads(row[11]) if len(row) > 11 and row[11] else [],
+        cost_usd=row[12] if len(row) > 12 else None,
     )
 
 
@@ -575,21 +582,26 @@ class TicketStore:
         text: str | None = None,
         input_tokens: int | None = None,
         output_tokens: int | None = None,
+        investigation: list[dict[str, Any]] | None = None,
+        cost_usd: float | None = None,
         now: datetime | None = None,
     ) -> Ticket | None:
-        """Store the result; a ticket still ``diagnosing`` becomes ``diagnosed``."""
+        """Store the result, its investigation trace and cost; a ticket still ``diagnosing``
+        becomes ``diagnosed``."""
         ts = _ts(now or self.clock())
         ticket_id = await self._diagnosis_ticket(diagnosis_id)
         stmts: list[tuple[str, Sequence[Any]]] = [
             (
                 "UPDATE diagnoses SET result = ?, input_tokens = ?, output_tokens = ?, finished_at = ?, "
-                "error = NULL, text = coalesce(?, text) WHERE id = ?",
+                "error = NULL, text = coalesce(?, text), investigation = ?, cost_usd = ? WHERE id = ?",
                 (
                     json.dumps(result, default=str),
                     input_tokens,
                     output_tokens,
                     ts,
                     text,
+                    bounded_json(investigation or [], 256_000)[1],
+                    cost_usd,
                     diagnosis_id,
                 ),
             ),

@@ -91,6 +91,13 @@ class Reply:
         return cls(blocks=blocks, **kw)
 
     @classmethod
+    def calls(cls, text: str = "", *calls: tuple[str, dict[str, Any] | str], **kw: Any) -> Reply:
+        """A turn that calls tools in order (``(name, input)``): a scripted investigation step."""
+        blocks = [Block("text", text=text)] if text else []
+        blocks += [Block("tool_use", name=name, tool_input=inp) for name, inp in calls]
+        return cls(blocks=blocks, **kw)
+
+    @classmethod
     def error(
         cls,
         status: int,

@@ -125,7 +125,7 @@ async def test_v1_database_migrates_and_keeps_everything(tmp_path: Path) -> None
     # reopening migrates nothing again
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         assert conn.execute("SELECT count(*) FROM incident_tickets").fetchone()[0] == 4
     finally:
         conn.close()

@@ -8,8 +8,8 @@ timeouts, a cut stream); any other ``DiagnosisError`` fails the attempt for good
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from operator_tui.core.diagnosis.schema import Diagnosis
 
@@ -25,6 +25,9 @@ class DiagnosisOutcome:
     text: str
     input_tokens: int | None = None
     output_tokens: int | None = None
+    investigation: list[dict[str, Any]] = field(default_factory=list)
+    """The tool calls made, in order (``ToolStep.as_dict``)."""
+    cost_usd: float | None = None
 
 
 class DiagnosisError(Exception):

@@ -14,11 +14,13 @@ import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from operator_tui.core.diagnosis.schema import UNKNOWN_CAUSE
 from operator_tui.core.history import HistorySource
 from operator_tui.core.subject import Action, Subject
 from operator_tui.core.ticket import Ticket
+from operator_tui.core.tools import ToolBox
 from operator_tui.core.types import (
     ClusterMetrics,
     HotRegion,
@@ -73,6 +75,10 @@ class DiagnosisContext:
     root_cause_classes: tuple[str, ...] = (UNKNOWN_CAUSE,)
     compared: dict[str, float] = field(default_factory=dict)
     guide: str = ""
+    tools: ToolBox | None = None
+    """The subject's read-only tools for this attempt (set by the agent), and its trace."""
+    checkpoint: Any = None
+    """Where a diagnoser's interrupted attempt got to, kept for the next attempt to resume."""
 
     def store(self, store_id: int | None) -> Store | None:
         return next((s for s in self.stores if s.id == store_id), None)

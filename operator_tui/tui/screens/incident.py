@@ -80,6 +80,21 @@ def timeline_text(
     return text
 
 
+def investigation_text(steps: list[dict[str, Any]]) -> Text:
+    """What the diagnosis looked at: one line per tool call (its tool, whether it answered,
+    the arguments, the answer's summary and time)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for i, step in enumerate(steps):
+        if i:
+            text.append("\n")
+        ok = bool(step.get("ok"))
+        text.append("✓ " if ok else "✗ ", style="green" if ok else "red")
+        text.append(plain(str(step.get("tool", "?"))), style="bold")
+        text.append(plain(f" {step.get('input', {})} → {step.get('summary', '')}"))
+        text.append(f" {step.get('ms', 0):.0f} ms", style="dim")
+    return text
+
+
 class IncidentScreen(TicketScreen):
     def __init__(self, incident_id: int, lead_ticket_id: int) -> None:
         super().__init__(lead_ticket_id)
@@ -146,4 +161,7 @@ class IncidentScreen(TicketScreen):
             Text(""),
             section("Lead ticket"),
         ]
+        steps = self.record.investigation if self.record is not None else []
+        if steps:
+            parts[-1:-1] = [section("Investigation"), investigation_text(steps), Text("")]
         facts.update(Group(*parts))

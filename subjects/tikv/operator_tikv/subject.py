@@ -48,6 +48,7 @@ from operator_tikv.records import (
 from operator_tikv.refresh import Refresh
 from operator_tikv.settings import TikvSettings
 from operator_tikv.states import stamp
+from operator_tikv.tools import PDReads, PrometheusReads, build_tools
 from operator_tui.core.bounds import clip
 from operator_tui.core.subject import (
     SLO,
@@ -145,6 +146,13 @@ class TikvSubject:
         self.include_tombstone = cfg.include_tombstone
         self.last_snapshot: Snapshot | None = None
         self._closed = False
+        self.tools = build_tools(
+            PDReads(self.pd),
+            PrometheusReads(ctx.http, cfg.prometheus_url, cfg.prometheus_timeout_s)
+            if cfg.prometheus_url
+            else None,
+            self.direct,
+        )
 
     def _slow_groups(self, cfg: TikvSettings) -> dict[str, Refresh]:
         checks = {f"check:{kind}": kind for kind in CHECK_KINDS}
@@ -231,6 +239,7 @@ class TikvSubject:
             compared_metrics=COMPARED_METRICS,
             diagnosis_guide=DIAGNOSIS_GUIDE,
             incident_rules=INCIDENT_RULES,
+            tools=self.tools,
         )
 
     # Observations

@@ -196,6 +196,10 @@ class DirectMetrics:
         self._urls: dict[int, tuple[str, str]] = {}
         self._reader = ExpositionReader(FAMILIES)
 
+    def latest_scrapes(self) -> dict[int, Scrape]:
+        """Each store's last parsed scrape (what the diagnosis tools answer from in direct mode)."""
+        return {sid: kept[-1] for sid, kept in self._previous.items() if kept}
+
     def reads_per_tick(self, stores: int) -> int:
         """The most stores of ``stores`` live ones a tick reads, urgent and overdue ones aside.
 
