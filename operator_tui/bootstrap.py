@@ -24,12 +24,14 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from operator_tui import __version__
 from operator_tui.config import ConfigError, Settings, section_with
 from operator_tui.core.deploy import Deployment, DeploymentOptions, DeployUnavailable
 from operator_tui.core.diagnosis import backends
 from operator_tui.core.diagnosis.base import Diagnoser
 from operator_tui.core.events import EventBus
 from operator_tui.core.plugin import SubjectPlugin
+from operator_tui.core.recorder import Recorder
 from operator_tui.core.registry import load_plugin
 from operator_tui.core.runtime import OperatorRuntime, RuntimeOptions
 from operator_tui.core.subject import (
@@ -155,8 +157,10 @@ async def open_runtime(
     plugin: SubjectPlugin | None = None,
     diagnoser: Diagnoser | None = None,
     bus: EventBus | None = None,
+    record: Path | None = None,
 ) -> AsyncIterator[OperatorRuntime]:
-    """Raises ``SubjectError`` (unknown plugin, demo failed), ``TicketStoreError`` or ``ConfigError``."""
+    """Raises ``SubjectError`` (unknown plugin, demo failed), ``TicketStoreError``,
+    ``ConfigError`` or ``RecorderError`` (``record``: the flight recorder's file)."""
     plugin = plugin or load_plugin(settings.subject)
     section = subject_section(settings, plugin)
     diagnoser = diagnoser or make_diagnoser(settings, plugin)
@@ -196,4 +200,22 @@ async def open_runtime(
             lab=lambda lab_http: open_lab(settings, lab_http, plugin),
         )
         stack.push_async_callback(runtime.aclose)
+        if record is not None:
+            recorder = Recorder(record, recording_meta(settings, plugin, section, demo is not None))
+            stack.push_async_callback(recorder.aclose)
+            runtime.record_to(recorder)
         yield runtime
+
+
+def recording_meta(
+    settings: Settings, plugin: SubjectPlugin, section: Any, demo: bool
+) -> dict[str, Any]:
+    """What a recording says of the run that made it (``Recorder`` drops the secrets)."""
+    return {
+        "operator_version": __version__,
+        "subject": plugin.name,
+        "interval_s": settings.monitor.interval_s,
+        "demo": demo,
+        "settings": settings.model_dump(mode="json"),
+        "subject_settings": section.model_dump(mode="json"),
+    }

@@ -31,12 +31,13 @@ from typing import Any, Literal, Protocol
 
 import httpx
 
-from operator_tui import bootstrap
+from operator_tui import __version__, bootstrap
 from operator_tui.config import ConfigError, Settings, section_with
 from operator_tui.core.diagnosis import backends
 from operator_tui.core.diagnosis.base import Diagnoser
 from operator_tui.core.events import Event, Subscription
 from operator_tui.core.harness import HarnessError, HarnessOptions, SimHarness
+from operator_tui.core.recorder import Recorder
 from operator_tui.core.registry import load_plugin
 from operator_tui.core.runtime import OperatorRuntime
 from operator_tui.core.subject import SubjectContext, SubjectError
@@ -85,6 +86,8 @@ class RunOptions:
     subject: str = "tikv"
     subject_options: dict[str, Any] = field(default_factory=dict)
     hooks: RunHooks | None = None
+    record: Path | None = None
+    """Record the run (ticks, events) to this new flight-recorder file."""
 
 
 def make_diagnoser(backend: str, settings: Settings, subject: str = "tikv") -> Diagnoser:
@@ -267,6 +270,19 @@ async def _run(
                     else lambda: datetime.now(UTC),
                 )
                 sub = runtime.bus.subscribe()
+                recorder = None
+                if options.record is not None:
+                    recorder = Recorder(
+                        options.record,
+                        {
+                            "operator_version": __version__,
+                            "subject": subject.name,
+                            "interval_s": interval,
+                            "scenario": scenario.name,
+                            "subject_settings": section.model_dump(mode="json"),
+                        },
+                    )
+                    runtime.record_to(recorder)
                 try:
                     if hooks is not None:
                         await hooks.started(harness)
@@ -283,6 +299,8 @@ async def _run(
                 finally:
                     sub.close()
                     await runtime.aclose()
+                    if recorder is not None:
+                        await recorder.aclose()
                     if hooks is not None:
                         await hooks.finished()
             finally:
