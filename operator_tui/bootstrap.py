@@ -14,6 +14,7 @@ explicitly (``--db`` or ``OPERATOR_STORAGE__DB_PATH``), which is then used as is
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tempfile
 from collections.abc import AsyncIterator
@@ -32,11 +33,14 @@ from operator_tui.core.diagnosis.base import Diagnoser
 from operator_tui.core.events import EventBus
 from operator_tui.core.plugin import SubjectPlugin
 from operator_tui.core.recorder import Recorder
+from operator_tui.core.recording import Recording
 from operator_tui.core.registry import load_plugin
+from operator_tui.core.replay import ReplayRuntime
 from operator_tui.core.runtime import OperatorRuntime, RuntimeOptions
 from operator_tui.core.subject import (
     Chaos,
     DemoOptions,
+    Subject,
     SubjectContext,
     SubjectError,
 )
@@ -219,3 +223,78 @@ def recording_meta(
         "settings": settings.model_dump(mode="json"),
         "subject_settings": section.model_dump(mode="json"),
     }
+
+
+def recorded_section(plugin: SubjectPlugin, recording: Recording) -> Any:
+    """The subject's settings section as the recording kept it, else its defaults."""
+    try:
+        return plugin.settings_model.model_validate(recording.meta.get("subject_settings") or {})
+    except ValueError as exc:
+        log.info("recorded %s settings do not validate (%s): defaults used", plugin.name, exc)
+        return plugin.settings_model()
+
+
+@asynccontextmanager
+async def open_replay(
+    settings: Settings,
+    path: Path,
+    *,
+    rediagnose: bool = False,
+    speed: float = 1.0,
+    until_end: bool = False,
+    bus: EventBus | None = None,
+    diagnoser: Diagnoser | None = None,
+) -> AsyncIterator[ReplayRuntime]:
+    """A ``ReplayRuntime`` over the recording at ``path``, with the subject it names (its
+    declarations; its invariants under ``rediagnose``, with today's diagnoser).
+
+    Raises ``RecordingError`` or ``SubjectError``."""
+    probe = await asyncio.to_thread(Recording, path)
+    probe.close()
+    plugin = load_plugin(probe.subject or settings.subject)
+    section = recorded_section(plugin, probe)
+    async with AsyncExitStack() as stack:
+        http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
+        stack.push_async_callback(http.aclose)
+
+        def make_subject() -> Subject:
+            return plugin.create(
+                SubjectContext(http=http, settings=section, interval_s=probe.interval_s)
+            )
+
+        first = make_subject()
+        records = first.describe().records
+        await first.aclose()
+        recording = await asyncio.to_thread(Recording, path, records)
+        stack.callback(recording.close)
+        if rediagnose and diagnoser is None:
+            diagnoser = make_diagnoser(settings, plugin)
+            close = getattr(diagnoser, "aclose", None)
+            if close is not None:
+                stack.push_async_callback(close)
+        workdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="operator-replay-"))
+        runtime = await ReplayRuntime.open(
+            recording,
+            make_subject,
+            Path(workdir),
+            diagnoser=diagnoser,
+            rediagnose=rediagnose,
+            speed=speed,
+            until_end=until_end,
+            bus=bus,
+            options=runtime_options(settings),
+        )
+        stack.push_async_callback(runtime.aclose)
+        yield runtime
+
+
+async def open_recording(settings: Settings, path: Path) -> Recording:
+    """The recording at ``path``, read back as its subject's own records."""
+    probe = await asyncio.to_thread(Recording, path)
+    probe.close()
+    plugin = load_plugin(probe.subject or settings.subject)
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
+        subject = plugin.create(SubjectContext(http=http, settings=recorded_section(plugin, probe)))
+        records = subject.describe().records
+        await subject.aclose()
+    return await asyncio.to_thread(Recording, path, records)

@@ -9,11 +9,12 @@ write-ahead log and drops the rest.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -130,3 +131,37 @@ class Recording:
 
     def incident_times(self) -> list[float]:
         return [e.t for e in self.events(kinds=("incident.opened",))]
+
+
+UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def seconds(text: str) -> float:
+    """``90``, ``90s``, ``5m``, ``2h`` or ``1d`` in seconds; ``ValueError`` otherwise."""
+    text = text.strip().lower()
+    unit = UNITS.get(text[-1:])
+    value = float(text[:-1] if unit else text) * (unit or 1.0)
+    if not value >= 0:
+        raise ValueError(f"not a duration: {text!r}")
+    return value
+
+
+def start_time(text: str, first: float) -> float:
+    """A replay's start: seconds after ``first`` (``90s``, ``5m``), an ISO time, or a time of
+    day on the recording's first day (``10:00:00``)."""
+    with contextlib.suppress(ValueError):
+        return first + seconds(text)
+    origin = datetime.fromtimestamp(first, UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            clock = datetime.strptime(text, "%H:%M:%S").time()
+        except ValueError:
+            raise RecordingError(f"--from {text!r}: not an offset (90s, 5m) nor a time") from None
+        moment = datetime.combine(origin.date(), clock, UTC)
+        if moment < origin - timedelta(seconds=1):
+            moment += timedelta(days=1)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()

@@ -9,9 +9,13 @@ classes, so a recording rebuilds the subject's own records without core knowing 
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import threading
-from dataclasses import asdict
+import typing
+from dataclasses import asdict, fields
+from enum import Enum
 from datetime import datetime
 from typing import Any
 
@@ -101,10 +105,44 @@ class Codec:
         return json.loads(self._pair()[1].decompress(blob))
 
 
+@functools.cache
+def _enum_fields(cls: type) -> tuple[tuple[str, type[Enum]], ...]:
+    """The fields a record class types as an enum (or an optional one): JSON keeps their
+    values as strings, the subject's code reads them as members."""
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:
+        return ()
+    found = []
+    for f in fields(cls):
+        hint = hints.get(f.name)
+        options = typing.get_args(hint) if typing.get_args(hint) else (hint,)
+        for option in options:
+            if isinstance(option, type) and issubclass(option, Enum):
+                found.append((f.name, option))
+                break
+    return tuple(found)
+
+
+def _members(record: Any) -> None:
+    for name, enum in _enum_fields(type(record)):
+        value = getattr(record, name)
+        if value is not None and not isinstance(value, enum):
+            with contextlib.suppress(ValueError):
+                setattr(record, name, enum(value))
+
+
 def snapshot_from_doc(doc: dict[str, Any], records: RecordTypes = PLAIN_RECORDS) -> Snapshot:
     snapshot = snapshot_from_dict(doc, records)
     if snapshot is None:
         raise ValueError("a recorded tick holds no snapshot")
+    for record in (
+        *snapshot.stores,
+        *snapshot.store_metrics.values(),
+        *snapshot.hot_write_regions,
+        *snapshot.log_events,
+    ):
+        _members(record)
     snapshot.extra = dict(doc.get("extra") or {})
     measured = doc.get("measured")
     snapshot.measured = None if measured is None else frozenset(int(i) for i in measured)
