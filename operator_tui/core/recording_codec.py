@@ -15,8 +15,8 @@ import json
 import threading
 import typing
 from dataclasses import asdict, fields
-from enum import Enum
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 import zstandard
