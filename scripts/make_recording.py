@@ -19,16 +19,21 @@ from operator_tui.evaluation.scenario import load_scenario
 from operator_tui.evaluation.scoring import score_run
 
 
-async def main(scenario_path: Path, out: Path) -> int:
-    scenario = load_scenario(scenario_path)
-    out.unlink(missing_ok=True)
-    outcome = await run_scenario(scenario, load_settings(None), RunOptions(record=out))
-    score = score_run(scenario, outcome)
+def compact(out: Path) -> None:
     db = sqlite3.connect(out)
     db.execute("PRAGMA journal_mode=DELETE")
     db.execute("VACUUM")
     db.close()
-    print(f"{out}: {out.stat().st_size} bytes, {outcome.ticks} ticks, passed={score.passed}")
+
+
+async def main(scenario_path: Path, out: Path) -> int:
+    scenario = load_scenario(scenario_path)
+    await asyncio.to_thread(out.unlink, True)
+    outcome = await run_scenario(scenario, load_settings(None), RunOptions(record=out))
+    score = score_run(scenario, outcome)
+    await asyncio.to_thread(compact, out)
+    size = (await asyncio.to_thread(out.stat)).st_size
+    print(f"{out}: {size} bytes, {outcome.ticks} ticks, passed={score.passed}")
     return 0 if outcome.error is None else 1
 
 

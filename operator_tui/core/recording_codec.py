@@ -1,7 +1,7 @@
 """A snapshot and its tick as the flight recorder stores them: full JSON, zstd-compressed.
 
 ``monitor.snapshot_dict`` keeps a capped copy with a ticket; a recording keeps every
-store, every hot region and every log event of a tick (with its raw line), plus what
+store, every busy key range and every log event of a tick (with its raw line), plus what
 the operator concluded from it (the violations) or why it could not observe. Reading
 back goes through ``diagnosis.stored.snapshot_from_dict`` with the subject's record
 classes, so a recording rebuilds the subject's own records without core knowing them.
