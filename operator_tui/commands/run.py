@@ -45,4 +45,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return 2
     from operator_tui.tui.app import run_tui
 
-    return run_tui(settings, demo=demo, record=getattr(args, "record", None))
+    record = getattr(args, "record", None)
+    if record is None:
+        return run_tui(settings, demo=demo)
+    return run_tui(settings, demo=demo, record=record)

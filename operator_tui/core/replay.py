@@ -295,7 +295,9 @@ class ReplayRuntime(OperatorRuntime):
         with contextlib.suppress(OSError):
             await asyncio.to_thread(stale.unlink)
         old_subject = self.subject
+        paused = self.monitor.paused
         self.restart(tickets, ReplaySubject(self.make_subject(), rediagnose=self.rediagnose))
+        self.monitor.paused = paused
         await old_subject.aclose()
         if isinstance(self.diagnoser, RecordedDiagnoser):
             self.diagnoser.rewind()
