@@ -14,6 +14,7 @@ explicitly (``--db`` or ``OPERATOR_STORAGE__DB_PATH``), which is then used as is
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tempfile
 from collections.abc import AsyncIterator
@@ -24,17 +25,22 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from operator_tui import __version__
 from operator_tui.config import ConfigError, Settings, section_with
 from operator_tui.core.deploy import Deployment, DeploymentOptions, DeployUnavailable
 from operator_tui.core.diagnosis import backends
 from operator_tui.core.diagnosis.base import Diagnoser
 from operator_tui.core.events import EventBus
 from operator_tui.core.plugin import SubjectPlugin
+from operator_tui.core.recorder import Recorder
+from operator_tui.core.recording import Recording
 from operator_tui.core.registry import load_plugin
+from operator_tui.core.replay import ReplayRuntime
 from operator_tui.core.runtime import OperatorRuntime, RuntimeOptions
 from operator_tui.core.subject import (
     Chaos,
     DemoOptions,
+    Subject,
     SubjectContext,
     SubjectError,
 )
@@ -160,8 +166,10 @@ async def open_runtime(
     plugin: SubjectPlugin | None = None,
     diagnoser: Diagnoser | None = None,
     bus: EventBus | None = None,
+    record: Path | None = None,
 ) -> AsyncIterator[OperatorRuntime]:
-    """Raises ``SubjectError`` (unknown plugin, demo failed), ``TicketStoreError`` or ``ConfigError``."""
+    """Raises ``SubjectError`` (unknown plugin, demo failed), ``TicketStoreError``,
+    ``ConfigError`` or ``RecorderError`` (``record``: the flight recorder's file)."""
     plugin = plugin or load_plugin(settings.subject)
     section = subject_section(settings, plugin)
     diagnoser = diagnoser or make_diagnoser(settings, plugin)
@@ -201,4 +209,97 @@ async def open_runtime(
             lab=lambda lab_http: open_lab(settings, lab_http, plugin),
         )
         stack.push_async_callback(runtime.aclose)
+        if record is not None:
+            recorder = Recorder(record, recording_meta(settings, plugin, section, demo is not None))
+            stack.push_async_callback(recorder.aclose)
+            runtime.record_to(recorder)
         yield runtime
+
+
+def recording_meta(
+    settings: Settings, plugin: SubjectPlugin, section: Any, demo: bool
+) -> dict[str, Any]:
+    """What a recording says of the run that made it (``Recorder`` drops the secrets)."""
+    return {
+        "operator_version": __version__,
+        "subject": plugin.name,
+        "interval_s": settings.monitor.interval_s,
+        "demo": demo,
+        "settings": settings.model_dump(mode="json"),
+        "subject_settings": section.model_dump(mode="json"),
+    }
+
+
+def recorded_section(plugin: SubjectPlugin, recording: Recording) -> Any:
+    """The subject's settings section as the recording kept it, else its defaults."""
+    try:
+        return plugin.settings_model.model_validate(recording.meta.get("subject_settings") or {})
+    except ValueError as exc:
+        log.info("recorded %s settings do not validate (%s): defaults used", plugin.name, exc)
+        return plugin.settings_model()
+
+
+@asynccontextmanager
+async def open_replay(
+    settings: Settings,
+    path: Path,
+    *,
+    rediagnose: bool = False,
+    speed: float = 1.0,
+    until_end: bool = False,
+    bus: EventBus | None = None,
+    diagnoser: Diagnoser | None = None,
+) -> AsyncIterator[ReplayRuntime]:
+    """A ``ReplayRuntime`` over the recording at ``path``, with the subject it names (its
+    declarations; its invariants under ``rediagnose``, with today's diagnoser).
+
+    Raises ``RecordingError`` or ``SubjectError``."""
+    probe = await asyncio.to_thread(Recording, path)
+    probe.close()
+    plugin = load_plugin(probe.subject or settings.subject)
+    section = recorded_section(plugin, probe)
+    async with AsyncExitStack() as stack:
+        http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
+        stack.push_async_callback(http.aclose)
+
+        def make_subject() -> Subject:
+            return plugin.create(
+                SubjectContext(http=http, settings=section, interval_s=probe.interval_s)
+            )
+
+        first = make_subject()
+        records = first.describe().records
+        await first.aclose()
+        recording = await asyncio.to_thread(Recording, path, records)
+        stack.callback(recording.close)
+        if rediagnose and diagnoser is None:
+            diagnoser = make_diagnoser(settings, plugin)
+            close = getattr(diagnoser, "aclose", None)
+            if close is not None:
+                stack.push_async_callback(close)
+        workdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="operator-replay-"))
+        runtime = await ReplayRuntime.open(
+            recording,
+            make_subject,
+            Path(workdir),
+            diagnoser=diagnoser,
+            rediagnose=rediagnose,
+            speed=speed,
+            until_end=until_end,
+            bus=bus,
+            options=runtime_options(settings),
+        )
+        stack.push_async_callback(runtime.aclose)
+        yield runtime
+
+
+async def open_recording(settings: Settings, path: Path) -> Recording:
+    """The recording at ``path``, read back as its subject's own records."""
+    probe = await asyncio.to_thread(Recording, path)
+    probe.close()
+    plugin = load_plugin(probe.subject or settings.subject)
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
+        subject = plugin.create(SubjectContext(http=http, settings=recorded_section(plugin, probe)))
+        records = subject.describe().records
+        await subject.aclose()
+    return await asyncio.to_thread(Recording, path, records)

@@ -26,7 +26,19 @@ EXIT_VIOLATIONS = 1
 EXIT_ERROR = 2
 
 # Subcommands in help order; a module that is not there yet is simply not offered.
-COMMAND_MODULES = ("config", "check", "sim", "tickets", "incidents", "deploy", "chaos", "eval")
+COMMAND_MODULES = (
+    "config",
+    "check",
+    "sim",
+    "tickets",
+    "incidents",
+    "deploy",
+    "chaos",
+    "eval",
+    "record",
+    "replay",
+    "scenario",
+)
 
 
 def _load_commands() -> dict[str, ModuleType]:
@@ -70,6 +82,12 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
     )
     parser.add_argument(
         "--demo", action="store_true", help="run against the embedded simulated cluster"
+    )
+    parser.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE",
+        help="record every observation and conclusion to this new file (replay FILE plays it)",
     )
     parser.add_argument(
         "--stream", action="store_true", help="with --no-ui, also emit diagnosis.chunk events"

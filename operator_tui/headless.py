@@ -17,6 +17,7 @@ import contextlib
 import logging
 import signal
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from operator_tui.bootstrap import open_runtime
@@ -83,6 +84,7 @@ async def run_headless(
     stop: asyncio.Event | None = None,
     plugin: SubjectPlugin | None = None,
     diagnoser: Diagnoser | None = None,
+    record: Path | None = None,
 ) -> int:
     """Run monitor and agent until ``stop`` is set (SIGTERM/SIGINT set it). Startup errors propagate."""
     stop = stop or asyncio.Event()
@@ -99,7 +101,7 @@ async def run_headless(
     printer = Printer(bus.subscribe(), out or sys.stdout, stream=stream)
     try:
         async with open_runtime(
-            settings, demo=demo, plugin=plugin, diagnoser=diagnoser, bus=bus
+            settings, demo=demo, plugin=plugin, diagnoser=diagnoser, bus=bus, record=record
         ) as rt:
             log.info(
                 "operator-tui headless: subject %s, %s, interval %gs, diagnosis %s, actions %s",

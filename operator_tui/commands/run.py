@@ -14,6 +14,7 @@ import asyncio
 import sys
 
 from operator_tui.config import ConfigError, Settings
+from operator_tui.core.recorder import RecorderError
 from operator_tui.core.subject import DemoOptions, SubjectError
 from operator_tui.core.text import plain
 from operator_tui.core.tickets import TicketStoreError
@@ -32,11 +33,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         configure_logging(settings.log_level)
         try:
             return asyncio.run(
-                run_headless(settings, demo=demo, stream=bool(getattr(args, "stream", False)))
+                run_headless(
+                    settings,
+                    demo=demo,
+                    stream=bool(getattr(args, "stream", False)),
+                    record=getattr(args, "record", None),
+                )
             )
-        except (TicketStoreError, SubjectError, ConfigError, OSError) as exc:
+        except (TicketStoreError, SubjectError, ConfigError, OSError, RecorderError) as exc:
             print(f"operator-tui: error: {plain(exc)}", file=sys.stderr)
             return 2
     from operator_tui.tui.app import run_tui
 
-    return run_tui(settings, demo=demo)
+    record = getattr(args, "record", None)
+    if record is None:
+        return run_tui(settings, demo=demo)
+    return run_tui(settings, demo=demo, record=record)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -77,6 +77,17 @@ class Subscription:
             yield await self.queue.get()
 
 
+class Tap(Subscription):
+    """A subscriber that takes each event as it is published (it must not block)."""
+
+    def __init__(self, bus: EventBus, fn: Callable[[Event], None]) -> None:
+        super().__init__(bus, 1)
+        self._fn = fn
+
+    def put(self, event: Event) -> None:
+        self._fn(event)
+
+
 class EventBus:
     """Fan-out of core events; ``publish`` never blocks and never raises."""
 
@@ -85,6 +96,12 @@ class EventBus:
 
     def subscribe(self, maxsize: int = 10_000) -> Subscription:
         sub = Subscription(self, maxsize)
+        self._subs.append(sub)
+        return sub
+
+    def tap(self, fn: Callable[[Event], None]) -> Subscription:
+        """Call ``fn`` with every event from now on (the flight recorder's way in)."""
+        sub = Tap(self, fn)
         self._subs.append(sub)
         return sub
 

@@ -30,6 +30,8 @@ from operator_tui.core.types import Severity, Snapshot, Violation
 
 log = logging.getLogger(__name__)
 
+Observed = Callable[[datetime, Snapshot | None, list[Violation] | None, str | None], None]
+
 UNREACHABLE = "subject_unreachable"
 SNAPSHOT_HOT_WRITES = 20  # hot write entries: as many as a diagnosis reads (diagnosis/context.py)
 SNAPSHOT_LOG_EVENTS = 20
@@ -141,6 +143,9 @@ class Monitor:
         self.history = history or History()
         self.ticks = 0
         self.on_opened: Callable[[list[Ticket]], None] | None = None
+        self.on_observed: Observed | None = None
+        """Told every tick's clock, snapshot (None: not observed), violations and error
+        before they are recorded: the flight recorder's hook. It must not block."""
         self._episodes: dict[str, str] = {}
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -175,6 +180,7 @@ class Monitor:
             self.bus.publish("error", message=f"invariants failed: {type(exc).__name__}: {exc}")
             violations = None
         self.latest = snapshot
+        self._observed(now, snapshot, violations, None)
         self.history.record(snapshot)
         if violations is not None:
             await self._record(
@@ -196,7 +202,22 @@ class Monitor:
         )
         return snapshot
 
+    def _observed(
+        self,
+        now: datetime,
+        snapshot: Snapshot | None,
+        violations: list[Violation] | None,
+        error: str | None,
+    ) -> None:
+        if self.on_observed is None:
+            return
+        try:
+            self.on_observed(now, snapshot, violations, error)
+        except Exception:
+            log.exception("the observer of ticks failed")
+
     async def _unobservable(self, message: str, now: datetime, started: float) -> None:
+        self._observed(now, None, None, message)
         violation = Violation(UNREACHABLE, Severity.CRITICAL, message, None)
         await self._record(
             [violation], {"taken_at": now.isoformat(), "error": message}, now, resolve_absent=False

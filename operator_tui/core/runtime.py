@@ -33,6 +33,7 @@ from operator_tui.core.events import EventBus
 from operator_tui.core.incident import Incident, IncidentEvent
 from operator_tui.core.incident_store import IncidentStore
 from operator_tui.core.monitor import Monitor
+from operator_tui.core.recorder import Recorder
 from operator_tui.core.subject import (
     ActionCheck,
     Chaos,
@@ -103,31 +104,51 @@ class OperatorRuntime:
         self.bus = bus or EventBus()
         self.chaos = chaos
         self.config: SubjectConfig = subject.describe()
-        self.incidents = IncidentStore(tickets)
+        self._clock = clock
+        self._retry = (retry_base_s, retry_max_s)
+        self._wire()
+
+    def _wire(self) -> None:
+        """The incident store, monitor and agent over ``self.tickets`` and ``self.subject``."""
+        self.incidents = IncidentStore(self.tickets)
         self.monitor = Monitor(
-            subject,
-            tickets,
+            self.subject,
+            self.tickets,
             self.bus,
-            interval_s=options.interval_s,
-            clock=clock,
+            interval_s=self.options.interval_s,
+            clock=self._clock,
             incidents=self.incidents,
         )
         self.agent = AgentRunner(
-            subject,
-            tickets,
+            self.subject,
+            self.tickets,
             self.bus,
-            diagnoser,
+            self.diagnoser,
             snapshot=lambda: self.monitor.latest,
             history=self.monitor.history,
-            concurrency=options.agent_concurrency,
-            max_retries=options.agent_max_retries,
-            retry_base_s=retry_base_s,
-            retry_max_s=retry_max_s,
+            concurrency=self.options.agent_concurrency,
+            max_retries=self.options.agent_max_retries,
+            retry_base_s=self._retry[0],
+            retry_max_s=self._retry[1],
             on_diagnosed=self._after_diagnosis,
             incidents=self.incidents,
-            clock=clock,
+            clock=self._clock,
         )
         self.monitor.on_opened = lambda _opened: self.agent.wake()
+
+    def record_to(self, recorder: Recorder) -> None:
+        """Hand every tick (snapshot, violations) and every bus event to the flight recorder."""
+        self.monitor.on_observed = recorder.tick
+        recorder.follow(self.bus, self._clock)
+
+    def restart(self, tickets: TicketStore, subject: Subject | None = None) -> None:
+        """Start over with another (empty) ticket store, and subject when given: a replay
+        seeking backwards. The bus and its subscribers stay."""
+        self.tickets = tickets
+        tickets.clock = self._clock
+        if subject is not None:
+            self.subject = subject
+        self._wire()
 
     # --- state ------------------------------------------------------------------------
 

@@ -31,12 +31,14 @@ from typing import Any, Literal, Protocol
 
 import httpx
 
-from operator_tui import bootstrap
+from operator_tui import __version__, bootstrap
 from operator_tui.config import ConfigError, Settings, section_with
 from operator_tui.core.diagnosis import backends
 from operator_tui.core.diagnosis.base import Diagnoser
 from operator_tui.core.events import Event, Subscription
 from operator_tui.core.harness import HarnessError, HarnessOptions, SimHarness
+from operator_tui.core.recorder import Recorder
+from operator_tui.core.recording import RecordingError
 from operator_tui.core.registry import load_plugin
 from operator_tui.core.runtime import OperatorRuntime
 from operator_tui.core.subject import SubjectContext, SubjectError
@@ -85,6 +87,8 @@ class RunOptions:
     subject: str = "tikv"
     subject_options: dict[str, Any] = field(default_factory=dict)
     hooks: RunHooks | None = None
+    record: Path | None = None
+    """Record the run (ticks, events) to this new flight-recorder file."""
 
 
 def make_diagnoser(backend: str, settings: Settings, subject: str = "tikv") -> Diagnoser:
@@ -213,6 +217,9 @@ async def _run(
     diagnoser: Diagnoser,
     outcome: RunOutcome,
 ) -> None:
+    if scenario.recording is not None:
+        await _replay(scenario, settings, diagnoser, outcome)
+        return
     plugin = load_plugin(options.subject)
     interval = options.interval_s or settings.monitor.interval_s
     run = harness_options(scenario, options.clock)
@@ -267,6 +274,19 @@ async def _run(
                     else lambda: datetime.now(UTC),
                 )
                 sub = runtime.bus.subscribe()
+                recorder = None
+                if options.record is not None:
+                    recorder = Recorder(
+                        options.record,
+                        {
+                            "operator_version": __version__,
+                            "subject": subject.name,
+                            "interval_s": interval,
+                            "scenario": scenario.name,
+                            "subject_settings": section.model_dump(mode="json"),
+                        },
+                    )
+                    runtime.record_to(recorder)
                 try:
                     if hooks is not None:
                         await hooks.started(harness)
@@ -283,6 +303,8 @@ async def _run(
                 finally:
                     sub.close()
                     await runtime.aclose()
+                    if recorder is not None:
+                        await recorder.aclose()
                     if hooks is not None:
                         await hooks.finished()
             finally:
@@ -347,6 +369,36 @@ async def _drive(
             stop = stop or first.diagnosis is not None or first.diagnosis_error is not None
         if stop:
             break
+
+
+async def _replay(
+    scenario: Scenario, settings: Settings, diagnoser: Diagnoser, outcome: RunOutcome
+) -> None:
+    """A recorded scenario: its snapshots through today's invariants, grouping and diagnosis."""
+    assert scenario.recording is not None
+    try:
+        opened = bootstrap.open_replay(
+            settings, Path(scenario.recording), rediagnose=True, diagnoser=diagnoser
+        )
+        async with opened as runtime:
+            outcome.declared_actions = [a.name for a in runtime.config.actions]
+            sub = runtime.bus.subscribe()
+            seen = Seen()
+            zero = runtime.recording.start + scenario.warmup
+            try:
+                while await runtime.step():
+                    tick_s = runtime.recording.times[runtime.position - 1] - zero
+                    if tick_s > scenario.duration:
+                        break
+                    seen.collect(sub, tick_s, None)
+                    outcome.ticks += 1
+                    outcome.sim_seconds = tick_s + scenario.warmup
+            finally:
+                sub.close()
+            outcome.tickets = sorted(seen.tickets.values(), key=lambda t: t.ticket_id)
+            outcome.incidents = sorted(seen.incidents.values(), key=lambda i: i.incident_id)
+    except RecordingError as exc:
+        raise EvalError(str(exc)) from None
 
 
 class Seen:

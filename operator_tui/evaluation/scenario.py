@@ -165,9 +165,14 @@ class Expectation(BaseModel):
 
 
 class Scenario(BaseModel):
+    """``recording``, instead of ``[sim]`` and ``[[faults]]``: a flight recording (a path
+    relative to the scenario file) replayed through today's invariants, incident grouping
+    and diagnosis; scenario time 0 is its first tick plus ``warmup``."""
+
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1)
     description: str = ""
+    recording: str | None = None
     sim: SimSettings = Field(default_factory=SimSettings)
     faults: list[FaultSpec] = Field(default_factory=list)
     duration: float = Field(gt=0, description="simulated seconds to watch after the start")
@@ -178,6 +183,8 @@ class Scenario(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> Scenario:
+        if self.recording is not None and ("sim" in self.model_fields_set or self.faults):
+            raise ValueError("recording: a recorded scenario has no [sim] and no [[faults]]")
         for fault in self.faults:
             if fault.at >= self.duration:
                 raise ValueError(
@@ -237,12 +244,18 @@ def load_scenario(path: Path) -> Scenario:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err.get("loc", ())) or "scenario"
         msg = err.get("msg", "invalid value").removeprefix("Value error, ")
         raise ScenarioError(f"{path}: {loc}: {msg}") from None
+    if scenario.recording is not None:
+        recording = path.parent / scenario.recording
+        if not recording.is_file():
+            raise ScenarioError(f"{path}: recording: no file at {recording}")
+        scenario.recording = str(recording)
+    return scenario
 
 
 def load_suite(path: Path) -> list[Scenario]:

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager, suppress
 from datetime import UTC, datetime
+from pathlib import Path
 
 from rich.text import Text
 from textual import events
@@ -302,7 +303,7 @@ class OperatorApp(ClusterKeys, App[int]):
         self.main.draw_header()
 
 
-def run_tui(settings: Settings, demo: DemoOptions | None = None) -> int:
+def run_tui(settings: Settings, demo: DemoOptions | None = None, record: Path | None = None) -> int:
     """Run the full-screen app until the user quits; returns the process exit code.
 
     Log records go to Textual's devtools console, never to the terminal the app draws on.
@@ -312,6 +313,13 @@ def run_tui(settings: Settings, demo: DemoOptions | None = None) -> int:
     root = logging.getLogger()
     root.handlers[:] = [TextualHandler()]
     root.setLevel(settings.log_level)
-    app = OperatorApp(settings, demo)
+    factory = None
+    if record is not None:
+        from operator_tui.bootstrap import open_runtime
+
+        def factory() -> AbstractAsyncContextManager[Runtime]:
+            return open_runtime(settings, demo=demo, record=record)
+
+    app = OperatorApp(settings, demo, runtime_factory=factory)
     app.run()
     return app.return_code or 0

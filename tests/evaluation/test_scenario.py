@@ -29,9 +29,14 @@ def test_shipped_suite_loads_with_faults_and_controls() -> None:
         "hot_region",
         "pd_leader_kill",
     } <= kinds
+    recorded = [s for s in faults if s.recording is not None]
+    assert recorded, "a recorded scenario keeps the replay path tested"
+    for s in recorded:
+        assert s.incidents and not s.faults
     for s in faults:
         assert s.incidents and all(want.classes for want in s.incidents)
-        assert s.first_fault_at is not None and s.first_fault_at < s.duration
+        if s.recording is None:
+            assert s.first_fault_at is not None and s.first_fault_at < s.duration
     overlapping = [s for s in faults if len([w for w in s.incidents if w.required]) >= 2]
     assert len(overlapping) >= 3, "format 2 scenarios with two faults at once or in sequence"
     assert {5, 7} <= {s.sim.stores for s in scenarios}

@@ -27,6 +27,17 @@ class TikvStore(Store):
     region_score: float = 0.0
     slow_score: float = 0.0
 
+    def __post_init__(self) -> None:
+        """A copy read back from storage (a ticket's snapshot, a recording) spells the state
+        as text; the invariants read PD's state as a ``StoreState``."""
+        from operator_tikv.states import StoreState
+
+        if not isinstance(self.state, StoreState):
+            try:
+                self.state = StoreState(self.state)
+            except ValueError:
+                self.state = StoreState.UNKNOWN
+
 
 @dataclass(slots=True)
 class TikvStoreMetrics(StoreMetrics):

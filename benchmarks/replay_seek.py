@@ -1,0 +1,92 @@
+"""Seek time in a flight recording: reading the tick at a random time of a long recording,
+and the replay player's seek (which plays every tick up to the target when going back).
+
+A long recording is made by appending the ticks of the checked-in one over and over with
+shifted times (``--hours`` of 2 s ticks). Prints the median and worst times of each; the
+target (issue 18) is <= 200 ms to show any moment.
+
+    uv run python benchmarks/replay_seek.py [--hours 24] [--player-minutes 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from operator_tui.bootstrap import open_recording, open_replay
+from operator_tui.config import load_settings
+from operator_tui.core.recorder import Recorder
+
+SOURCE = Path(__file__).parent / "recordings" / "kill-and-slow-disk.opr"
+
+
+async def build(out: Path, hours: float) -> int:
+    source = await open_recording(load_settings(None), SOURCE)
+    ticks = list(source.ticks())
+    source.close()
+    recorder = Recorder(out, {**source.meta, "format": 1})
+    span = ticks[-1].now - ticks[0].now + timedelta(seconds=2)
+    count = int(hours * 1800)
+    for i in range(count):
+        tick = ticks[i % len(ticks)]
+        shift = span * (i // len(ticks))
+        snapshot = tick.snapshot
+        if snapshot is not None:
+            snapshot.taken_at += shift
+        recorder.tick(tick.now + shift, snapshot, tick.violations, tick.error)
+        if i % 5000 == 4999:
+            await asyncio.sleep(0.5)
+    await recorder.aclose()
+    return count
+
+
+def report(name: str, times: list[float]) -> None:
+    print(
+        f"{name}: median {statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms over {len(times)} seeks"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--hours", type=float, default=24.0)
+    parser.add_argument("--player-minutes", type=float, default=30.0)
+    args = parser.parse_args()
+    rng = random.Random(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        long = Path(tmp) / "long.opr"
+        count = await build(long, args.hours)
+        print(f"{args.hours:g} h recording: {count} ticks, {long.stat().st_size / 1e6:.0f} MB")
+        recording = await open_recording(load_settings(None), long)
+        times = []
+        for _ in range(50):
+            started = time.perf_counter()
+            recording.tick(recording.index_at(rng.uniform(recording.start, recording.end)) - 1)
+            times.append(time.perf_counter() - started)
+        recording.close()
+        report("read the tick at a random time", times)
+        async with open_replay(load_settings(None), long) as rt:
+            span = int(args.player_minutes * 30)
+            times = []
+            for _ in range(5):
+                target = rng.randrange(span)
+                started = time.perf_counter()
+                await rt.seek_index(target)
+                times.append(time.perf_counter() - started)
+            report(
+                f"player seek within the first {args.player_minutes:g} min (plays the ticks between)",
+                times,
+            )
+            per_tick = max(times) / max(1, span)
+            print(
+                f"  that is about {per_tick * 1000:.2f} ms a tick: a backward seek across 24 h would take ~{per_tick * 43200:.0f} s"
+            )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

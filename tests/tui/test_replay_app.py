@@ -1,0 +1,50 @@
+"""The app over a recording: REPLAY and the recorded time in the header, steps and seeks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from operator_tui.bootstrap import open_replay
+from operator_tui.config import load_settings
+from operator_tui.core.replay import ReplayRuntime
+from operator_tui.tui.replay import ReplayApp
+from operator_tui.tui.widgets.incidents import IncidentTable
+
+RECORDING = (
+    Path(__file__).resolve().parents[2] / "benchmarks" / "recordings" / "kill-and-slow-disk.opr"
+)
+
+
+async def test_replay_app_steps_seeks_and_says_replay() -> None:
+    settings = load_settings(None)
+    app = ReplayApp(settings, lambda: open_replay(settings, RECORDING), animate=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        for _ in range(100):
+            if isinstance(app.runtime, ReplayRuntime):
+                break
+            await pilot.pause(0.05)
+        player = app.runtime
+        assert isinstance(player, ReplayRuntime)
+        player.pause()
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await pilot.pause(0.1)
+        assert player.position >= 2
+        header = str(app.query_one("#header").render())
+        assert "REPLAY" in header
+        assert player.recorded_now().strftime("%H:%M:%S") in header
+        await pilot.press("n")
+        await pilot.pause(0.3)
+        assert await player.list_incidents()
+        for _ in range(50):
+            if app.query_one(IncidentTable).row_count:
+                break
+            await pilot.pause(0.05)
+        assert app.query_one(IncidentTable).row_count >= 1
+        at = player.position
+        await pilot.press("left_square_bracket")
+        for _ in range(100):
+            if player.position == at - 1:
+                break
+            await pilot.pause(0.05)
+        assert player.position == at - 1
+        await pilot.press("q")
