@@ -108,7 +108,7 @@ class GraphsScreen(PageScreen):
             plt.vline(x, "red")
             plt.text(f"#{incident_id}", x, top * 0.95, color="red")
         if not data.cluster and not data.stores:
-            plt.text("no points in this window yet", -self.window_min * 0.9, top / 2)
+            plt.text("no data yet", -self.window_min * 0.6, top / 2)
         widget.refresh()
 
     def copy_text(self) -> str | None:
