@@ -31,6 +31,7 @@ from operator_tui.core.deploy import Deployment, DeploymentOptions, DeployUnavai
 from operator_tui.core.diagnosis import backends
 from operator_tui.core.diagnosis.base import Diagnoser
 from operator_tui.core.events import EventBus
+from operator_tui.core.faults import FindsSimulator
 from operator_tui.core.plugin import SubjectPlugin
 from operator_tui.core.recorder import Recorder
 from operator_tui.core.recording import Recording
@@ -158,6 +159,23 @@ def _lab_chaos(
     return lab
 
 
+async def _simulator_chaos(
+    plugin: SubjectPlugin, section: Any, http: httpx.AsyncClient
+) -> Chaos | None:
+    """The subject's simulator control when the configured endpoints are its simulator: it is
+    there to be broken, so its kill, start and faults work without a lab or --allow-chaos."""
+    if not isinstance(plugin, FindsSimulator):
+        return None
+    try:
+        found = await plugin.simulator(section, http)
+    except Exception as exc:
+        log.info("no simulator found: %s", exc)
+        return None
+    if found is not None:
+        log.info("the configured cluster is the subject's simulator: faults available")
+    return found
+
+
 @asynccontextmanager
 async def open_runtime(
     settings: Settings,
@@ -190,7 +208,9 @@ async def open_runtime(
                 stack.enter_context(tempfile.TemporaryDirectory(prefix="operator-tui-demo-")),
             )
         else:
-            chaos = _lab_chaos(settings, http, plugin, section)
+            chaos = await _simulator_chaos(plugin, section, http)
+            if chaos is None:
+                chaos = _lab_chaos(settings, http, plugin, section)
         ctx = SubjectContext(http=http, settings=section, interval_s=settings.monitor.interval_s)
         subject = plugin.create(ctx)
         stack.push_async_callback(subject.aclose)

@@ -25,8 +25,9 @@ from operator_tui.config import Settings
 from operator_tui.core.diagnosis.base import Diagnoser
 from operator_tui.core.events import Event, EventBus, Subscription
 from operator_tui.core.plugin import SubjectPlugin
+from operator_tui.core.runtime import OperatorRuntime
 from operator_tui.core.subject import DemoOptions
-from operator_tui.core.text import PlainFormatter
+from operator_tui.core.text import PlainFormatter, plain
 from operator_tui.core.urls import mask_url
 
 log = logging.getLogger("operator_tui.headless")
@@ -75,6 +76,18 @@ def _where(settings: Settings) -> str:
     return ", ".join(map(mask_url, endpoints)) if endpoints else "the configured cluster"
 
 
+async def _print_endpoints(rt: OperatorRuntime, err: TextIO) -> None:
+    """Where a simulated cluster answers (its API, metrics and control routes), one per line
+    on stderr, so a script can break it without hunting ports; stdout stays JSON lines."""
+    try:
+        endpoints = await rt.endpoints()
+    except Exception as exc:
+        log.warning("cannot list the cluster's endpoints: %s", exc)
+        return
+    for endpoint in endpoints:
+        print(f"operator-tui: {plain(endpoint.name)}: {plain(endpoint.url)}", file=err, flush=True)
+
+
 async def run_headless(
     settings: Settings,
     *,
@@ -85,6 +98,7 @@ async def run_headless(
     plugin: SubjectPlugin | None = None,
     diagnoser: Diagnoser | None = None,
     record: Path | None = None,
+    err: TextIO | None = None,
 ) -> int:
     """Run monitor and agent until ``stop`` is set (SIGTERM/SIGINT set it). Startup errors propagate."""
     stop = stop or asyncio.Event()
@@ -111,6 +125,7 @@ async def run_headless(
                 rt.diagnoser.backend,
                 settings.actions.mode,
             )
+            await _print_endpoints(rt, err or sys.stderr)
             printing = asyncio.create_task(printer.run(), name="printer")
             loops = [
                 asyncio.create_task(rt.run_monitor(), name="monitor"),

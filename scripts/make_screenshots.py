@@ -191,6 +191,32 @@ async def kill_confirm(demo: ManualDemo, pilot: Pilot) -> None:
     await settled(pilot)
 
 
+async def logs_view(demo: ManualDemo, pilot: Pilot) -> None:
+    """`l` on store 1 of a healthy cluster: its log lines, full width, following."""
+    await healthy(demo, pilot)
+    await pilot.press("l")
+    await settled(pilot)
+
+
+async def graphs_view(demo: ManualDemo, pilot: Pilot) -> None:
+    """`m` after a minute of a healthy cluster: requests, p99, disk and CPU over 5 minutes."""
+    await attached(pilot.app)  # type: ignore[arg-type]
+    for _ in range(30):
+        await demo.tick()
+    await settled(pilot)
+    await pilot.press("m")
+    await settled(pilot)
+
+
+async def fault_menu(demo: ManualDemo, pilot: Pilot) -> None:
+    """`f` on store 2, slow disk highlighted: its store and latency fields."""
+    await healthy(demo, pilot)
+    await pilot.press("down", "f")
+    await pilot.pause()
+    await pilot.press("down", "down", "down")
+    await settled(pilot)
+
+
 State = Callable[[ManualDemo, Pilot], Awaitable[None]]
 STATES: dict[str, State] = {
     "main-healthy": healthy,
@@ -198,6 +224,9 @@ STATES: dict[str, State] = {
     "ticket-diagnosis": ticket_finished,
     "help": help_screen,
     "kill-confirm": kill_confirm,
+    "logs": logs_view,
+    "graphs": graphs_view,
+    "fault-menu": fault_menu,
 }
 
 

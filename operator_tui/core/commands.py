@@ -10,7 +10,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from operator_tui.core.deploy import Endpoint
+from operator_tui.core.faults import ActiveFault, FaultKind
 from operator_tui.core.incident import Incident, IncidentEvent
+from operator_tui.core.raw import RawAnswer
 from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent
 from operator_tui.core.types import ActionResult, LogEvent, Snapshot, StoreMetrics
 
@@ -42,6 +45,21 @@ class Commands(Protocol):
 
     async def kill_store(self, store_id: int) -> str: ...
     async def start_store(self, store_id: int) -> str: ...
+    def fault_kinds(self) -> tuple[FaultKind, ...]:
+        """The faults the subject's cluster can be given here; empty when it is no simulator."""
+
+    async def inject_fault(
+        self, kind: str, store_id: int | None, params: Mapping[str, Any]
+    ) -> ActiveFault: ...
+    async def active_faults(self) -> list[ActiveFault]: ...
+    async def clear_fault(self, fault_id: str) -> ActiveFault: ...
+    async def endpoints(self) -> list[Endpoint]:
+        """Where the cluster answers, when the runtime knows (a simulator says so itself)."""
+
+    def raw_kinds(self) -> tuple[str, ...]:
+        """The record kinds ``raw_record`` can fetch; empty when the subject keeps none raw."""
+
+    async def raw_record(self, kind: str, key: int) -> RawAnswer: ...
     async def rediagnose(self, ticket_id: int) -> None: ...
     async def approve(self, ticket_id: int, action_index: int = 0) -> ActionResult: ...
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,13 +27,15 @@ import httpx
 
 from operator_tui.core.agent import AgentRunner
 from operator_tui.core.commands import action_done
-from operator_tui.core.deploy import Deployment, DeployUnavailable
+from operator_tui.core.deploy import Deployment, DeployUnavailable, Endpoint
 from operator_tui.core.diagnosis.base import Diagnoser, DiagnosisOutcome
 from operator_tui.core.events import EventBus
+from operator_tui.core.faults import ActiveFault, FaultControl, FaultKind
 from operator_tui.core.incident import Incident, IncidentEvent
 from operator_tui.core.incident_store import IncidentStore
 from operator_tui.core.monitor import Monitor
 from operator_tui.core.recorder import Recorder
+from operator_tui.core.raw import RawAnswer, RawRecords
 from operator_tui.core.subject import (
     ActionCheck,
     Chaos,
@@ -237,6 +239,78 @@ class OperatorRuntime:
         self.bus.publish("chaos", action=verb, store_id=store_id, message=message)
         self.monitor.tick_now()
         return message
+
+    # --- faults, endpoints and raw records ------------------------------------------
+
+    @property
+    def fault_control(self) -> FaultControl | None:
+        """The chaos control when it also injects faults (a simulator), else None."""
+        return self.chaos if isinstance(self.chaos, FaultControl) else None
+
+    def fault_kinds(self) -> tuple[FaultKind, ...]:
+        control = self.fault_control
+        return control.fault_kinds() if control is not None else ()
+
+    def _faults_or_raise(self) -> FaultControl:
+        control = self.fault_control
+        if control is None:
+            raise SubjectError(
+                "no fault injection here: faults work in --demo or against the subject's simulator"
+            )
+        return control
+
+    async def inject_fault(
+        self, kind: str, store_id: int | None, params: Mapping[str, Any]
+    ) -> ActiveFault:
+        control = self._faults_or_raise()
+        try:
+            fault = await control.inject_fault(kind, store_id, dict(params))
+        except SubjectError:
+            raise
+        except Exception as exc:
+            raise SubjectError(f"cannot inject {kind}: {exc}") from None
+        self.bus.publish(
+            "chaos",
+            action="fault",
+            store_id=store_id,
+            fault=fault.id,
+            message=f"fault {fault.describe()} injected",
+        )
+        self.monitor.tick_now()
+        return fault
+
+    async def active_faults(self) -> list[ActiveFault]:
+        return await self._faults_or_raise().active_faults()
+
+    async def clear_fault(self, fault_id: str) -> ActiveFault:
+        control = self._faults_or_raise()
+        try:
+            fault = await control.clear_fault(fault_id)
+        except SubjectError:
+            raise
+        except Exception as exc:
+            raise SubjectError(f"cannot clear fault {fault_id}: {exc}") from None
+        self.bus.publish(
+            "chaos",
+            action="clear",
+            store_id=fault.store_id,
+            fault=fault.id,
+            message=f"fault {fault.describe()} cleared",
+        )
+        self.monitor.tick_now()
+        return fault
+
+    async def endpoints(self) -> list[Endpoint]:
+        control = self.fault_control
+        return await control.endpoints() if control is not None else []
+
+    def raw_kinds(self) -> tuple[str, ...]:
+        return self.subject.raw_kinds() if isinstance(self.subject, RawRecords) else ()
+
+    async def raw_record(self, kind: str, key: int) -> RawAnswer:
+        if not isinstance(self.subject, RawRecords) or kind not in self.subject.raw_kinds():
+            raise SubjectError(f"the {self.subject.name} subject keeps no raw {kind} records")
+        return await self.subject.raw_record(kind, key)
 
     # --- diagnosis and actions --------------------------------------------------------
 

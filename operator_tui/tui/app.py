@@ -23,11 +23,13 @@ from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from operator_tui.config import Settings
+from operator_tui.core.incident import Incident
 from operator_tui.core.subject import DemoOptions
 from operator_tui.core.text import plain
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.types import LogEvent, Snapshot, StoreMetrics
 from operator_tui.tui.cluster_keys import ClusterKeys
+from operator_tui.tui.console_keys import ConsoleKeys
 from operator_tui.tui.deploy_run import DeployRuns
 from operator_tui.tui.format import one_line
 from operator_tui.tui.host import Clock, Runtime
@@ -59,7 +61,7 @@ def freeze_start_up_heap() -> None:
     gc.freeze()
 
 
-class OperatorApp(ClusterKeys, App[int]):
+class OperatorApp(ConsoleKeys, ClusterKeys, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "operator-tui"
     BINDINGS = app_bindings()
@@ -186,8 +188,7 @@ class OperatorApp(ClusterKeys, App[int]):
             message = (
                 f"{worker.group} stopped: {one_line(worker.error) if worker.error else 'error'}"
             )
-            self.notify(message, severity="error", timeout=10)
-            self.main.note(message, "bold red")
+            self.report_failure(message)
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)
@@ -237,6 +238,9 @@ class OperatorApp(ClusterKeys, App[int]):
 
     def tickets(self) -> list[Ticket]:
         return self.main.tickets
+
+    def incidents(self) -> list[Incident]:
+        return self.main.incidents if self.main.ready else []
 
     def monitor_state(self) -> MonitorState:
         runtime, pump = self.runtime, self.pump

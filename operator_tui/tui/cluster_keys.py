@@ -39,6 +39,7 @@ class ClusterKeys(App[int]):
         def is_demo(self) -> bool: ...
 
         def latest_snapshot(self) -> Snapshot | None: ...
+        def report_failure(self, message: str) -> None: ...
 
     def _runtime_or_say(self) -> Runtime | None:
         if self.runtime is None:
@@ -70,11 +71,10 @@ class ClusterKeys(App[int]):
         if runtime is None:
             return None
         if getattr(runtime, "chaos", True) is None:
-            self.notify(
-                f"cannot {verb} stores here: that works in --demo or against the subject's lab "
-                "(operator-tui deploy local up); a cluster configured elsewhere needs --allow-chaos",
-                severity="warning",
-                timeout=8,
+            self.report_failure(
+                f"cannot {verb} stores here: no demo, simulator or compose lab to drive; that "
+                "works in --demo, against the subject's simulator (--pd at it) or its lab "
+                "(operator-tui deploy local up); a cluster configured elsewhere needs --allow-chaos"
             )
             return None
         store = self._context_store()
@@ -90,7 +90,7 @@ class ClusterKeys(App[int]):
                 severity="warning",
             )
             return
-        how = "the simulator's control API" if self.is_demo else "docker kill"
+        how = "the simulator's control API" if runtime.fault_kinds() else "docker kill"
         question = f"Kill store {store.id} ({store.address}) through {how}?\n\ny kills it, n or esc cancels."
 
         def answered(yes: bool | None) -> None:
@@ -118,8 +118,7 @@ class ClusterKeys(App[int]):
         try:
             message = await call
         except Exception as exc:
-            failure = f"{failed or what + ' failed'}: {one_line(exc)}"
-            self.notify(failure, severity="error", timeout=10)
+            self.report_failure(f"{failed or what + ' failed'}: {one_line(exc)}")
             return
         self.notify(done or message or f"{what}: done")
 
@@ -197,9 +196,12 @@ class ClusterKeys(App[int]):
         try:
             result = await runtime.approve(ticket_id, chosen)
         except Exception as exc:
-            self.notify(f"approve failed: {one_line(exc)}", severity="error", timeout=10)
+            self.report_failure(f"approve failed: {one_line(exc)}")
             return
-        self.notify(result.message, severity="information" if result.ok else "error", timeout=8)
+        if not result.ok:
+            self.report_failure(result.message)
+            return
+        self.notify(result.message, timeout=8)
 
     def action_deploy(self) -> None:
         if self.is_demo:

@@ -12,6 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from operator_tui.core.commands import Commands
 from operator_tui.core.events import EventBus
+from operator_tui.core.incident import Incident
 from operator_tui.core.subject import SubjectConfig
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.types import LogEvent, Snapshot, StoreMetrics
@@ -52,7 +53,10 @@ class Host(Protocol):
     def metric_history(self, store_id: int) -> Sequence[tuple[datetime, StoreMetrics]]: ...
     def log_events(self, store_id: int | None, limit: int) -> list[LogEvent]: ...
     def tickets(self) -> list[Ticket]: ...
+    def incidents(self) -> list[Incident]: ...
     def monitor_state(self) -> MonitorState: ...
+    def report_failure(self, message: str) -> None:
+        """A failed action: a toast and a line in the event strip."""
 
 
 @runtime_checkable

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,11 +25,15 @@ from operator_tikv.records import (
     TikvStore,
     TikvStoreMetrics,
 )
+from operator_tikv.sim.fault_menu import FAULT_MENU
 from textual.widgets import Input
 
 from operator_tui.config import load_settings
+from operator_tui.core.deploy import Endpoint
 from operator_tui.core.events import EventBus
+from operator_tui.core.faults import ActiveFault, FaultKind
 from operator_tui.core.incident import Incident, IncidentEvent, IncidentStatus
+from operator_tui.core.raw import RawAnswer
 from operator_tui.core.subject import SubjectConfig, SubjectError
 from operator_tui.core.ticket import DiagnosisRecord, Ticket, TicketEvent, TicketStatus
 from operator_tui.core.types import (
@@ -104,6 +109,9 @@ class Calls:
     started: list[int] = field(default_factory=list)
     rediagnosed: list[int] = field(default_factory=list)
     approved: list[tuple[int, int]] = field(default_factory=list)
+    faults: list[ActiveFault] = field(default_factory=list)
+    cleared: list[str] = field(default_factory=list)
+    raw: list[tuple[str, int]] = field(default_factory=list)
     ticks_requested: int = 0
 
 
@@ -154,6 +162,10 @@ class FakeRuntime:
         self.diagnoses: dict[int, DiagnosisRecord] = {}
         self.events: dict[int, list[TicketEvent]] = defaultdict(list)
         self.ticks = 0
+        self.faults: dict[str, ActiveFault] = {}
+        self.fault_error: str | None = None
+        """When set, ``inject_fault`` fails with it (as a simulator refusing the fault)."""
+        self.raw_bodies: dict[tuple[str, int], str] = {}
 
     # Commands: monitor control
     @property
@@ -283,6 +295,55 @@ class FakeRuntime:
         if t is None:
             return []
         return [IncidentEvent(id=t.id, incident_id=t.id, ts=t.first_seen, kind="opened")]
+
+    # Commands: faults, endpoints, raw records (a demo's simulator declares the TiKV menu)
+    def fault_kinds(self) -> tuple[FaultKind, ...]:
+        return FAULT_MENU if self.demo is not None else ()
+
+    async def inject_fault(
+        self, kind: str, store_id: int | None, params: Mapping[str, Any]
+    ) -> ActiveFault:
+        if self.fault_error is not None:
+            raise SubjectError(self.fault_error)
+        if not self.fault_kinds():
+            raise SubjectError("no fault injection here")
+        fault = ActiveFault(f"f{len(self.calls.faults) + 1}", kind, store_id, dict(params))
+        self.calls.faults.append(fault)
+        self.faults[fault.id] = fault
+        self.bus.publish(
+            "chaos", action="fault", store_id=store_id, message=f"fault {fault.describe()} injected"
+        )
+        return fault
+
+    async def active_faults(self) -> list[ActiveFault]:
+        return list(self.faults.values())
+
+    async def clear_fault(self, fault_id: str) -> ActiveFault:
+        fault = self.faults.pop(fault_id, None)
+        if fault is None:
+            raise SubjectError(f"fault {fault_id} not found")
+        self.calls.cleared.append(fault_id)
+        self.bus.publish("chaos", action="clear", message=f"fault {fault.describe()} cleared")
+        return fault
+
+    async def endpoints(self) -> list[Endpoint]:
+        if self.demo is None:
+            return []
+        return [
+            Endpoint("PD API", "http://127.0.0.1:2379/pd/api/v1"),
+            Endpoint("PD metrics", "http://127.0.0.1:2379/metrics"),
+            Endpoint("simulator control", "http://127.0.0.1:2379/sim/api/v1"),
+        ]
+
+    def raw_kinds(self) -> tuple[str, ...]:
+        return ("store", "region")
+
+    async def raw_record(self, kind: str, key: int) -> RawAnswer:
+        self.calls.raw.append((kind, key))
+        body = self.raw_bodies.get((kind, key))
+        if body is None:
+            raise SubjectError(f"PD has no {kind} {key}")
+        return RawAnswer(f"GET http://127.0.0.1:2379/pd/api/v1/{kind}/{key}", 200, body)
 
     # Runtime extras
     def deployment(self, http: Any) -> Any:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import httpx
 
 from operator_tikv.settings import TikvSettings
 from operator_tikv.subject import TikvSubject
@@ -33,6 +36,12 @@ class TikvPlugin:
         from operator_tikv.sim.demo import run_demo
 
         return run_demo(options)
+
+    async def simulator(self, settings: TikvSettings, http: httpx.AsyncClient) -> Any | None:
+        """The simulator's control routes when ``--pd`` points at a standalone simulator."""
+        from operator_tikv.sim.demo import find_simulator
+
+        return await find_simulator(list(settings.pd), http)
 
     def sim_main(self, argv: list[str]) -> int:
         from operator_tikv.sim.cli import main

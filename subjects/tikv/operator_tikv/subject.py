@@ -50,6 +50,7 @@ from operator_tikv.settings import TikvSettings
 from operator_tikv.states import stamp
 from operator_tikv.tools import PDReads, PrometheusReads, build_tools
 from operator_tui.core.bounds import clip
+from operator_tui.core.raw import RawAnswer
 from operator_tui.core.subject import (
     SLO,
     ActionCheck,
@@ -78,6 +79,10 @@ OBSERVATIONS = (
     ),
     Observation("logs", "TiKV log events: elections, snapshots, splits, slow operations, PD loss"),
 )
+
+
+RAW_PATHS = {"store": "/store/{id}", "region": "/region/id/{id}"}
+"""The PD routes a raw record is read from, by kind."""
 
 
 class TikvSubject:
@@ -420,6 +425,17 @@ class TikvSubject:
         if typed is None:
             return ActionCheck(False, f"{action}: arguments do not validate")
         return await action_checks.verify(self.pd, action, typed)
+
+    def raw_kinds(self) -> tuple[str, ...]:
+        return tuple(RAW_PATHS)
+
+    async def raw_record(self, kind: str, key: int) -> RawAnswer:
+        """PD's own answer for a store or a region (``GET /store/{id}``,
+        ``GET /region/id/{id}`` in PD's server/api router), body untouched."""
+        path = RAW_PATHS.get(kind)
+        if path is None:
+            raise SubjectError(f"no raw {kind} records here (known: {', '.join(RAW_PATHS)})")
+        return await self.pd.get_raw(path.format(id=int(key)))
 
     async def aclose(self) -> None:
         """Core owns the HTTP client; the page fetcher is ours."""

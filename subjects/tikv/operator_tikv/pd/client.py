@@ -41,6 +41,7 @@ from operator_tikv.pd.models import (
 )
 from operator_tikv.pd.tolerant import Repairs, Unrepairable, loads, replace_surrogates, validate
 from operator_tui.core.bounds import clip
+from operator_tui.core.raw import RawAnswer
 from operator_tui.core.subject import SubjectError, SubjectUnreachable
 from operator_tui.core.urls import mask_url
 
@@ -332,6 +333,18 @@ class PDClient:
                 endpoint=endpoint,
             ) from None
         return self._lenient(adapter, response.content, url, endpoint)
+
+    async def get_raw(self, path: str) -> RawAnswer:
+        """PD's answer to ``GET path`` as it came: status and body bytes decoded as UTF-8 (a
+        bad byte is replaced, never dropped), without parsing; an error answer is returned too,
+        since people want to see what PD said."""
+        endpoint, response = await self.send("GET", path)
+        return RawAnswer(
+            source=f"GET {self.shown(endpoint)}{API_PREFIX}{path}",
+            status=response.status_code,
+            body=response.content.decode("utf-8", errors="replace"),
+            content_type=response.headers.get("content-type", ""),
+        )
 
     def _lenient(self, adapter: TypeAdapter[Any], content: bytes, url: str, endpoint: str) -> Any:
         """The answer the strict reader refused, read again keeping its good items."""
