@@ -185,7 +185,11 @@ class TicketScreen(DrillDownScreen):
             return
         self._drawn = None  # a newer reload may cancel this one between the two updates
         await narrative.update(safe_markdown(record.text))
-        await structured.update(diagnosis_markdown(record.result) if record.result else "")
+        runtime = self.host.runtime
+        measures = runtime.config.measures if runtime is not None else ()
+        await structured.update(
+            diagnosis_markdown(record.result, measures) if record.result else ""
+        )
         self._drawn = drawn
         column = self.query_one("#ticket-diagnosis-col", VerticalScroll)
         column.release_anchor()
