@@ -52,6 +52,81 @@ def _load_commands() -> dict[str, ModuleType]:
     return found
 
 
+def add_global_options(parser: argparse.ArgumentParser, *, after: bool = False) -> None:
+    """The global options; ``after``: on a subcommand, where they default to nothing so the
+    value given before the subcommand stays (``check --pd URL`` = ``--pd URL check``)."""
+
+    def _option(target: argparse.ArgumentParser, *names: str, **kwargs: object) -> None:
+        if after:
+            kwargs["default"] = argparse.SUPPRESS
+        try:
+            target.add_argument(*names, **kwargs)  # type: ignore[arg-type]
+        except argparse.ArgumentError:
+            pass  # the subcommand has an option of that name already: its own wins
+
+    _option(parser, "--config", type=Path, metavar="FILE", help="TOML settings file")
+    _option(parser, "--pd", metavar="URL[,URL]", help="PD endpoints (overrides OPERATOR_TIKV__PD)")
+    _option(
+        parser,
+        "--prometheus",
+        metavar="URL",
+        help="Prometheus URL (overrides OPERATOR_TIKV__PROMETHEUS_URL)",
+    )
+    _option(
+        parser,
+        "--db",
+        type=Path,
+        metavar="FILE",
+        help="ticket database (overrides OPERATOR_STORAGE__DB_PATH)",
+    )
+    _option(
+        parser,
+        "--interval",
+        type=float,
+        metavar="SECONDS",
+        help="monitor interval (monitor.interval_s)",
+    )
+    _option(
+        parser, "--no-ui", action="store_true", help="run headless: JSON-lines events on stdout"
+    )
+    _option(
+        parser, "--demo", action="store_true", help="run against the embedded simulated cluster"
+    )
+    _option(
+        parser,
+        "--record",
+        type=Path,
+        metavar="FILE",
+        help="record every observation and conclusion to this new file (replay FILE plays it)",
+    )
+    _option(
+        parser,
+        "--stream",
+        action="store_true",
+        help="with --no-ui, also emit diagnosis.chunk events",
+    )
+    _option(
+        parser,
+        "--backend",
+        choices=backends.NAMES,
+        help=f"diagnosis backend (diagnosis.backend): {backends.describe()}",
+    )
+    _option(
+        parser,
+        "--mode",
+        choices=("observe", "approve", "auto"),
+        help="actions mode (actions.mode)",
+    )
+    _option(
+        parser,
+        "--allow-chaos",
+        action="store_true",
+        default=None,
+        help="let the kill and start keys act when the configured cluster is not the lab "
+        "(actions.allow_chaos)",
+    )
+
+
 def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.ArgumentParser:
     commands = _load_commands() if commands is None else commands
     parser = argparse.ArgumentParser(
@@ -59,57 +134,12 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
         description="An AI operator for TiKV clusters that lives in the terminal.",
     )
     parser.add_argument("--version", action="version", version=f"operator-tui {__version__}")
-    parser.add_argument("--config", type=Path, metavar="FILE", help="TOML settings file")
-    parser.add_argument(
-        "--pd", metavar="URL[,URL]", help="PD endpoints (overrides OPERATOR_TIKV__PD)"
-    )
-    parser.add_argument(
-        "--prometheus",
-        metavar="URL",
-        help="Prometheus URL (overrides OPERATOR_TIKV__PROMETHEUS_URL)",
-    )
-    parser.add_argument(
-        "--db",
-        type=Path,
-        metavar="FILE",
-        help="ticket database (overrides OPERATOR_STORAGE__DB_PATH)",
-    )
-    parser.add_argument(
-        "--interval", type=float, metavar="SECONDS", help="monitor interval (monitor.interval_s)"
-    )
-    parser.add_argument(
-        "--no-ui", action="store_true", help="run headless: JSON-lines events on stdout"
-    )
-    parser.add_argument(
-        "--demo", action="store_true", help="run against the embedded simulated cluster"
-    )
-    parser.add_argument(
-        "--record",
-        type=Path,
-        metavar="FILE",
-        help="record every observation and conclusion to this new file (replay FILE plays it)",
-    )
-    parser.add_argument(
-        "--stream", action="store_true", help="with --no-ui, also emit diagnosis.chunk events"
-    )
-    parser.add_argument(
-        "--backend",
-        choices=backends.NAMES,
-        help=f"diagnosis backend (diagnosis.backend): {backends.describe()}",
-    )
-    parser.add_argument(
-        "--mode", choices=("observe", "approve", "auto"), help="actions mode (actions.mode)"
-    )
-    parser.add_argument(
-        "--allow-chaos",
-        action="store_true",
-        default=None,
-        help="let the kill and start keys act when the configured cluster is not the lab "
-        "(actions.allow_chaos)",
-    )
+    add_global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in commands.values():
         module.register(sub)
+    for command in sub.choices.values():
+        add_global_options(command, after=True)
     return parser
 
 

@@ -155,7 +155,7 @@ async def healthy(demo: ManualDemo, pilot: Pilot) -> None:
 async def dead_store(demo: ManualDemo, pilot: Pilot) -> None:
     """Store 2 killed with `k` `y`, one tick later: Disconnected, and its ticket open."""
     await healthy(demo, pilot)
-    await pilot.press("down", "k")
+    await pilot.press("down", "ctrl+k")
     await pilot.pause()
     await pilot.press("y")
     assert demo.cluster is not None and demo.cluster.model is not None
@@ -187,7 +187,7 @@ async def help_screen(demo: ManualDemo, pilot: Pilot) -> None:
 async def kill_confirm(demo: ManualDemo, pilot: Pilot) -> None:
     """`k` on store 2: the dialog names the store and waits for y, n or esc."""
     await healthy(demo, pilot)
-    await pilot.press("down", "k")
+    await pilot.press("down", "ctrl+k")
     await settled(pilot)
 
 

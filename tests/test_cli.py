@@ -146,3 +146,15 @@ def test_subject_plugin_is_registered() -> None:
     from operator_tui.core.registry import available_subjects
 
     assert "tikv" in available_subjects()
+
+
+def test_global_options_work_after_the_subcommand_too() -> None:
+    from operator_tui.cli import build_parser
+
+    parser = build_parser()
+    after = parser.parse_args(["check", "--pd", "http://127.0.0.1:1", "--interval", "3"])
+    before = parser.parse_args(["--pd", "http://127.0.0.1:2", "check"])
+    neither = parser.parse_args(["check"])
+    assert (after.command, after.pd, after.interval) == ("check", "http://127.0.0.1:1", 3.0)
+    assert before.pd == "http://127.0.0.1:2"
+    assert neither.pd is None

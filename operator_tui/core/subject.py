@@ -118,6 +118,26 @@ class StoreFigure:
 
 
 @dataclass(frozen=True, slots=True)
+class Measure:
+    """How front ends word, scale and colour one per-store figure (a field of the subject's
+    ``StoreMetrics`` or ``Store`` record, ``used_ratio``, or a figure it names itself).
+
+    ``words``: the figure in words for people (``RocksDB write stall p99``); ``unit``: one of
+    ``ms``, ``us``, ``s``, ``ratio``, ``bytes``, ``bytes/s``, ``/s``, ``count`` or a word;
+    ``warning``/``critical``: the thresholds the subject's invariant named in ``invariant``
+    fires at (None: it has no such level); ``above``: whether higher is worse.
+    """
+
+    name: str
+    words: str
+    unit: str = ""
+    warning: float | None = None
+    critical: float | None = None
+    invariant: str = ""
+    above: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class SubjectConfig:
     """What the subject declares; the diagnosis fields tell core's diagnosers what it cannot know.
 
@@ -128,6 +148,7 @@ class SubjectConfig:
     ``store_figures``: its per-store figures on its ``Store`` subclass, in order.
     ``metric_figures``: its per-store metrics on its ``StoreMetrics`` subclass that a
     store's history shows beside core's.
+    ``measures``: the words, unit and invariant thresholds of its per-store figures.
     ``records``: the classes it builds its records with (read back from storage as such).
     ``incident_rules``: which tickets share a cause (``core.incident``); without them only
     the same symptom on the same target does.
@@ -146,6 +167,7 @@ class SubjectConfig:
     cluster_figures: tuple[Figure, ...] = ()
     store_figures: tuple[StoreFigure, ...] = ()
     metric_figures: tuple[StoreFigure, ...] = ()
+    measures: tuple[Measure, ...] = ()
     records: RecordTypes = PLAIN_RECORDS
     incident_rules: IncidentRules | None = None
     tools: tuple[Tool, ...] = ()
@@ -158,6 +180,9 @@ class SubjectConfig:
 
     def action(self, name: str) -> Action | None:
         return next((a for a in self.actions if a.name == name), None)
+
+    def measure(self, name: str) -> Measure | None:
+        return next((m for m in self.measures if m.name == name), None)
 
 
 @dataclass(slots=True)

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 RuntimeFactory = Callable[[], AbstractAsyncContextManager[Runtime]]
 NARROW_BELOW = 116
 SHORT_BELOW = 30
+TALL_FROM = 50
 WATCHED_GROUPS = ("monitor", "agent", "events", "chaos", "tickets")
 
 
@@ -198,6 +199,7 @@ class OperatorApp(ConsoleKeys, ClusterKeys, App[int]):
         narrow = width < NARROW_BELOW
         self.set_class(narrow, "narrow")
         self.set_class(height < SHORT_BELOW, "short")
+        self.set_class(height >= TALL_FROM, "tall")
         if self.main.ready:
             self.main.fit(narrow)
 
@@ -262,6 +264,60 @@ class OperatorApp(ConsoleKeys, ClusterKeys, App[int]):
         )
 
     # ------------------------------------------------------------ global keys
+    def get_system_commands(self, screen):
+        """Textual's own entries without the ones the app's keys already list (q, t, ?)."""
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Quit", "Theme", "Keys"):
+                yield command
+
+    def action_command_line(self) -> None:
+        from operator_tui.tui.screens.command_line import CommandLine
+
+        self.push_screen(CommandLine(), self.run_command)
+
+    def run_command(self, line: str | None) -> None:
+        """Run a ``:`` command: panes here, views by the app's ``open_*`` actions."""
+        from operator_tui.tui.screens.command_line import parse
+
+        if not line:
+            return
+        verb, args = parse(line)
+        panes = {
+            "stores": "stores",
+            "regions": "hot",
+            "hot": "hot",
+            "incidents": "tickets",
+            "tickets": "tickets",
+        }
+        if verb in ("q", "quit"):
+            self.run_worker(self.action_quit(), name="quit")
+            return
+        if verb == "help":
+            self.action_help()
+            return
+        if verb in panes:
+            while self.screen is not self.main and len(self.screen_stack) > 1:
+                self.pop_screen()
+            self.main.action_focus_pane(panes[verb])
+            return
+        views = {
+            "logs": "open_logs",
+            "fault": "open_faults",
+            "graphs": "open_graphs",
+            "endpoints": "open_endpoints",
+        }
+        action = views.get(verb)
+        if action is None:
+            self.main.note(
+                f":{plain(line)}: unknown command (try :stores, :regions, :incidents, :q)", "yellow"
+            )
+            return
+        if not hasattr(self, f"action_{action}"):
+            self.main.note(f":{plain(line)}: no such view here", "yellow")
+            return
+        params = ", ".join(repr(int(a)) if a.isdigit() else repr(a) for a in args)
+        self.run_worker(self.run_action(f"{action}({params})"), name="command")
+
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()

@@ -65,7 +65,43 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
     KeyAction(
         "tab", "tab", "focus_next", "Next pane", "Next pane", footer=False, app_binding=False
     ),
-    KeyAction("slash", "/", "filter", "Filter", "Filter tickets", on_screen=True),
+    KeyAction(
+        "j,k",
+        "j/k ↓/↑",
+        "cursor_down",
+        "Move",
+        "Move down / up in the focused pane",
+        footer=False,
+        app_binding=False,
+    ),
+    KeyAction(
+        "g,G",
+        "g/G",
+        "cursor_home",
+        "Ends",
+        "First / last row of the focused pane",
+        footer=False,
+        app_binding=False,
+    ),
+    KeyAction(
+        "A-Z",
+        "shift+letter",
+        "sort",
+        "Sort",
+        "Sort the focused pane by the column whose letter is underlined (again: reverse)",
+        footer=False,
+        app_binding=False,
+    ),
+    KeyAction(
+        "slash", "/", "filter", "Filter", "Filter the focused pane (n/m rows shown)", on_screen=True
+    ),
+    KeyAction(
+        "colon",
+        ":",
+        "command_line",
+        "Command",
+        "Command line: :stores :regions :incidents :logs N :fault KIND [STORE] :q (tab completes)",
+    ),
     KeyAction("p", "p", "toggle_pause", "Pause", "Pause / resume monitoring"),
     KeyAction("r", "r", "tick_now", "Tick", "Tick now", footer=False),
     KeyAction("plus", "+", "interval(1)", "Slower", "Longer refresh interval (+1 s)", footer=False),
@@ -77,7 +113,7 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
         "Shorter refresh interval (-1 s, floor 1 s)",
         footer=False,
     ),
-    KeyAction("k", "k", "kill_store", "Kill", "Kill the selected store (asks first)"),
+    KeyAction("ctrl+k", "ctrl+k", "kill_store", "Kill", "Kill the selected store (asks first)"),
     KeyAction("s", "s", "start_store", "Start", "Start the selected store again"),
     KeyAction("D", "D", "deploy", "Deploy", "Deploy menu (compose lab: up, down, status)"),
     KeyAction(

@@ -8,7 +8,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from operator_tui.tui.keys import KEY_ACTIONS
 
-SKIPPED = {"command_palette", "back", "focus_next"}
+SKIPPED = {"command_palette", "back", "focus_next", "cursor_down", "cursor_home", "sort"}
 
 
 class OperatorCommands(Provider):

@@ -9,7 +9,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from operator_tui.core.subject import StoreFigure
+from operator_tui.core.subject import Measure, StoreFigure
 from operator_tui.core.text import plain
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.types import LogEvent, Snapshot, StoreMetrics
@@ -17,6 +17,7 @@ from operator_tui.tui.format import (
     age,
     clock_time,
     health_text,
+    in_words,
     ms,
     num,
     pct,
@@ -140,12 +141,13 @@ def safe_markdown(text: str) -> str:
     return plain(text, multiline=True, limit=None)
 
 
-def diagnosis_markdown(result: dict[str, Any]) -> str:
-    """The structured diagnosis as Markdown sections (sanitised: the values come from a model)."""
-    return safe_markdown(_diagnosis_markdown(result))
+def diagnosis_markdown(result: dict[str, Any], measures: Sequence[Measure] = ()) -> str:
+    """The structured diagnosis as Markdown sections (sanitised: the values come from a model);
+    correlated metrics in the words and units the subject declares (``measures``)."""
+    return safe_markdown(_diagnosis_markdown(result, measures))
 
 
-def _diagnosis_markdown(result: dict[str, Any]) -> str:
+def _diagnosis_markdown(result: dict[str, Any], measures: Sequence[Measure] = ()) -> str:
     out: list[str] = []
     out.append("## Observation\n\n" + str(result.get("observation", "")).strip())
     cause_class = result.get("root_cause_class", "unknown")
@@ -157,12 +159,20 @@ def _diagnosis_markdown(result: dict[str, Any]) -> str:
     )
     metrics = result.get("correlated_metrics") or []
     if metrics:
-        rows = ["| metric | store | value | baseline |", "|---|---|---|---|"]
+        rows = []
         for m in metrics:
-            store = "cluster" if m.get("store_id") is None else str(m.get("store_id"))
-            rows.append(
-                f"| {m.get('metric', '')} | {store} | {_fig(m.get('value'))} | {_fig(m.get('baseline'))} |"
-            )
+            store = "the cluster" if m.get("store_id") is None else f"store {m.get('store_id')}"
+            value, baseline = m.get("value"), m.get("baseline")
+            if isinstance(value, int | float) and (
+                baseline is None or isinstance(baseline, int | float)
+            ):
+                rows.append(
+                    f"- {store}: {in_words(str(m.get('metric', '')), value, baseline, measures)}"
+                )
+            else:
+                rows.append(
+                    f"- {store}: {m.get('metric', '')} {_fig(value)} (baseline {_fig(baseline)})"
+                )
         out.append("## Correlated metrics\n\n" + "\n".join(rows))
     weighed = result.get("causes_considered") or []
     if weighed:

@@ -73,7 +73,7 @@ async def test_kill_confirm_yes_runs_chaos_and_ticket_appears(runtime, app_facto
     app = app_factory(runtime)
     async with app.run_test(size=SIZE) as pilot:
         await ready(app, pilot, runtime)
-        await pilot.press("down", "k")
+        await pilot.press("down", "ctrl+k")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         assert "Kill store 2 (127.0.0.1:20162)" in str(
@@ -96,7 +96,7 @@ async def test_kill_cancel_with_n_and_escape(runtime, app_factory) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ready(app, pilot, runtime)
         for key in ("n", "escape"):
-            await pilot.press("k")
+            await pilot.press("ctrl+k")
             await pilot.pause()
             assert isinstance(app.screen, ConfirmScreen)
             await pilot.press(key)
@@ -116,7 +116,7 @@ async def test_kill_and_start_say_why_when_they_do_not_apply(
         assert "store 1 is Up and answering; nothing to start" in notes.text()
         runtime.stores[0].state = "Disconnected"
         await ready(app, pilot, runtime, ticks=1)
-        await pilot.press("k")
+        await pilot.press("ctrl+k")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
         assert "store 1 is down already (Disconnected, not answering)" in notes.text()
@@ -226,7 +226,7 @@ async def test_ticket_queue_orders_and_filters(runtime_factory, app_factory) -> 
         tickets = app.query_one(IncidentTable)
         assert [i.id for i in tickets.shown_incidents()] == [2, 1]
         assert runtime.tickets[1].status == TicketStatus.RESOLVED
-        await pilot.press("slash")
+        await pilot.press("3", "slash")
         await pilot.pause()
         box = app.query_one("#ticket-filter", Input)
         assert box.display and app.focused is box
@@ -236,7 +236,7 @@ async def test_ticket_queue_orders_and_filters(runtime_factory, app_factory) -> 
         await pilot.press("escape")
         await pilot.pause()
         assert not box.display and tickets.row_count == 2
-        await pilot.press("slash", *"store-1", "enter")
+        await pilot.press("3", "slash", *"store-1", "enter")
         await pilot.pause()
         assert app.focused is tickets and tickets.row_count == 1
         await pilot.press("escape")
@@ -378,7 +378,7 @@ async def test_deploy_key_in_demo_and_help_and_theme(runtime, app_factory, notes
             "r",
             "+",
             "-",
-            "k",
+            "ctrl+k",
             "s",
             "D",
             "a",
@@ -560,7 +560,7 @@ async def test_pane_keys_focus_and_palette_lists_actions(runtime, app_factory) -
             "Pause / resume",
             "Deploy menu",
             "Approve",
-            "Filter tickets",
+            "Filter the focused pane",
             "Quit",
         ):
             assert any(action in str(t) for t in titles), action
@@ -748,3 +748,37 @@ async def test_enter_on_the_queue_opens_the_incident(runtime, app_factory) -> No
         assert "incident opened" in facts and "Lead ticket" in facts
         title = str(screen.query_one("#ticket-title").render())
         assert "Incident #1" in title and "1 ticket" in title
+
+
+async def test_jk_move_capital_letter_sorts_and_palette_has_no_duplicates(
+    runtime, app_factory
+) -> None:
+    app = app_factory(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot, runtime)
+        stores = app.query_one(StoresTable)
+        await pilot.press("j", "j")
+        assert stores.selected_store_id == 3
+        await pilot.press("k")
+        assert stores.selected_store_id == 2
+        await pilot.press("G")
+        assert stores.cursor_row == stores.row_count - 1
+        await pilot.press("g")
+        assert stores.cursor_row == 0
+        letter = next(k for k, v in stores.sort_letters.items() if v == "id")
+        await pilot.press(letter)
+        await pilot.press(letter)
+        assert stores.row_keys == ["3", "2", "1"]
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Quit" not in titles and "Theme" not in titles
+        await pilot.press("colon")
+        await pilot.pause()
+        await pilot.press(*"fault slow_disk 2", "enter")
+        await pilot.pause()
+        if not hasattr(app, "action_open_faults"):
+            assert any(
+                "no such view here" in line for line in app.main.query_one("#events").lines_written
+            )
+        await pilot.press("colon", *"regions", "enter")
+        await pilot.pause()
+        assert app.focused is app.query_one(HotRegionsTable)

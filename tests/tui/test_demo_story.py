@@ -54,7 +54,7 @@ async def test_kill_ticket_diagnosis_start_resolve(tmp_path: Path) -> None:
                 pilot, lambda: all(state_of(app, i) == "Up" for i in (1, 2, 3)), "3 stores Up"
             )
 
-            await pilot.press("1", "home", "down", "k")
+            await pilot.press("1", "home", "down", "ctrl+k")
             await pilot.pause()
             await pilot.press("y")
             await until(pilot, lambda: state_of(app, 2) == "Disconnected", "store 2 Disconnected")

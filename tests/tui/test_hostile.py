@@ -84,7 +84,7 @@ async def test_every_screen_draws_a_hostile_cluster_as_text(
         await pilot.pause()
         assert isinstance(app.screen, StoreScreen)
         assert_drawn_safely(app, TAGS, "zone=[bold red]z")
-        await pilot.press("k")  # kill: a confirmation that quotes the address
+        await pilot.press("ctrl+k")  # kill: a confirmation that quotes the address
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         assert_drawn_safely(app, TAGS)

@@ -118,7 +118,7 @@ def test_sparkline_ages_and_rates() -> None:
     assert age(T0, T0 - timedelta(seconds=42)) == "42s"
     assert age(T0, T0 - timedelta(hours=2, minutes=5)) == "2h05m"
     assert age(T0, T0 + timedelta(seconds=5)) == "0s"
-    assert rate_bytes(512) == "512B/s" and rate_bytes(3 * 1024 * 1024) == "3.0MiB/s"
+    assert rate_bytes(512) == "512B/s" and rate_bytes(3 * 1024 * 1024) == "3.00MiB/s"
 
 
 def test_event_strip_lines() -> None:
@@ -396,5 +396,5 @@ async def test_the_stores_table_shows_the_figures_the_subject_declares() -> None
         await pilot.pause()
         keys = table.column_keys
         assert keys[keys.index("state") + 1] == "fig:shards" and "fig:weight" not in keys
-        assert table.get_cell("1", "fig:shards") == "12"
+        assert str(table.get_cell("1", "fig:shards")) == "12"
         assert table.get_cell("2", "fig:shards") == "-"

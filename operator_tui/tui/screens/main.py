@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from operator_tui.core.incident import Incident
+from operator_tui.core.incident import Incident, IncidentStatus
 from operator_tui.core.ticket import Ticket
 from operator_tui.tui.format import one_line
 from operator_tui.tui.host import Host
@@ -43,6 +43,17 @@ from operator_tui.tui.widgets.stores import StoresTable
 log = logging.getLogger(__name__)
 TICKET_LIMIT = 1000
 PANES = {"stores": "#stores", "hot": "#hot", "tickets": "#tickets"}
+FILTERS = {"stores": "#stores-filter", "hot": "#hot-filter", "tickets": "#ticket-filter"}
+PANE_OF_FILTER = {v.lstrip("#"): k for k, v in FILTERS.items()}
+
+
+def open_by_severity(incidents: list[Incident]) -> dict[str, int]:
+    """Unresolved incidents counted by severity, most severe first."""
+    counts: dict[str, int] = {}
+    for incident in sorted(incidents, key=lambda i: -i.severity.rank):
+        if incident.status != IncidentStatus.RESOLVED:
+            counts[incident.severity.value] = counts.get(incident.severity.value, 0) + 1
+    return counts
 
 
 class MainScreen(Screen[None]):
@@ -51,6 +62,7 @@ class MainScreen(Screen[None]):
         self.ready = False
         self._deploy_line = ""
         self._tickets: list[Ticket] = []
+        self._hot_age = ""
 
     @property
     def host(self) -> Host:
@@ -60,12 +72,22 @@ class MainScreen(Screen[None]):
         yield ClusterHeader(id="header")
         with Vertical(id="main"):
             with Vertical(id="stores-pane", classes="pane"):
+                yield Input(
+                    placeholder="filter stores (esc clears)", id="stores-filter", classes="filter"
+                )
                 yield StoresTable(id="stores")
             with Horizontal(id="lower"):
                 with Vertical(id="hot-pane", classes="pane"):
+                    yield Input(
+                        placeholder="filter regions (esc clears)", id="hot-filter", classes="filter"
+                    )
                     yield HotRegionsTable(id="hot")
                 with Vertical(id="tickets-pane", classes="pane"):
-                    yield Input(placeholder="filter incidents (esc clears)", id="ticket-filter")
+                    yield Input(
+                        placeholder="filter incidents (esc clears)",
+                        id="ticket-filter",
+                        classes="filter",
+                    )
                     yield IncidentTable(id="tickets")
         yield EventStrip(id="events")
         yield Footer(show_command_palette=False)
@@ -123,9 +145,19 @@ class MainScreen(Screen[None]):
 
     def draw_header(self) -> None:
         host = self.host
-        self.query_one(ClusterHeader).show(
-            host.latest_snapshot(), host.monitor_state(), host.clock()
-        )
+        state = host.monitor_state()
+        state.alerts = open_by_severity(self.query_one(IncidentTable).incidents)
+        self.query_one(ClusterHeader).show(host.latest_snapshot(), state, host.clock())
+
+    def _pane_counts(self) -> None:
+        """``n/m`` under a pane while its filter is on."""
+        for pane, selector in PANES.items():
+            table = self.query_one(selector, RowTable)
+            box = self.query_one(f"#{pane}-pane")
+            count = f"/{table.filter_text} {table.row_count}/{table.total_rows}"
+            extra = self._hot_age if pane == "hot" else ""
+            parts = [p for p in ((count if table.filter_text else ""), extra) if p]
+            box.border_subtitle = " · ".join(parts)
 
     def draw_snapshot(self) -> None:
         self.draw_header()
@@ -133,16 +165,17 @@ class MainScreen(Screen[None]):
         if snapshot is None:
             return
         runtime = self.host.runtime
+        measures = runtime.config.measures if runtime is not None else ()
         self.query_one(StoresTable).apply(
             snapshot,
             self.host.metric_history,
             runtime.config.store_figures if runtime is not None else (),
+            measures,
         )
-        self.query_one(HotRegionsTable).apply(snapshot.hot_write_regions)
+        self.query_one(HotRegionsTable).apply(snapshot.hot_write_regions, measures)
         age = (snapshot.extra.get("read_age_s") or {}).get("hot_write_regions")
-        self.query_one("#hot-pane").border_subtitle = (
-            f"read {age:.0f}s ago" if isinstance(age, int | float) and age >= 1 else ""
-        )
+        self._hot_age = f"read {age:.0f}s ago" if isinstance(age, int | float) and age >= 1 else ""
+        self._pane_counts()
 
     def runtime_attached(self) -> None:
         self.draw_snapshot()
@@ -164,6 +197,8 @@ class MainScreen(Screen[None]):
             return
         self._tickets = tickets
         self.query_one(IncidentTable).apply(incidents, self.host.clock())
+        self._pane_counts()
+        self.draw_header()
         pump = self.host.pump
         if pump is not None:
             pump.broadcast(TicketListLoaded)
@@ -250,38 +285,61 @@ class MainScreen(Screen[None]):
         # must reach the pane just chosen.
         self.set_focus(self.query_one(PANES[pane]))
 
+    def _focused_pane(self) -> str:
+        focused = self.focused
+        for pane, selector in PANES.items():
+            if focused is self.query_one(selector):
+                return pane
+        if isinstance(focused, Input) and focused.id in PANE_OF_FILTER:
+            return PANE_OF_FILTER[focused.id]
+        return "stores"
+
     def action_back(self) -> None:
-        if self.query_one("#ticket-filter", Input).display:
-            self._clear_filter()
+        for pane, selector in FILTERS.items():
+            if self.query_one(selector, Input).display:
+                self._clear_filter(pane)
 
     def action_filter(self) -> None:
-        box = self.query_one("#ticket-filter", Input)
+        """``/`` filters the focused pane; its border says how many rows match (n/m)."""
+        box = self.query_one(FILTERS[self._focused_pane()], Input)
         box.display = True
         box.focus()
 
-    @on(Input.Changed, "#ticket-filter")
+    @on(Input.Changed, ".filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        table = self.query_one(IncidentTable)
-        table.query_text = event.value.strip()
-        table.redraw(self.host.clock())
+        pane = PANE_OF_FILTER.get(event.input.id or "")
+        if pane is None:
+            return
+        self.query_one(PANES[pane], RowTable).set_filter(event.value)
+        self._pane_counts()
 
-    @on(Input.Submitted, "#ticket-filter")
+    @on(Input.Submitted, ".filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
+        pane = PANE_OF_FILTER.get(event.input.id or "")
+        if pane is None:
+            return
         if not event.value.strip():
-            self._clear_filter()
+            self._clear_filter(pane)
         else:
-            self.query_one(IncidentTable).focus()
+            self.query_one(PANES[pane]).focus()
 
     def on_key(self, event: events.Key) -> None:
-        if event.key == "escape" and self.focused is self.query_one("#ticket-filter", Input):
+        focused = self.focused
+        if event.key == "escape" and isinstance(focused, Input) and focused.id in PANE_OF_FILTER:
             event.stop()
-            self._clear_filter()
+            self._clear_filter(PANE_OF_FILTER[focused.id])
 
-    def _clear_filter(self) -> None:
-        box = self.query_one("#ticket-filter", Input)
+    def _clear_filter(self, pane: str = "tickets") -> None:
+        box = self.query_one(FILTERS[pane], Input)
         box.value = ""
         box.display = False
-        table = self.query_one(IncidentTable)
-        table.query_text = ""
-        table.redraw(self.host.clock())
+        table = self.query_one(PANES[pane], RowTable)
+        table.set_filter("")
+        self._pane_counts()
         table.focus()
+
+    def action_sort(self, pane: str, column: str) -> None:
+        """Sort a pane by a column (what ``:sort`` and the capital letters do)."""
+        table = self.query_one(PANES[pane], RowTable)
+        if column in table.column_keys:
+            table.sort_by(column)

@@ -23,6 +23,7 @@ from operator_tui.tui.messages import (
     DiagnosisEnded,
     DiagnosisStarted,
     TicketsChanged,
+    TickObserved,
 )
 from operator_tui.tui.render import (
     diagnosis_markdown,
@@ -123,7 +124,13 @@ class TicketScreen(DrillDownScreen):
             )
         )
         self.query_one("#ticket-logs", Static).update(
-            Group(Text(""), section("Log events"), log_lines(app.log_events(None, 200)))
+            Group(
+                Text(""),
+                section(
+                    "Log events" + (f" (store {t.store_id})" if t.store_id is not None else "")
+                ),
+                log_lines(app.log_events(t.store_id, 200)),
+            )
         )
 
     async def draw_diagnosis(self) -> None:
@@ -178,7 +185,11 @@ class TicketScreen(DrillDownScreen):
             return
         self._drawn = None  # a newer reload may cancel this one between the two updates
         await narrative.update(safe_markdown(record.text))
-        await structured.update(diagnosis_markdown(record.result) if record.result else "")
+        runtime = self.host.runtime
+        measures = runtime.config.measures if runtime is not None else ()
+        await structured.update(
+            diagnosis_markdown(record.result, measures) if record.result else ""
+        )
         self._drawn = drawn
         column = self.query_one("#ticket-diagnosis-col", VerticalScroll)
         column.release_anchor()
@@ -218,6 +229,12 @@ class TicketScreen(DrillDownScreen):
     def follows(self, ticket_ids: frozenset[int]) -> bool:
         """Whether a change to these tickets changes what this screen shows."""
         return self.ticket_id in ticket_ids
+
+    @on(TickObserved)
+    def _tick(self) -> None:
+        """Ages, sparklines and log lines move on every tick, not only when the ticket changes."""
+        if self.is_mounted and self.ticket is not None:
+            self.draw_facts()
 
     @on(TicketsChanged)
     def _ticket_changed(self, message: TicketsChanged) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,7 @@ from textual.widgets import Static
 from operator_tui.core.subject import Figure
 from operator_tui.core.text import plain
 from operator_tui.core.types import Snapshot
-from operator_tui.tui.format import age, clock_time, ms, num
+from operator_tui.tui.format import SEVERITY_STYLES, age, clock_time, ms, num
 
 
 @dataclass(slots=True)
@@ -28,6 +28,26 @@ class MonitorState:
     """The error of the last tick when the subject could not be observed."""
     figures: tuple[Figure, ...] = ()
     """The subject's own cluster figures, as it declares them (``SubjectConfig.cluster_figures``)."""
+    alerts: dict[str, int] = field(default_factory=dict)
+    """Open incidents by severity, most severe first."""
+
+
+SHORT_SEVERITY = {"critical": "crit", "warning": "warn", "info": "info"}
+
+
+def alerts_text(alerts: dict[str, int]) -> Text:
+    """``2 crit · 1 warn`` in the severities' colours; ``no incidents`` when none is open."""
+    text = Text()
+    if not alerts:
+        text.append("no incidents", style="green")
+        return text
+    for i, (severity, n) in enumerate(alerts.items()):
+        if i:
+            text.append(" · ", style="dim")
+        text.append(
+            f"{n} {SHORT_SEVERITY.get(severity, severity)}", style=SEVERITY_STYLES.get(severity, "")
+        )
+    return text
 
 
 def stale_after(interval_s: float) -> float:
@@ -50,6 +70,8 @@ def header_text(snapshot: Snapshot | None, state: MonitorState, now: datetime) -
     text.append(f" {plain(state.name, limit=60)} ", style="bold reverse")
     if state.demo:
         text.append(" demo", style="bold magenta")
+    text.append("  ")
+    text.append_text(alerts_text(state.alerts))
     if snapshot is None:
         waiting = "no observation yet" if state.last_tick_at else "waiting for the first tick…"
         text.append(f"  {waiting}", style="dim")
@@ -80,12 +102,12 @@ def header_text(snapshot: Snapshot | None, state: MonitorState, now: datetime) -
         late = (now - seen).total_seconds() > stale_after(state.interval_s)
         if late and not state.paused:
             text.append("  STALE", style="bold red")
-    if state.last_tick_error:
-        text.append(f"  unreachable: {plain(state.last_tick_error)}", style="bold red")
-    elif snapshot is not None and snapshot.errors:
-        text.append(f"  {plain(snapshot.errors[0])}", style="red")
     if state.paused:
         text.append("  PAUSED", style="bold reverse yellow")
+    if state.last_tick_error:
+        text.append(f"\n unreachable: {plain(state.last_tick_error)}", style="bold red")
+    elif snapshot is not None and snapshot.errors:
+        text.append(f"  {plain(snapshot.errors[0])}", style="red")
     return text
 
 

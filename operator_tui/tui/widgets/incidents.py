@@ -73,23 +73,49 @@ class IncidentTable(RowTable):
         ("Age", "age", 5),
     )
 
+    FIT = frozenset({"id", "tickets", "age"})
+    SORT_LETTERS = {"id": "I"}
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.incidents: list[Incident] = []
-        self.query_text = ""
+        self._by_key: dict[str, Incident] = {}
         self.frame: int | None = 0
+
+    @property
+    def query_text(self) -> str:
+        return self.filter_text
+
+    @query_text.setter
+    def query_text(self, value: str) -> None:
+        self.filter_text = value.strip()
+
+    def sort_value_of(self, key: str, column: str, cell: Any) -> Any:
+        incident = self._by_key.get(key)
+        if incident is None:
+            return cell
+        if column == "severity":
+            return incident.severity.rank
+        if column == "age":
+            return -incident.opened_at.timestamp()
+        if column == "tickets":
+            return len(incident.ticket_ids)
+        if column == "status":
+            return incident.status.value
+        return cell
+
+    def row_matches(self, key: str, cells: tuple[Any, ...], terms: list[str]) -> bool:
+        incident = self._by_key.get(key)
+        return incident is not None and matches(incident, " ".join(terms))
 
     def apply(self, incidents: list[Incident], now: datetime) -> bool:
         self.incidents = incidents
+        self._by_key = {str(i.id): i for i in incidents}
         return self.redraw(now)
 
     def shown_incidents(self) -> list[Incident]:
-        shown = (
-            self.incidents
-            if not self.query_text
-            else [i for i in self.incidents if matches(i, self.query_text)]
-        )
-        return queue_order(shown)
+        """The incidents as the table shows them (filtered, in its order)."""
+        return [self._by_key[key] for key in self.row_keys if key in self._by_key]
 
     def redraw(self, now: datetime) -> bool:
         rows: list[tuple[int, tuple[Any, ...]]] = [
@@ -105,7 +131,7 @@ class IncidentTable(RowTable):
                     right(age(now, i.opened_at)),
                 ),
             )
-            for i in self.shown_incidents()
+            for i in queue_order(self.incidents)
         ]
         return self.set_rows(rows)
 

@@ -9,7 +9,7 @@ row changed (or moved). Cells are plain values or Rich ``Text`` (its style, span
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from operator import is_
 from typing import Any, ClassVar
 
@@ -43,15 +43,19 @@ class RowTable(ScrollView, can_focus=True):
     """(label, key, width in cells) per column; a cell also gets one space either side."""
     NARROW_HIDDEN: ClassVar[frozenset[str]] = frozenset()
     """Column keys dropped when the terminal is narrow."""
+    FIT: ClassVar[frozenset[str]] = frozenset()
+    """Column keys that widen to their widest value shown (ids, figures): never cut."""
+    SORT_LETTERS: ClassVar[dict[str, str]] = {}
+    """Column key -> the capital letter that sorts by it, when not the first free one of its label."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Select", show=False),
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Down", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home,ctrl+home", "cursor_home", "First row", show=False),
-        Binding("end,ctrl+end", "cursor_end", "Last row", show=False),
+        Binding("home,ctrl+home,g", "cursor_home", "First row", show=False),
+        Binding("end,ctrl+end,G", "cursor_end", "Last row", show=False),
         Binding("left", "scroll_left", "Scroll left", show=False),
         Binding("right", "scroll_right", "Scroll right", show=False),
     ]
@@ -118,6 +122,16 @@ class RowTable(ScrollView, can_focus=True):
         self._segments: LRUCache[tuple[Any, ...], list[Segment]] = LRUCache(8000)
         self._looks: tuple[Style, Style, Style] | None = None
         self._cursor_fill = Style()
+        self._fitted: dict[str, int] = {}
+        self._width_list: list[int] = []
+        self._rows_given: list[tuple[Hashable, Cells]] = []
+        self.total_rows = 0
+        """Rows given to ``set_rows`` before the filter."""
+        self.filter_text = ""
+        self.sort_key: str | None = None
+        self.sort_reverse = False
+        self._letters: dict[str, str] = {}
+        self._recompute_widths()
         self._update_virtual_size()
 
     # ------------------------------------------------------------------ columns
@@ -128,7 +142,42 @@ class RowTable(ScrollView, can_focus=True):
 
     @property
     def _widths(self) -> list[int]:
-        return [self.COLUMNS[i][2] for i in self._shown]
+        return self._width_list
+
+    def _recompute_widths(self) -> None:
+        self._width_list = [
+            max(width, self._fitted.get(key, 0), cell_len(label) + (key == self.sort_key))
+            for label, key, width in (self.COLUMNS[i] for i in self._shown)
+        ]
+        self._letters = sort_letters(self.COLUMNS, self.SORT_LETTERS)
+
+    @property
+    def sort_letters(self) -> dict[str, str]:
+        """Capital letter -> column key, for the columns this table sorts by."""
+        return {letter: key for key, letter in self._letters.items()}
+
+    def column_width(self, key: str) -> int:
+        return self._widths[self.column_keys.index(key)]
+
+    def _fit(self, edited: set[str], cells_by_key: dict[str, Cells]) -> bool:
+        """Widen the ``FIT`` columns to the widest of the edited rows' values; whether any grew."""
+        if not self.FIT or not edited:
+            return False
+        grown = False
+        for index, key in enumerate(self.column_keys):
+            if key not in self.FIT:
+                continue
+            width = self._widths[index]
+            widest = max(_cell_width(cells_by_key[k][index]) for k in edited)
+            if widest > width:
+                self._fitted[key] = widest
+                grown = True
+        if grown:
+            self._recompute_widths()
+            self._header = None
+            self._forget_drawn()
+            self._update_virtual_size()
+        return grown
 
     @property
     def row_width(self) -> int:
@@ -142,6 +191,7 @@ class RowTable(ScrollView, can_focus=True):
         self._order = []
         self._cells.clear()
         self._header = None
+        self._recompute_widths()
         self._forget_drawn()
         self._update_virtual_size()
         self.refresh()
@@ -155,6 +205,7 @@ class RowTable(ScrollView, can_focus=True):
         self._shown = [i for i, (_, key, _) in enumerate(self.COLUMNS) if key not in hidden]
         self._order = []
         self._cells.clear()
+        self._recompute_widths()
         self._forget_drawn()
         self._update_virtual_size()
         self.refresh()
@@ -194,13 +245,20 @@ class RowTable(ScrollView, can_focus=True):
         Returns whether anything changed. Keys are compared as strings (a repeated key keeps
         its first place and its last cells). Only rows whose
         values changed get a new Strip, and only screen lines whose row changed or moved are
-        repainted.
+        repainted. The filter (``filter_text``) and the sort (``sort_key``) apply on the way.
         """
+        self._rows_given = list(rows)
+        self.total_rows = len(self._rows_given)
         shown = self._shown
         if len(shown) == len(self.COLUMNS):
             wanted = [(str(key), tuple(cells)) for key, cells in rows]
         else:
             wanted = [(str(key), tuple(cells[i] for i in shown)) for key, cells in rows]
+        if self.filter_text:
+            terms = self.filter_text.lower().split()
+            wanted = [row for row in wanted if self.row_matches(row[0], row[1], terms)]
+        if self.sort_key is not None and self.sort_key in self.column_keys:
+            wanted = sort_rows(wanted, self._sort_value_getter(self.sort_key), self.sort_reverse)
         old_order = self._order
         old_cells = self._cells
         selected = self.selected_key
@@ -213,6 +271,9 @@ class RowTable(ScrollView, can_focus=True):
                 edited.add(key)
                 strips.pop(key, None)
         new_order = list(new_cells)
+        if self._fit(edited, new_cells):
+            edited = set(new_cells)
+            old_order = []
         removed = old_cells.keys() - new_cells.keys()
         for key in removed:
             strips.pop(key, None)
@@ -231,6 +292,46 @@ class RowTable(ScrollView, can_focus=True):
             self._update_virtual_size()
         self._refresh_rows(old_order, edited, old_cursor)
         return True
+
+    def row_matches(self, key: str, cells: Cells, terms: list[str]) -> bool:
+        """Every term of the filter appears in the row's shown text."""
+        haystack = " ".join(_as_text(c).plain for c in cells).lower()
+        return all(term in haystack for term in terms)
+
+    def sort_value_of(self, key: str, column: str, cell: Any) -> Any:
+        """What a cell sorts by; tables whose cells show scaled figures give the raw value."""
+        return cell
+
+    def _sort_value_getter(self, column: str):
+        index = self.column_keys.index(column)
+        return lambda key, cells: sort_value(self.sort_value_of(key, column, cells[index]))
+
+    def set_filter(self, text: str) -> None:
+        """Show only the rows whose text holds every word of ``text`` ("" shows all)."""
+        self.filter_text = text.strip()
+        self.set_rows(self._rows_given)
+
+    def sort_by(self, key: str | None) -> None:
+        """Sort by the column ``key``; the same column again reverses; None: the table's own order."""
+        if key is not None and key == self.sort_key:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_key, self.sort_reverse = key, False
+        self._recompute_widths()
+        self._header = None
+        self._order = []
+        self._forget_drawn()
+        self._update_virtual_size()
+        self.refresh()
+        self.set_rows(self._rows_given)
+
+    def on_key(self, event: events.Key) -> None:
+        """A capital letter underlined in a column heading sorts by that column."""
+        key = self.sort_letters.get(event.character or "")
+        if key is not None and key in self.column_keys:
+            event.stop()
+            event.prevent_default()
+            self.sort_by(key)
 
     def set_cells(self, column: str, values: dict[str, Any]) -> None:
         """Replace one column's cell in the given rows (row key -> value)."""
@@ -395,11 +496,23 @@ class RowTable(ScrollView, can_focus=True):
         if self._header is None:
             _, header, _ = self._looks  # type: ignore[misc]
             segments: list[Segment] = []
-            for i in self._shown:
-                label, _, width = self.COLUMNS[i]
-                segments += self._cell_segments(Text(label), width, header, None)
+            for i, width in zip(self._shown, self._widths, strict=True):
+                label, key, _ = self.COLUMNS[i]
+                segments += self._cell_segments(self._heading(label, key), width, header, None)
             self._header = Strip(segments, self.row_width)
         return self._header
+
+    def _heading(self, label: str, key: str) -> Text:
+        """The label with its sort letter underlined, and an arrow on the sorted column."""
+        text = Text(label)
+        letter = self._letters.get(key)
+        if letter is not None:
+            at = label.upper().find(letter)
+            if at >= 0:
+                text.stylize("underline", at, at + 1)
+        if key == self.sort_key:
+            text.append("▼" if self.sort_reverse else "▲")
+        return text
 
     def _row_strip(self, key: str) -> Strip:
         strip = self._strips.get(key)
@@ -465,6 +578,59 @@ class RowTable(ScrollView, can_focus=True):
             segments.append(Segment(segment.text, style))
         segments.append(Segment(" " * (CELL_PADDING + spare - left), pad_style))
         return segments
+
+
+RESERVED_LETTERS = frozenset("DRG")
+"""Capital letters bound elsewhere (deploy, re-diagnose, last row): never a sort key."""
+
+
+def sort_letters(columns: Sequence[tuple[str, str, int]], chosen: dict[str, str]) -> dict[str, str]:
+    """Column key -> its sort letter: the one ``chosen`` for it, else the first letter of its
+    label that is neither reserved nor taken by an earlier column."""
+    taken = set(RESERVED_LETTERS) | set(chosen.values())
+    letters: dict[str, str] = {}
+    for label, key, _ in columns:
+        if key in chosen:
+            letters[key] = chosen[key]
+            continue
+        for char in label.upper():
+            if "A" <= char <= "Z" and char not in taken:
+                letters[key] = char
+                taken.add(char)
+                break
+    return letters
+
+
+def sort_value(raw: Any) -> tuple[int, Any]:
+    """A sort key: numbers first, then text, then nothing."""
+    if isinstance(raw, bool):
+        return (0, int(raw))
+    if isinstance(raw, int | float):
+        return (0, raw)
+    if raw is None or (isinstance(raw, Text | str) and _as_text(raw).plain in ("", "-")):
+        return (2, 0)
+    return (1, _as_text(raw).plain.lower())
+
+
+def sort_rows(
+    rows: list[tuple[str, Cells]],
+    value: Callable[[str, Cells], tuple[int, Any]],
+    reverse: bool,
+) -> list[tuple[str, Cells]]:
+    """Rows by one column (stable); cells with no value stay last either way."""
+    keyed = [(value(key, cells), (key, cells)) for key, cells in rows]
+    known = [item for item in keyed if item[0][0] != 2]
+    unknown = [row for key, row in keyed if key[0] == 2]
+    numbers = [item for item in known if item[0][0] == 0]
+    texts = [item for item in known if item[0][0] == 1]
+    ordered = sorted(numbers, key=lambda item: item[0][1], reverse=reverse) + sorted(
+        texts, key=lambda item: item[0][1], reverse=reverse
+    )
+    return [row for _, row in ordered] + unknown
+
+
+def _cell_width(value: Any) -> int:
+    return cell_len(_as_text(value).plain)
 
 
 def _same(old: Cells | None, new: Cells) -> bool:

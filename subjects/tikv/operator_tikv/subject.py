@@ -29,6 +29,7 @@ from operator_tikv.invariants import (
     InvariantChecker,
     specs,
 )
+from operator_tikv.invariants.measures import measures
 from operator_tikv.logs import stats as log_stats
 from operator_tikv.logsources import DockerLogSource, FileLogSource, HttpLogSource, LogSource
 from operator_tikv.metrics import DirectMetrics, MetricsResult, PrometheusMetrics
@@ -240,6 +241,7 @@ class TikvSubject:
                 SLO("stores_down", 0, 0.0, "stores whose process does not answer"),
             ),
             invariants=specs(s),
+            measures=measures(s),
             root_cause_classes=ROOT_CAUSE_CLASSES,
             compared_metrics=COMPARED_METRICS,
             diagnosis_guide=DIAGNOSIS_GUIDE,
