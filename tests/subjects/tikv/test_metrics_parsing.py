@@ -60,7 +60,7 @@ async def test_a_cancelled_parse_stops_its_thread():
         return parse(text, at, stop)
 
     reader.parse = slow
-    parser = PageParser(reader, max_seconds=100)
+    parser = PageParser(reader, max_seconds=100, inline_chars=1)
     task = asyncio.create_task(parser.parse(page(3), 1.0))
     for _ in range(500):
         if started.is_set():

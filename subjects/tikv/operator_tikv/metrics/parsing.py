@@ -9,6 +9,11 @@ either way the reason is counted in ``skipped``. A parse whose caller is cancell
 tick's budget ran out, the operator is stopping) stops at its next check too, so shutting
 down never waits on a parse.
 
+A page up to ``inline_chars`` (2M characters, three times a real page: a few ms at most)
+is parsed on the loop, under the same time cap: handing each real page to the thread cost
+more than the parse, since the loop then waits for the interpreter lock (100 stores: 678 ms
+of wall time a tick against 70 ms inline, measured with ``benchmarks/tick_cost.py``).
+
 One thread, not a process: the reader's cache of series (what makes repeated pages cheap)
 lives with it, and a parsed page needs no copying back. The thread shares the interpreter
 lock with the loop, which then gets it back at least every switch interval (5 ms).
@@ -46,6 +51,7 @@ class PageParser:
         *,
         max_chars: int = 16 << 20,
         max_seconds: float = 0.5,
+        inline_chars: int = 2 << 20,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         if max_chars < 1 or max_seconds <= 0:
@@ -53,6 +59,7 @@ class PageParser:
         self.reader = reader
         self.max_chars = max_chars
         self.max_seconds = max_seconds
+        self.inline_chars = inline_chars
         self.skipped: Counter[str] = Counter()
         self._clock = clock
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="metrics-parse")
@@ -67,11 +74,12 @@ class PageParser:
                 f"page of {len(text)} characters skipped (cap {self.max_chars})",
             )
         cancelled = threading.Event()
-        future = asyncio.get_running_loop().run_in_executor(
-            self._pool, self._run, text, at, cancelled
-        )
         try:
-            return await future
+            if len(text) <= self.inline_chars:
+                return self._run(text, at, cancelled)
+            return await asyncio.get_running_loop().run_in_executor(
+                self._pool, self._run, text, at, cancelled
+            )
         except asyncio.CancelledError:
             cancelled.set()
             raise
