@@ -17,7 +17,8 @@ one hostile ``variant``:
 - ``endless``: a ``/stores`` body that never ends;
 - ``huge_id``: a store id of 2**64 - 1 beside sane stores;
 - ``surrogates``: a lone surrogate (``\\ud800`` as a JSON escape) in one address;
-- ``redirect``: every PD route answers 302 to another host.
+- ``redirect``: every PD route answers 302 to another host;
+- ``huge_page``: each store's ``/metrics`` has 1,000,000 series of a family the operator reads.
 
 The last five are about input caps and tolerant decoding. Run it on its own for a manual
 or tmux session::
@@ -44,6 +45,7 @@ VARIANTS = (
     "huge_id",
     "surrogates",
     "redirect",
+    "huge_page",
 )
 API = "/pd/api/v1"
 MARKUP = "[/][bold red]RED[/bold red][link=file:///etc/passwd]click[/link][/]"
@@ -54,6 +56,7 @@ BIDI = "\u202eevil\u202c \u2066iso\u2069 line\u2028break\x85next"
 HOSTILE = {"markup": MARKUP, "escapes": ESCAPES, "bidi": BIDI}
 HUGE_LABEL_BYTES = 50 * 2**20
 MAX_ID = 2**64 - 1
+HUGE_PAGE_SERIES = 1_000_000
 REQUEST_LIMIT = 64 * 1024
 
 
@@ -199,6 +202,16 @@ class HostilePD:
 
     def metrics(self) -> bytes:
         """A store's ``/metrics`` page whose label values carry the variant's text."""
+        if self.variant == "huge_page":
+            if self._huge is None:
+                self._huge = (
+                    "# TYPE tikv_raftstore_region_count gauge\n"
+                    + "".join(
+                        f'tikv_raftstore_region_count{{type="r{i}"}} 1\n'
+                        for i in range(HUGE_PAGE_SERIES)
+                    )
+                ).encode()
+            return self._huge
         text = (
             json.dumps(self.text())[1:-1]
             if self.variant in HOSTILE or self.variant == "mixed"

@@ -74,6 +74,18 @@ class TikvSettings(BaseModel):
         "stream",
         description="Direct metrics: stream (kept connections, a dead store seen between reads) or httpx.",
     )
+    scrape_max_page_chars: int = Field(
+        16 << 20,
+        ge=64 << 10,
+        le=1 << 30,
+        description="Direct metrics: longest /metrics page parsed, in characters (a real store's "
+        "is about 0.7 MB); a longer one is skipped for the tick and counted.",
+    )
+    scrape_parse_timeout_s: Seconds = Field(
+        0.5,
+        description="Direct metrics: longest time one page's parse may take (a real store's takes "
+        "about 1 ms); past it the page is skipped for the tick and counted.",
+    )
     heartbeat_overdue_s: Seconds = Field(
         12.0,
         description="Direct metrics: a store whose PD heartbeat is this far behind the newest is read first.",

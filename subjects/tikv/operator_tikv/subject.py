@@ -133,6 +133,8 @@ class TikvSubject:
                 else HttpxFetcher(ctx.http),
                 # A tick run early (``r``, a chaos action) takes its rates from an older base.
                 min_rate_window_s=cfg.min_rate_window_s or 0.75 * ctx.interval_s,
+                page_max_chars=cfg.scrape_max_page_chars,
+                page_parse_s=cfg.scrape_parse_timeout_s,
             )
         except ValueError as exc:
             raise SubjectError(f"direct metrics: {exc}") from None
@@ -389,6 +391,7 @@ class TikvSubject:
                     for g in self._slow.values()
                 },
                 "log_lines_unparsed": log_stats.unparsed,
+                "metrics_pages_skipped": dict(self.direct.parser.skipped),
             }
         )
         snapshot = Snapshot(
@@ -442,4 +445,5 @@ class TikvSubject:
     async def aclose(self) -> None:
         """Core owns the HTTP client; the page fetcher is ours."""
         self._closed = True
+        self.direct.parser.close()
         await self.direct.fetcher.aclose()

@@ -28,6 +28,7 @@ from operator_tikv.metrics.exposition import (
     rate,
 )
 from operator_tikv.metrics.fetch import FetchError, HttpxFetcher, PageFetcher
+from operator_tikv.metrics.parsing import PageParser, PageSkipped
 from operator_tikv.records import TikvStore, TikvStoreMetrics
 from operator_tikv.states import GONE, RUNNING
 
@@ -170,6 +171,8 @@ class DirectMetrics:
         clock: Callable[[], float] = time.monotonic,
         fetcher: PageFetcher | None = None,
         min_rate_window_s: float = 1.0,
+        page_max_chars: int = 16 << 20,
+        page_parse_s: float = 0.5,
     ) -> None:
         if budget is not None and budget != "all" and (isinstance(budget, bool) or budget < 1):
             raise ValueError(f"scrape budget must be at least 1, 'all' or None, not {budget!r}")
@@ -194,7 +197,9 @@ class DirectMetrics:
         self._read_time: dict[int, float] = {}
         self._carry = 0.0
         self._urls: dict[int, tuple[str, str]] = {}
-        self._reader = ExpositionReader(FAMILIES)
+        self.parser = PageParser(
+            ExpositionReader(FAMILIES), max_chars=page_max_chars, max_seconds=page_parse_s
+        )
 
     def latest_scrapes(self) -> dict[int, Scrape]:
         """Each store's last parsed scrape (what the diagnosis tools answer from in direct mode)."""
@@ -264,8 +269,8 @@ class DirectMetrics:
                 store_id=store.id, reachable=True, error=f"{url}: HTTP {page.status}"
             )
         try:
-            cur = self._reader.parse(page.text, self._clock())
-        except ValueError as exc:
+            cur = await self.parser.parse(page.text, self._clock())
+        except (ValueError, PageSkipped) as exc:
             return TikvStoreMetrics(store_id=store.id, reachable=True, error=f"{url}: {exc}")
         if not cur.samples:
             return TikvStoreMetrics(

@@ -62,6 +62,14 @@ class Scrape:
 
 LinePredicate = Callable[[str], bool]
 
+CHECK_EVERY = 512
+"""Wanted lines read between two looks at a parse's stop signal (about 0.3 ms of work on
+known series, 8 ms on series never seen before)."""
+
+
+class ParseStopped(Exception):
+    """A parse ended early because its caller said stop (time cap, shutdown)."""
+
 
 def _wanted_lines(text: str, families: Mapping[str, LinePredicate | None]) -> str:
     """Keep only the samples we read: the parser is pure Python and a TiKV page has thousands."""
@@ -196,32 +204,50 @@ class ExpositionReader:
             pos = end + 1
         return lines, renamed
 
-    def parse(self, text: str, at: float) -> Scrape:
-        """Raises ``ValueError`` on a wanted line that is not exposition text."""
+    def parse(self, text: str, at: float, stop: Callable[[], bool] | None = None) -> Scrape:
+        """Raises ``ValueError`` on a wanted line that is not exposition text.
+
+        ``stop`` is asked every ``CHECK_EVERY`` wanted lines; when it answers true the parse
+        ends with ``ParseStopped`` (a time cap, or the operator shutting down).
+        """
         scrape = Scrape(at=at)
         samples = scrape.samples
         known = self._series
         try:
             lines, renamed = self._wanted_lines(text)
-            for line in lines:
-                end = line.rfind("}")
-                if end >= 0:
-                    series, rest = line[: end + 1], line[end + 1 :]
-                else:
-                    series, _, rest = line.replace("\t", " ").partition(" ")
-                entry = known.get(series)
-                if entry is None:
-                    entry = self._learn(series, line)
-                if entry is _SKIP:
-                    continue
-                value = rest.split(None, 1)[0]
-                if "_" in value:
-                    raise ValueError(f"invalid value {value!r}")
-                name = renamed.get(entry[0], entry[0]) if renamed else entry[0]
-                samples.setdefault(name, {})[entry[1]] = float(value)
+            for start in range(0, len(lines), CHECK_EVERY):
+                if stop is not None and stop():
+                    raise ParseStopped(f"stopped after {start} of {len(lines)} wanted lines")
+                self._read_lines(lines[start : start + CHECK_EVERY], renamed, known, samples)
+        except ParseStopped:
+            raise
         except Exception as exc:
             raise ValueError(f"not a Prometheus text exposition: {exc}") from None
         return scrape
+
+    def _read_lines(
+        self,
+        lines: list[str],
+        renamed: dict[str, str],
+        known: dict[str, tuple[str, Labels]],
+        samples: dict[str, dict[Labels, float]],
+    ) -> None:
+        for line in lines:
+            end = line.rfind("}")
+            if end >= 0:
+                series, rest = line[: end + 1], line[end + 1 :]
+            else:
+                series, _, rest = line.replace("\t", " ").partition(" ")
+            entry = known.get(series)
+            if entry is None:
+                entry = self._learn(series, line)
+            if entry is _SKIP:
+                continue
+            value = rest.split(None, 1)[0]
+            if "_" in value:
+                raise ValueError(f"invalid value {value!r}")
+            name = renamed.get(entry[0], entry[0]) if renamed else entry[0]
+            samples.setdefault(name, {})[entry[1]] = float(value)
 
 
 def _next_comment(text: str, pos: int, size: int) -> int:
