@@ -122,7 +122,7 @@ class Measure:
     """How front ends word, scale and colour one per-store figure (a field of the subject's
     ``StoreMetrics`` or ``Store`` record, ``used_ratio``, or a figure it names itself).
 
-    ``words``: the figure in words for people (``RocksDB write stall p99``); ``unit``: one of
+    ``words``: the figure in words for people (``disk write latency p99``); ``unit``: one of
     ``ms``, ``us``, ``s``, ``ratio``, ``bytes``, ``bytes/s``, ``/s``, ``count`` or a word;
     ``warning``/``critical``: the thresholds the subject's invariant named in ``invariant``
     fires at (None: it has no such level); ``above``: whether higher is worse.

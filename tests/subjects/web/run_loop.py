@@ -164,7 +164,7 @@ async def app(tmp: Path) -> dict[str, object]:
             await pilot.pause(0.05)
 
         await until(lambda: all(label(i) == "up" for i in (1, 2, 3)), "3 services up", pause)
-        await pilot.press("1", "home", "down", "k")
+        await pilot.press("1", "home", "down", "ctrl+k")
         await pilot.pause()
         await pilot.press("y")
         await until(lambda: label(2) == "down", "service 2 down", pause)
