@@ -34,8 +34,8 @@ from operator_tui.core.faults import ActiveFault, FaultControl, FaultKind
 from operator_tui.core.incident import Incident, IncidentEvent
 from operator_tui.core.incident_store import IncidentStore
 from operator_tui.core.monitor import Monitor
-from operator_tui.core.recorder import Recorder
 from operator_tui.core.raw import RawAnswer, RawRecords
+from operator_tui.core.recorder import Recorder
 from operator_tui.core.subject import (
     ActionCheck,
     Chaos,
