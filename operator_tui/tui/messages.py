@@ -66,6 +66,15 @@ class DiagnosisChunk(ScreenMessage):
         self.text = text
 
 
+class DiagnosisStep(ScreenMessage):
+    """One tool call of a diagnosis in progress ended (``diagnosis.step``)."""
+
+    def __init__(self, ticket_id: int, step: dict[str, Any]) -> None:
+        super().__init__()
+        self.ticket_id = ticket_id
+        self.step = step
+
+
 class DiagnosisEnded(ScreenMessage):
     def __init__(self, ticket_id: int, failed: bool) -> None:
         super().__init__()

@@ -26,6 +26,7 @@ from operator_tui.tui.messages import (
     DiagnosisChunk,
     DiagnosisEnded,
     DiagnosisStarted,
+    DiagnosisStep,
     EventsArrived,
     MonitorChanged,
     Note,
@@ -60,10 +61,15 @@ class EventPump:
         self.last_tick_at: datetime | None = None
         self.last_tick_error: str | None = None
         self._live: dict[int, str] = {}
+        self._steps: dict[int, list[dict[str, Any]]] = {}
 
     def live_text(self, ticket_id: int) -> str | None:
         """Text streamed so far for a diagnosis in progress, or None when none is streaming."""
         return self._live.get(ticket_id)
+
+    def live_steps(self, ticket_id: int) -> list[dict[str, Any]] | None:
+        """Tool calls ended so far in a diagnosis in progress, or None when none is running."""
+        return self._steps.get(ticket_id)
 
     def broadcast(self, make: MessageFactory) -> None:
         broadcast(self.app, make)
@@ -111,6 +117,7 @@ class EventPump:
                     monitor = True
                 elif kind == "diagnosis.started" and ticket_id is not None:
                     self._live[ticket_id] = ""
+                    self._steps[ticket_id] = []
                     out.append(partial(DiagnosisStarted, ticket_id))
                     changed = True
                 elif kind == "diagnosis.chunk" and ticket_id is not None:
@@ -118,9 +125,15 @@ class EventPump:
                     chunk = text if isinstance(text, str) else ""
                     self._live[ticket_id] = self._live.get(ticket_id, "") + chunk
                     out.append(partial(DiagnosisChunk, ticket_id, chunk))
+                elif kind == "diagnosis.step" and ticket_id is not None:
+                    step = event.data.get("step")
+                    if isinstance(step, dict):
+                        self._steps.setdefault(ticket_id, []).append(step)
+                        out.append(partial(DiagnosisStep, ticket_id, step))
                 elif kind in ("diagnosis.finished", "diagnosis.failed"):
                     if ticket_id is not None:
                         self._live.pop(ticket_id, None)
+                        self._steps.pop(ticket_id, None)
                         out.append(partial(DiagnosisEnded, ticket_id, kind.endswith("failed")))
                     changed = True
                 elif kind.startswith("ticket."):

@@ -89,3 +89,21 @@ def test_a_bad_event_becomes_a_note_and_the_rest_goes_on() -> None:
     assert out[1].text.startswith("display error on diagnosis.started")
     assert [e.event for e in out[0].events] == ["action.done"]
     assert out[2].ticket_ids == frozenset({3})
+
+
+def test_tool_calls_are_held_while_the_diagnosis_runs() -> None:
+    from operator_tui.tui.messages import DiagnosisStep
+
+    p = pump()
+    step = {"tool": "get_store", "ok": True}
+    out = messages(
+        p, [ev("diagnosis.started", ticket_id=4), ev("diagnosis.step", ticket_id=4, step=step)]
+    )
+    kinds = [type(m) for m in out]
+    assert kinds.index(DiagnosisStarted) < kinds.index(DiagnosisStep)
+    assert next(m for m in out if isinstance(m, DiagnosisStep)).step == step
+    assert p.live_steps(4) == [step] and p.live_steps(5) is None
+    messages(p, [ev("diagnosis.step", ticket_id=4, step="not a step")])
+    assert p.live_steps(4) == [step]
+    messages(p, [ev("diagnosis.finished", ticket_id=4)])
+    assert p.live_steps(4) is None

@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import Static
 
@@ -22,6 +22,7 @@ from operator_tui.core.incident import Incident, IncidentEvent
 from operator_tui.core.text import plain
 from operator_tui.core.ticket import Ticket, TicketEvent
 from operator_tui.tui.format import severity_text, shown
+from operator_tui.tui.messages import DiagnosisStep
 from operator_tui.tui.render import seen
 from operator_tui.tui.screens.drilldown import section
 from operator_tui.tui.screens.ticket import TicketScreen
@@ -130,6 +131,20 @@ class IncidentScreen(TicketScreen):
         self.draw_facts()
         await self.draw_diagnosis()
 
+    def investigation_steps(self) -> list[dict[str, Any]]:
+        """The lead ticket's tool calls: as they end while it is diagnosed (the pump's copy),
+        else the finished diagnosis's trace."""
+        pump = self.host.pump
+        live = pump.live_steps(self.ticket_id) if pump is not None else None
+        if live is not None:
+            return live
+        return self.record.investigation if self.record is not None else []
+
+    @on(DiagnosisStep)
+    def _step(self, message: DiagnosisStep) -> None:
+        if message.ticket_id == self.ticket_id:
+            self.draw_facts()
+
     def draw_facts(self) -> None:
         super().draw_facts()
         now = self.host.clock()
@@ -161,7 +176,7 @@ class IncidentScreen(TicketScreen):
             Text(""),
             section("Lead ticket"),
         ]
-        steps = self.record.investigation if self.record is not None else []
+        steps = self.investigation_steps()
         if steps:
             parts[-1:-1] = [section("Investigation"), investigation_text(steps), Text("")]
         facts.update(Group(*parts))
