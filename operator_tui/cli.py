@@ -101,6 +101,19 @@ def add_global_options(parser: argparse.ArgumentParser, *, after: bool = False) 
     )
     _option(
         parser,
+        "--health-port",
+        type=int,
+        metavar="PORT",
+        help="with --no-ui, serve GET /healthz on this port: 503 once monitor ticks stop",
+    )
+    _option(
+        parser,
+        "--health-host",
+        metavar="HOST",
+        help="address for --health-port (default 127.0.0.1; 0.0.0.0 in a container)",
+    )
+    _option(
+        parser,
         "--stream",
         action="store_true",
         help="with --no-ui, also emit diagnosis.chunk events",

@@ -188,6 +188,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level on stderr."
     )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="Headless logs: text lines on stderr, or json lines on stdout with the events.",
+    )
     diagnosis: DiagnosisSettings = Field(default_factory=DiagnosisSettings)
     actions: ActionsSettings = Field(default_factory=ActionsSettings)
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)

@@ -8,22 +8,30 @@ Every line is one ``Event.to_json()`` object with ``ts`` and ``event``:
 ``diagnosis.failed``, ``error``, plus ``action.*``, ``chaos`` and
 ``monitor.*``. SIGTERM and SIGINT stop the loops, print the events already
 published, and exit 0 (1 only if a loop crashed).
+
+With ``log_format="json"`` (a container's collector reads one stream) the logs join the events
+on stdout as ``{"ts", "event": "log", "level", "logger", "message"}`` lines. With a health
+address, ``GET /healthz`` answers 200 while ticks come and 503 once they stop
+(``operator_tui.core.health``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 from operator_tui.bootstrap import open_runtime
 from operator_tui.config import Settings
 from operator_tui.core.diagnosis.base import Diagnoser
-from operator_tui.core.events import Event, EventBus, Subscription
+from operator_tui.core.events import Event, EventBus, Subscription, utcnow
+from operator_tui.core.health import TickWatch, follow, stale_after, start_health_server
 from operator_tui.core.plugin import SubjectPlugin
 from operator_tui.core.runtime import OperatorRuntime
 from operator_tui.core.subject import DemoOptions
@@ -33,9 +41,32 @@ from operator_tui.core.urls import mask_url
 log = logging.getLogger("operator_tui.headless")
 
 
-def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(PlainFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+class JsonLinesFormatter(logging.Formatter):
+    """One JSON object per record, shaped like the events (``ts``, ``event: "log"``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "ts": utcnow().isoformat().replace("+00:00", "Z"),
+            "event": "log",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": plain(record.getMessage(), multiline=True, limit=None),
+        }
+        if record.exc_info:
+            line["exception"] = plain(
+                self.formatException(record.exc_info), multiline=True, limit=None
+            )
+        return json.dumps(line, separators=(",", ":"))
+
+
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """Human lines on stderr, or with ``log_format="json"`` JSON lines on stdout."""
+    if log_format == "json":
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(JsonLinesFormatter())
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(PlainFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -88,6 +119,24 @@ async def _print_endpoints(rt: OperatorRuntime, err: TextIO) -> None:
         print(f"operator-tui: {plain(endpoint.name)}: {plain(endpoint.url)}", file=err, flush=True)
 
 
+async def _serve_health(
+    rt: OperatorRuntime,
+    bus: EventBus,
+    health: tuple[str, int] | None,
+    on_health: Callable[[int], None] | None,
+) -> tuple[asyncio.Task[None] | None, asyncio.Server | None]:
+    if health is None:
+        return None, None
+    watch = TickWatch(stale_after(rt.interval_s))
+    watching = asyncio.create_task(follow(watch, bus), name="health")
+    server = await start_health_server(watch, *health)
+    port = int(server.sockets[0].getsockname()[1])
+    log.info("health: http://%s:%d/healthz", health[0], port)
+    if on_health is not None:
+        on_health(port)
+    return watching, server
+
+
 async def run_headless(
     settings: Settings,
     *,
@@ -99,6 +148,8 @@ async def run_headless(
     diagnoser: Diagnoser | None = None,
     record: Path | None = None,
     err: TextIO | None = None,
+    health: tuple[str, int] | None = None,
+    on_health: Callable[[int], None] | None = None,
 ) -> int:
     """Run monitor and agent until ``stop`` is set (SIGTERM/SIGINT set it). Startup errors propagate."""
     stop = stop or asyncio.Event()
@@ -126,6 +177,7 @@ async def run_headless(
                 settings.actions.mode,
             )
             await _print_endpoints(rt, err or sys.stderr)
+            watching, server = await _serve_health(rt, bus, health, on_health)
             printing = asyncio.create_task(printer.run(), name="printer")
             loops = [
                 asyncio.create_task(rt.run_monitor(), name="monitor"),
@@ -138,6 +190,10 @@ async def run_headless(
             results = await asyncio.gather(*loops, return_exceptions=True)
             printing.cancel()
             await asyncio.gather(printing, return_exceptions=True)
+            if server is not None and watching is not None:
+                server.close()
+                watching.cancel()
+                await asyncio.gather(watching, server.wait_closed(), return_exceptions=True)
             for task, result in zip(loops, results, strict=True):
                 if isinstance(result, Exception):
                     failed = True

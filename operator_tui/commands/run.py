@@ -30,7 +30,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if getattr(args, "no_ui", False):
         from operator_tui.headless import configure_logging, run_headless
 
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
+        port = getattr(args, "health_port", None)
+        host = getattr(args, "health_host", None) or "127.0.0.1"
         try:
             return asyncio.run(
                 run_headless(
@@ -38,11 +40,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                     demo=demo,
                     stream=bool(getattr(args, "stream", False)),
                     record=getattr(args, "record", None),
+                    health=None if port is None else (host, port),
                 )
             )
         except (TicketStoreError, SubjectError, ConfigError, OSError, RecorderError) as exc:
             print(f"operator-tui: error: {plain(exc)}", file=sys.stderr)
             return 2
+    if getattr(args, "health_port", None) is not None:
+        print("operator-tui: error: --health-port is for headless runs (--no-ui)", file=sys.stderr)
+        return 2
     from operator_tui.tui.app import run_tui
 
     record = getattr(args, "record", None)
