@@ -1,3 +1,8 @@
 """operator-tui: an AI operator for TiKV clusters that lives in the terminal."""
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("operator-tui")
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0.0.0+unknown"

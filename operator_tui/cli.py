@@ -18,6 +18,7 @@ from types import ModuleType
 
 from operator_tui import __version__
 from operator_tui.config import ConfigError, Settings, load_settings
+from operator_tui.core import registry
 from operator_tui.core.diagnosis import backends
 from operator_tui.core.text import PlainFormatter, plain
 
@@ -140,13 +141,33 @@ def add_global_options(parser: argparse.ArgumentParser, *, after: bool = False) 
     )
 
 
+def version_text() -> str:
+    """The app's version, then each installed subject plugin's distribution and version."""
+    lines = [f"operator-tui {__version__}"]
+    lines += [f"  subject {name}: {dist} {ver}" for name, dist, ver in registry.subject_versions()]
+    return "\n".join(lines)
+
+
+class _Version(argparse.Action):
+    """``--version`` on several lines (argparse's own action folds them into one)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object) -> None:
+        print(version_text())
+        parser.exit()
+
+
 def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.ArgumentParser:
     commands = _load_commands() if commands is None else commands
     parser = argparse.ArgumentParser(
         prog="operator-tui",
         description="An AI operator for TiKV clusters that lives in the terminal.",
     )
-    parser.add_argument("--version", action="version", version=f"operator-tui {__version__}")
+    parser.add_argument(
+        "--version",
+        action=_Version,
+        nargs=0,
+        help="print the versions of the app and of each subject plugin, and exit",
+    )
     add_global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in commands.values():

@@ -14,6 +14,15 @@ def available_subjects() -> list[str]:
     return sorted(ep.name for ep in entry_points(group=GROUP))
 
 
+def subject_versions() -> list[tuple[str, str, str]]:
+    """``(subject, distribution, version)`` for each installed plugin, without importing it."""
+    out = []
+    for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
+        dist = ep.dist
+        out.append((ep.name, dist.name if dist else "?", dist.version if dist else "?"))
+    return out
+
+
 def load_plugin(name: str) -> SubjectPlugin:
     for ep in entry_points(group=GROUP):
         if ep.name == name:
