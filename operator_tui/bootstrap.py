@@ -99,7 +99,11 @@ def demo_db_path(settings: Settings, tmpdir: str) -> Path:
 
 
 def open_lab(
-    settings: Settings, http: httpx.AsyncClient, plugin: SubjectPlugin | None = None
+    settings: Settings,
+    http: httpx.AsyncClient,
+    plugin: SubjectPlugin | None = None,
+    *,
+    directory: Path | None = None,
 ) -> Deployment:
     """The subject's lab as its settings section describes it; ``DeployError`` (one line) when
     there is none."""
@@ -108,7 +112,9 @@ def open_lab(
     except SubjectError as exc:
         raise DeployUnavailable(str(exc)) from None
     section = getattr(settings, plugin.name, None)
-    deployment = plugin.deployment(DeploymentOptions(settings=section, http=http))
+    deployment = plugin.deployment(
+        DeploymentOptions(settings=section, http=http, directory=directory)
+    )
     if deployment is None:
         raise DeployUnavailable(f"the {plugin.name} subject has no lab to deploy")
     return deployment

@@ -1,10 +1,14 @@
-"""``operator-tui deploy local up|down|status|logs|restart``: the compose lab on this machine."""
+"""``operator-tui deploy local up|down|status|logs|restart|files``: the compose lab on this machine.
+
+The lab ships inside the subject's package; ``up`` copies its project files into a state
+directory (``--dir``, printed by ``files``) and runs Docker Compose there, from any directory."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 import httpx
 from rich.console import Console
@@ -29,10 +33,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "deploy",
         help="run the Docker Compose lab (3 PD, 3 TiKV, Prometheus, Grafana)",
-        description="Run the Docker Compose lab in compose/tikv (needs Docker with Compose v2).",
+        description="Run the subject's Docker Compose lab (needs Docker with Compose v2).",
     )
     targets = p.add_subparsers(dest="deploy_target", metavar="TARGET", required=True)
     local = targets.add_parser("local", help="the lab on this machine's Docker engine")
+    local.add_argument(
+        "--dir",
+        type=Path,
+        metavar="DIR",
+        dest="lab_dir",
+        help="state directory of the lab's compose files (default: see `deploy local files`)",
+    )
     actions = local.add_subparsers(dest="deploy_action", metavar="ACTION", required=True)
 
     up = actions.add_parser("up", help="start the lab, wait until healthy and every store is Up")
@@ -58,6 +69,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     restart = actions.add_parser("restart", help="restart one service")
     restart.add_argument("service", metavar="SERVICE")
 
+    actions.add_parser(
+        "files", help="write the lab's compose project into its state directory and print where"
+    )
+
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     console = Console()
@@ -70,9 +85,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     async with httpx.AsyncClient() as http:
-        lab = open_lab(settings, http)
+        lab = open_lab(settings, http, directory=getattr(args, "lab_dir", None))
         action = args.deploy_action
-        if action == "up":
+        if action == "files":
+            files = getattr(lab, "files", None)
+            if files is None:
+                raise DeployError("this lab keeps no files of its own")
+            print(files())
+        elif action == "up":
             result = await _up(lab, args, console)
             _print_up(result, console)
         elif action == "down":
@@ -101,7 +121,7 @@ async def _up(lab: Deployment, args: argparse.Namespace, console: Console) -> Up
         tasks: dict[str, TaskID] = {}
 
         def show(step: UpProgress) -> None:
-            if step.phase == "load":
+            if step.phase in ("load", "notice"):
                 progress.console.print(step.detail)
                 return
             label, done, total = (

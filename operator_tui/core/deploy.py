@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import httpx
@@ -33,6 +34,8 @@ class DeploymentOptions:
 
     settings: Any
     http: httpx.AsyncClient
+    directory: Path | None = None
+    """Where the lab keeps its files when the front end chose (``deploy local --dir``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +65,8 @@ class Endpoint:
 @dataclass(frozen=True, slots=True)
 class UpProgress:
     """A step of ``up``: ``starting`` (compose is creating and waiting), ``stores`` (asking
-    the subject which stores serve), ``load`` (starting the load generator)."""
+    the subject which stores serve), ``load`` (starting the load generator), ``notice`` (one
+    line for the user, e.g. where the lab's files are)."""
 
     phase: str
     services_ready: int = 0

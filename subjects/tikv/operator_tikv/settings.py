@@ -114,8 +114,15 @@ class TikvSettings(BaseModel):
         None,
         description="Directory of per-store TiKV log files (tikv-<id>.log or <host>.log), for log_source file.",
     )
-    compose_file: Path = Field(
-        Path("compose/tikv/docker-compose.yml"), description="Compose file of the local lab."
+    compose_file: Path | None = Field(
+        None,
+        description="Compose file of a lab of your own; unset: the lab this package ships, "
+        "copied into lab_dir by `deploy local up`.",
+    )
+    lab_dir: Path | None = Field(
+        None,
+        description="State directory of the shipped lab (compose files, downloaded dashboards); "
+        "unset: $XDG_STATE_HOME/operator-tui/lab.",
     )
     compose_project: str = Field(
         "operator-tikv", description="Compose project name of the local lab."

@@ -204,7 +204,10 @@ class TikvSubject:
             except ValueError as exc:
                 raise SubjectError(str(exc)) from None
         if kind == "docker":
-            return DockerLogSource(str(cfg.compose_file), cfg.compose_project, cfg.docker_container)
+            from operator_tikv.lab.files import current_compose_file, default_state_dir
+
+            compose = cfg.compose_file or current_compose_file(cfg.lab_dir or default_state_dir())
+            return DockerLogSource(str(compose), cfg.compose_project, cfg.docker_container)
         if kind == "file":
             return FileLogSource(cfg.log_dir)
         return None

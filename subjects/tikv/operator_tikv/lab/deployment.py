@@ -20,6 +20,7 @@ from python_on_whales.exceptions import DockerException
 from python_on_whales.utils import run as pow_run
 
 from operator_tikv.lab.compose_file import ComposeLab
+from operator_tikv.lab.dashboards import provision_official
 from operator_tikv.lab.engine import (
     check_engine,
     no_binary,
@@ -27,6 +28,7 @@ from operator_tikv.lab.engine import (
     parse_ps_json,
     require_binary,
 )
+from operator_tikv.lab.files import current_compose_file, default_state_dir, materialize
 from operator_tikv.lab.pd_stores import describe_target, pd_stores, resolve_target, wait_for_stores
 from operator_tui.core.deploy import (
     ChaosTarget,
@@ -49,17 +51,21 @@ class LocalDeployment:
 
     def __init__(
         self,
-        compose_file: Path,
+        compose_file: Path | None,
         project: str,
         http: httpx.AsyncClient,
         *,
+        directory: Path | None = None,
         pd_endpoints: Sequence[str] = (),
         client_call: Sequence[str] = ("docker",),
         wait_timeout_s: int = 300,
         store_wait_s: float = 180.0,
         poll_s: float = 2.0,
     ) -> None:
-        self.lab = ComposeLab.load(compose_file)
+        self.managed = compose_file is None
+        """The shipped lab, copied into ``directory`` by ``up``; else a compose file of the user's."""
+        self.directory = (directory or default_state_dir()) if compose_file is None else None
+        self.lab = ComposeLab.load(compose_file or current_compose_file(self.directory))
         self.project = project
         self._http = http
         self._client_call = list(client_call)
@@ -68,13 +74,24 @@ class LocalDeployment:
         self._poll_s = poll_s
         urls = [u for u in (self.lab.pd_url(), *pd_endpoints) if u]
         self.pd_endpoints = list(dict.fromkeys(u.rstrip("/") for u in urls))
-        self._docker = DockerClient(
+        self._docker = self._client()
+        self._checked = False
+
+    def _client(self) -> DockerClient:
+        return DockerClient(
             compose_files=[self.lab.path],
             compose_profiles=self.lab.profiles,
-            compose_project_name=project,
+            compose_project_name=self.project,
             client_call=self._client_call,
         )
-        self._checked = False
+
+    def files(self) -> Path:
+        """The directory Compose runs the lab from, written now when this is the shipped lab."""
+        if self.directory is None:
+            return self.lab.path.parent
+        self.lab = ComposeLab.load(materialize(self.directory))
+        self._docker = self._client()
+        return self.directory
 
     @classmethod
     def from_options(cls, options: DeploymentOptions, **kwargs: Any) -> LocalDeployment:
@@ -83,6 +100,7 @@ class LocalDeployment:
             section.compose_file,
             section.compose_project,
             options.http,
+            directory=options.directory or section.lab_dir,
             pd_endpoints=tuple(section.pd),
             **kwargs,
         )
@@ -153,6 +171,12 @@ class LocalDeployment:
     ) -> UpResult:
         await self.check()
         report = on_progress or (lambda _p: None)
+        if self.managed:
+            directory = self.files()
+            report(UpProgress("notice", detail=f"lab files in {directory}"))
+            notice = await provision_official(self._http, directory, self.lab)
+            if notice:
+                report(UpProgress("notice", detail=notice))
         wanted = self.lab.core_services + (self.lab.in_profile("operator") if operator else [])
         load_services = self.lab.in_profile("load") if load else []
         if load and not load_services:

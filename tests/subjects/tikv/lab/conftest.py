@@ -17,7 +17,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[3]
-LAB = ROOT / "compose" / "tikv"
+LAB = ROOT / "subjects" / "tikv" / "operator_tikv" / "lab" / "compose"
 COMPOSE_FILE = LAB / "docker-compose.yml"
 
 

@@ -15,9 +15,19 @@ from operator_tikv.sim import SimCluster, SimConfig
 from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parents[4]
-GRAFANA = ROOT / "compose" / "tikv" / "grafana"
+GRAFANA = ROOT / "subjects" / "tikv" / "operator_tikv" / "lab" / "compose" / "grafana"
 DASHBOARD = GRAFANA / "dashboards" / "operator-tikv.json"
-RULES = ROOT / "compose" / "tikv" / "prometheus" / "rules" / "operator.rules.yml"
+RULES = (
+    ROOT
+    / "subjects"
+    / "tikv"
+    / "operator_tikv"
+    / "lab"
+    / "compose"
+    / "prometheus"
+    / "rules"
+    / "operator.rules.yml"
+)
 # Series Prometheus makes itself rather than scraping them.
 PROMETHEUS_SERIES = {"up", "ALERTS", "ALERTS_FOR_STATE"}
 

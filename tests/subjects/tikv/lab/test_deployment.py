@@ -22,7 +22,7 @@ from operator_tikv.settings import TikvSettings
 from operator_tui.core.deploy import DeployError, DeploymentOptions, ServiceStatus
 
 ROOT = Path(__file__).resolve().parents[4]
-COMPOSE = ROOT / "compose" / "tikv" / "docker-compose.yml"
+COMPOSE = ROOT / "subjects" / "tikv" / "operator_tikv" / "lab" / "compose" / "docker-compose.yml"
 PS_SAMPLE = Path(__file__).resolve().parent / "data" / "compose_ps.ndjson"
 
 
@@ -66,7 +66,10 @@ def test_compose_file_found_from_the_checkout_when_cwd_is_elsewhere(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert resolve_compose_file(Path("compose/tikv/docker-compose.yml")) == COMPOSE
+    assert (
+        resolve_compose_file(Path("subjects/tikv/operator_tikv/lab/compose/docker-compose.yml"))
+        == COMPOSE
+    )
     with pytest.raises(
         DeployError, match=r"compose file not found: nope.yml .*OPERATOR_COMPOSE_FILE"
     ):

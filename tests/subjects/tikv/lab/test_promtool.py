@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[4]
-PROM = ROOT / "compose" / "tikv" / "prometheus"
+PROM = ROOT / "subjects" / "tikv" / "operator_tikv" / "lab" / "compose" / "prometheus"
 RULES = PROM / "rules" / "operator.rules.yml"
 UNIT_TESTS = Path(__file__).resolve().parent / "promtool" / "operator.rules.test.yml"
 
@@ -55,12 +55,21 @@ def test_rules_fire_as_the_invariants_say(promtool: str) -> None:
 
 def test_unit_tests_catch_a_wrong_threshold(promtool: str, tmp_path: Path) -> None:
     """The unit tests are not vacuous: loosen one threshold and they fail."""
-    rules = tmp_path / "compose" / "tikv" / "prometheus" / "rules"
+    rules = (
+        tmp_path
+        / "subjects"
+        / "tikv"
+        / "operator_tikv"
+        / "lab"
+        / "compose"
+        / "prometheus"
+        / "rules"
+    )
     rules.mkdir(parents=True)
     text = RULES.read_text()
     assert "> 0.7" in text
     (rules / RULES.name).write_text(text.replace("> 0.7", "> 0.8"))
-    tests = tmp_path / "tests" / "compose" / "promtool"
+    tests = tmp_path / "tests" / "subjects" / "tikv" / "lab" / "promtool"
     tests.mkdir(parents=True)
     shutil.copy(UNIT_TESTS, tests / UNIT_TESTS.name)
     proc = _run(promtool, "test", "rules", UNIT_TESTS.name, cwd=tests)

@@ -15,7 +15,7 @@ import yaml
 from operator_tikv.sim import SimCluster, SimConfig
 
 ROOT = Path(__file__).resolve().parents[4]
-PROM = ROOT / "compose" / "tikv" / "prometheus"
+PROM = ROOT / "subjects" / "tikv" / "operator_tikv" / "lab" / "compose" / "prometheus"
 
 pytestmark = pytest.mark.prometheus
 
