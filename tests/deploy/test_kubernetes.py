@@ -83,7 +83,11 @@ def test_storage_and_secret_are_wired() -> None:
     (container,) = pod["containers"]
     config = _kind("ConfigMap")["data"]
     mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
-    claims = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v}
+    claims = {
+        v["name"]: v["persistentVolumeClaim"]["claimName"]
+        for v in pod["volumes"]
+        if "persistentVolumeClaim" in v
+    }
     assert claims["data"] == _kind("PersistentVolumeClaim")["metadata"]["name"]
     assert config["OPERATOR_DB_PATH"].startswith(mounts["data"] + "/")
     key = next(e for e in container["env"] if e["name"] == "ANTHROPIC_API_KEY")

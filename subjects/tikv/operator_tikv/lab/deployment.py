@@ -172,7 +172,7 @@ class LocalDeployment:
         await self.check()
         report = on_progress or (lambda _p: None)
         if self.managed:
-            directory = self.files()
+            directory = await asyncio.to_thread(self.files)
             report(UpProgress("notice", detail=f"lab files in {directory}"))
             notice = await provision_official(self._http, directory, self.lab)
             if notice:

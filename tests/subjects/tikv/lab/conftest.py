@@ -21,6 +21,15 @@ LAB = ROOT / "subjects" / "tikv" / "operator_tikv" / "lab" / "compose"
 COMPOSE_FILE = LAB / "docker-compose.yml"
 
 
+@pytest.fixture(autouse=True)
+def _lab_stays_offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No lab test downloads a dashboard (loopback discard port) or writes under ``$HOME``."""
+    from operator_tikv.lab import dashboards
+
+    monkeypatch.setattr(dashboards, "RAW_URL", "http://127.0.0.1:9/{repo}/{tag}/{path}")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+
+
 @dataclass
 class StandinDocker:
     """A ``docker`` on PATH (and as ``path``) that records each call."""
