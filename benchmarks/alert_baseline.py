@@ -37,6 +37,7 @@ from typing import Any
 
 import httpx
 import yaml
+from operator_tikv import shipped
 from rich.console import Console
 from rich.table import Table
 
@@ -48,7 +49,7 @@ from operator_tui.evaluation.scoring import score_run
 from operator_tui.testing.shared import missing_reason, shared_dir
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = ROOT / "benchmarks" / "scenarios"
+SCENARIOS = shipped.scenarios_dir()
 SHARED = shared_dir()
 RULES = sorted((SHARED / "tikv").glob("*.rules*.yml")) if SHARED else []
 DEFAULT_SUBSET = (

@@ -19,11 +19,13 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from operator_tikv import shipped
+
 from operator_tui.bootstrap import open_recording, open_replay
 from operator_tui.config import load_settings
 from operator_tui.core.recorder import Recorder
 
-SOURCE = Path(__file__).parent / "recordings" / "kill-and-slow-disk.opr"
+SOURCE = shipped.recordings_dir() / "kill-and-slow-disk.opr"
 
 
 async def build(out: Path, hours: float) -> int:

@@ -13,14 +13,13 @@ from rich.text import Text
 
 from operator_tui.config import Settings
 from operator_tui.core.diagnosis import backends
+from operator_tui.core.registry import load_plugin
 from operator_tui.core.subject import SubjectError
 from operator_tui.core.text import plain
 from operator_tui.evaluation.report import render_table, to_json, to_markdown
 from operator_tui.evaluation.runner import EvalError, RunOptions, run_suite
 from operator_tui.evaluation.scenario import Scenario, ScenarioError, load_suite, with_seeds
 from operator_tui.evaluation.scoring import ScenarioScore
-
-DEFAULT_SCENARIOS = Path("benchmarks/scenarios")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,9 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--scenarios",
         type=Path,
-        default=DEFAULT_SCENARIOS,
         metavar="PATH",
-        help=f"a scenario TOML file or a directory of them (default: {DEFAULT_SCENARIOS})",
+        help="a scenario TOML file or a directory of them (default: the scenarios the subject "
+        "plugin ships)",
     )
     p.add_argument(
         "--backend",
@@ -70,9 +69,21 @@ def _backend(args: argparse.Namespace, settings: Settings) -> str:
     return configured if configured in backends.RUNNABLE else backends.OFFLINE
 
 
+def shipped_scenarios(settings: Settings) -> Path:
+    """The subject plugin's own scenarios, found through its ``scenarios()``."""
+    try:
+        plugin = load_plugin(settings.subject)
+    except SubjectError as exc:
+        raise ScenarioError(str(exc)) from None
+    found = getattr(plugin, "scenarios", lambda: None)()
+    if found is None:
+        raise ScenarioError(f"the {plugin.name} subject ships no scenarios: give --scenarios PATH")
+    return Path(found)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        scenarios = load_suite(args.scenarios)
+        scenarios = load_suite(args.scenarios or shipped_scenarios(settings))
     except ScenarioError as exc:
         print(f"operator-tui: error: {exc}", file=sys.stderr)
         return 2

@@ -66,7 +66,7 @@ class TickWatch:
 
 
 def stale_after(interval_s: float) -> float:
-    """Three missed ticks, and never under 30 s (a tick against a slow PD takes seconds)."""
+    """Three missed ticks, and never under 30 s (a tick against a slow cluster takes seconds)."""
     return max(30.0, 3 * interval_s)
 
 

@@ -24,6 +24,9 @@ class SubjectPlugin(Protocol):
     ``name`` in its settings (environment ``OPERATOR_<NAME>__<FIELD>``, TOML ``[<name>]``).
     Field names it lists in a ``flat_aliases`` class attribute are also read under their
     bare name (``OPERATOR_<FIELD>``), for settings that predate sections.
+
+    Optional: ``scenarios() -> Path | None``, the folder of evaluation scenarios the package
+    ships (``operator-tui eval`` runs them when given no ``--scenarios``).
     """
 
     name: str

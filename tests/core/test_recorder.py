@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from operator_tikv import shipped
 
 from operator_tui.bootstrap import open_recording, open_replay
 from operator_tui.commands.scenario import draft
@@ -25,8 +26,8 @@ from operator_tui.evaluation.scenario import load_scenario
 from operator_tui.evaluation.scoring import score_run
 
 ROOT = Path(__file__).resolve().parents[2]
-RECORDING = ROOT / "benchmarks" / "recordings" / "kill-and-slow-disk.opr"
-SCENARIO = ROOT / "benchmarks" / "scenarios" / "50-recorded-kill-and-slow-disk.toml"
+RECORDING = shipped.recordings_dir() / "kill-and-slow-disk.opr"
+SCENARIO = shipped.scenarios_dir() / "50-recorded-kill-and-slow-disk.toml"
 CONCLUSIONS = ("ticket.", "incident.", "diagnosis.", "action.")
 
 

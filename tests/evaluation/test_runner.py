@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from operator_tikv import shipped
 
 from operator_tui.cli import main
 from operator_tui.config import Settings
@@ -13,7 +14,7 @@ from operator_tui.evaluation.runner import RunOptions, run_scenario
 from operator_tui.evaluation.scenario import FaultSpec, load_scenario, load_suite
 from operator_tui.evaluation.scoring import score_run
 
-SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "scenarios"
+SUITE = shipped.scenarios_dir()
 
 
 def _shipped(name: str):

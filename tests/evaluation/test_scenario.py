@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from operator_tikv import shipped
 
 from operator_tui.evaluation.scenario import ScenarioError, load_scenario, load_suite
 
-SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "scenarios"
+SUITE = shipped.scenarios_dir()
 
 
 def test_shipped_suite_loads_with_faults_and_controls() -> None:

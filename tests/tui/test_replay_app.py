@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from operator_tikv import shipped
 
 from operator_tui.bootstrap import open_replay
 from operator_tui.config import load_settings
@@ -10,9 +10,7 @@ from operator_tui.core.replay import ReplayRuntime
 from operator_tui.tui.replay import ReplayApp
 from operator_tui.tui.widgets.incidents import IncidentTable
 
-RECORDING = (
-    Path(__file__).resolve().parents[2] / "benchmarks" / "recordings" / "kill-and-slow-disk.opr"
-)
+RECORDING = shipped.recordings_dir() / "kill-and-slow-disk.opr"
 
 
 async def test_replay_app_steps_seeks_and_says_replay() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -57,6 +58,12 @@ class TikvPlugin:
         from operator_tikv.harness import TikvHarness
 
         return TikvHarness(options)
+
+    def scenarios(self) -> Path | None:
+        """The evaluation scenarios shipped with this package (``operator-tui eval``'s default)."""
+        from operator_tikv.shipped import scenarios_dir
+
+        return scenarios_dir()
 
     def offline_diagnoser(self) -> Diagnoser:
         from operator_tikv.diagnosis import offline_diagnoser

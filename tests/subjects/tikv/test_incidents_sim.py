@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from operator_tikv import shipped
 
 from operator_tui.config import Settings
 from operator_tui.evaluation.runner import RunOptions, run_scenario
@@ -17,7 +18,7 @@ from operator_tui.evaluation.scoring import RunOutcome
 
 pytest.importorskip("operator_tikv.sim")
 
-SUITE = Path(__file__).resolve().parents[3] / "benchmarks" / "scenarios"
+SUITE = shipped.scenarios_dir()
 FULL_RUN = RunOptions(backend="offline", stop_when_diagnosed=False)
 
 

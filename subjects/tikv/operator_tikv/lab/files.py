@@ -1,8 +1,7 @@
-"""Where the lab's files and the shipped scenarios are, and the lab's state directory.
+"""Where the lab's files are, and the lab's state directory.
 
-Both are package data of this subject, so an installed wheel has them: the compose project in
-``operator_tikv/lab/compose`` and the evaluation's scenarios in ``operator_tikv/scenarios``.
-Docker Compose needs real files next to each other (configs mounted by relative path, a build
+The compose project is package data of this subject (``operator_tikv/lab/compose``), so an
+installed wheel has it (the scenarios are in ``operator_tikv.shipped``). Docker Compose needs real files next to each other (configs mounted by relative path, a build
 context for the load generator, downloaded dashboards), so ``materialize`` copies the project into
 a state directory the user owns (``$XDG_STATE_HOME/operator-tui/lab`` unless told otherwise) and
 the engine runs it from there, whatever the working directory.
@@ -32,14 +31,6 @@ def lab_source() -> Path:
         if (candidate / COMPOSE_FILE).is_file():
             return candidate
     raise DeployError(f"the lab's compose project is missing from {PACKAGE / 'lab' / 'compose'}")
-
-
-def scenarios_source() -> Path | None:
-    """The shipped evaluation scenarios: in the package, or in a clone's ``benchmarks``."""
-    for candidate in (PACKAGE / "scenarios", CHECKOUT / "benchmarks" / "scenarios"):
-        if candidate.is_dir() and any(candidate.glob("*.toml")):
-            return candidate
-    return None
 
 
 def default_state_dir() -> Path:
