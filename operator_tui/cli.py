@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "record",
     "replay",
     "scenario",
+    "serve",
 )
 
 
