@@ -4,7 +4,7 @@
 # Compose v2 is installed it also has compose validate the file with every profile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-lab=compose/tikv
+lab=subjects/tikv/operator_tikv/lab/compose
 
 if command -v promtool >/dev/null 2>&1; then
   promtool check config "$lab/prometheus/prometheus.yml"

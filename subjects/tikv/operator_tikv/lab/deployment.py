@@ -45,7 +45,7 @@ T = TypeVar("T")
 
 
 class LocalDeployment:
-    """The compose lab (``compose/tikv``) on this machine's container engine."""
+    """The compose lab (shipped in ``lab/compose``, or a file of the user's) on this machine's container engine."""
 
     name = "local"
 

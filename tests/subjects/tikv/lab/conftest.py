@@ -120,7 +120,7 @@ def fake_pd() -> Iterator[FakePD]:
 
 @pytest.fixture
 def lab_copy(tmp_path: Path) -> Callable[[int], Path]:
-    """A copy of compose/tikv whose pd0 publishes the given host port (for a fake PD)."""
+    """A copy of the packaged lab whose pd0 publishes the given host port (for a fake PD)."""
 
     def make(pd_port: int) -> Path:
         target = tmp_path / "lab"
