@@ -162,12 +162,24 @@ def scaled(value: float | None, unit: str = "", digits: int = 0) -> str:
     return f"{count(value, digits)} {plain(unit, limit=12)}"
 
 
+CORE_MEASURES: tuple[Measure, ...] = (
+    Measure("reachable", "reachable (its figures could be read)", "ratio"),
+    Measure("qps", "requests", "/s"),
+    Measure("p99_latency_ms", "p99 latency", "ms"),
+    Measure("p99_write_latency_ms", "p99 write latency", "ms"),
+    Measure("cpu_ratio", "CPU", "ratio"),
+    Measure("used_ratio", "disk used", "ratio"),
+)
+"""Words for core's own per-store figures (``StoreMetrics``, the ``reachable`` move the
+diagnosis context records), used when the subject declares nothing for them."""
+
+
 def in_words(
     name: str, value: float | None, baseline: float | None, measures: Sequence[Measure]
 ) -> str:
     """``RocksDB write stall p99: 1.80s, usually 0``: a figure named and scaled as the subject
-    declares it (its own name and a count when it declares nothing)."""
-    measure = next((m for m in measures if m.name == name), None)
+    declares it, else as core words its own figures, else its name and a count."""
+    measure = next((m for m in (*measures, *CORE_MEASURES) if m.name == name), None)
     words = measure.words if measure is not None else name
     unit = measure.unit if measure is not None else ""
     text = f"{words}: {scaled(value, unit, 2 if unit in ('', 'count') else 0)}"

@@ -42,3 +42,13 @@ def test_an_undeclared_figure_keeps_its_name_with_a_short_count() -> None:
     )
     assert "- the cluster: odd_figure: 7981, usually 12.00" in text
     assert "e+03" not in text
+
+
+def test_cores_own_figures_have_words_when_the_subject_declares_none() -> None:
+    text = _evidence(
+        (),
+        CorrelatedMetric(metric="reachable", store_id=2, value=0.0, baseline=1.0),
+        CorrelatedMetric(metric="p99_latency_ms", store_id=1, value=5743.0, baseline=3.1),
+    )
+    assert "- store 2: reachable (its figures could be read): 0%, usually 100%" in text
+    assert "- store 1: p99 latency: 5.74s, usually 3.10ms" in text
