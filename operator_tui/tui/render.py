@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from rich.console import Group
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -167,41 +169,41 @@ def _target_label(target: Any) -> str:
     return f"store {target}" if isinstance(target, int) else str(target)
 
 
-def diagnosis_summary(result: Mapping[str, Any]) -> Text:
+def diagnosis_summary(result: Mapping[str, Any]) -> Group:
     """What a reader needs first: the root cause on its target, then each recommended action
-    with its change (current -> proposed) and risk, and the confidence. Plain text throughout."""
-    text = Text()
-    text.append("Root cause ", style="bold underline")
-    text.append(plain(result.get("root_cause_class", "unknown")), style="bold yellow")
-    text.append(plain(f" on {_target_label(result.get('target', 'cluster'))}"), style="bold")
+    with its change (current -> proposed) and risk, its reason indented under it. Plain text
+    throughout (the values come from a model)."""
+    head = Text()
+    head.append("Root cause ", style="bold underline")
+    head.append(plain(result.get("root_cause_class", "unknown")), style="bold yellow")
+    head.append(plain(f" on {_target_label(result.get('target', 'cluster'))}"), style="bold")
     if result.get("severity"):
-        text.append(" · ")
-        text.append_text(severity_text(plain(result["severity"])))
+        head.append(" · ")
+        head.append_text(severity_text(plain(result["severity"])))
     confidence = result.get("confidence")
     if isinstance(confidence, int | float):
-        text.append(f" · confidence {float(confidence) * 100:.0f}%", style="dim")
+        head.append(f" · confidence {float(confidence) * 100:.0f}%", style="dim")
     root_cause = plain(str(result.get("root_cause", "")).strip())
     if root_cause:
-        text.append("\n" + root_cause)
-    text.append("\n\nRecommended action", style="bold underline")
-    actions = result.get("recommended_actions") or []
+        head.append("\n" + root_cause)
+    parts: list[Any] = [head, Text(""), Text("Recommended action", style="bold underline")]
+    actions = [a for a in result.get("recommended_actions") or [] if isinstance(a, Mapping)]
     if not actions:
-        text.append("\nNone: watch and wait.")
+        parts.append(Text("None: watch and wait."))
     for i, a in enumerate(actions, 1):
-        if not isinstance(a, Mapping):
-            continue
         args = ", ".join(f"{k}={v}" for k, v in (a.get("args") or {}).items())
-        text.append(f"\n{i}. ")
-        text.append(plain(f"{a.get('action', '')}({args})"), style="bold cyan")
+        line = Text(f"{i}. ")
+        line.append(plain(f"{a.get('action', '')}({args})"), style="bold cyan")
         risk = plain(a.get("risk", "low"))
-        text.append(f" · risk {risk}", style="bold red" if risk == "high" else "")
+        line.append(f" · risk {risk}", style="bold red" if risk == "high" else "")
         change = action_change(a)
         if change:
-            text.append(plain(f" · {change}"), style="bold")
+            line.append(plain(f" · {change}"), style="bold")
+        parts.append(line)
         rationale = plain(str(a.get("rationale", "")).strip())
         if rationale:
-            text.append(f"\n   {rationale}", style="dim")
-    return text
+            parts.append(Padding(Text(rationale, style="dim"), (0, 0, 0, 3)))
+    return Group(*parts)
 
 
 def _diagnosis_markdown(
