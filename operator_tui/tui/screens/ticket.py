@@ -108,6 +108,20 @@ class TicketScreen(DrillDownScreen):
         if self.ticket is not None:
             self.draw_facts()
 
+    def symptom(self) -> Text:
+        """Before a diagnosis: what fired, so the first screen says something (the facts are
+        one key away)."""
+        t = self.ticket
+        text = Text()
+        if t is None:
+            return text
+        text.append("What fired ", style="bold underline")
+        text.append(plain(t.invariant), style="bold yellow")
+        text.append(plain(f" on {t.target}"), style="bold")
+        text.append("\n" + plain(t.message))
+        text.append("\nv shows the facts, the metrics and the log events.", style="dim")
+        return text
+
     def _show(self, *, summary: bool, narrative: bool, structured: bool) -> None:
         """Which of the diagnosis parts show: never the narrative beside the structured result."""
         self.query_one("#diagnosis-summary").display = summary
@@ -211,7 +225,8 @@ class TicketScreen(DrillDownScreen):
                     style="dim",
                 )
             )
-            self._show(summary=False, narrative=False, structured=False)
+            self.query_one("#diagnosis-summary", Static).update(self.symptom())
+            self._show(summary=self.ticket is not None, narrative=False, structured=False)
             if self._drawn != ():
                 self._drawn = None
                 await narrative.update("")

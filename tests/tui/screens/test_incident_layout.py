@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Markdown
 
+from operator_tui.core.ticket import TicketStatus
 from operator_tui.tui.screens.incident import IncidentScreen
 
 from .slow_disk import slow_disk_app, slow_disk_incident
@@ -133,3 +134,21 @@ def test_incident_screen_snapshot(snap_compare, size) -> None:
         await _open(app, runtime, pilot)
 
     assert snap_compare(app, run_before=run_before, terminal_size=size)
+
+
+async def test_before_a_diagnosis_the_first_screen_says_what_fired() -> None:
+    runtime, app = slow_disk_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await slow_disk_incident(runtime)
+        del runtime.diagnoses[1]
+        runtime.tickets[1].status = TicketStatus.OPEN
+        await app.settle()
+        await pilot.press("3", "enter")
+        await pilot.pause()
+        await app.settle()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, IncidentScreen) and screen.record is None
+        assert _visible(screen, "#diagnosis-summary")
+        words = _text(screen.query_one("#diagnosis-summary"))
+        assert "What fired slow_store on store-2" in words and "slow score is 92" in words
