@@ -34,6 +34,8 @@ from operator_tui.core.subject import (
 )
 from operator_tui.core.text import plain
 from operator_tui.core.types import Health, Snapshot, Violation
+from operator_tui.core.units import count, ms, pct
+from operator_tui.printed import print_fitted
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
@@ -178,16 +180,15 @@ def violation_rows(violations: list[Violation]) -> list[dict[str, Any]]:
     ]
 
 
-def _fmt(value: float | None, suffix: str = "") -> str:
-    return "-" if value is None else f"{value:g}{suffix}"
-
-
 def _report(
     snapshot: Snapshot,
     violations: list[Violation],
     figures: Sequence[StoreFigure],
     as_json: bool,
+    console: Console | None = None,
 ) -> None:
+    """The JSON object, or the stores (a table, or one block per store when the console is too
+    narrow to hold it whole: an address is never cut) and the violations."""
     for problem in snapshot.errors:
         print(f"operator-tui: warning: {plain(problem)}", file=sys.stderr)
     if as_json:
@@ -200,29 +201,25 @@ def _report(
             )
         )
         return
-    console = Console()
+    console = console or Console()
     columns = [f for f in figures if f.column]
-    table = Table(
-        "id",
-        "address",
-        "state",
-        *(f.label.lower() for f in columns),
-        "used",
-        "QPS",
-        "p99",
-        title="stores",
-    )
+    headers = ("id", "address", "state", *(f.label.lower() for f in columns), "used", "QPS", "p99")
+    table = Table(*headers, title="stores")
+    blocks = []
     for row in store_rows(snapshot, figures):
-        table.add_row(
+        cells = [
             str(row["id"]),
-            Text(plain(row["address"])),
-            Text(plain(row["label"])),
+            plain(row["address"]),
+            plain(row["label"]),
             *("-" if row[f.key] is None else plain(row[f.key]) for f in columns),
-            _fmt(row["used_pct"], "%"),
-            _fmt(row["qps"]),
-            _fmt(row["p99_ms"], " ms"),
-        )
-    console.print(table)
+            "-" if row["used_pct"] is None else pct(row["used_pct"] / 100),
+            count(row["qps"]),
+            ms(row["p99_ms"]),
+        ]
+        table.add_row(*(Text(c) for c in cells))
+        head = Text.assemble((f"store {cells[0]} ", "bold"), cells[1])
+        blocks.append((head, list(zip(headers[2:], cells[2:], strict=True))))
+    print_fitted(console, table, "stores", blocks)
     if not violations:
         console.print("no violations")
         return

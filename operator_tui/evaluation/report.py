@@ -14,6 +14,7 @@ from rich.text import Text
 
 from operator_tui.core.text import plain
 from operator_tui.evaluation.scoring import ExpectationScore, ScenarioScore, summarize
+from operator_tui.printed import print_fitted
 
 
 def _secs(value: float | None) -> str:
@@ -107,10 +108,21 @@ def notes(scores: list[ScenarioScore]) -> list[str]:
 
 
 def render_table(scores: list[ScenarioScore], backend: str, console: Console) -> None:
-    table = Table(*HEADERS, title=f"operator-tui eval ({backend} backend)")
+    """The scores as a table when the console holds it at its natural width, else one block
+    per scenario (its name on a line of its own, then ``header value`` pairs that wrap between
+    pairs): a scenario name or a figure is never cut, piped or not."""
+    title = f"operator-tui eval ({backend} backend)"
+    table = Table(*HEADERS, title=title)
     for s in scores:
         table.add_row(*(Text(plain(cell)) for cell in _row(s)), style=None if s.passed else "red")
-    console.print(table)
+    blocks = [
+        (
+            Text(plain(row[0]), style="bold" if s.passed else "bold red"),
+            list(zip(HEADERS[1:], row[1:], strict=True)),
+        )
+        for s, row in ((s, _row(s)) for s in scores)
+    ]
+    print_fitted(console, table, title, blocks)
     for line in notes(scores):
         console.print(Text.assemble(("note ", "red"), plain(line)), highlight=False)
     totals = summarize(scores)

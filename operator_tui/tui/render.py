@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from rich.console import Group
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -57,12 +59,22 @@ def ticket_facts(ticket: Ticket, now: datetime) -> Table:
     return table
 
 
+METRIC_LINE_FIXED = 28
+"""Characters of a ``metric_lines`` figure line that are not its two sparklines."""
+
+
 def metric_lines(
     snapshot: Snapshot | None, histories: dict[int, History], focus: int | None, width: int = 8
 ) -> Text:
-    """QPS and p99 sparklines per store, two lines each, the ticket's store first."""
+    """QPS and p99 sparklines per store, two lines each, the ticket's store first.
+
+    ``width``: room for each sparkline; it never outgrows the longest history, so the extra
+    width of a large terminal is not spent on blank sparkline cells. The figures are
+    right-aligned in 6 characters, the most ``count`` and ``ms`` write.
+    """
     text = Text(no_wrap=True, overflow="ellipsis")
     stores = {s.id: s for s in snapshot.stores} if snapshot else {}
+    width = max(1, min(width, max((len(p) for p in histories.values()), default=1)))
     for i, store_id in enumerate(sorted(histories, key=lambda sid: (sid != focus, sid))):
         points = histories[store_id]
         last = points[-1][1] if points else None
@@ -78,7 +90,7 @@ def metric_lines(
         text.append(
             f"{sparkline((m.p99_latency_ms for _, m in points), width):<{width}}", style="magenta"
         )
-        text.append(f" {ms(last.p99_latency_ms if last else None)}")
+        text.append(f" {ms(last.p99_latency_ms if last else None):>6}")
     if not histories:
         text.append("no metric history yet", style="dim")
     return text
@@ -141,22 +153,71 @@ def safe_markdown(text: str) -> str:
     return plain(text, multiline=True, limit=None)
 
 
-def diagnosis_markdown(result: dict[str, Any], measures: Sequence[Measure] = ()) -> str:
+def diagnosis_markdown(
+    result: dict[str, Any], measures: Sequence[Measure] = (), *, summarised: bool = False
+) -> str:
     """The structured diagnosis as Markdown sections (sanitised: the values come from a model);
-    correlated metrics in the words and units the subject declares (``measures``)."""
-    return safe_markdown(_diagnosis_markdown(result, measures))
+    correlated metrics in the words and units the subject declares (``measures``).
+
+    ``summarised``: the root cause and the recommended actions are shown above it
+    (``diagnosis_summary``), so they are left out here rather than shown twice.
+    """
+    return safe_markdown(_diagnosis_markdown(result, measures, summarised))
 
 
-def _diagnosis_markdown(result: dict[str, Any], measures: Sequence[Measure] = ()) -> str:
+def _target_label(target: Any) -> str:
+    return f"store {target}" if isinstance(target, int) else str(target)
+
+
+def diagnosis_summary(result: Mapping[str, Any]) -> Group:
+    """What a reader needs first: the root cause on its target, then each recommended action
+    with its change (current -> proposed) and risk, its reason indented under it. Plain text
+    throughout (the values come from a model)."""
+    head = Text()
+    head.append("Root cause ", style="bold underline")
+    head.append(plain(result.get("root_cause_class", "unknown")), style="bold yellow")
+    head.append(plain(f" on {_target_label(result.get('target', 'cluster'))}"), style="bold")
+    if result.get("severity"):
+        head.append(" · ")
+        head.append_text(severity_text(plain(result["severity"])))
+    confidence = result.get("confidence")
+    if isinstance(confidence, int | float):
+        head.append(f" · confidence {float(confidence) * 100:.0f}%", style="dim")
+    root_cause = plain(str(result.get("root_cause", "")).strip())
+    if root_cause:
+        head.append("\n" + root_cause)
+    parts: list[Any] = [head, Text(""), Text("Recommended action", style="bold underline")]
+    actions = [a for a in result.get("recommended_actions") or [] if isinstance(a, Mapping)]
+    if not actions:
+        parts.append(Text("None: watch and wait."))
+    for i, a in enumerate(actions, 1):
+        args = ", ".join(f"{k}={v}" for k, v in (a.get("args") or {}).items())
+        line = Text(f"{i}. ")
+        line.append(plain(f"{a.get('action', '')}({args})"), style="bold cyan")
+        risk = plain(a.get("risk", "low"))
+        line.append(f" · risk {risk}", style="bold red" if risk == "high" else "")
+        change = action_change(a)
+        if change:
+            line.append(plain(f" · {change}"), style="bold")
+        parts.append(line)
+        rationale = plain(str(a.get("rationale", "")).strip())
+        if rationale:
+            parts.append(Padding(Text(rationale, style="dim"), (0, 0, 0, 3)))
+    return Group(*parts)
+
+
+def _diagnosis_markdown(
+    result: dict[str, Any], measures: Sequence[Measure] = (), summarised: bool = False
+) -> str:
     out: list[str] = []
     out.append("## Observation\n\n" + str(result.get("observation", "")).strip())
     cause_class = result.get("root_cause_class", "unknown")
-    target = result.get("target", "cluster")
-    target_label = f"store {target}" if isinstance(target, int) else str(target)
-    out.append(
-        f"## Root cause · `{cause_class}` · {target_label}\n\n"
-        + str(result.get("root_cause", "")).strip()
-    )
+    target_label = _target_label(result.get("target", "cluster"))
+    if not summarised:
+        out.append(
+            f"## Root cause · `{cause_class}` · {target_label}\n\n"
+            + str(result.get("root_cause", "")).strip()
+        )
     metrics = result.get("correlated_metrics") or []
     if metrics:
         rows = []
@@ -186,6 +247,8 @@ def _diagnosis_markdown(result: dict[str, Any], measures: Sequence[Measure] = ()
                 for o in options
             )
         )
+    if summarised:
+        return "\n\n".join(out) + "\n"
     actions = result.get("recommended_actions") or []
     lines = []
     for i, a in enumerate(actions, 1):

@@ -183,12 +183,15 @@ async def test_ticket_screen_streams_then_shows_structured_result(
         runtime.finish(1, diagnosis_text)
         await app.settle()
         await pilot.pause()
-        assert not screen._live
-        assert screen.query_one("#narrative", Markdown).source == diagnosis_text
+        assert not screen._live and screen.narrative_text == diagnosis_text
+        # The structured result replaces the narrative: the same diagnosis is not shown twice.
+        assert not screen.query_one("#narrative").display
+        summary = rendered(screen.query_one("#diagnosis-summary"))
+        assert "Root cause store_down on store 2" in summary
+        assert "set_replica_schedule_limit(n=8) · risk low" in summary
         structured = screen.query_one("#structured", Markdown).source
-        assert "## Root cause · `store_down` · store 2" in structured
-        assert "set_replica_schedule_limit(n=8)" in structured
-        assert "drain store 2" in structured
+        assert "drain store 2" in structured and "## Observation" in structured
+        assert "Root cause" not in structured and "set_replica_schedule_limit" not in structured
 
 
 async def test_finished_diagnosis_is_loaded_from_the_database(
@@ -205,7 +208,8 @@ async def test_finished_diagnosis_is_loaded_from_the_database(
         await pilot.pause()
         await app.settle()
         await pilot.pause()
-        assert app.screen.query_one("#narrative", Markdown).source == diagnosis_text
+        assert app.screen.narrative_text == diagnosis_text
+        assert "store_down" in rendered(app.screen.query_one("#diagnosis-summary"))
         await pilot.press("R")
         await pilot.pause()
         await chaos_done(app)
@@ -745,7 +749,8 @@ async def test_enter_on_the_queue_opens_the_incident(runtime, app_factory) -> No
         assert screen.incident is not None and [t.id for t in screen.members] == [1]
         facts = rendered(screen.query_one("#incident-facts"))
         assert "cause" in facts and "store_down" in facts and "#1 store_down open (lead)" in facts
-        assert "incident opened" in facts and "Lead ticket" in facts
+        assert "incident opened" in facts
+        assert "Lead ticket" in rendered(screen.query_one("#ticket-facts"))
         title = str(screen.query_one("#ticket-title").render())
         assert "Incident #1" in title and "1 ticket" in title
 
@@ -804,14 +809,14 @@ async def test_incident_screen_shows_tool_calls_as_they_end(
         await app.settle()
         screen = app.screen
         assert isinstance(screen, IncidentScreen)
-        assert "Investigation" not in rendered(screen.query_one("#incident-facts"))
+        assert not screen.query_one("#incident-trace").display
         for tool, summary in (("search_logs", "4 events"), ("get_store", "[b]Down[/b]")):
             step = {"tool": tool, "input": {"store_id": 2}, "ok": True, "ms": 3.0}
             runtime.bus.publish("diagnosis.step", ticket_id=1, step={**step, "summary": summary})
             await app.settle()
-            facts = rendered(screen.query_one("#incident-facts"))
+            facts = rendered(screen.query_one("#incident-trace"))
             assert "Investigation" in facts and tool in facts and summary in facts
         assert facts.index("search_logs") < facts.index("get_store")
         runtime.bus.publish("diagnosis.step", ticket_id=99, step={"tool": "other_ticket"})
         await app.settle()
-        assert "other_ticket" not in rendered(screen.query_one("#incident-facts"))
+        assert "other_ticket" not in rendered(screen.query_one("#incident-trace"))

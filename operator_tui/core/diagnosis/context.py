@@ -18,7 +18,7 @@ from typing import Any
 
 from operator_tui.core.diagnosis.schema import UNKNOWN_CAUSE
 from operator_tui.core.history import HistorySource
-from operator_tui.core.subject import Action, Subject
+from operator_tui.core.subject import Action, Measure, Subject
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.tools import ToolBox
 from operator_tui.core.types import (
@@ -75,6 +75,8 @@ class DiagnosisContext:
     root_cause_classes: tuple[str, ...] = (UNKNOWN_CAUSE,)
     compared: dict[str, float] = field(default_factory=dict)
     guide: str = ""
+    measures: tuple[Measure, ...] = ()
+    """The subject's words and units for its figures, for evidence written for people."""
     tools: ToolBox | None = None
     """The subject's read-only tools for this attempt (set by the agent), and its trace."""
     checkpoint: Any = None
@@ -192,6 +194,7 @@ def build_context(
         root_cause_classes=config.root_cause_classes,
         compared={m.name: m.floor for m in config.compared_metrics},
         guide=config.diagnosis_guide,
+        measures=config.measures,
     )
     ctx.actions = list(config.actions)
     ctx.related = [t for t in related or [] if t.id != ticket.id]

@@ -1,7 +1,8 @@
 """The Markdown narrative of a rule-based diagnosis, in the sections the model is asked for.
 
 It reads log events only by kind and counts, never their text, so nothing inside
-telemetry can steer what the narrative says.
+telemetry can steer what the narrative says. Figures are written in the words and units the
+subject declares (``Measure``), as the front ends write them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections import Counter
 from operator_tui.core.diagnosis.context import DiagnosisContext
 from operator_tui.core.diagnosis.findings import Finding
 from operator_tui.core.diagnosis.schema import Diagnosis
+from operator_tui.core.units import in_words
 
 
 def render_markdown(ctx: DiagnosisContext, finding: Finding, diagnosis: Diagnosis) -> list[str]:
@@ -19,7 +21,7 @@ def render_markdown(ctx: DiagnosisContext, finding: Finding, diagnosis: Diagnosi
     chunks = [f"## Observation\n\n{diagnosis.observation}\n\n"]
     lines = [f"- {e}" for e in finding.evidence]
     lines += [
-        f"- `{m.metric}` on store {m.store_id}: {m.value:.4g} (baseline {m.baseline:.4g})"
+        f"- {_where(m.store_id)}: {in_words(m.metric, m.value, m.baseline, ctx.measures)}"
         for m in diagnosis.correlated_metrics
         if m.value is not None and m.baseline is not None
     ]
@@ -62,5 +64,5 @@ def render_markdown(ctx: DiagnosisContext, finding: Finding, diagnosis: Diagnosi
     return chunks
 
 
-def _where(target: int | str) -> str:
-    return "the cluster" if target == "cluster" else f"store {target}"
+def _where(target: int | str | None) -> str:
+    return "the cluster" if target in ("cluster", None) else f"store {target}"

@@ -1,9 +1,11 @@
 """Incident drill-down: the ticket screen around the incident's lead ticket, plus the incident.
 
-The side column starts with the incident (its cause, status, the tickets it groups and the
-timeline of the incident and its tickets), then the lead ticket's facts, the metrics and the
-log events as the ticket screen shows them; the main column is the incident's diagnosis (the
-lead ticket's, which is given the evidence of every ticket of the incident), streamed live.
+The main column is the incident's diagnosis (the lead ticket's, which is given the evidence of
+every ticket of the incident), streamed live, opening on the root cause and the recommended
+action. The side column (``v`` away on a narrow terminal) starts with the incident (its cause,
+status, the tickets it groups and the timeline of the incident and its tickets, longer on a
+taller screen), then what the diagnosis looked at (its own slot, ``#incident-trace``), then
+the lead ticket's facts, the metrics and the log events as the ticket screen shows them.
 """
 
 from __future__ import annotations
@@ -97,15 +99,19 @@ def investigation_text(steps: list[dict[str, Any]]) -> Text:
 
 
 class IncidentScreen(TicketScreen):
+    FACTS_HEADING = "Lead ticket"
+
     def __init__(self, incident_id: int, lead_ticket_id: int) -> None:
         super().__init__(lead_ticket_id)
         self.incident_id = incident_id
         self.incident: Incident | None = None
         self.members: list[Ticket] = []
-        self._timeline: Text = Text("")
+        self._events: list[IncidentEvent] = []
+        self._ticket_events: dict[int, list[TicketEvent]] = {}
 
     def compose_side(self) -> ComposeResult:
         yield Static(id="incident-facts")
+        yield Static(id="incident-trace")
         yield from super().compose_side()
 
     def on_mount(self) -> None:
@@ -123,9 +129,8 @@ class IncidentScreen(TicketScreen):
             return
         self.incident = await runtime.get_incident(self.incident_id)
         self.members = await runtime.incident_tickets(self.incident_id)
-        events = await runtime.incident_events(self.incident_id)
-        per_ticket = {t.id: await runtime.ticket_events(t.id) for t in self.members}
-        self._timeline = timeline_text(events, per_ticket)
+        self._events = await runtime.incident_events(self.incident_id)
+        self._ticket_events = {t.id: await runtime.ticket_events(t.id) for t in self.members}
         self.ticket = await runtime.get_ticket(self.ticket_id)
         self.record = await runtime.latest_diagnosis(self.ticket_id)
         self.draw_facts()
@@ -143,7 +148,7 @@ class IncidentScreen(TicketScreen):
     @on(DiagnosisStep)
     def _step(self, message: DiagnosisStep) -> None:
         if message.ticket_id == self.ticket_id:
-            self.draw_facts()
+            self.draw_trace()
 
     def draw_facts(self) -> None:
         super().draw_facts()
@@ -167,16 +172,23 @@ class IncidentScreen(TicketScreen):
                 overflow="ellipsis",
             )
         )
-        parts: list[Any] = [
-            section("Incident"),
-            incident_facts(incident, self.members, now),
-            Text(""),
-            section("Timeline"),
-            self._timeline,
-            Text(""),
-            section("Lead ticket"),
-        ]
+        limit = max(TIMELINE_LINES, self.size.height)
+        facts.update(
+            Group(
+                section("Incident"),
+                incident_facts(incident, self.members, now),
+                Text(""),
+                section("Timeline"),
+                timeline_text(self._events, self._ticket_events, limit),
+                Text(""),
+            )
+        )
+        self.draw_trace()
+
+    def draw_trace(self) -> None:
+        """What the diagnosis looked at, one line per tool call; hidden until there is one."""
+        trace = self.query_one("#incident-trace", Static)
         steps = self.investigation_steps()
+        trace.display = bool(steps)
         if steps:
-            parts[-1:-1] = [section("Investigation"), investigation_text(steps), Text("")]
-        facts.update(Group(*parts))
+            trace.update(Group(section("Investigation"), investigation_text(steps), Text("")))

@@ -2,6 +2,13 @@
 
 The screen follows its own ticket's diagnosis: it streams the chunks the pump hands it and
 reads the text streamed before it opened from the pump, which holds the only copy.
+
+The diagnosis column opens on the root cause and the recommended action. While a diagnosis
+streams, its narrative shows; once it has a structured result, the structured sections show
+instead (the narrative said the same in other words; ``y`` shows the raw record). Below 116
+columns only one column fits: the diagnosis first, ``v`` swaps to the facts and back; on a
+wide terminal ``v`` gives the diagnosis the whole width. The facts grow with the screen: wider
+sparklines, more log lines.
 """
 
 from __future__ import annotations
@@ -10,8 +17,9 @@ from typing import Any
 
 from rich.console import Group
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
@@ -26,7 +34,9 @@ from operator_tui.tui.messages import (
     TickObserved,
 )
 from operator_tui.tui.render import (
+    METRIC_LINE_FIXED,
     diagnosis_markdown,
+    diagnosis_summary,
     log_lines,
     metric_lines,
     safe_markdown,
@@ -34,11 +44,24 @@ from operator_tui.tui.render import (
 )
 from operator_tui.tui.screens.drilldown import DrillDownScreen, section
 
+SPARK_MIN, SPARK_MAX = 3, 60
+LOG_LINES_MIN = 14
+
+
+def room(side_width: int, screen_height: int) -> tuple[int, int]:
+    """Sparkline width and log lines for a facts column ``side_width`` wide on a screen
+    ``screen_height`` tall: the two sparklines share what the figures leave of the line, so
+    a figure is never the part cut off."""
+    spark = max(SPARK_MIN, min(SPARK_MAX, (side_width - METRIC_LINE_FIXED) // 2))
+    return spark, max(LOG_LINES_MIN, screen_height // 2)
+
 
 class TicketScreen(DrillDownScreen):
     PREFIX = "ticket"
     SIDE_ID = "ticket-facts-col"
     MAIN_ID = "ticket-diagnosis-col"
+    BINDINGS = [Binding("v", "swap_view", "Facts ⇄ diagnosis", key_display="v")]
+    FACTS_HEADING = "Facts"
 
     def __init__(self, ticket_id: int) -> None:
         super().__init__()
@@ -67,8 +90,43 @@ class TicketScreen(DrillDownScreen):
 
     def compose_main(self) -> ComposeResult:
         yield Static(id="diagnosis-status")
+        yield Static(id="diagnosis-summary")
         yield Markdown(id="narrative", open_links=False)
         yield Markdown(id="structured", open_links=False)
+
+    def action_swap_view(self) -> None:
+        """Narrow: the facts instead of the diagnosis, and back. Wide: the facts column hides
+        (the diagnosis takes the width) and comes back."""
+        body = self.query_one(f"#{self.PREFIX}-body")
+        body.toggle_class("-swapped")
+
+    @property
+    def swapped(self) -> bool:
+        return self.query_one(f"#{self.PREFIX}-body").has_class("-swapped")
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.ticket is not None:
+            self.draw_facts()
+
+    def symptom(self) -> Text:
+        """Before a diagnosis: what fired, so the first screen says something (the facts are
+        one key away)."""
+        t = self.ticket
+        text = Text()
+        if t is None:
+            return text
+        text.append("What fired ", style="bold underline")
+        text.append(plain(t.invariant), style="bold yellow")
+        text.append(plain(f" on {t.target}"), style="bold")
+        text.append("\n" + plain(t.message))
+        text.append("\nv shows the facts, the metrics and the log events.", style="dim")
+        return text
+
+    def _show(self, *, summary: bool, narrative: bool, structured: bool) -> None:
+        """Which of the diagnosis parts show: never the narrative beside the structured result."""
+        self.query_one("#diagnosis-summary").display = summary
+        self.query_one("#narrative").display = narrative
+        self.query_one("#structured").display = structured
 
     def on_mount(self) -> None:
         self.query_one("#ticket-title", Static).update(f"Ticket #{self.ticket_id}")
@@ -110,17 +168,19 @@ class TicketScreen(DrillDownScreen):
                 overflow="ellipsis",
             )
         )
-        facts.update(Group(section("Facts"), ticket_facts(t, now)))
+        facts.update(Group(section(self.FACTS_HEADING), ticket_facts(t, now)))
         snapshot = app.latest_snapshot()
         store_ids = sorted({s.id for s in snapshot.stores}) if snapshot else []
         if t.store_id is not None and t.store_id not in store_ids:
             store_ids.insert(0, t.store_id)
         histories = {sid: app.metric_history(sid) for sid in store_ids}
+        side = self.query_one(f"#{self.SIDE_ID}")
+        spark, log_limit = room(side.scrollable_content_region.width, self.size.height)
         self.query_one("#ticket-metrics", Static).update(
             Group(
                 Text(""),
                 section("Metrics (ticket's store ▶ and its peers)"),
-                metric_lines(snapshot, histories, t.store_id),
+                metric_lines(snapshot, histories, t.store_id, width=spark),
             )
         )
         self.query_one("#ticket-logs", Static).update(
@@ -129,7 +189,7 @@ class TicketScreen(DrillDownScreen):
                 section(
                     "Log events" + (f" (store {t.store_id})" if t.store_id is not None else "")
                 ),
-                log_lines(app.log_events(t.store_id, 200)),
+                log_lines(app.log_events(t.store_id, 200), limit=log_limit),
             )
         )
 
@@ -146,6 +206,7 @@ class TicketScreen(DrillDownScreen):
             self.query_one("#ticket-diagnosis-col", VerticalScroll).anchor()
             status.update(Text("Diagnosis · streaming…", style="bold cyan"))
             self._drawn = None
+            self._show(summary=False, narrative=True, structured=False)
             await narrative.update(safe_markdown(live))
             await structured.update("")
             return
@@ -164,6 +225,8 @@ class TicketScreen(DrillDownScreen):
                     style="dim",
                 )
             )
+            self.query_one("#diagnosis-summary", Static).update(self.symptom())
+            self._show(summary=self.ticket is not None, narrative=False, structured=False)
             if self._drawn != ():
                 self._drawn = None
                 await narrative.update("")
@@ -184,12 +247,17 @@ class TicketScreen(DrillDownScreen):
         if drawn == self._drawn:
             return
         self._drawn = None  # a newer reload may cancel this one between the two updates
-        await narrative.update(safe_markdown(record.text))
-        runtime = self.host.runtime
-        measures = runtime.config.measures if runtime is not None else ()
-        await structured.update(
-            diagnosis_markdown(record.result, measures) if record.result else ""
-        )
+        if record.result:
+            runtime = self.host.runtime
+            measures = runtime.config.measures if runtime is not None else ()
+            self.query_one("#diagnosis-summary", Static).update(diagnosis_summary(record.result))
+            self._show(summary=True, narrative=False, structured=True)
+            await narrative.update("")
+            await structured.update(diagnosis_markdown(record.result, measures, summarised=True))
+        else:
+            self._show(summary=False, narrative=True, structured=False)
+            await narrative.update(safe_markdown(record.text))
+            await structured.update("")
         self._drawn = drawn
         column = self.query_one("#ticket-diagnosis-col", VerticalScroll)
         column.release_anchor()
@@ -206,6 +274,7 @@ class TicketScreen(DrillDownScreen):
         self.query_one("#diagnosis-status", Static).update(
             Text("Diagnosis · streaming…", style="bold cyan")
         )
+        self._show(summary=False, narrative=True, structured=False)
         await self.query_one("#narrative", Markdown).update("")
         await self.query_one("#structured", Markdown).update("")
 

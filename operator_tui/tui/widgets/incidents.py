@@ -73,7 +73,8 @@ class IncidentTable(RowTable):
         ("Age", "age", 5),
     )
 
-    FIT = frozenset({"id", "tickets", "age"})
+    FIT = frozenset({"id", "target", "tickets", "age"})
+    SHRINK = frozenset({"cause", "status"})
     SORT_LETTERS = {"id": "I"}
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:

@@ -45,6 +45,9 @@ class RowTable(ScrollView, can_focus=True):
     """Column keys dropped when the terminal is narrow."""
     FIT: ClassVar[frozenset[str]] = frozenset()
     """Column keys that widen to their widest value shown (ids, figures): never cut."""
+    SHRINK: ClassVar[frozenset[str]] = frozenset()
+    """Column keys of words that give up width (down to their label) when the row is wider
+    than the table, so the ``FIT`` columns after them stay in view whole."""
     SORT_LETTERS: ClassVar[dict[str, str]] = {}
     """Column key -> the capital letter that sorts by it, when not the first free one of its label."""
 
@@ -145,11 +148,35 @@ class RowTable(ScrollView, can_focus=True):
         return self._width_list
 
     def _recompute_widths(self) -> None:
-        self._width_list = [
+        columns = [self.COLUMNS[i] for i in self._shown]
+        widths = [
             max(width, self._fitted.get(key, 0), cell_len(label) + (key == self.sort_key))
-            for label, key, width in (self.COLUMNS[i] for i in self._shown)
+            for label, key, width in columns
         ]
+        excess = sum(w + 2 * CELL_PADDING for w in widths) - self.size.width
+        floors = [cell_len(label) + (key == self.sort_key) for label, key, _ in columns]
+        while excess > 0 and self.size.width > 0:
+            spare = [
+                i
+                for i, (_, key, _) in enumerate(columns)
+                if key in self.SHRINK and widths[i] > floors[i]
+            ]
+            if not spare:
+                break
+            widest = max(spare, key=lambda i: widths[i] - floors[i])
+            widths[widest] -= 1
+            excess -= 1
+        self._width_list = widths
         self._letters = sort_letters(self.COLUMNS, self.SORT_LETTERS)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Word columns give up (or take back) width as the table's own width changes."""
+        before = self._width_list
+        self._recompute_widths()
+        if self._width_list != before:
+            self._forget_drawn()
+            self._update_virtual_size()
+            self.refresh()
 
     @property
     def sort_letters(self) -> dict[str, str]:

@@ -47,6 +47,7 @@ class StoresTable(RowTable):
     )
     COLUMNS = (*LEADING, *TRAILING)
     FIT = frozenset({"id", "address", "used", "qps", "p99", "p99w", "cpu"})
+    SHRINK = frozenset({"state", "trend"})
     NARROW_HIDDEN = frozenset({"address", "trend"})
     SORT_LETTERS = {"p99w": "W"}
 

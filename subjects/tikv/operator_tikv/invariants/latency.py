@@ -6,6 +6,7 @@ from operator_tikv.invariants import names
 from operator_tikv.invariants.check import Report, StoreTick, store_check
 from operator_tikv.invariants.text import label
 from operator_tui.core.types import Severity
+from operator_tui.core.units import duration_s, ms, per_s
 
 
 @store_check(
@@ -26,7 +27,7 @@ def high_write_latency(t: StoreTick, out: Report) -> None:
         return
     if p99 > s.high_write_latency_ms:
         out.fire(
-            f"{label(t.store)} p99 write latency is {p99:.1f} ms (> {s.high_write_latency_ms:g} ms)",
+            f"{label(t.store)} p99 write latency is {ms(p99)} (> {ms(s.high_write_latency_ms)})",
             severity=Severity.CRITICAL if p99 > s.critical_write_latency_ms else Severity.WARNING,
             p99_write_latency_ms=p99,
         )
@@ -77,9 +78,10 @@ def write_stall(t: StoreTick, out: Report) -> None:
         return
     parts = []
     if "write_stall" in firing:
-        parts.append(f"RocksDB write stall (p99 {firing['write_stall']:g})")
+        # RocksDB's stall histogram is in microseconds (see invariants/measures.py).
+        parts.append(f"RocksDB write stall (p99 {duration_s(firing['write_stall'] / 1e6)})")
     if "channel_full_per_s" in firing:
-        parts.append(f"raftstore channel full {firing['channel_full_per_s']:.2f}/s")
+        parts.append(f"raftstore channel full {per_s(firing['channel_full_per_s'])}")
     if "scheduler_busy_per_s" in firing:
-        parts.append(f"scheduler too busy {firing['scheduler_busy_per_s']:.2f}/s")
+        parts.append(f"scheduler too busy {per_s(firing['scheduler_busy_per_s'])}")
     out.fire(f"{label(t.store)} is busy: " + ", ".join(parts), **firing)

@@ -48,3 +48,17 @@ def test_raft_log_lag_write_stall_slow_store(metrics, snap, keys):
         "since": busy.details["since"],
         "held_s": 0.0,
     }
+
+
+def test_messages_write_figures_in_their_units(metrics, snap) -> None:
+    """A stall of 1.8e6 µs reads as 1.80s, a p99 of 5743 ms as 5.74s: no exponent, no float tail."""
+    m = {
+        1: metrics(1, write_stall=1.8e6, channel_full_per_s=6.64964, p99_write_latency_ms=5743.0),
+        2: metrics(2),
+        3: metrics(3),
+    }
+    found = InvariantChecker(InvariantSettings(grace_scale=0)).evaluate(snap(m=m))
+    text = " | ".join(v.message for v in found)
+    assert "RocksDB write stall (p99 1.80s)" in text and "channel full 6.65/s" in text
+    assert "p99 write latency is 5.74s (> " in text
+    assert "e+" not in text and "6.64964" not in text and "5743.0" not in text
