@@ -159,16 +159,29 @@ class RowTable(ScrollView, can_focus=True):
     def column_width(self, key: str) -> int:
         return self._widths[self.column_keys.index(key)]
 
-    def _fit(self, edited: set[str], cells_by_key: dict[str, Cells]) -> bool:
-        """Widen the ``FIT`` columns to the widest of the edited rows' values; whether any grew."""
+    def _fit(
+        self, edited: set[str], cells_by_key: dict[str, Cells], old_cells: dict[str, Cells]
+    ) -> bool:
+        """Widen the ``FIT`` columns to the widest of the edited rows' values; whether any grew.
+
+        A cell that is the very object the row showed before is not measured again.
+        """
         if not self.FIT or not edited:
             return False
         grown = False
+        pairs = [(cells_by_key[k], old_cells.get(k)) for k in edited]
         for index, key in enumerate(self.column_keys):
             if key not in self.FIT:
                 continue
             width = self._widths[index]
-            widest = max(_cell_width(cells_by_key[k][index]) for k in edited)
+            widest = max(
+                (
+                    _cell_width(new[index])
+                    for new, old in pairs
+                    if old is None or old[index] is not new[index]
+                ),
+                default=0,
+            )
             if widest > width:
                 self._fitted[key] = widest
                 grown = True
@@ -271,7 +284,7 @@ class RowTable(ScrollView, can_focus=True):
                 edited.add(key)
                 strips.pop(key, None)
         new_order = list(new_cells)
-        if self._fit(edited, new_cells):
+        if self._fit(edited, new_cells, old_cells):
             edited = set(new_cells)
             old_order = []
         removed = old_cells.keys() - new_cells.keys()
@@ -630,6 +643,10 @@ def sort_rows(
 
 
 def _cell_width(value: Any) -> int:
+    if type(value) is Text:
+        return cell_len(value.plain)
+    if type(value) is str:
+        return cell_len(plain(value))
     return cell_len(_as_text(value).plain)
 
 
