@@ -93,9 +93,7 @@ class ManualDemo:
         async with SimCluster(self.config) as cluster, httpx.AsyncClient(timeout=5.0) as http:
             self.cluster = cluster
             chaos = SimChaos(cluster.pd_urls)
-            section = TikvSettings(
-                **subject_settings(cluster), metrics_source="direct", **PATIENT
-            )
+            section = TikvSettings(**subject_settings(cluster), metrics_source="direct", **PATIENT)
             ctx = SubjectContext(http=http, settings=section, interval_s=INTERVAL_S, clock=self.now)
             subject = plugin.create(ctx)
             tickets = await TicketStore.open(self.db_path, subject=subject.name)

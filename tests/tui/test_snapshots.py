@@ -16,9 +16,7 @@ pytest.importorskip("operator_tikv.sim")
 SIZE = (120, 40)
 
 
-def snapshot(
-    snap_compare, states, name: str, tmp_path: Path, size: tuple[int, int] = SIZE
-) -> bool:
+def snapshot(snap_compare, states, name: str, tmp_path: Path, size: tuple[int, int] = SIZE) -> bool:
     demo = states.demo_for(name, tmp_path / "tickets.db")
     app = states.build_app(demo)
 
