@@ -299,7 +299,10 @@ def walk(pane: Pane, incident_wait_s: float, workdir: Path) -> Walk:
     done = pane.wait_for("quit", lambda t: "exited" in t, 15.0)
     code = re.search(r"exited (\d+)", done or "")
     w.note(
-        "quit", "q exits with 0", code is not None and code.group(1) == "0", done and code[0] or ""
+        "quit",
+        "q exits with 0",
+        code is not None and code.group(1) == "0",
+        code[0] if code else "did not exit",
     )
     return w
 
