@@ -16,6 +16,12 @@ on a 16.7 ms timer that resumes on its own grid), so ``frame`` can exceed
 ``work`` by up to 16 ms even on an idle machine.
 
     uv run python benchmarks/tui_refresh.py [--stores 100] [--tickets 1000] [--rounds 60]
+
+``--against REV`` measures this tree and git revision REV side by side: REV's
+``operator_tui`` and TiKV subject are extracted to a temporary directory and put first on
+``PYTHONPATH``; fresh processes of this same benchmark alternate between the two (``--runs``
+each), and the medians of their medians are printed next to each other with their ratio.
+On a machine shared with other work only such interleaved figures compare.
 """
 
 from __future__ import annotations
@@ -23,8 +29,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import json
+import os
 import pstats
 import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
 import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -212,6 +224,62 @@ def report(name: str, samples: list[float]) -> None:
     )
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COMPARED = ("update", "paint", "tables", "work", "stores", "hot regions", "incidents")
+
+
+def extract(rev: str, into: str) -> None:
+    """REV's front end and TiKV subject, as files under ``into``."""
+    archive = subprocess.run(
+        ["git", "-C", ROOT, "archive", rev, "operator_tui", "subjects/tikv/operator_tikv"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tempfile.TemporaryFile() as raw:
+        raw.write(archive)
+        raw.seek(0)
+        with tarfile.open(fileobj=raw) as tar:
+            tar.extractall(into, filter="data")
+
+
+def one_run(args: argparse.Namespace, pythonpath: str | None) -> dict[str, float]:
+    env = dict(os.environ)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = pythonpath + os.pathsep + env.get("PYTHONPATH", "")
+    command = [sys.executable, os.path.abspath(__file__), "--json"]
+    command += ["--stores", str(args.stores), "--tickets", str(args.tickets)]
+    command += ["--rounds", str(args.rounds)]
+    done = subprocess.run(command, env=env, check=True, capture_output=True, text=True, timeout=600)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    source = result.pop("source")
+    if pythonpath is not None and not source.startswith(pythonpath.split(os.pathsep)[0]):
+        raise SystemExit(f"the 'before' run imported {source}, not the extracted revision")
+    return result
+
+
+def compare(args: argparse.Namespace) -> None:
+    """Alternate fresh runs of REV and of this tree; print the medians side by side."""
+    with tempfile.TemporaryDirectory(prefix="tui-refresh-") as old_tree:
+        extract(args.against, old_tree)
+        old_path = os.pathsep.join((old_tree, os.path.join(old_tree, "subjects", "tikv")))
+        runs: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
+        for _ in range(args.runs):
+            runs["before"].append(one_run(args, old_path))
+            runs["after"].append(one_run(args, None))
+    print(
+        f"{args.against} (before) against this tree (after): {args.stores} stores, "
+        f"{args.tickets} tickets, {args.rounds} rounds, {args.runs} runs each, alternating"
+    )
+    print("median of the runs' medians, ms      before    after   after/before")
+    for case, label in (("tick", "a tick"), ("reload", "a tick + ticket reload")):
+        for name in COMPARED:
+            key = f"{case}:{name}"
+            before = statistics.median(r[key] for r in runs["before"])
+            after = statistics.median(r[key] for r in runs["after"])
+            ratio = f"x{after / before:.2f}" if before > 0 else "-"
+            print(f"  {label + ': ' + name:<34} {before:7.2f}  {after:7.2f}   {ratio}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stores", type=int, default=100)
@@ -225,7 +293,13 @@ def main() -> None:
         help="profile the frames (update to paint) with cProfile and print the N costliest calls",
     )
     parser.add_argument("--sort", default="tottime", help="pstats sort key (tottime, cumulative)")
+    parser.add_argument("--against", metavar="REV", help="compare with git revision REV")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each side with --against")
+    parser.add_argument("--json", action="store_true", help="print only the medians, as JSON")
     args = parser.parse_args()
+    if args.against:
+        compare(args)
+        return
     profiler = cProfile.Profile() if args.profile else None
     runtime = BenchRuntime(args.stores, args.tickets)
     app = OperatorApp(
@@ -285,6 +359,24 @@ def main() -> None:
         app.exit()
 
     app.run(headless=True, size=(120, 40), auto_pilot=drive)
+    if args.json:
+        medians = {}
+        for case, with_tickets, updates in (("tick", False, tick_update), ("reload", True, update)):
+            medians[f"{case}:update"] = statistics.median(updates)
+            medians[f"{case}:paint"] = statistics.median(parts[with_tickets, "compositor"])
+            for name in ("tables", "work", *panes):
+                medians[f"{case}:{name}"] = statistics.median(parts[with_tickets, name])
+        print(
+            json.dumps(
+                {
+                    **medians,
+                    "source": os.path.abspath(
+                        RowTable.__module__ and sys.modules[RowTable.__module__].__file__
+                    ),
+                }
+            )
+        )
+        return
     print(
         f"refresh of {args.stores} stores, 200 hot regions, {args.tickets} tickets, {args.rounds} rounds (120x40, headless)"
     )

@@ -42,9 +42,21 @@ SIZE = (120, 40)
 WAIT_S = 20.0
 
 
+PATIENT = {
+    "scrape_budget": "all",
+    "scrape_timeout_s": 30.0,
+    "scrape_parse_timeout_s": 30.0,
+    "pd_timeout_s": 30.0,
+    "pd_call_budget_s": 60.0,
+    "tick_timeout_s": 120.0,
+}
+"""The simulator answers from this same process, so on a loaded machine a read can take
+seconds of wall time: no store is ever skipped or timed out, whatever the load, and every
+store is read every tick (time is the manual clock's, so the pictures stay exact)."""
+
 # The states whose picture shows a store's status URL (the diagnosis of a dead store) run
 # on fixed ports; the others on free ones, so states run back to back never wait for a port.
-FIXED_PORTS = {"ticket-diagnosis": 39180}
+FIXED_PORTS = {"ticket-diagnosis": 39180, "main-dead-store": 39190}
 
 
 class ManualDemo:
@@ -81,7 +93,7 @@ class ManualDemo:
         async with SimCluster(self.config) as cluster, httpx.AsyncClient(timeout=5.0) as http:
             self.cluster = cluster
             chaos = SimChaos(cluster.pd_urls)
-            section = TikvSettings(**subject_settings(cluster), metrics_source="direct")
+            section = TikvSettings(**subject_settings(cluster), metrics_source="direct", **PATIENT)
             ctx = SubjectContext(http=http, settings=section, interval_s=INTERVAL_S, clock=self.now)
             subject = plugin.create(ctx)
             tickets = await TicketStore.open(self.db_path, subject=subject.name)
@@ -106,8 +118,14 @@ class ManualDemo:
         await self.runtime.tick_once()
 
 
+STORES = {"main-slow-disk": 20}
+"""States drawn over a larger cluster than the demo's three stores."""
+
+
 def demo_for(state: str, db_path: Path) -> ManualDemo:
-    return ManualDemo(db_path, store_port_base=FIXED_PORTS.get(state, 0))
+    return ManualDemo(
+        db_path, stores=STORES.get(state, 3), store_port_base=FIXED_PORTS.get(state, 0)
+    )
 
 
 def build_app(demo: ManualDemo) -> OperatorApp:
@@ -217,6 +235,26 @@ async def fault_menu(demo: ManualDemo, pilot: Pilot) -> None:
     await settled(pilot)
 
 
+SLOW_STORE = 3
+SLOW_MS = 1500.0
+SLOW_TICKS = 5
+
+
+async def slow_disk(demo: ManualDemo, pilot: Pilot) -> None:
+    """20 stores, store 3's disk writes 1.5 s slower (the fault menu's default) for five ticks:
+    its write p99 in seconds and coloured critical, its peers' in milliseconds. (Its incident
+    opens after the write-latency invariant's 60 s grace; by then PD has moved its leaders
+    away and it serves no requests, so its figures are blank.)"""
+    await attached(pilot.app)  # type: ignore[arg-type]
+    for _ in range(4):
+        await demo.tick()
+    assert demo.runtime is not None
+    await demo.runtime.inject_fault("slow_disk", SLOW_STORE, {"latency_ms": SLOW_MS})
+    for _ in range(SLOW_TICKS):
+        await demo.tick()
+    await settled(pilot)
+
+
 State = Callable[[ManualDemo, Pilot], Awaitable[None]]
 STATES: dict[str, State] = {
     "main-healthy": healthy,
@@ -227,6 +265,7 @@ STATES: dict[str, State] = {
     "logs": logs_view,
     "graphs": graphs_view,
     "fault-menu": fault_menu,
+    "main-slow-disk": slow_disk,
 }
 
 

@@ -22,6 +22,7 @@ from operator_tui.tui.screens.faults import FaultMenuScreen
 from operator_tui.tui.screens.graphs import GraphsScreen
 from operator_tui.tui.screens.logs import LogsScreen
 from operator_tui.tui.screens.raw import RawScreen
+from operator_tui.tui.screens.store import StoreScreen
 from operator_tui.tui.widgets.hot_regions import HotRegionsTable
 from operator_tui.tui.widgets.incidents import IncidentTable
 from operator_tui.tui.widgets.row_table import RowTable
@@ -65,10 +66,17 @@ class ConsoleKeys(App[int]):
             store_id = self._pointed_at()[0]
         self.push_screen(LogsScreen(None if store_id is None else int(store_id)))
 
-    def action_open_graphs(self) -> None:
-        if isinstance(self.screen, GraphsScreen):
-            return
-        self.push_screen(GraphsScreen())
+    def action_open_graphs(self, store_id: int | None = None) -> None:
+        """The cluster's graphs; one store's (``:graphs 3``, or ``m`` on the store screen)."""
+        screen = self.screen
+        if store_id is None and isinstance(screen, StoreScreen):
+            store_id = screen.store_id
+        store_id = None if store_id is None else int(store_id)
+        if isinstance(screen, GraphsScreen):
+            if screen.store_id == store_id:
+                return
+            self.pop_screen()
+        self.push_screen(GraphsScreen(store_id=store_id))
 
     def action_open_endpoints(self) -> None:
         if isinstance(self.screen, EndpointsScreen):

@@ -198,3 +198,50 @@ async def test_graphs_and_endpoints(runtime, app_factory) -> None:
         await pilot.pause()
         assert isinstance(app.screen, EndpointsScreen)
         assert app.screen.endpoints[0].name == "PD API"
+
+
+async def test_one_store_graphs(runtime, app_factory) -> None:
+    """``m`` on the store screen and ``:graphs 2`` draw that store alone; ``m`` on the main
+    screen stays the cluster's view."""
+    app = app_factory(runtime)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await runtime.kill_store(3)
+        for _ in range(3):
+            await runtime.tick_once()
+            runtime.clock.advance(2)
+        await app.settle()
+        await pilot.pause()
+        assert [i.store_id for i in app.incidents()] == [3]
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        await pilot.press("m")
+        await pilot.pause()
+        graphs = app.screen
+        assert isinstance(graphs, GraphsScreen) and graphs.store_id == 2
+        assert "#" not in str(graphs.query_one("#graphs-title").render())  # store 3's incident
+        for data in graphs.data.values():
+            assert set(data.stores) <= {2} and data.hidden_stores == 0
+        qps = graphs.data["qps"]
+        assert [v for _, v in qps.stores[2]] == [
+            m.qps for _, m in runtime.metric_history(2) if m.qps is not None
+        ]
+        title = str(graphs.query_one("#graphs-title").render())
+        assert "store 2" in title
+        await runtime.tick_once()
+        await app.settle()
+        await pilot.pause()
+        assert len(graphs.data["qps"].stores[2]) == 4  # live: redrawn on the tick
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        await pilot.press("m")
+        await pilot.pause()
+        assert isinstance(app.screen, GraphsScreen) and app.screen.store_id is None
+        assert len(app.screen.data["qps"].stores) > 1
+        await pilot.press("escape")
+        app.run_command("graphs 3")
+        await pilot.pause()
+        await app.settle()
+        await pilot.pause()
+        assert isinstance(app.screen, GraphsScreen) and app.screen.store_id == 3
+        assert "incidents: #" in str(app.screen.query_one("#graphs-title").render())
+        assert app.screen.data["qps"].stores == {}  # down since the first tick: no QPS

@@ -1,6 +1,9 @@
 """The cluster's last minutes as charts (``m``): requests, p99 latency, disk used and CPU, the
 cluster's line and the busiest stores', with the incidents opened in the window marked on the
-time axis. Redrawn on every tick; ``w`` switches the window between 5, 15 and 30 minutes."""
+time axis. Redrawn on every tick; ``w`` switches the window between 5, 15 and 30 minutes.
+
+Given a store (``m`` on the store screen, ``:graphs 3``) the same charts show that store
+alone, its own line only, and only the incidents on that store are marked."""
 
 from __future__ import annotations
 
@@ -34,9 +37,11 @@ class GraphsScreen(PageScreen):
     GraphsScreen PlotextPlot { height: 1fr; }
     """
 
-    def __init__(self, window_min: int = WINDOWS_MIN[0]) -> None:
+    def __init__(self, window_min: int = WINDOWS_MIN[0], store_id: int | None = None) -> None:
         super().__init__()
         self.window_min = window_min
+        self.store_id = store_id
+        """The one store drawn, or None for the cluster and its busiest stores."""
         self.data: dict[str, ChartData] = {}
 
     def compose_body(self) -> ComposeResult:
@@ -62,9 +67,14 @@ class GraphsScreen(PageScreen):
         now = host.clock()
         snapshot = host.latest_snapshot()
         store_ids = [s.id for s in snapshot.stores] if snapshot is not None else []
+        if self.store_id is not None:
+            store_ids = [self.store_id]
         history = {sid: host.metric_history(sid) for sid in store_ids}
         open_incidents = [
-            (i.id, i.opened_at) for i in host.incidents() if i.status != IncidentStatus.RESOLVED
+            (i.id, i.opened_at)
+            for i in host.incidents()
+            if i.status != IncidentStatus.RESOLVED
+            and (self.store_id is None or i.store_id == self.store_id)
         ]
         marks = incident_marks(open_incidents, now, self.window_min)
         for chart in CHARTS:
@@ -72,15 +82,17 @@ class GraphsScreen(PageScreen):
             self.data[chart.key] = data
             self._draw(self.query_one(f"#graph-{chart.key}", PlotextPlot), data, marks)
         title = Text("Graphs ", style="bold")
+        if self.store_id is not None:
+            title.append(f"store {self.store_id} ", style="bold")
         title.append(f"last {self.window_min} min", style="bold cyan")
-        title.append(f"  {len(store_ids)} stores", style="dim")
+        if self.store_id is None:
+            title.append(f"  {len(store_ids)} stores", style="dim")
         if marks:
             title.append("  incidents: ", style="dim")
             title.append(" ".join(f"#{i}" for i, _ in marks), style="bold red")
         self.set_title(title)
-        self.set_status(
-            "w: 5 / 15 / 30 min · thick line: cluster · red lines: open incidents · esc back"
-        )
+        lines = "the store's line" if self.store_id is not None else "thick line: cluster"
+        self.set_status(f"w: 5 / 15 / 30 min · {lines} · red lines: open incidents · esc back")
 
     def _draw(self, widget: PlotextPlot, data: ChartData, marks: list[tuple[int, float]]) -> None:
         plt = widget.plt
@@ -99,7 +111,7 @@ class GraphsScreen(PageScreen):
         for n, (store_id, line) in enumerate(data.stores.items()):
             xs, ys = zip(*line, strict=True)
             plt.plot(xs, ys, color=STORE_COLORS[n % len(STORE_COLORS)], label=f"s{store_id}")
-        if data.cluster:
+        if data.cluster and self.store_id is None:
             xs, ys = zip(*data.cluster, strict=True)
             plt.plot(
                 xs, ys, color="red+", marker="braille", label=f"cluster {CLUSTER_LINE[chart.key]}"
@@ -107,14 +119,17 @@ class GraphsScreen(PageScreen):
         for incident_id, x in marks:
             plt.vline(x, "red")
             plt.text(f"#{incident_id}", x, top * 0.95, color="red")
-        if not data.cluster and not data.stores:
+        if not data.stores and (self.store_id is not None or not data.cluster):
             plt.text("no data yet", -self.window_min * 0.6, top / 2)
         widget.refresh()
+
+    def context_store_id(self) -> int | None:
+        return self.store_id
 
     def copy_text(self) -> str | None:
         lines = []
         for key, data in self.data.items():
-            for x, v in data.cluster:
+            for x, v in data.cluster if self.store_id is None else ():
                 lines.append(f"{key}\tcluster\t{x:.2f}\t{v:g}")
             for store_id, line in data.stores.items():
                 lines.extend(f"{key}\ts{store_id}\t{x:.2f}\t{v:g}" for x, v in line)

@@ -157,7 +157,9 @@ class MainScreen(Screen[None]):
             count = f"/{table.filter_text} {table.row_count}/{table.total_rows}"
             extra = self._hot_age if pane == "hot" else ""
             parts = [p for p in ((count if table.filter_text else ""), extra) if p]
-            box.border_subtitle = " · ".join(parts)
+            subtitle = " · ".join(parts)
+            if box.border_subtitle != subtitle:  # setting it repaints the whole pane
+                box.border_subtitle = subtitle
 
     def draw_snapshot(self) -> None:
         self.draw_header()

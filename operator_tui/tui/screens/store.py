@@ -32,8 +32,10 @@ class StoreScreen(DrillDownScreen):
         self.store_id = store_id
 
     def compose_side(self) -> ComposeResult:
-        yield Static(id="store-facts")
+        # The sparklines first: at 80x24 the side column shows a few lines, and they are what
+        # moves tick by tick (the facts below rarely change).
         yield Static(id="store-history")
+        yield Static(id="store-facts")
         yield Static(id="store-tickets")
 
     def compose_main(self) -> ComposeResult:
@@ -95,10 +97,9 @@ class StoreScreen(DrillDownScreen):
             if metrics is not None and metrics.error:
                 facts.add_row("metrics", shown(metrics.error, "red"))
         self.query_one("#store-title", Static).update(title)
-        self.query_one("#store-facts", Static).update(Group(section("Store"), facts))
+        self.query_one("#store-facts", Static).update(Group(Text(""), section("Store"), facts))
         self.query_one("#store-history", Static).update(
             Group(
-                Text(""),
                 section("Metric history"),
                 store_history(
                     app.metric_history(self.store_id),

@@ -1,10 +1,17 @@
-"""Event strip: a short, scrollable history of ticket, chaos and monitor events."""
+"""Event strip: a short, scrollable history of ticket, chaos and monitor events.
+
+Each line is cut with an ellipsis at the strip's own width, and laid out again when that width
+changes: RichLog would otherwise cut a line written before its size was known, or wider than
+its console, at 78-80 columns even on a 200-column terminal.
+"""
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import datetime
 
 from rich.text import Text
+from textual.events import Resize
 from textual.widgets import RichLog
 
 from operator_tui.core.events import Event
@@ -66,10 +73,29 @@ def describe(event: Event) -> str | None:
     return None
 
 
+KEPT_LINES = 500
+
+
 class EventStrip(RichLog):
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, max_lines=500, wrap=False, markup=False, auto_scroll=True)
+        super().__init__(id=id, max_lines=KEPT_LINES, wrap=False, markup=False, auto_scroll=True)
         self.lines_written: list[str] = []
+        self._kept: deque[Text] = deque(maxlen=KEPT_LINES)
+        self._laid_width = 0
+
+    def _width(self) -> int | None:
+        width = self.scrollable_content_region.width
+        return width if self._size_known and width > 0 else None
+
+    def on_resize(self, event: Resize) -> None:
+        super().on_resize(event)
+        width = self._width()
+        if width is None or width == self._laid_width:
+            return
+        self._laid_width = width
+        self.clear()
+        for text in self._kept:
+            self.write(text, width=width)
 
     def add(self, event: Event, seen_at: datetime) -> None:
         line = describe(event)
@@ -84,4 +110,5 @@ class EventStrip(RichLog):
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(clock_time(seen_at) + " ", style="dim")
         text.append(line, style=style)
-        self.write(text)
+        self._kept.append(text)
+        self.write(text, width=self._width())

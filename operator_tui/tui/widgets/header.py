@@ -55,62 +55,106 @@ def stale_after(interval_s: float) -> float:
     return 2 * interval_s + 1.0
 
 
-def _figures(text: Text, values: dict[str, Any], figures: list[Figure]) -> None:
+def _figures(values: dict[str, Any], figures: list[Figure]) -> list[Text]:
+    parts = []
     for f in figures:
+        text = Text()
         text.append(f"  {f.label} ", style="dim")
         value = values.get(f.name)
         if value is None or value == "":
             text.append("-")
         else:
             text.append(num(value) if isinstance(value, float) else plain(value, limit=40))
+        parts.append(text)
+    return parts
 
 
-def header_text(snapshot: Snapshot | None, state: MonitorState, now: datetime) -> Text:
-    text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f" {plain(state.name, limit=60)} ", style="bold reverse")
+def _part(label: str, value: str, style: str = "") -> Text:
+    text = Text()
+    text.append(label, style="dim")
+    text.append(value, style=style)
+    return text
+
+
+def fitted(parts: list[tuple[int, Text]], width: int | None) -> Text:
+    """The parts in order, leaving out the least important (lowest rank, rightmost first) until
+    the line fits ``width``: a figure is shown whole or not at all, never cut."""
+    kept = list(parts)
+    if width is not None:
+        while sum(t.cell_len for _, t in kept) > width and len(kept) > 1:
+            lowest = min(rank for rank, _ in kept)
+            at = max(i for i, (rank, _) in enumerate(kept) if rank == lowest)
+            del kept[at]
+    line = Text()
+    for _, text in kept:
+        line.append_text(text)
+    return line
+
+
+def header_text(
+    snapshot: Snapshot | None, state: MonitorState, now: datetime, width: int | None = None
+) -> Text:
+    """Two lines (three with an error); with ``width`` each of the first two drops its least
+    important parts (the subject's figures first, then the source, ...) rather than cut one."""
+    first: list[tuple[int, Text]] = [
+        (9, Text(f" {plain(state.name, limit=60)} ", style="bold reverse"))
+    ]
     if state.demo:
-        text.append(" demo", style="bold magenta")
-    text.append("  ")
-    text.append_text(alerts_text(state.alerts))
+        first.append((5, Text(" demo", style="bold magenta")))
+    first.append((8, Text("  ") + alerts_text(state.alerts)))
     if snapshot is None:
         waiting = "no observation yet" if state.last_tick_at else "waiting for the first tick…"
-        text.append(f"  {waiting}", style="dim")
+        first.append((7, Text(f"  {waiting}", style="dim")))
     else:
         c = snapshot.cluster
         up_style = "green" if c.stores_up == c.stores_total else "bold red"
-        _figures(text, c.figures, [f for f in state.figures if f.lead])
-        text.append("  stores ", style="dim")
-        text.append(f"{c.stores_up}/{c.stores_total} up", style=up_style)
-        _figures(text, c.figures, [f for f in state.figures if not f.lead])
-        text.append("  QPS ", style="dim")
-        text.append(num(c.qps))
-        text.append("  p99 ", style="dim")
-        text.append(ms(c.p99_latency_ms))
-    text.append("\n")
-    text.append(" interval ", style="dim")
-    text.append(f"{state.interval_s:g}s")
-    text.append("  mode ", style="dim")
-    text.append(state.mode, style="bold yellow" if state.mode != "observe" else "")
-    text.append("  source ", style="dim")
-    text.append(plain(snapshot.source, limit=60) if snapshot and snapshot.source else "-")
-    text.append("  last tick ", style="dim")
+        first += [(3, t) for t in _figures(c.figures, [f for f in state.figures if f.lead])]
+        first.append((7, _part("  stores ", f"{c.stores_up}/{c.stores_total} up", up_style)))
+        first += [(2, t) for t in _figures(c.figures, [f for f in state.figures if not f.lead])]
+        first.append((6, _part("  QPS ", num(c.qps))))
+        first.append((7, _part("  p99 ", ms(c.p99_latency_ms))))
+    second: list[tuple[int, Text]] = [
+        (4, _part(" interval ", f"{state.interval_s:g}s")),
+        (5, _part("  mode ", state.mode, "bold yellow" if state.mode != "observe" else "")),
+        (
+            2,
+            _part(
+                "  source ",
+                plain(snapshot.source, limit=60) if snapshot and snapshot.source else "-",
+            ),
+        ),
+    ]
     seen = state.last_tick_at
     if seen is None:
-        text.append("-")
+        second.append((6, _part("  last tick ", "-")))
     else:
-        text.append(f"{clock_time(seen)} ({age(now, seen)} ago)")
+        second.append((6, _part("  last tick ", f"{clock_time(seen)} ({age(now, seen)} ago)")))
         late = (now - seen).total_seconds() > stale_after(state.interval_s)
         if late and not state.paused:
-            text.append("  STALE", style="bold red")
+            second.append((9, Text("  STALE", style="bold red")))
     if state.paused:
-        text.append("  PAUSED", style="bold reverse yellow")
+        second.append((9, Text("  PAUSED", style="bold reverse yellow")))
+    if not state.last_tick_error and snapshot is not None and snapshot.errors:
+        second.append((1, Text(f"  {plain(snapshot.errors[0])}", style="red")))
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append_text(fitted(first, width))
+    text.append("\n")
+    text.append_text(fitted(second, width))
     if state.last_tick_error:
         text.append(f"\n unreachable: {plain(state.last_tick_error)}", style="bold red")
-    elif snapshot is not None and snapshot.errors:
-        text.append(f"  {plain(snapshot.errors[0])}", style="red")
     return text
 
 
 class ClusterHeader(Static):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: tuple[Snapshot | None, MonitorState, datetime] | None = None
+
     def show(self, snapshot: Snapshot | None, state: MonitorState, now: datetime) -> None:
-        self.update(header_text(snapshot, state, now), layout=False)
+        self._shown = (snapshot, state, now)
+        width = self.content_region.width if self.size.width else None
+        self.update(header_text(snapshot, state, now, width), layout=False)
+
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)

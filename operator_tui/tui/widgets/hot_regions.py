@@ -7,7 +7,8 @@ from typing import Any
 
 from operator_tui.core.subject import Measure
 from operator_tui.core.types import HotRegion
-from operator_tui.tui.format import count, measured, rate_bytes, right
+from operator_tui.tui.format import count, rate_bytes
+from operator_tui.tui.widgets.cells import figure_cell, right_cell
 from operator_tui.tui.widgets.row_table import RowTable
 
 TOP_N = 50
@@ -63,19 +64,19 @@ class HotRegionsTable(RowTable):
         kept: dict[str, HotRegion] = {}
         for h in entries[:TOP_N]:
             share = h.flow_bytes / total if total > 0 else 0.0
-            leader = measured(shares.get(h.store_id), measure, "ratio")
+            leader = figure_cell(shares.get(h.store_id), measure, "ratio")
             kept[str(h.range_id)] = h
             rows.append(
                 (
                     h.range_id,
                     (
                         h.range_id,
-                        right(
+                        right_cell(
                             str(h.store_id), leader.style if isinstance(leader.style, str) else ""
                         ),
-                        right(rate_bytes(h.flow_bytes)),
-                        right(count(h.flow_keys)),
-                        right(f"{share * 100:.0f}%", "bold" if share >= 0.5 else ""),
+                        right_cell(rate_bytes(h.flow_bytes)),
+                        right_cell(count(h.flow_keys)),
+                        right_cell(f"{share * 100:.0f}%", "bold" if share >= 0.5 else ""),
                     ),
                 )
             )

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from operator_tui.core.incident import Incident, IncidentStatus
 from operator_tui.tui.format import STATUS_STYLES, age, right, severity_text
+from operator_tui.tui.widgets.cells import right_cell
 from operator_tui.tui.widgets.row_table import RowTable
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -82,6 +83,9 @@ class IncidentTable(RowTable):
         self.incidents: list[Incident] = []
         self._by_key: dict[str, Incident] = {}
         self.frame: int | None = 0
+        self._row_cells: dict[int, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
+        """Incident id -> (what its row shows, the cells it was drawn with): an incident that
+        looks as it did is handed over as the same cells, which the diff skips by identity."""
 
     @property
     def query_text(self) -> str:
@@ -119,21 +123,38 @@ class IncidentTable(RowTable):
         return [self._by_key[key] for key in self.row_keys if key in self._by_key]
 
     def redraw(self, now: datetime) -> bool:
-        rows: list[tuple[int, tuple[Any, ...]]] = [
-            (
-                i.id,
-                (
+        rows: list[tuple[int, tuple[Any, ...]]] = []
+        kept = self._row_cells
+        fresh: dict[int, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
+        for i in queue_order(self.incidents):
+            frame = self.frame if i.status == IncidentStatus.DIAGNOSING else None
+            shown_age = age(now, i.opened_at)
+            look = (
+                i.severity,
+                i.status,
+                frame,
+                i.cause,
+                i.target,
+                len(i.ticket_ids),
+                i.open_tickets,
+                shown_age,
+            )
+            seen = kept.get(i.id)
+            if seen is not None and seen[0] == look:
+                cells = seen[1]
+            else:
+                cells = (
                     i.id,
                     severity_text(i.severity),
                     status_text(i, self.frame),
                     i.cause,
                     i.target,
                     tickets_text(i),
-                    right(age(now, i.opened_at)),
-                ),
-            )
-            for i in queue_order(self.incidents)
-        ]
+                    right_cell(shown_age),
+                )
+            fresh[i.id] = (look, cells)
+            rows.append((i.id, cells))
+        self._row_cells = fresh
         return self.set_rows(rows)
 
     @property

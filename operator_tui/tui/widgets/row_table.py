@@ -9,7 +9,7 @@ row changed (or moved). Cells are plain values or Rich ``Text`` (its style, span
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from operator import is_
 from typing import Any, ClassVar
 
@@ -186,16 +186,32 @@ class RowTable(ScrollView, can_focus=True):
     def column_width(self, key: str) -> int:
         return self._widths[self.column_keys.index(key)]
 
-    def _fit(self, edited: set[str], cells_by_key: dict[str, Cells]) -> bool:
-        """Widen the ``FIT`` columns to the widest of the edited rows' values; whether any grew."""
-        if not self.FIT or not edited:
+    def _fit(
+        self,
+        edited: Iterable[str],
+        cells_by_key: dict[str, Cells],
+        old_cells: dict[str, Cells],
+    ) -> bool:
+        """Widen the ``FIT`` columns to the widest of the edited rows' values; whether any grew.
+
+        A cell that is the very object the row showed before is not measured again.
+        """
+        pairs = [(cells_by_key[k], old_cells.get(k)) for k in edited]
+        if not self.FIT or not pairs:
             return False
         grown = False
         for index, key in enumerate(self.column_keys):
             if key not in self.FIT:
                 continue
             width = self._widths[index]
-            widest = max(_cell_width(cells_by_key[k][index]) for k in edited)
+            widest = max(
+                (
+                    _cell_width(new[index])
+                    for new, old in pairs
+                    if old is None or old[index] is not new[index]
+                ),
+                default=0,
+            )
             if widest > width:
                 self._fitted[key] = widest
                 grown = True
@@ -290,16 +306,17 @@ class RowTable(ScrollView, can_focus=True):
         old_cells = self._cells
         selected = self.selected_key
         new_cells: dict[str, Cells] = {}
-        edited: set[str] = set()
+        edited: dict[str, int] = {}
         strips = self._strips
         for key, cells in wanted:
             new_cells[key] = cells
-            if not _same(old_cells.get(key), cells):
-                edited.add(key)
+            old = old_cells.get(key)
+            if not _same(old, cells):
+                edited[key] = _first_change(old, cells)
                 strips.pop(key, None)
         new_order = list(new_cells)
-        if self._fit(edited, new_cells):
-            edited = set(new_cells)
+        if self._fit(edited.keys(), new_cells, old_cells):
+            edited = dict.fromkeys(new_cells, 0)
             old_order = []
         removed = old_cells.keys() - new_cells.keys()
         for key in removed:
@@ -365,14 +382,14 @@ class RowTable(ScrollView, can_focus=True):
         if column not in self.column_keys:
             return
         index = self.column_keys.index(column)
-        edited: set[str] = set()
+        edited: dict[str, int] = {}
         for key, value in values.items():
             cells = self._cells.get(key)
             if cells is None or cells[index] is value:
                 continue
             self._cells[key] = (*cells[:index], value, *cells[index + 1 :])
             self._strips.pop(key, None)
-            edited.add(key)
+            edited[key] = index
         if edited:
             self._refresh_rows(self._order, edited, self._cursor)
 
@@ -450,34 +467,47 @@ class RowTable(ScrollView, can_focus=True):
         if 1 <= line < self.size.height:
             self.refresh(Region(0, line, self.size.width, 1))
 
-    def _refresh_rows(self, old_order: list[str], edited: set[str], old_cursor: int) -> None:
-        """Repaint the visible lines whose row key, values or cursor mark changed."""
+    def _refresh_rows(self, old_order: list[str], edited: dict[str, int], old_cursor: int) -> None:
+        """Repaint the visible lines whose row key, values or cursor mark changed.
+
+        A row that only changed values is repainted from its first changed column to the
+        right edge, so the compositor re-cuts only that part of the line.
+        """
         if not self.is_mounted:
             return
         top = self.scroll_offset.y
+        scroll_x = self.scroll_offset.x
         width, height = self.size
         order = self._order
         cursor = self._cursor
-        start: int | None = None
+        starts = self._column_starts()
         regions: list[Region] = []
-        for line in range(1, height):
-            index = top + line - 1
-            new = order[index] if index < len(order) else None
-            old = old_order[index] if index < len(old_order) else None
-            dirty = (
-                new != old
-                or new in edited
-                or ((index == cursor) != (index == old_cursor) and new is not None)
-            )
-            if dirty and start is None:
-                start = line
-            elif not dirty and start is not None:
-                regions.append(Region(0, start, width, line - start))
-                start = None
-        if start is not None:
-            regions.append(Region(0, start, width, height - start))
+        run: tuple[int, int] | None = None  # (first line, x) of the lines being gathered
+        for line in range(1, height + 1):
+            x: int | None = None
+            if line < height:
+                index = top + line - 1
+                new = order[index] if index < len(order) else None
+                old = old_order[index] if index < len(old_order) else None
+                if new != old or ((index == cursor) != (index == old_cursor) and new is not None):
+                    x = 0
+                elif new in edited:
+                    x = max(0, starts[edited[new]] - scroll_x)
+            if run is not None and x != run[1]:
+                regions.append(Region(run[1], run[0], width - run[1], line - run[0]))
+                run = None
+            if x is not None and x < width and run is None:
+                run = (line, x)
         if regions:
             self.refresh(*regions)
+
+    def _column_starts(self) -> list[int]:
+        """Where each shown column's cell (with its padding) begins on a row's line."""
+        starts, x = [], 0
+        for width in self._widths:
+            starts.append(x)
+            x += width + 2 * CELL_PADDING
+        return starts
 
     def notify_style_update(self) -> None:
         self._looks = None
@@ -657,7 +687,21 @@ def sort_rows(
 
 
 def _cell_width(value: Any) -> int:
+    if type(value) is Text:
+        return cell_len(value.plain)
+    if type(value) is str:
+        return cell_len(plain(value))
     return cell_len(_as_text(value).plain)
+
+
+def _first_change(old: Cells | None, new: Cells) -> int:
+    """The first column whose cell draws differently (0 for a new row)."""
+    if old is None:
+        return 0
+    for index, (a, b) in enumerate(zip(old, new, strict=True)):
+        if a is not b and not _same((a,), (b,)):
+            return index
+    return 0
 
 
 def _same(old: Cells | None, new: Cells) -> bool:

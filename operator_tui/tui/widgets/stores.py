@@ -6,11 +6,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from rich.text import Text
-
 from operator_tui.core.subject import Measure, StoreFigure
 from operator_tui.core.types import Snapshot, Store, StoreMetrics
-from operator_tui.tui.format import health_text, measured, num, shown, sparkline
+from operator_tui.tui.format import health_text, num, sparkline
+from operator_tui.tui.widgets.cells import figure_cell, plain_cell, styled_cell
 from operator_tui.tui.widgets.row_table import RowTable
 
 History = Callable[[int], Sequence[tuple[datetime, StoreMetrics]]]
@@ -106,20 +105,20 @@ class StoresTable(RowTable):
                     store.id,
                     (
                         store.id,
-                        shown(store.address),
+                        plain_cell(store.address),
                         health_text(store),
                         *(
-                            measured(_figure_value(store, f), m_of(f.name), "count", f.digits)
+                            figure_cell(_figure_value(store, f), m_of(f.name), "count", f.digits)
                             if _figure_value(store, f) is not None
                             else figure_text(store, f)
                             for f in self._figures
                         ),
-                        measured(used, m_of("used_ratio"), "ratio"),
-                        measured(qps, m_of("qps"), "count"),
-                        measured(p99, m_of("p99_latency_ms"), "ms"),
-                        measured(p99w, m_of("p99_write_latency_ms"), "ms"),
-                        measured(cpu, m_of("cpu_ratio"), "ratio"),
-                        Text(trend, style="cyan"),
+                        figure_cell(used, m_of("used_ratio"), "ratio"),
+                        figure_cell(qps, m_of("qps"), "count"),
+                        figure_cell(p99, m_of("p99_latency_ms"), "ms"),
+                        figure_cell(p99w, m_of("p99_write_latency_ms"), "ms"),
+                        figure_cell(cpu, m_of("cpu_ratio"), "ratio"),
+                        styled_cell(trend, "cyan"),
                     ),
                 )
             )
