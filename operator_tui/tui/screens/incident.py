@@ -26,6 +26,7 @@ from operator_tui.tui.messages import DiagnosisStep
 from operator_tui.tui.render import seen
 from operator_tui.tui.screens.drilldown import section
 from operator_tui.tui.screens.ticket import TicketScreen
+from operator_tui.tui.widgets.trace import InvestigationTrace
 
 TIMELINE_LINES = 40
 
@@ -81,21 +82,6 @@ def timeline_text(
     return text
 
 
-def investigation_text(steps: list[dict[str, Any]]) -> Text:
-    """What the diagnosis looked at: one line per tool call (its tool, whether it answered,
-    the arguments, the answer's summary and time)."""
-    text = Text(no_wrap=True, overflow="ellipsis")
-    for i, step in enumerate(steps):
-        if i:
-            text.append("\n")
-        ok = bool(step.get("ok"))
-        text.append("✓ " if ok else "✗ ", style="green" if ok else "red")
-        text.append(plain(str(step.get("tool", "?"))), style="bold")
-        text.append(plain(f" {step.get('input', {})} → {step.get('summary', '')}"))
-        text.append(f" {step.get('ms', 0):.0f} ms", style="dim")
-    return text
-
-
 class IncidentScreen(TicketScreen):
     def __init__(self, incident_id: int, lead_ticket_id: int) -> None:
         super().__init__(lead_ticket_id)
@@ -107,6 +93,12 @@ class IncidentScreen(TicketScreen):
     def compose_side(self) -> ComposeResult:
         yield Static(id="incident-facts")
         yield from super().compose_side()
+
+    def compose_main(self) -> ComposeResult:
+        for widget in super().compose_main():
+            yield widget
+            if widget.id == "diagnosis-status":
+                yield InvestigationTrace(id="investigation")
 
     def on_mount(self) -> None:
         self.query_one("#ticket-title", Static).update(f"Incident #{self.incident_id}")
@@ -141,9 +133,16 @@ class IncidentScreen(TicketScreen):
         return self.record.investigation if self.record is not None else []
 
     @on(DiagnosisStep)
-    def _step(self, message: DiagnosisStep) -> None:
+    async def _step(self, message: DiagnosisStep) -> None:
         if message.ticket_id == self.ticket_id:
-            self.draw_facts()
+            await self.draw_trace()
+
+    async def draw_trace(self) -> None:
+        await self.query_one("#investigation", InvestigationTrace).show(self.investigation_steps())
+
+    async def draw_diagnosis(self) -> None:
+        await super().draw_diagnosis()
+        await self.draw_trace()
 
     def draw_facts(self) -> None:
         super().draw_facts()
@@ -176,7 +175,4 @@ class IncidentScreen(TicketScreen):
             Text(""),
             section("Lead ticket"),
         ]
-        steps = self.investigation_steps()
-        if steps:
-            parts[-1:-1] = [section("Investigation"), investigation_text(steps), Text("")]
         facts.update(Group(*parts))
