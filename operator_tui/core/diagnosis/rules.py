@@ -75,7 +75,8 @@ class RuleDiagnoser:
         box = context.tools
         if self.looks is None or box is None or not box:
             return []
-        return [await box.call(name, args) for name, args in self.looks.plan(context).calls]
+        calls = [(n, a) for n, a in self.looks.plan(context).calls if n in box.tools]
+        return [await box.call(name, args) for name, args in calls]
 
     async def diagnose(self, context: DiagnosisContext, on_text: TextSink) -> DiagnosisOutcome:
         answers = await self._look(context)
