@@ -85,7 +85,14 @@ SUMMARY_ROWS = (
     ("actions all declared", lambda t: _pct(t["actions_ok"])),
     ("suite wall time s", lambda t: _secs(t["wall_seconds"])),
     ("tool calls", lambda t: str(t["tool_calls"])),
-    ("tokens in / out", lambda t: f"{t['input_tokens']} / {t['output_tokens']}"),
+    (
+        "tokens in / out",
+        lambda t: (
+            f"{t['input_tokens']} / {t['output_tokens']}"
+            if t["input_tokens"] or t["output_tokens"]
+            else "-"
+        ),
+    ),
     ("estimated cost", lambda t: _usd(t["cost_usd"])),
 )
 
