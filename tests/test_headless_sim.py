@@ -18,7 +18,7 @@ from operator_tui.headless import run_headless
 from operator_tui.testing.messages_api import MessagesAPIServer, Reply
 from operator_tui.testing.samples import diagnosis_input
 
-TICKS_BEFORE_KILL = 3
+TICKS_BEFORE_KILL = 2
 
 
 def _events(out: io.StringIO) -> list[dict]:
@@ -46,19 +46,19 @@ async def test_scripted_investigation_on_the_simulator(tmp_path: Path) -> None:
         stop = asyncio.Event()
 
         async def story() -> None:
-            for _ in range(300):
+            for _ in range(600):
                 if sum(e["event"] == "tick" for e in _events(out)) >= TICKS_BEFORE_KILL:
                     break
                 await asyncio.sleep(0.05)
             await sim.kill_store(2)
-            for _ in range(300):
+            for _ in range(600):
                 if '"diagnosis.finished"' in out.getvalue():
                     break
                 await asyncio.sleep(0.05)
             stop.set()
 
         driver = asyncio.create_task(story())
-        async with asyncio.timeout(30):
+        async with asyncio.timeout(60):
             assert await run_headless(settings, out=out, stop=stop) == 0
         await driver
     events = _events(out)
