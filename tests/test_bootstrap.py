@@ -178,3 +178,40 @@ async def test_chaos_keys_only_against_the_lab_or_when_allowed(
     )
     async with open_runtime(s, plugin=plugin) as rt:
         assert (rt.chaos is lab) is chaos
+
+
+async def test_anthropic_base_url_points_the_loop_at_another_endpoint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A local or proxied model that speaks the Messages API: ANTHROPIC_BASE_URL and a
+    free-text model name are all it takes; the whole diagnosis goes there."""
+    from operator_tui.core.diagnosis.context import build_context
+    from operator_tui.testing.messages_api import MessagesAPIServer, Reply
+    from operator_tui.testing.samples import diagnosis_input
+    from operator_tui.testing.tickets import ticket_for
+
+    plugin = FakePlugin()
+    fake = plugin.subject
+    fake.kill(2)
+    snap = await fake.observe()
+    [violation] = [v for v in fake.evaluate(snap) if v.store_id == 2][:1]
+    context = build_context(ticket_for(violation, snap.taken_at), fake, snap, history=fake.history)
+    async with MessagesAPIServer(model="my-local-model:7b") as api:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", api.base_url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-local")
+        monkeypatch.setenv("OPERATOR_CLAUDE_MODEL", "my-local-model:7b")
+        diagnoser = make_diagnoser(fake_settings(plugin), plugin)
+        assert isinstance(diagnoser, ClaudeDiagnoser) and diagnoser.price is None
+        api.enqueue(Reply.message("## Observation\n\nstore 2\n", tool_input=diagnosis_input()))
+
+        async def sink(_text: str) -> None:
+            return None
+
+        try:
+            outcome = await diagnoser.diagnose(context, sink)
+        finally:
+            await diagnoser.aclose()
+    [request] = api.requests
+    assert request.path == "/v1/messages" and request.body["model"] == "my-local-model:7b"
+    assert outcome.diagnosis.target == 2 and outcome.input_tokens == 120
+    assert outcome.cost_usd is None  # a model the price table does not list has no estimate

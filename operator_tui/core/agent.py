@@ -26,6 +26,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from operator_tui.core.diagnosis.base import (
     Diagnoser,
@@ -248,7 +249,7 @@ class AgentRunner:
                 **scope,
             )
             sink = _ChunkSink(self.tickets, self.bus, ticket_id, diag_id)
-            context.tools = ToolBox(
+            box = context.tools = ToolBox(
                 tools, env, limits=self.tool_limits, block=data_block, on_step=sink.step
             )
             started = time.perf_counter()
@@ -257,7 +258,9 @@ class AgentRunner:
             except TransientDiagnosisError as exc:
                 await sink.flush()
                 final = attempt == attempts
-                await self._failed(ticket_id, diag_id, str(exc), attempt, final=final)
+                await self._failed(
+                    ticket_id, diag_id, str(exc), attempt, final=final, steps=box.trace
+                )
                 if final:
                     await self._set_incident(incident, IncidentStatus.OPEN, diagnosis_id=diag_id)
                     return
@@ -265,7 +268,9 @@ class AgentRunner:
                 continue
             except DiagnosisError as exc:
                 await sink.flush()
-                await self._failed(ticket_id, diag_id, str(exc), attempt, final=True)
+                await self._failed(
+                    ticket_id, diag_id, str(exc), attempt, final=True, steps=box.trace
+                )
                 await self._set_incident(incident, IncidentStatus.OPEN, diagnosis_id=diag_id)
                 return
             except asyncio.CancelledError:
@@ -274,12 +279,17 @@ class AgentRunner:
                 log.exception("diagnoser crashed on ticket %s", ticket_id)
                 await sink.flush()
                 await self._failed(
-                    ticket_id, diag_id, f"{type(exc).__name__}: {exc}", attempt, final=True
+                    ticket_id,
+                    diag_id,
+                    f"{type(exc).__name__}: {exc}",
+                    attempt,
+                    final=True,
+                    steps=box.trace,
                 )
                 await self._set_incident(incident, IncidentStatus.OPEN, diagnosis_id=diag_id)
                 return
             result = outcome.diagnosis.model_dump(mode="json")
-            investigation = outcome.investigation or context.tools.trace
+            investigation = outcome.investigation or box.trace
             done = await self.tickets.finish_diagnosis(
                 diag_id,
                 result,
@@ -330,10 +340,20 @@ class AgentRunner:
         return stored if stored is not None else self.snapshot()
 
     async def _failed(
-        self, ticket_id: int, diag_id: int, error: str, attempt: int, *, final: bool
+        self,
+        ticket_id: int,
+        diag_id: int,
+        error: str,
+        attempt: int,
+        *,
+        final: bool,
+        steps: list[dict[str, Any]] | None = None,
     ) -> None:
+        """Record a failed attempt with the tool calls it made, so its trace is kept too."""
         log.warning("diagnosis of ticket %s attempt %s failed: %s", ticket_id, attempt, error)
-        ticket = await self.tickets.fail_diagnosis(diag_id, error, final=final)
+        ticket = await self.tickets.fail_diagnosis(
+            diag_id, error, final=final, investigation=steps or []
+        )
         if final:
             self.bus.publish(
                 "diagnosis.failed",
@@ -341,6 +361,7 @@ class AgentRunner:
                 diagnosis_id=diag_id,
                 error=error,
                 attempts=attempt,
+                investigation=[_step_event(s) for s in steps or []],
             )
             if ticket is not None:
                 self.bus.publish("ticket.updated", ticket=ticket.summary())

@@ -69,7 +69,10 @@ class ReplaySubject:
         self.tick: RecordedTick | None = None
 
     def describe(self) -> SubjectConfig:
-        return self.inner.describe()
+        """The subject's declarations, without the tools that read the live system: a
+        replay's diagnosis looks only at what the recording holds."""
+        config = self.inner.describe()
+        return replace(config, tools=tuple(t for t in config.tools if not t.live))
 
     def _snapshot(self) -> Snapshot:
         if self.tick is None or self.tick.snapshot is None:

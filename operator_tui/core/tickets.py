@@ -633,16 +633,20 @@ class TicketStore:
         *,
         final: bool = True,
         text: str | None = None,
+        investigation: list[dict[str, Any]] | None = None,
         now: datetime | None = None,
     ) -> Ticket | None:
-        """Record a failed attempt. A final failure puts the ticket back to ``open`` flagged failed:
-        still diagnosable on request, not retried forever by the agent."""
+        """Record a failed attempt, with the tool calls it made before it failed. A final failure
+        puts the ticket back to ``open`` flagged failed: still diagnosable on request, not
+        retried forever by the agent."""
         ts = _ts(now or self.clock())
         ticket_id = await self._diagnosis_ticket(diagnosis_id)
+        trace = None if investigation is None else bounded_json(investigation, 256_000)[1]
         stmts: list[tuple[str, Sequence[Any]]] = [
             (
-                "UPDATE diagnoses SET error = ?, finished_at = ?, text = coalesce(?, text) WHERE id = ?",
-                (error, ts, text, diagnosis_id),
+                "UPDATE diagnoses SET error = ?, finished_at = ?, text = coalesce(?, text), "
+                "investigation = coalesce(?, investigation) WHERE id = ?",
+                (error, ts, text, trace, diagnosis_id),
             ),
             (
                 "INSERT INTO ticket_events (ticket_id, ts, kind, detail) VALUES (?, ?, ?, ?)",

@@ -70,6 +70,9 @@ class Tool:
     input_schema: dict[str, Any]
     run: ToolRun
     budget_s: float | None = None
+    live: bool = False
+    """It reads the system as it is now (not what the operator holds): a replay, which has
+    only the recording, does not offer it."""
 
     def schema(self) -> dict[str, Any]:
         """The tool as the Messages API declares one."""

@@ -85,7 +85,35 @@ SUMMARY_ROWS = (
     ("options considered >= 2", lambda t: _pct(t["options_ok"])),
     ("actions all declared", lambda t: _pct(t["actions_ok"])),
     ("suite wall time s", lambda t: _secs(t["wall_seconds"])),
+    ("tool calls", lambda t: str(t["tool_calls"])),
+    (
+        "tokens in / out",
+        lambda t: (
+            f"{t['input_tokens']} / {t['output_tokens']}"
+            if t["input_tokens"] or t["output_tokens"]
+            else "-"
+        ),
+    ),
+    ("estimated cost", lambda t: _usd(t["cost_usd"])),
 )
+
+USAGE_HEADERS = ("scenario", "diagnoses", "tool calls", "tokens in", "tokens out", "est. cost")
+
+
+def _usd(value: float | None) -> str:
+    return "-" if value is None else f"${value:.4f}"
+
+
+def _usage_row(s: ScenarioScore) -> list[str]:
+    u = s.usage
+    return [
+        s.scenario,
+        str(u.diagnoses),
+        str(u.tool_calls),
+        str(u.input_tokens) if u.input_tokens else "-",
+        str(u.output_tokens) if u.output_tokens else "-",
+        _usd(u.cost_usd),
+    ]
 
 
 def _pct(value: float | None) -> str:
@@ -123,6 +151,15 @@ def render_table(scores: list[ScenarioScore], backend: str, console: Console) ->
         for s, row in ((s, _row(s)) for s in scores)
     ]
     print_fitted(console, table, title, blocks)
+    usage_title = "what the diagnoses cost (tokens as the endpoint reported)"
+    usage = Table(*USAGE_HEADERS, title=usage_title)
+    for s in scores:
+        usage.add_row(*(Text(plain(cell)) for cell in _usage_row(s)))
+    usage_blocks = [
+        (Text(plain(row[0]), style="bold"), list(zip(USAGE_HEADERS[1:], row[1:], strict=True)))
+        for row in (_usage_row(s) for s in scores)
+    ]
+    print_fitted(console, usage, usage_title, usage_blocks)
     for line in notes(scores):
         console.print(Text.assemble(("note ", "red"), plain(line)), highlight=False)
     totals = summarize(scores)

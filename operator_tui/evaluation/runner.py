@@ -471,6 +471,7 @@ class Seen:
         if incident is None:
             return
         if ev.event == "diagnosis.finished":
+            incident.usage.add_finished(ev.data)
             incident.diagnosis = ev.data.get("diagnosis")
             incident.diagnosis_error = None
         else:

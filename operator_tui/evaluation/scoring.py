@@ -40,6 +40,34 @@ class TicketObservation:
 
 
 @dataclass(slots=True)
+class Usage:
+    """What the diagnoses of a run cost: finished diagnoses, their tool calls, the tokens the
+    Messages API reported and the estimated price (None while nothing reported one)."""
+
+    diagnoses: int = 0
+    tool_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
+
+    def add_finished(self, data: dict[str, Any]) -> None:
+        self.diagnoses += 1
+        self.tool_calls += len(data.get("investigation") or [])
+        self.input_tokens += int(data.get("input_tokens") or 0)
+        self.output_tokens += int(data.get("output_tokens") or 0)
+        if data.get("cost_usd") is not None:
+            self.cost_usd = (self.cost_usd or 0.0) + float(data["cost_usd"])
+
+    def add(self, other: Usage) -> None:
+        self.diagnoses += other.diagnoses
+        self.tool_calls += other.tool_calls
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        if other.cost_usd is not None:
+            self.cost_usd = (self.cost_usd or 0.0) + other.cost_usd
+
+
+@dataclass(slots=True)
 class IncidentObservation:
     """An incident of the run: the tickets that share one cause, and its diagnosis.
 
@@ -56,6 +84,7 @@ class IncidentObservation:
     reopens: int | None = None
     diagnosis: dict[str, Any] | None = None
     diagnosis_error: str | None = None
+    usage: Usage = field(default_factory=Usage)
 
     @property
     def diagnosed_target(self) -> Any:
@@ -152,6 +181,7 @@ class ScenarioScore:
     actions_ok: int = 0
     error: str | None = None
     wall_seconds: float = 0.0
+    usage: Usage = field(default_factory=Usage)
 
     @property
     def passed(self) -> bool:
@@ -266,6 +296,7 @@ def score_run(scenario: Scenario, outcome: RunOutcome) -> ScenarioScore:
     ]
     declared = set(outcome.declared_actions)
     for j, inc in enumerate(incidents):
+        score.usage.add(inc.usage)
         judged = IncidentScore(
             incident_id=inc.incident_id,
             opened_s=inc.opened_s,
@@ -314,6 +345,9 @@ def summarize(scores: list[ScenarioScore]) -> dict[str, Any]:
     ttd = [e.ttd_s for e in expected if e.ttd_s is not None]
     ttd_wall = [e.ttd_wall_s for e in expected if e.ttd_wall_s is not None]
     diagnosed = sum(s.diagnosed for s in scores)
+    usage = Usage()
+    for s in scores:
+        usage.add(s.usage)
     return {
         "scenarios": len(scores),
         "passed": sum(1 for s in scores if s.passed),
@@ -334,4 +368,8 @@ def summarize(scores: list[ScenarioScore]) -> dict[str, Any]:
         "options_ok": _rate(sum(s.options_ok for s in scores), diagnosed),
         "actions_ok": _rate(sum(s.actions_ok for s in scores), diagnosed),
         "wall_seconds": round(sum(s.wall_seconds for s in scores), 3),
+        "tool_calls": usage.tool_calls,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cost_usd": None if usage.cost_usd is None else round(usage.cost_usd, 6),
     }

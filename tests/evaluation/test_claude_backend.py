@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import pytest
 from pydantic import SecretStr
+from rich.console import Console
 
 from operator_tui.config import Settings
+from operator_tui.evaluation.report import render_table, to_json
 from operator_tui.evaluation.runner import RunOptions, run_scenario
 from operator_tui.evaluation.scenario import load_scenario
 from operator_tui.evaluation.scoring import score_run
@@ -65,3 +69,54 @@ async def test_claude_answers_are_scored(tmp_path: Path) -> None:
     [e] = bad.expectations
     assert e.detected and bad.diagnosed == 1 and bad.cross_blame == 1
     assert not e.localized and not e.classified and not bad.passed
+
+
+async def test_tool_calls_tokens_and_cost_are_reported_per_scenario(tmp_path: Path) -> None:
+    """The scripted model looks at store 2 through PD, then submits: the run reports one
+    diagnosis, one tool call, the tokens of both turns and their price at the settings' rate."""
+    f = tmp_path / "kill.toml"
+    f.write_text(SCENARIO)
+    scenario = load_scenario(f)
+    async with MessagesAPIServer() as api:
+        settings = Settings(
+            diagnosis={
+                "api_key": SecretStr("test"),
+                "base_url": api.base_url,
+                "max_retries": 0,
+                "claude_model": "claude-sonnet-4-6",
+            }
+        )
+        api.enqueue(
+            Reply.calls("Checking PD.", ("get_store", {"store_id": 2}), input_tokens=1000),
+            Reply.message(
+                "## Store 2 is down",
+                tool_input=_diagnosis(2, "store_down"),
+                input_tokens=3000,
+                output_tokens=500,
+            ),
+        )
+        outcome = await run_scenario(scenario, settings, RunOptions(backend="claude"))
+    assert outcome.error is None and len(api.requests) == 2
+    score = score_run(scenario, outcome)
+    assert score.passed
+    u = score.usage
+    assert (u.diagnoses, u.tool_calls) == (1, 1)
+    assert (u.input_tokens, u.output_tokens) == (4000, 240 + 500)
+    # claude-sonnet-4 prices in the default table: $3 in, $15 out per million tokens
+    assert u.cost_usd == pytest.approx((4000 * 3 + 740 * 15) / 1e6)
+    doc = to_json([score], "claude")
+    assert doc["scenarios"][0]["usage"]["tool_calls"] == 1
+    assert doc["summary"]["input_tokens"] == 4000
+    assert doc["summary"]["cost_usd"] == pytest.approx(u.cost_usd)
+    console = Console(width=160, record=True, file=io.StringIO())
+    render_table([score], "claude", console)
+    row = next(
+        line for line in console.export_text().splitlines() if "kill-2" in line and "$" in line
+    )
+    assert [c.strip() for c in row.split("│")[2:7]] == [
+        "1",
+        "1",
+        "4000",
+        "740",
+        f"${u.cost_usd:.4f}",
+    ]

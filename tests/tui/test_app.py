@@ -792,31 +792,3 @@ async def test_jk_move_capital_letter_sorts_and_palette_has_no_duplicates(
         await pilot.press("colon", *"regions", "enter")
         await pilot.pause()
         assert app.focused is app.query_one(HotRegionsTable)
-
-
-async def test_incident_screen_shows_tool_calls_as_they_end(
-    runtime, app_factory, diagnosis_text
-) -> None:
-    app = app_factory(runtime)
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(app, pilot, runtime)
-        await runtime.kill_store(2)
-        await ready(app, pilot, runtime, ticks=1)
-        await runtime.diagnose(1, [diagnosis_text[:40]], finish=False)
-        await app.settle()
-        await pilot.press("3", "enter")
-        await pilot.pause()
-        await app.settle()
-        screen = app.screen
-        assert isinstance(screen, IncidentScreen)
-        assert not screen.query_one("#incident-trace").display
-        for tool, summary in (("search_logs", "4 events"), ("get_store", "[b]Down[/b]")):
-            step = {"tool": tool, "input": {"store_id": 2}, "ok": True, "ms": 3.0}
-            runtime.bus.publish("diagnosis.step", ticket_id=1, step={**step, "summary": summary})
-            await app.settle()
-            facts = rendered(screen.query_one("#incident-trace"))
-            assert "Investigation" in facts and tool in facts and summary in facts
-        assert facts.index("search_logs") < facts.index("get_store")
-        runtime.bus.publish("diagnosis.step", ticket_id=99, step={"tool": "other_ticket"})
-        await app.settle()
-        assert "other_ticket" not in rendered(screen.query_one("#incident-trace"))

@@ -3,20 +3,36 @@
 Deterministic, local, instant; the default when no API key is set. The rules
 (``DiagnosisContext -> Finding``) belong to the subject, which offers a ready
 diagnoser through ``SubjectPlugin.offline_diagnoser()``.
+
+What the rules check beyond the context they ask for through the same tool layer
+Claude uses (``DiagnosisContext.tools``): the subject's ``Looks`` names the calls for a
+ticket and reads their answers into evidence lines, so every offline diagnosis
+carries the trace of what it looked at, and the tools run on every run without a key.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from operator_tui.core.diagnosis.base import DiagnosisOutcome, TextSink
 from operator_tui.core.diagnosis.context import DiagnosisContext
 from operator_tui.core.diagnosis.findings import Finding
 from operator_tui.core.diagnosis.narrative import render_markdown
 from operator_tui.core.diagnosis.schema import ROOT_CAUSE_CLASSES, CorrelatedMetric, Diagnosis
+from operator_tui.core.tools import Checks, ToolAnswer
 
 Rules = Callable[[DiagnosisContext], Finding]
+
+
+@dataclass(frozen=True, slots=True)
+class Looks:
+    """What a rulebook asks the tools: ``plan`` names the calls for a context (in order),
+    ``read`` turns the answers into evidence lines for the finding."""
+
+    plan: Callable[[DiagnosisContext], Checks]
+    read: Callable[[DiagnosisContext, Finding, Sequence[ToolAnswer]], list[str]]
 
 
 def diagnosis_of(ctx: DiagnosisContext, finding: Finding) -> Diagnosis:
@@ -51,15 +67,29 @@ class RuleDiagnoser:
     backend = "offline"
     model: str | None = None
 
-    def __init__(self, rules: Rules) -> None:
+    def __init__(self, rules: Rules, looks: Looks | None = None) -> None:
         self.rules = rules
+        self.looks = looks
+
+    async def _look(self, context: DiagnosisContext) -> list[ToolAnswer]:
+        box = context.tools
+        if self.looks is None or box is None or not box:
+            return []
+        calls = [(n, a) for n, a in self.looks.plan(context).calls if n in box.tools]
+        return [await box.call(name, args) for name, args in calls]
 
     async def diagnose(self, context: DiagnosisContext, on_text: TextSink) -> DiagnosisOutcome:
+        answers = await self._look(context)
         finding = self.rules(context)
+        if self.looks is not None and answers:
+            finding.evidence += self.looks.read(context, finding, answers)
         diagnosis = diagnosis_of(context, finding)
         text = []
         for chunk in render_markdown(context, finding, diagnosis):
             text.append(chunk)
             await on_text(chunk)
             await asyncio.sleep(0)
-        return DiagnosisOutcome(diagnosis=diagnosis, text="".join(text))
+        investigation = context.tools.trace if context.tools is not None else []
+        return DiagnosisOutcome(
+            diagnosis=diagnosis, text="".join(text), investigation=investigation
+        )

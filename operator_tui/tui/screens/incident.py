@@ -2,10 +2,11 @@
 
 The main column is the incident's diagnosis (the lead ticket's, which is given the evidence of
 every ticket of the incident), streamed live, opening on the root cause and the recommended
-action. The side column (``v`` away on a narrow terminal) starts with the incident (its cause,
-status, the tickets it groups and the timeline of the incident and its tickets, longer on a
-taller screen), then what the diagnosis looked at (its own slot, ``#incident-trace``), then
-the lead ticket's facts, the metrics and the log events as the ticket screen shows them.
+action, then what the diagnosis looked at (its tool calls as collapsible steps). The side
+column (``v`` away on a narrow terminal) starts with the incident (its cause, status, the
+tickets it groups and the timeline of the incident and its tickets, longer on a taller
+screen), then the lead ticket's facts, the metrics and the log events as the ticket screen
+shows them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from operator_tui.tui.messages import DiagnosisStep
 from operator_tui.tui.render import seen
 from operator_tui.tui.screens.drilldown import section
 from operator_tui.tui.screens.ticket import TicketScreen
+from operator_tui.tui.widgets.trace import InvestigationTrace
 
 TIMELINE_LINES = 40
 
@@ -83,21 +85,6 @@ def timeline_text(
     return text
 
 
-def investigation_text(steps: list[dict[str, Any]]) -> Text:
-    """What the diagnosis looked at: one line per tool call (its tool, whether it answered,
-    the arguments, the answer's summary and time)."""
-    text = Text(no_wrap=True, overflow="ellipsis")
-    for i, step in enumerate(steps):
-        if i:
-            text.append("\n")
-        ok = bool(step.get("ok"))
-        text.append("✓ " if ok else "✗ ", style="green" if ok else "red")
-        text.append(plain(str(step.get("tool", "?"))), style="bold")
-        text.append(plain(f" {step.get('input', {})} → {step.get('summary', '')}"))
-        text.append(f" {step.get('ms', 0):.0f} ms", style="dim")
-    return text
-
-
 class IncidentScreen(TicketScreen):
     FACTS_HEADING = "Lead ticket"
 
@@ -111,8 +98,13 @@ class IncidentScreen(TicketScreen):
 
     def compose_side(self) -> ComposeResult:
         yield Static(id="incident-facts")
-        yield Static(id="incident-trace")
         yield from super().compose_side()
+
+    def compose_main(self) -> ComposeResult:
+        for widget in super().compose_main():
+            yield widget
+            if widget.id == "diagnosis-summary":
+                yield InvestigationTrace(id="investigation")
 
     def on_mount(self) -> None:
         self.query_one("#ticket-title", Static).update(f"Incident #{self.incident_id}")
@@ -146,9 +138,16 @@ class IncidentScreen(TicketScreen):
         return self.record.investigation if self.record is not None else []
 
     @on(DiagnosisStep)
-    def _step(self, message: DiagnosisStep) -> None:
+    async def _step(self, message: DiagnosisStep) -> None:
         if message.ticket_id == self.ticket_id:
-            self.draw_trace()
+            await self.draw_trace()
+
+    async def draw_trace(self) -> None:
+        await self.query_one("#investigation", InvestigationTrace).show(self.investigation_steps())
+
+    async def draw_diagnosis(self) -> None:
+        await super().draw_diagnosis()
+        await self.draw_trace()
 
     def draw_facts(self) -> None:
         super().draw_facts()
@@ -183,12 +182,3 @@ class IncidentScreen(TicketScreen):
                 Text(""),
             )
         )
-        self.draw_trace()
-
-    def draw_trace(self) -> None:
-        """What the diagnosis looked at, one line per tool call; hidden until there is one."""
-        trace = self.query_one("#incident-trace", Static)
-        steps = self.investigation_steps()
-        trace.display = bool(steps)
-        if steps:
-            trace.update(Group(section("Investigation"), investigation_text(steps), Text("")))

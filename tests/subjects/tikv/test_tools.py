@@ -82,6 +82,12 @@ async def test_every_tool_answers_and_none_changes_the_cluster() -> None:
         pd = PDClient(http, [url])
         tools = build_tools(PDReads(pd), PrometheusReads(http, url, 5.0), None)
         assert {t.name for t in tools} == set(ARGS)
+        # what reads PD or Prometheus is live (a replay leaves it out); the rest reads history
+        assert {t.name for t in tools if not t.live} == {
+            "search_logs",
+            "list_incident_tickets",
+            "get_metric_history",
+        }
         box = ToolBox(tools, ToolEnv(history=_history(now), now=lambda: now))
         for name, args in ARGS.items():
             answer = await box.call(name, args)
