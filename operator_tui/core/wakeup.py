@@ -1,7 +1,7 @@
 """Early ticks: a subject that notices a change between ticks asks the monitor to look now.
 
 A subject that implements ``Watched`` runs ``watch(wake)`` beside the monitor's loop and
-calls ``wake(Wake(...))`` the moment it sees something move (a connection closed, a leader
+calls ``wake(Wake(...))`` the moment it sees something move (a connection closed, a primary
 changed). The monitor asks the wake's ``confirm`` probe once, since one dropped connection
 is not a fault, and on a yes runs a tick at once: that tick gathers the evidence and opens
 the ticket, as any tick does. ``WakeLimits`` keeps this from becoming a second clock: at
