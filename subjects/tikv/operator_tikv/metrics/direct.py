@@ -197,6 +197,7 @@ class DirectMetrics:
         self._read_time: dict[int, float] = {}
         self._carry = 0.0
         self._urls: dict[int, tuple[str, str]] = {}
+        self._suspects: set[int] = set()
         self.parser = PageParser(
             ExpositionReader(FAMILIES), max_chars=page_max_chars, max_seconds=page_parse_s
         )
@@ -232,6 +233,10 @@ class DirectMetrics:
         self._carry = max(0.0, due - whole)
         return whole
 
+    def suspect(self, store_id: int) -> None:
+        """Read this store first on the next tick (its watched connection just ended)."""
+        self._suspects.add(store_id)
+
     def _url(self, store: TikvStore) -> str:
         cached = self._urls.get(store.id)
         if cached is None or cached[0] != store.status_address:
@@ -241,6 +246,7 @@ class DirectMetrics:
 
     async def scrape(self, store: TikvStore) -> TikvStoreMetrics:
         """Read one store now; the result is kept even if the tick is cut short."""
+        self._suspects.discard(store.id)
         m = await self._read(store)
         self._last[store.id] = m
         self._read_at[store.id] = self._order
@@ -315,6 +321,7 @@ class DirectMetrics:
             last = self._last.get(store.id)
             if (
                 store.state not in RUNNING
+                or store.id in self._suspects
                 or (last is not None and not last.reachable)
                 or store.id in reported
                 or (
@@ -343,6 +350,7 @@ class DirectMetrics:
         for table in (self._previous, self._last, self._read_at, self._read_time, self._urls):
             for gone in set(table) - known:
                 del table[gone]
+        self._suspects &= known
 
     async def collect(self, stores: list[TikvStore]) -> MetricsResult:
         live = [s for s in stores if s.state not in GONE]
