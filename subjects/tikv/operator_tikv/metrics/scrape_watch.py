@@ -54,8 +54,7 @@ class StoreWatch:
     """One task per watched store (at most ``max_stores``, lowest ids first).
 
     ``track`` sets the stores to watch (id -> status address); ``on_suspect`` is told a
-    store's id when its connection ends, before the monitor is woken, so the tick that
-    follows reads that store first.
+    store's id when the probe confirms its port dead, so the tick that follows reads it.
     """
 
     def __init__(
@@ -145,10 +144,11 @@ class StoreWatch:
 
     def _wake(self, wake: WakeFn, sid: int, host: str, port: int, reason: str) -> None:
         self.wakes += 1
-        if self.on_suspect is not None:
-            self.on_suspect(sid)
 
         async def confirm() -> bool:
-            return await port_is_dead(host, port, self.probe_timeout_s)
+            dead = await port_is_dead(host, port, self.probe_timeout_s)
+            if dead and self.on_suspect is not None:
+                self.on_suspect(sid)
+            return dead
 
         wake(Wake(store_key(sid), reason, confirm))
