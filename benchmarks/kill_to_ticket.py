@@ -103,6 +103,7 @@ async def measure(path: str, runs: int, interval: float, seed: int):
                 for run in range(runs):
                     store = 1 + run % 3
                     await asyncio.sleep(rng.uniform(0, interval))
+                    ticks, early = rt.monitor.ticks, rt.monitor.wake_counts["early_ticks"]
                     killed = time.perf_counter()
                     await rt.chaos.kill_store(store)
                     opened = await next_event(
@@ -114,6 +115,8 @@ async def measure(path: str, runs: int, interval: float, seed: int):
                         ),
                     )
                     seen = time.perf_counter()
+                    ticks = rt.monitor.ticks - ticks
+                    early = rt.monitor.wake_counts["early_ticks"] - early
                     to_ticket.append(seen - killed)
                     tid = opened.data["ticket"]["id"]
                     # A store killed again soon joins its still-open incident, whose diagnosis
@@ -125,7 +128,7 @@ async def measure(path: str, runs: int, interval: float, seed: int):
                     d = done.data["diagnosis"]
                     print(
                         f"run {run + 1}: store {store} killed -> ticket #{tid} in "
-                        f"{to_ticket[-1] * 1000:.1f} ms, "
+                        f"{to_ticket[-1] * 1000:.1f} ms ({ticks} tick(s) begun, {early} early), "
                         f"diagnosis {d['root_cause_class']} on {d['target']} at {to_diagnosis[-1]:.3f} s"
                     )
                     await rt.chaos.start_store(store)
