@@ -377,6 +377,7 @@ class TikvSubject:
                 {s.id: s.status_address for s in stores if s.state not in DOWN_OR_GONE}
             )
         metrics: MetricsResult = parts.get("metrics") or MetricsResult()
+        self._watched_dead(metrics)
         stamp(stores, metrics.by_store)
         unmeasured: set[str] = set()
         cluster, extra = cluster_metrics(stores, parts, unmeasured)
@@ -425,6 +426,18 @@ class TikvSubject:
         )
         self.last_snapshot = snapshot
         return snapshot
+
+    def _watched_dead(self, metrics: MetricsResult) -> None:
+        """Through Prometheus, a store is seen dead only after its next scrape there: until
+        then a port the watch saw answer, then refuse, and still refuses is the evidence."""
+        if self.store_watch is None or metrics.source != "prometheus":
+            return
+        for sid, why in self.store_watch.dead.items():
+            seen = metrics.by_store.get(sid)
+            if seen is None or seen.reachable:
+                metrics.by_store[sid] = TikvStoreMetrics(store_id=sid, reachable=False, error=why)
+                if metrics.fresh or metrics.fresh_exact:
+                    metrics.fresh.add(sid)
 
     def evaluate(self, snapshot: Snapshot) -> list[Violation]:
         return self.checker.evaluate(snapshot)

@@ -7,8 +7,13 @@ import socket
 import struct
 from contextlib import asynccontextmanager
 
+from operator_tikv.metrics import MetricsResult
 from operator_tikv.metrics.scrape_watch import StoreWatch, port_is_dead
+from operator_tikv.records import TikvStoreMetrics
+from operator_tikv.settings import TikvSettings
+from operator_tikv.subject import TikvSubject
 
+from operator_tui.core.subject import SubjectContext
 from operator_tui.core.wakeup import Wake
 
 
@@ -75,7 +80,7 @@ async def test_a_store_that_dies_wakes_the_monitor_and_its_probe_confirms():
         assert wakes[0].key == "store 2" and "connection" in wakes[0].reason
         assert suspects == []
         assert wakes[0].confirm is not None and await wakes[0].confirm()
-        assert suspects == [2]
+        assert suspects == [2] and 2 in watch.dead
         for _ in range(10):
             await asyncio.sleep(0.05)  # retries find the port refused: no second wake
         assert len(wakes) == 1
@@ -134,3 +139,32 @@ async def test_tracking_follows_the_store_list():
         assert wakes == [] or all(w.key == "store 2" for w in wakes)
     finally:
         await stop(task)
+
+
+async def test_through_prometheus_a_port_the_watch_holds_dead_is_unreachable_at_once(
+    fake_pd, mock_http
+):
+
+    settings = TikvSettings(
+        pd=list(fake_pd.endpoints), pd_retries=0, prometheus_url="http://127.0.0.1:9"
+    )
+    subject = TikvSubject(SubjectContext(http=mock_http, settings=settings, interval_s=1.0))
+    stores = await subject.get_stores()
+    ids = sorted(s.id for s in stores if s.status_address)[:2]
+
+    async def scraped_before_the_kill(_stores):
+        result = MetricsResult(source="prometheus", fresh_exact=True)
+        for sid in ids:
+            result.by_store[sid] = TikvStoreMetrics(store_id=sid, reachable=True)
+            result.fresh.add(sid)
+        return result
+
+    subject.prometheus.collect = scraped_before_the_kill  # type: ignore[method-assign,union-attr]
+    assert subject.store_watch is not None
+    subject.store_watch.dead[ids[0]] = "status port: connection closed by the store"
+    snap = await subject.observe()
+    dead = snap.store_metrics[ids[0]]
+    assert not dead.reachable and "connection closed" in (dead.error or "")
+    assert ids[0] in snap.measured and snap.store_metrics[ids[1]].reachable
+    assert {v.store_id for v in subject.evaluate(snap) if v.invariant == "store_down"} == {ids[0]}
+    await subject.aclose()

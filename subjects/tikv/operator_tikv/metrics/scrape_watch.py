@@ -73,6 +73,9 @@ class StoreWatch:
         self.on_suspect = on_suspect
         self.open_connections = 0
         self.wakes = 0
+        self.dead: dict[int, str] = {}
+        """Stores whose port was seen answering, then confirmed dead, and has not accepted a
+        connect since, with what was seen: evidence that does not wait for Prometheus."""
         self._wanted: dict[int, str] = {}
         self._changed = asyncio.Event()
         self._tasks: dict[int, tuple[str, asyncio.Task[None]]] = {}
@@ -97,6 +100,7 @@ class StoreWatch:
                     if self._wanted.get(sid) != address:
                         task.cancel()
                         del self._tasks[sid]
+                        self.dead.pop(sid, None)
                 for sid, address in self._wanted.items():
                     target = _host_port(address)
                     if sid not in self._tasks and target is not None:
@@ -126,6 +130,7 @@ class StoreWatch:
                 await asyncio.sleep(self.retry_s)
                 continue
             connected_before = True
+            self.dead.pop(sid, None)
             self.open_connections += 1
             why = "closed by the store"
             try:
@@ -147,8 +152,10 @@ class StoreWatch:
 
         async def confirm() -> bool:
             dead = await port_is_dead(host, port, self.probe_timeout_s)
-            if dead and self.on_suspect is not None:
-                self.on_suspect(sid)
+            if dead:
+                self.dead[sid] = f"{reason}; a new connect found nothing answering"
+                if self.on_suspect is not None:
+                    self.on_suspect(sid)
             return dead
 
         wake(Wake(store_key(sid), reason, confirm))
