@@ -79,6 +79,7 @@ def runtime_options(settings: Settings) -> RuntimeOptions:
         actions_mode=settings.actions.mode,
         agent_concurrency=settings.diagnosis.concurrency,
         agent_max_retries=settings.diagnosis.max_retries,
+        wake_per_second=settings.monitor.wake_per_second,
     )
 
 

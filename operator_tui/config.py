@@ -117,6 +117,13 @@ class ActionsSettings(_Section):
 
 class MonitorSettings(_Section):
     interval_s: float = Field(2.0, ge=0.1, le=3600, description="Monitor interval in seconds.")
+    wake_per_second: int = Field(
+        5,
+        ge=0,
+        le=100,
+        description="Early ticks per second at most when the subject sees a store or leader "
+        "change between ticks (one per store per interval); 0 ticks on the interval only.",
+    )
 
 
 class StorageSettings(_Section):

@@ -5,7 +5,9 @@ unreachable subject becomes a ``subject_unreachable`` violation (a ticket),
 and a tick that cannot observe never resolves the tickets it could not check.
 ``Monitor.run`` ticks on a fixed-rate grid (``FixedRateSchedule``): no drift,
 never two ticks at once, a slow tick skips the slots it overran and is
-reported as an ``error`` event rather than stacked.
+reported as an ``error`` event rather than stacked. A subject that watches between
+ticks (``core.wakeup.Watched``) wakes it early: a confirmed wake runs a tick at once,
+within ``WakeLimits``, and that tick's event names what woke it (``woken``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import logging
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -27,12 +30,17 @@ from operator_tui.core.subject import Figure, Subject, SubjectError
 from operator_tui.core.ticket import Ticket
 from operator_tui.core.tickets import TicketStore
 from operator_tui.core.types import Severity, Snapshot, Violation
+from operator_tui.core.wakeup import Wake, WakeLimits, Watched
 
 log = logging.getLogger(__name__)
 
 Observed = Callable[[datetime, Snapshot | None, list[Violation] | None, str | None], None]
 
 UNREACHABLE = "subject_unreachable"
+CONFIRM_MAX_S = 1.0
+"""The longest a wake's probe may take (less when the interval is shorter)."""
+CONFIRMING_MAX = 64
+"""Probes running at once; a wake beyond them waits for the next tick."""
 SNAPSHOT_HOT_WRITES = 20  # hot write entries: as many as a diagnosis reads (diagnosis/context.py)
 SNAPSHOT_LOG_EVENTS = 20
 SNAPSHOT_STORES = 50
@@ -128,6 +136,7 @@ class Monitor:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         history: History | None = None,
         incidents: IncidentStore | None = None,
+        wake_per_second: int = 5,
     ) -> None:
         self.subject = subject
         config = subject.describe()
@@ -151,6 +160,13 @@ class Monitor:
         self._wake = asyncio.Event()
         self._manual = False
         self._schedule: FixedRateSchedule | None = None
+        self.wake_per_second = wake_per_second
+        self.wake_limits = WakeLimits(interval_s, wake_per_second)
+        self.wake_counts: Counter[str] = Counter()
+        """``seen``, ``confirmed``, ``unconfirmed``, ``limited`` (a key woken again inside
+        its interval, or too many probes at once), ``ignored`` (paused), ``early_ticks``."""
+        self._woken: dict[str, str] = {}
+        self._confirming: dict[str, asyncio.Task[None]] = {}
 
     # --- one pass ---------------------------------------------------------------------
 
@@ -158,7 +174,7 @@ class Monitor:
         async with self._lock:
             return await self._tick()
 
-    async def _tick(self) -> Snapshot | None:
+    async def _tick(self, woken: Sequence[str] = ()) -> Snapshot | None:
         started = time.perf_counter()
         now = self.clock()
         self.ticks += 1
@@ -199,6 +215,7 @@ class Monitor:
             seq=self.ticks,
             reachable=True,
             violations=len(violations or ()),
+            **({"woken": list(woken)} if woken else {}),
         )
         return snapshot
 
@@ -325,25 +342,108 @@ class Monitor:
 
     def set_interval(self, seconds: float) -> float:
         self.interval_s = seconds
+        self.wake_limits.per_key_s = seconds
         if self._schedule is not None:
             self._schedule.set_interval(seconds, asyncio.get_running_loop().time())
         self._wake.set()
         return seconds
 
+    # --- early ticks ------------------------------------------------------------------
+
+    def wake(self, wake: Wake) -> None:
+        """The subject saw ``wake.key`` change: probe it once, then tick at once (bounded)."""
+        self.wake_counts["seen"] += 1
+        if self.paused or self._schedule is None:
+            self.wake_counts["ignored"] += 1
+            return
+        now = asyncio.get_running_loop().time()
+        key = wake.key
+        if (
+            key in self._woken
+            or key in self._confirming
+            or len(self._confirming) >= CONFIRMING_MAX
+            or not self.wake_limits.key_ready(key, now)
+        ):
+            self.wake_counts["limited"] += 1
+            return
+        if wake.confirm is None:
+            self._confirmed(wake)
+            return
+        task = asyncio.create_task(self._confirm(wake))
+        self._confirming[key] = task
+        task.add_done_callback(lambda _t, k=key: self._confirming.pop(k, None))
+
+    async def _confirm(self, wake: Wake) -> None:
+        assert wake.confirm is not None
+        try:
+            async with asyncio.timeout(min(CONFIRM_MAX_S, self.interval_s)):
+                real = await wake.confirm()
+        except TimeoutError:
+            real = False
+        except Exception:
+            log.exception("the probe for %s failed", wake.key)
+            real = False
+        if real:
+            self._confirmed(wake)
+        else:
+            self.wake_counts["unconfirmed"] += 1
+
+    def _confirmed(self, wake: Wake) -> None:
+        self.wake_counts["confirmed"] += 1
+        self._woken[wake.key] = wake.reason
+        self._wake.set()
+
+    async def _watch(self, subject: Watched) -> None:
+        try:
+            await subject.watch(self.wake)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("the subject's watch failed")
+            self.bus.publish(
+                "error", message=f"watch stopped: {type(exc).__name__}: {exc}; ticks go on"
+            )
+
+    def _take_woken(self, now: float, scheduled: bool) -> tuple[list[str], float | None]:
+        """The wakes this pass ticks for, and (when none may yet) seconds until one may."""
+        if not self._woken or self.paused:
+            self._woken.clear()
+            return [], None
+        if not scheduled:
+            wait = self.wake_limits.wait_s(now)
+            if wait > 0:
+                return [], wait
+            self.wake_counts["early_ticks"] += 1
+        keys = list(self._woken)
+        reasons = [f"{k}: {r}" for k, r in self._woken.items()]
+        self._woken.clear()
+        if not scheduled:
+            self.wake_limits.take(keys, now)
+        return reasons, None
+
+    # --- the loop ---------------------------------------------------------------------
+
     async def run(self) -> None:
-        """Tick on a fixed-rate grid until cancelled."""
+        """Tick on a fixed-rate grid until cancelled, and early when the subject wakes it."""
         loop = asyncio.get_running_loop()
         schedule = self._schedule = FixedRateSchedule(self.interval_s, loop.time())
+        self.wake_limits.per_key_s = self.interval_s
+        watch = (
+            asyncio.create_task(self._watch(self.subject))
+            if self.wake_per_second > 0 and isinstance(self.subject, Watched)
+            else None
+        )
         try:
             while True:
                 self._wake.clear()
                 now = loop.time()
                 scheduled = not self.paused and schedule.is_due(now)
-                if scheduled or self._manual:
+                woken, wake_in = self._take_woken(now, scheduled)
+                if scheduled or self._manual or woken:
                     self._manual = False
                     async with self._lock:
                         began = loop.time()
-                        await self._tick()
+                        await self._tick(woken)
                         took = loop.time() - began
                     if scheduled:
                         missed = schedule.advance(loop.time())
@@ -360,9 +460,17 @@ class Monitor:
                             )
                     continue
                 timeout = None if self.paused else max(0.0, schedule.due - now)
+                if wake_in is not None:
+                    timeout = wake_in if timeout is None else min(timeout, wake_in)
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout)
                 except TimeoutError:
                     pass
         finally:
             self._schedule = None
+            tasks = [*self._confirming.values(), *([watch] if watch is not None else [])]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._confirming.clear()
+            self._woken.clear()

@@ -80,6 +80,8 @@ class RuntimeOptions:
     actions_mode: str = "observe"
     agent_concurrency: int = 2
     agent_max_retries: int = 3
+    wake_per_second: int = 5
+    """Early ticks a watching subject may ask for in any one second (0: none, ticks only)."""
 
 
 class OperatorRuntime:
@@ -120,6 +122,7 @@ class OperatorRuntime:
             interval_s=self.options.interval_s,
             clock=self._clock,
             incidents=self.incidents,
+            wake_per_second=self.options.wake_per_second,
         )
         self.agent = AgentRunner(
             self.subject,

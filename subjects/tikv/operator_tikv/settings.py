@@ -86,6 +86,21 @@ class TikvSettings(BaseModel):
         description="Direct metrics: longest time one page's parse may take (a real store's takes "
         "about 1 ms); past it the page is skipped for the tick and counted.",
     )
+    watch_stores: bool = Field(
+        True,
+        description="Hold a connection open to each store's status port between ticks: one that "
+        "closes or resets, or a refused connect, wakes the monitor for that store at once.",
+    )
+    watch_max_stores: int = Field(
+        1024, ge=0, le=100_000, description="Stores watched that way at most (lowest ids first)."
+    )
+    pd_leader_poll_s: float = Field(
+        0.5,
+        ge=0,
+        le=60,
+        description="How often GET /pd/api/v1/leader is read between ticks; a new leader wakes the "
+        "monitor. 0: only the ticks read it.",
+    )
     heartbeat_overdue_s: Seconds = Field(
         12.0,
         description="Direct metrics: a store whose PD heartbeat is this far behind the newest is read first.",

@@ -34,6 +34,8 @@ class StoreState(StrEnum):
 
 RUNNING = frozenset({StoreState.UP, StoreState.SERVING})
 GONE = frozenset({StoreState.TOMBSTONE, StoreState.REMOVED})
+DOWN_OR_GONE = GONE | {StoreState.DISCONNECTED, StoreState.DOWN}
+"""Stores whose status port nobody expects to answer: not watched between ticks."""
 _LEVEL = {
     StoreState.UP: Health.SERVING,
     StoreState.SERVING: Health.SERVING,

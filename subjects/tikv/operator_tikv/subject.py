@@ -35,8 +35,10 @@ from operator_tikv.logsources import DockerLogSource, FileLogSource, HttpLogSour
 from operator_tikv.metrics import DirectMetrics, MetricsResult, PrometheusMetrics
 from operator_tikv.metrics.fetch import HttpxFetcher, StreamFetcher
 from operator_tikv.metrics.prometheus import PrometheusError
+from operator_tikv.metrics.scrape_watch import StoreWatch
 from operator_tikv.pd import PDClient
 from operator_tikv.pd.client import REGION_CHECKS as CHECK_KINDS
+from operator_tikv.pd.leader_watch import LeaderWatch
 from operator_tikv.records import (
     METRIC_FIGURES,
     RECORDS,
@@ -48,7 +50,7 @@ from operator_tikv.records import (
 )
 from operator_tikv.refresh import Refresh
 from operator_tikv.settings import TikvSettings
-from operator_tikv.states import stamp
+from operator_tikv.states import DOWN_OR_GONE, stamp
 from operator_tikv.tools import PDReads, PrometheusReads, build_tools
 from operator_tui.core.bounds import clip
 from operator_tui.core.raw import RawAnswer
@@ -63,6 +65,7 @@ from operator_tui.core.subject import (
 )
 from operator_tui.core.types import ActionResult, ClusterMetrics, Snapshot, Violation
 from operator_tui.core.urls import mask_urls
+from operator_tui.core.wakeup import WakeFn
 
 ERROR_MAX = 500
 """Longest error line a snapshot keeps (they hold text a store, PD or a log sent)."""
@@ -152,6 +155,16 @@ class TikvSubject:
         self.log_source = self._log_source(cfg)
         self._slow = self._slow_groups(cfg)
         self.include_tombstone = cfg.include_tombstone
+        self.store_watch = (
+            StoreWatch(max_stores=cfg.watch_max_stores, on_suspect=self.direct.suspect)
+            if cfg.watch_stores and cfg.watch_max_stores
+            else None
+        )
+        self.leader_watch = (
+            LeaderWatch(self.pd, poll_s=cfg.pd_leader_poll_s, timeout_s=min(1.0, cfg.pd_timeout_s))
+            if cfg.pd_leader_poll_s
+            else None
+        )
         self.last_snapshot: Snapshot | None = None
         self._closed = False
         self.tools = build_tools(
@@ -362,7 +375,12 @@ class TikvSubject:
             else:
                 parts.update(group.answer)
         self.direct.prune({s.id for s in stores})
+        if self.store_watch is not None:
+            self.store_watch.track(
+                {s.id: s.status_address for s in stores if s.state not in DOWN_OR_GONE}
+            )
         metrics: MetricsResult = parts.get("metrics") or MetricsResult()
+        self._watched_dead(metrics)
         stamp(stores, metrics.by_store)
         unmeasured: set[str] = set()
         cluster, extra = cluster_metrics(stores, parts, unmeasured)
@@ -412,8 +430,27 @@ class TikvSubject:
         self.last_snapshot = snapshot
         return snapshot
 
+    def _watched_dead(self, metrics: MetricsResult) -> None:
+        """Through Prometheus, a store is seen dead only after its next scrape there: until
+        then a port the watch saw answer, then refuse, and still refuses is the evidence."""
+        if self.store_watch is None or metrics.source != "prometheus":
+            return
+        for sid, why in self.store_watch.dead.items():
+            seen = metrics.by_store.get(sid)
+            if seen is None or seen.reachable:
+                metrics.by_store[sid] = TikvStoreMetrics(store_id=sid, reachable=False, error=why)
+                if metrics.fresh or metrics.fresh_exact:
+                    metrics.fresh.add(sid)
+
     def evaluate(self, snapshot: Snapshot) -> list[Violation]:
         return self.checker.evaluate(snapshot)
+
+    async def watch(self, wake: WakeFn) -> None:
+        """Between ticks (``core.wakeup.Watched``): each store's status port
+        (``metrics.scrape_watch``) and PD's leader (``pd.leader_watch``)."""
+        watches = [w.watch(wake) for w in (self.store_watch, self.leader_watch) if w is not None]
+        if watches:
+            await asyncio.gather(*watches)
 
     async def execute(self, action: str, args: dict[str, Any]) -> ActionResult:
         return await actions.execute(
