@@ -18,6 +18,7 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -105,6 +106,10 @@ class ManualDemo:
                     offline_diagnoser(),
                     chaos=chaos,
                     clock=self.now,
+                )
+                # Tool calls timed on the manual clock too: a trace reads "0 ms" in every picture.
+                self.runtime.agent.tool_limits = replace(
+                    self.runtime.agent.tool_limits, timer=lambda: self.cluster.now_ns / 1e9
                 )
                 yield self.runtime
             finally:

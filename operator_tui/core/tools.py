@@ -85,9 +85,13 @@ class Tool:
 
 @dataclass(frozen=True, slots=True)
 class ToolLimits:
+    """Caps on each answer; ``timer`` times each call (seconds), replaceable where pictures
+    must not depend on how fast the machine was."""
+
     max_rows: int = MAX_ROWS
     max_bytes: int = MAX_BYTES
     budget_s: float = BUDGET_S
+    timer: Callable[[], float] = time.perf_counter
 
 
 @dataclass(slots=True)
@@ -245,7 +249,7 @@ class ToolBox:
 
     async def call(self, name: str, arguments: Any) -> ToolAnswer:
         """Run one tool; never raises except on cancellation."""
-        started = time.perf_counter()
+        started = self.limits.timer()
         shown_input = arguments if isinstance(arguments, dict) else {"_raw": arguments}
         shown_input, _ = bounded_json(shown_input, 2000)
         tool = self.tools.get(name)
@@ -290,7 +294,7 @@ class ToolBox:
             input=shown_input if isinstance(shown_input, dict) else {"_raw": shown_input},
             ok=ok,
             result_chars=len(text),
-            ms=round((time.perf_counter() - started) * 1000, 1),
+            ms=round((self.limits.timer() - started) * 1000, 1),
             summary=(summary_of(data) + (f" ({note})" if note else "")) if ok else error,
         )
         self.steps.append(step)

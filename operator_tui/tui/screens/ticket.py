@@ -175,7 +175,11 @@ class TicketScreen(DrillDownScreen):
             store_ids.insert(0, t.store_id)
         histories = {sid: app.metric_history(sid) for sid in store_ids}
         side = self.query_one(f"#{self.SIDE_ID}")
-        spark, log_limit = room(side.scrollable_content_region.width, self.size.height)
+        width = side.scrollable_content_region.width
+        if not side.show_vertical_scrollbar:
+            # The lines drawn now may bring the scrollbar in, taking its width from the line.
+            width -= side.styles.scrollbar_size_vertical
+        spark, log_limit = room(width, self.size.height)
         self.query_one("#ticket-metrics", Static).update(
             Group(
                 Text(""),
