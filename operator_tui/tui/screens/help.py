@@ -35,8 +35,10 @@ class HelpScreen(ModalScreen[None]):
             yield Static(keys_table(), id="help-keys")
             yield Static(
                 Text(
-                    "Keys that do not apply right now say why. Every action is also in the "
-                    "command palette (ctrl+p). esc closes this screen.",
+                    "On the ticket and incident screens v swaps the diagnosis and the facts "
+                    "(a wide screen: hides the facts). Keys that do not apply right now say "
+                    "why. Every action is also in the command palette (ctrl+p). esc closes "
+                    "this screen.",
                     style="dim",
                 ),
                 id="help-note",

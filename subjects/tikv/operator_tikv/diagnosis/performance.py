@@ -17,6 +17,7 @@ from operator_tui.core.diagnosis.findings import (
     option,
 )
 from operator_tui.core.diagnosis.schema import RecommendedAction
+from operator_tui.core.units import ms, per_s
 
 
 def _voter_targets(ev: Evidence, region: int, sid: int) -> list[int]:
@@ -68,7 +69,7 @@ def slow_disk(ev: Evidence, sid: int) -> Finding:
     score = ev.slow_score(sid)
     evidence = [f"Store {sid}'s slow score is {score:g} (healthy stores sit near 1)."]
     if m and m.p99_write_latency_ms is not None:
-        evidence.append(f"Its p99 write latency is {m.p99_write_latency_ms:g} ms.")
+        evidence.append(f"Its p99 write latency is {ms(m.p99_write_latency_ms)}.")
     slow_ops = ev.log_kinds(sid)["slow_operation"]
     if slow_ops:
         evidence.append(f"{slow_ops} slow-operation log events on store {sid}.")
@@ -232,7 +233,7 @@ def write_stall(ev: Evidence, sid: int) -> Finding:
     ]
     if m and (m.channel_full_per_s or m.scheduler_busy_per_s):
         evidence.append(
-            f"Channel full {m.channel_full_per_s or 0:g}/s, scheduler too busy {m.scheduler_busy_per_s or 0:g}/s."
+            f"Channel full {per_s(m.channel_full_per_s or 0)}, scheduler too busy {per_s(m.scheduler_busy_per_s or 0)}."
         )
     return Finding(
         cause=causes.WRITE_STALL,
@@ -284,13 +285,17 @@ def overload(ev: Evidence, sid: int | None) -> Finding:
     qps = ev.ctx.cluster.qps
     target: Target = sid if sid is not None else "cluster"
     evidence = [
-        f"Cluster QPS {qps:g}; CPU " + ", ".join(f"store {s} {c:.0%}" for s, c in cpu.items()) + "."
+        f"Cluster requests {per_s(qps)}; CPU "
+        + ", ".join(f"store {s} {c:.0%}" for s, c in cpu.items())
+        + "."
     ]
     rising = ev.ctx.shifts(metric="qps")
     if rising:
         evidence.append(
             "QPS rose: "
-            + ", ".join(f"store {r.store_id} {r.baseline:g} -> {r.value:g}" for r in rising[:4])
+            + ", ".join(
+                f"store {r.store_id} {per_s(r.baseline)} -> {per_s(r.value)}" for r in rising[:4]
+            )
             + "."
         )
     all_busy = bool(cpu) and all(c >= HIGH_CPU for c in cpu.values())

@@ -20,6 +20,7 @@ from operator_tikv.diagnosis.candidates import Candidate
 from operator_tikv.diagnosis.errors import critical_error
 from operator_tikv.diagnosis.evidence import DISK_USED, HOT_STORE_SHARE, SLOW_SCORE, Evidence
 from operator_tui.core.diagnosis.findings import Finding
+from operator_tui.core.units import per_s, scaled
 
 # A family's own cause, when its evidence is there, wins a tie with another cause on the store.
 NATURAL_BONUS = 0.5
@@ -119,11 +120,13 @@ def own(ev: Evidence, sid: int, fam: str | None) -> list[Candidate]:
     if stall > 0 or fam == families.STALL:
         pro = []
         if m is not None and m.write_stall:
-            pro.append(f"RocksDB on store {sid} reports write stall {m.write_stall:g}.")
+            pro.append(
+                f"RocksDB on store {sid} reports a p99 write stall of {scaled(m.write_stall, 'us')}."
+            )
         if m is not None and (m.channel_full_per_s or m.scheduler_busy_per_s):
             pro.append(
-                f"Channel full {m.channel_full_per_s or 0:g}/s, scheduler too busy "
-                f"{m.scheduler_busy_per_s or 0:g}/s on store {sid}."
+                f"Channel full {per_s(m.channel_full_per_s or 0)}, scheduler too busy "
+                f"{per_s(m.scheduler_busy_per_s or 0)} on store {sid}."
             )
         con = []
         if slow:
