@@ -1,5 +1,5 @@
 """Figures in a unit that keeps them short (``850µs``, ``5.74s``, ``1.50MiB/s``, ``12.3k``) and
-in words (``RocksDB write stall p99: 1.80s, usually 0``).
+in words (``queue wait p99: 1.80s, usually 0``).
 
 Neutral: the words and units come from the subject's ``Measure`` declarations, so core's
 narrative and every front end write a figure the same way.
@@ -177,7 +177,7 @@ diagnosis context records), used when the subject declares nothing for them."""
 def in_words(
     name: str, value: float | None, baseline: float | None, measures: Sequence[Measure]
 ) -> str:
-    """``RocksDB write stall p99: 1.80s, usually 0``: a figure named and scaled as the subject
+    """``queue wait p99: 1.80s, usually 0``: a figure named and scaled as the subject
     declares it, else as core words its own figures, else its name and a count."""
     measure = next((m for m in (*measures, *CORE_MEASURES) if m.name == name), None)
     words = measure.words if measure is not None else name
