@@ -21,12 +21,14 @@ from typing import Any
 
 import zstandard
 
-from operator_tui.core.diagnosis.stored import snapshot_from_dict
+from operator_tui.core.diagnosis.stored import _log_event, _metrics, snapshot_from_dict
 from operator_tui.core.types import (
     PLAIN_RECORDS,
+    LogEvent,
     RecordTypes,
     Severity,
     Snapshot,
+    StoreMetrics,
     Violation,
 )
 
@@ -104,6 +106,12 @@ class Codec:
     def unpack(self, blob: bytes) -> dict[str, Any]:
         return json.loads(self._pair()[1].decompress(blob))
 
+    def compress(self, raw: bytes) -> bytes:
+        return self._pair()[0].compress(raw)
+
+    def decompress(self, blob: bytes) -> bytes:
+        return self._pair()[1].decompress(blob)
+
 
 @functools.cache
 def _enum_fields(cls: type) -> tuple[tuple[str, type[Enum]], ...]:
@@ -147,6 +155,18 @@ def snapshot_from_doc(doc: dict[str, Any], records: RecordTypes = PLAIN_RECORDS)
     measured = doc.get("measured")
     snapshot.measured = None if measured is None else frozenset(int(i) for i in measured)
     return snapshot
+
+
+def metrics_from_doc(doc: dict[str, Any], cls: type[StoreMetrics] = StoreMetrics) -> StoreMetrics:
+    metrics = _metrics(cls, doc)
+    _members(metrics)
+    return metrics
+
+
+def log_event_from_doc(doc: dict[str, Any], cls: type[LogEvent] = LogEvent) -> LogEvent:
+    event = _log_event(cls, doc)
+    _members(event)
+    return event
 
 
 def violations_from_doc(docs: list[dict[str, Any]]) -> list[Violation]:
