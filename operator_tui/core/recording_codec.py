@@ -21,14 +21,12 @@ from typing import Any
 
 import zstandard
 
-from operator_tui.core.diagnosis.stored import _log_event, _metrics, snapshot_from_dict
+from operator_tui.core.diagnosis.stored import snapshot_from_dict
 from operator_tui.core.types import (
     PLAIN_RECORDS,
-    LogEvent,
     RecordTypes,
     Severity,
     Snapshot,
-    StoreMetrics,
     Violation,
 )
 
@@ -132,7 +130,8 @@ def _enum_fields(cls: type) -> tuple[tuple[str, type[Enum]], ...]:
     return tuple(found)
 
 
-def _members(record: Any) -> None:
+def members(record: Any) -> None:
+    """A record's enum fields as members again (JSON keeps their values)."""
     for name, enum in _enum_fields(type(record)):
         value = getattr(record, name)
         if value is not None and not isinstance(value, enum):
@@ -150,23 +149,11 @@ def snapshot_from_doc(doc: dict[str, Any], records: RecordTypes = PLAIN_RECORDS)
         *snapshot.hot_write_regions,
         *snapshot.log_events,
     ):
-        _members(record)
+        members(record)
     snapshot.extra = dict(doc.get("extra") or {})
     measured = doc.get("measured")
     snapshot.measured = None if measured is None else frozenset(int(i) for i in measured)
     return snapshot
-
-
-def metrics_from_doc(doc: dict[str, Any], cls: type[StoreMetrics] = StoreMetrics) -> StoreMetrics:
-    metrics = _metrics(cls, doc)
-    _members(metrics)
-    return metrics
-
-
-def log_event_from_doc(doc: dict[str, Any], cls: type[LogEvent] = LogEvent) -> LogEvent:
-    event = _log_event(cls, doc)
-    _members(event)
-    return event
 
 
 def violations_from_doc(docs: list[dict[str, Any]]) -> list[Violation]:

@@ -20,25 +20,27 @@ pages, safe to open beside a recording from somebody else.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
 from collections import deque
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from operator_tui import __version__
+from operator_tui.core.diagnosis.stored import _known
 from operator_tui.core.history import History
 from operator_tui.core.recording import Recording
-from operator_tui.core.recording_codec import Codec, log_event_from_doc, metrics_from_doc
-from operator_tui.core.types import PLAIN_RECORDS, LogEvent, RecordTypes
+from operator_tui.core.recording_codec import Codec, members
+from operator_tui.core.types import LogEvent, RecordTypes, Snapshot
 
-FORMAT = 1
-EVERY_S = 120.0
-"""Recorded time between checkpoints: a seek plays at most this much (60 ticks at 2 s)."""
+FORMAT = 2
+EVERY_S = 60.0
+"""Recorded time between checkpoints: a seek plays at most this much (30 ticks at 2 s)."""
 KEEP_BESIDE_S = 1800.0
 """A recording shorter than this builds its checkpoints in a second or two: they stay in the
 replay's work directory instead of a file beside it."""
@@ -48,7 +50,7 @@ SUFFIX = ".checkpoints"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (idx INTEGER PRIMARY KEY, pages INTEGER NOT NULL,
-    state BLOB NOT NULL);
+    state BLOB NOT NULL, logs BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS pages (page INTEGER NOT NULL, idx INTEGER NOT NULL, blob BLOB NOT NULL,
     PRIMARY KEY (page, idx)) WITHOUT ROWID;
 """
@@ -83,9 +85,33 @@ def boundaries(times: list[float], every_s: float = EVERY_S) -> list[int]:
 # --- the history windows as JSON ------------------------------------------------------
 
 
-def history_doc(history: History) -> dict[str, Any]:
-    """The rings of ``history``, exactly: a log event held by both the cluster-wide ring and
-    its store's ring is written once."""
+def _rows(records: Iterable[Any]) -> dict[str, Any]:
+    """Records of one class as a table (field names once, then one list of values each):
+    a third of the size of dicts, and read back by position."""
+    items = list(records)
+    if not items:
+        return {"fields": [], "rows": []}
+    names = [f.name for f in fields(type(items[0]))]
+    return {"fields": names, "rows": [[getattr(r, n) for n in names] for r in items]}
+
+
+def _records(table: dict[str, Any], cls: type, fix: Callable[[list[Any]], None]) -> list[Any]:
+    names = table["fields"]
+    exact = names == [f.name for f in fields(cls)]
+    out = []
+    for row in table["rows"]:
+        fix(row)
+        record = cls(*row) if exact else cls(**_known(cls, dict(zip(names, row, strict=True))))
+        members(record)
+        out.append(record)
+    return out
+
+
+def history_docs(history: History) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The rings of ``history``, exactly, as two documents: the metric points and the log
+    events (a log event held by both the cluster-wide ring and its store's is written once)."""
+    if isinstance(history, RestoredHistory):
+        history.materialize()
     events: list[LogEvent] = []
     seen: dict[int, int] = {}
 
@@ -98,31 +124,89 @@ def history_doc(history: History) -> dict[str, Any]:
 
     logs = [ref(e) for e in history._logs]
     store_logs = {str(sid): [ref(e) for e in ring] for sid, ring in history._store_logs.items()}
-    return {
+    metrics = {
         "sizes": [history._points, history._logs.maxlen, history._store_log_events],
         "metrics": {
-            str(sid): [[t.isoformat(), asdict(m)] for t, m in ring]
+            str(sid): {"at": [t.isoformat() for t, _ in ring], **_rows(m for _, m in ring)}
             for sid, ring in history._metrics.items()
         },
-        "events": [asdict(e) for e in events],
-        "logs": logs,
-        "store_logs": store_logs,
     }
+    return metrics, {"events": _rows(events), "logs": logs, "store_logs": store_logs}
 
 
-def history_from_doc(doc: dict[str, Any], records: RecordTypes = PLAIN_RECORDS) -> History:
-    points, log_events, store_log_events = doc["sizes"]
-    history = History(points=points, log_events=log_events, store_log_events=store_log_events)
-    for sid, ring in doc["metrics"].items():
-        history._metrics[int(sid)] = deque(
-            ((datetime.fromisoformat(t), metrics_from_doc(m, records.metrics)) for t, m in ring),
-            maxlen=points,
-        )
-    events = [log_event_from_doc(e, records.log_event) for e in doc["events"]]
-    history._logs.extend(events[i] for i in doc["logs"])
-    for sid, refs in doc["store_logs"].items():
-        history._store_logs[int(sid)] = deque((events[i] for i in refs), maxlen=store_log_events)
-    return history
+@functools.cache
+def _dict_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls) if "dict" in str(f.type))
+
+
+def _int_keys(names: list[str], cls: type) -> Callable[[list[Any]], None]:
+    """A per-peer figure (store id -> value) comes back from JSON with string keys."""
+    where = [i for i, n in enumerate(names) if n in _dict_fields(cls)]
+
+    def fix(row: list[Any]) -> None:
+        for i in where:
+            value = row[i]
+            if isinstance(value, dict):
+                row[i] = {int(k): float(v) for k, v in value.items()}
+
+    return fix
+
+
+class RestoredHistory(History):
+    """A checkpoint's history: its metric points at once, its log events when first read.
+    Thousands of log lines are most of what a restore would decode, and a seek seldom needs
+    them (the log and store screens and a diagnosis do); lines played meanwhile wait."""
+
+    PENDING_LIMIT = 20_000
+
+    def __init__(
+        self, doc: dict[str, Any], logs: bytes, codec: Codec, records: RecordTypes
+    ) -> None:
+        points, log_events, store_log_events = doc["sizes"]
+        super().__init__(points=points, log_events=log_events, store_log_events=store_log_events)
+        for sid, table in doc["metrics"].items():
+            at = [datetime.fromisoformat(t) for t in table["at"]]
+            metrics = _records(table, records.metrics, _int_keys(table["fields"], records.metrics))
+            self._metrics[int(sid)] = deque(zip(at, metrics, strict=True), maxlen=points)
+        self._blob: bytes | None = logs
+        self._codec = codec
+        self._records = records
+        self._later: list[LogEvent] = []
+
+    def materialize(self) -> None:
+        if self._blob is None:
+            return
+        doc = self._codec.unpack(self._blob)
+        self._blob = None
+        table = doc["events"]
+        when = table["fields"].index("time") if "time" in table["fields"] else -1
+
+        def times(row: list[Any]) -> None:
+            if when >= 0 and row[when] is not None:
+                row[when] = datetime.fromisoformat(row[when])
+
+        events = _records(table, self._records.log_event, times)
+        self._logs.extend(events[i] for i in doc["logs"])
+        for sid, refs in doc["store_logs"].items():
+            self._store_logs[int(sid)] = deque(
+                (events[i] for i in refs), maxlen=self._store_log_events
+            )
+        later, self._later = self._later, []
+        if later:
+            super().record(Snapshot(taken_at=datetime.now(UTC), log_events=later))
+
+    def record(self, snapshot: Snapshot) -> None:
+        if self._blob is None:
+            super().record(snapshot)
+            return
+        super().record(replace(snapshot, log_events=[]))
+        self._later.extend(snapshot.log_events)
+        if len(self._later) > self.PENDING_LIMIT:
+            self.materialize()
+
+    def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list[LogEvent]:
+        self.materialize()
+        return super().recent_log_events(store_id, limit)
 
 
 # --- the file ---------------------------------------------------------------------------
@@ -178,8 +262,9 @@ class CheckpointFile:
                 raise sqlite3.DatabaseError(f"{self.path} is not a checkpoints file")
             if have != want:
                 db.executescript(
-                    "BEGIN; DELETE FROM meta; DELETE FROM checkpoints; DELETE FROM pages; COMMIT;"
+                    "BEGIN; DELETE FROM meta; DROP TABLE checkpoints; DROP TABLE pages; COMMIT;"
                 )
+                db.executescript(SCHEMA)
                 db.execute("BEGIN")
                 db.executemany(
                     "INSERT INTO meta (key, value) VALUES (?, ?)",
@@ -226,12 +311,13 @@ class CheckpointFile:
             if previous is None
             or previous[n * size : (n + 1) * size] != image[n * size : (n + 1) * size]
         ]
+        metrics, logs = history_docs(checkpoint.history)
         state = self.codec.pack(
             {
                 "ticks": checkpoint.ticks,
                 "episodes": checkpoint.episodes,
                 "consumed": checkpoint.consumed,
-                "history": history_doc(checkpoint.history),
+                "history": metrics,
                 "page_size": size,
                 "extra": checkpoint.extra,
             }
@@ -242,8 +328,8 @@ class CheckpointFile:
             try:
                 db.executemany("INSERT INTO pages (page, idx, blob) VALUES (?, ?, ?)", changed)
                 db.execute(
-                    "INSERT INTO checkpoints (idx, pages, state) VALUES (?, ?, ?)",
-                    (checkpoint.index, count, state),
+                    "INSERT INTO checkpoints (idx, pages, state, logs) VALUES (?, ?, ?, ?)",
+                    (checkpoint.index, count, state, self.codec.pack(logs)),
                 )
                 db.execute("COMMIT")
             except sqlite3.Error:
@@ -272,7 +358,7 @@ class CheckpointFile:
         """The checkpoint taken after tick ``index`` (one of ``indexes``)."""
         with self._lock:
             row = self._db.execute(
-                "SELECT state FROM checkpoints WHERE idx = ?", (index,)
+                "SELECT state, logs FROM checkpoints WHERE idx = ?", (index,)
             ).fetchone()
         if row is None:
             raise KeyError(index)
@@ -282,7 +368,7 @@ class CheckpointFile:
             ticks=int(doc["ticks"]),
             episodes=dict(doc["episodes"]),
             consumed={str(k): int(v) for k, v in doc["consumed"].items()},
-            history=history_from_doc(doc["history"], self.records),
+            history=RestoredHistory(doc["history"], row[1], self.codec, self.records),
             image=self._image(index),
             extra=dict(doc.get("extra") or {}),
         )
