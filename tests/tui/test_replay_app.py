@@ -48,3 +48,33 @@ async def test_replay_app_steps_seeks_and_says_replay() -> None:
             await pilot.pause(0.05)
         assert player.position == at - 1
         await pilot.press("q")
+
+
+async def _opened(app: ReplayApp, pilot) -> ReplayRuntime:  # type: ignore[no-untyped-def]
+    for _ in range(200):
+        if isinstance(app.runtime, ReplayRuntime):
+            break
+        await pilot.pause(0.05)
+    player = app.runtime
+    assert isinstance(player, ReplayRuntime)
+    player.pause()
+    return player
+
+
+def test_replay_after_both_incidents(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    """The replay at the tick after the slow disk's incident opened: REPLAY and the recorded
+    time in the header, the stores, hot regions and incidents panes as recorded."""
+    settings = load_settings(None)
+    app = ReplayApp(settings, lambda: open_replay(settings, RECORDING), animate=False)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        player = await _opened(app, pilot)
+        await player.seek(player.recording.start + 104)
+        app._moved()
+        for _ in range(100):
+            if app.query_one(IncidentTable).row_count == 2:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=run_before, terminal_size=(140, 40))
