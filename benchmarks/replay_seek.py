@@ -42,7 +42,9 @@ async def build(out: Path, hours: float) -> int:
         if snapshot is not None:
             snapshot = replace(snapshot, taken_at=snapshot.taken_at + shift)
         recorder.tick(tick.now + shift, snapshot, tick.violations, tick.error)
-        while recorder._queue.qsize() > 2000:
+        for _ in range(1200):  # let the writer catch up: a full queue drops ticks
+            if recorder._queue.qsize() <= 2000:
+                break
             await asyncio.sleep(0.05)
     await recorder.aclose()
     if recorder.dropped:

@@ -105,9 +105,7 @@ def test_hot_write_flow_follows_the_leaders_a_loss_or_an_eviction_moved() -> Non
     loss = incident(ticket(names.STORE_DOWN, 2))
     assert RULES.explains(ticket(names.HOT_WRITE_REGION, 3), loss) == "store_loss_effects"
     slow = incident(ticket(names.SLOW_STORE, 3))
-    assert RULES.explains(ticket(names.HOT_WRITE_REGION, 1), slow) == (
-        "slow_store_leader_eviction"
-    )
+    assert RULES.explains(ticket(names.HOT_WRITE_REGION, 1), slow) == ("slow_store_leader_eviction")
     stall = incident(ticket(names.WRITE_STALL, 3))
     assert RULES.explains(ticket(names.HOT_WRITE_REGION, 1), stall) is None
 
