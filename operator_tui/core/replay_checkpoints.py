@@ -38,7 +38,7 @@ from operator_tui.core.recording import Recording
 from operator_tui.core.recording_codec import Codec, members
 from operator_tui.core.types import LogEvent, RecordTypes, Snapshot
 
-FORMAT = 2
+FORMAT = 3
 EVERY_S = 60.0
 """Recorded time between checkpoints: a seek plays at most this much (30 ticks at 2 s)."""
 KEEP_BESIDE_S = 1800.0
@@ -51,9 +51,11 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (idx INTEGER PRIMARY KEY, pages INTEGER NOT NULL,
     state BLOB NOT NULL, logs BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS pages (page INTEGER NOT NULL, idx INTEGER NOT NULL, blob BLOB NOT NULL,
-    PRIMARY KEY (page, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pages (page INTEGER NOT NULL, idx INTEGER NOT NULL, blob BLOB NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS pages_at ON pages (page, idx);
 """
+# A rowid table, not WITHOUT ROWID: a compressed page (about 1 KB) fits in a table leaf but
+# not in an index leaf, where each would spill into an overflow page of its own.
 
 
 @dataclass(slots=True)
