@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (idx INTEGER PRIMARY KEY, pages INTEGER N
     state BLOB NOT NULL, logs BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS pages (page INTEGER NOT NULL, idx INTEGER NOT NULL, blob BLOB NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS pages_at ON pages (page, idx);
+CREATE INDEX IF NOT EXISTS pages_changed ON pages (idx);
 """
 # A rowid table, not WITHOUT ROWID: a compressed page (about 1 KB) fits in a table leaf but
 # not in an index leaf, where each would spill into an overflow page of its own.
@@ -249,6 +250,8 @@ class CheckpointFile:
             r[0] for r in self._db.execute("SELECT idx FROM checkpoints ORDER BY idx")
         ]
         self._last_image: bytes | None = None
+        self._read: tuple[int, bytearray] | None = None
+        self._page_size: int | None = None
 
     def _open(self, want: dict[str, Any]) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -345,16 +348,36 @@ class CheckpointFile:
             return self._image_locked(index)
 
     def _image_locked(self, index: int) -> bytes:
+        """The database at checkpoint ``index``: from the last one read, only the pages that
+        changed between the two (a seek reads a few dozen pages, not the whole database);
+        the first time, every page."""
         row = self._db.execute("SELECT pages FROM checkpoints WHERE idx = ?", (index,)).fetchone()
         count = int(row[0])
-        rows = self._db.execute(
-            "SELECT page, blob, max(idx) FROM pages WHERE idx <= ? AND page < ? GROUP BY page",
-            (index, count),
-        ).fetchall()
-        pages = [b""] * count
+        if self._read is None:
+            rows = self._db.execute(
+                "SELECT page, blob, max(idx) FROM pages WHERE idx <= ? AND page < ? GROUP BY page",
+                (index, count),
+            ).fetchall()
+            image = bytearray()
+        else:
+            last, image = self._read
+            lo, hi = min(last, index), max(last, index)
+            rows = self._db.execute(
+                "SELECT page, blob, max(idx) FROM pages WHERE idx <= ? AND page < ? AND page IN "
+                "(SELECT page FROM pages WHERE idx > ? AND idx <= ?) GROUP BY page",
+                (index, count, lo, hi),
+            ).fetchall()
+        size = self._page_size
+        if size is None:
+            first = next((blob for page, blob, _ in rows if page == 0), None)
+            size = self._page_size = page_size(self.codec.decompress(first)) if first else 4096
+        if len(image) < count * size:
+            image.extend(bytes(count * size - len(image)))
+        del image[count * size :]
         for page, blob, _ in rows:
-            pages[page] = self.codec.decompress(blob)
-        return b"".join(pages)
+            image[page * size : (page + 1) * size] = self.codec.decompress(blob)
+        self._read = (index, image)
+        return bytes(image)
 
     def load(self, index: int) -> Checkpoint:
         """The checkpoint taken after tick ``index`` (one of ``indexes``)."""
