@@ -46,6 +46,7 @@ from operator_tui.core.replay_checkpoints import (
     EVERY_S,
     Checkpoint,
     CheckpointFile,
+    beside,
     boundaries,
     open_checkpoints,
 )
@@ -256,7 +257,9 @@ class ReplayRuntime(OperatorRuntime):
         ``workdir``) and built while the player waits (``build_checkpoints``)."""
         tickets = await TicketStore.open(Path(workdir) / "replay-0.db", subject=recording.subject)
         found = None
-        if checkpoints and not kw.get("rediagnose"):
+        # A player that runs to the end and stops builds none; it uses a file already there.
+        built = not kw.get("until_end") or beside(recording.path).exists()
+        if checkpoints and built and not kw.get("rediagnose"):
             found = await asyncio.to_thread(
                 open_checkpoints,
                 recording,
