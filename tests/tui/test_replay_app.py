@@ -78,3 +78,27 @@ def test_replay_after_both_incidents(snap_compare) -> None:  # type: ignore[no-u
         await pilot.pause()
 
     assert snap_compare(app, run_before=run_before, terminal_size=(140, 40))
+
+
+async def test_replay_app_jumps_to_the_ends_and_by_ten_minutes() -> None:
+    settings = load_settings(None)
+    app = ReplayApp(settings, lambda: open_replay(settings, RECORDING), animate=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        player = await _opened(app, pilot)
+        last = len(player.recording)
+
+        async def lands(key: str, position: int) -> None:
+            await pilot.press(key)
+            for _ in range(100):
+                if player.position == position:
+                    break
+                await pilot.pause(0.05)
+            assert player.position == position, key
+
+        await lands("end", last)
+        assert player.at_end and "end" in str(app.query_one("#header").render())
+        await lands("home", 1)
+        await lands("right_curly_bracket", last)  # the recording is shorter than 10 min
+        await lands("left_curly_bracket", 1)
+        assert player.paused
+        await pilot.press("q")
