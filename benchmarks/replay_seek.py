@@ -1,6 +1,6 @@
 """Seek time in a flight recording: reading the tick at a random time of a long recording,
 and the replay player's seek: before, without checkpoints (it plays every tick from the start
-when going back), and after, through checkpoints (restore the nearest, play at most 1 min).
+when going back), and after, through checkpoints (restore the nearest, play at most 30 s).
 
 A long recording is made by appending the ticks of the checked-in one over and over with
 shifted times (``--hours`` of 2 s ticks). Prints the median and worst times of each; the

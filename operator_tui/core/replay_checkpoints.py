@@ -1,4 +1,4 @@
-"""Checkpoints of a replay: the player's whole state every few minutes of recorded time, so a
+"""Checkpoints of a replay: the player's whole state every 30 s of recorded time, so a
 seek restores the nearest one before the target and plays forward at most that far.
 
 The state of a replay after tick ``i`` is what playing ticks ``0..i`` left behind: the
@@ -39,8 +39,8 @@ from operator_tui.core.recording_codec import Codec, members
 from operator_tui.core.types import LogEvent, RecordTypes, Snapshot
 
 FORMAT = 3
-EVERY_S = 60.0
-"""Recorded time between checkpoints: a seek plays at most this much (30 ticks at 2 s)."""
+EVERY_S = 30.0
+"""Recorded time between checkpoints: a seek plays at most this much (15 ticks at 2 s)."""
 KEEP_BESIDE_S = 1800.0
 """A recording shorter than this builds its checkpoints in a second or two: they stay in the
 replay's work directory instead of a file beside it."""
