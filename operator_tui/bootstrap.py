@@ -276,9 +276,12 @@ async def open_replay(
     until_end: bool = False,
     bus: EventBus | None = None,
     diagnoser: Diagnoser | None = None,
+    checkpoints: bool = True,
+    checkpoint_every_s: float | None = None,
 ) -> AsyncIterator[ReplayRuntime]:
     """A ``ReplayRuntime`` over the recording at ``path``, with the subject it names (its
-    declarations; its invariants under ``rediagnose``, with today's diagnoser).
+    declarations; its invariants under ``rediagnose``, with today's diagnoser), seeking
+    through checkpoints unless ``checkpoints`` is false.
 
     Raises ``RecordingError`` or ``SubjectError``."""
     probe = await asyncio.to_thread(Recording, path)
@@ -315,6 +318,8 @@ async def open_replay(
             until_end=until_end,
             bus=bus,
             options=runtime_options(settings),
+            checkpoints=checkpoints,
+            **({} if checkpoint_every_s is None else {"checkpoint_every_s": checkpoint_every_s}),
         )
         stack.push_async_callback(runtime.aclose)
         yield runtime

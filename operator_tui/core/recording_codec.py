@@ -104,6 +104,12 @@ class Codec:
     def unpack(self, blob: bytes) -> dict[str, Any]:
         return json.loads(self._pair()[1].decompress(blob))
 
+    def compress(self, raw: bytes) -> bytes:
+        return self._pair()[0].compress(raw)
+
+    def decompress(self, blob: bytes) -> bytes:
+        return self._pair()[1].decompress(blob)
+
 
 @functools.cache
 def _enum_fields(cls: type) -> tuple[tuple[str, type[Enum]], ...]:
@@ -124,7 +130,8 @@ def _enum_fields(cls: type) -> tuple[tuple[str, type[Enum]], ...]:
     return tuple(found)
 
 
-def _members(record: Any) -> None:
+def members(record: Any) -> None:
+    """A record's enum fields as members again (JSON keeps their values)."""
     for name, enum in _enum_fields(type(record)):
         value = getattr(record, name)
         if value is not None and not isinstance(value, enum):
@@ -142,7 +149,7 @@ def snapshot_from_doc(doc: dict[str, Any], records: RecordTypes = PLAIN_RECORDS)
         *snapshot.hot_write_regions,
         *snapshot.log_events,
     ):
-        _members(record)
+        members(record)
     snapshot.extra = dict(doc.get("extra") or {})
     measured = doc.get("measured")
     snapshot.measured = None if measured is None else frozenset(int(i) for i in measured)

@@ -12,9 +12,13 @@ release concludes from the same observations.
 
 ``ReplayRuntime`` is an ``OperatorRuntime`` whose monitor loop is a player: it plays the
 recorded ticks at ``speed`` times their recorded pace, pauses and resumes like the live
-monitor, steps one tick either way and seeks to a time or to the next incident. Seeking
-back starts over with an empty ticket store and plays up to the target without pacing.
-Actions are never run on a recording.
+monitor, steps one tick either way and seeks to a time or to the next incident. A seek
+restores the newest checkpoint (``core.replay_checkpoints``) at or before the target when
+that is nearer than where the player stands, else starts over (backwards) or carries on
+(forwards), and plays up to the target without pacing. Checkpoints are built in the
+background by a second player and kept beside the recording; without them (a build not yet
+there, or ``rediagnose``, whose invariants keep a memory of their own in today's subject)
+seeking works as before, only slower. Actions are never run on a recording.
 """
 
 from __future__ import annotations
@@ -38,6 +42,14 @@ from operator_tui.core.diagnosis.context import DiagnosisContext
 from operator_tui.core.diagnosis.schema import Diagnosis
 from operator_tui.core.events import EventBus
 from operator_tui.core.recording import RecordedTick, Recording, at
+from operator_tui.core.replay_checkpoints import (
+    EVERY_S,
+    Checkpoint,
+    CheckpointFile,
+    beside,
+    boundaries,
+    open_checkpoints,
+)
 from operator_tui.core.runtime import OperatorRuntime, RuntimeOptions
 from operator_tui.core.subject import Subject, SubjectConfig, SubjectUnreachable
 from operator_tui.core.tickets import TicketStore
@@ -143,10 +155,19 @@ class RecordedDiagnoser:
         self._queues: dict[str, list[dict[str, Any]]] = {}
         self.rewind()
 
-    def rewind(self) -> None:
+    def rewind(self, consumed: dict[str, int] | None = None) -> None:
+        """Back to the start, or to where ``consumed`` (key -> diagnoses handed out) says."""
         self._queues = {}
         for _t, key, made in self._made:
             self._queues.setdefault(key, []).append(made)
+        for key, count in (consumed or {}).items():
+            del self._queues.get(key, [])[:count]
+
+    def consumed(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for _t, key, _made in self._made:
+            total[key] = total.get(key, 0) + 1
+        return {k: n - len(self._queues.get(k, ())) for k, n in total.items()}
 
     def due(self, since: float, until: float) -> list[str]:
         """The violation keys of the diagnoses recorded in ``[since, until)``."""
@@ -192,8 +213,13 @@ class ReplayRuntime(OperatorRuntime):
         until_end: bool = False,
         bus: EventBus | None = None,
         options: RuntimeOptions | None = None,
+        checkpoints: CheckpointFile | None = None,
     ) -> None:
         self.recording = recording
+        self.checkpoints = None if rediagnose else checkpoints
+        self._builder: asyncio.Task[None] | None = None
+        self.restored = 0
+        """How many seeks started from a checkpoint."""
         self.make_subject = make_subject
         self.workdir = Path(workdir)
         self.rediagnose = rediagnose
@@ -221,14 +247,39 @@ class ReplayRuntime(OperatorRuntime):
 
     @classmethod
     async def open(
-        cls, recording: Recording, make_subject: Callable[[], Subject], workdir: Path, **kw: Any
+        cls,
+        recording: Recording,
+        make_subject: Callable[[], Subject],
+        workdir: Path,
+        *,
+        checkpoints: bool = False,
+        checkpoint_every_s: float = EVERY_S,
+        **kw: Any,
     ) -> ReplayRuntime:
+        """``checkpoints``: seek through checkpoints, kept beside a long recording (else in
+        ``workdir``) and built while the player waits (``build_checkpoints``)."""
         tickets = await TicketStore.open(Path(workdir) / "replay-0.db", subject=recording.subject)
-        return cls(recording, make_subject, workdir, tickets, **kw)
+        found = None
+        # A player that runs to the end and stops builds none; it uses a file already there.
+        built = not kw.get("until_end") or beside(recording.path).exists()
+        if checkpoints and built and not kw.get("rediagnose"):
+            found = await asyncio.to_thread(
+                open_checkpoints,
+                recording,
+                [Path(workdir) / "replay.checkpoints"],
+                checkpoint_every_s,
+            )
+        return cls(recording, make_subject, workdir, tickets, checkpoints=found, **kw)
 
     async def aclose(self) -> None:
+        if self._builder is not None:
+            self._builder.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._builder
         await self.tickets.aclose()
         await self.subject.aclose()
+        if self.checkpoints is not None:
+            self.checkpoints.close()
 
     # --- where the replay is ----------------------------------------------------------
 
@@ -287,12 +338,14 @@ class ReplayRuntime(OperatorRuntime):
             await self._play(self.position)
             return True
 
-    async def _restart(self) -> None:
+    async def _restart(self, checkpoint: Checkpoint | None = None) -> None:
+        """Start over: with an empty ticket store, or with ``checkpoint``'s whole state."""
         old = self.tickets
         self._restarts += 1
-        tickets = await TicketStore.open(
-            self.workdir / f"replay-{self._restarts}.db", subject=self.recording.subject
-        )
+        path = self.workdir / f"replay-{self._restarts}.db"
+        if checkpoint is not None:
+            await asyncio.to_thread(path.write_bytes, checkpoint.image)
+        tickets = await TicketStore.open(path, subject=self.recording.subject)
         await old.aclose()
         stale = self.workdir / f"replay-{self._restarts - 1}.db"
         with contextlib.suppress(OSError):
@@ -303,19 +356,80 @@ class ReplayRuntime(OperatorRuntime):
         self.monitor.paused = paused
         await old_subject.aclose()
         if isinstance(self.diagnoser, RecordedDiagnoser):
-            self.diagnoser.rewind()
+            self.diagnoser.rewind(None if checkpoint is None else checkpoint.consumed)
         self.position = 0
         self.current = None
+        if checkpoint is None:
+            return
+        tick = self.recording.tick(checkpoint.index)
+        assert isinstance(self.subject, ReplaySubject)
+        self.subject.tick = self.current = tick
+        self.monitor.latest = tick.snapshot
+        self.monitor.ticks = checkpoint.ticks
+        self.monitor._episodes = dict(checkpoint.episodes)
+        self.monitor.history = self.agent.history = checkpoint.history
+        self.position = checkpoint.index + 1
+
+    async def capture(self) -> Checkpoint:
+        """The player's state now (after tick ``position - 1``)."""
+        consumed = (
+            self.diagnoser.consumed() if isinstance(self.diagnoser, RecordedDiagnoser) else {}
+        )
+        return Checkpoint(
+            index=self.position - 1,
+            ticks=self.monitor.ticks,
+            episodes=dict(self.monitor._episodes),
+            consumed=consumed,
+            history=self.monitor.history,
+            image=await self.tickets.image(),
+        )
 
     async def seek_index(self, index: int) -> None:
         """Make tick ``index`` the last one played (-1: none yet)."""
         index = max(-1, min(index, len(self.recording) - 1))
         async with self._lock:
-            if index < self.position - 1:
+            mark = self.checkpoints.before(index) if self.checkpoints is not None else None
+            if mark is not None and (index < self.position - 1 or mark > self.position - 1):
+                assert self.checkpoints is not None
+                checkpoint = await asyncio.to_thread(self.checkpoints.load, mark)
+                await self._restart(checkpoint)
+                self.restored += 1
+            elif index < self.position - 1:
                 await self._restart()
             while self.position <= index:
                 await self._play(self.position)
         self._wake.set()
+
+    # --- checkpoints --------------------------------------------------------------------
+
+    def build_checkpoints(self) -> asyncio.Task[None] | None:
+        """Start (once) the background build of the checkpoints this file still lacks."""
+        if self.checkpoints is None or self._builder is not None:
+            return self._builder
+        self._builder = asyncio.create_task(self._build(), name="replay-checkpoints")
+        return self._builder
+
+    async def _build(self) -> None:
+        file = self.checkpoints
+        assert file is not None
+        marks = [i for i in boundaries(self.recording.times, file.every_s) if i > (file.last or -1)]
+        if not marks:
+            return
+        workdir = self.workdir / "checkpoints"
+        builder = await ReplayRuntime.open(
+            self.recording, self.make_subject, workdir, bus=EventBus(), options=self.options
+        )
+        try:
+            if file.last is not None:
+                await builder._restart(await asyncio.to_thread(file.load, file.last))
+            for mark in marks:
+                while builder.position <= mark:
+                    await builder._play(builder.position)
+                await asyncio.to_thread(file.add, await builder.capture())
+        except Exception as exc:
+            log.warning("replay checkpoints: the build stopped: %s", exc)
+        finally:
+            await builder.aclose()
 
     async def seek(self, moment: datetime | float) -> None:
         """Play up to the last tick at or before ``moment`` (recorded time)."""
@@ -351,7 +465,10 @@ class ReplayRuntime(OperatorRuntime):
     # --- the runtime's loops and commands ----------------------------------------------
 
     async def run_monitor(self) -> None:
-        """Play at ``speed`` until the end (then return, or wait there); honours pause and step."""
+        """Play at ``speed`` until the end (then return, or wait there); honours pause and step.
+        A player that waits at the end (the app) builds its checkpoints meanwhile."""
+        if not self.until_end:
+            self.build_checkpoints()
         while True:
             self._wake.clear()
             if self._step:

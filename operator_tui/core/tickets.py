@@ -241,6 +241,17 @@ class TicketStore:
         async with self._lock:
             await self._conn.close()
 
+    async def image(self) -> bytes:
+        """The whole database as the bytes of one SQLite file, between writes (a replay's
+        checkpoint; ``path.write_bytes`` and ``open`` bring it back)."""
+        async with self._lock:
+            copy = sqlite3.connect(":memory:", check_same_thread=False)
+            try:
+                await self._conn.backup(copy)
+                return copy.serialize()
+            finally:
+                copy.close()
+
     # --- reads -------------------------------------------------------------------------
 
     async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:

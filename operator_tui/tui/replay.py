@@ -35,8 +35,9 @@ class ReplayApp(OperatorApp):
         Binding("n", "replay_next_incident", "Next incident", key_display="n"),
         Binding("left_curly_bracket", f"replay_jump(-{SEEK_JUMP_S})", "-10 min", show=False),
         Binding("right_curly_bracket", f"replay_jump({SEEK_JUMP_S})", "+10 min", show=False),
-        Binding("home", "replay_edge(0)", "Start", show=False),
-        Binding("end", "replay_edge(1)", "End", show=False),
+        # Priority: a focused table would take home/end for its own rows otherwise.
+        Binding("home", "replay_edge(0)", "Start", show=False, priority=True),
+        Binding("end", "replay_edge(1)", "End", show=False, priority=True),
         Binding("less_than_sign", "replay_speed(0.5)", "Slower", key_display="<"),
         Binding("greater_than_sign", "replay_speed(2)", "Faster", key_display=">"),
     ]
@@ -88,7 +89,8 @@ class ReplayApp(OperatorApp):
         if player is None:
             return
         player.pause()
-        await player.seek(player.recorded_now().timestamp() + float(seconds))
+        target = player.recorded_now().timestamp() + float(seconds)
+        await player.seek(max(player.recording.start, target))
         self._moved()
 
     async def action_replay_next_incident(self) -> None:

@@ -8,6 +8,7 @@ know are skipped, so an old database still reads.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
@@ -30,8 +31,13 @@ class StoredSnapshotError(ValueError):
     """The stored copy cannot be read back (a hand-edited or damaged database)."""
 
 
+@functools.cache
+def _names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in fields(cls))
+
+
 def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
-    names = {f.name for f in fields(cls)}
+    names = _names(cls)
     return {k: v for k, v in data.items() if k in names}
 
 

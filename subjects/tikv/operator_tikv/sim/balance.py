@@ -31,9 +31,12 @@ class Balance(Schedulers):
         leader_budget = self._evict_leaders(leader_budget)
         paused = self.evicted_leader_stores()
         healthy = [s for s in self.stores.values() if self.pd_healthy(s) and s.id not in paused]
-        if len(healthy) < 2:
-            return
         evict = self.slow_evicted_stores()
+        # evict-slow-store asks for one slow store and somewhere to put its leaders, not for
+        # two healthy stores (scheduleDiskSlowStore in pkg/schedule/schedulers/
+        # evict_slow_store.go): with a store lost and another slow, the one left takes them.
+        if not healthy or (len(healthy) < 2 and not evict):
+            return
         counters = self.pd_counters
         if self.scheduler_on(BALANCE_LEADER):
             counters.inc("pd_scheduler_event_count", (BALANCE_LEADER, "schedule"))

@@ -117,3 +117,17 @@ async def test_removed_balance_leader_stops_balancing(
     schedule = json.loads((await http.get(base + "/config/schedule")).content)
     disabled = {e["type"]: e["disable"] for e in schedule["schedulers-v2"]}
     assert disabled["balance-leader"] is True and disabled["balance-region"] is False
+
+
+async def test_evict_slow_store_empties_a_slow_store_with_one_store_left(
+    sim: SimCluster, http: httpx.AsyncClient
+) -> None:
+    """Store 2 lost and store 3's disk slow: PD's evict-slow-store wants one slow store and a
+    place for its leaders (evict_slow_store.go scheduleDiskSlowStore), so store 1 takes them."""
+    await sim.kill_store(2)
+    await sim.advance(30)
+    assert await leaders(http, sim, 3) > 0
+    sim.add_fault("slow_disk", 3)
+    await sim.advance(150)
+    assert await leaders(http, sim, 3) == 0
+    assert await leaders(http, sim, 1) > 0
