@@ -21,8 +21,7 @@ WRITE_PATH = frozenset(
 )
 STORE_LOST = frozenset({names.STORE_DOWN, names.STORE_DISCONNECTED})
 PD_FAILOVER = frozenset({UNREACHABLE, names.PD_LEADER_CHANGED, names.PD_MEMBER_UNHEALTHY})
-LOSS_EFFECTS = frozenset({names.UNDER_REPLICATED, names.LEADER_IMBALANCE, names.HOT_WRITE_REGION})
-EVICTION_EFFECTS = frozenset({names.LEADER_IMBALANCE, names.HOT_WRITE_REGION})
+LOSS_EFFECTS = frozenset({names.UNDER_REPLICATED, names.LEADER_IMBALANCE})
 
 CAUSES: dict[str, str] = {
     **dict.fromkeys(WRITE_PATH, "write_path"),
@@ -104,33 +103,25 @@ def pd_failover(ticket: Ticket, incident: IncidentView) -> bool:
 
 
 def store_loss_effects(ticket: Ticket, incident: IncidentView) -> bool:
-    """Missing replicas, uneven leaders and hot write flow gathered on one store follow a
-    store's loss.
+    """Missing replicas and uneven leaders follow a store's loss.
 
     The regions a lost store led elect new leaders on the survivors within the election
     timeout, so PD's leader counts come out uneven until balance-leader evens them; their
     leaders report the lost peers as down and PD counts miss-peer/down-peer regions
     (``pd_regions_status``) until it re-creates the replicas after ``max-store-down-time``
-    (pkg/schedule/checker/rule_checker.go). PD counts a region's write flow against the
-    store that leads it (the leader's region heartbeat carries the written bytes and keys;
-    pkg/statistics/hot_peer_cache.go), so the hot regions the lost store led take their
-    flow to whichever survivor won them: with fewer stores left, one of them can lead most
-    of the hot write flow without any change in the workload. All are cluster-wide effects
-    of the store's loss.
+    (pkg/schedule/checker/rule_checker.go). Both are cluster-wide effects of the store's loss.
     """
     return ticket.invariant in LOSS_EFFECTS and incident.has(STORE_LOST)
 
 
 def slow_store_leader_eviction(ticket: Ticket, incident: IncidentView) -> bool:
-    """Uneven leaders, and the hot write flow they carry, follow a slow store: PD evicts
-    its leaders.
+    """Uneven leaders follow a slow store: PD evicts its leaders.
 
     PD's ``evict-slow-store-scheduler`` (on by default since PD 7.x) moves every leader off a
     store whose slow score reaches 100 (pkg/schedule/schedulers/evict_slow_store.go), which
-    leaves leader counts uneven until the store recovers; the write flow of the hot regions
-    it led is counted against their new leaders from then on (see ``store_loss_effects``).
+    leaves leader counts uneven until the store recovers.
     """
-    return ticket.invariant in EVICTION_EFFECTS and incident.has({names.SLOW_STORE})
+    return ticket.invariant == names.LEADER_IMBALANCE and incident.has({names.SLOW_STORE})
 
 
 RULES = RuleSet(

@@ -99,22 +99,10 @@ def test_missing_replicas_and_uneven_leaders_follow_a_store_loss() -> None:
     assert RULES.explains(ticket(names.UNDER_REPLICATED), slow) is None
 
 
-def test_hot_write_flow_follows_the_leaders_a_loss_or_an_eviction_moved() -> None:
-    """PD counts write flow against a region's leader: when the leaders of a lost store, or
-    of a slow store PD evicts, go to a survivor, so does their hot write flow."""
-    loss = incident(ticket(names.STORE_DOWN, 2))
-    assert RULES.explains(ticket(names.HOT_WRITE_REGION, 3), loss) == "store_loss_effects"
-    slow = incident(ticket(names.SLOW_STORE, 3))
-    assert RULES.explains(ticket(names.HOT_WRITE_REGION, 1), slow) == ("slow_store_leader_eviction")
-    stall = incident(ticket(names.WRITE_STALL, 3))
-    assert RULES.explains(ticket(names.HOT_WRITE_REGION, 1), stall) is None
-
-
 def test_another_stores_fault_never_takes_a_stores_own_symptom() -> None:
-    """Store 1 down and store 3 slow: none of store 3's symptoms joins store 1's loss (a hot
-    write flow gathered on store 3 is the cluster's leadership, not store 3's fault)."""
+    """Store 1 down and store 3 slow: none of store 3's symptoms joins store 1's loss."""
     loss = incident(ticket(names.STORE_DOWN, 1), ticket(names.STORE_DISCONNECTED, 1))
-    for symptom in (*rules.WRITE_PATH, names.LOW_DISK, names.STORE_DOWN):
+    for symptom in (*rules.WRITE_PATH, names.LOW_DISK, names.HOT_WRITE_REGION, names.STORE_DOWN):
         assert place(ticket(symptom, 3), [loss], RULES) is None, symptom
     stall = incident(ticket(names.WRITE_STALL, 3), incident_id=2)
     found = place(ticket(names.SLOW_STORE, 3), [loss, stall], RULES)
