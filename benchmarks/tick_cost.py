@@ -57,6 +57,8 @@ async def main(stores, regions, full):
                 return
             if line.startswith(b"kill "):
                 await sim.kill_store(int(line.split()[1]))
+            elif line.startswith(b"start "):
+                await sim.start_store(int(line.split()[1]))
             else:
                 await sim.advance(float(line))
             print(json.dumps({"now_ns": sim.now_ns}), flush=True)
@@ -109,8 +111,14 @@ class Sim:
         self.now_ns = (await self._read())["now_ns"]
 
     async def kill(self, store_id: int) -> None:
+        await self._command(f"kill {store_id}")
+
+    async def start(self, store_id: int) -> None:
+        await self._command(f"start {store_id}")
+
+    async def _command(self, line: str) -> None:
         assert self.proc is not None and self.proc.stdin is not None
-        self.proc.stdin.write(f"kill {store_id}\n".encode())
+        self.proc.stdin.write(f"{line}\n".encode())
         await self.proc.stdin.drain()
         await self._read()
 
