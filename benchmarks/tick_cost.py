@@ -8,6 +8,7 @@ grow with regions. Target: <= 50 ms per tick, flat in regions.
 
     uv run python benchmarks/tick_cost.py [--ticks 15] [--sizes 3x10000,3x1000000,...]
         [--prometheus SCRAPE_S] [--budget auto|all|N] [--kill] [--page full|modelled]
+        [--compare-zlib]
 
 "read" is the number of stores whose /metrics a direct-mode tick read (by default each
 store once per 15 s scrape interval, all of them up to 12 stores), and "cpu ms/read" the
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import math
@@ -28,10 +30,13 @@ import statistics
 import sys
 import tempfile
 import time
+import zlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from operator_tikv.metrics import fetch
 from operator_tikv.plugin import plugin
 from operator_tikv.settings import TikvSettings
 
@@ -57,6 +62,8 @@ async def main(stores, regions, full):
                 return
             if line.startswith(b"kill "):
                 await sim.kill_store(int(line.split()[1]))
+            elif line.startswith(b"start "):
+                await sim.start_store(int(line.split()[1]))
             else:
                 await sim.advance(float(line))
             print(json.dumps({"now_ns": sim.now_ns}), flush=True)
@@ -109,8 +116,14 @@ class Sim:
         self.now_ns = (await self._read())["now_ns"]
 
     async def kill(self, store_id: int) -> None:
+        await self._command(f"kill {store_id}")
+
+    async def start(self, store_id: int) -> None:
+        await self._command(f"start {store_id}")
+
+    async def _command(self, line: str) -> None:
         assert self.proc is not None and self.proc.stdin is not None
-        self.proc.stdin.write(f"kill {store_id}\n".encode())
+        self.proc.stdin.write(f"{line}\n".encode())
         await self.proc.stdin.drain()
         await self._read()
 
@@ -294,6 +307,17 @@ class Prometheus:
             self._dir.cleanup()
 
 
+@contextlib.contextmanager
+def _inflate_with(module: object) -> Iterator[None]:
+    """The stream fetcher inflating with ``module`` (``zlib``) instead of ISA-L, for a while."""
+    saved = fetch.isal_zlib
+    fetch.isal_zlib = module  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        fetch.isal_zlib = saved
+
+
 async def measure(
     stores: int,
     regions: int,
@@ -303,6 +327,7 @@ async def measure(
     budget: str | None = None,
     kill: bool = False,
     page: str = "full",
+    compare_zlib: bool = False,
 ) -> dict:
     started = time.perf_counter()
     async with Sim(stores, regions, page) as sim:
@@ -310,6 +335,12 @@ async def measure(
         async with httpx.AsyncClient() as http:
             row: dict = {"stores": stores, "regions": regions, "sim_boot_s": round(boot_s, 1)}
             row["pd_only"] = await _ticks(sim, http, "none", ticks, interval_s)
+            if compare_zlib:
+                # Before/after in one run: the same ticks with pages inflated by zlib, as before.
+                with _inflate_with(zlib):
+                    row["full_zlib"] = await _ticks(
+                        sim, http, "direct", ticks, interval_s, budget=budget
+                    )
             row["full"] = await _ticks(sim, http, "direct", ticks, interval_s, budget=budget)
             read = row["full"]["stores_read_median"]
             extra_cpu = row["full"]["cpu_ms_median"] - row["pd_only"]["cpu_ms_median"]
@@ -360,6 +391,11 @@ def main(argv: list[str] | None = None) -> int:
         help="store /metrics pages: full (every TiKV family, a real page's size: the default) "
         "or modelled (only the ~60 families the simulator models, 13x smaller)",
     )
+    parser.add_argument(
+        "--compare-zlib",
+        action="store_true",
+        help="also measure direct mode with pages inflated by zlib (before ISA-L), same run",
+    )
     args = parser.parse_args(argv)
     sizes = []
     for part in args.sizes.split(","):
@@ -387,6 +423,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.budget,
                 args.kill,
                 args.page,
+                args.compare_zlib,
             )
         )
         if args.json:
@@ -400,6 +437,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"{full['evaluate_ms_median']:>11} {full['stores_read_median']:>5} "
                 f"{full['cpu_ms_per_store_read']!s:>11} | {pd['errors'] + full['errors']}"
             )
+            if "full_zlib" in row:
+                old = row["full_zlib"]
+                print(
+                    f"{'':>6} {'':>9} | {'direct, zlib (before):':>34} {old['tick_ms_median']:>15} "
+                    f"{old['tick_ms_p95']:>7} {old['cpu_ms_median']:>7} {old['cpu_ms_max']:>5} "
+                    f"{old['evaluate_ms_median']:>11} {old['stores_read_median']:>5}"
+                )
             if "kill" in row:
                 k = row["kill"]
                 print(

@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,15 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5_000
+WAL_LIMIT_BYTES = 4 << 20
+"""``journal_size_limit``: after a checkpoint that resets the write-ahead log, SQLite cuts the
+file back to this. Without it the file keeps its high-water mark for the life of the database."""
+CHECKPOINT_EVERY_S = 300.0
+"""A ``wal_checkpoint(TRUNCATE)`` after the first commit this long after the last one. SQLite's
+own automatic checkpoint (every 1000 pages) is PASSIVE: it copies what no reader holds and
+never shrinks the file, so a reader left open (the console, ``tickets list``) lets the log grow;
+a TRUNCATE waits up to ``CHECKPOINT_WAIT_MS`` for them and empties it."""
+CHECKPOINT_WAIT_MS = 200
 _CHUNK = 400  # stays under SQLite's bound-parameter limit
 # What binding one row's values can raise: an int beyond SQLite's signed 64 bits, a lone
 # surrogate that does not encode, a type SQLite does not take.
@@ -177,6 +187,11 @@ class TicketStore:
         simulated one in evaluations and screenshots)."""
         self.failed_rows = 0
         """Rows of a tick's write left out because their values could not be stored."""
+        self.checkpoint_every_s = CHECKPOINT_EVERY_S
+        self.monotonic: Callable[[], float] = time.monotonic
+        self._checkpointed_at: float | None = None  # the first commit starts the schedule
+        self.checkpoints = 0
+        """Scheduled checkpoints that emptied the log (a busy one is tried again next time)."""
 
     @classmethod
     async def open(cls, path: Path | str, *, subject: str = "") -> TicketStore:
@@ -220,6 +235,7 @@ class TicketStore:
                     f"ticket database {where} is damaged ({first}); left untouched"
                 )
             await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
             await conn.execute("PRAGMA synchronous=NORMAL")
             await conn.execute("PRAGMA foreign_keys=ON")
             for number in range(version, SCHEMA_VERSION):
@@ -344,11 +360,37 @@ class TicketStore:
                     await self._conn.execute("ROLLBACK")
                     raise
                 await self._conn.execute("COMMIT")
+                now = self.monotonic()
+                if self._checkpointed_at is None:
+                    self._checkpointed_at = now
+                elif now - self._checkpointed_at >= self.checkpoint_every_s:
+                    await self._checkpoint()
                 return result
 
         task = asyncio.ensure_future(run())
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
         return await asyncio.shield(task)
+
+    async def checkpoint(self) -> bool:
+        """Copy the log into the database and empty it; False when a reader kept it busy."""
+        async with self._lock:
+            return await self._checkpoint()
+
+    async def _checkpoint(self) -> bool:
+        self._checkpointed_at = self.monotonic()
+        # A short wait for readers: the tick's write that called this must not stall 5 s.
+        await self._conn.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+        try:
+            async with self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+                row = await cur.fetchone()
+        except sqlite3.Error as exc:
+            log.warning("WAL checkpoint failed: %s", exc)
+            return False
+        finally:
+            await self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        done = row is not None and row[0] == 0
+        self.checkpoints += done
+        return done
 
     async def _each(
         self, sql: str, rows: Sequence[tuple[Any, ...]], what: str, key_at: int = 0

@@ -18,7 +18,8 @@ one hostile ``variant``:
 - ``huge_id``: a store id of 2**64 - 1 beside sane stores;
 - ``surrogates``: a lone surrogate (``\\ud800`` as a JSON escape) in one address;
 - ``redirect``: every PD route answers 302 to another host;
-- ``huge_page``: each store's ``/metrics`` has 1,000,000 series of a family the operator reads.
+- ``huge_page``: each store's ``/metrics`` has 1,000,000 series (``series``) of a family the
+  operator reads.
 
 The last five are about input caps and tolerant decoding. Run it on its own for a manual
 or tmux session::
@@ -98,11 +99,14 @@ def _store(store_id: int, port: int, text: str = "", *, up: bool = True) -> dict
 class HostilePD:
     """The impersonator for one ``variant``; ``requests`` counts what it was asked, by path."""
 
-    def __init__(self, variant: str = "mixed", *, port: int = 0) -> None:
+    def __init__(
+        self, variant: str = "mixed", *, port: int = 0, series: int = HUGE_PAGE_SERIES
+    ) -> None:
         if variant not in VARIANTS:
             raise ValueError(f"unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
         self.variant = variant
         self.port = port
+        self.series = series
         self.requests: dict[str, int] = {}
         self._server: asyncio.Server | None = None
         self._huge: bytes | None = None
@@ -208,7 +212,7 @@ class HostilePD:
                     "# TYPE tikv_raftstore_region_count gauge\n"
                     + "".join(
                         f'tikv_raftstore_region_count{{type="r{i}"}} 1\n'
-                        for i in range(HUGE_PAGE_SERIES)
+                        for i in range(self.series)
                     )
                 ).encode()
             return self._huge
@@ -323,8 +327,9 @@ class HostilePD:
         await writer.drain()
 
 
-async def _serve_forever(variant: str, port: int) -> None:
-    async with HostilePD(variant, port=port) as pd:
+async def _serve_forever(variant: str, port: int, series: int) -> None:
+    async with HostilePD(variant, port=port, series=series) as pd:
+        pd.metrics()  # built before the first request: a huge page takes a second to build
         print(f"hostile PD ({variant}) on {pd.base_url}", flush=True)
         await asyncio.Event().wait()
 
@@ -333,9 +338,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="A hostile PD impersonator on loopback.")
     parser.add_argument("--variant", choices=VARIANTS, default="mixed")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--series", type=int, default=HUGE_PAGE_SERIES, help="series on a huge_page page"
+    )
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_forever(args.variant, args.port))
+        asyncio.run(_serve_forever(args.variant, args.port, args.series))
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -260,3 +261,47 @@ async def test_damaged_pages_are_refused_untouched(tmp_path: Path) -> None:
         await TicketStore.open(path)
     assert "\n" not in str(info.value)
     assert path.read_bytes() == bytes(data)
+
+
+def _size(path: str) -> int:
+    return os.stat(path).st_size
+
+
+async def _write_ticks(store: TicketStore, ticks: int, start: int = 0) -> None:
+    for n in range(start, start + ticks):
+        # A ticket opened and one resolved every tick, with a snapshot of some size: pages.
+        await store.upsert_violations(
+            [v("store_down", n % 50), v("low_disk", (n + 1) % 50)], {"pad": "x" * 4000}, T0
+        )
+
+
+async def test_the_wal_is_emptied_on_schedule_and_stays_bounded(tmp_path: Path) -> None:
+    """A reader left open pins the log; the scheduled TRUNCATE empties it once the reader goes."""
+    path = tmp_path / "t.db"
+    wal = f"{path}-wal"
+    store = await TicketStore.open(path, subject="tikv")
+    now = [0.0]
+    store.monotonic = lambda: now[0]
+    store.checkpoint_every_s = 60.0
+    reader = sqlite3.connect(path)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM tickets").fetchone()  # holds its snapshot
+        await _write_ticks(store, 300)
+        pinned = _size(wal)
+        assert pinned > 1 << 20  # the reader's snapshot keeps every page in the log
+        now[0] = 61.0
+        await _write_ticks(store, 1, start=300)
+        assert store.checkpoints == 0  # busy: the reader still holds the old snapshot
+        reader.execute("COMMIT")
+        now[0] = 122.0
+        await _write_ticks(store, 1, start=301)
+        assert store.checkpoints == 1 and _size(wal) == 0
+        for _ in range(5):  # then bounded, with checkpoints on schedule
+            now[0] += 61.0
+            await _write_ticks(store, 100, start=302)
+            assert _size(wal) < pinned / 2
+        assert store.checkpoints == 6
+    finally:
+        reader.close()
+        await store.aclose()

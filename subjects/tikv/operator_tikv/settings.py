@@ -78,8 +78,9 @@ class TikvSettings(BaseModel):
         16 << 20,
         ge=64 << 10,
         le=1 << 30,
-        description="Direct metrics: longest /metrics page parsed, in characters (a real store's "
-        "is about 0.7 MB); a longer one is skipped for the tick and counted.",
+        description="Direct metrics: longest /metrics page read, in characters (bytes of the "
+        "decoded body; a real store's is about 0.7 MB); a longer one is dropped as soon as its "
+        "size shows, skipped for the tick and counted.",
     )
     scrape_parse_timeout_s: Seconds = Field(
         0.5,

@@ -131,9 +131,14 @@ class TikvSubject:
                 clock=(lambda: self._clock().timestamp()) if clock else time.monotonic,
                 # Kept connections are how a dead store is seen between its reads: they must
                 # outlive the time between two reads of the same store.
-                fetcher=StreamFetcher(keepalive_expiry_s=max(60.0, 4 * scrape_interval))
+                # The page cap holds before the body is read: its Content-Length (or the bytes
+                # so far) past the cap ends the read, so an oversized page costs no receiving.
+                fetcher=StreamFetcher(
+                    keepalive_expiry_s=max(60.0, 4 * scrape_interval),
+                    max_bytes=cfg.scrape_max_page_chars,
+                )
                 if cfg.scrape_client == "stream"
-                else HttpxFetcher(ctx.http),
+                else HttpxFetcher(ctx.http, max_bytes=cfg.scrape_max_page_chars),
                 # A tick run early (``r``, a chaos action) takes its rates from an older base.
                 min_rate_window_s=cfg.min_rate_window_s or 0.75 * ctx.interval_s,
                 page_max_chars=cfg.scrape_max_page_chars,

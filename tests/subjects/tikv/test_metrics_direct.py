@@ -191,6 +191,21 @@ async def test_unresolvable_status_address_is_not_a_dead_store(tk):
     assert m.reachable and m.error == "http://tikv0:20180/metrics: cannot resolve tikv0 from here"
 
 
+async def test_a_page_over_the_fetchers_cap_is_counted_as_too_large(tk):
+    import httpx
+    from operator_tikv.metrics.fetch import HttpxFetcher
+
+    def handler(request):
+        return httpx.Response(200, text=tk.metrics_page())
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        direct = DirectMetrics(http, fetcher=HttpxFetcher(http, max_bytes=100))
+        result = await direct.collect([_store(1, "127.0.0.1:20180")])
+    m = result.by_store[1]
+    assert m.reachable and "over the cap of 100" in (m.error or "")
+    assert direct.parser.skipped == {"too_large": 1}
+
+
 def test_non_finite_gauges_are_unmeasured(tk):
     page = (
         tk.metrics_page()

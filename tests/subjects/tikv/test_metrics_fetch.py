@@ -14,7 +14,13 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from operator_tikv.metrics.fetch import FetchError, HttpxFetcher, Page, StreamFetcher
+from operator_tikv.metrics.fetch import (
+    DECODE_INLINE_BYTES,
+    FetchError,
+    HttpxFetcher,
+    Page,
+    StreamFetcher,
+)
 
 PAGE = 'tikv_store_size_bytes{type="capacity"} 1.5e+11\n# HELP x y\nprocess_cpu_seconds_total 12\n'
 
@@ -169,6 +175,25 @@ async def test_answers_that_are_not_pages_say_why(response, message):
         with pytest.raises(FetchError) as err:
             await fetch_once(url, 2.0, max_bytes=64)
     assert message in str(err.value) and err.value.reachable
+    assert err.value.too_large == ("larger than" in message)
+
+
+async def test_a_body_over_a_megabyte_is_decoded_the_same_off_the_loop(monkeypatch):
+    threads = []
+    to_thread = asyncio.to_thread
+
+    async def spy(func, *args):
+        threads.append(func.__name__)
+        return await to_thread(func, *args)
+
+    monkeypatch.setattr(asyncio, "to_thread", spy)
+    text = "x" * (DECODE_INLINE_BYTES + 10) + "é"
+    body = text.encode()
+    async with serve(http_response(body, f"Content-Length: {len(body)}")) as url:
+        page = await fetch_once(url, 10.0)
+    async with serve(http_response(b"small", "Content-Length: 5")) as url:
+        small = await fetch_once(url, 10.0)
+    assert page.text == text and small.text == "small" and threads == ["_decode"]
 
 
 async def test_unresolvable_host_is_marked(monkeypatch):

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 from operator_tikv.metrics.direct import FAMILIES
-from operator_tikv.metrics.exposition import ExpositionReader
+from operator_tikv.metrics.exposition import RUN_SLICE, ExpositionReader, ParseStopped
 from operator_tikv.metrics.parsing import TOO_LARGE, TOO_SLOW, PageParser, PageSkipped
 
 HEAD = "# TYPE tikv_raftstore_region_count gauge\n"
@@ -74,3 +74,40 @@ async def test_a_cancelled_parse_stops_its_thread():
     for worker in workers:
         worker.join(timeout=10)
     assert started.is_set() and not any(t.is_alive() for t in workers)
+
+
+async def test_the_time_cap_counts_from_the_start_of_the_read():
+    now = [10.0]
+    parser = PageParser(ExpositionReader(FAMILIES), max_seconds=2, clock=lambda: now[0])
+    try:
+        # Read from 10.0 to 11.9: 0.1 s would be left, but the parse gets a tenth of the cap.
+        now[0] = 11.9
+        scrape = await parser.parse(page(3), 1.0, started=10.0)
+        assert len(scrape.series("tikv_raftstore_region_count")) == 3
+        # A clock 0.1 s on per look: about 12 looks parse this page, within 2 s of its hand-over
+        # but not within the 0.2 s a read begun 3 s ago leaves it.
+        ticks = iter(range(10**9))
+        parser._clock = lambda: 100.0 + 0.1 * next(ticks)
+        assert (
+            len((await parser.parse(page(5000), 1.0)).series("tikv_raftstore_region_count")) == 5000
+        )
+        with pytest.raises(PageSkipped) as err:
+            await parser.parse(page(5000), 1.0, started=97.0)
+    finally:
+        parser.close()
+    assert err.value.reason == TOO_SLOW and parser.skipped == {TOO_SLOW: 1}
+
+
+def test_a_long_run_of_one_family_is_split_with_a_stop_check_between_slices():
+    looks = []
+
+    def stop() -> bool:
+        looks.append(1)
+        return len(looks) > 2
+
+    text = page(3 * RUN_SLICE // 40)
+    with pytest.raises(ParseStopped):
+        ExpositionReader(FAMILIES).parse(text, 1.0, stop)
+    assert len(looks) == 3
+    whole = ExpositionReader(FAMILIES).parse(text, 1.0, lambda: False)
+    assert len(whole.series("tikv_raftstore_region_count")) == 3 * RUN_SLICE // 40

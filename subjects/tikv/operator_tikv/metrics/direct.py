@@ -28,7 +28,7 @@ from operator_tikv.metrics.exposition import (
     rate,
 )
 from operator_tikv.metrics.fetch import FetchError, HttpxFetcher, PageFetcher
-from operator_tikv.metrics.parsing import PageParser, PageSkipped
+from operator_tikv.metrics.parsing import TOO_LARGE, PageParser, PageSkipped
 from operator_tikv.records import TikvStore, TikvStoreMetrics
 from operator_tikv.states import GONE, RUNNING
 
@@ -260,9 +260,12 @@ class DirectMetrics:
             return TikvStoreMetrics(store_id=store.id, error="no status address from PD")
         url = self._url(store)
         async with self._limit:
+            started = self.parser.now()
             try:
                 page = await self.fetcher.get(url, self.timeout_s)
             except FetchError as exc:
+                if exc.too_large:
+                    self.parser.skipped[TOO_LARGE] += 1
                 if exc.unresolved:
                     return TikvStoreMetrics(
                         store_id=store.id,
@@ -277,7 +280,7 @@ class DirectMetrics:
                 store_id=store.id, reachable=True, error=f"{url}: HTTP {page.status}"
             )
         try:
-            cur = await self.parser.parse(page.text, self._clock())
+            cur = await self.parser.parse(page.text, self._clock(), started)
         except (ValueError, PageSkipped) as exc:
             return TikvStoreMetrics(store_id=store.id, reachable=True, error=f"{url}: {exc}")
         if not cur.samples:

@@ -67,6 +67,10 @@ CHECK_EVERY = 512
 known series, 8 ms on series never seen before)."""
 
 
+RUN_SLICE = 1 << 20
+"""Characters of one family's samples split at once (a real page's largest run is a few KB)."""
+
+
 class ParseStopped(Exception):
     """A parse ended early because its caller said stop (time cap, shutdown)."""
 
@@ -160,7 +164,9 @@ class ExpositionReader:
         self._series[series] = entry
         return entry
 
-    def _wanted_lines(self, text: str) -> tuple[list[str], dict[str, str]]:
+    def _wanted_lines(
+        self, text: str, stop: Callable[[], bool] | None = None
+    ) -> tuple[list[str], dict[str, str]]:
         """The sample lines that start with a wanted prefix, and the counters to rename.
 
         The format keeps each family's samples together after its HELP and TYPE lines, so
@@ -200,6 +206,16 @@ class ExpositionReader:
                 if text.startswith(family, pos) and text.startswith(family, max(last, pos)):
                     pos = end + 1
                     continue
+            while end - pos > RUN_SLICE:
+                # A run of millions of lines is split a slice at a time, the stop signal asked
+                # in between: one split of 46 MB holds the interpreter for a quarter second.
+                cut = text.rfind("\n", pos, pos + RUN_SLICE)
+                if cut <= pos:
+                    break
+                if stop is not None and stop():
+                    raise ParseStopped(f"stopped while selecting lines, at character {pos}")
+                lines.extend(ln for ln in text[pos:cut].split("\n") if ln.startswith(prefixes))
+                pos = cut + 1
             lines.extend(ln for ln in text[pos:end].split("\n") if ln.startswith(prefixes))
             pos = end + 1
         return lines, renamed
@@ -214,7 +230,7 @@ class ExpositionReader:
         samples = scrape.samples
         known = self._series
         try:
-            lines, renamed = self._wanted_lines(text)
+            lines, renamed = self._wanted_lines(text, stop)
             for start in range(0, len(lines), CHECK_EVERY):
                 if stop is not None and stop():
                     raise ParseStopped(f"stopped after {start} of {len(lines)} wanted lines")
