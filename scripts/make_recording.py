@@ -1,6 +1,7 @@
 """Record a scenario run against the simulator (manual clock) to a flight-recorder file.
 
-    uv run python scripts/make_recording.py subjects/tikv/operator_tikv/recordings/kill-and-slow-disk.toml \
+    uv run python scripts/make_recording.py \
+        subjects/tikv/operator_tikv/recordings/kill-and-slow-disk.toml \
         subjects/tikv/operator_tikv/recordings/kill-and-slow-disk.opr
 
 The file is compacted (VACUUM) so the checked-in recording stays small.

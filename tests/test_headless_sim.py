@@ -10,8 +10,10 @@ import io
 import json
 from pathlib import Path
 
+import httpx
 from operator_tikv.sim import SimCluster, SimConfig
 from operator_tikv.sim.demo import subject_settings
+from operator_tikv.sim.http_control import LOGS_ROUTE
 
 from operator_tui.config import load_settings
 from operator_tui.headless import run_headless
@@ -47,9 +49,24 @@ async def test_scripted_investigation_on_the_simulator(tmp_path: Path) -> None:
         out = io.StringIO()
         stop = asyncio.Event()
 
+        async def sim_has_logged(http: httpx.AsyncClient) -> bool:
+            url = sim.pd_urls[0] + LOGS_ROUTE.format(store_id=1)
+            return bool((await http.get(url)).text.strip())
+
+        def ticks() -> int:
+            return sum(e["event"] == "tick" for e in _events(out))
+
         async def story() -> None:
+            # The kill waits for the simulator's first log lines and two ticks after them, so
+            # the operator holds some when the model asks (a loaded machine ticks before any).
+            async with httpx.AsyncClient(timeout=5.0) as http:
+                for _ in range(600):
+                    if await sim_has_logged(http):
+                        break
+                    await asyncio.sleep(0.05)
+            seen = ticks()
             for _ in range(600):
-                if sum(e["event"] == "tick" for e in _events(out)) >= TICKS_BEFORE_KILL:
+                if ticks() >= max(TICKS_BEFORE_KILL, seen + 2):
                     break
                 await asyncio.sleep(0.05)
             await sim.kill_store(2)

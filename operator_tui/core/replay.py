@@ -53,6 +53,7 @@ from operator_tui.core.replay_checkpoints import (
 from operator_tui.core.runtime import OperatorRuntime, RuntimeOptions
 from operator_tui.core.subject import Subject, SubjectConfig, SubjectUnreachable
 from operator_tui.core.tickets import TicketStore
+from operator_tui.core.tools import ToolStep
 from operator_tui.core.types import (
     ActionResult,
     ClusterMetrics,
@@ -123,6 +124,9 @@ class ReplaySubject:
         await self.inner.aclose()
 
 
+STEP_FIELDS = ("tool", "input", "ok", "result_chars", "ms", "summary")
+
+
 class RecordedDiagnoser:
     """Hands back, ticket by ticket (by violation key, in order), the diagnoses the recording
     holds, their narrative streamed as it was; a recorded failure fails again."""
@@ -133,6 +137,7 @@ class RecordedDiagnoser:
         self.recording = recording
         keys: dict[int, str] = {}
         texts: dict[int, list[str]] = {}
+        parts: dict[int, list[tuple[str, Any]]] = {}
         self._made: list[tuple[float, str, dict[str, Any]]] = []
         self.backend = "recorded"
         for ev in recording.events(kinds=("ticket.*", "diagnosis.*")):
@@ -146,12 +151,25 @@ class RecordedDiagnoser:
                 texts.setdefault(int(ev.data.get("diagnosis_id", -1)), []).append(
                     str(ev.data.get("text", ""))
                 )
+                parts.setdefault(int(ev.data.get("diagnosis_id", -1)), []).append(
+                    ("chunk", str(ev.data.get("text", "")))
+                )
+            elif ev.kind == "diagnosis.step" and isinstance(ev.data.get("step"), dict):
+                parts.setdefault(int(ev.data.get("diagnosis_id", -1)), []).append(
+                    ("step", ev.data["step"])
+                )
             elif ev.kind in ("diagnosis.finished", "diagnosis.failed"):
                 key = keys.get(int(ev.data.get("ticket_id", -1)))
                 if key is None:
                     continue
-                chunks = texts.get(int(ev.data.get("diagnosis_id", -1)), [])
-                self._made.append((ev.t, key, {**ev.data, "kind": ev.kind, "chunks": chunks}))
+                diag_id = int(ev.data.get("diagnosis_id", -1))
+                made = {
+                    **ev.data,
+                    "kind": ev.kind,
+                    "chunks": texts.get(diag_id, []),
+                    "parts": parts.get(diag_id, []),
+                }
+                self._made.append((ev.t, key, made))
         self._queues: dict[str, list[dict[str, Any]]] = {}
         self.rewind()
 
@@ -178,8 +196,17 @@ class RecordedDiagnoser:
         if not queue:
             raise DiagnosisError("replay: the recording holds no diagnosis for this ticket")
         made = queue.pop(0)
-        for chunk in made["chunks"]:
-            await on_text(chunk)
+        box = context.tools
+        for kind, part in made["parts"] or [("chunk", c) for c in made["chunks"]]:
+            if kind == "chunk":
+                await on_text(part)
+            elif box is not None:
+                # The recorded tool calls, told again in their place between the text, so a
+                # replay shows and stores the investigation as it was (no tool runs).
+                step = ToolStep(**{f: part.get(f) for f in STEP_FIELDS})
+                box.steps.append(step)
+                if box.on_step is not None:
+                    await box.on_step(step)
         if made["kind"] == "diagnosis.failed":
             raise DiagnosisError(str(made.get("error") or "failed when recorded"))
         data = made.get("diagnosis") or {}

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from operator_tikv import shipped
 
 import operator_tui.core.replay_checkpoints as checkpoints
 from operator_tui.bootstrap import open_replay
@@ -17,8 +18,7 @@ from operator_tui.config import load_settings
 from operator_tui.core.replay import ReplayRuntime
 from operator_tui.core.replay_checkpoints import beside, boundaries
 
-ROOT = Path(__file__).resolve().parents[2]
-RECORDING = ROOT / "benchmarks" / "recordings" / "kill-and-slow-disk.opr"
+RECORDING = shipped.recordings_dir() / "kill-and-slow-disk.opr"
 
 
 async def _state(rt: ReplayRuntime) -> dict[str, Any]:
