@@ -48,7 +48,7 @@ def ticket_facts(ticket: Ticket, now: datetime) -> Table:
         "status",
         ticket.status.value + (" (last diagnosis failed)" if ticket.diagnosis_failed else ""),
     )
-    table.add_row("message", Text(plain(ticket.message), no_wrap=True, overflow="ellipsis"))
+    table.add_row("message", Text(plain(ticket.message), overflow="fold"))
     table.add_row("first seen", seen(ticket.first_seen, now))
     table.add_row("last seen", seen(ticket.last_seen, now))
     table.add_row("occurrences", str(ticket.occurrences))
