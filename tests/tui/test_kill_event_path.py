@@ -7,38 +7,21 @@ store's status port wakes the monitor. Loopback only, every wait bounded in coun
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from rich.text import Text
 
 from operator_tui.config import load_settings
 from operator_tui.core.subject import DemoOptions
 from operator_tui.tui.app import OperatorApp
 from operator_tui.tui.screens.confirm import ConfirmScreen
-from operator_tui.tui.widgets.stores import StoresTable
+
+from .test_demo_story import state_of, until
 
 pytest.importorskip("operator_tikv.sim")
 
 PAUSES = 20
 """Pauses of 50 ms the ticket may take after the confirmation: one early tick's worth."""
-
-
-async def until(pilot, condition: Callable[[], bool], what: str, limit: int = 600) -> None:
-    for _ in range(limit):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"no {what} after {limit} pauses")
-
-
-def state_of(app: OperatorApp, store_id: int) -> str:
-    table = app.query_one(StoresTable)
-    if not table.has_row(store_id):
-        return ""
-    value = table.get_cell(str(store_id), "state")
-    return value.plain if isinstance(value, Text) else str(value)
 
 
 async def test_the_ticket_opens_right_after_the_kill_is_confirmed(tmp_path: Path) -> None:
@@ -69,7 +52,9 @@ async def test_the_ticket_opens_right_after_the_kill_is_confirmed(tmp_path: Path
                     None,
                 )
 
-            await until(pilot, lambda: ticket() is not None, "store_down ticket", PAUSES)
+            await until(
+                pilot, lambda: ticket() is not None, "store_down ticket", limit_s=PAUSES * 0.05
+            )
             assert not isinstance(app.screen, ConfirmScreen)
             assert runtime.monitor.wake_counts["confirmed"] >= 1
             assert runtime.monitor.ticks - ticks_before <= 2  # woken, and the kill's tick now
