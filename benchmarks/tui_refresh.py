@@ -42,7 +42,9 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from operator_tikv.figures import CLUSTER_FIGURES, PdFigures, cluster_with
-from operator_tikv.records import TikvHotRegion, TikvStore, TikvStoreMetrics
+from operator_tikv.invariants.measures import measures
+from operator_tikv.invariants.settings import InvariantSettings
+from operator_tikv.records import STORE_FIGURES, TikvHotRegion, TikvStore, TikvStoreMetrics
 from operator_tikv.states import StoreState
 from textual._compositor import Compositor
 
@@ -80,7 +82,12 @@ class BenchRuntime:
     def __init__(self, stores: int, tickets: int) -> None:
         self.settings = Settings()
         self.bus = EventBus()
-        self.config = SubjectConfig("tikv", cluster_figures=CLUSTER_FIGURES)
+        self.config = SubjectConfig(
+            "tikv",
+            cluster_figures=CLUSTER_FIGURES,
+            store_figures=STORE_FIGURES,
+            measures=measures(InvariantSettings()),
+        )
         self.history = History()
         self.paused = False
         self.interval_s = 2.0
@@ -112,6 +119,7 @@ class BenchRuntime:
                 store_id=sid,
                 qps=1000.0 + (sid * 37 + round_ * 11) % 500,
                 p99_latency_ms=3 + ((sid + round_) % 7) / 3,
+                p99_write_latency_ms=5 + ((sid * 7 + round_) % 20) * 8,
                 cpu_ratio=((sid + round_) % 10) / 10,
             )
             metrics[sid] = m
@@ -126,7 +134,7 @@ class BenchRuntime:
                     address=f"10.0.{sid // 250}.{sid % 250}:20160",
                     state=StoreState.UP if (sid + round_) % 50 else StoreState.DISCONNECTED,
                     capacity_bytes=2**40,
-                    available_bytes=2**39,
+                    available_bytes=2**40 * (7 - sid % 7) // 10,
                     leader_count=100 + (sid + round_) % 9,
                     region_count=300,
                 )
