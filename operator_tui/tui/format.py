@@ -51,21 +51,23 @@ STATUS_STYLES: dict[str, str] = {
 
 def sparkline(values: Iterable[float | None], width: int = 12) -> str:
     """Block-character sparkline of the last ``width`` values; gaps (None) show as spaces."""
-    tail = list(values)[-width:]
+    tail = values[-width:] if isinstance(values, list | tuple) else list(values)[-width:]
+    return _sparkline(tuple(tail))
+
+
+@lru_cache(maxsize=2048)
+def _sparkline(tail: tuple[float | None, ...]) -> str:
+    """Kept per series tail: a store whose recent figures did not move draws from here."""
     known = [v for v in tail if v is not None]
     if not known:
         return ""
     low, high = min(known), max(known)
     span = high - low
-    out = []
-    for v in tail:
-        if v is None:
-            out.append(" ")
-        elif span <= 0:
-            out.append(SPARK_BLOCKS[0] if high == 0 else SPARK_BLOCKS[3])
-        else:
-            out.append(SPARK_BLOCKS[round((v - low) / span * (len(SPARK_BLOCKS) - 1))])
-    return "".join(out)
+    if span <= 0:
+        flat = SPARK_BLOCKS[0] if high == 0 else SPARK_BLOCKS[3]
+        return "".join(" " if v is None else flat for v in tail)
+    top = len(SPARK_BLOCKS) - 1
+    return "".join(" " if v is None else SPARK_BLOCKS[round((v - low) / span * top)] for v in tail)
 
 
 def shown(value: object, style: str = "", *, multiline: bool = False) -> Text:

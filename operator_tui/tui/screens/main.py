@@ -38,7 +38,7 @@ from operator_tui.tui.widgets.header import ClusterHeader
 from operator_tui.tui.widgets.hot_regions import HotRegionsTable
 from operator_tui.tui.widgets.incidents import IncidentTable
 from operator_tui.tui.widgets.row_table import RowTable
-from operator_tui.tui.widgets.stores import StoresTable
+from operator_tui.tui.widgets.stores import TREND, StoresTable
 
 log = logging.getLogger(__name__)
 TICKET_LIMIT = 1000
@@ -168,9 +168,10 @@ class MainScreen(Screen[None]):
             return
         runtime = self.host.runtime
         measures = runtime.config.measures if runtime is not None else ()
+        tail = self.host.metric_tail
         self.query_one(StoresTable).apply(
             snapshot,
-            self.host.metric_history,
+            lambda store_id: tail(store_id, TREND),
             runtime.config.store_figures if runtime is not None else (),
             measures,
         )

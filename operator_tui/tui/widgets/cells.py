@@ -44,3 +44,31 @@ def figure_cell(
     return right_cell(
         scaled(value, shown_unit, digits), LEVEL_STYLES.get(level(value, measure), "")
     )
+
+
+class FigureCells:
+    """One column's ``figure_cell`` kept by value: a figure that did not move since the last
+    tick (a store's leader count, its disk use) is the very cell it was, found by one lookup.
+
+    Bounded: past ``size`` values the column starts afresh.
+    """
+
+    __slots__ = ("_cells", "_digits", "_measure", "_size", "_unit")
+
+    def __init__(
+        self, measure: Measure | None, unit: str = "", digits: int = 0, size: int = 1024
+    ) -> None:
+        self._measure = measure
+        self._unit = unit
+        self._digits = digits
+        self._size = size
+        self._cells: dict[float | None, Text] = {}
+
+    def __call__(self, value: float | None) -> Text:
+        cell = self._cells.get(value)
+        if cell is None:
+            if len(self._cells) >= self._size:
+                self._cells.clear()
+            cell = figure_cell(value, self._measure, self._unit, self._digits)
+            self._cells[value] = cell
+        return cell

@@ -124,6 +124,7 @@ class RowTable(ScrollView, can_focus=True):
         self._header: Strip | None = None
         self._segments: LRUCache[tuple[Any, ...], list[Segment]] = LRUCache(8000)
         self._looks: tuple[Style, Style, Style] | None = None
+        self._looks_for: tuple[Any, ...] | None = None
         self._cursor_fill = Style()
         self._fitted: dict[str, int] = {}
         self._width_list: list[int] = []
@@ -510,7 +511,7 @@ class RowTable(ScrollView, can_focus=True):
         return starts
 
     def notify_style_update(self) -> None:
-        self._looks = None
+        self._looks_for = None
         super().notify_style_update()
 
     # ---------------------------------------------------------------- rendering
@@ -519,7 +520,18 @@ class RowTable(ScrollView, can_focus=True):
         return super().render_lines(crop)
 
     def _check_looks(self) -> None:
-        """Drop every kept Strip when the table's colours changed (focus, theme, CSS)."""
+        """Drop every kept Strip when the table's colours changed (focus, theme, CSS).
+
+        Reading the colours walks the DOM and, after every ``refresh``, Textual's component
+        styles again (a third of a millisecond a table), so they are read again only when
+        Textual reports new styles (``notify_style_update``, as for its own cached styles)
+        or the focus, theme or colour mode moved.
+        """
+        app = self.app
+        looks_for = (self.has_focus, app.theme, app.ansi_color)
+        if looks_for == self._looks_for and self._looks is not None:
+            return
+        self._looks_for = looks_for
         looks = (
             self.rich_style,
             self.get_component_rich_style("row-table--header"),

@@ -9,10 +9,13 @@ from typing import Any
 from operator_tui.core.subject import Measure, StoreFigure
 from operator_tui.core.types import Snapshot, Store, StoreMetrics
 from operator_tui.tui.format import health_text, num, sparkline
-from operator_tui.tui.widgets.cells import figure_cell, plain_cell, styled_cell
+from operator_tui.tui.widgets.cells import FigureCells, plain_cell, styled_cell
 from operator_tui.tui.widgets.row_table import RowTable
 
 History = Callable[[int], Sequence[tuple[datetime, StoreMetrics]]]
+
+TREND = 12
+"""Points in the QPS trend column (one a tick)."""
 
 
 def figure_text(store: Store, figure: StoreFigure) -> str:
@@ -55,12 +58,14 @@ class StoresTable(RowTable):
         self._figures: tuple[StoreFigure, ...] = ()
         self._measures: dict[str, Measure] = {}
         self._raw: dict[str, dict[str, Any]] = {}
+        self._columns: tuple[FigureCells, ...] = ()
 
     def _use_figures(self, figures: Sequence[StoreFigure]) -> None:
         shown = tuple(f for f in figures if f.column)
         if shown == self._figures:
             return
         self._figures = shown
+        self._columns = ()
         self.FIT = frozenset({*StoresTable.FIT, *(f"fig:{f.name}" for f in shown)})
         self.set_columns(
             (
@@ -70,6 +75,21 @@ class StoresTable(RowTable):
             )
         )
 
+    def _use_measures(self, measures: Sequence[Measure]) -> tuple[FigureCells, ...]:
+        """The figure columns' cells, one ``FigureCells`` per column (subject figures first)."""
+        if len(measures) != len(self._measures) or not self._columns:
+            self._measures = {m.name: m for m in measures}
+            m_of = self._measures.get
+            self._columns = (
+                *(FigureCells(m_of(f.name), "count", f.digits) for f in self._figures),
+                FigureCells(m_of("used_ratio"), "ratio"),
+                FigureCells(m_of("qps"), "count"),
+                FigureCells(m_of("p99_latency_ms"), "ms"),
+                FigureCells(m_of("p99_write_latency_ms"), "ms"),
+                FigureCells(m_of("cpu_ratio"), "ratio"),
+            )
+        return self._columns
+
     def apply(
         self,
         snapshot: Snapshot,
@@ -77,29 +97,33 @@ class StoresTable(RowTable):
         figures: Sequence[StoreFigure] = (),
         measures: Sequence[Measure] = (),
     ) -> bool:
+        """``history(store_id)`` gives at least the last ``TREND`` points of a store's figures
+        (``OperatorApp.metric_tail``); the trend column draws them."""
         self._use_figures(figures)
-        if len(measures) != len(self._measures):
-            self._measures = {m.name: m for m in measures}
-        m_of = self._measures.get
+        columns = self._use_measures(measures)
+        subject_columns = columns[: len(self._figures)]
+        used_cell, qps_cell, p99_cell, p99w_cell, cpu_cell = columns[len(self._figures) :]
+        figure_names = [(f, f"fig:{f.name}") for f in self._figures]
         rows: list[tuple[int, tuple[Any, ...]]] = []
         raw: dict[str, dict[str, Any]] = {}
+        store_metrics = snapshot.store_metrics
         for store in sorted(snapshot.stores, key=lambda s: s.id):
-            metrics = snapshot.store_metrics.get(store.id)
+            metrics = store_metrics.get(store.id)
             points = history(store.id) if history is not None else ()
-            trend = sparkline((m.qps for _, m in points[-12:]), width=12)
+            trend = sparkline([m.qps for _, m in points[-TREND:]], width=TREND)
             used = store.used_ratio if store.capacity_bytes else None
-            qps = metrics.qps if metrics else None
-            p99 = metrics.p99_latency_ms if metrics else None
-            p99w = metrics.p99_write_latency_ms if metrics else None
-            cpu = metrics.cpu_ratio if metrics else None
-            raw[str(store.id)] = {
-                "used": used,
-                "qps": qps,
-                "p99": p99,
-                "p99w": p99w,
-                "cpu": cpu,
-                **{f"fig:{f.name}": _figure_value(store, f) for f in self._figures},
-            }
+            if metrics is not None:
+                qps = metrics.qps
+                p99 = metrics.p99_latency_ms
+                p99w = metrics.p99_write_latency_ms
+                cpu = metrics.cpu_ratio
+            else:
+                qps = p99 = p99w = cpu = None
+            values = [_figure_value(store, f) for f in self._figures]
+            row_raw = {"used": used, "qps": qps, "p99": p99, "p99w": p99w, "cpu": cpu}
+            for (_, key), value in zip(figure_names, values, strict=True):
+                row_raw[key] = value
+            raw[str(store.id)] = row_raw
             rows.append(
                 (
                     store.id,
@@ -108,16 +132,16 @@ class StoresTable(RowTable):
                         plain_cell(store.address),
                         health_text(store),
                         *(
-                            figure_cell(_figure_value(store, f), m_of(f.name), "count", f.digits)
-                            if _figure_value(store, f) is not None
-                            else figure_text(store, f)
-                            for f in self._figures
+                            cell(value) if value is not None else figure_text(store, f)
+                            for cell, value, (f, _) in zip(
+                                subject_columns, values, figure_names, strict=True
+                            )
                         ),
-                        figure_cell(used, m_of("used_ratio"), "ratio"),
-                        figure_cell(qps, m_of("qps"), "count"),
-                        figure_cell(p99, m_of("p99_latency_ms"), "ms"),
-                        figure_cell(p99w, m_of("p99_write_latency_ms"), "ms"),
-                        figure_cell(cpu, m_of("cpu_ratio"), "ratio"),
+                        used_cell(used),
+                        qps_cell(qps),
+                        p99_cell(p99),
+                        p99w_cell(p99w),
+                        cpu_cell(cpu),
                         styled_cell(trend, "cyan"),
                     ),
                 )
