@@ -149,11 +149,16 @@ class ClusterHeader(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._shown: tuple[Snapshot | None, MonitorState, datetime] | None = None
+        self._text = Text()
 
     def show(self, snapshot: Snapshot | None, state: MonitorState, now: datetime) -> None:
         self._shown = (snapshot, state, now)
         width = self.content_region.width if self.size.width else None
-        self.update(header_text(snapshot, state, now, width), layout=False)
+        text = header_text(snapshot, state, now, width)
+        if text == self._text and text.style == self._text.style:
+            return  # a repaint of the same two lines costs a millisecond of Textual's render
+        self._text = text
+        self.update(text, layout=False)
 
     def on_resize(self) -> None:
         if self._shown is not None:
