@@ -235,6 +235,9 @@ class OperatorApp(ConsoleKeys, ClusterKeys, App[int]):
     def metric_history(self, store_id: int) -> Sequence[tuple[datetime, StoreMetrics]]:
         return self.runtime.metric_history(store_id) if self.runtime is not None else ()
 
+    def metric_tail(self, store_id: int, n: int) -> Sequence[tuple[datetime, StoreMetrics]]:
+        return self.runtime.metric_tail(store_id, n) if self.runtime is not None else ()
+
     def log_events(self, store_id: int | None, limit: int) -> list[LogEvent]:
         return self.runtime.recent_log_events(store_id, limit) if self.runtime is not None else []
 

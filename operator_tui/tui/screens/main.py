@@ -42,6 +42,7 @@ from operator_tui.tui.widgets.stores import StoresTable
 
 log = logging.getLogger(__name__)
 TICKET_LIMIT = 1000
+TREND_POINTS = 12  # the stores pane's QPS sparkline reads no more than this each tick
 PANES = {"stores": "#stores", "hot": "#hot", "tickets": "#tickets"}
 FILTERS = {"stores": "#stores-filter", "hot": "#hot-filter", "tickets": "#ticket-filter"}
 PANE_OF_FILTER = {v.lstrip("#"): k for k, v in FILTERS.items()}
@@ -170,7 +171,7 @@ class MainScreen(Screen[None]):
         measures = runtime.config.measures if runtime is not None else ()
         self.query_one(StoresTable).apply(
             snapshot,
-            self.host.metric_history,
+            lambda store_id: self.host.metric_tail(store_id, TREND_POINTS),
             runtime.config.store_figures if runtime is not None else (),
             measures,
         )
