@@ -86,6 +86,11 @@ class History:
         ring = self._metrics.get(store_id)
         return ring.tail(n) if ring is not None else []
 
+    def metric_since(self, store_id: int, since: datetime) -> list[MetricPoint]:
+        """The store's points taken at or after ``since``: what a time window reads."""
+        ring = self._metrics.get(store_id)
+        return ring.tail(ring.count_since(since)) if ring is not None else []
+
     def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list[LogEvent]:
         if limit <= 0:
             return []

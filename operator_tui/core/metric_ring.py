@@ -29,6 +29,7 @@ NO_BOOL = -1
 ONE_US = timedelta(microseconds=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EPOCH_NAIVE = datetime(1970, 1, 1)
+RECENT = 16  # newest points kept as recorded: the stores pane's 12-point trend reads no more
 EMPTY_DICT = object()  # many points hold an empty dict; one marker stands for all of them
 
 
@@ -64,7 +65,19 @@ def _column(kind: str, size: int) -> Any:
 class MetricRing:
     """The last ``size`` points of one store, oldest overwritten first."""
 
-    __slots__ = ("_columns", "_count", "_extra", "_next", "_tz", "_us", "cls", "size")
+    __slots__ = (
+        "_columns",
+        "_count",
+        "_extra",
+        "_next",
+        "_positional",
+        "_recent",
+        "_seq",
+        "_tz",
+        "_us",
+        "cls",
+        "size",
+    )
 
     def __init__(self, cls: type, size: int) -> None:
         self.cls = cls
@@ -75,6 +88,11 @@ class MetricRing:
         self._tz: list[tzinfo | None] = [None] * self.size
         self._columns = tuple((name, kind, _column(kind, self.size)) for name, kind in layout(cls))
         self._extra: list[dict[str, Any] | None] = [None] * self.size
+        self._recent: list[tuple[datetime, Any] | None] = [None] * min(RECENT, self.size)
+        self._seq = 0
+        self._positional = all(f.init for f in fields(cls)) and all(
+            f.kw_only is False for f in fields(cls)
+        )
 
     def holds(self, metrics: object) -> bool:
         return type(metrics) is self.cls
@@ -121,33 +139,81 @@ class MetricRing:
                 extra = {}
             extra[name] = value
         self._extra[i] = extra
+        self._recent[self._seq % len(self._recent)] = (taken_at, metrics)
+        self._seq += 1
         self._next = (i + 1) % self.size
         if self._count < self.size:
             self._count += 1
 
-    def tail(self, n: int) -> list[tuple[datetime, Any]]:
-        """The last ``n`` points, oldest first, rebuilt as recorded."""
-        n = min(max(n, 0), self._count)
-        first = (self._next - n) % self.size
-        return [self._point((first + k) % self.size) for k in range(n)]
-
-    def _point(self, i: int) -> tuple[datetime, Any]:
-        tz = self._tz[i]
-        at = (EPOCH if tz is not None else EPOCH_NAIVE) + self._us[i] * ONE_US
-        if tz is not None and tz is not UTC:
-            at = at.astimezone(tz)
-        values: dict[str, Any] = {}
-        for name, kind, column in self._columns:
-            value = column[i]
-            if kind == FLOAT:
-                values[name] = None if value != value else value
-            elif kind == INT:
-                values[name] = None if value == NO_INT else value
-            elif kind == BOOL:
-                values[name] = None if value == NO_BOOL else bool(value)
+    def count_since(self, since: datetime) -> int:
+        """How many of the newest points were taken at or after ``since`` (points are
+        recorded in time order, so a binary search over the ring finds it)."""
+        since_us = (since - (EPOCH if since.tzinfo is not None else EPOCH_NAIVE)) // ONE_US
+        first = (self._next - self._count) % self.size
+        low, high = 0, self._count
+        while low < high:
+            mid = (low + high) // 2
+            if self._us[(first + mid) % self.size] < since_us:
+                low = mid + 1
             else:
-                values[name] = {} if value is EMPTY_DICT else value
-        extra = self._extra[i]
-        if extra is not None:
-            values.update(extra)
-        return at, self.cls(**values)
+                high = mid
+        return self._count - low
+
+    def tail(self, n: int) -> list[tuple[datetime, Any]]:
+        """The last ``n`` points, oldest first: the newest ``RECENT`` as recorded, the
+        older ones rebuilt from the columns."""
+        n = min(max(n, 0), self._count)
+        kept = min(n, len(self._recent))
+        older = self._rebuilt(n - kept, kept) if n > kept else []
+        first = self._seq - kept
+        recent = self._recent
+        return older + [recent[(first + k) % len(recent)] for k in range(kept)]  # type: ignore[misc]
+
+    def _rebuilt(self, n: int, skip: int) -> list[tuple[datetime, Any]]:
+        """``n`` points ending ``skip`` points before the newest, rebuilt column by column
+        (a slice of each array, then one pass per column) rather than point by point, so
+        the per-point work is only the class's own ``__init__``."""
+        first = (self._next - skip - n) % self.size
+        if first + n <= self.size:
+            pick = slice(first, first + n)
+            parts: tuple[slice, ...] = (pick,)
+        else:
+            parts = (slice(first, self.size), slice(0, first + n - self.size))
+
+        def cut(column: Any) -> Any:
+            return column[parts[0]] if len(parts) == 1 else column[parts[0]] + column[parts[1]]
+
+        values = []
+        for _name, kind, column in self._columns:
+            got = cut(column)
+            if kind == FLOAT:
+                values.append([None if v != v else v for v in got])
+            elif kind == INT:
+                values.append([None if v == NO_INT else v for v in got])
+            elif kind == BOOL:
+                values.append([None if v == NO_BOOL else v == 1 for v in got])
+            else:
+                values.append([{} if v is EMPTY_DICT else v for v in got])
+        names = [name for name, _kind, _column in self._columns]
+        points = (
+            [self.cls(*row) for row in zip(*values, strict=True)]
+            if self._positional
+            else [
+                self.cls(**dict(zip(names, row, strict=True))) for row in zip(*values, strict=True)
+            ]
+        )
+        tzs = cut(self._tz)
+        times = [_at(us, tz) for us, tz in zip(cut(self._us), tzs, strict=True)]
+        extras = cut(self._extra)
+        for k, extra in enumerate(extras):
+            if extra is not None:
+                for name, value in extra.items():
+                    setattr(points[k], name, value)
+        return list(zip(times, points, strict=True))
+
+
+def _at(us: int, tz: tzinfo | None) -> datetime:
+    if tz is None:
+        return EPOCH_NAIVE + us * ONE_US
+    at = EPOCH + us * ONE_US
+    return at if tz is UTC else at.astimezone(tz)

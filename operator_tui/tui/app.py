@@ -238,6 +238,11 @@ class OperatorApp(ConsoleKeys, ClusterKeys, App[int]):
     def metric_tail(self, store_id: int, n: int) -> Sequence[tuple[datetime, StoreMetrics]]:
         return self.runtime.metric_tail(store_id, n) if self.runtime is not None else ()
 
+    def metric_since(
+        self, store_id: int, since: datetime
+    ) -> Sequence[tuple[datetime, StoreMetrics]]:
+        return self.runtime.metric_since(store_id, since) if self.runtime is not None else ()
+
     def log_events(self, store_id: int | None, limit: int) -> list[LogEvent]:
         return self.runtime.recent_log_events(store_id, limit) if self.runtime is not None else []
 

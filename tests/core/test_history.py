@@ -124,9 +124,9 @@ def test_a_store_whose_metrics_class_changes_starts_a_new_trend() -> None:
     assert [m for _, m in history.metric_history(1)] == [later]
 
 
-def test_a_full_ring_does_not_grow_as_points_arrive() -> None:
-    """Memory is fixed when the ring is made: a day of points after it is full, and even
-    while it fills, allocates nothing that stays."""
+def test_a_ring_holds_its_full_size_from_the_first_point_and_never_grows() -> None:
+    """Memory is fixed when a store's ring is made; a full ring taking a day of points
+    allocates nothing that stays."""
     history = History(points=50)
 
     def point(i: int) -> Snapshot:
@@ -136,19 +136,37 @@ def test_a_full_ring_does_not_grow_as_points_arrive() -> None:
         }
         return Snapshot(taken_at=T0 + timedelta(seconds=i), store_metrics=metrics)
 
-    history.record(point(0))
+    def held(snapshot: tracemalloc.Snapshot) -> int:
+        core = ("core/history.py", "core/metric_ring.py")
+        return sum(
+            s.size
+            for s in snapshot.statistics("filename")
+            if s.traceback[0].filename.endswith(core)
+        )
+
     tracemalloc.start()
     try:
-        before = tracemalloc.take_snapshot()
-        for i in range(1, 500):
+        history.record(point(0))
+        first = held(tracemalloc.take_snapshot())
+        for i in range(1, 300):  # past the ring's size and the small-int cache
             history.record(point(i))
-        after = tracemalloc.take_snapshot()
+        full = held(tracemalloc.take_snapshot())
+        for i in range(300, 2000):
+            history.record(point(i))
+        later = held(tracemalloc.take_snapshot())
     finally:
         tracemalloc.stop()
-    grown = sum(
-        s.size_diff
-        for s in after.compare_to(before, "filename")
-        if s.traceback[0].filename.endswith(("core/history.py", "core/metric_ring.py"))
-    )
-    assert grown <= 0, grown
+    assert full <= first * 1.1, (first, full)
+    assert later <= full, (full, later)
     assert len(history.metric_history(3)) == 50
+
+
+def test_a_window_reads_the_points_taken_since_its_start() -> None:
+    history = History(points=5)
+    for i in range(8):
+        history.record(snap(10 * i, {1: float(i)}))
+    since = history.metric_since
+    assert [m.qps for _, m in since(1, T0 + timedelta(seconds=55))] == [6.0, 7.0]
+    assert [m.qps for _, m in since(1, T0 + timedelta(seconds=60))] == [6.0, 7.0]
+    assert [m.qps for _, m in since(1, T0)] == [3.0, 4.0, 5.0, 6.0, 7.0]
+    assert since(1, T0 + timedelta(seconds=71)) == [] and since(2, T0) == []
