@@ -14,7 +14,7 @@ hours the ring takes to fill.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -90,6 +90,19 @@ class History:
         """The store's points taken at or after ``since``: what a time window reads."""
         ring = self._metrics.get(store_id)
         return ring.tail(ring.count_since(since)) if ring is not None else []
+
+    def metric_rings(self) -> Iterator[tuple[int, list[MetricPoint]]]:
+        """Every store's points, oldest first (what a checkpoint writes)."""
+        for store_id, ring in self._metrics.items():
+            yield store_id, ring.tail(len(ring))
+
+    def restore_metric_points(self, store_id: int, points: Iterable[MetricPoint]) -> None:
+        """Put back a store's points as a checkpoint wrote them."""
+        ring: MetricRing | None = None
+        for taken_at, metrics in points:
+            if ring is None or not ring.holds(metrics):
+                ring = self._metrics[store_id] = MetricRing(type(metrics), self._points)
+            ring.append(taken_at, metrics)
 
     def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list[LogEvent]:
         if limit <= 0:

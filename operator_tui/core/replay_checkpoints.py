@@ -131,7 +131,7 @@ def history_docs(history: History) -> tuple[dict[str, Any], dict[str, Any]]:
         "sizes": [history._points, history._logs.maxlen, history._store_log_events],
         "metrics": {
             str(sid): {"at": [t.isoformat() for t, _ in ring], **_rows(m for _, m in ring)}
-            for sid, ring in history._metrics.items()
+            for sid, ring in history.metric_rings()
         },
     }
     return metrics, {"events": _rows(events), "logs": logs, "store_logs": store_logs}
@@ -170,7 +170,7 @@ class RestoredHistory(History):
         for sid, table in doc["metrics"].items():
             at = [datetime.fromisoformat(t) for t in table["at"]]
             metrics = _records(table, records.metrics, _int_keys(table["fields"], records.metrics))
-            self._metrics[int(sid)] = deque(zip(at, metrics, strict=True), maxlen=points)
+            self.restore_metric_points(int(sid), zip(at, metrics, strict=True))
         self._blob: bytes | None = logs
         self._codec = codec
         self._records = records
