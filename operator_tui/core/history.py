@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from operator_tui.core.metric_ring import MetricRing
 from operator_tui.core.types import LogEvent, Snapshot, StoreMetrics
@@ -91,13 +91,21 @@ class History:
         ring = self._metrics.get(store_id)
         return ring.tail(ring.count_since(since)) if ring is not None else []
 
-    def metric_rings(self) -> Iterator[tuple[int, list[MetricPoint]]]:
-        """Every store's points, oldest first (what a checkpoint writes)."""
+    def metric_tables(self) -> Iterator[tuple[int, list[datetime], list[str], list[list[Any]]]]:
+        """Every store's points as times, field names and rows, oldest first, without
+        building the points (what a checkpoint writes)."""
         for store_id, ring in self._metrics.items():
-            yield store_id, ring.tail(len(ring))
+            yield store_id, *ring.table()
+
+    def restore_metric_table(
+        self, store_id: int, cls: type, times: list[datetime], rows: list[list[Any]]
+    ) -> None:
+        """Put back a store's points as a checkpoint wrote them: rows of values in the
+        fields' order of ``cls``."""
+        self._metrics[store_id] = MetricRing.from_table(cls, self._points, times, rows)
 
     def restore_metric_points(self, store_id: int, points: Iterable[MetricPoint]) -> None:
-        """Put back a store's points as a checkpoint wrote them."""
+        """Put back a store's points one by one (rows in another layout)."""
         ring: MetricRing | None = None
         for taken_at, metrics in points:
             if ring is None or not ring.holds(metrics):

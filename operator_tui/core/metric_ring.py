@@ -173,10 +173,84 @@ class MetricRing:
         """``n`` points ending ``skip`` points before the newest, rebuilt column by column
         (a slice of each array, then one pass per column) rather than point by point, so
         the per-point work is only the class's own ``__init__``."""
+        times, values, extras = self._decoded(n, skip)
+        names = [name for name, _kind, _column in self._columns]
+        points = (
+            [self.cls(*row) for row in zip(*values, strict=True)]
+            if self._positional
+            else [
+                self.cls(**dict(zip(names, row, strict=True))) for row in zip(*values, strict=True)
+            ]
+        )
+        for k, extra in enumerate(extras):
+            if extra is not None:
+                for name, value in extra.items():
+                    setattr(points[k], name, value)
+        return list(zip(times, points, strict=True))
+
+    def table(self) -> tuple[list[datetime], list[str], list[list[Any]]]:
+        """Every point as times, field names and one row of values each, oldest first,
+        without building the points (what a checkpoint writes)."""
+        times, values, extras = self._decoded(self._count, 0)
+        names = [name for name, _kind, _column in self._columns]
+        rows = [list(row) for row in zip(*values, strict=True)] if values else [[]] * len(times)
+        at = {name: k for k, name in enumerate(names)}
+        for k, extra in enumerate(extras):
+            if extra is not None:
+                for name, value in extra.items():
+                    rows[k][at[name]] = value
+        return times, names, rows
+
+    @classmethod
+    def from_table(
+        cls, metrics_cls: type, size: int, times: list[datetime], rows: list[list[Any]]
+    ) -> MetricRing:
+        """A ring holding ``rows`` (values in the class's field order, oldest first), filled
+        column by column; a column with a value that does not fit is filled point by point."""
+        ring = cls(metrics_cls, size)
+        times, rows = times[-ring.size :], rows[-ring.size :]
+        k = len(rows)
+        if not k:
+            return ring
+        by_column = list(zip(*rows, strict=True))
+        fits = {
+            FLOAT: lambda v: v is None or (type(v) is float and v == v),
+            INT: lambda v: v is None or (type(v) is int and NO_INT < v < 2**63),
+            BOOL: lambda v: v is None or type(v) is bool,
+        }
+        none = {FLOAT: math.nan, INT: NO_INT, BOOL: NO_BOOL}
+        if len(by_column) != len(ring._columns) or not all(
+            kind == OBJECT or all(map(fits[kind], values))
+            for (_n, kind, _c), values in zip(ring._columns, by_column, strict=True)
+        ):
+            for at, row in zip(times, rows, strict=True):
+                ring.append(at, metrics_cls(*row))
+            return ring
+        for (_name, kind, column), values in zip(ring._columns, by_column, strict=True):
+            if kind == OBJECT:
+                column[:k] = [EMPTY_DICT if type(v) is dict and not v else v for v in values]
+            else:
+                gap = none[kind]
+                column[:k] = array(kind, [gap if v is None else v for v in values])
+        for i, at in enumerate(times):
+            tz = at.tzinfo
+            ring._tz[i] = tz
+            ring._us[i] = (at - (EPOCH if tz is not None else EPOCH_NAIVE)) // ONE_US
+        recent = ring._recent
+        first = max(0, k - len(recent))
+        for i in range(first, k):
+            recent[i % len(recent)] = (times[i], metrics_cls(*rows[i]))
+        ring._count = k
+        ring._next = k % ring.size
+        ring._seq = k
+        return ring
+
+    def _decoded(self, n: int, skip: int) -> tuple[list[datetime], list[list[Any]], list[Any]]:
+        if n <= 0:
+            return [], [], []
         first = (self._next - skip - n) % self.size
         if first + n <= self.size:
-            pick = slice(first, first + n)
-            parts: tuple[slice, ...] = (pick,)
+            parts: tuple[slice, ...] = (slice(first, first + n),)
         else:
             parts = (slice(first, self.size), slice(0, first + n - self.size))
 
@@ -194,22 +268,8 @@ class MetricRing:
                 values.append([None if v == NO_BOOL else v == 1 for v in got])
             else:
                 values.append([{} if v is EMPTY_DICT else v for v in got])
-        names = [name for name, _kind, _column in self._columns]
-        points = (
-            [self.cls(*row) for row in zip(*values, strict=True)]
-            if self._positional
-            else [
-                self.cls(**dict(zip(names, row, strict=True))) for row in zip(*values, strict=True)
-            ]
-        )
-        tzs = cut(self._tz)
-        times = [_at(us, tz) for us, tz in zip(cut(self._us), tzs, strict=True)]
-        extras = cut(self._extra)
-        for k, extra in enumerate(extras):
-            if extra is not None:
-                for name, value in extra.items():
-                    setattr(points[k], name, value)
-        return list(zip(times, points, strict=True))
+        times = [_at(us, tz) for us, tz in zip(cut(self._us), cut(self._tz), strict=True)]
+        return times, values, cut(self._extra)
 
 
 def _at(us: int, tz: tzinfo | None) -> datetime:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 import tracemalloc
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from operator_tui.core.history import History
 from operator_tui.core.types import LogEvent, Snapshot, StoreMetrics
@@ -170,3 +172,23 @@ def test_a_window_reads_the_points_taken_since_its_start() -> None:
     assert [m.qps for _, m in since(1, T0 + timedelta(seconds=60))] == [6.0, 7.0]
     assert [m.qps for _, m in since(1, T0)] == [3.0, 4.0, 5.0, 6.0, 7.0]
     assert since(1, T0 + timedelta(seconds=71)) == [] and since(2, T0) == []
+
+
+@pytest.mark.parametrize("misfit", [False, True], ids=["by column", "point by point"])
+def test_a_checkpoint_table_round_trips_every_point(misfit: bool) -> None:
+    history = History(points=20)
+    for i in range(30):
+        metrics = RichMetrics(
+            store_id=1, qps=float(i), count=i, flag=i % 2 == 0, by_peer={} if i % 3 else {2: 1.0}
+        )
+        if misfit and i == 25:
+            metrics.ratio = math.inf
+            metrics.count = 2**70
+        history.record(Snapshot(taken_at=T0 + timedelta(seconds=i), store_metrics={1: metrics}))
+    ((sid, times, names, rows),) = list(history.metric_tables())
+    restored = History(points=20)
+    restored.restore_metric_table(sid, RichMetrics, times, rows)
+    assert names == [f.name for f in fields(RichMetrics)]
+    assert len(rows) == 20 and (2**70 in [r[names.index("count")] for r in rows]) is misfit
+    assert restored.metric_history(1) == history.metric_history(1)
+    assert restored.metric_tail(1, 3) == history.metric_tail(1, 3)
