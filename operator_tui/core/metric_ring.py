@@ -213,14 +213,9 @@ class MetricRing:
         if not k:
             return ring
         by_column = list(zip(*rows, strict=True))
-        fits = {
-            FLOAT: lambda v: v is None or (type(v) is float and v == v),
-            INT: lambda v: v is None or (type(v) is int and NO_INT < v < 2**63),
-            BOOL: lambda v: v is None or type(v) is bool,
-        }
         none = {FLOAT: math.nan, INT: NO_INT, BOOL: NO_BOOL}
         if len(by_column) != len(ring._columns) or not all(
-            kind == OBJECT or all(map(fits[kind], values))
+            _fits(kind, values)
             for (_n, kind, _c), values in zip(ring._columns, by_column, strict=True)
         ):
             for at, row in zip(times, rows, strict=True):
@@ -270,6 +265,19 @@ class MetricRing:
                 values.append([{} if v is EMPTY_DICT else v for v in got])
         times = [_at(us, tz) for us, tz in zip(cut(self._us), cut(self._tz), strict=True)]
         return times, values, cut(self._extra)
+
+
+def _fits(kind: str, values: tuple[Any, ...]) -> bool:
+    """Whether every value goes into a ``kind`` column as it is (else the point's slot)."""
+    if kind == OBJECT:
+        return True
+    types = set(map(type, values))
+    types.discard(type(None))
+    if kind == FLOAT:
+        return types <= {float} and all(v == v for v in values if v is not None)
+    if kind == INT:
+        return types <= {int} and all(NO_INT < v < 2**63 for v in values if v is not None)
+    return types <= {bool}
 
 
 def _at(us: int, tz: tzinfo | None) -> datetime:
