@@ -7,7 +7,8 @@ simulator's scrape yields them (every figure measured, integers for counts and b
 empty ``unreachable_reports_per_s``), with values that change each point so nothing is
 shared. Memory is what tracemalloc counts as held once the ring is full; read cost is the
 median of repeated reads of the whole ring (``metric_history``) and of the last 12 points
-(the stores pane's trend) and of a 15-minute window (the graphs view).
+(the stores pane's trend) and of a 15-minute window (the graphs view); a checkpoint's
+write and restore of the rings as tables, per store.
 
     uv run python benchmarks/history_memory.py [--points 900] [--stores 20] [--repeat 30]
 """
@@ -20,6 +21,7 @@ import statistics
 import time
 import tracemalloc
 from collections import deque
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -88,6 +90,21 @@ class Before:
     def metric_since(self, store_id: int, since: datetime) -> list:
         return [(t, m) for t, m in self.metric_history(store_id) if t >= since]
 
+    def metric_tables(self):
+        for sid, ring in self.rings.items():
+            names = [f.name for f in fields(TikvStoreMetrics)]
+            yield (
+                sid,
+                [t for t, _ in ring],
+                names,
+                [[getattr(m, n) for n in names] for _, m in ring],
+            )
+
+    def restore_metric_table(self, store_id, cls, times, rows) -> None:
+        self.rings[store_id] = deque(
+            zip(times, [cls(*row) for row in rows], strict=True), maxlen=self.points
+        )
+
 
 def held_bytes(make, stores: int, points: int, fill: int) -> tuple[object, int]:
     """What the history holds after ``fill`` snapshots, the snapshots themselves dropped."""
@@ -130,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{'MiB 1000 full':>13} {'full read us':>12} {'tail12 us':>9} {'15min us':>9}"
     )
     figures = {}
+    checkpoint = {}
     for name, make in kinds.items():
         _, one = held_bytes(make, s, n, 1)
         _, half = held_bytes(make, s, n, n // 2)
@@ -139,10 +157,25 @@ def main(argv: list[str] | None = None) -> int:
         end = T0 + timedelta(seconds=15 * (n + n // 3 - 1))
         since = partial(history.metric_since, since=end - timedelta(minutes=WINDOW_MIN))
         window_us = median_us(since, range(1, s + 1), args.repeat)
+        tables = list(history.metric_tables())
+        write_us = median_us(lambda _sid, h=history: list(h.metric_tables()), range(1), 5) / s
+        restored = make(n)
+
+        def restore(_sid: int, restored=restored, tables=tables) -> None:
+            for sid, times, _names, rows in tables:
+                restored.restore_metric_table(sid, TikvStoreMetrics, times, rows)
+
+        restore_us = median_us(restore, range(1), 5) / s
         figures[name] = (one / s, half / s, full / s, full_us, tail_us, window_us)
+        checkpoint[name] = (write_us, restore_us)
         print(
             f"{name:>6} {one / s:>12.0f} {half / s:>12.0f} {full / s:>12.0f} "
             f"{full / s * 1000 / 2**20:>13.1f} {full_us:>12.0f} {tail_us:>9.1f} {window_us:>9.1f}"
+        )
+    for name, (write_us, restore_us) in checkpoint.items():
+        print(
+            f"{name:>6} checkpoint per store ring: write table {write_us:.0f} us, "
+            f"restore {restore_us:.0f} us"
         )
     b, a = figures["before"], figures["after"]
     print(
