@@ -167,6 +167,9 @@ class BenchRuntime:
     def metric_history(self, store_id: int) -> list[tuple[datetime, TikvStoreMetrics]]:
         return self.history.metric_history(store_id)
 
+    def metric_tail(self, store_id: int, n: int) -> list[tuple[datetime, TikvStoreMetrics]]:
+        return self.metric_history(store_id)[-n:] if n > 0 else []
+
     def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list:
         return self.history.recent_log_events(store_id, limit)
 

@@ -32,6 +32,14 @@ class Commands(Protocol):
     def metric_history(self, store_id: int) -> Sequence[tuple[datetime, StoreMetrics]]:
         """The store's freshly measured points, oldest first (the monitor's history)."""
 
+    def metric_tail(self, store_id: int, n: int) -> Sequence[tuple[datetime, StoreMetrics]]:
+        """The store's last ``n`` points, oldest first: the cheap read for a pane."""
+
+    def metric_since(
+        self, store_id: int, since: datetime
+    ) -> Sequence[tuple[datetime, StoreMetrics]]:
+        """The store's points taken at or after ``since``, oldest first (a time window)."""
+
     def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list[LogEvent]:
         """The last ``limit`` log events, of one store or of all, oldest first."""
 

@@ -5,15 +5,20 @@ the minutes before it. The monitor feeds every snapshot to ``History.record``; t
 only says which stores it measured afresh (``Snapshot.measured``), so a store whose figures
 were carried over from an earlier scrape adds no point and a trend is never flattened by
 repeats.
+
+A store's metric points are kept as columns (``metric_ring.MetricRing``) allocated in full
+when the store is first seen, so memory is fixed per store and does not creep up over the
+hours the ring takes to fill.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from operator_tui.core.metric_ring import MetricRing
 from operator_tui.core.types import LogEvent, Snapshot, StoreMetrics
 
 METRIC_POINTS = 900
@@ -46,7 +51,7 @@ class History:
     ) -> None:
         self._points = points
         self._store_log_events = store_log_events
-        self._metrics: dict[int, deque[MetricPoint]] = {}
+        self._metrics: dict[int, MetricRing] = {}
         self._logs: deque[LogEvent] = deque(maxlen=log_events)
         self._store_logs: dict[int, deque[LogEvent]] = {}
 
@@ -56,9 +61,11 @@ class History:
             if measured is not None and store_id not in measured:
                 continue
             ring = self._metrics.get(store_id)
-            if ring is None:
-                ring = self._metrics[store_id] = deque(maxlen=self._points)
-            ring.append((snapshot.taken_at, metrics))
+            if ring is None or not ring.holds(metrics):
+                # a subject does not change its metrics class mid-run; if one did, the
+                # store's trend starts over rather than being rebuilt as the wrong class
+                ring = self._metrics[store_id] = MetricRing(type(metrics), self._points)
+            ring.append(snapshot.taken_at, metrics)
         for event in snapshot.log_events:
             self._logs.append(event)
             if event.store_id is not None:
@@ -70,7 +77,40 @@ class History:
                 ring_logs.append(event)
 
     def metric_history(self, store_id: int) -> list[MetricPoint]:
-        return list(self._metrics.get(store_id, ()))
+        """Every point held for the store, oldest first, rebuilt as recorded."""
+        ring = self._metrics.get(store_id)
+        return ring.tail(len(ring)) if ring is not None else []
+
+    def metric_tail(self, store_id: int, n: int) -> list[MetricPoint]:
+        """The store's last ``n`` points, oldest first: what a pane redrawn each tick reads."""
+        ring = self._metrics.get(store_id)
+        return ring.tail(n) if ring is not None else []
+
+    def metric_since(self, store_id: int, since: datetime) -> list[MetricPoint]:
+        """The store's points taken at or after ``since``: what a time window reads."""
+        ring = self._metrics.get(store_id)
+        return ring.tail(ring.count_since(since)) if ring is not None else []
+
+    def metric_tables(self) -> Iterator[tuple[int, list[datetime], list[str], list[list[Any]]]]:
+        """Every store's points as times, field names and rows, oldest first, without
+        building the points (what a checkpoint writes)."""
+        for store_id, ring in self._metrics.items():
+            yield store_id, *ring.table()
+
+    def restore_metric_table(
+        self, store_id: int, cls: type, times: list[datetime], rows: list[list[Any]]
+    ) -> None:
+        """Put back a store's points as a checkpoint wrote them: rows of values in the
+        fields' order of ``cls``."""
+        self._metrics[store_id] = MetricRing.from_table(cls, self._points, times, rows)
+
+    def restore_metric_points(self, store_id: int, points: Iterable[MetricPoint]) -> None:
+        """Put back a store's points one by one (rows in another layout)."""
+        ring: MetricRing | None = None
+        for taken_at, metrics in points:
+            if ring is None or not ring.holds(metrics):
+                ring = self._metrics[store_id] = MetricRing(type(metrics), self._points)
+            ring.append(taken_at, metrics)
 
     def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list[LogEvent]:
         if limit <= 0:

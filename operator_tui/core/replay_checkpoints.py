@@ -35,7 +35,7 @@ from operator_tui import __version__
 from operator_tui.core.diagnosis.stored import _known
 from operator_tui.core.history import History
 from operator_tui.core.recording import Recording
-from operator_tui.core.recording_codec import Codec, members
+from operator_tui.core.recording_codec import Codec, _enum_fields, members
 from operator_tui.core.types import LogEvent, RecordTypes, Snapshot
 
 FORMAT = 3
@@ -130,8 +130,8 @@ def history_docs(history: History) -> tuple[dict[str, Any], dict[str, Any]]:
     metrics = {
         "sizes": [history._points, history._logs.maxlen, history._store_log_events],
         "metrics": {
-            str(sid): {"at": [t.isoformat() for t, _ in ring], **_rows(m for _, m in ring)}
-            for sid, ring in history._metrics.items()
+            str(sid): {"at": [t.isoformat() for t in at], "fields": names, "rows": rows}
+            for sid, at, names, rows in history.metric_tables()
         },
     }
     return metrics, {"events": _rows(events), "logs": logs, "store_logs": store_logs}
@@ -169,8 +169,15 @@ class RestoredHistory(History):
         super().__init__(points=points, log_events=log_events, store_log_events=store_log_events)
         for sid, table in doc["metrics"].items():
             at = [datetime.fromisoformat(t) for t in table["at"]]
-            metrics = _records(table, records.metrics, _int_keys(table["fields"], records.metrics))
-            self._metrics[int(sid)] = deque(zip(at, metrics, strict=True), maxlen=points)
+            cls = records.metrics
+            if table["fields"] == [f.name for f in fields(cls)] and not _enum_fields(cls):
+                fix = _int_keys(table["fields"], cls)
+                for row in table["rows"]:
+                    fix(row)
+                self.restore_metric_table(int(sid), cls, at, table["rows"])
+                continue
+            metrics = _records(table, cls, _int_keys(table["fields"], cls))
+            self.restore_metric_points(int(sid), zip(at, metrics, strict=True))
         self._blob: bytes | None = logs
         self._codec = codec
         self._records = records

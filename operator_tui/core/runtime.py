@@ -172,6 +172,14 @@ class OperatorRuntime:
     def metric_history(self, store_id: int) -> Sequence[tuple[datetime, StoreMetrics]]:
         return self.monitor.history.metric_history(store_id)
 
+    def metric_tail(self, store_id: int, n: int) -> Sequence[tuple[datetime, StoreMetrics]]:
+        return self.monitor.history.metric_tail(store_id, n)
+
+    def metric_since(
+        self, store_id: int, since: datetime
+    ) -> Sequence[tuple[datetime, StoreMetrics]]:
+        return self.monitor.history.metric_since(store_id, since)
+
     def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list[LogEvent]:
         return self.monitor.history.recent_log_events(store_id, limit)
 

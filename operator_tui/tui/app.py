@@ -236,9 +236,13 @@ class OperatorApp(ConsoleKeys, ClusterKeys, App[int]):
         return self.runtime.metric_history(store_id) if self.runtime is not None else ()
 
     def metric_tail(self, store_id: int, n: int) -> Sequence[tuple[datetime, StoreMetrics]]:
-        """The last ``n`` points of a store's history: what a pane redrawn every tick reads
-        (the one place to ask the history for a cheaper read than the whole ring)."""
-        return self.metric_history(store_id)[-n:] if n > 0 else ()
+        """The last ``n`` points of a store's history: what a pane redrawn every tick reads."""
+        return self.runtime.metric_tail(store_id, n) if self.runtime is not None else ()
+
+    def metric_since(
+        self, store_id: int, since: datetime
+    ) -> Sequence[tuple[datetime, StoreMetrics]]:
+        return self.runtime.metric_since(store_id, since) if self.runtime is not None else ()
 
     def log_events(self, store_id: int | None, limit: int) -> list[LogEvent]:
         return self.runtime.recent_log_events(store_id, limit) if self.runtime is not None else []

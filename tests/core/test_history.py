@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import tracemalloc
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from operator_tui.core.history import History
 from operator_tui.core.types import LogEvent, Snapshot, StoreMetrics
@@ -55,3 +60,135 @@ def test_recent_log_events_by_store_and_limit() -> None:
     assert [e.message for e in history.recent_log_events(limit=2)] == ["two", "three"]
     assert history.recent_log_events(store_id=9) == []
     assert history.recent_log_events(limit=0) == []
+
+
+@dataclass(slots=True)
+class RichMetrics(StoreMetrics):
+    """Every kind of field a subject's metrics class may add."""
+
+    count: int | None = None
+    ratio: float | None = None
+    flag: bool | None = None
+    by_peer: dict[int, float] | None = None
+    label: str | None = None
+
+
+def test_every_field_type_comes_back_as_recorded() -> None:
+    points = [
+        RichMetrics(store_id=1),
+        RichMetrics(
+            store_id=1,
+            reachable=False,
+            qps=1.5,
+            capacity_bytes=2**40,
+            error="connect refused <b>[red]",
+            count=7,
+            ratio=0.25,
+            flag=True,
+            by_peer={2: 3.5},
+            label="x",
+        ),
+        RichMetrics(store_id=1, by_peer={}, flag=False, count=0, ratio=0.0),
+        # values that do not fit their column go to the point's own slot
+        RichMetrics(store_id=1, qps=3, ratio=math.nan, count=2**70, flag=None),  # type: ignore[arg-type]
+    ]
+    history = History(points=10)
+    for i, metrics in enumerate(points):
+        history.record(
+            Snapshot(taken_at=T0 + timedelta(seconds=i, microseconds=7), store_metrics={1: metrics})
+        )
+    got = history.metric_history(1)
+    assert [t for t, _ in got] == [T0 + timedelta(seconds=i, microseconds=7) for i in range(4)]
+    assert all(type(m) is RichMetrics for _, m in got)
+    assert [m.as_dict() for _, m in got[:3]] == [m.as_dict() for m in points[:3]]
+    last = got[3][1]
+    assert type(last.qps) is int and last.qps == 3
+    assert math.isnan(last.ratio) and last.count == 2**70 and last.flag is None
+    assert got[2][1].by_peer == {} and got[2][1].by_peer is not got[1][1].by_peer
+
+
+def test_the_ring_wraps_in_order_and_the_tail_reads_the_newest() -> None:
+    history = History(points=4)
+    for i in range(11):
+        history.record(snap(i, {1: float(i)}))
+    assert [m.qps for _, m in history.metric_history(1)] == [7.0, 8.0, 9.0, 10.0]
+    assert [m.qps for _, m in history.metric_tail(1, 2)] == [9.0, 10.0]
+    assert [m.qps for _, m in history.metric_tail(1, 99)] == [7.0, 8.0, 9.0, 10.0]
+    assert history.metric_tail(1, 0) == [] and history.metric_tail(5, 3) == []
+    assert [t for t, _ in history.metric_tail(1, 1)] == [T0 + timedelta(seconds=10)]
+
+
+def test_a_store_whose_metrics_class_changes_starts_a_new_trend() -> None:
+    history = History(points=3)
+    history.record(snap(0, {1: 1.0}))
+    later = RichMetrics(store_id=1, count=4)
+    history.record(Snapshot(taken_at=T0 + timedelta(seconds=1), store_metrics={1: later}))
+    assert [m for _, m in history.metric_history(1)] == [later]
+
+
+def test_a_ring_holds_its_full_size_from_the_first_point_and_never_grows() -> None:
+    """Memory is fixed when a store's ring is made; a full ring taking a day of points
+    allocates nothing that stays."""
+    history = History(points=50)
+
+    def point(i: int) -> Snapshot:
+        metrics = {
+            sid: RichMetrics(store_id=sid, qps=float(i), count=i, flag=True, by_peer={}, ratio=0.5)
+            for sid in range(20)
+        }
+        return Snapshot(taken_at=T0 + timedelta(seconds=i), store_metrics=metrics)
+
+    def held(snapshot: tracemalloc.Snapshot) -> int:
+        core = ("core/history.py", "core/metric_ring.py")
+        return sum(
+            s.size
+            for s in snapshot.statistics("filename")
+            if s.traceback[0].filename.endswith(core)
+        )
+
+    tracemalloc.start()
+    try:
+        history.record(point(0))
+        first = held(tracemalloc.take_snapshot())
+        for i in range(1, 300):  # past the ring's size and the small-int cache
+            history.record(point(i))
+        full = held(tracemalloc.take_snapshot())
+        for i in range(300, 2000):
+            history.record(point(i))
+        later = held(tracemalloc.take_snapshot())
+    finally:
+        tracemalloc.stop()
+    assert full <= first * 1.1, (first, full)
+    assert later <= full, (full, later)
+    assert len(history.metric_history(3)) == 50
+
+
+def test_a_window_reads_the_points_taken_since_its_start() -> None:
+    history = History(points=5)
+    for i in range(8):
+        history.record(snap(10 * i, {1: float(i)}))
+    since = history.metric_since
+    assert [m.qps for _, m in since(1, T0 + timedelta(seconds=55))] == [6.0, 7.0]
+    assert [m.qps for _, m in since(1, T0 + timedelta(seconds=60))] == [6.0, 7.0]
+    assert [m.qps for _, m in since(1, T0)] == [3.0, 4.0, 5.0, 6.0, 7.0]
+    assert since(1, T0 + timedelta(seconds=71)) == [] and since(2, T0) == []
+
+
+@pytest.mark.parametrize("misfit", [False, True], ids=["by column", "point by point"])
+def test_a_checkpoint_table_round_trips_every_point(misfit: bool) -> None:
+    history = History(points=20)
+    for i in range(30):
+        metrics = RichMetrics(
+            store_id=1, qps=float(i), count=i, flag=i % 2 == 0, by_peer={} if i % 3 else {2: 1.0}
+        )
+        if misfit and i == 25:
+            metrics.ratio = math.inf
+            metrics.count = 2**70
+        history.record(Snapshot(taken_at=T0 + timedelta(seconds=i), store_metrics={1: metrics}))
+    ((sid, times, names, rows),) = list(history.metric_tables())
+    restored = History(points=20)
+    restored.restore_metric_table(sid, RichMetrics, times, rows)
+    assert names == [f.name for f in fields(RichMetrics)]
+    assert len(rows) == 20 and (2**70 in [r[names.index("count")] for r in rows]) is misfit
+    assert restored.metric_history(1) == history.metric_history(1)
+    assert restored.metric_tail(1, 3) == history.metric_tail(1, 3)

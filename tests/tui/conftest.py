@@ -232,6 +232,14 @@ class FakeRuntime:
     def metric_history(self, store_id: int) -> list[tuple[datetime, TikvStoreMetrics]]:
         return self.history.get(store_id, [])
 
+    def metric_tail(self, store_id: int, n: int) -> list[tuple[datetime, TikvStoreMetrics]]:
+        return self.history.get(store_id, [])[-n:] if n > 0 else []
+
+    def metric_since(
+        self, store_id: int, since: datetime
+    ) -> list[tuple[datetime, TikvStoreMetrics]]:
+        return [(t, m) for t, m in self.history.get(store_id, []) if t >= since]
+
     def recent_log_events(
         self, store_id: int | None = None, limit: int = 200
     ) -> list[TikvLogEvent]:

@@ -7,6 +7,8 @@ alone, its own line only, and only the incidents on that store are marked."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -69,7 +71,8 @@ class GraphsScreen(PageScreen):
         store_ids = [s.id for s in snapshot.stores] if snapshot is not None else []
         if self.store_id is not None:
             store_ids = [self.store_id]
-        history = {sid: host.metric_history(sid) for sid in store_ids}
+        since = now - timedelta(minutes=self.window_min)
+        history = {sid: host.metric_since(sid, since) for sid in store_ids}
         open_incidents = [
             (i.id, i.opened_at)
             for i in host.incidents()

@@ -173,13 +173,13 @@ class TicketScreen(DrillDownScreen):
         store_ids = sorted({s.id for s in snapshot.stores}) if snapshot else []
         if t.store_id is not None and t.store_id not in store_ids:
             store_ids.insert(0, t.store_id)
-        histories = {sid: app.metric_history(sid) for sid in store_ids}
         side = self.query_one(f"#{self.SIDE_ID}")
         width = side.scrollable_content_region.width
         if not side.show_vertical_scrollbar:
             # The lines drawn now may bring the scrollbar in, taking its width from the line.
             width -= side.styles.scrollbar_size_vertical
         spark, log_limit = room(width, self.size.height)
+        histories = {sid: app.metric_tail(sid, spark) for sid in store_ids}
         self.query_one("#ticket-metrics", Static).update(
             Group(
                 Text(""),
