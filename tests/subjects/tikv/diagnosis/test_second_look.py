@@ -15,7 +15,7 @@ from operator_tikv.invariants import names
 from operator_tui.core.diagnosis.context import DiagnosisContext, build_context
 from operator_tui.core.diagnosis.findings import Finding
 from operator_tui.core.diagnosis.schema import Diagnosis
-from operator_tui.core.tools import Tool, ToolBox, schema
+from operator_tui.core.tools import Tool, ToolBox
 from operator_tui.core.types import Severity, Violation
 from operator_tui.testing.fake_subject import FakeSubject
 from operator_tui.testing.tickets import ticket_for
