@@ -368,8 +368,9 @@ class AgentRunner:
 
 
 def _step_event(step: dict[str, object]) -> dict[str, object]:
-    """A trace step as events carry it: ``{tool, input, ok, result_chars, ms}`` and its summary."""
-    keys = ("tool", "input", "ok", "result_chars", "ms", "summary")
+    """A trace step as events carry it: ``{tool, input, ok, result_chars, ms}``, its summary
+    and ``at``, where it falls in the streamed text (so a screen shows it between the turns)."""
+    keys = ("tool", "input", "ok", "result_chars", "ms", "summary", "at")
     return {k: step.get(k) for k in keys}
 
 
@@ -383,8 +384,10 @@ class _ChunkSink:
         self.diag_id = diag_id
         self.pending: list[str] = []
         self.last_flush = time.monotonic()
+        self.chars = 0
 
     async def __call__(self, text: str) -> None:
+        self.chars += len(text)
         self.bus.publish(
             "diagnosis.chunk", ticket_id=self.ticket_id, diagnosis_id=self.diag_id, text=text
         )
@@ -393,7 +396,10 @@ class _ChunkSink:
             await self.flush()
 
     async def step(self, step: ToolStep) -> None:
-        """A tool call just ended: published at once, so a screen shows it between the text."""
+        """A tool call just ended: published at once, with the characters streamed before it,
+        so a screen (live, or a replay that tells the steps again) shows it between the text."""
+        if step.at is None:
+            step.at = self.chars
         self.bus.publish(
             "diagnosis.step",
             ticket_id=self.ticket_id,

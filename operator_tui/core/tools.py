@@ -104,6 +104,9 @@ class ToolStep:
     result_chars: int
     ms: float
     summary: str = ""
+    at: int | None = None
+    """Where the step falls in the diagnosis's streamed text: the characters streamed
+    before it ended (set by whoever streams the text; None when nothing does)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
