@@ -250,7 +250,12 @@ class AgentRunner:
             )
             sink = _ChunkSink(self.tickets, self.bus, ticket_id, diag_id)
             box = context.tools = ToolBox(
-                tools, env, limits=self.tool_limits, block=data_block, on_step=sink.step
+                tools,
+                env,
+                limits=self.tool_limits,
+                block=data_block,
+                on_step=sink.step,
+                position=sink.position,
             )
             started = time.perf_counter()
             try:
@@ -368,9 +373,13 @@ class AgentRunner:
 
 
 def _step_event(step: dict[str, object]) -> dict[str, object]:
-    """A trace step as events carry it: ``{tool, input, ok, result_chars, ms}`` and its summary."""
+    """A trace step as events carry it: ``{tool, input, ok, result_chars, ms}``, its summary
+    and ``at``, where it falls in the streamed text (so a screen shows it between the turns)."""
     keys = ("tool", "input", "ok", "result_chars", "ms", "summary")
-    return {k: step.get(k) for k in keys}
+    event = {k: step.get(k) for k in keys}
+    if step.get("at") is not None:
+        event["at"] = step["at"]
+    return event
 
 
 class _ChunkSink:
@@ -383,8 +392,10 @@ class _ChunkSink:
         self.diag_id = diag_id
         self.pending: list[str] = []
         self.last_flush = time.monotonic()
+        self.chars = 0
 
     async def __call__(self, text: str) -> None:
+        self.chars += len(text)
         self.bus.publish(
             "diagnosis.chunk", ticket_id=self.ticket_id, diagnosis_id=self.diag_id, text=text
         )
@@ -392,8 +403,13 @@ class _ChunkSink:
         if time.monotonic() - self.last_flush >= FLUSH_EVERY_S:
             await self.flush()
 
+    def position(self) -> int:
+        """Characters of this attempt's text published so far."""
+        return self.chars
+
     async def step(self, step: ToolStep) -> None:
-        """A tool call just ended: published at once, so a screen shows it between the text."""
+        """A tool call just ended: published at once, with its place in the text (``at``), so
+        a screen shows it between the text."""
         self.bus.publish(
             "diagnosis.step",
             ticket_id=self.ticket_id,

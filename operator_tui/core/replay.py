@@ -124,7 +124,7 @@ class ReplaySubject:
         await self.inner.aclose()
 
 
-STEP_FIELDS = ("tool", "input", "ok", "result_chars", "ms", "summary")
+STEP_FIELDS = ("tool", "input", "ok", "result_chars", "ms", "summary", "at")
 
 
 class RecordedDiagnoser:

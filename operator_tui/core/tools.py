@@ -104,6 +104,9 @@ class ToolStep:
     result_chars: int
     ms: float
     summary: str = ""
+    at: int | None = None
+    """Where the step falls in the diagnosis's streamed text: the characters streamed
+    before it ended (``ToolBox.position``; None when nothing told it)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -219,7 +222,8 @@ def _plain_block(kind: str, payload: Any) -> str:
 
 class ToolBox:
     """The tools of one diagnosis and its trace. ``block`` renders an answer for the model
-    (the prompt's defanged data block); ``on_step`` hears each step as it ends."""
+    (the prompt's defanged data block); ``on_step`` hears each step as it ends;
+    ``position`` says how much of the diagnosis's text has streamed (each step's ``at``)."""
 
     def __init__(
         self,
@@ -229,7 +233,9 @@ class ToolBox:
         limits: ToolLimits | None = None,
         block: Block = _plain_block,
         on_step: StepSink | None = None,
+        position: Callable[[], int] | None = None,
     ) -> None:
+        self.position = position
         self.tools: dict[str, Tool] = {t.name: t for t in tools}
         self.env = env or ToolEnv()
         self.limits = limits or ToolLimits()
@@ -296,6 +302,7 @@ class ToolBox:
             result_chars=len(text),
             ms=round((self.limits.timer() - started) * 1000, 1),
             summary=(summary_of(data) + (f" ({note})" if note else "")) if ok else error,
+            at=self.position() if self.position is not None else None,
         )
         self.steps.append(step)
         if self.on_step is not None:

@@ -128,6 +128,9 @@ class EventPump:
                 elif kind == "diagnosis.step" and ticket_id is not None:
                     step = event.data.get("step")
                     if isinstance(step, dict):
+                        if not isinstance(step.get("at"), int):
+                            # A recording made before steps carried their place: it is here.
+                            step = {**step, "at": len(self._live.get(ticket_id, ""))}
                         self._steps.setdefault(ticket_id, []).append(step)
                         out.append(partial(DiagnosisStep, ticket_id, step))
                 elif kind in ("diagnosis.finished", "diagnosis.failed"):

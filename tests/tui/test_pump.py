@@ -101,9 +101,14 @@ def test_tool_calls_are_held_while_the_diagnosis_runs() -> None:
     )
     kinds = [type(m) for m in out]
     assert kinds.index(DiagnosisStarted) < kinds.index(DiagnosisStep)
-    assert next(m for m in out if isinstance(m, DiagnosisStep)).step == step
-    assert p.live_steps(4) == [step] and p.live_steps(5) is None
+    placed = {**step, "at": 0}  # a step without its place in the text is put where it came
+    assert next(m for m in out if isinstance(m, DiagnosisStep)).step == placed
+    assert p.live_steps(4) == [placed] and p.live_steps(5) is None
     messages(p, [ev("diagnosis.step", ticket_id=4, step="not a step")])
-    assert p.live_steps(4) == [step]
+    assert p.live_steps(4) == [placed]
+    messages(p, [ev("diagnosis.chunk", ticket_id=4, text="abc")])
+    messages(p, [ev("diagnosis.step", ticket_id=4, step=step)])
+    messages(p, [ev("diagnosis.step", ticket_id=4, step={**step, "at": 1})])
+    assert [s["at"] for s in p.live_steps(4) or []] == [0, 3, 1]
     messages(p, [ev("diagnosis.finished", ticket_id=4)])
     assert p.live_steps(4) is None

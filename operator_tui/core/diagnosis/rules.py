@@ -6,8 +6,10 @@ diagnoser through ``SubjectPlugin.offline_diagnoser()``.
 
 What the rules check beyond the context they ask for through the same tool layer
 Claude uses (``DiagnosisContext.tools``): the subject's ``Looks`` names the calls for a
-ticket and reads their answers into evidence lines, so every offline diagnosis
-carries the trace of what it looked at, and the tools run on every run without a key.
+ticket, reads their answers into evidence lines and, where an answer contradicts the
+context captured when the ticket opened, revises the finding (``revise``), so every
+offline diagnosis carries the trace of what it looked at, the answers count, and the
+tools run on every run without a key.
 """
 
 from __future__ import annotations
@@ -29,10 +31,12 @@ Rules = Callable[[DiagnosisContext], Finding]
 @dataclass(frozen=True, slots=True)
 class Looks:
     """What a rulebook asks the tools: ``plan`` names the calls for a context (in order),
-    ``read`` turns the answers into evidence lines for the finding."""
+    ``read`` turns the answers into evidence lines for the finding, and ``revise`` changes
+    the finding where the answers (the system as it is now) say otherwise than the context."""
 
     plan: Callable[[DiagnosisContext], Checks]
     read: Callable[[DiagnosisContext, Finding, Sequence[ToolAnswer]], list[str]]
+    revise: Callable[[DiagnosisContext, Finding, Sequence[ToolAnswer]], Finding] | None = None
 
 
 def diagnosis_of(ctx: DiagnosisContext, finding: Finding) -> Diagnosis:
@@ -82,6 +86,8 @@ class RuleDiagnoser:
         answers = await self._look(context)
         finding = self.rules(context)
         if self.looks is not None and answers:
+            if self.looks.revise is not None:
+                finding = self.looks.revise(context, finding, answers)
             finding.evidence += self.looks.read(context, finding, answers)
         diagnosis = diagnosis_of(context, finding)
         text = []

@@ -1,8 +1,10 @@
 """Incident drill-down: the ticket screen around the incident's lead ticket, plus the incident.
 
 The main column is the incident's diagnosis (the lead ticket's, which is given the evidence of
-every ticket of the incident), streamed live, opening on the root cause and the recommended
-action, then what the diagnosis looked at (its tool calls as collapsible steps). The side
+every ticket of the incident). While it runs: each turn's streamed text, then that turn's tool
+calls as collapsible steps, then the next turn's text, as they happen (a replay tells them the
+same way). Once finished: the root cause and the recommended action first, then the
+investigation (the text between the steps, and the steps), then the rest of the result. The side
 column (``v`` away on a narrow terminal) starts with the incident (its cause, status, the
 tickets it groups and the timeline of the incident and its tickets, longer on a taller
 screen), then the lead ticket's facts, the metrics and the log events as the ticket screen
@@ -25,7 +27,7 @@ from operator_tui.core.incident import Incident, IncidentEvent
 from operator_tui.core.text import plain
 from operator_tui.core.ticket import Ticket, TicketEvent
 from operator_tui.tui.format import severity_text, shown
-from operator_tui.tui.messages import DiagnosisStep
+from operator_tui.tui.messages import DiagnosisChunk, DiagnosisStarted, DiagnosisStep
 from operator_tui.tui.render import seen
 from operator_tui.tui.screens.drilldown import section
 from operator_tui.tui.screens.ticket import TicketScreen
@@ -128,14 +130,39 @@ class IncidentScreen(TicketScreen):
         self.draw_facts()
         await self.draw_diagnosis()
 
-    def investigation_steps(self) -> list[dict[str, Any]]:
-        """The lead ticket's tool calls: as they end while it is diagnosed (the pump's copy),
-        else the finished diagnosis's trace."""
+    def _show(self, *, summary: bool, narrative: bool, structured: bool) -> None:
+        """The streamed text shows inside the investigation, between the steps, never as
+        one block of its own."""
+        super()._show(summary=summary, narrative=False, structured=structured)
+        shown = narrative or (summary and structured)
+        self.query_one("#investigation").set_class(not shown, "-off")
+
+    def investigation(self) -> tuple[str, list[dict[str, Any]], bool]:
+        """The lead ticket's text and tool calls: as they stream (the pump's copy), else the
+        finished diagnosis's; whether the text after the last step shows (not once the
+        structured result says it)."""
         pump = self.host.pump
-        live = pump.live_steps(self.ticket_id) if pump is not None else None
+        live = pump.live_text(self.ticket_id) if pump is not None else None
         if live is not None:
-            return live
-        return self.record.investigation if self.record is not None else []
+            return live, pump.live_steps(self.ticket_id) or [], True  # type: ignore[union-attr]
+        record = self.record
+        if record is None:
+            return "", [], True
+        return record.text or "", record.investigation or [], not record.result
+
+    @on(DiagnosisStarted)
+    async def _trace_started(self, message: DiagnosisStarted) -> None:
+        if message.ticket_id == self.ticket_id:
+            await self.draw_trace()
+
+    @on(DiagnosisChunk)
+    async def _trace_chunk(self, message: DiagnosisChunk) -> None:
+        """The text grows in the investigation, after the steps so far (the ticket screen's
+        single narrative block is not drawn here)."""
+        message.prevent_default()
+        if message.ticket_id == self.ticket_id and self._live:
+            self.chunks_streamed += 1
+            await self.draw_trace()
 
     @on(DiagnosisStep)
     async def _step(self, message: DiagnosisStep) -> None:
@@ -143,7 +170,10 @@ class IncidentScreen(TicketScreen):
             await self.draw_trace()
 
     async def draw_trace(self) -> None:
-        await self.query_one("#investigation", InvestigationTrace).show(self.investigation_steps())
+        text, steps, trailing = self.investigation()
+        await self.query_one("#investigation", InvestigationTrace).show(
+            text, steps, trailing=trailing
+        )
 
     async def draw_diagnosis(self) -> None:
         await super().draw_diagnosis()

@@ -1,9 +1,13 @@
-"""A diagnosis's investigation as collapsible steps: one per tool call, its answer inside.
+"""A diagnosis's investigation: each turn's streamed text, then that turn's tool calls as
+collapsible steps, then the next turn's text.
 
-Each step is titled ``tool(args) ok 12 ms · 340 chars`` (or ``failed``) and holds the
-answer's summary; the list grows as steps end while a diagnosis runs (only the new steps
-are mounted) and is redrawn whole when it is another diagnosis's trace. Every string in a
-step came from the model or the cluster, so titles and summaries are plain text.
+A step's ``at`` (the characters of the text streamed before it ended) places it; a step
+stored without one comes before the text. Each step is titled ``tool(args) ok 12 ms · 340
+chars`` (or ``failed``) and holds the answer's summary. While a diagnosis runs the parts
+grow in place (the last text grows, new steps and the text after them are mounted); any
+other change redraws the whole. ``trailing=False`` leaves out the text after the last step
+(once the structured result shows, it says the same). Every string came from the model or
+the cluster, so titles and summaries are plain text and the text is Markdown without control or escape sequences.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Collapsible, Static
+from textual.widgets import Collapsible, Markdown, Static
 
 from operator_tui.core.text import plain
 
@@ -66,35 +70,89 @@ class TraceStep(Collapsible):
         self.step = step
 
 
+Part = tuple[str, Any]
+"""``("text", str)`` or ``("step", dict)``."""
+
+
+def interleave(text: str, steps: Sequence[dict[str, Any]], *, trailing: bool = True) -> list[Part]:
+    """The text cut where each step falls, the steps in between, in order."""
+    parts: list[Part] = []
+    pos = 0
+    for step in steps:
+        at = step.get("at")
+        at = min(max(at, pos), len(text)) if isinstance(at, int) else pos
+        if text[pos:at].strip():
+            parts.append(("text", text[pos:at]))
+        parts.append(("step", step))
+        pos = at
+    if trailing and text[pos:].strip():
+        parts.append(("text", text[pos:]))
+    return parts
+
+
+def _markdown(text: str) -> str:
+    return plain(text, multiline=True, limit=None)
+
+
+class TraceText(Markdown):
+    """One turn's text between steps: Markdown with no control or escape sequence, no link
+    opened."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(_markdown(text), open_links=False)
+        self.text = text
+
+
 class InvestigationTrace(Vertical):
-    """The steps of one investigation, in order; hidden while there are none."""
+    """A diagnosis's turns and steps, in order; hidden while there is nothing to show."""
 
     DEFAULT_CSS = """
     InvestigationTrace { height: auto; display: none; }
-    InvestigationTrace.-has-steps { display: block; }
+    InvestigationTrace.-has-parts { display: block; }
     InvestigationTrace > .trace-heading { text-style: bold; color: $text-muted; }
     InvestigationTrace TraceStep { padding: 0; margin: 0; border-top: none; }
     InvestigationTrace TraceStep > Contents { padding: 0 0 0 2; }
+    InvestigationTrace TraceText { margin: 0; padding: 0; }
+    InvestigationTrace.-off { display: none; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.shown: list[dict[str, Any]] = []
+        self.shown: list[Part] = []
+        self.heading = "Investigation"
 
     def compose(self) -> ComposeResult:
-        yield Static(Content("Investigation"), classes="trace-heading")
+        yield Static(Content(self.heading), classes="trace-heading")
 
-    async def show(self, steps: Sequence[dict[str, Any]]) -> None:
-        """Show ``steps``: mount the ones after those already shown, or start over when the
-        trace is not a continuation of what is shown."""
-        steps = list(steps)
-        if steps == self.shown:
+    @property
+    def steps(self) -> list[dict[str, Any]]:
+        return [p for kind, p in self.shown if kind == "step"]
+
+    async def show(
+        self, text: str, steps: Sequence[dict[str, Any]], *, trailing: bool = True
+    ) -> None:
+        """Show ``text`` with ``steps`` between its turns: grow in place when it continues
+        what is shown, else start over."""
+        parts = interleave(text, steps, trailing=trailing)
+        if parts == self.shown:
             return
-        if steps[: len(self.shown)] != self.shown:
-            await self.query(TraceStep).remove()
-            self.shown = []
-        new = steps[len(self.shown) :]
-        self.shown = steps
+        keep = len(self.shown)
+        if parts[: keep - 1] != self.shown[: keep - 1] or keep > len(parts):
+            keep = 0
+        elif keep and parts[keep - 1] != self.shown[keep - 1]:
+            last_kind, last = self.shown[keep - 1]
+            kind, now = parts[keep - 1]
+            if kind == "text" == last_kind and now.startswith(last):
+                widget = list(self.query(TraceText))[-1]
+                widget.text = now
+                await widget.update(_markdown(now))
+            else:
+                keep -= 1
+        widgets = [w for w in self.children if isinstance(w, TraceStep | TraceText)]
+        if keep < len(self.shown):
+            await self.remove_children(widgets[keep:])
+        new = [TraceStep(p) if kind == "step" else TraceText(p) for kind, p in parts[keep:]]
+        self.shown = parts
         if new:
-            await self.mount_all([TraceStep(s) for s in new])
-        self.set_class(bool(steps), "-has-steps")
+            await self.mount_all(new)
+        self.set_class(bool(parts), "-has-parts")

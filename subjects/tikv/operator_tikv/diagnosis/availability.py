@@ -16,6 +16,7 @@ from operator_tikv.states import RUNNING, StoreState
 from operator_tui.core.diagnosis.findings import Finding, declared_actions, option
 
 KILLED = 3.5
+WAIT = "Wait without acting"
 CUT_OFF = 3.5
 UNSEEN = 3.0
 
@@ -150,7 +151,7 @@ def store_down(ev: Evidence, sid: int) -> Finding:
                 "draining moves every replica by snapshot and is irreversible; a restarted store rejoins with its data",
             ),
             option(
-                "Wait without acting",
+                WAIT,
                 "regions stay under-replicated until the store returns or PD's max-store-down-time passes",
             ),
             option(

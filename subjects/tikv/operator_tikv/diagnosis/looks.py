@@ -4,9 +4,11 @@ The rules weigh the context (the moment the ticket opened); these calls look at 
 cluster now, through the same ``ToolBox`` Claude uses: PD's record of the store in
 question, the operator's history of the figure its family is about, the store's log
 events, the region checks PD runs for missing or down replicas, PD's hot write flow, and
-the tickets the operator holds. Each answer adds one line to the evidence (counts,
-states and figures only: no log or ticket text, as the narrative keeps it); a call that
-failed says so.
+the tickets the operator holds; for a store that may be slow, its slow-operation and
+disk-space log lines. Each answer adds one line to the evidence (counts, states and
+figures only: no log or ticket text, as the narrative keeps it); a call that failed says
+so. Where an answer contradicts the context, ``second_look.revise`` changes the finding
+(the one log line it quotes is shown as plain text).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from operator_tikv.diagnosis import families
 from operator_tikv.diagnosis.evidence import Evidence
+from operator_tikv.diagnosis.second_look import LOG_KINDS, revise
 from operator_tui.core.diagnosis.context import DiagnosisContext
 from operator_tui.core.diagnosis.findings import Finding
 from operator_tui.core.diagnosis.rules import Looks
@@ -44,6 +47,8 @@ REGION_CHECK: dict[str, str] = {
     families.REPLICA: "miss-peer",
 }
 HOT_FAMILIES = frozenset({families.HOT, families.BALANCE})
+# Families where the store's disk may be the cause: its own log lines about disk writes.
+DISK_FAMILIES = frozenset({families.SLOW, families.LATENCY, families.LAG})
 
 
 def _store_in_question(ctx: DiagnosisContext) -> int | None:
@@ -61,6 +66,8 @@ def plan(ctx: DiagnosisContext) -> Checks:
         checks.add("get_store", store_id=sid)
         checks.add("get_metric_history", store_id=sid, metric=FIGURE.get(fam, "qps"))
         checks.add("search_logs", store_id=sid, since_s=LOG_WINDOW_S)
+        if fam in DISK_FAMILIES:
+            checks.add("search_logs", store_id=sid, kinds=LOG_KINDS, since_s=LOG_WINDOW_S)
     if fam in REGION_CHECK:
         checks.add("region_check", kind=REGION_CHECK[fam])
     if fam in HOT_FAMILIES:
@@ -104,9 +111,15 @@ def _logs(args: dict[str, Any], data: dict[str, Any]) -> str:
         str(e.get("kind")) for e in data.get("events") or [] if isinstance(e, dict)
     ).most_common(4)
     shown = ", ".join(f"{plain(k)} x{n}" for k, n in kinds)
+    asked = args.get("kinds")
+    which = (
+        "/".join(plain(str(k), limit=40) for k in asked) + " "
+        if isinstance(asked, list) and asked
+        else ""
+    )
     return (
-        f"Store {args.get('store_id')} logged {data.get('matched', 0)} event(s) the operator "
-        f"holds in the last {LOG_WINDOW_S // 60} min" + (f" ({shown})." if shown else ".")
+        f"Store {args.get('store_id')} logged {data.get('matched', 0)} {which}event(s) the "
+        f"operator holds in the last {LOG_WINDOW_S // 60} min" + (f" ({shown})." if shown else ".")
     )
 
 
@@ -155,4 +168,4 @@ def read(ctx: DiagnosisContext, finding: Finding, answers: Sequence[ToolAnswer])
     return [_line(a) for a in answers]
 
 
-LOOKS = Looks(plan=plan, read=read)
+LOOKS = Looks(plan=plan, read=read, revise=revise)
