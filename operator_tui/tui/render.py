@@ -96,7 +96,13 @@ def metric_lines(
     return text
 
 
-def store_history(points: History, width: int = 30, extra: Sequence[StoreFigure] = ()) -> Table:
+HISTORY_WIDTH = 30
+"""Points the store screen's sparklines show (all it needs to read of the history)."""
+
+
+def store_history(
+    points: History, width: int = HISTORY_WIDTH, extra: Sequence[StoreFigure] = ()
+) -> Table:
     """Core's figures, then the subject's ``extra`` ones (its ``metric_figures``)."""
     table = Table.grid(padding=(0, 1))
     table.add_column(style="dim", no_wrap=True)

@@ -12,7 +12,7 @@ from textual.widgets import Static
 from operator_tui.core.ticket import TicketStatus
 from operator_tui.tui.format import age, health_text, num, pct, rate_bytes, severity_text, shown
 from operator_tui.tui.messages import TicketListLoaded, TickObserved
-from operator_tui.tui.render import log_lines, store_history
+from operator_tui.tui.render import HISTORY_WIDTH, log_lines, store_history
 from operator_tui.tui.screens.drilldown import DrillDownScreen, section
 from operator_tui.tui.widgets.hot_regions import leading_entries
 from operator_tui.tui.widgets.stores import figure_text
@@ -102,7 +102,7 @@ class StoreScreen(DrillDownScreen):
             Group(
                 section("Metric history"),
                 store_history(
-                    app.metric_history(self.store_id),
+                    app.metric_tail(self.store_id, HISTORY_WIDTH),
                     extra=config.metric_figures if config is not None else (),
                 ),
             )
