@@ -60,12 +60,7 @@ class History:
         for store_id, metrics in snapshot.store_metrics.items():
             if measured is not None and store_id not in measured:
                 continue
-            ring = self._metrics.get(store_id)
-            if ring is None or not ring.holds(metrics):
-                # a subject does not change its metrics class mid-run; if one did, the
-                # store's trend starts over rather than being rebuilt as the wrong class
-                ring = self._metrics[store_id] = MetricRing(type(metrics), self._points)
-            ring.append(snapshot.taken_at, metrics)
+            self._ring_for(store_id, metrics).append(snapshot.taken_at, metrics)
         for event in snapshot.log_events:
             self._logs.append(event)
             if event.store_id is not None:
@@ -106,11 +101,17 @@ class History:
 
     def restore_metric_points(self, store_id: int, points: Iterable[MetricPoint]) -> None:
         """Put back a store's points one by one (rows in another layout)."""
-        ring: MetricRing | None = None
+        self._metrics.pop(store_id, None)
         for taken_at, metrics in points:
-            if ring is None or not ring.holds(metrics):
-                ring = self._metrics[store_id] = MetricRing(type(metrics), self._points)
-            ring.append(taken_at, metrics)
+            self._ring_for(store_id, metrics).append(taken_at, metrics)
+
+    def _ring_for(self, store_id: int, metrics: StoreMetrics) -> MetricRing:
+        ring = self._metrics.get(store_id)
+        if ring is None or not ring.holds(metrics):
+            # a subject does not change its metrics class mid-run; if one did, the
+            # store's trend starts over rather than being rebuilt as the wrong class
+            ring = self._metrics[store_id] = MetricRing(type(metrics), self._points)
+        return ring
 
     def recent_log_events(self, store_id: int | None = None, limit: int = 200) -> list[LogEvent]:
         if limit <= 0:
