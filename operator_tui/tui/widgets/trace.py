@@ -22,6 +22,7 @@ from textual.content import Content
 from textual.widgets import Collapsible, Markdown, Static
 
 from operator_tui.core.text import plain
+from operator_tui.tui.render import safe_markdown
 
 ARGS_CHARS = 80
 
@@ -90,16 +91,12 @@ def interleave(text: str, steps: Sequence[dict[str, Any]], *, trailing: bool = T
     return parts
 
 
-def _markdown(text: str) -> str:
-    return plain(text, multiline=True, limit=None)
-
-
 class TraceText(Markdown):
     """One turn's text between steps: Markdown with no control or escape sequence, no link
     opened."""
 
     def __init__(self, text: str) -> None:
-        super().__init__(_markdown(text), open_links=False)
+        super().__init__(safe_markdown(text), open_links=False)
         self.text = text
 
 
@@ -145,7 +142,7 @@ class InvestigationTrace(Vertical):
             if kind == "text" == last_kind and now.startswith(last):
                 widget = list(self.query(TraceText))[-1]
                 widget.text = now
-                await widget.update(_markdown(now))
+                await widget.update(safe_markdown(now))
             else:
                 keep -= 1
         widgets = [w for w in self.children if isinstance(w, TraceStep | TraceText)]
