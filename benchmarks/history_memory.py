@@ -8,7 +8,7 @@ empty ``unreachable_reports_per_s``), with values that change each point so noth
 shared. Memory is what tracemalloc counts as held once the ring is full; read cost is the
 median of repeated reads of the whole ring (``metric_history``) and of the last 12 points
 (the stores pane's trend) and of a 15-minute window (the graphs view); a checkpoint's
-write and restore of the rings as tables, per store.
+write and restore of the rings, per store (before as tables of rows, after as columns).
 
     uv run python benchmarks/history_memory.py [--points 900] [--stores 20] [--repeat 30]
 """
@@ -157,13 +157,22 @@ def main(argv: list[str] | None = None) -> int:
         end = T0 + timedelta(seconds=15 * (n + n // 3 - 1))
         since = partial(history.metric_since, since=end - timedelta(minutes=WINDOW_MIN))
         window_us = median_us(since, range(1, s + 1), args.repeat)
-        tables = list(history.metric_tables())
-        write_us = median_us(lambda _sid, h=history: list(h.metric_tables()), range(1), 5) / s
+        if isinstance(history, History):
+            dumped = list(history.metric_columns())
+            write_us = median_us(lambda _sid, h=history: list(h.metric_columns()), range(1), 5) / s
+        else:
+            dumped = list(history.metric_tables())
+            write_us = median_us(lambda _sid, h=history: list(h.metric_tables()), range(1), 5) / s
         restored = make(n)
 
-        def restore(_sid: int, restored=restored, tables=tables) -> None:
-            for sid, times, _names, rows in tables:
-                restored.restore_metric_table(sid, TikvStoreMetrics, times, rows)
+        def restore(_sid: int, restored=restored, dumped=dumped) -> None:
+            for sid, *held in dumped:
+                if isinstance(restored, History):
+                    header, buffers = held
+                    restored.restore_metric_columns(sid, TikvStoreMetrics, header, buffers)
+                else:
+                    times, _names, rows = held
+                    restored.restore_metric_table(sid, TikvStoreMetrics, times, rows)
 
         restore_us = median_us(restore, range(1), 5) / s
         figures[name] = (one / s, half / s, full / s, full_us, tail_us, window_us)
@@ -174,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     for name, (write_us, restore_us) in checkpoint.items():
         print(
-            f"{name:>6} checkpoint per store ring: write table {write_us:.0f} us, "
+            f"{name:>6} checkpoint per store ring: write {write_us:.0f} us, "
             f"restore {restore_us:.0f} us"
         )
     b, a = figures["before"], figures["after"]

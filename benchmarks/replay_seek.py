@@ -7,6 +7,10 @@ shifted times (``--hours`` of 2 s ticks). Prints the median and worst times of e
 target (issue 18) is <= 200 ms to show any moment.
 
     uv run python benchmarks/replay_seek.py [--hours 24] [--player-minutes 30] [--seeks 50]
+        [--keep DIR]
+
+``--keep DIR`` keeps the long recording and its checkpoints there and reuses them next time
+(checkpoints are rebuilt when the operator's version or their format changed).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from operator_tikv import shipped
 from operator_tui.bootstrap import open_recording, open_replay
 from operator_tui.config import load_settings
 from operator_tui.core.recorder import Recorder
+from operator_tui.core.replay import ReplayRuntime
 
 SOURCE = shipped.recordings_dir() / "kill-and-slow-disk.opr"
 
@@ -60,16 +65,92 @@ def report(name: str, times: list[float]) -> None:
     )
 
 
+async def without_checkpoints(
+    long: Path, args: argparse.Namespace, rng: random.Random, count: int
+) -> None:
+    print("before (no checkpoints: a backward seek plays every tick from the start):")
+    async with open_replay(load_settings(None), long, checkpoints=False) as rt:
+        span = int(args.player_minutes * 30)
+        times = []
+        for _ in range(5):
+            target = rng.randrange(span)
+            started = time.perf_counter()
+            await rt.seek_index(target)
+            times.append(time.perf_counter() - started)
+        report(f"  player seek within the first {args.player_minutes:g} min", times)
+        per_tick = statistics.median(times) / max(1, span / 2)
+        print(
+            f"  about {per_tick * 1000:.2f} ms a tick: a backward seek across {args.hours:g} h"
+            f" would take ~{per_tick * count:.0f} s"
+        )
+
+
+class Phases:
+    """Time spent per seek in each part of it: reading the checkpoint, restarting on it,
+    playing the ticks after it, and the first log read that follows."""
+
+    def __init__(self, rt: ReplayRuntime) -> None:
+        self.parts: dict[str, list[float]] = {}
+        self.now: dict[str, float] = {}
+        assert rt.checkpoints is not None
+        self._wrap(rt.checkpoints, "load", "read checkpoint", threaded=True)
+        self._wrap(rt, "_restart", "restart")
+        self._wrap(rt, "_play", "ticks played")
+
+    def _wrap(self, owner: object, name: str, part: str, threaded: bool = False) -> None:
+        inner = getattr(owner, name)
+        if threaded:
+
+            def timed(*a: object, **kw: object) -> object:
+                started = time.perf_counter()
+                try:
+                    return inner(*a, **kw)
+                finally:
+                    self.now[part] = self.now.get(part, 0.0) + time.perf_counter() - started
+
+        else:
+
+            async def timed(*a: object, **kw: object) -> object:  # type: ignore[misc]
+                started = time.perf_counter()
+                try:
+                    return await inner(*a, **kw)
+                finally:
+                    self.now[part] = self.now.get(part, 0.0) + time.perf_counter() - started
+
+        setattr(owner, name, timed)
+
+    def done(self) -> None:
+        for part in ("read checkpoint", "restart", "ticks played"):
+            self.parts.setdefault(part, []).append(self.now.get(part, 0.0))
+        self.now = {}
+
+    def report(self) -> None:
+        for part, times in self.parts.items():
+            report(f"    {part}", times)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--player-minutes", type=float, default=30.0)
     parser.add_argument("--seeks", type=int, default=50)
+    parser.add_argument("--keep", type=Path, help="keep (and reuse) the recording here")
+    parser.add_argument("--skip-before", action="store_true", help="skip the no-checkpoint player")
     args = parser.parse_args()
     rng = random.Random(1)
     with tempfile.TemporaryDirectory() as tmp:
-        long = Path(tmp) / "long.opr"
-        count = await build(long, args.hours)
+        where = args.keep or Path(tmp)
+        where.mkdir(parents=True, exist_ok=True)
+        long = where / f"long-{args.hours:g}h.opr"
+        if long.exists():
+            source = await open_recording(load_settings(None), long)
+            count = len(source)
+            source.close()
+        else:
+            part = long.with_suffix(".part")
+            part.unlink(missing_ok=True)
+            count = await build(part, args.hours)
+            part.rename(long)
         print(f"{args.hours:g} h recording: {count} ticks, {long.stat().st_size / 1e6:.0f} MB")
         recording = await open_recording(load_settings(None), long)
         times = []
@@ -80,21 +161,8 @@ async def main() -> None:
         recording.close()
         report("read the tick at a random time", times)
 
-        print("before (no checkpoints: a backward seek plays every tick from the start):")
-        async with open_replay(load_settings(None), long, checkpoints=False) as rt:
-            span = int(args.player_minutes * 30)
-            times = []
-            for _ in range(5):
-                target = rng.randrange(span)
-                started = time.perf_counter()
-                await rt.seek_index(target)
-                times.append(time.perf_counter() - started)
-            report(f"  player seek within the first {args.player_minutes:g} min", times)
-            per_tick = statistics.median(times) / max(1, span / 2)
-            print(
-                f"  about {per_tick * 1000:.2f} ms a tick: a backward seek across {args.hours:g} h"
-                f" would take ~{per_tick * count:.0f} s"
-            )
+        if not args.skip_before:
+            await without_checkpoints(long, args, rng, count)
 
         print("after (checkpoints built once, beside the recording):")
         async with open_replay(load_settings(None), long) as rt:
@@ -109,14 +177,21 @@ async def main() -> None:
                 f" {rt.checkpoints.every_s:g} s in {built:.0f} s, {size / 1e6:.0f} MB"
                 f" ({size / long.stat().st_size:.0%} of the recording)"
             )
-            times = []
+            phases = Phases(rt)
+            times, logs = [], []
             for _ in range(args.seeks):
                 target = rng.randrange(len(rt.recording))
                 started = time.perf_counter()
                 await rt.seek_index(target)
                 times.append(time.perf_counter() - started)
+                phases.done()
                 assert rt.position == target + 1
+                started = time.perf_counter()
+                rt.monitor.history.recent_log_events(None, 200)
+                logs.append(time.perf_counter() - started)
             report(f"  player seek to a random tick anywhere in {args.hours:g} h", times)
+            phases.report()
+            report("  then the first read of the log pane", logs)
             print(f"  {rt.restored} of {args.seeks} seeks started from a checkpoint")
 
 

@@ -14,7 +14,7 @@ hours the ring takes to fill.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -86,24 +86,16 @@ class History:
         ring = self._metrics.get(store_id)
         return ring.tail(ring.count_since(since)) if ring is not None else []
 
-    def metric_tables(self) -> Iterator[tuple[int, list[datetime], list[str], list[list[Any]]]]:
-        """Every store's points as times, field names and rows, oldest first, without
-        building the points (what a checkpoint writes)."""
+    def metric_columns(self) -> Iterator[tuple[int, dict[str, Any], list[bytes]]]:
+        """Every store's ring as held (``MetricRing.columns``): what a checkpoint writes."""
         for store_id, ring in self._metrics.items():
-            yield store_id, *ring.table()
+            yield store_id, *ring.columns()
 
-    def restore_metric_table(
-        self, store_id: int, cls: type, times: list[datetime], rows: list[list[Any]]
+    def restore_metric_columns(
+        self, store_id: int, cls: type, header: dict[str, Any], buffers: list[bytes]
     ) -> None:
-        """Put back a store's points as a checkpoint wrote them: rows of values in the
-        fields' order of ``cls``."""
-        self._metrics[store_id] = MetricRing.from_table(cls, self._points, times, rows)
-
-    def restore_metric_points(self, store_id: int, points: Iterable[MetricPoint]) -> None:
-        """Put back a store's points one by one (rows in another layout)."""
-        self._metrics.pop(store_id, None)
-        for taken_at, metrics in points:
-            self._ring_for(store_id, metrics).append(taken_at, metrics)
+        """Put back a store's ring as a checkpoint wrote it (``MetricRing.from_columns``)."""
+        self._metrics[store_id] = MetricRing.from_columns(cls, header, buffers)
 
     def _ring_for(self, store_id: int, metrics: StoreMetrics) -> MetricRing:
         ring = self._metrics.get(store_id)

@@ -19,7 +19,7 @@ import types
 import typing
 from array import array
 from dataclasses import fields
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import cache
 from typing import Any
 
@@ -188,56 +188,76 @@ class MetricRing:
                     setattr(points[k], name, value)
         return list(zip(times, points, strict=True))
 
-    def table(self) -> tuple[list[datetime], list[str], list[list[Any]]]:
-        """Every point as times, field names and one row of values each, oldest first,
-        without building the points (what a checkpoint writes)."""
-        times, values, extras = self._decoded(self._count, 0)
-        names = [name for name, _kind, _column in self._columns]
-        rows = [list(row) for row in zip(*values, strict=True)] if values else [[]] * len(times)
-        at = {name: k for k, name in enumerate(names)}
-        for k, extra in enumerate(extras):
-            if extra is not None:
-                for name, value in extra.items():
-                    rows[k][at[name]] = value
-        return times, names, rows
+    def columns(self) -> tuple[dict[str, Any], list[bytes]]:
+        """The ring exactly as held, for a checkpoint: a header (its place in the ring, the
+        time zones, the columns of other values as lists, the values kept aside) and the
+        bytes of its time and typed columns, so neither writing nor ``from_columns``
+        touches a value one by one. A zone comes back as its offset at that moment."""
+        tz: list[list[Any]] = []
+        for i, zone in enumerate(self._tz):
+            offset = _offset(zone, self._us[i]) if i < self._count else None
+            if tz and tz[-1][0] == offset:
+                tz[-1][1] += 1
+            else:
+                tz.append([offset, 1])
+        header = {
+            "size": self.size,
+            "count": self._count,
+            "next": self._next,
+            "seq": self._seq,
+            "layout": [[name, kind] for name, kind, _column in self._columns],
+            "tz": tz,
+            "objects": {
+                name: [{} if v is EMPTY_DICT else v for v in column]
+                for name, kind, column in self._columns
+                if kind == OBJECT
+            },
+            "extra": {str(i): e for i, e in enumerate(self._extra) if e is not None},
+        }
+        buffers = [self._us.tobytes()] + [
+            column.tobytes() for _name, kind, column in self._columns if kind != OBJECT
+        ]
+        return header, buffers
 
     @classmethod
-    def from_table(
-        cls, metrics_cls: type, size: int, times: list[datetime], rows: list[list[Any]]
+    def from_columns(
+        cls, metrics_cls: type, header: dict[str, Any], buffers: list[bytes]
     ) -> MetricRing:
-        """A ring holding ``rows`` (values in the class's field order, oldest first), filled
-        column by column; a column with a value that does not fit is filled point by point."""
-        ring = cls(metrics_cls, size)
-        times, rows = times[-ring.size :], rows[-ring.size :]
-        k = len(rows)
-        if not k:
-            return ring
-        by_column = list(zip(*rows, strict=True))
-        none = {FLOAT: math.nan, INT: NO_INT, BOOL: NO_BOOL}
-        if len(by_column) != len(ring._columns) or not all(
-            _fits(kind, values)
-            for (_n, kind, _c), values in zip(ring._columns, by_column, strict=True)
-        ):
-            for at, row in zip(times, rows, strict=True):
-                ring.append(at, metrics_cls(*row))
-            return ring
-        for (_name, kind, column), values in zip(ring._columns, by_column, strict=True):
-            if kind == OBJECT:
-                column[:k] = [EMPTY_DICT if type(v) is dict and not v else v for v in values]
-            else:
-                gap = none[kind]
-                column[:k] = array(kind, [gap if v is None else v for v in values])
-        for i, at in enumerate(times):
-            tz = at.tzinfo
-            ring._tz[i] = tz
-            ring._us[i] = (at - (EPOCH if tz is not None else EPOCH_NAIVE)) // ONE_US
-        recent = ring._recent
-        first = max(0, k - len(recent))
-        for i in range(first, k):
-            recent[i % len(recent)] = (times[i], metrics_cls(*rows[i]))
-        ring._count = k
-        ring._next = k % ring.size
-        ring._seq = k
+        """The ring ``columns`` wrote, for ``metrics_cls`` of the same layout (else
+        ``ValueError``); the newest points are rebuilt from the columns."""
+        ring = cls(metrics_cls, int(header["size"]))
+        if [list(pair) for pair in header["layout"]] != [
+            [name, kind] for name, kind, _column in ring._columns
+        ]:
+            raise ValueError("the metrics class changed since these columns were written")
+        numeric = [column for _name, kind, column in ring._columns if kind != OBJECT]
+        if len(buffers) != len(numeric) + 1:
+            raise ValueError("columns and buffers do not match")
+        for column, raw in zip([ring._us, *numeric], buffers, strict=True):
+            if len(raw) != ring.size * column.itemsize:
+                raise ValueError("a column of the wrong length")
+            fresh = array(column.typecode)
+            fresh.frombytes(raw)
+            column[:] = fresh
+        at = 0
+        for offset, run in header["tz"]:
+            zone = None if offset is None else UTC if offset == 0 else _zone(offset)
+            ring._tz[at : at + run] = [zone] * run
+            at += run
+        for name, _kind, column in ring._columns:
+            values = header["objects"].get(name)
+            if values is not None:
+                column[:] = [EMPTY_DICT if type(v) is dict and not v else v for v in values]
+        for i, extra in header["extra"].items():
+            ring._extra[int(i)] = extra
+        ring._count, ring._next, ring._seq = (
+            int(header["count"]),
+            int(header["next"]),
+            int(header["seq"]),
+        )
+        kept = min(ring._count, len(ring._recent))
+        for k, point in enumerate(ring._rebuilt(kept, 0)):
+            ring._recent[(ring._seq - kept + k) % len(ring._recent)] = point
         return ring
 
     def _decoded(self, n: int, skip: int) -> tuple[list[datetime], list[list[Any]], list[Any]]:
@@ -267,17 +287,16 @@ class MetricRing:
         return times, values, cut(self._extra)
 
 
-def _fits(kind: str, values: tuple[Any, ...]) -> bool:
-    """Whether every value goes into a ``kind`` column as it is (else the point's slot)."""
-    if kind == OBJECT:
-        return True
-    types = set(map(type, values))
-    types.discard(type(None))
-    if kind == FLOAT:
-        return types <= {float} and all(v == v for v in values if v is not None)
-    if kind == INT:
-        return types <= {int} and all(NO_INT < v < 2**63 for v in values if v is not None)
-    return types <= {bool}
+def _offset(zone: tzinfo | None, us: int) -> int | None:
+    if zone is None:
+        return None
+    delta = zone.utcoffset(_at(us, zone) if zone is not UTC else None)
+    return None if delta is None else int(delta.total_seconds())
+
+
+@cache
+def _zone(offset: int) -> tzinfo:
+    return timezone(timedelta(seconds=offset))
 
 
 def _at(us: int, tz: tzinfo | None) -> datetime:

@@ -372,7 +372,9 @@ class ReplayRuntime(OperatorRuntime):
         path = self.workdir / f"replay-{self._restarts}.db"
         if checkpoint is not None:
             await asyncio.to_thread(path.write_bytes, checkpoint.image)
-        tickets = await TicketStore.open(path, subject=self.recording.subject)
+        tickets = await TicketStore.open(
+            path, subject=self.recording.subject, check=checkpoint is None
+        )
         await old.aclose()
         stale = self.workdir / f"replay-{self._restarts - 1}.db"
         with contextlib.suppress(OSError):
@@ -416,9 +418,10 @@ class ReplayRuntime(OperatorRuntime):
         index = max(-1, min(index, len(self.recording) - 1))
         async with self._lock:
             mark = self.checkpoints.before(index) if self.checkpoints is not None else None
+            checkpoint = None
             if mark is not None and (index < self.position - 1 or mark > self.position - 1):
-                assert self.checkpoints is not None
-                checkpoint = await asyncio.to_thread(self.checkpoints.load, mark)
+                checkpoint = await self._load_checkpoint(mark)
+            if checkpoint is not None:
                 await self._restart(checkpoint)
                 self.restored += 1
             elif index < self.position - 1:
@@ -428,6 +431,21 @@ class ReplayRuntime(OperatorRuntime):
         self._wake.set()
 
     # --- checkpoints --------------------------------------------------------------------
+
+    async def _load_checkpoint(self, index: int) -> Checkpoint | None:
+        """Checkpoint ``index``, or None when its file cannot give it back (damaged or
+        changed under us): the replay then seeks without checkpoints, only slower."""
+        file = self.checkpoints
+        assert file is not None
+        try:
+            return await asyncio.to_thread(file.load, index)
+        except Exception as exc:
+            log.warning("replay checkpoints: %s unusable, seeking without them: %s", file.path, exc)
+            if self._builder is not None:
+                self._builder.cancel()
+            self.checkpoints = None
+            file.close()
+            return None
 
     def build_checkpoints(self) -> asyncio.Task[None] | None:
         """Start (once) the background build of the checkpoints this file still lacks."""

@@ -7,7 +7,9 @@ count, the episode of each violation), the history windows (metric points and lo
 and how many recorded diagnoses were handed out per violation key. A checkpoint holds all of
 it. The ticket database is kept as SQLite pages: a checkpoint stores only the pages that
 changed since the one before, so a day of checkpoints costs little more than the database
-itself; restoring reads, for each page, its newest version at or before the checkpoint.
+itself; restoring reads, for each page, its newest version at or before the checkpoint. The
+metric rings are kept as the bytes of their typed columns (``MetricRing.columns``), so a
+restore copies them back instead of rebuilding hundreds of points per store.
 
 Checkpoints are built once, by a second player running through the recording in the
 background, and kept in a file beside the recording (``<recording>.checkpoints``) or, when
@@ -20,10 +22,14 @@ pages, safe to open beside a recording from somebody else.
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import functools
 import json
 import sqlite3
+import sys
 import threading
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
@@ -34,11 +40,12 @@ from typing import Any
 from operator_tui import __version__
 from operator_tui.core.diagnosis.stored import _known
 from operator_tui.core.history import History
+from operator_tui.core.metric_ring import layout
 from operator_tui.core.recording import Recording
 from operator_tui.core.recording_codec import Codec, _enum_fields, members
 from operator_tui.core.types import LogEvent, RecordTypes, Snapshot
 
-FORMAT = 3
+FORMAT = 4
 EVERY_S = 30.0
 """Recorded time between checkpoints: a seek plays at most this much (15 ticks at 2 s)."""
 KEEP_BESIDE_S = 1800.0
@@ -50,7 +57,7 @@ SUFFIX = ".checkpoints"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (idx INTEGER PRIMARY KEY, pages INTEGER NOT NULL,
-    state BLOB NOT NULL, logs BLOB NOT NULL);
+    state BLOB NOT NULL, rings BLOB NOT NULL, logs BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS pages (page INTEGER NOT NULL, idx INTEGER NOT NULL, blob BLOB NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS pages_at ON pages (page, idx);
 CREATE INDEX IF NOT EXISTS pages_changed ON pages (idx);
@@ -85,7 +92,7 @@ def boundaries(times: list[float], every_s: float = EVERY_S) -> list[int]:
     return out
 
 
-# --- the history windows as JSON ------------------------------------------------------
+# --- the history windows -------------------------------------------------------------
 
 
 def _rows(records: Iterable[Any]) -> dict[str, Any]:
@@ -110,9 +117,10 @@ def _records(table: dict[str, Any], cls: type, fix: Callable[[list[Any]], None])
     return out
 
 
-def history_docs(history: History) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The rings of ``history``, exactly, as two documents: the metric points and the log
-    events (a log event held by both the cluster-wide ring and its store's is written once)."""
+def history_docs(history: History) -> tuple[dict[str, Any], bytes, dict[str, Any]]:
+    """The rings of ``history``, exactly: the metric rings as their headers and the bytes of
+    their columns (``History.metric_columns``), and the log events as a document (an event
+    held by both the cluster-wide ring and its store's is written once)."""
     if isinstance(history, RestoredHistory):
         history.materialize()
     events: list[LogEvent] = []
@@ -127,14 +135,20 @@ def history_docs(history: History) -> tuple[dict[str, Any], dict[str, Any]]:
 
     logs = [ref(e) for e in history._logs]
     store_logs = {str(sid): [ref(e) for e in ring] for sid, ring in history._store_logs.items()}
+    rings: dict[str, Any] = {}
+    chunks: list[bytes] = []
+    for sid, header, buffers in history.metric_columns():
+        rings[str(sid)] = {**header, "buffers": [len(b) for b in buffers]}
+        chunks.extend(buffers)
     metrics = {
         "sizes": [history._points, history._logs.maxlen, history._store_log_events],
-        "metrics": {
-            str(sid): {"at": [t.isoformat() for t in at], "fields": names, "rows": rows}
-            for sid, at, names, rows in history.metric_tables()
-        },
+        "rings": rings,
     }
-    return metrics, {"events": _rows(events), "logs": logs, "store_logs": store_logs}
+    return (
+        metrics,
+        b"".join(chunks),
+        {"events": _rows(events), "logs": logs, "store_logs": store_logs},
+    )
 
 
 @functools.cache
@@ -142,42 +156,45 @@ def _dict_fields(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls) if "dict" in str(f.type))
 
 
-def _int_keys(names: list[str], cls: type) -> Callable[[list[Any]], None]:
-    """A per-peer figure (store id -> value) comes back from JSON with string keys."""
-    where = [i for i, n in enumerate(names) if n in _dict_fields(cls)]
-
-    def fix(row: list[Any]) -> None:
-        for i in where:
-            value = row[i]
-            if isinstance(value, dict):
-                row[i] = {int(k): float(v) for k, v in value.items()}
-
-    return fix
+def _as_recorded(value: Any, name: str, cls: type) -> Any:
+    """A value of a ring's other columns as it was before JSON: a per-peer figure (store id
+    -> value) with integer keys again, an enum field's member."""
+    if isinstance(value, dict) and name in _dict_fields(cls):
+        return {int(k): float(v) for k, v in value.items()}
+    enum = dict(_enum_fields(cls)).get(name)
+    if enum is not None and value is not None and not isinstance(value, enum):
+        with contextlib.suppress(ValueError):
+            return enum(value)
+    return value
 
 
 class RestoredHistory(History):
-    """A checkpoint's history: its metric points at once, its log events when first read.
-    Thousands of log lines are most of what a restore would decode, and a seek seldom needs
-    them (the log and store screens and a diagnosis do); lines played meanwhile wait."""
+    """A checkpoint's history: its metric rings at once (their columns as written), its log
+    events when first read. Thousands of log lines are most of what a restore would decode,
+    and a seek seldom needs them (the log and store screens and a diagnosis do); lines played
+    meanwhile wait."""
 
     PENDING_LIMIT = 20_000
 
     def __init__(
-        self, doc: dict[str, Any], logs: bytes, codec: Codec, records: RecordTypes
+        self, doc: dict[str, Any], rings: bytes, logs: bytes, codec: Codec, records: RecordTypes
     ) -> None:
         points, log_events, store_log_events = doc["sizes"]
         super().__init__(points=points, log_events=log_events, store_log_events=store_log_events)
-        for sid, table in doc["metrics"].items():
-            at = [datetime.fromisoformat(t) for t in table["at"]]
-            cls = records.metrics
-            if table["fields"] == [f.name for f in fields(cls)] and not _enum_fields(cls):
-                fix = _int_keys(table["fields"], cls)
-                for row in table["rows"]:
-                    fix(row)
-                self.restore_metric_table(int(sid), cls, at, table["rows"])
-                continue
-            metrics = _records(table, cls, _int_keys(table["fields"], cls))
-            self.restore_metric_points(int(sid), zip(at, metrics, strict=True))
+        cls = records.metrics
+        raw = memoryview(rings)
+        at = 0
+        for sid, header in doc["rings"].items():
+            buffers = []
+            for length in header["buffers"]:
+                buffers.append(raw[at : at + length])
+                at += length
+            for name, values in header["objects"].items():
+                header["objects"][name] = [_as_recorded(v, name, cls) for v in values]
+            for extra in header["extra"].values():
+                for name, value in extra.items():
+                    extra[name] = _as_recorded(value, name, cls)
+            self.restore_metric_columns(int(sid), cls, header, buffers)
         self._blob: bytes | None = logs
         self._codec = codec
         self._records = records
@@ -232,6 +249,8 @@ def identity(recording: Recording, every_s: float) -> dict[str, Any]:
         "ticks": len(recording),
         "first": recording.start,
         "last": recording.end,
+        "byteorder": sys.byteorder,
+        "metrics_layout": [list(pair) for pair in layout(recording.records.metrics)],
     }
 
 
@@ -253,11 +272,17 @@ class CheckpointFile:
         self._lock = threading.Lock()
         want = identity(recording, every_s)
         self._db = self._open(want)
-        self.indexes: list[int] = [
-            r[0] for r in self._db.execute("SELECT idx FROM checkpoints ORDER BY idx")
-        ]
+        self.indexes: list[int] = []
+        self._counts: list[int] = []
+        for idx, pages in self._db.execute("SELECT idx, pages FROM checkpoints ORDER BY idx"):
+            self.indexes.append(int(idx))
+            self._counts.append(int(pages))
         self._last_image: bytes | None = None
-        self._read: tuple[int, bytearray] | None = None
+        self._versions: dict[int, tuple[array[int], array[int]]] | None = None
+        self._changed: dict[int, list[int]] = {}
+        self._buffer = bytearray()
+        self._held: dict[int, int] = {}
+        self._at: int | None = None
         self._page_size: int | None = None
 
     def _open(self, want: dict[str, Any]) -> sqlite3.Connection:
@@ -323,7 +348,7 @@ class CheckpointFile:
             if previous is None
             or previous[n * size : (n + 1) * size] != image[n * size : (n + 1) * size]
         ]
-        metrics, logs = history_docs(checkpoint.history)
+        metrics, rings, logs = history_docs(checkpoint.history)
         state = self.codec.pack(
             {
                 "ticks": checkpoint.ticks,
@@ -340,57 +365,109 @@ class CheckpointFile:
             try:
                 db.executemany("INSERT INTO pages (page, idx, blob) VALUES (?, ?, ?)", changed)
                 db.execute(
-                    "INSERT INTO checkpoints (idx, pages, state, logs) VALUES (?, ?, ?, ?)",
-                    (checkpoint.index, count, state, self.codec.pack(logs)),
+                    "INSERT INTO checkpoints (idx, pages, state, rings, logs) VALUES (?, ?, ?, ?, ?)",
+                    (
+                        checkpoint.index,
+                        count,
+                        state,
+                        self.codec.compress(rings),
+                        self.codec.pack(logs),
+                    ),
                 )
                 db.execute("COMMIT")
             except sqlite3.Error:
                 db.execute("ROLLBACK")
                 raise
+            if self._versions is not None:
+                self._add_versions(
+                    db.execute(
+                        "SELECT page, idx, rowid FROM pages WHERE idx = ?", (checkpoint.index,)
+                    )
+                )
         self._last_image = image
         self.indexes.append(checkpoint.index)
+        self._counts.append(count)
 
     def _image(self, index: int) -> bytes:
         with self._lock:
             return self._image_locked(index)
 
+    def _add_versions(self, rows: Iterable[tuple[int, int, int]]) -> None:
+        assert self._versions is not None
+        for page, idx, rowid in rows:
+            held = self._versions.get(page)
+            if held is None:
+                held = self._versions[page] = (array("q"), array("q"))
+            held[0].append(idx)
+            held[1].append(rowid)
+            self._changed.setdefault(idx, []).append(page)
+
     def _image_locked(self, index: int) -> bytes:
-        """The database at checkpoint ``index``: from the last one read, only the pages that
-        changed between the two (a seek reads a few dozen pages, not the whole database);
-        the first time, every page."""
-        row = self._db.execute("SELECT pages FROM checkpoints WHERE idx = ?", (index,)).fetchone()
-        count = int(row[0])
-        if self._read is None:
-            rows = self._db.execute(
-                "SELECT page, blob, max(idx) FROM pages WHERE idx <= ? AND page < ? GROUP BY page",
-                (index, count),
-            ).fetchall()
-            image = bytearray()
+        """The database at checkpoint ``index``. Which version of each page every checkpoint
+        holds is read once (from the index alone) and kept; from the last image read, only
+        the pages changed between the two checkpoints are looked at, and only those whose
+        version differs are read and decompressed (a seek reads a few dozen pages, not the
+        whole database); the first time, every page."""
+        position = bisect.bisect_left(self.indexes, index)
+        if position == len(self.indexes) or self.indexes[position] != index:
+            raise KeyError(index)
+        count = self._counts[position]
+        if self._versions is None:
+            self._versions = {}
+            self._add_versions(
+                self._db.execute("SELECT page, idx, rowid FROM pages ORDER BY page, idx")
+            )
+        if self._at is None:
+            wanted: Iterable[int] = range(count)
         else:
-            last, image = self._read
-            lo, hi = min(last, index), max(last, index)
-            rows = self._db.execute(
-                "SELECT page, blob, max(idx) FROM pages WHERE idx <= ? AND page < ? AND page IN "
-                "(SELECT page FROM pages WHERE idx > ? AND idx <= ?) GROUP BY page",
-                (index, count, lo, hi),
-            ).fetchall()
+            lo, hi = sorted((self._at, index))
+            between = self.indexes[
+                bisect.bisect_right(self.indexes, lo) : bisect.bisect_right(self.indexes, hi)
+            ]
+            changed: set[int] = set()
+            for idx in between:
+                changed.update(self._changed.get(idx, ()))
+            wanted = changed
+        need: list[tuple[int, int, int]] = []
+        for page in wanted:
+            versions = self._versions.get(page)
+            if page >= count or versions is None:
+                continue
+            k = bisect.bisect_right(versions[0], index) - 1
+            if k >= 0 and self._held.get(page) != versions[0][k]:
+                need.append((versions[1][k], page, versions[0][k]))
+        blobs: dict[int, bytes] = {}
+        for start in range(0, len(need), 500):
+            chunk = [rowid for rowid, _page, _version in need[start : start + 500]]
+            marks = ",".join("?" * len(chunk))
+            blobs.update(
+                self._db.execute(f"SELECT rowid, blob FROM pages WHERE rowid IN ({marks})", chunk)
+            )
         size = self._page_size
         if size is None:
-            first = next((blob for page, blob, _ in rows if page == 0), None)
+            first = next((blobs[rowid] for rowid, page, _v in need if page == 0), None)
             size = self._page_size = page_size(self.codec.decompress(first)) if first else 4096
+        image = self._buffer
         if len(image) < count * size:
             image.extend(bytes(count * size - len(image)))
-        del image[count * size :]
-        for page, blob, _ in rows:
-            image[page * size : (page + 1) * size] = self.codec.decompress(blob)
-        self._read = (index, image)
+        elif len(image) > count * size:
+            del image[count * size :]
+            self._held = {page: v for page, v in self._held.items() if page < count}
+        for rowid, page, version in need:
+            raw = self.codec.decompress(blobs[rowid])
+            if len(raw) != size:
+                self._at, self._held = None, {}
+                raise ValueError(f"page {page} of checkpoint {version} is {len(raw)} bytes")
+            image[page * size : (page + 1) * size] = raw
+            self._held[page] = version
+        self._at = index
         return bytes(image)
 
     def load(self, index: int) -> Checkpoint:
         """The checkpoint taken after tick ``index`` (one of ``indexes``)."""
         with self._lock:
             row = self._db.execute(
-                "SELECT state, logs FROM checkpoints WHERE idx = ?", (index,)
+                "SELECT state, rings, logs FROM checkpoints WHERE idx = ?", (index,)
             ).fetchone()
         if row is None:
             raise KeyError(index)
@@ -400,7 +477,9 @@ class CheckpointFile:
             ticks=int(doc["ticks"]),
             episodes=dict(doc["episodes"]),
             consumed={str(k): int(v) for k, v in doc["consumed"].items()},
-            history=RestoredHistory(doc["history"], row[1], self.codec, self.records),
+            history=RestoredHistory(
+                doc["history"], self.codec.decompress(row[1]), row[2], self.codec, self.records
+            ),
             image=self._image(index),
             extra=dict(doc.get("extra") or {}),
         )

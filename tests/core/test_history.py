@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import tracemalloc
-from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -174,21 +174,46 @@ def test_a_window_reads_the_points_taken_since_its_start() -> None:
     assert since(1, T0 + timedelta(seconds=71)) == [] and since(2, T0) == []
 
 
-@pytest.mark.parametrize("misfit", [False, True], ids=["by column", "point by point"])
-def test_a_checkpoint_table_round_trips_every_point(misfit: bool) -> None:
+@pytest.mark.parametrize("misfit", [False, True], ids=["every value fits", "values kept aside"])
+@pytest.mark.parametrize("fill", [7, 30], ids=["part full", "wrapped"])
+def test_a_ring_round_trips_through_its_columns(misfit: bool, fill: int) -> None:
     history = History(points=20)
-    for i in range(30):
+    plus_two = timezone(timedelta(hours=2))
+    for i in range(fill):
         metrics = RichMetrics(
             store_id=1, qps=float(i), count=i, flag=i % 2 == 0, by_peer={} if i % 3 else {2: 1.0}
         )
-        if misfit and i == 25:
+        if misfit and i == fill - 5:
             metrics.ratio = math.inf
             metrics.count = 2**70
-        history.record(Snapshot(taken_at=T0 + timedelta(seconds=i), store_metrics={1: metrics}))
-    ((sid, times, names, rows),) = list(history.metric_tables())
+            metrics.qps = 3  # an int in a float field
+        at = T0 + timedelta(seconds=i)
+        history.record(
+            Snapshot(taken_at=at.astimezone(plus_two) if i == 4 else at, store_metrics={1: metrics})
+        )
+    ((sid, header, buffers),) = list(history.metric_columns())
+    assert bool(header["extra"]) is misfit
     restored = History(points=20)
-    restored.restore_metric_table(sid, RichMetrics, times, rows)
-    assert names == [f.name for f in fields(RichMetrics)]
-    assert len(rows) == 20 and (2**70 in [r[names.index("count")] for r in rows]) is misfit
+    restored.restore_metric_columns(sid, RichMetrics, header, [bytes(b) for b in buffers])
     assert restored.metric_history(1) == history.metric_history(1)
+    assert [type(m.qps) for _, m in restored.metric_history(1)] == [
+        type(m.qps) for _, m in history.metric_history(1)
+    ]
+    assert [t.utcoffset() for t, _ in restored.metric_history(1)] == [
+        t.utcoffset() for t, _ in history.metric_history(1)
+    ]
     assert restored.metric_tail(1, 3) == history.metric_tail(1, 3)
+    more = RichMetrics(store_id=1, qps=99.0)
+    for h in (history, restored):
+        h.record(Snapshot(taken_at=T0 + timedelta(seconds=fill), store_metrics={1: more}))
+    assert restored.metric_history(1) == history.metric_history(1)
+
+
+def test_columns_of_another_layout_are_refused() -> None:
+    history = History(points=5)
+    history.record(Snapshot(taken_at=T0, store_metrics={1: RichMetrics(store_id=1, qps=1.0)}))
+    ((_sid, header, buffers),) = list(history.metric_columns())
+    with pytest.raises(ValueError, match="changed"):
+        History(points=5).restore_metric_columns(1, StoreMetrics, header, buffers)
+    with pytest.raises(ValueError):
+        History(points=5).restore_metric_columns(1, RichMetrics, header, buffers[:-1])

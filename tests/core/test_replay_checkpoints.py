@@ -137,3 +137,40 @@ def test_a_file_beside_that_is_not_ours_is_left_alone(
     used = asyncio.run(go())
     assert used is not None and used != other
     assert other.read_bytes() == before
+
+
+@pytest.mark.parametrize("damage", ["rings", "state", "pages"])
+def test_a_damaged_checkpoint_is_dropped_and_the_seek_still_lands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    """A checkpoint whose blobs no longer decode (a disk error, a hand edit): the seek falls
+    back to playing from the start, lands where it must, and the file is not used again."""
+    monkeypatch.setattr(checkpoints, "KEEP_BESIDE_S", 0.0)
+    path = tmp_path / "run.opr"
+    shutil.copy(RECORDING, path)
+    settings = load_settings(None)
+
+    async def go() -> None:
+        async with open_replay(settings, path, checkpoint_every_s=20) as rt:
+            task = rt.build_checkpoints()
+            assert task is not None
+            await task
+        db = sqlite3.connect(beside(path))
+        if damage == "pages":
+            db.execute("UPDATE pages SET blob = x'00ff00ff'")
+        else:
+            db.execute(f"UPDATE checkpoints SET {damage} = x'28b52ffd0000'")
+        db.commit()
+        db.close()
+        async with (
+            open_replay(settings, path, checkpoint_every_s=20) as rt,
+            open_replay(settings, path, checkpoints=False) as plain,
+        ):
+            assert rt.checkpoints is not None
+            for target in (70, 15):
+                await plain.seek_index(target)
+                await rt.seek_index(target)
+                assert await _state(rt) == await _state(plain), target
+            assert rt.checkpoints is None and rt.restored == 0
+
+    asyncio.run(go())
