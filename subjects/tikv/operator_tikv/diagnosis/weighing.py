@@ -2,20 +2,21 @@
 
 The ticket's own store speaks first. TiKV's slow score, RocksDB's write stall, the
 store's disk use, its critical-error counter and its own log lines describe that store
-and no other, so a cause read from them outranks any fault elsewhere.
-
-A full disk and a RocksDB write stall can be there at once and are two causes. TiKV
-protects a filling disk before RocksDB: PD stops placing regions on a store past
-``low-space-ratio`` and raftstore rejects proposals with ``DiskFull`` once available space
-is below ``reserve-space`` (components/raftstore/src/store/peer.rs); neither stalls
-RocksDB. RocksDB's stall has its own stated reason (``tikv_engine_write_stall_reason``:
-level-0 files, pending compaction bytes, memtables), which is flush and compaction debt.
-So a stall whose reason RocksDB names is weighed as the stall (``STALL_NAMED``, above a
-full disk), and the full disk explains a stall only when no reason is named. A fault on another
+and no other, so a cause read from them outranks any fault elsewhere. A fault on another
 store explains a symptom only where that fault produces it: a store gone takes its
 leaders (Raft re-elects them on the survivors, whose requests wait meanwhile), its load
 (the survivors serve it) and its replicas (PD re-creates them elsewhere after
 ``max-store-down-time``). It does not make another store's disk slow or its RocksDB stall.
+
+A full disk and a RocksDB write stall on one store can be there at once and are two
+causes. TiKV protects a filling disk before RocksDB: PD stops placing regions on a store
+past ``low-space-ratio`` and raftstore rejects proposals with ``DiskFull`` once available
+space is below ``reserve-space`` (components/raftstore/src/store/peer.rs); neither stalls
+RocksDB. RocksDB's stall has its own stated reason (``tikv_engine_write_stall_reason``:
+level-0 files, pending compaction bytes, memtables), which is flush and compaction debt.
+So a stall whose reason RocksDB names is weighed as the stall (``STALL_NAMED``, above a
+full disk, below a slow disk, which does cause that debt); the full disk explains a stall
+only when no reason is named.
 
 Strengths order the candidates (``candidates.decide``); 0 means the evidence does not
 support the cause.
@@ -177,16 +178,12 @@ def own(ev: Evidence, sid: int, fam: str | None) -> list[Candidate]:
             )
         if stall <= 0:
             con.append(f"Store {sid} reports no write stall now.")
-        strength = (
-            0.0
-            if stall <= 0
-            else STALL_EXPLAINED
-            if con
-            else STALL_NAMED
-            if reason is not None
-            else STALL
-        )
-        strength += _bonus(fam, causes.WRITE_STALL) if strength in (STALL, STALL_NAMED) else 0.0
+        if stall <= 0:
+            strength = 0.0
+        elif con:
+            strength = STALL_EXPLAINED
+        else:
+            strength = (STALL if reason is None else STALL_NAMED) + _bonus(fam, causes.WRITE_STALL)
         out.append(
             Candidate(
                 causes.WRITE_STALL,
