@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from operator_tui import __version__
-from operator_tui.core.diagnosis.stored import _known
+from operator_tui.core.diagnosis.stored import _known, key_types
 from operator_tui.core.history import History
 from operator_tui.core.recording import Recording
 from operator_tui.core.recording_codec import Codec, _enum_fields, members
@@ -143,14 +143,16 @@ def _dict_fields(cls: type) -> tuple[str, ...]:
 
 
 def _int_keys(names: list[str], cls: type) -> Callable[[list[Any]], None]:
-    """A per-peer figure (store id -> value) comes back from JSON with string keys."""
-    where = [i for i, n in enumerate(names) if n in _dict_fields(cls)]
+    """A figure by key comes back from JSON with text keys: they become what the field
+    declares (a store id per peer an int, a reason's name a text; undeclared: a store id)."""
+    types = key_types(cls)
+    where = [(i, types.get(n, int)) for i, n in enumerate(names) if n in _dict_fields(cls)]
 
     def fix(row: list[Any]) -> None:
-        for i in where:
+        for i, key in where:
             value = row[i]
             if isinstance(value, dict):
-                row[i] = {int(k): float(v) for k, v in value.items()}
+                row[i] = {key(k): float(v) for k, v in value.items()}
 
     return fix
 
