@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from operator_tui import __version__
-from operator_tui.core.diagnosis.stored import _known
+from operator_tui.core.diagnosis.stored import _known, key_types
 from operator_tui.core.history import History
 from operator_tui.core.metric_ring import layout
 from operator_tui.core.recording import Recording
@@ -157,10 +157,12 @@ def _dict_fields(cls: type) -> tuple[str, ...]:
 
 
 def _as_recorded(value: Any, name: str, cls: type) -> Any:
-    """A value of a ring's other columns as it was before JSON: a per-peer figure (store id
-    -> value) with integer keys again, an enum field's member."""
+    """A value of a ring's other columns as it was before JSON: a figure by key with the
+    key type its field declares (a store id per peer an int, a reason's name a text;
+    undeclared: a store id), an enum field's member."""
     if isinstance(value, dict) and name in _dict_fields(cls):
-        return {int(k): float(v) for k, v in value.items()}
+        key = key_types(cls).get(name, int)
+        return {key(k): float(v) for k, v in value.items()}
     enum = dict(_enum_fields(cls)).get(name)
     if enum is not None and value is not None and not isinstance(value, enum):
         with contextlib.suppress(ValueError):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -16,7 +18,15 @@ from operator_tui.core.diagnosis.stored import StoredSnapshotError, snapshot_fro
 from operator_tui.core.events import EventBus
 from operator_tui.core.monitor import UNREACHABLE, snapshot_dict
 from operator_tui.core.tickets import TicketStore
-from operator_tui.core.types import Health, LogEvent, Severity, Snapshot, StoreMetrics, Violation
+from operator_tui.core.types import (
+    Health,
+    LogEvent,
+    RecordTypes,
+    Severity,
+    Snapshot,
+    StoreMetrics,
+    Violation,
+)
 from operator_tui.testing.fake_subject import FakeSubject
 from operator_tui.testing.samples import diagnosis_input
 
@@ -193,3 +203,24 @@ def test_a_copy_stored_under_older_field_names_reads_back(fake: FakeSubject) -> 
     assert back is not None
     [hot] = back.hot_write_regions
     assert (hot.range_id, hot.store_id, hot.primary) == (9, 1, True)
+
+
+@dataclass(slots=True)
+class _KeyedMetrics(StoreMetrics):
+    by_peer: dict[int, float] | None = None
+    by_reason: dict[str, float] | None = None
+    untyped: dict | None = None  # type: ignore[type-arg]
+
+
+def test_figures_by_key_read_back_with_the_key_type_their_field_declares() -> None:
+    """JSON turns every key into text: a store id per peer comes back an int, a reason a text."""
+    m = _KeyedMetrics(
+        store_id=1,
+        by_peer={3: 2.5},
+        by_reason={"level0_file_limit_slowdown": 0.1, "7": 1.0},
+        untyped={4: 1.0},
+    )
+    snap = Snapshot(taken_at=datetime(2026, 3, 1, 9, 0), stores=[], store_metrics={1: m})
+    stored = json.loads(json.dumps(snapshot_dict(snap)))
+    back = snapshot_from_dict(stored, RecordTypes(metrics=_KeyedMetrics))
+    assert back is not None and back.store_metrics == {1: m}

@@ -4,8 +4,11 @@ and the file beside a recording is kept, reused, rebuilt for another version, an
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +18,11 @@ from operator_tikv import shipped
 import operator_tui.core.replay_checkpoints as checkpoints
 from operator_tui.bootstrap import open_replay
 from operator_tui.config import load_settings
+from operator_tui.core.history import History
+from operator_tui.core.recording_codec import Codec
 from operator_tui.core.replay import ReplayRuntime
 from operator_tui.core.replay_checkpoints import beside, boundaries
+from operator_tui.core.types import RecordTypes, Snapshot, StoreMetrics
 
 RECORDING = shipped.recordings_dir() / "kill-and-slow-disk.opr"
 
@@ -174,3 +180,27 @@ def test_a_damaged_checkpoint_is_dropped_and_the_seek_still_lands(
             assert rt.checkpoints is None and rt.restored == 0
 
     asyncio.run(go())
+
+
+@dataclass(slots=True)
+class _KeyedMetrics(StoreMetrics):
+    by_peer: dict[int, float] | None = None
+    by_reason: dict[str, float] | None = None
+
+
+def test_a_restored_history_keeps_each_figure_by_keys_own_key_type() -> None:
+    """A store id per peer comes back an int, a reason's name a text (JSON keeps both as text)."""
+    history = History()
+    at = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    m = _KeyedMetrics(store_id=2, by_peer={3: 4.0}, by_reason={"level0_file_limit_stop": 0.1})
+    history.record(Snapshot(taken_at=at, stores=[], store_metrics={2: m}))
+    metrics, rings, logs = checkpoints.history_docs(history)
+    codec = Codec()
+    restored = checkpoints.RestoredHistory(
+        json.loads(json.dumps(metrics)),
+        rings,
+        codec.pack(logs),
+        codec,
+        RecordTypes(metrics=_KeyedMetrics),
+    )
+    assert list(restored.metric_history(2)) == [(at, m)]

@@ -9,6 +9,7 @@ know are skipped, so an old database still reads.
 from __future__ import annotations
 
 import functools
+import typing
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
@@ -59,13 +60,35 @@ def _store(cls: type[Store], data: dict[str, Any]) -> Store:
     return store
 
 
+@functools.cache
+def key_types(cls: type) -> dict[str, type]:
+    """The key type of each field the class annotates as a dict (or an optional one): JSON
+    keeps every key as text, and a record read back gets them as its class declares."""
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:
+        return {}
+    found: dict[str, type] = {}
+    for f in fields(cls):
+        hint = hints.get(f.name)
+        for option in typing.get_args(hint) or (hint,):
+            args = typing.get_args(option)
+            if typing.get_origin(option) is dict and args and isinstance(args[0], type):
+                found[f.name] = args[0]
+                break
+    return found
+
+
 def _metrics(cls: type[StoreMetrics], data: dict[str, Any]) -> StoreMetrics:
-    """JSON keeps a dict's int keys as strings; a per-peer figure (a dict of store id to
-    value) gets its int keys back."""
+    """JSON keeps a dict's keys as strings; a figure by key gets them back as its field
+    declares them (a store id per peer is an int, a subject's reason name a text; an
+    undeclared dict's keys are store ids)."""
     values = _known(cls, data)
+    keys = key_types(cls)
     for name, value in values.items():
         if isinstance(value, dict):
-            values[name] = {int(k): float(v) for k, v in value.items()}
+            key = keys.get(name, int)
+            values[name] = {key(k): float(v) for k, v in value.items()}
     return cls(**values)
 
 

@@ -45,6 +45,17 @@ class TikvStoreMetrics(StoreMetrics):
 
     ``unreachable_reports_per_s``: messages this store failed to deliver to a peer, per
     second, by destination store id; ``{}`` when none.
+
+    ``write_stall_reasons_per_s``: why RocksDB is stalling writes now, per second by TiKV's
+    reason, summed over the engines (``db``): the rate of ``tikv_engine_write_stall_reason``
+    by ``type`` as TiKV's dashboard "Write Stall Reason" draws it. TiKV sets the gauge from
+    RocksDB's cumulative ``io_stalls.*`` counts of each stall condition met (``rocksdb.cfstats``;
+    components/engine_rocks/src/rocks_metrics.rs, the types are ``ROCKSDB_IOSTALL_TYPE`` in
+    rocks_metrics_defs.rs: ``level0_file_limit_slowdown``/``_stop``,
+    ``pending_compaction_bytes_slowdown``/``_stop``, ``memtable_count_limit_slowdown``/``_stop``).
+    Only reasons counted this window are kept; ``{}`` when the family is read and none is
+    counting; ``None`` when it was not read (no earlier read to take a rate from, an older
+    TiKV without the family, a Prometheus that did not answer the query).
     """
 
     region_count: int | None = None
@@ -56,6 +67,7 @@ class TikvStoreMetrics(StoreMetrics):
     slow_score: float | None = None
     critical_errors_per_s: float | None = None
     unreachable_reports_per_s: dict[int, float] | None = None
+    write_stall_reasons_per_s: dict[str, float] | None = None
 
 
 @dataclass(slots=True)

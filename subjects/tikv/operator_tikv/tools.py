@@ -30,12 +30,12 @@ if TYPE_CHECKING:
     from operator_tikv.metrics.direct import DirectMetrics
 
 QUERY_PATHS = ("/api/v1/query", "/api/v1/query_range")
+# Fields that are not one number per point (an id, a flag, a text, a dict by peer or reason).
+_NOT_FIGURES = frozenset(
+    {"store_id", "reachable", "error", "unreachable_reports_per_s", "write_stall_reasons_per_s"}
+)
 HISTORY_METRICS: tuple[str, ...] = (
-    *(
-        f.name
-        for f in fields(TikvStoreMetrics)
-        if f.name not in {"store_id", "reachable", "error", "unreachable_reports_per_s"}
-    ),
+    *(f.name for f in fields(TikvStoreMetrics) if f.name not in _NOT_FIGURES),
     "used_ratio",
 )
 LOG_ROWS = 50

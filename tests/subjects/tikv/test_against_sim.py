@@ -301,6 +301,21 @@ async def test_critical_errors_are_reported(sim, http):
     assert snap.store_metrics[3].critical_errors_per_s == pytest.approx(2.0, rel=0.2)
 
 
+async def test_write_stall_reason_is_read_from_the_stalled_store_only(sim, http):
+    """Read every 2 s, the reason still shows though TiKV sets it every 10 s."""
+    subject = subject_for(sim, http)
+    await tick(subject)
+    sim.add_fault("write_stall", 2, cause="pending_compaction", stall_ms=900.0)
+    seen = []
+    for _ in range(15):
+        await sim.advance(2)
+        snap, _ = await tick(subject)
+        seen.append(snap.store_metrics[2].write_stall_reasons_per_s)
+        assert snap.store_metrics[1].write_stall_reasons_per_s == {}
+    # Once the window holds a flush, every read names the reason.
+    assert all(set(r or {}) == {"pending_compaction_bytes_slowdown"} for r in seen[6:]), seen
+
+
 async def test_a_dead_store_beyond_the_scrape_budget_is_read_on_the_next_tick(http):
     config = SimConfig(stores=24, regions=600, seed=5, manual_clock=True)
     async with SimCluster(config) as big:

@@ -467,3 +467,98 @@ async def test_a_tick_right_after_another_takes_its_rate_from_an_older_read(fake
     assert await qps_at(2.3, 1200) == pytest.approx(200 / 2.3)
     assert await qps_at(4.0, 1400) == pytest.approx(200 / 1.7)
     assert await qps_at(4.5, 1450) == pytest.approx(250 / 2.2)  # base: the read at 2.3
+
+
+def _with_stall_reasons(page, counts):
+    """The page with TiKV's ``tikv_engine_write_stall_reason`` gauges, ``{(db, type): count}``
+    (registered in engine_rocks rocks_metrics.rs, after ``tikv_engine_write_stall``)."""
+    lines = [
+        "# HELP tikv_engine_write_stall_reason QPS of each reason which cause tikv write stall",
+        "# TYPE tikv_engine_write_stall_reason gauge",
+    ]
+    for (db, reason), value in counts.items():
+        lines.append(f'tikv_engine_write_stall_reason{{db="{db}",type="{reason}"}} {value}')
+    return page + "\n".join(lines) + "\n"
+
+
+QUIET_REASONS = {
+    ("kv", "level0_file_limit_slowdown"): 4,
+    ("kv", "level0_file_limit_stop"): 0,
+    ("kv", "pending_compaction_bytes_slowdown"): 0,
+    ("raft", "memtable_count_limit_slowdown"): 1,
+}
+
+
+def test_stall_reasons_by_type_from_two_reads(tk):
+    from operator_tikv.metrics.direct import FAMILIES
+
+    def read(at, counts, **page):
+        return parse_exposition(_with_stall_reasons(tk.metrics_page(**page), counts), at, FAMILIES)
+
+    first = read(0.0, QUIET_REASONS, write_stall=5)
+    # The reason lines start with the stall family's name: each goes to its own family.
+    assert compute_store_metrics(1, None, first).write_stall == 5
+    assert compute_store_metrics(1, None, first).write_stall_reasons_per_s is None
+    quiet = read(10.0, QUIET_REASONS)
+    assert compute_store_metrics(1, first, quiet).write_stall_reasons_per_s == {}
+    stalled = read(
+        20.0,
+        {
+            **QUIET_REASONS,
+            ("kv", "level0_file_limit_slowdown"): 9,
+            ("raft", "memtable_count_limit_slowdown"): 2,
+            # New since the last read: no base, its count is not this window's.
+            ("kv", "memtable_count_limit_stop"): 50,
+        },
+    )
+    assert compute_store_metrics(1, quiet, stalled).write_stall_reasons_per_s == {
+        "level0_file_limit_slowdown": 0.5,
+        "memtable_count_limit_slowdown": 0.1,
+    }
+    # TiKV restarted: RocksDB counts again from zero.
+    restarted = read(30.0, {("kv", "level0_file_limit_slowdown"): 3})
+    assert compute_store_metrics(1, stalled, restarted).write_stall_reasons_per_s == {
+        "level0_file_limit_slowdown": 0.3
+    }
+    # An older TiKV without the family: not read, not "no stall".
+    bare = parse_exposition(tk.metrics_page(), 40.0, FAMILIES)
+    assert compute_store_metrics(1, restarted, bare).write_stall_reasons_per_s is None
+
+
+async def test_stall_reasons_rate_spans_tikvs_metric_flushes(fake_pd, mock_http, tk):
+    """TiKV sets the gauges every 10 s: reads 2 s apart still see the reason counting."""
+    now = [0.0]
+    direct = DirectMetrics(mock_http, clock=lambda: now[0])
+    stores = [_store(1, "tikv1:20180")]
+
+    async def reasons_at(t: float, count: int) -> dict[str, float] | None:
+        now[0] = t
+        counts = {**QUIET_REASONS, ("kv", "level0_file_limit_slowdown"): count}
+        fake_pd.metrics["tikv1:20180"] = _with_stall_reasons(tk.metrics_page(), counts)
+        return (await direct.collect(stores)).by_store[1].write_stall_reasons_per_s
+
+    assert await reasons_at(0.0, 4) is None
+    assert await reasons_at(2.0, 4) == {}
+    assert await reasons_at(4.0, 5) == {"level0_file_limit_slowdown": pytest.approx(1 / 4)}
+    # No flush between these two reads: the count since the read at 0 s still shows.
+    assert await reasons_at(6.0, 5) == {"level0_file_limit_slowdown": pytest.approx(1 / 6)}
+    for t in (8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0, 22.0):
+        got = await reasons_at(t, 5)
+    # At 22 s the base is the read at 2 s (the newest 20 s old): one step in 20 s.
+    assert got == {"level0_file_limit_slowdown": pytest.approx(1 / 20)}
+    # Once the step is older than the window, the reason no longer counts.
+    assert await reasons_at(26.0, 5) == {}
+    assert len(direct._reasons[1]) <= 12
+    direct.prune(set())
+    assert direct._reasons == {}
+
+
+def test_reader_matches_the_parser_with_stall_reasons(tk):
+    from operator_tikv.metrics.direct import FAMILIES
+    from operator_tikv.metrics.exposition import ExpositionReader
+
+    page = _with_stall_reasons(tk.metrics_page(write_stall=7), QUIET_REASONS)
+    got = ExpositionReader(FAMILIES).parse(page, 1.0).samples
+    assert got == _reference(page, 1.0, FAMILIES)
+    assert len(got["tikv_engine_write_stall_reason"]) == len(QUIET_REASONS)
+    assert list(got["tikv_engine_write_stall"].values()) == [7]

@@ -61,6 +61,8 @@ async def test_prometheus_source_against_the_simulator(tk, tmp_path):
                     assert m.region_count == store.region_count
                     assert 0 < m.p99_latency_ms < 1000 and m.slow_score >= 1
                     assert m.write_stall is not None and m.raft_log_lag is not None
+                    # Read through rate() like the dashboard; no stall, so no reason counts.
+                    assert m.write_stall_reasons_per_s == {}
                 assert subject.evaluate(snap) == [] or all(
                     v.invariant in ("leader_imbalance", "hot_write_region")
                     for v in subject.evaluate(snap)
@@ -132,6 +134,10 @@ def test_queries_are_the_dashboards():
         "histogram_quantile(0.99, sum(rate(tikv_raftstore_log_lag_bucket[1m])) by (le, instance))"
     )
     assert q["available_bytes"] == 'sum(tikv_store_size_bytes{type="available"}) by (instance)'
+    # TiKV's "Write Stall Reason" panel (metrics/grafana/tikv_details), every engine.
+    assert q["write_stall_reasons_per_s"] == (
+        "sum(rate(tikv_engine_write_stall_reason[1m])) by (instance, type)"
+    )
 
 
 async def test_prometheus_result_mapping_and_bad_answers(fake_pd):
@@ -289,6 +295,53 @@ async def test_unreachable_reports_by_destination(combined):
     assert result.by_store[1].unreachable_reports_per_s == {2: 20.0, 4: 5.5}
     assert result.by_store[2].unreachable_reports_per_s == {}
     assert result.by_store[3].unreachable_reports_per_s is None  # not scraped: unknown
+
+
+@pytest.mark.parametrize("combined", [True, False], ids=["combined", "per-query"])
+async def test_stall_reasons_by_type(combined):
+    field = "write_stall_reasons_per_s"
+    series = [
+        ("up", {"instance": "tikv1:20180"}, "1"),
+        ("up", {"instance": "tikv2:20180"}, "1"),
+        ("up", {"instance": "tikv3:20180"}, "1"),
+        (field, {"instance": "tikv1:20180", "type": "level0_file_limit_slowdown"}, "0.1"),
+        (field, {"instance": "tikv1:20180", "type": "pending_compaction_bytes_stop"}, "0.05"),
+        (field, {"instance": "tikv1:20180", "type": "memtable_count_limit_stop"}, "0"),
+        (field, {"instance": "tikv2:20180", "type": "level0_file_limit_slowdown"}, "0"),
+        (field, {"instance": "tikv2:20180", "type": "memtable_count_limit_slowdown"}, "NaN"),
+    ]
+
+    def handler(request):
+        query = request.url.params["query"]
+        if "label_replace" in query:
+            if not combined:
+                return httpx.Response(400, json={"status": "error", "error": "old prometheus"})
+            result = [
+                {"metric": {**labels, "operator_field": name}, "value": [1, value]}
+                for name, labels, value in series
+            ]
+        elif query == "up":
+            result = [{"metric": lb, "value": [1, v]} for n, lb, v in series if n == "up"]
+        elif "write_stall_reason" in query:
+            assert query == queries()[field]
+            result = [{"metric": lb, "value": [1, v]} for n, lb, v in series if n == field]
+        else:
+            result = []
+        return httpx.Response(200, json={"status": "success", "data": {"result": result}})
+
+    stores = [
+        TikvStore(1, "tikv1:20160", StoreState.UP, status_address="tikv1:20180"),
+        TikvStore(2, "tikv2:20160", StoreState.UP, status_address="tikv2:20180"),
+        TikvStore(3, "tikv3:20160", StoreState.UP, status_address="tikv3:20180"),
+    ]
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        result = await PrometheusMetrics(http, "http://prom:9090").collect(stores)
+    assert result.by_store[1].write_stall_reasons_per_s == {
+        "level0_file_limit_slowdown": 0.1,
+        "pending_compaction_bytes_stop": 0.05,
+    }
+    assert result.by_store[2].write_stall_reasons_per_s == {}  # read, none counting
+    assert result.by_store[3].write_stall_reasons_per_s is None  # no series: not read
 
 
 _GAUGES = ("capacity_bytes", "region_count", "leader_count", "slow_score", "write_stall")

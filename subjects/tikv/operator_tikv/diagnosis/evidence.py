@@ -23,6 +23,24 @@ FATAL = "FATAL"
 PANIC_KINDS = frozenset({"panic", "fatal", "critical_error"})
 # Figures that rise on a store which took over a lost store's leaders and requests.
 LOAD_FIGURES = ("qps", "leader_count", "cpu_ratio")
+# RocksDB's write-stall conditions as TiKV names them (``type`` of
+# ``tikv_engine_write_stall_reason``; ``ROCKSDB_IOSTALL_TYPE`` in components/engine_rocks/src/
+# rocks_metrics_defs.rs), with the setting each one crosses (etc/config-template.toml). Every
+# one is flush or compaction debt inside RocksDB; none is a disk running out of space, which
+# TiKV handles before RocksDB (raftstore rejects proposals with ``DiskFull`` once available
+# space is below ``reserve-space``; components/raftstore/src/store/peer.rs).
+STALL_REASONS: dict[str, str] = {
+    "level0_file_limit_slowdown": "level-0 files past level0-slowdown-writes-trigger",
+    "level0_file_limit_stop": "level-0 files at level0-stop-writes-trigger, writes stopped",
+    "pending_compaction_bytes_slowdown": (
+        "pending compaction bytes past soft-pending-compaction-bytes-limit"
+    ),
+    "pending_compaction_bytes_stop": (
+        "pending compaction bytes at hard-pending-compaction-bytes-limit, writes stopped"
+    ),
+    "memtable_count_limit_slowdown": "memtables waiting for flush near max-write-buffer-number",
+    "memtable_count_limit_stop": "memtables at max-write-buffer-number, writes stopped",
+}
 
 
 class Evidence:
@@ -64,6 +82,20 @@ class Evidence:
             (m.channel_full_per_s or 0.0) / 10,
             (m.scheduler_busy_per_s or 0.0) / 10,
         )
+
+    def stall_reasons(self, sid: int) -> dict[str, float]:
+        """RocksDB's stall conditions counting on the store now, per second, by TiKV's name;
+        only the reasons TiKV defines (``STALL_REASONS``)."""
+        m = self.ctx.metrics(sid)
+        if m is None or not m.reachable:
+            return {}
+        got = m.write_stall_reasons_per_s or {}
+        return {r: v for r, v in got.items() if r in STALL_REASONS and v > 0}
+
+    def stall_reason(self, sid: int) -> str | None:
+        """The condition stalling the store's writes most often now (the largest rate)."""
+        reasons = self.stall_reasons(sid)
+        return max(reasons, key=lambda r: (reasons[r], r)) if reasons else None
 
     def cpu(self, sid: int) -> float:
         m = self.ctx.metrics(sid)

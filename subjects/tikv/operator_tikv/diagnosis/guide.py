@@ -32,7 +32,11 @@ store Up for about 20 s without heartbeats, so a store whose status port stopped
 peers (network_partition), not down.
 - `slow_score` (TiKV's, 1 to 100) near 1 is healthy and rises as the store's disk stalls. `write_stall`, \
 `channel_full_per_s` and `scheduler_busy_per_s` above zero mean RocksDB or the scheduler is \
-throttling writes.
+throttling writes. `write_stall_reasons_per_s` is why RocksDB stalls, by TiKV's name \
+(`level0_file_limit_*`, `pending_compaction_bytes_*`, `memtable_count_limit_*`: flush and \
+compaction debt). A filling disk does not stall RocksDB (TiKV rejects writes to a full disk \
+at raftstore, DiskFull): a stall with a stated reason on a store whose disk also fills is two \
+causes, not one.
 - `hot_write_regions` lists PD's hottest write regions by leader store; one region carrying most \
 of the flow is a hot spot that splitting or moving its leader relieves.
 - PD members that stop answering together with timeouts (not refused connections) are electing \

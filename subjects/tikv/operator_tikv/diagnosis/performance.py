@@ -7,7 +7,13 @@ says why, what was weighed, and which declared action relieves it.
 from __future__ import annotations
 
 from operator_tikv.diagnosis import causes
-from operator_tikv.diagnosis.evidence import DISK_USED, HIGH_CPU, SLOW_SCORE, Evidence
+from operator_tikv.diagnosis.evidence import (
+    DISK_USED,
+    HIGH_CPU,
+    SLOW_SCORE,
+    STALL_REASONS,
+    Evidence,
+)
 from operator_tikv.diagnosis.proposals import evict_leader, limit
 from operator_tui.core.diagnosis.findings import (
     Finding,
@@ -225,20 +231,37 @@ def hot_region(ev: Evidence, sid: int | None) -> Finding:
 def write_stall(ev: Evidence, sid: int) -> Finding:
     """RocksDB stalls writes when flushes and compactions fall behind (too many L0 files,
     memtables or pending compaction bytes); TiKV then reports ``tikv_engine_write_stall``
-    and its scheduler and raftstore channels fill. Moving write leaders off the store lowers
-    its write load while compaction catches up."""
+    and its scheduler and raftstore channels fill, and counts the condition met in
+    ``tikv_engine_write_stall_reason``. Moving write leaders off the store lowers its write
+    load while compaction catches up."""
     m = ev.ctx.metrics(sid)
     evidence = [
         f"Store {sid} reports write stall {m.write_stall if m and m.write_stall is not None else 'n/a'}."
     ]
+    reasons = ev.stall_reasons(sid)
+    reason = ev.stall_reason(sid)
+    if reason is not None:
+        evidence.append(
+            "RocksDB's stall reason: "
+            + ", ".join(
+                f"{r} {reasons[r]:.3g}/s" for r in sorted(reasons, key=lambda r: -reasons[r])
+            )
+            + f" ({STALL_REASONS[reason]})."
+        )
     if m and (m.channel_full_per_s or m.scheduler_busy_per_s):
         evidence.append(
             f"Channel full {per_s(m.channel_full_per_s or 0)}, scheduler too busy {per_s(m.scheduler_busy_per_s or 0)}."
         )
+    used = ev.used_ratio(sid)
+    if reason is not None and used >= DISK_USED:
+        evidence.append(
+            f"Its disk is also {used:.0%} full: a separate condition, not the stall's reason."
+        )
+    why = "compaction is behind" if reason is None else STALL_REASONS[reason]
     return Finding(
         cause=causes.WRITE_STALL,
         target=sid,
-        root_cause=f"RocksDB on store {sid} is stalling writes: compaction is behind, so TiKV throttles and rejects writes.",
+        root_cause=f"RocksDB on store {sid} is stalling writes ({why}), so TiKV throttles and rejects writes.",
         evidence=evidence,
         options=[
             option(

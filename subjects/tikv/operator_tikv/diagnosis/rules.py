@@ -145,7 +145,14 @@ def latency(ev: Evidence, sid: int | None) -> Finding:
 
 
 def scan(ev: Evidence, sid: int | None) -> Finding:
-    """No rule for the invariant: follow the strongest evidence in the cluster."""
+    """No rule for the invariant: follow the strongest evidence in the cluster.
+
+    A store gone, PD's quorum, a critical error, a slow disk; then a write stall RocksDB
+    names a reason for (flush or compaction debt slowing every write now) before a disk
+    past PD's ``low-space-ratio``, which stops PD placing regions there but leaves writes
+    alone until TiKV's ``reserve-space`` (raftstore then rejects them, DiskFull); a stall
+    with no reason named comes after the full disk, which may be what throttles it.
+    """
     dead = ev.dead_stores()
     if dead:
         return store_gone(ev, dead[0])
@@ -160,10 +167,13 @@ def scan(ev: Evidence, sid: int | None) -> Finding:
         worst = max(ids, key=ev.slow_score)
         if ev.slow_score(worst) >= SLOW_SCORE:
             return slow_disk(ev, worst)
+        stalled = max(ids, key=ev.write_stall)
+        named = [s for s in ids if ev.write_stall(s) > 0 and ev.stall_reason(s) is not None]
+        if named:
+            return write_stall(ev, max(named, key=ev.write_stall))
         full = max(ids, key=ev.used_ratio)
         if ev.used_ratio(full) >= DISK_USED:
             return disk_full(ev, full)
-        stalled = max(ids, key=ev.write_stall)
         if ev.write_stall(stalled) > 0:
             return write_stall(ev, stalled)
     share = ev.hot_store_share()

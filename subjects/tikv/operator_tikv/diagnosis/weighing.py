@@ -8,6 +8,16 @@ leaders (Raft re-elects them on the survivors, whose requests wait meanwhile), i
 (the survivors serve it) and its replicas (PD re-creates them elsewhere after
 ``max-store-down-time``). It does not make another store's disk slow or its RocksDB stall.
 
+A full disk and a RocksDB write stall on one store can be there at once and are two
+causes. TiKV protects a filling disk before RocksDB: PD stops placing regions on a store
+past ``low-space-ratio`` and raftstore rejects proposals with ``DiskFull`` once available
+space is below ``reserve-space`` (components/raftstore/src/store/peer.rs); neither stalls
+RocksDB. RocksDB's stall has its own stated reason (``tikv_engine_write_stall_reason``:
+level-0 files, pending compaction bytes, memtables), which is flush and compaction debt.
+So a stall whose reason RocksDB names is weighed as the stall (``STALL_NAMED``, above a
+full disk, below a slow disk, which does cause that debt); the full disk explains a stall
+only when no reason is named.
+
 Strengths order the candidates (``candidates.decide``); 0 means the evidence does not
 support the cause.
 """
@@ -18,7 +28,13 @@ from operator_tikv.diagnosis import causes, families, performance
 from operator_tikv.diagnosis.availability import store_gone
 from operator_tikv.diagnosis.candidates import Candidate
 from operator_tikv.diagnosis.errors import critical_error
-from operator_tikv.diagnosis.evidence import DISK_USED, HOT_STORE_SHARE, SLOW_SCORE, Evidence
+from operator_tikv.diagnosis.evidence import (
+    DISK_USED,
+    HOT_STORE_SHARE,
+    SLOW_SCORE,
+    STALL_REASONS,
+    Evidence,
+)
 from operator_tui.core.diagnosis.findings import Finding
 from operator_tui.core.units import per_s, scaled
 
@@ -27,6 +43,7 @@ NATURAL_BONUS = 0.5
 CRITICAL = 3.6
 SLOW = 3.5
 FULL = 3.2
+STALL_NAMED = 3.3
 STALL = 3.0
 STALL_EXPLAINED = 2.9
 CLUSTER_EFFECT = 2.8
@@ -103,10 +120,20 @@ def own(ev: Evidence, sid: int, fam: str | None) -> list[Candidate]:
         )
     used = ev.used_ratio(sid)
     full = used >= DISK_USED
+    stall = ev.write_stall(sid)
+    reason = ev.stall_reason(sid) if stall > 0 else None
     if full:
         pro = [f"Store {sid} has used {used:.0%} of its capacity."]
         if ev.log_kinds(sid)["disk_space"]:
             pro.append(f"Store {sid} logs low disk space.")
+        con = (
+            [
+                f"RocksDB on store {sid} names its own stall reason ({reason}); a filling disk "
+                "is rejected at raftstore (DiskFull), it does not stall RocksDB."
+            ]
+            if reason is not None and fam == families.STALL
+            else []
+        )
         out.append(
             Candidate(
                 causes.DISK_FULL,
@@ -114,14 +141,19 @@ def own(ev: Evidence, sid: int, fam: str | None) -> list[Candidate]:
                 FULL + _bonus(fam, causes.DISK_FULL),
                 lambda: performance.disk_full(ev, sid),
                 pro,
+                con,
             )
         )
-    stall = ev.write_stall(sid)
     if stall > 0 or fam == families.STALL:
         pro = []
         if m is not None and m.write_stall:
             pro.append(
                 f"RocksDB on store {sid} reports a p99 write stall of {scaled(m.write_stall, 'us')}."
+            )
+        if reason is not None:
+            pro.append(
+                f"RocksDB names the reason: {reason} ({STALL_REASONS[reason]}), "
+                f"{ev.stall_reasons(sid)[reason]:.3g}/s."
             )
         if m is not None and (m.channel_full_per_s or m.scheduler_busy_per_s):
             pro.append(
@@ -134,12 +166,24 @@ def own(ev: Evidence, sid: int, fam: str | None) -> list[Candidate]:
                 f"Its slow score is {score:g}: a disk that writes slowly makes RocksDB's flushes "
                 "and compactions fall behind, so the stall follows from the disk."
             )
-        if full:
-            con.append(f"Its disk is {used:.0%} full, which throttles writes by itself.")
+        if full and reason is None:
+            con.append(
+                f"Its disk is {used:.0%} full and RocksDB names no stall reason of its own: "
+                "the full disk may be what throttles writes."
+            )
+        elif full:
+            pro.append(
+                f"Its disk is also {used:.0%} full, a separate condition: TiKV rejects writes "
+                "to a full disk at raftstore, it does not stall RocksDB."
+            )
         if stall <= 0:
             con.append(f"Store {sid} reports no write stall now.")
-        strength = 0.0 if stall <= 0 else STALL_EXPLAINED if con else STALL
-        strength += _bonus(fam, causes.WRITE_STALL) if strength == STALL else 0.0
+        if stall <= 0:
+            strength = 0.0
+        elif con:
+            strength = STALL_EXPLAINED
+        else:
+            strength = (STALL if reason is None else STALL_NAMED) + _bonus(fam, causes.WRITE_STALL)
         out.append(
             Candidate(
                 causes.WRITE_STALL,

@@ -22,6 +22,7 @@ from operator_tikv.metrics.base import MetricsResult, status_url
 from operator_tikv.metrics.exposition import (
     ExpositionReader,
     Scrape,
+    counter_increase,
     increase,
     label_dict,
     quantile_between,
@@ -42,6 +43,8 @@ FAMILIES: dict[str, Callable[[str], bool] | None] = {
     "tikv_store_size_bytes": None,
     "tikv_raftstore_region_count": None,
     "tikv_raftstore_log_lag": lambda line: "_bucket" in line,
+    # A line goes to the first family whose name it starts with: the longer name first.
+    "tikv_engine_write_stall_reason": None,
     "tikv_engine_write_stall": lambda line: "write_stall_percentile99" in line,
     "tikv_channel_full_total": None,
     "tikv_scheduler_too_busy_total": None,
@@ -51,6 +54,11 @@ FAMILIES: dict[str, Callable[[str], bool] | None] = {
 }
 
 UNREACHABLE_REPORTS = "tikv_server_report_failure_msg_total"
+STALL_REASONS = "tikv_engine_write_stall_reason"
+# TiKV sets its engine gauges, the stall reasons among them, every 10 s
+# (``DEFAULT_METRICS_FLUSH_INTERVAL``, components/server/src/server.rs): a rate between two
+# reads closer than that sees a whole step or none. The reasons' rate spans two flushes.
+REASON_WINDOW_S = 20.0
 _KEPT_SCRAPES = 3
 
 
@@ -92,8 +100,38 @@ def unreachable_reports(prev: Scrape, cur: Scrape) -> dict[int, float] | None:
     return out
 
 
-def compute_store_metrics(store_id: int, prev: Scrape | None, cur: Scrape) -> TikvStoreMetrics:
-    """One store's figures from its latest scrape and, for rates, the one before."""
+def stall_reasons(prev: Scrape, cur: Scrape) -> dict[str, float] | None:
+    """``sum(rate(tikv_engine_write_stall_reason[...])) by (type)``, only the reasons counting.
+
+    TiKV sets every reason's gauge at once, to RocksDB's count of that stall condition since
+    the engine opened (``rocksdb.cfstats`` ``io_stalls.*``; engine_rocks rocks_metrics.rs), so
+    a series missing from the earlier read has no base: its increase is unknown, not its
+    whole count. ``None`` when no series is in both reads.
+    """
+    dt = cur.at - prev.at
+    if dt <= 0:
+        return None
+    now = cur.select(STALL_REASONS)
+    before = prev.select(STALL_REASONS)
+    out: dict[str, float] = {}
+    compared = False
+    for labels, value in now.items():
+        base = before.get(labels)
+        if base is None:
+            continue
+        compared = True
+        reason = label_dict(labels).get("type", "")
+        grew = counter_increase(base, value)
+        if grew > 0 and reason:
+            out[reason] = out.get(reason, 0.0) + grew / dt
+    return out if compared else None
+
+
+def compute_store_metrics(
+    store_id: int, prev: Scrape | None, cur: Scrape, reasons_base: Scrape | None = None
+) -> TikvStoreMetrics:
+    """One store's figures from its latest scrape and, for rates, the one before;
+    ``reasons_base`` (else ``prev``) is the read the stall reasons' rate starts from."""
     m = TikvStoreMetrics(store_id=store_id, reachable=True)
     m.capacity_bytes = _int(cur.total("tikv_store_size_bytes", _type_is("capacity")))
     m.available_bytes = _int(cur.total("tikv_store_size_bytes", _type_is("available")))
@@ -122,6 +160,7 @@ def compute_store_metrics(store_id: int, prev: Scrape | None, cur: Scrape) -> Ti
     m.scheduler_busy_per_s = rate(prev, cur, "tikv_scheduler_too_busy_total")
     m.critical_errors_per_s = rate(prev, cur, "tikv_critical_error_total")
     m.unreachable_reports_per_s = unreachable_reports(prev, cur)
+    m.write_stall_reasons_per_s = stall_reasons(reasons_base or prev, cur)
     return m
 
 
@@ -190,6 +229,8 @@ class DirectMetrics:
         self.min_rate_window_s = min_rate_window_s
         # The last few scrapes per store, oldest first: a rate needs a base old enough.
         self._previous: dict[int, deque[Scrape]] = {}
+        # The stall reason series of the reads of the last ``REASON_WINDOW_S``, oldest first.
+        self._reasons: dict[int, deque[Scrape]] = {}
         self._last: dict[int, TikvStoreMetrics] = {}
         self._order = 0
         self._tick_at = clock()
@@ -290,7 +331,19 @@ class DirectMetrics:
         kept = self._previous.setdefault(store.id, deque(maxlen=_KEPT_SCRAPES))
         prev = self._rate_base(kept, cur)
         kept.append(cur)
-        return compute_store_metrics(store.id, prev, cur)
+        return compute_store_metrics(store.id, prev, cur, self._reasons_base(store.id, cur))
+
+    def _reasons_base(self, store_id: int, cur: Scrape) -> Scrape:
+        """The read the stall reasons' rate starts from: the newest one at least
+        ``REASON_WINDOW_S`` before ``cur``, else the oldest held. Only the reason series are
+        kept, and only the reads after that one."""
+        kept = self._reasons.setdefault(store_id, deque())
+        old_enough = cur.at - REASON_WINDOW_S
+        while len(kept) > 1 and kept[1].at <= old_enough:
+            kept.popleft()
+        base = kept[0] if kept else cur
+        kept.append(Scrape(at=cur.at, samples={STALL_REASONS: cur.series(STALL_REASONS)}))
+        return base
 
     def _rate_base(self, kept: deque[Scrape], cur: Scrape) -> Scrape | None:
         """The newest earlier scrape at least ``min_rate_window_s`` before ``cur``.
@@ -352,7 +405,14 @@ class DirectMetrics:
 
     def prune(self, known: set[int]) -> None:
         """Forget stores PD no longer lists."""
-        for table in (self._previous, self._last, self._read_at, self._read_time, self._urls):
+        for table in (
+            self._previous,
+            self._reasons,
+            self._last,
+            self._read_at,
+            self._read_time,
+            self._urls,
+        ):
             for gone in set(table) - known:
                 del table[gone]
         self._suspects &= known

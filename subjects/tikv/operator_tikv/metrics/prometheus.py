@@ -32,6 +32,7 @@ from operator_tikv.records import TikvStore, TikvStoreMetrics
 from operator_tikv.states import GONE
 
 UNREACHABLE = "unreachable_reports_per_s"
+STALL_REASONS = "write_stall_reasons_per_s"
 
 
 def queries(window: str = "1m", matcher: str = "") -> dict[str, str]:
@@ -52,6 +53,7 @@ def queries(window: str = "1m", matcher: str = "") -> dict[str, str]:
     engine = "tikv_storage_engine_async_request_duration_seconds_bucket"
     stall = sel("tikv_engine_write_stall", 'type="write_stall_percentile99"')
     reports = sel("tikv_server_report_failure_msg_total", 'type="unreachable"')
+    reasons = sel("tikv_engine_write_stall_reason")
     write = sel(engine, 'type="write"')
     used, available, capacity = (
         sel(size, f'type="{t}"') for t in ("used", "available", "capacity")
@@ -86,6 +88,9 @@ def queries(window: str = "1m", matcher: str = "") -> dict[str, str]:
         "critical_errors_per_s": f"sum(rate({sel('tikv_critical_error_total')}[{w}])) by (instance)",
         # irate: the last scrape interval, so reports stop counting soon after the peer is back.
         UNREACHABLE: f"sum(irate({reports}[{w}])) by (instance, store_id)",
+        # TiKV's "Write Stall Reason" panel (tikv_details), every engine: a gauge TiKV sets to
+        # RocksDB's running count of each stall condition, so rate() as the dashboard does.
+        STALL_REASONS: f"sum(rate({reasons}[{w}])) by (instance, type)",
         "up": sel("up"),
     }
 
@@ -93,9 +98,12 @@ def queries(window: str = "1m", matcher: str = "") -> dict[str, str]:
 _INT_FIELDS = {"used_bytes", "available_bytes", "capacity_bytes", "region_count", "leader_count"}
 
 
-# Fields copied as they are onto TikvStoreMetrics (CPU is a ratio of two; reports a dict).
+# Fields copied as they are onto TikvStoreMetrics (CPU is a ratio of two; reports and stall
+# reasons are dicts).
 _STORE_FIELDS = tuple(
-    name for name in queries() if name not in ("up", "cpu_cores", "cpu_quota", UNREACHABLE)
+    name
+    for name in queries()
+    if name not in ("up", "cpu_cores", "cpu_quota", UNREACHABLE, STALL_REASONS)
 )
 
 FIELD_LABEL = "operator_field"
@@ -165,6 +173,8 @@ class _Scrape:
 
     values: dict[str, float | None] = field(default_factory=dict)
     reports: dict[int, float] = field(default_factory=dict)
+    # Stall reasons counting, by TiKV's type; None when the answer had no series for it.
+    stall_reasons: dict[str, float] | None = None
     # End of the scrape they come from (Prometheus' clock); None when the answer did not say.
     ended_at: float | None = None
 
@@ -354,6 +364,13 @@ class PrometheusMetrics:
                             sid = int(target)
                             if value > scrape.reports.get(sid, 0.0):
                                 scrape.reports[sid] = value
+                    elif name == STALL_REASONS:
+                        reasons = scrape.stall_reasons
+                        if reasons is None:
+                            reasons = scrape.stall_reasons = {}
+                        reason = labels.get("type", "")
+                        if value and value > 0 and reason:
+                            reasons[reason] = max(value, reasons.get(reason, 0.0))
                     else:
                         _put(scrape.values, name, value)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError):
@@ -479,6 +496,8 @@ class PrometheusMetrics:
         values = scrape.values
         if up is not None and up >= 1 and UNREACHABLE not in self._unanswered:
             m.unreachable_reports_per_s = dict(scrape.reports)
+        if up is not None and up >= 1 and scrape.stall_reasons is not None:
+            m.write_stall_reasons_per_s = dict(scrape.stall_reasons)
         for name in _STORE_FIELDS:
             value = values.get(name)
             if value is not None and name in _INT_FIELDS:
