@@ -256,16 +256,10 @@ async def test_prometheus_unreachable_is_not_retried_per_query(tk):
     assert len(calls) == 1 and "connection refused" in str(err.value)
 
 
-@pytest.mark.parametrize("combined", [True, False], ids=["combined", "per-query"])
-async def test_unreachable_reports_by_destination(combined):
-    field = "unreachable_reports_per_s"
-    series = [
-        ("up", {"instance": "tikv1:20180"}, "1"),
-        ("up", {"instance": "tikv2:20180"}, "1"),
-        (field, {"instance": "tikv1:20180", "store_id": "2"}, "20"),
-        (field, {"instance": "tikv1:20180", "store_id": "3"}, "0"),
-        (field, {"instance": "tikv1:20180", "store_id": "4"}, "5.5"),
-    ]
+async def _collect(series, field, combined, is_field_query):
+    """Three stores' metrics from a Prometheus answering the combined query (or refusing it,
+    as an old one does), ``up``, and the field's own query (``is_field_query`` checks its
+    text) from ``series``."""
 
     def handler(request):
         query = request.url.params["query"]
@@ -278,20 +272,38 @@ async def test_unreachable_reports_by_destination(combined):
             ]
         elif query == "up":
             result = [{"metric": lb, "value": [1, v]} for n, lb, v in series if n == "up"]
-        elif "report_failure" in query:
-            assert 'irate(tikv_server_report_failure_msg_total{type="unreachable"}[1m])' in query
+        elif is_field_query(query):
             result = [{"metric": lb, "value": [1, v]} for n, lb, v in series if n == field]
         else:
             result = []
         return httpx.Response(200, json={"status": "success", "data": {"result": result}})
 
     stores = [
-        TikvStore(1, "tikv1:20160", StoreState.UP, status_address="tikv1:20180"),
-        TikvStore(2, "tikv2:20160", StoreState.UP, status_address="tikv2:20180"),
-        TikvStore(3, "tikv3:20160", StoreState.UP, status_address="tikv3:20180"),
+        TikvStore(sid, f"tikv{sid}:20160", StoreState.UP, status_address=f"tikv{sid}:20180")
+        for sid in (1, 2, 3)
     ]
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        result = await PrometheusMetrics(http, "http://prom:9090").collect(stores)
+        return await PrometheusMetrics(http, "http://prom:9090").collect(stores)
+
+
+@pytest.mark.parametrize("combined", [True, False], ids=["combined", "per-query"])
+async def test_unreachable_reports_by_destination(combined):
+    field = "unreachable_reports_per_s"
+    series = [
+        ("up", {"instance": "tikv1:20180"}, "1"),
+        ("up", {"instance": "tikv2:20180"}, "1"),
+        (field, {"instance": "tikv1:20180", "store_id": "2"}, "20"),
+        (field, {"instance": "tikv1:20180", "store_id": "3"}, "0"),
+        (field, {"instance": "tikv1:20180", "store_id": "4"}, "5.5"),
+    ]
+
+    def check(query: str) -> bool:
+        if "report_failure" not in query:
+            return False
+        assert 'irate(tikv_server_report_failure_msg_total{type="unreachable"}[1m])' in query
+        return True
+
+    result = await _collect(series, field, combined, check)
     assert result.by_store[1].unreachable_reports_per_s == {2: 20.0, 4: 5.5}
     assert result.by_store[2].unreachable_reports_per_s == {}
     assert result.by_store[3].unreachable_reports_per_s is None  # not scraped: unknown
@@ -311,31 +323,13 @@ async def test_stall_reasons_by_type(combined):
         (field, {"instance": "tikv2:20180", "type": "memtable_count_limit_slowdown"}, "NaN"),
     ]
 
-    def handler(request):
-        query = request.url.params["query"]
-        if "label_replace" in query:
-            if not combined:
-                return httpx.Response(400, json={"status": "error", "error": "old prometheus"})
-            result = [
-                {"metric": {**labels, "operator_field": name}, "value": [1, value]}
-                for name, labels, value in series
-            ]
-        elif query == "up":
-            result = [{"metric": lb, "value": [1, v]} for n, lb, v in series if n == "up"]
-        elif "write_stall_reason" in query:
-            assert query == queries()[field]
-            result = [{"metric": lb, "value": [1, v]} for n, lb, v in series if n == field]
-        else:
-            result = []
-        return httpx.Response(200, json={"status": "success", "data": {"result": result}})
+    def check(query: str) -> bool:
+        if "write_stall_reason" not in query:
+            return False
+        assert query == queries()[field]
+        return True
 
-    stores = [
-        TikvStore(1, "tikv1:20160", StoreState.UP, status_address="tikv1:20180"),
-        TikvStore(2, "tikv2:20160", StoreState.UP, status_address="tikv2:20180"),
-        TikvStore(3, "tikv3:20160", StoreState.UP, status_address="tikv3:20180"),
-    ]
-    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        result = await PrometheusMetrics(http, "http://prom:9090").collect(stores)
+    result = await _collect(series, field, combined, check)
     assert result.by_store[1].write_stall_reasons_per_s == {
         "level0_file_limit_slowdown": 0.1,
         "pending_compaction_bytes_stop": 0.05,
