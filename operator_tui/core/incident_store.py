@@ -36,6 +36,25 @@ _TICKET_COLUMNS = (
     "t.diagnosis_failed"
 )
 
+UNRESOLVED_STANDING = (
+    "SELECT i.id, group_concat(t.severity), sum(t.status != 'resolved'), "
+    "max(t.resolved_at), i.severity FROM incidents i "
+    "JOIN incident_tickets it ON it.incident_id = i.id "
+    "JOIN tickets t ON t.id = it.ticket_id "
+    "WHERE i.status != 'resolved' GROUP BY i.id"
+)
+"""Each unresolved incident's ticket severities, open tickets and last resolution: read
+every tick, so it must stay as cheap after a year of incidents as after one."""
+
+ORPHANS = (
+    f"SELECT {_TICKET_COLUMNS} FROM tickets t INDEXED BY tickets_one_unresolved "
+    "WHERE t.status != 'resolved' "
+    "AND NOT EXISTS (SELECT 1 FROM incident_tickets it WHERE it.ticket_id = t.id) ORDER BY t.id"
+)
+"""Unresolved tickets in no incident yet, read every tick. Left to itself SQLite walks every
+ticket ever opened in id order to skip the sort (3.3 ms a tick after 2,100 tickets; 0.01 ms
+through the index of unresolved ones)."""
+
 
 def _row_incident(row: Sequence[Any]) -> Incident:
     return Incident(
@@ -176,14 +195,7 @@ class IncidentStore:
             )
 
         async def body() -> None:
-            orphans = [
-                ticket_from_row(r)
-                for r in await self._fetchall(
-                    f"SELECT {_TICKET_COLUMNS} FROM tickets t WHERE t.status != 'resolved' "
-                    "AND NOT EXISTS (SELECT 1 FROM incident_tickets it WHERE it.ticket_id = t.id) "
-                    "ORDER BY t.id"
-                )
-            ]
+            orphans = [ticket_from_row(r) for r in await self._fetchall(ORPHANS)]
             views = await self._open_views() if orphans else []
             for ticket in orphans:
                 found = place(ticket, views, rules)
@@ -243,11 +255,7 @@ class IncidentStore:
                 )
                 views.append(IncidentView(_row_incident(rows[0]), (ticket,)))
             for incident_id, severities, open_count, last_resolved, held in await self._fetchall(
-                "SELECT i.id, group_concat(t.severity), sum(t.status != 'resolved'), "
-                "max(t.resolved_at), i.severity FROM incidents i "
-                "JOIN incident_tickets it ON it.incident_id = i.id "
-                "JOIN tickets t ON t.id = it.ticket_id "
-                "WHERE i.status != 'resolved' GROUP BY i.id"
+                UNRESOLVED_STANDING
             ):
                 top = highest([Severity(s) for s in severities.split(",")])
                 if top.rank > Severity(held).rank:  # the peak stays: how bad it got

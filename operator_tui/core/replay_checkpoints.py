@@ -43,6 +43,7 @@ from operator_tui.core.history import History
 from operator_tui.core.metric_ring import layout
 from operator_tui.core.recording import Recording
 from operator_tui.core.recording_codec import Codec, _enum_fields, members
+from operator_tui.core.tickets import SCHEMA_VERSION
 from operator_tui.core.types import LogEvent, RecordTypes, Snapshot
 
 FORMAT = 4
@@ -247,6 +248,7 @@ def identity(recording: Recording, every_s: float) -> dict[str, Any]:
         "kind": KIND,
         "format": FORMAT,
         "operator_version": __version__,
+        "ticket_schema": SCHEMA_VERSION,
         "every_s": every_s,
         "ticks": len(recording),
         "first": recording.start,

@@ -96,6 +96,9 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE diagnoses ADD COLUMN investigation TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE diagnoses ADD COLUMN cost_usd REAL;
     """,
+    # Every tick reads the unresolved incidents; without this it scanned all incidents ever
+    # opened (2.5 ms a tick after 1,600 of them, 0.01 ms with it).
+    "CREATE INDEX incidents_unresolved ON incidents(id) WHERE status != 'resolved';",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -275,8 +278,8 @@ class TicketStore:
     # --- reads -------------------------------------------------------------------------
 
     async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        async with self._conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        """One trip to the connection's thread (a cursor's execute, fetch and close are three)."""
+        return list(await self._conn.execute_fetchall(sql, params))
 
     async def get_ticket(self, ticket_id: int) -> Ticket | None:
         rows = await self._fetchall(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from operator_tui.core.incident import DEFAULT_RULES, IncidentStatus
-from operator_tui.core.incident_store import IncidentStore
+from operator_tui.core.incident_store import ORPHANS, UNRESOLVED_STANDING, IncidentStore
 from operator_tui.core.tickets import MIGRATIONS, SCHEMA_VERSION, TicketStore
 from operator_tui.core.types import Severity, Violation
 
@@ -125,10 +125,35 @@ async def test_v1_database_migrates_and_keeps_everything(tmp_path: Path) -> None
     # reopening migrates nothing again
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         assert conn.execute("SELECT count(*) FROM incident_tickets").fetchone()[0] == 4
     finally:
         conn.close()
     again = await TicketStore.open(path)
     assert await again.count_tickets() == 4
     await again.aclose()
+
+
+async def test_the_per_tick_reads_do_not_walk_every_incident_or_ticket_ever_opened(
+    tmp_path: Path,
+) -> None:
+    """What a tick reads of incidents and tickets starts from the partial indexes of the
+    unresolved ones: its cost follows what is open, not the database's age."""
+    path = tmp_path / "t.db"
+    store = await TicketStore.open(path)
+    await store.aclose()
+    conn = sqlite3.connect(path)
+    try:
+        for query in (
+            UNRESOLVED_STANDING,
+            ORPHANS,
+            "SELECT id FROM incidents i WHERE i.status != 'resolved' ORDER BY i.id",
+            "SELECT violation_key, id, severity FROM tickets WHERE status != 'resolved'",
+        ):
+            plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {query}")]
+            scans = [step for step in plan if step.startswith("SCAN")]
+            assert scans and all(
+                step.endswith(("incidents_unresolved", "tickets_one_unresolved")) for step in scans
+            ), plan
+    finally:
+        conn.close()
