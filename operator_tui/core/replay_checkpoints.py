@@ -23,7 +23,6 @@ pages, safe to open beside a recording from somebody else.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import functools
 import json
 import sqlite3
@@ -157,18 +156,39 @@ def _dict_fields(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls) if "dict" in str(f.type))
 
 
-def _as_recorded(value: Any, name: str, cls: type) -> Any:
-    """A value of a ring's other columns as it was before JSON: a figure by key with the
-    key type its field declares (a store id per peer an int, a reason's name a text;
-    undeclared: a store id), an enum field's member."""
-    if isinstance(value, dict) and name in _dict_fields(cls):
+@functools.cache
+def _reader(cls: type, name: str) -> Callable[[Any], Any] | None:
+    """How a value of a ring's other column comes back as it was before JSON: a figure by
+    key with the key type its field declares (a store id per peer an int, a reason's name a
+    text; undeclared: a store id), an enum field's member; None: as it is. Decided once per
+    field, since a restore reads thousands of values."""
+    if name in _dict_fields(cls):
         key = key_types(cls).get(name, int)
-        return {key(k): float(v) for k, v in value.items()}
+
+        def figures(value: Any) -> Any:
+            if not value or not isinstance(value, dict):
+                return value
+            return {key(k): float(v) for k, v in value.items()}
+
+        return figures
     enum = dict(_enum_fields(cls)).get(name)
-    if enum is not None and value is not None and not isinstance(value, enum):
-        with contextlib.suppress(ValueError):
+    if enum is None:
+        return None
+
+    def member(value: Any) -> Any:
+        if value is None or isinstance(value, enum):
+            return value
+        try:
             return enum(value)
-    return value
+        except ValueError:
+            return value
+
+    return member
+
+
+def _as_recorded(value: Any, name: str, cls: type) -> Any:
+    reader = _reader(cls, name)
+    return value if reader is None else reader(value)
 
 
 class RestoredHistory(History):
@@ -193,7 +213,9 @@ class RestoredHistory(History):
                 buffers.append(raw[at : at + length])
                 at += length
             for name, values in header["objects"].items():
-                header["objects"][name] = [_as_recorded(v, name, cls) for v in values]
+                reader = _reader(cls, name)
+                if reader is not None:
+                    header["objects"][name] = [reader(v) for v in values]
             for extra in header["extra"].values():
                 for name, value in extra.items():
                     extra[name] = _as_recorded(value, name, cls)
