@@ -285,7 +285,9 @@ class ReplayRuntime(OperatorRuntime):
     ) -> ReplayRuntime:
         """``checkpoints``: seek through checkpoints, kept beside a long recording (else in
         ``workdir``) and built while the player waits (``build_checkpoints``)."""
-        tickets = await TicketStore.open(Path(workdir) / "replay-0.db", subject=recording.subject)
+        tickets = await TicketStore.open(
+            Path(workdir) / "replay-0.db", subject=recording.subject, scratch=True
+        )
         found = None
         # A player that runs to the end and stops builds none; it uses a file already there.
         built = not kw.get("until_end") or beside(recording.path).exists()
@@ -372,9 +374,7 @@ class ReplayRuntime(OperatorRuntime):
         path = self.workdir / f"replay-{self._restarts}.db"
         if checkpoint is not None:
             await asyncio.to_thread(path.write_bytes, checkpoint.image)
-        tickets = await TicketStore.open(
-            path, subject=self.recording.subject, check=checkpoint is None
-        )
+        tickets = await TicketStore.open(path, subject=self.recording.subject, scratch=True)
         await old.aclose()
         stale = self.workdir / f"replay-{self._restarts - 1}.db"
         with contextlib.suppress(OSError):

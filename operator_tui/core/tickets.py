@@ -197,10 +197,13 @@ class TicketStore:
         """Scheduled checkpoints that emptied the log (a busy one is tried again next time)."""
 
     @classmethod
-    async def open(cls, path: Path | str, *, subject: str = "", check: bool = True) -> TicketStore:
+    async def open(
+        cls, path: Path | str, *, subject: str = "", scratch: bool = False
+    ) -> TicketStore:
         """Open (creating if absent) and migrate; never overwrites a file it cannot read.
-        ``check=False`` skips SQLite's quick check of every page: only for a database this
-        process has just written itself (a replay restoring its own checkpoint)."""
+        ``scratch``: a database this process has just written itself and can make again (a
+        replay's, restored from its own checkpoint): no quick check of every page, and no
+        waits for the disk (a restore's close would otherwise flush tens of MB)."""
         path = Path(path)
         where = str(path)
         if path.is_dir():
@@ -233,7 +236,7 @@ class TicketStore:
                         f"{where} is an SQLite database but not a ticket database; refusing to touch it"
                     )
             row = ("ok",)
-            if check:
+            if not scratch:
                 async with conn.execute("PRAGMA quick_check") as cur:
                     row = await cur.fetchone()
             if not row or row[0] != "ok":
@@ -243,7 +246,7 @@ class TicketStore:
                 )
             await conn.execute("PRAGMA journal_mode=WAL")
             await conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
-            await conn.execute("PRAGMA synchronous=NORMAL")
+            await conn.execute(f"PRAGMA synchronous={'OFF' if scratch else 'NORMAL'}")
             await conn.execute("PRAGMA foreign_keys=ON")
             for number in range(version, SCHEMA_VERSION):
                 await conn.executescript(
