@@ -459,6 +459,7 @@ class ReplayRuntime(OperatorRuntime):
         assert file is not None
         marks = [i for i in boundaries(self.recording.times, file.every_s) if i > (file.last or -1)]
         if not marks:
+            await asyncio.to_thread(file.warm)
             return
         workdir = self.workdir / "checkpoints"
         builder = await ReplayRuntime.open(
@@ -473,8 +474,10 @@ class ReplayRuntime(OperatorRuntime):
                 await asyncio.to_thread(file.add, await builder.capture())
         except Exception as exc:
             log.warning("replay checkpoints: the build stopped: %s", exc)
+            return
         finally:
             await builder.aclose()
+        await asyncio.to_thread(file.warm)
 
     async def seek(self, moment: datetime | float) -> None:
         """Play up to the last tick at or before ``moment`` (recorded time)."""

@@ -418,6 +418,13 @@ class CheckpointFile:
         with self._lock:
             return self._image_locked(index)
 
+    def warm(self) -> None:
+        """Hold the newest checkpoint's pages before the first seek: a database that only
+        grows keeps most pages as first written, so a seek then reads those written after
+        its target, not everything written before it."""
+        if self.indexes:
+            self._image(self.indexes[-1])
+
     def _add_versions(self, rows: Iterable[tuple[int, int, int]]) -> None:
         assert self._versions is not None
         for page, idx, rowid in rows:
@@ -433,7 +440,8 @@ class CheckpointFile:
         holds is read once (from the index alone) and kept; from the last image read, only
         the pages changed between the two checkpoints are looked at, and only those whose
         version differs are read and decompressed (a seek reads a few dozen pages, not the
-        whole database); the first time, every page."""
+        whole database); the first time, every page. Pages past the end of a smaller image
+        stay held, so going back and forth across a growing database reads them once."""
         position = bisect.bisect_left(self.indexes, index)
         if position == len(self.indexes) or self.indexes[position] != index:
             raise KeyError(index)
@@ -476,9 +484,6 @@ class CheckpointFile:
         image = self._buffer
         if len(image) < count * size:
             image.extend(bytes(count * size - len(image)))
-        elif len(image) > count * size:
-            del image[count * size :]
-            self._held = {page: v for page, v in self._held.items() if page < count}
         for rowid, page, version in need:
             raw = self.codec.decompress(blobs[rowid])
             if len(raw) != size:
@@ -487,7 +492,7 @@ class CheckpointFile:
             image[page * size : (page + 1) * size] = raw
             self._held[page] = version
         self._at = index
-        return bytes(image)
+        return bytes(memoryview(image)[: count * size])
 
     def load(self, index: int) -> Checkpoint:
         """The checkpoint taken after tick ``index`` (one of ``indexes``)."""

@@ -204,3 +204,31 @@ def test_a_restored_history_keeps_each_figure_by_keys_own_key_type() -> None:
         RecordTypes(metrics=_KeyedMetrics),
     )
     assert list(restored.metric_history(2)) == [(at, m)]
+
+
+def test_images_come_back_whole_in_any_order_of_seeks() -> None:
+    """The pages a file holds between loads (past the end of a smaller image too) never leak
+    into another checkpoint's database: each comes back byte for byte, forwards, backwards and
+    after the warm-up on the newest one."""
+
+    async def go() -> None:
+        settings = load_settings(None)
+        async with (
+            open_replay(settings, RECORDING, checkpoint_every_s=20) as rt,
+            open_replay(settings, RECORDING, checkpoints=False) as plain,
+        ):
+            task = rt.build_checkpoints()
+            assert task is not None and rt.checkpoints is not None
+            await task
+            file = rt.checkpoints
+            images = {}
+            for mark in file.indexes:
+                await plain.seek_index(mark)
+                images[mark] = await plain.tickets.image()
+            sizes = {len(image) for image in images.values()}
+            assert len(sizes) > 2  # the database grows between checkpoints
+            order = file.indexes[::-1] + file.indexes[::2] + file.indexes[1::3][::-1]
+            for mark in order:
+                assert file._image(mark) == images[mark], mark
+
+    asyncio.run(go())
