@@ -41,7 +41,7 @@ from operator_tui.core.diagnosis.stored import _known, key_types
 from operator_tui.core.history import History
 from operator_tui.core.metric_ring import layout
 from operator_tui.core.recording import Recording
-from operator_tui.core.recording_codec import Codec, _enum_fields, members
+from operator_tui.core.recording_codec import Codec, _enum_fields
 from operator_tui.core.tickets import SCHEMA_VERSION
 from operator_tui.core.types import LogEvent, RecordTypes, Snapshot
 
@@ -106,13 +106,21 @@ def _rows(records: Iterable[Any]) -> dict[str, Any]:
 
 
 def _records(table: dict[str, Any], cls: type, fix: Callable[[list[Any]], None]) -> list[Any]:
+    """Records from a table; an enum column's values become members through one lookup
+    each (thousands of log events come back at once)."""
     names = table["fields"]
     exact = names == [f.name for f in fields(cls)]
+    enums = [
+        (names.index(name), {m.value: m for m in enum})
+        for name, enum in _enum_fields(cls)
+        if name in names
+    ]
     out = []
     for row in table["rows"]:
         fix(row)
+        for at, known in enums:
+            row[at] = known.get(row[at], row[at])
         record = cls(*row) if exact else cls(**_known(cls, dict(zip(names, row, strict=True))))
-        members(record)
         out.append(record)
     return out
 
