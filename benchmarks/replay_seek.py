@@ -7,7 +7,10 @@ shifted times (``--hours`` of 2 s ticks). Prints the median and worst times of e
 target (issue 18) is <= 200 ms to show any moment.
 
     uv run python benchmarks/replay_seek.py [--hours 24] [--player-minutes 30] [--seeks 50]
-        [--keep DIR]
+        [--keep DIR] [--sim-stores N]
+
+``--sim-stores N`` records a simulated cluster of N stores for ``--hours`` instead (e.g. 100
+stores for 1 h: every tick's snapshot is ~30x larger).
 
 ``--keep DIR`` keeps the long recording and its checkpoints there and reuses them next time
 (checkpoints are rebuilt when the operator's version or their format changed).
@@ -31,8 +34,28 @@ from operator_tui.bootstrap import open_recording, open_replay
 from operator_tui.config import load_settings
 from operator_tui.core.recorder import Recorder
 from operator_tui.core.replay import ReplayRuntime
+from operator_tui.evaluation.runner import RunOptions, run_scenario
+from operator_tui.evaluation.scenario import Scenario
 
 SOURCE = shipped.recordings_dir() / "kill-and-slow-disk.opr"
+
+
+async def record_sim(out: Path, hours: float, stores: int) -> int:
+    scenario = Scenario.model_validate(
+        {
+            "name": f"seek-{stores}",
+            "duration": hours * 3600,
+            "warmup": 0,
+            "sim": {"stores": stores, "regions": max(100, stores * 30)},
+            "expect": {"max_incidents": 1000},
+        }
+    )
+    outcome = await run_scenario(
+        scenario, load_settings(None), RunOptions(record=out, scenario_wall_timeout_s=4 * 3600)
+    )
+    if outcome.error:
+        raise SystemExit(f"run failed: {outcome.error}")
+    return outcome.ticks
 
 
 async def build(out: Path, hours: float) -> int:
@@ -136,12 +159,14 @@ async def main() -> None:
     parser.add_argument("--seeks", type=int, default=50)
     parser.add_argument("--keep", type=Path, help="keep (and reuse) the recording here")
     parser.add_argument("--skip-before", action="store_true", help="skip the no-checkpoint player")
+    parser.add_argument("--sim-stores", type=int, help="record a simulated cluster this size")
     args = parser.parse_args()
     rng = random.Random(1)
     with tempfile.TemporaryDirectory() as tmp:
         where = args.keep or Path(tmp)
         where.mkdir(parents=True, exist_ok=True)
-        long = where / f"long-{args.hours:g}h.opr"
+        kind = f"-{args.sim_stores}-stores" if args.sim_stores else ""
+        long = where / f"long-{args.hours:g}h{kind}.opr"
         if long.exists():
             source = await open_recording(load_settings(None), long)
             count = len(source)
@@ -149,7 +174,10 @@ async def main() -> None:
         else:
             part = long.with_suffix(".part")
             part.unlink(missing_ok=True)
-            count = await build(part, args.hours)
+            if args.sim_stores:
+                count = await record_sim(part, args.hours, args.sim_stores)
+            else:
+                count = await build(part, args.hours)
             part.rename(long)
         print(f"{args.hours:g} h recording: {count} ticks, {long.stat().st_size / 1e6:.0f} MB")
         recording = await open_recording(load_settings(None), long)
