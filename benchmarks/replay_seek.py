@@ -29,33 +29,20 @@ from datetime import timedelta
 from pathlib import Path
 
 from operator_tikv import shipped
+from recording_size import measure
 
 from operator_tui.bootstrap import open_recording, open_replay
 from operator_tui.config import load_settings
 from operator_tui.core.recorder import Recorder
 from operator_tui.core.replay import ReplayRuntime
-from operator_tui.evaluation.runner import RunOptions, run_scenario
-from operator_tui.evaluation.scenario import Scenario
 
 SOURCE = shipped.recordings_dir() / "kill-and-slow-disk.opr"
 
 
 async def record_sim(out: Path, hours: float, stores: int) -> int:
-    scenario = Scenario.model_validate(
-        {
-            "name": f"seek-{stores}",
-            "duration": hours * 3600,
-            "warmup": 0,
-            "sim": {"stores": stores, "regions": max(100, stores * 30)},
-            "expect": {"max_incidents": 1000},
-        }
-    )
-    outcome = await run_scenario(
-        scenario, load_settings(None), RunOptions(record=out, scenario_wall_timeout_s=4 * 3600)
-    )
-    if outcome.error:
-        raise SystemExit(f"run failed: {outcome.error}")
-    return outcome.ticks
+    _per_hour, ticks, _wall = await measure(stores, hours * 60, out.parent)
+    (out.parent / f"{stores}.opr").rename(out)
+    return ticks
 
 
 async def build(out: Path, hours: float) -> int:

@@ -4,9 +4,11 @@ and the file beside a recording is kept, reused, rebuilt for another version, an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 import sqlite3
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,16 +55,24 @@ async def _state(rt: ReplayRuntime) -> dict[str, Any]:
     }
 
 
+@contextlib.asynccontextmanager
+async def _built_and_plain() -> AsyncIterator[tuple[ReplayRuntime, ReplayRuntime]]:
+    """A player with checkpoints every 20 s, built, and one that plays from the start."""
+    settings = load_settings(None)
+    async with (
+        open_replay(settings, RECORDING, checkpoint_every_s=20) as rt,
+        open_replay(settings, RECORDING, checkpoints=False) as plain,
+    ):
+        task = rt.build_checkpoints()
+        assert task is not None
+        await task
+        yield rt, plain
+
+
 def test_a_seek_through_checkpoints_lands_where_playing_from_the_start_does() -> None:
     async def go() -> None:
-        settings = load_settings(None)
-        async with (
-            open_replay(settings, RECORDING, checkpoint_every_s=20) as rt,
-            open_replay(settings, RECORDING, checkpoints=False) as plain,
-        ):
-            task = rt.build_checkpoints()
-            assert task is not None and rt.checkpoints is not None
-            await task
+        async with _built_and_plain() as (rt, plain):
+            assert rt.checkpoints is not None
             assert rt.checkpoints.indexes == boundaries(rt.recording.times, 20)
             for target in (70, 15, 44, 80, 5, 62, 63):
                 await plain.seek_index(target)
@@ -212,14 +222,8 @@ def test_images_come_back_whole_in_any_order_of_seeks() -> None:
     after the warm-up on the newest one."""
 
     async def go() -> None:
-        settings = load_settings(None)
-        async with (
-            open_replay(settings, RECORDING, checkpoint_every_s=20) as rt,
-            open_replay(settings, RECORDING, checkpoints=False) as plain,
-        ):
-            task = rt.build_checkpoints()
-            assert task is not None and rt.checkpoints is not None
-            await task
+        async with _built_and_plain() as (rt, plain):
+            assert rt.checkpoints is not None
             file = rt.checkpoints
             images = {}
             for mark in file.indexes:
