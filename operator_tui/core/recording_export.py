@@ -53,13 +53,16 @@ def samples(snapshot: Snapshot) -> list[tuple[str, dict[str, str], float]]:
                 continue
             value = getattr(m, f.name)
             if isinstance(value, dict):
-                for peer, v in sorted(value.items(), key=lambda kv: str(kv[0])):
+                # A figure by key names its key's label in the field's metadata (a subject's
+                # reason ``type``); undeclared keys are peers' store ids.
+                label = f.metadata.get("label", "peer")
+                for key, v in sorted(value.items(), key=lambda kv: str(kv[0])):
                     number = _number(v)
                     if number is not None:
                         out.append(
                             (
                                 metric_name("store", f.name),
-                                {"store": str(store_id), "peer": str(peer)},
+                                {"store": str(store_id), label: str(key)},
                                 number,
                             )
                         )

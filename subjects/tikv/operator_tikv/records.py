@@ -9,7 +9,7 @@ back with its TiKV fields and ``SubjectConfig.store_figures`` tells front ends w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from operator_tui.core.subject import StoreFigure
@@ -67,7 +67,9 @@ class TikvStoreMetrics(StoreMetrics):
     slow_score: float | None = None
     critical_errors_per_s: float | None = None
     unreachable_reports_per_s: dict[int, float] | None = None
-    write_stall_reasons_per_s: dict[str, float] | None = None
+    write_stall_reasons_per_s: dict[str, float] | None = field(
+        default=None, metadata={"label": "type"}
+    )
 
 
 @dataclass(slots=True)
