@@ -57,7 +57,9 @@ store is read every tick (time is the manual clock's, so the pictures stay exact
 
 # The states whose picture shows a store's status URL (the diagnosis of a dead store) run
 # on fixed ports; the others on free ones, so states run back to back never wait for a port.
-FIXED_PORTS = {"ticket-diagnosis": 39180, "main-dead-store": 39190}
+# Below Linux's ephemeral range (32768-60999): a port the kernel hands to another socket
+# (a client's, a simulator's beside the tests) would be taken when the state starts.
+FIXED_PORTS = {"ticket-diagnosis": 29180, "main-dead-store": 29190}
 
 
 class ManualDemo:
