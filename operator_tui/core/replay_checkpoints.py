@@ -111,15 +111,13 @@ def _records(table: dict[str, Any], cls: type, fix: Callable[[list[Any]], None])
     names = table["fields"]
     exact = names == [f.name for f in fields(cls)]
     enums = [
-        (names.index(name), {m.value: m for m in enum})
-        for name, enum in _enum_fields(cls)
-        if name in names
+        (names.index(name), _reader(cls, name)) for name, _ in _enum_fields(cls) if name in names
     ]
     out = []
     for row in table["rows"]:
         fix(row)
-        for at, known in enums:
-            row[at] = known.get(row[at], row[at])
+        for at, member in enums:
+            row[at] = member(row[at])
         record = cls(*row) if exact else cls(**_known(cls, dict(zip(names, row, strict=True))))
         out.append(record)
     return out
@@ -182,13 +180,12 @@ def _reader(cls: type, name: str) -> Callable[[Any], Any] | None:
     enum = dict(_enum_fields(cls)).get(name)
     if enum is None:
         return None
+    known = {m.value: m for m in enum}
 
     def member(value: Any) -> Any:
-        if value is None or isinstance(value, enum):
-            return value
         try:
-            return enum(value)
-        except ValueError:
+            return known.get(value, value)
+        except TypeError:  # not a value any member has
             return value
 
     return member
